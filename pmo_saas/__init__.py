@@ -1,0 +1,1 @@
+"""pmo_saas: a multi-tenant SaaS for the Agile PMO."""

@@ -1,0 +1,161 @@
+"""Engine, sessions and the one mechanism that scopes tenant-owned rows to an organisation.
+
+Every table of an organisation's data subclasses `TenantOwned`. A session opened with
+`tenant_session(ctx)` then
+- adds `org_id = ctx.org_id` to every ORM SELECT, UPDATE and DELETE that touches such a table
+  (rows of another organisation are simply not there: the same "not found" as a missing row),
+- stamps `org_id` on every new row, and refuses a flush that would write another
+  organisation's row or move a row between organisations,
+- on PostgreSQL, switches the transaction to a role bound by row-level security policies
+  keyed on `app.org_id`: a second wall that holds even for raw SQL.
+
+A `system_session()` has no organisation: the explicit, greppable escape hatch for the work
+that precedes one (sign-in, accepting an invitation, webhooks, seeding). A session that is
+neither refuses to touch tenant-owned tables at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache, partial
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import Engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
+from sqlalchemy.orm import Session as _OrmSession
+from sqlmodel import Field, Session, SQLModel, create_engine
+
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import NotFound
+from pmo_saas.settings import get_settings
+
+ORG_KEY = "pmo_org_id"
+SYSTEM_KEY = "pmo_system"
+
+
+class TenantOwned(SQLModel):
+    """Mixin for every table that belongs to one organisation."""
+
+    org_id: int = Field(foreign_key="organization.id", index=True, ondelete="CASCADE")
+
+
+class TenantScopeError(RuntimeError):
+    """A programming error: tenant data touched without a tenant scope."""
+
+
+def normalise_url(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+@lru_cache
+def get_engine(url: str | None = None) -> Engine:
+    url = normalise_url(url or get_settings().database_url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _tenant_classes() -> list[type[TenantOwned]]:
+    """Every mapped table class that subclasses TenantOwned (found once they are all imported)."""
+    found: list[type[TenantOwned]] = []
+    stack = list(TenantOwned.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if hasattr(cls, "__table__"):
+            found.append(cls)
+    return found
+
+
+def _tenant_tables_in(state: ORMExecuteState) -> bool:
+    for mapper in state.all_mappers:
+        if issubclass(mapper.class_, TenantOwned):
+            return True
+    return False
+
+
+@event.listens_for(_OrmSession, "do_orm_execute")
+def _scope_statement(state: ORMExecuteState) -> None:
+    org_id = state.session.info.get(ORG_KEY)
+    if org_id is None:
+        if not state.session.info.get(SYSTEM_KEY) and _tenant_tables_in(state):
+            raise TenantScopeError("tenant-owned data needs tenant_session(ctx)")
+        return
+    if state.is_select or state.is_update or state.is_delete:
+        state.statement = state.statement.options(
+            *(
+                with_loader_criteria(cls, cls.org_id == org_id, include_aliases=True)  # type: ignore[attr-defined]
+                for cls in _tenant_classes()
+            )
+        )
+
+
+@event.listens_for(_OrmSession, "before_flush")
+def _stamp_and_guard(session: _OrmSession, _ctx: Any, _instances: Any) -> None:
+    org_id = session.info.get(ORG_KEY)
+    touched = [*session.new, *session.dirty, *session.deleted]
+    for obj in touched:
+        if not isinstance(obj, TenantOwned):
+            continue
+        if org_id is None:
+            if not session.info.get(SYSTEM_KEY):
+                raise TenantScopeError("tenant-owned data needs tenant_session(ctx)")
+            continue
+        if obj in session.new and obj.org_id is None:
+            obj.org_id = org_id
+        if obj.org_id != org_id:
+            raise NotFound()
+
+
+@event.listens_for(_OrmSession, "after_begin")
+def _postgres_row_security(session: _OrmSession, _tx: Any, connection: Any) -> None:
+    org_id = session.info.get(ORG_KEY)
+    if org_id is None or connection.dialect.name != "postgresql":
+        return
+    role = get_settings().db_tenant_role
+    if role:
+        connection.exec_driver_sql(f'SET LOCAL ROLE "{role}"')
+    connection.execute(text("SELECT set_config('app.org_id', :org, true)"), {"org": str(org_id)})
+
+
+@contextmanager
+def tenant_session(ctx: TenantContext, *, engine: Engine | None = None) -> Iterator[Session]:
+    """One unit of work inside one organisation: committed on success, rolled back on error."""
+    with Session(engine or get_engine(), expire_on_commit=False) as session:
+        session.info[ORG_KEY] = ctx.org_id
+        with session.begin():
+            yield session
+
+
+@contextmanager
+def system_session(*, engine: Engine | None = None) -> Iterator[Session]:
+    """A unit of work with no organisation (identity look-ups, webhooks, seeding)."""
+    with Session(engine or get_engine(), expire_on_commit=False) as session:
+        session.info[SYSTEM_KEY] = True
+        with session.begin():
+            yield session
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+async def run_sync(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run blocking database work off the event loop (Reflex handlers are async)."""
+    return await asyncio.to_thread(partial(fn, *args, **kwargs))

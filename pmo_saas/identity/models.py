@@ -1,0 +1,129 @@
+"""Organisations, people, memberships, teams, invitations, sessions, audit and mail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from pmo_saas.db import TenantOwned
+from pmo_saas.kernel.clock import utcnow
+from pmo_saas.kernel.roles import Role
+
+
+class Organization(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    slug: str = Field(max_length=60, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(max_length=120)
+    # Empty for an account that signs in only through single sign-on.
+    password_hash: str = Field(default="", max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Membership(TenantOwned, table=True):
+    __table_args__ = (UniqueConstraint("org_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    role: Role = Field(default=Role.MEMBER, sa_type=String(16))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Team(TenantOwned, table=True):
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TeamMember(TenantOwned, table=True):
+    __table_args__ = (UniqueConstraint("org_id", "team_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+
+
+class Invitation(TenantOwned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    role: Role = Field(default=Role.MEMBER, sa_type=String(16))
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    invited_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    expires_at: datetime
+    accepted_at: datetime | None = None
+    revoked_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(TenantOwned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    actor_email: str = Field(default="", max_length=254)
+    action: str = Field(max_length=64, index=True)
+    target: str = Field(default="", max_length=254)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser. Only the token's hash is stored; the token lives in a cookie."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    user_agent: str = Field(default="", max_length=255)
+
+
+class SignInTicket(SQLModel, table=True):
+    """One-time, short-lived hand-over from a verified form to the cookie-setting route."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    next_path: str = Field(default="/", max_length=255)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class PasswordReset(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class SignInFailure(SQLModel, table=True):
+    """Failed password attempts, counted per email to slow down guessing."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class OutboxMessage(TenantOwned, table=True):
+    """Every mail sent, kept locally; with no SMTP configured this is the only delivery."""
+
+    # Mail that belongs to no organisation (password reset) has no org_id.
+    org_id: int | None = Field(  # type: ignore[assignment]
+        default=None, foreign_key="organization.id", index=True, ondelete="CASCADE"
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    to_email: str = Field(max_length=254, index=True)
+    subject: str = Field(max_length=255)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    sent_via: str = Field(default="outbox", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

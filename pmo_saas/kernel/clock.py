@@ -1,0 +1,18 @@
+"""One clock for the whole app, so tests can move time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+_frozen: datetime | None = None
+
+
+def utcnow() -> datetime:
+    """Aware UTC; every stored time is UTC."""
+    return _frozen or datetime.now(UTC)
+
+
+def freeze(at: datetime | None) -> None:
+    """Tests only: pin (or with None, release) the clock."""
+    global _frozen
+    _frozen = at

@@ -1,0 +1,50 @@
+"""Operator commands: `python -m pmo_saas.manage migrate|seed|check-settings`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from alembic import command
+from alembic.config import Config
+
+from pmo_saas.settings import PROJECT_ROOT, get_settings
+
+
+def alembic_config(url: str | None = None) -> Config:
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.attributes["configure_logger"] = False
+    if url:
+        cfg.attributes["url"] = url
+    return cfg
+
+
+def migrate(url: str | None = None) -> None:
+    """Bring the schema to every branch head (each domain keeps its own migration branch)."""
+    command.upgrade(alembic_config(url), "heads")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pmo_saas.manage")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply all migrations")
+    sub.add_parser("seed", help="create the demo organisation (idempotent)")
+    sub.add_parser("check-settings", help="validate settings and exit")
+    args = parser.parse_args(argv)
+
+    if args.command == "check-settings":
+        get_settings()
+        print("settings ok")
+    elif args.command == "migrate":
+        migrate()
+        print("database migrated")
+    elif args.command == "seed":
+        from pmo_saas.seed import seed_demo
+
+        for line in seed_demo():
+            print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Settings from the environment (prefix PMO_) and `.env`; one cached instance per process."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development", "placeholder"}
+
+
+def _local_secret_key() -> str:
+    """Development only: a random key generated once and kept beside the project."""
+    path = PROJECT_ROOT / ".secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PMO_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'pmo_saas.db'}"
+    redis_url: str = ""
+    secret_key: str = ""
+    public_url: str = "http://localhost:3000"
+    # On PostgreSQL, tenant transactions switch to this role so row-level security applies.
+    db_tenant_role: str = "pmo_tenant"
+
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "pmo_saas <no-reply@localhost>"
+
+    session_days: int = 14
+    invitation_days: int = 7
+    password_reset_minutes: int = 60
+    signin_max_failures: int = 5
+    signin_lockout_minutes: int = 15
+
+    @model_validator(mode="after")
+    def _secret_key_policy(self) -> Settings:
+        if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
+            if self.environment == "production":
+                raise ValueError(
+                    "PMO_SECRET_KEY must be set to a random value of 32+ characters in production"
+                )
+            if not self.secret_key or self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
+                self.secret_key = _local_secret_key()
+        return self
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    @property
+    def smtp_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

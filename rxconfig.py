@@ -1,0 +1,16 @@
+"""Reflex configuration: every field can be overridden as REFLEX_<FIELD> in the environment."""
+
+import reflex as rx
+
+from pmo_saas.settings import get_settings
+
+_settings = get_settings()
+
+config = rx.Config(
+    app_name="pmo_saas",
+    redis_url=_settings.redis_url or None,
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    state_auto_setters=False,
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)
