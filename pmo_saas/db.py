@@ -84,10 +84,7 @@ def _tenant_classes() -> list[type[TenantOwned]]:
 
 
 def _tenant_tables_in(state: ORMExecuteState) -> bool:
-    for mapper in state.all_mappers:
-        if issubclass(mapper.class_, TenantOwned):
-            return True
-    return False
+    return any(issubclass(mapper.class_, TenantOwned) for mapper in state.all_mappers)
 
 
 @event.listens_for(_OrmSession, "do_orm_execute")

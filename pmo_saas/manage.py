@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from alembic import command
 from alembic.config import Config
 
+from alembic import command
 from pmo_saas.settings import PROJECT_ROOT, get_settings
 
 

@@ -20,6 +20,7 @@ def ensure_tenant_role(op: Any) -> None:
     if not _is_postgres(op):
         return
     role = get_settings().db_tenant_role
+    # The role name is validated as an identifier in settings.
     op.execute(
         f"""
         DO $$ BEGIN
@@ -32,7 +33,7 @@ def ensure_tenant_role(op: Any) -> None:
     op.execute(f'GRANT "{role}" TO CURRENT_USER')
     op.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
     op.execute(
-        f'ALTER DEFAULT PRIVILEGES IN SCHEMA public '
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public "
         f'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "{role}"'
     )
     op.execute(
@@ -58,9 +59,7 @@ def enable_tenant_rls(op: Any, table: str) -> None:
     op.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
     op.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
     op.execute(f'DROP POLICY IF EXISTS tenant_isolation ON "{table}"')
-    op.execute(
-        f'CREATE POLICY tenant_isolation ON "{table}" USING {guard} WITH CHECK {guard}'
-    )
+    op.execute(f'CREATE POLICY tenant_isolation ON "{table}" USING {guard} WITH CHECK {guard}')
 
 
 def disable_tenant_rls(op: Any, table: str) -> None:

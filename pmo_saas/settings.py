@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -58,6 +59,12 @@ class Settings(BaseSettings):
                 )
             if not self.secret_key or self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
                 self.secret_key = _local_secret_key()
+        return self
+
+    @model_validator(mode="after")
+    def _role_is_identifier(self) -> Settings:
+        if self.db_tenant_role and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", self.db_tenant_role):
+            raise ValueError("PMO_DB_TENANT_ROLE must be a lower-case SQL identifier")
         return self
 
     @property

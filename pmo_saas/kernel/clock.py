@@ -16,3 +16,8 @@ def freeze(at: datetime | None) -> None:
     """Tests only: pin (or with None, release) the clock."""
     global _frozen
     _frozen = at
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

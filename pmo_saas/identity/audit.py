@@ -1,0 +1,32 @@
+"""The audit log: who did what, when. Written in the same transaction as the action."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from pmo_saas.identity.models import AuditEvent, User
+from pmo_saas.kernel.context import TenantContext
+
+
+def record(
+    *,
+    session: Session,
+    ctx: TenantContext,
+    action: str,
+    target: str = "",
+    detail: str = "",
+    actor_email: str = "",
+) -> None:
+    if not actor_email and ctx.user_id is not None:
+        actor = session.get(User, ctx.user_id)
+        actor_email = actor.email if actor else ""
+    session.add(
+        AuditEvent(
+            org_id=ctx.org_id,
+            actor_id=ctx.user_id,
+            actor_email=actor_email,
+            action=action,
+            target=target[:254],
+            detail=detail,
+        )
+    )

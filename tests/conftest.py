@@ -1,0 +1,72 @@
+"""Test set-up: one migrated database per run, emptied after every test.
+
+SQLite (a fresh file) by default; PostgreSQL when PMO_TEST_DATABASE_URL names a database
+(and Redis for the browser tests when PMO_TEST_REDIS_URL names one).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+_tmp = Path(tempfile.mkdtemp(prefix="pmo-test-"))
+os.environ["PMO_ENVIRONMENT"] = "test"
+os.environ["PMO_DATABASE_URL"] = os.environ.get(
+    "PMO_TEST_DATABASE_URL", f"sqlite:///{_tmp / 'test.db'}"
+)
+os.environ["PMO_REDIS_URL"] = os.environ.get("PMO_TEST_REDIS_URL", "")
+os.environ.setdefault("PMO_SECRET_KEY", "test-secret-key-" + "x" * 40)
+os.environ["PMO_SMTP_HOST"] = ""
+
+import pytest  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
+from sqlmodel import SQLModel  # noqa: E402
+
+import pmo_saas.models  # noqa: E402,F401
+from pmo_saas.db import get_engine  # noqa: E402
+from pmo_saas.kernel import clock  # noqa: E402
+from pmo_saas.kernel.context import TenantContext  # noqa: E402
+from pmo_saas.manage import migrate  # noqa: E402
+from tests import factories  # noqa: E402
+
+TEST_TMP = _tmp
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    migrate()
+    return get_engine()
+
+
+def empty_database(engine: Engine) -> None:
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{t}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture(autouse=True)
+def clean_db(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that touches the database starts from empty tables (browser tests too)."""
+    eng = request.getfixturevalue("engine")
+    empty_database(eng)
+    yield
+    clock.freeze(None)
+
+
+@pytest.fixture
+def org_a() -> TenantContext:
+    """The owner's context in organisation A."""
+    return factories.make_org("Org A")
+
+
+@pytest.fixture
+def org_b() -> TenantContext:
+    """The owner's context in organisation B: the other tenant every test checks against."""
+    return factories.make_org("Org B")

@@ -1,0 +1,65 @@
+"""Test data built through the services (random where it does not matter)."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlmodel import select
+
+from pmo_saas.db import system_session, tenant_session
+from pmo_saas.identity import services as identity
+from pmo_saas.identity.models import Membership, Organization, User
+from pmo_saas.identity.security import hash_password
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.roles import Role
+
+PASSWORD = "correct-horse-battery-9"
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}-{secrets.token_hex(4)}@example.com"
+
+
+def make_org(name: str = "Org", *, email: str | None = None) -> TenantContext:
+    """A new organisation through sign-up; returns its owner's context."""
+    email = email or unique_email("owner")
+    user_id, slug = identity.sign_up(
+        org_name=name, name=f"{name} Owner", email=email, password=PASSWORD
+    )
+    return identity.workspace_context(user_id=user_id, slug=slug)
+
+
+def make_member(
+    ctx: TenantContext, role: Role = Role.MEMBER, *, name: str = "", email: str | None = None
+) -> TenantContext:
+    """Another person in ctx's organisation with `role`; returns their context."""
+    email = email or unique_email(role.value)
+    with system_session() as session:
+        user = User(
+            email=email, name=name or email.split("@")[0], password_hash=hash_password(PASSWORD)
+        )
+        session.add(user)
+        session.flush()
+        assert user.id is not None
+        session.add(Membership(org_id=ctx.org_id, user_id=user.id, role=role))
+        slug = session.exec(select(Organization.slug).where(Organization.id == ctx.org_id)).one()
+    return TenantContext(org_id=ctx.org_id, user_id=user.id, role=role, org_slug=slug)
+
+
+def make_team(
+    ctx: TenantContext, name: str | None = None, members: list[TenantContext] = ()
+) -> int:  # type: ignore[assignment]
+    with tenant_session(ctx) as session:
+        owner = TenantContext(org_id=ctx.org_id, user_id=ctx.user_id, role=Role.OWNER)
+        team_id = identity.create_team(
+            session=session, ctx=owner, name=name or f"Team {secrets.token_hex(3)}"
+        )
+        for person in members:
+            membership_id = session.exec(
+                select(Membership.id).where(Membership.user_id == person.user_id)
+            ).one()
+            assert membership_id is not None
+            identity.add_team_member(
+                session=session, ctx=owner, team_id=team_id, membership_id=membership_id
+            )
+    return team_id
