@@ -297,16 +297,26 @@ def redeem_signin_ticket(*, ticket: str, user_agent: str = "") -> tuple[str, str
             raise NotFound("That sign-in link")
         row.used_at = now
         session.add(row)
-        token, token_hash = new_token()
-        session.add(
-            UserSession(
-                user_id=row.user_id,
-                token_hash=token_hash,
-                expires_at=now + timedelta(days=get_settings().session_days),
-                user_agent=user_agent[:255],
-            )
+        return _start_session(session, row.user_id, user_agent), row.next_path
+
+
+def start_session(*, user_id: int, user_agent: str = "") -> str:
+    """A new server-side session for a user already verified (password, ticket or SSO)."""
+    with system_session() as session:
+        return _start_session(session, user_id, user_agent)
+
+
+def _start_session(session: Session, user_id: int, user_agent: str) -> str:
+    token, token_hash = new_token()
+    session.add(
+        UserSession(
+            user_id=user_id,
+            token_hash=token_hash,
+            expires_at=utcnow() + timedelta(days=get_settings().session_days),
+            user_agent=user_agent[:255],
         )
-        return token, row.next_path
+    )
+    return token
 
 
 def resolve_session(*, token: str) -> SessionUser | None:
