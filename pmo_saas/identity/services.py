@@ -16,7 +16,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from pmo_saas.db import system_session
-from pmo_saas.identity import audit
+from pmo_saas.identity import audit, sso_policy
 from pmo_saas.identity.mail import send_mail
 from pmo_saas.identity.models import (
     AuditEvent,
@@ -241,6 +241,10 @@ def authenticate(*, email: str, password: str) -> int:
             failed = True
         else:
             failed = False
+            assert user.id is not None
+            refusal = sso_policy.password_signin_refusal(session=session, user_id=user.id)
+            if refusal:
+                raise Forbidden(refusal)
             session.exec(delete(SignInFailure).where(col(SignInFailure.email) == email))
             _audit_everywhere(session, user, "user.signed_in")
     if failed:
