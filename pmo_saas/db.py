@@ -156,3 +156,13 @@ R = TypeVar("R")
 async def run_sync(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Run blocking database work off the event loop (Reflex handlers are async)."""
     return await asyncio.to_thread(partial(fn, *args, **kwargs))
+
+
+async def in_tenant(ctx: TenantContext, fn: Callable[..., R], /, **kwargs: Any) -> R:
+    """Call a service `fn(session=, ctx=, **kwargs)` in one tenant transaction, off the loop."""
+
+    def work() -> R:
+        with tenant_session(ctx) as session:
+            return fn(session=session, ctx=ctx, **kwargs)
+
+    return await asyncio.to_thread(work)

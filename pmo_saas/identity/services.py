@@ -835,3 +835,11 @@ def list_outbox(*, session: Session, ctx: TenantContext, limit: int = 50) -> lis
         )
         for r in rows
     ]
+
+
+def workspace_overview(*, session: Session, ctx: TenantContext) -> dict[str, int]:
+    """Counts for the workspace home page."""
+    return {
+        "members": session.exec(select(func.count()).select_from(Membership)).one(),
+        "teams": session.exec(select(func.count()).select_from(Team)).one(),
+    }

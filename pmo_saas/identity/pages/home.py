@@ -1,0 +1,55 @@
+"""The workspace home (until the executive dashboard lands): a short overview."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pmo_saas.db import in_tenant
+from pmo_saas.identity import services as identity
+from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.kernel.errors import DomainError
+from pmo_saas.ui.components import card, error_callout, page_heading
+from pmo_saas.ui.layout import workspace
+
+
+class HomeState(rx.State):
+    members: int = 0
+    teams: int = 0
+    error: str = ""
+
+    @rx.event
+    async def load(self) -> None:
+        self.error = ""
+        try:
+            ctx = await tenant_context(self)
+            counts = await in_tenant(ctx, identity.workspace_overview)
+        except DomainError as error:
+            self.error = str(error)
+            return
+        self.members, self.teams = counts["members"], counts["teams"]
+
+
+def _stat(label: str, value: rx.Var, href: rx.Var) -> rx.Component:
+    return rx.link(
+        card(rx.text(label, color_scheme="gray"), rx.heading(value.to_string(), size="8")),
+        href=href,
+        underline="none",
+    )
+
+
+@rx.page(route="/o/[slug]", title="Dashboard", on_load=[AuthState.load_workspace, HomeState.load])
+@workspace
+def home_page() -> rx.Component:
+    members_href = "/o/" + AuthState.org_slug + "/members"
+    return rx.vstack(
+        page_heading("Dashboard"),
+        rx.heading(AuthState.org_name, size="5", as_="h2"),
+        error_callout(HomeState.error),
+        rx.hstack(
+            _stat("Members", HomeState.members, members_href),
+            _stat("Teams", HomeState.teams, "/o/" + AuthState.org_slug + "/teams"),
+            spacing="4",
+        ),
+        width="100%",
+        align="start",
+    )

@@ -1,0 +1,355 @@
+"""Members & Teams: invite, change roles, remove; create teams and manage who is in them."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pmo_saas.db import in_tenant
+from pmo_saas.identity import services as identity
+from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.identity.schemas import InvitationRow, MemberRow, TeamRow
+from pmo_saas.kernel.errors import DomainError
+from pmo_saas.kernel.roles import Role
+from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading, select_field
+from pmo_saas.ui.layout import workspace
+
+ROLE_CHOICES = [r.value for r in Role]
+INVITE_ROLES = ["member", "coach", "viewer", "admin", "owner"]
+
+
+class MembersState(rx.State):
+    members: list[MemberRow] = []
+    invitations: list[InvitationRow] = []
+    error: str = ""
+    notice: str = ""
+
+    async def _refresh(self) -> None:
+        ctx = await tenant_context(self)
+        self.members = await in_tenant(ctx, identity.list_members)
+        if ctx.has(Role.ADMIN):
+            self.invitations = await in_tenant(ctx, identity.list_invitations)
+        else:
+            self.invitations = []
+
+    @rx.event
+    async def load(self) -> None:
+        self.error = self.notice = ""
+        try:
+            await self._refresh()
+        except DomainError as error:
+            self.members, self.invitations = [], []
+            self.error = str(error)
+
+    @rx.event
+    async def invite(self, form: dict) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.ADMIN)
+            await in_tenant(ctx, identity.invite_member, email=form.get("email", ""),
+                            role=form.get("role", "member"))
+            self.notice = f"Invitation sent to {form.get('email', '').strip()}."
+            await self._refresh()
+        except DomainError as error:
+            self.error = str(error)
+
+    @rx.event
+    async def change_role(self, membership_id: int, role: str) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.ADMIN)
+            await in_tenant(ctx, identity.change_role, membership_id=int(membership_id),
+                            role=role)
+            self.notice = "Role changed."
+            await self._refresh()
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+
+    @rx.event
+    async def remove(self, membership_id: int) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.ADMIN)
+            await in_tenant(ctx, identity.remove_member, membership_id=int(membership_id))
+            self.notice = "Member removed."
+            await self._refresh()
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+
+    @rx.event
+    async def revoke(self, invitation_id: int) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.ADMIN)
+            await in_tenant(ctx, identity.revoke_invitation, invitation_id=int(invitation_id))
+            await self._refresh()
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+
+
+def _member_row(m: MemberRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(m.name),
+        rx.table.cell(m.email),
+        rx.table.cell(
+            rx.cond(
+                AuthState.is_admin,
+                rx.el.select(
+                    *[rx.el.option(r, value=r) for r in ROLE_CHOICES],
+                    value=m.role,
+                    on_change=lambda value: MembersState.change_role(m.membership_id, value),
+                    aria_label="Role of " + m.email,
+                    class_name="pmo-select",
+                ),
+                rx.badge(m.role),
+            )
+        ),
+        rx.table.cell(m.teams),
+        rx.table.cell(
+            rx.cond(
+                AuthState.is_admin,
+                rx.button("Remove", size="1", color_scheme="red", variant="soft",
+                          aria_label="Remove " + m.email,
+                          on_click=MembersState.remove(m.membership_id)),
+            )
+        ),
+    )
+
+
+def _invitation_row(i: InvitationRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(i.email),
+        rx.table.cell(i.role),
+        rx.table.cell(rx.badge(i.status)),
+        rx.table.cell(i.expires_at),
+        rx.table.cell(
+            rx.cond(
+                i.status == "pending",
+                rx.button("Revoke", size="1", variant="soft",
+                          on_click=MembersState.revoke(i.id)),
+            )
+        ),
+    )
+
+
+def _members_body() -> rx.Component:
+    return rx.vstack(
+        page_heading("Members & Teams", "Who is in this organisation, and with which role."),
+        rx.hstack(rx.link("Members", href="/o/" + AuthState.org_slug + "/members"),
+                  rx.link("Teams", href="/o/" + AuthState.org_slug + "/teams")),
+        error_callout(MembersState.error),
+        info_callout(MembersState.notice),
+        rx.cond(
+            AuthState.is_admin,
+            card(
+                rx.heading("Invite someone", size="4", as_="h2"),
+                rx.form(
+                    rx.hstack(
+                        field("Email to invite", "email", type="email"),
+                        select_field("Invite as", "role", INVITE_ROLES, default="member"),
+                        rx.button("Send invitation", type="submit"),
+                        align="end",
+                        width="100%",
+                    ),
+                    on_submit=MembersState.invite,
+                    width="100%",
+                ),
+                width="100%",
+            ),
+        ),
+        rx.table.root(
+            rx.table.header(rx.table.row(
+                rx.table.column_header_cell("Name"), rx.table.column_header_cell("Email"),
+                rx.table.column_header_cell("Role"), rx.table.column_header_cell("Teams"),
+                rx.table.column_header_cell(""),
+            )),
+            rx.table.body(rx.foreach(MembersState.members, _member_row)),
+            width="100%",
+            aria_label="Members",
+        ),
+        rx.cond(
+            AuthState.is_admin,
+            rx.vstack(
+                rx.heading("Invitations", size="4", as_="h2"),
+                rx.table.root(
+                    rx.table.header(rx.table.row(
+                        rx.table.column_header_cell("Email"), rx.table.column_header_cell("Role"),
+                        rx.table.column_header_cell("Status"),
+                        rx.table.column_header_cell("Expires"),
+                        rx.table.column_header_cell(""),
+                    )),
+                    rx.table.body(rx.foreach(MembersState.invitations, _invitation_row)),
+                    width="100%",
+                    aria_label="Invitations",
+                ),
+                width="100%",
+            ),
+        ),
+        width="100%",
+        align="start",
+        spacing="4",
+    )
+
+
+@rx.page(route="/o/[slug]/members", title="Members",
+         on_load=[AuthState.load_workspace, MembersState.load])
+@workspace
+def members_page() -> rx.Component:
+    return _members_body()
+
+
+# ---------------------------------------------------------------- teams
+
+
+class TeamsState(rx.State):
+    teams: list[TeamRow] = []
+    members: list[MemberRow] = []
+    error: str = ""
+    notice: str = ""
+
+    async def _refresh(self) -> None:
+        ctx = await tenant_context(self)
+        self.teams = await in_tenant(ctx, identity.list_teams)
+        self.members = await in_tenant(ctx, identity.list_members)
+
+    @rx.event
+    async def load(self) -> None:
+        self.error = self.notice = ""
+        try:
+            await self._refresh()
+        except DomainError as error:
+            self.teams, self.members = [], []
+            self.error = str(error)
+
+    async def _admin_action(self, fn, notice: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.ADMIN)
+            await in_tenant(ctx, fn, **kwargs)
+            self.notice = notice
+            await self._refresh()
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+
+    @rx.event
+    async def create(self, form: dict) -> None:
+        name = form.get("name", "")
+        await self._admin_action(identity.create_team, f"Team {name.strip()} created.",
+                                 name=name)
+
+    @rx.event
+    async def rename(self, team_id: int, form: dict) -> None:
+        await self._admin_action(identity.rename_team, "Team renamed.", team_id=int(team_id),
+                                 name=form.get("name", ""))
+
+    @rx.event
+    async def delete(self, team_id: int) -> None:
+        await self._admin_action(identity.delete_team, "Team deleted.", team_id=int(team_id))
+
+    @rx.event
+    async def add_member(self, team_id: int, form: dict) -> None:
+        membership = form.get("membership_id", "")
+        if not str(membership).isdigit():
+            self.error = "Choose a member to add."
+            return
+        await self._admin_action(identity.add_team_member, "Member added to the team.",
+                                 team_id=int(team_id), membership_id=int(membership))
+
+    @rx.event
+    async def remove_member(self, team_id: int, membership_id: int) -> None:
+        await self._admin_action(identity.remove_team_member, "Member removed from the team.",
+                                 team_id=int(team_id), membership_id=int(membership_id))
+
+
+def _team_card(team: TeamRow) -> rx.Component:
+    return card(
+        rx.hstack(
+            rx.heading(team.name, size="4", as_="h3"),
+            rx.badge(team.member_count.to_string() + " members"),
+            rx.spacer(),
+            rx.cond(
+                AuthState.is_admin,
+                rx.button("Delete team", size="1", variant="soft", color_scheme="red",
+                          on_click=TeamsState.delete(team.id)),
+            ),
+            width="100%",
+            align="center",
+        ),
+        rx.foreach(
+            team.members,
+            lambda m: rx.hstack(
+                rx.text(m.name), rx.text(m.email, color_scheme="gray", size="2"),
+                rx.cond(
+                    AuthState.is_admin,
+                    rx.button("Remove", size="1", variant="ghost",
+                              aria_label="Remove " + m.email + " from " + team.name,
+                              on_click=TeamsState.remove_member(team.id, m.membership_id)),
+                ),
+                align="center",
+            ),
+        ),
+        rx.cond(
+            AuthState.is_admin,
+            rx.hstack(
+                rx.form(
+                    rx.hstack(
+                        rx.el.select(
+                            rx.el.option("Choose a member", value=""),
+                            rx.foreach(
+                                TeamsState.members,
+                                lambda m: rx.el.option(m.name, value=m.membership_id.to_string()),
+                            ),
+                            name="membership_id",
+                            aria_label="Member to add to " + team.name,
+                            class_name="pmo-select",
+                        ),
+                        rx.button("Add to team", type="submit", size="1"),
+                        align="center",
+                    ),
+                    on_submit=lambda form: TeamsState.add_member(team.id, form),
+                ),
+                rx.form(
+                    rx.hstack(
+                        rx.input(name="name", placeholder="New name", size="1",
+                                 aria_label="New name for " + team.name, required=True),
+                        rx.button("Rename", type="submit", size="1", variant="soft"),
+                        align="center",
+                    ),
+                    on_submit=lambda form: TeamsState.rename(team.id, form),
+                ),
+                spacing="4",
+                wrap="wrap",
+            ),
+        ),
+        width="100%",
+    )
+
+
+@rx.page(route="/o/[slug]/teams", title="Teams",
+         on_load=[AuthState.load_workspace, TeamsState.load])
+@workspace
+def teams_page() -> rx.Component:
+    return rx.vstack(
+        page_heading("Members & Teams", "Teams group people for assessments, surveys and plans."),
+        rx.hstack(rx.link("Members", href="/o/" + AuthState.org_slug + "/members"),
+                  rx.link("Teams", href="/o/" + AuthState.org_slug + "/teams")),
+        error_callout(TeamsState.error),
+        info_callout(TeamsState.notice),
+        rx.cond(
+            AuthState.is_admin,
+            card(
+                rx.form(
+                    rx.hstack(
+                        field("Team name", "name"),
+                        rx.button("Create team", type="submit"),
+                        align="end",
+                    ),
+                    on_submit=TeamsState.create,
+                ),
+                width="100%",
+            ),
+        ),
+        rx.foreach(TeamsState.teams, _team_card),
+        width="100%",
+        align="start",
+        spacing="4",
+    )

@@ -1,0 +1,397 @@
+"""Public pages: landing, sign-up, sign-in, password reset, invitations, organisation list."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pmo_saas.db import run_sync
+from pmo_saas.identity import services as identity
+from pmo_saas.identity.auth_state import AuthState, signed_in_navigation
+from pmo_saas.kernel.errors import DomainError
+from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.layout import public
+
+# ---------------------------------------------------------------- landing
+
+
+def _feature(icon: str, title: str, text: str) -> rx.Component:
+    return card(
+        rx.hstack(rx.icon(icon), rx.heading(title, size="4", as_="h3"), align="center"),
+        rx.text(text, color_scheme="gray"),
+    )
+
+
+@rx.page(route="/", title="pmo_saas: the Agile PMO workspace", on_load=AuthState.load_public)
+@public
+def landing() -> rx.Component:
+    return rx.vstack(
+        rx.heading("The Agile PMO that serves teams", size="9", as_="h1"),
+        rx.text(
+            "pmo_saas gives the office steering an agile transformation one private workspace: "
+            "decide which initiatives get funded, measure transformation maturity, turn results "
+            "into coaching plans, and hear from teams through culture surveys that keep everyone "
+            "anonymous.",
+            size="4",
+        ),
+        rx.hstack(
+            rx.cond(
+                AuthState.signed_in,
+                rx.link(rx.button("Go to your organisations", size="3"), href="/orgs"),
+                rx.link(rx.button("Create your organisation", size="3"), href="/signup"),
+            ),
+            rx.link(rx.button("Sign in", size="3", variant="soft"), href="/signin"),
+        ),
+        rx.grid(
+            _feature("briefcase", "Portfolio prioritisation",
+                     "Score initiatives with WSJF, RICE, MoSCoW or your own criteria, together; "
+                     "fund the best set within the budget."),
+            _feature("radar", "Maturity assessments",
+                     "Dimension-based rounds run by coaches, radar charts, trends and heat maps."),
+            _feature("sprout", "Coaching plans",
+                     "Growth plans from assessment results, with actions, owners and progress."),
+            _feature("message-square-heart", "Culture surveys",
+                     "Westrum, eNPS and team health checks, anonymous by design."),
+            columns="2",
+            spacing="4",
+            width="100%",
+        ),
+        spacing="5",
+        align="start",
+    )
+
+
+# ---------------------------------------------------------------- sign-up
+
+
+class SignUpState(rx.State):
+    error: str = ""
+
+    @rx.event
+    async def submit(self, form: dict):
+        self.error = ""
+        try:
+            user_id, slug = await run_sync(
+                identity.sign_up,
+                org_name=form.get("org_name", ""),
+                name=form.get("name", ""),
+                email=form.get("email", ""),
+                password=form.get("password", ""),
+            )
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        return await signed_in_navigation(user_id, f"/o/{slug}")
+
+
+@rx.page(route="/signup", title="Create your organisation", on_load=AuthState.load_public)
+@public
+def signup() -> rx.Component:
+    return rx.center(
+        card(
+            page_heading("Create your organisation", "Your private workspace, ready in a minute."),
+            error_callout(SignUpState.error),
+            rx.form(
+                rx.vstack(
+                    field("Organisation name", "org_name", placeholder="Acme Corp"),
+                    field("Your name", "name", placeholder="Ada Lovelace"),
+                    field("Email", "email", type="email", placeholder="you@example.com"),
+                    field("Password", "password", type="password",
+                          hint="At least 10 characters, not easy to guess."),
+                    rx.button("Create organisation", type="submit", width="100%"),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=SignUpState.submit,
+                reset_on_submit=False,
+                width="100%",
+            ),
+            rx.text("Already have an account? ", rx.link("Sign in", href="/signin")),
+            width="420px",
+        )
+    )
+
+
+# ---------------------------------------------------------------- sign-in
+
+
+class SignInState(rx.State):
+    error: str = ""
+
+    @rx.event
+    def show_redirect_error(self) -> None:
+        self.error = self.router.url.query_parameters.get("error", "")
+
+    @rx.event
+    async def submit(self, form: dict):
+        self.error = ""
+        try:
+            user_id = await run_sync(
+                identity.authenticate,
+                email=form.get("email", ""),
+                password=form.get("password", ""),
+            )
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        next_path = self.router.url.query_parameters.get("next", "")
+        if not next_path.startswith("/o/"):
+            orgs = await run_sync(identity.list_memberships, user_id=user_id)
+            next_path = f"/o/{orgs[0].slug}" if len(orgs) == 1 else "/orgs"
+        return await signed_in_navigation(user_id, next_path)
+
+
+@rx.page(route="/signin", title="Sign in",
+         on_load=[AuthState.load_public, SignInState.show_redirect_error])
+@public
+def signin() -> rx.Component:
+    return rx.center(
+        card(
+            page_heading("Sign in"),
+            error_callout(SignInState.error),
+            rx.form(
+                rx.vstack(
+                    field("Email", "email", type="email", placeholder="you@example.com"),
+                    field("Password", "password", type="password"),
+                    rx.button("Sign in", type="submit", width="100%"),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=SignInState.submit,
+                reset_on_submit=False,
+                width="100%",
+            ),
+            rx.hstack(
+                rx.link("Forgot your password?", href="/forgot"),
+                rx.link("Sign in with SSO", href="/signin/sso"),
+                justify="between",
+                width="100%",
+            ),
+            width="420px",
+        )
+    )
+
+
+# ---------------------------------------------------------------- password reset
+
+
+class ForgotState(rx.State):
+    error: str = ""
+    done: str = ""
+
+    @rx.event
+    async def submit(self, form: dict) -> None:
+        self.error = self.done = ""
+        try:
+            await run_sync(identity.request_password_reset, email=form.get("email", ""))
+        except DomainError as error:
+            self.error = str(error)
+            return
+        self.done = "If an account exists for that email, a reset link is on its way."
+
+
+@rx.page(route="/forgot", title="Reset your password")
+@public
+def forgot() -> rx.Component:
+    return rx.center(
+        card(
+            page_heading("Reset your password", "We will email you a one-time link."),
+            error_callout(ForgotState.error),
+            info_callout(ForgotState.done),
+            rx.form(
+                rx.vstack(
+                    field("Email", "email", type="email"),
+                    rx.button("Send reset link", type="submit", width="100%"),
+                    width="100%",
+                ),
+                on_submit=ForgotState.submit,
+                width="100%",
+            ),
+            width="420px",
+        )
+    )
+
+
+class ResetState(rx.State):
+    error: str = ""
+    done: bool = False
+
+    @rx.event
+    async def submit(self, form: dict) -> None:
+        self.error = ""
+        token = self.router.url.path.rstrip("/").split("/")[-1]
+        try:
+            await run_sync(identity.reset_password, token=token,
+                           password=form.get("password", ""))
+        except DomainError as error:
+            self.error = str(error)
+            return
+        self.done = True
+
+
+@rx.page(route="/reset/[token]", title="Choose a new password")
+@public
+def reset() -> rx.Component:
+    return rx.center(
+        card(
+            page_heading("Choose a new password"),
+            error_callout(ResetState.error),
+            rx.cond(
+                ResetState.done,
+                rx.vstack(
+                    info_callout("Your password has been changed; other sessions were ended."),
+                    rx.link("Sign in", href="/signin"),
+                ),
+                rx.form(
+                    rx.vstack(
+                        field("New password", "password", type="password",
+                              hint="At least 10 characters, not easy to guess."),
+                        rx.button("Change password", type="submit", width="100%"),
+                        width="100%",
+                    ),
+                    on_submit=ResetState.submit,
+                    reset_on_submit=False,
+                    width="100%",
+                ),
+            ),
+            width="420px",
+        )
+    )
+
+
+# ---------------------------------------------------------------- invitations
+
+
+class InviteState(rx.State):
+    error: str = ""
+    org_name: str = ""
+    email: str = ""
+    role: str = ""
+    account_exists: bool = False
+    valid: bool = False
+
+    def _token(self) -> str:
+        return self.router.url.path.rstrip("/").split("/")[-1]
+
+    @rx.event
+    async def load(self) -> None:
+        self.error, self.valid = "", False
+        try:
+            preview = await run_sync(identity.preview_invitation, token=self._token())
+        except DomainError as error:
+            self.error = str(error)
+            return
+        self.valid = True
+        self.org_name, self.email, self.role = preview.org_name, preview.email, preview.role
+        self.account_exists = preview.account_exists
+
+    @rx.event
+    async def accept(self, form: dict):
+        self.error = ""
+        try:
+            user_id, slug = await run_sync(
+                identity.accept_invitation,
+                token=self._token(),
+                name=form.get("name", ""),
+                password=form.get("password", ""),
+            )
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        return await signed_in_navigation(user_id, f"/o/{slug}")
+
+
+@rx.page(route="/invite/[token]", title="Join your organisation", on_load=InviteState.load)
+@public
+def invite() -> rx.Component:
+    return rx.center(
+        card(
+            page_heading("Join your organisation"),
+            error_callout(InviteState.error),
+            rx.cond(
+                InviteState.valid,
+                rx.vstack(
+                    rx.text(
+                        "You are invited to ", rx.text.strong(InviteState.org_name), " as ",
+                        rx.text.strong(InviteState.role), " (", InviteState.email, ").",
+                    ),
+                    rx.form(
+                        rx.vstack(
+                            rx.cond(
+                                InviteState.account_exists,
+                                rx.text("You already have an account: enter its password."),
+                                field("Your name", "name"),
+                            ),
+                            field("Password", "password", type="password",
+                                  hint="At least 10 characters, not easy to guess."),
+                            rx.button("Accept invitation", type="submit", width="100%"),
+                            width="100%",
+                        ),
+                        on_submit=InviteState.accept,
+                        reset_on_submit=False,
+                        width="100%",
+                    ),
+                    width="100%",
+                ),
+            ),
+            width="460px",
+        )
+    )
+
+
+# ---------------------------------------------------------------- organisations
+
+
+class OrgsState(rx.State):
+    error: str = ""
+
+    @rx.event
+    async def create(self, form: dict):
+        self.error = ""
+        auth = await self.get_state(AuthState)
+        user = await auth.current_user()
+        if user is None:
+            return rx.redirect("/signin?next=/orgs")
+        try:
+            slug = await run_sync(identity.create_organization, user_id=user.user_id,
+                                  org_name=form.get("org_name", ""))
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        return rx.redirect(f"/o/{slug}")
+
+
+@rx.page(route="/orgs", title="Your organisations", on_load=AuthState.load_public)
+@public
+def orgs() -> rx.Component:
+    return rx.vstack(
+        page_heading("Your organisations"),
+        rx.cond(
+            AuthState.signed_in,
+            rx.vstack(
+                rx.foreach(
+                    AuthState.orgs,
+                    lambda o: rx.link(
+                        card(rx.hstack(rx.text(o.name, weight="medium"), rx.badge(o.role))),
+                        href="/o/" + o.slug,
+                        underline="none",
+                    ),
+                ),
+                card(
+                    rx.heading("New organisation", size="4", as_="h2"),
+                    error_callout(OrgsState.error),
+                    rx.form(
+                        rx.hstack(
+                            field("Organisation name", "org_name"),
+                            rx.button("Create", type="submit"),
+                            align="end",
+                        ),
+                        on_submit=OrgsState.create,
+                    ),
+                ),
+                width="100%",
+            ),
+            rx.link("Sign in to see your organisations", href="/signin?next=/orgs"),
+        ),
+        align="start",
+        width="100%",
+    )
