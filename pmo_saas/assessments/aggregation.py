@@ -70,12 +70,12 @@ def health_colour(mean: float | None, scale_max: int = 3) -> str:
     """Green / amber / red for a health-check indicator on a 1..3 scale (red=1, green=3)."""
     if mean is None:
         return ""
-    # Thirds of the scale: the colour most answers lean to.
+    # The nearest level: on 1..3, green from 2.5, amber from 1.5.
     span = scale_max - 1
     position = (mean - 1) / span if span else 1.0
-    if position >= 2 / 3:
+    if position >= 0.75:
         return "green"
-    if position >= 1 / 3:
+    if position >= 0.25:
         return "amber"
     return "red"
 

@@ -124,6 +124,11 @@ class DimensionStats(BaseModel):
     trend_same: int = 0
     trend_down: int = 0
     is_focus: bool = False
+    # respondents' comments without names, only when the spread is visible
+    comments: list[str] = []
+    # health checks: green / amber / red and improving / stable / worsening
+    colour: str = ""
+    trend: str = ""
 
 
 class TeamResult(BaseModel):

@@ -1,0 +1,90 @@
+"""Builders for assessment tests: a small two-dimension model and rounds answered through
+the services, so every test exercises the real write path."""
+
+from __future__ import annotations
+
+from pmo_saas.assessments import services
+from pmo_saas.assessments.schemas import DimensionInput, LevelInput
+from pmo_saas.db import tenant_session
+from pmo_saas.kernel.context import TenantContext
+
+LEVELS = [LevelInput(value=v, label=f"Level {v}", description=f"Means {v}") for v in range(1, 6)]
+
+
+def small_model(ctx: TenantContext, name: str = "Small model") -> int:
+    """Two dimensions: Flow (statements F1, F2) and Quality (Q1)."""
+    with tenant_session(ctx) as session:
+        return services.create_model(
+            session=session,
+            ctx=ctx,
+            name=name,
+            levels=LEVELS,
+            dimensions=[
+                DimensionInput(key="flow", name="Flow", statements=["F1", "F2"]),
+                DimensionInput(key="quality", name="Quality", statements=["Q1"]),
+            ],
+        )
+
+
+def statement_ids(ctx: TenantContext, round_id: int) -> dict[str, int]:
+    """Statement text -> id in the version the round uses."""
+    with tenant_session(ctx) as session:
+        summary = services.get_round(session=session, ctx=ctx, round_id=round_id)
+        detail = services.model_version(
+            session=session, ctx=ctx, version_id=summary.model_version_id
+        )
+    return {s.text: s.id for d in detail.dimensions for s in d.statements}
+
+
+def dimension_ids(ctx: TenantContext, round_id: int) -> dict[str, int]:
+    with tenant_session(ctx) as session:
+        summary = services.get_round(session=session, ctx=ctx, round_id=round_id)
+        detail = services.model_version(
+            session=session, ctx=ctx, version_id=summary.model_version_id
+        )
+    return {d.key: d.id for d in detail.dimensions}
+
+
+def start(ctx: TenantContext, model_id: int, team_ids: list[int], title: str = "Round") -> int:
+    with tenant_session(ctx) as session:
+        return services.start_round(
+            session=session, ctx=ctx, model_id=model_id, team_ids=team_ids, title=title
+        )
+
+
+def participant_id(person: TenantContext, round_id: int, team_id: int) -> int:
+    with tenant_session(person) as session:
+        mine = services.my_assignments(session=session, ctx=person)
+    return next(a.participant_id for a in mine if a.round_id == round_id and a.team_id == team_id)
+
+
+def answer(
+    person: TenantContext,
+    round_id: int,
+    team_id: int,
+    values: dict[str, int | None],
+    *,
+    submit: bool = True,
+    comments: dict[int, str] | None = None,
+) -> None:
+    """`values` maps statement text -> rating."""
+    pid = participant_id(person, round_id, team_id)
+    with tenant_session(person) as session:
+        summary = services.get_round(session=session, ctx=person, round_id=round_id)
+        detail = services.model_version(
+            session=session, ctx=person, version_id=summary.model_version_id
+        )
+        by_text = {s.text: s.id for d in detail.dimensions for s in d.statements}
+        services.save_answers(
+            session=session,
+            ctx=person,
+            participant_id=pid,
+            values={by_text[text]: value for text, value in values.items()},
+            comments=comments,
+            submit=submit,
+        )
+
+
+def close(ctx: TenantContext, round_id: int) -> None:
+    with tenant_session(ctx) as session:
+        services.close_round(session=session, ctx=ctx, round_id=round_id)

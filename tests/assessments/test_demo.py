@@ -1,0 +1,42 @@
+"""The demo organisation's two past rounds."""
+
+from __future__ import annotations
+
+from pmo_saas.assessments import services
+from pmo_saas.assessments.demo import seed_demo_assessments
+from pmo_saas.db import tenant_session
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.roles import Role
+from tests import factories
+
+
+def test_demo_rounds(org_a: TenantContext) -> None:
+    people = {name: [factories.make_member(org_a, Role.MEMBER) for _ in range(3)] for name in "AB"}
+    teams = {
+        name: factories.make_team(org_a, f"Team {name}", members=p) for name, p in people.items()
+    }
+    respondents = {teams[n]: [p.user_id or 0 for p in people[n]] for n in teams}
+    for _ in range(2):  # idempotent
+        with tenant_session(org_a) as session:
+            seed_demo_assessments(
+                session=session,
+                ctx=org_a,
+                team_ids=list(teams.values()),
+                respondent_user_ids=respondents,
+            )
+    with tenant_session(org_a) as session:
+        rounds = services.list_rounds(session=session, ctx=org_a)
+        assert [r.status for r in rounds] == ["closed", "closed"]
+        latest, first = rounds
+        team = teams["A"]
+        result = services.team_result(session=session, ctx=org_a, round_id=latest.id, team_id=team)
+        focus = services.focus_dimensions(
+            session=session, ctx=org_a, round_id=latest.id, team_id=team
+        )
+        previous = services.latest_closed_round_for_team(
+            session=session, ctx=org_a, team_id=team, before_round_id=latest.id
+        )
+    assert previous is not None and previous.id == first.id
+    assert result.previous_round_id == first.id and result.respondents == 3
+    assert all(d.mean is not None and d.change is not None for d in result.dimensions)
+    assert len(focus) == 1
