@@ -103,7 +103,7 @@ async def health(_request: Request) -> Response:
 
 
 def _domain_http_modules() -> list[object]:
-    modules = []
+    modules: list[object] = []
     for domain in DOMAINS:
         try:
             modules.append(importlib.import_module(f"pmo_saas.{domain}.http"))

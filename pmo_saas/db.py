@@ -39,7 +39,10 @@ SYSTEM_KEY = "pmo_system"
 class TenantOwned(SQLModel):
     """Mixin for every table that belongs to one organisation."""
 
-    org_id: int = Field(foreign_key="organization.id", index=True, ondelete="CASCADE")
+    # Stamped from the tenant session on insert, so constructors may leave it out.
+    org_id: int | None = Field(
+        default=None, foreign_key="organization.id", index=True, nullable=False, ondelete="CASCADE"
+    )
 
 
 class TenantScopeError(RuntimeError):

@@ -8,18 +8,25 @@ import pkgutil
 import pmo_saas
 
 DOMAINS = ("identity", "billing", "portfolio", "assessments", "coaching", "surveys", "dashboard")
+# Modules that hold tables beside a domain's models.py.
+EXTRA_MODEL_MODULES = ("pmo_saas.identity.sso_models",)
+
+
+def _import_if_present(name: str) -> None:
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name != name:
+            raise
 
 
 def load_all_models() -> None:
     for domain in DOMAINS:
-        package = f"pmo_saas.{domain}"
-        try:
-            importlib.import_module(package)
-        except ModuleNotFoundError:
-            continue
         names = {m.name for m in pkgutil.iter_modules([f"{pmo_saas.__path__[0]}/{domain}"])}
         if "models" in names:
-            importlib.import_module(f"{package}.models")
+            importlib.import_module(f"pmo_saas.{domain}.models")
+    for name in EXTRA_MODEL_MODULES:
+        _import_if_present(name)
 
 
 load_all_models()

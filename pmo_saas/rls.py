@@ -28,7 +28,7 @@ def ensure_tenant_role(op: Any) -> None:
             CREATE ROLE "{role}" NOLOGIN;
           END IF;
         END $$;
-        """
+        """  # noqa: S608
     )
     op.execute(f'GRANT "{role}" TO CURRENT_USER')
     op.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')

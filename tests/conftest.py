@@ -21,7 +21,7 @@ os.environ.setdefault("PMO_SECRET_KEY", "test-secret-key-" + "x" * 40)
 os.environ["PMO_SMTP_HOST"] = ""
 
 import pytest  # noqa: E402
-from sqlalchemy import Engine, text  # noqa: E402
+from sqlalchemy import Engine, inspect, text  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 
 import pmo_saas.models  # noqa: E402,F401
@@ -41,7 +41,8 @@ def engine() -> Engine:
 
 
 def empty_database(engine: Engine) -> None:
-    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    present = set(inspect(engine).get_table_names())
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables) if t.name in present]
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             quoted = ", ".join(f'"{t}"' for t in tables)
@@ -70,3 +71,8 @@ def org_a() -> TenantContext:
 def org_b() -> TenantContext:
     """The owner's context in organisation B: the other tenant every test checks against."""
     return factories.make_org("Org B")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

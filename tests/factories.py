@@ -63,3 +63,16 @@ def make_team(
                 session=session, ctx=owner, team_id=team_id, membership_id=membership_id
             )
     return team_id
+
+
+def _make_invitation(ctx: TenantContext) -> None:
+    with tenant_session(ctx) as session:
+        identity.invite_member(
+            session=session, ctx=ctx, email=unique_email("invitee"), role="member"
+        )
+
+
+# Tenant tables the demo seed leaves empty get a row from here in the isolation test.
+TENANT_ROW_MAKERS = {
+    "invitation": _make_invitation,  # also writes an outbox message
+}

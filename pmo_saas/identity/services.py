@@ -257,6 +257,7 @@ def _audit_everywhere(session: Session, user: User, action: str, detail: str = "
     assert user.id is not None
     memberships = session.exec(select(Membership).where(Membership.user_id == user.id)).all()
     for m in memberships:
+        assert m.org_id is not None
         ctx = TenantContext(org_id=m.org_id, user_id=user.id, role=Role(m.role))
         audit.record(
             session=session,

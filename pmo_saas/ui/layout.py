@@ -126,8 +126,12 @@ def workspace(content: Callable[[], rx.Component]) -> Callable[[], rx.Component]
                 rx.vstack(
                     rx.cond(
                         AuthState.workspace_error != "",
-                        rx.callout(AuthState.workspace_error, icon="triangle_alert",
-                                   color_scheme="red", role="alert"),
+                        rx.callout(
+                            AuthState.workspace_error,
+                            icon="triangle_alert",
+                            color_scheme="red",
+                            role="alert",
+                        ),
                         rx.spinner(),
                     ),
                     rx.link("Back to the start page", href="/"),

@@ -26,8 +26,9 @@ class AuditState(rx.State):
         self.error = ""
         try:
             ctx = await tenant_context(self, Role.ADMIN)
-            self.rows = await in_tenant(ctx, identity.list_audit, limit=PAGE_SIZE,
-                                        offset=self.offset)
+            self.rows = await in_tenant(
+                ctx, identity.list_audit, limit=PAGE_SIZE, offset=self.offset
+            )
         except DomainError as error:
             self.rows = []
             self.error = str(error)
@@ -48,31 +49,52 @@ class AuditState(rx.State):
         await self._fetch()
 
 
-@rx.page(route="/o/[slug]/audit", title="Audit log",
-         on_load=[AuthState.load_workspace, AuditState.load])
+@rx.page(
+    route="/o/[slug]/audit", title="Audit log", on_load=[AuthState.load_workspace, AuditState.load]
+)
 @workspace
 def audit_page() -> rx.Component:
     return rx.vstack(
         page_heading("Audit log", "Who did what, and when."),
         error_callout(AuditState.error),
         rx.table.root(
-            rx.table.header(rx.table.row(
-                rx.table.column_header_cell("When (UTC)"), rx.table.column_header_cell("Who"),
-                rx.table.column_header_cell("What"), rx.table.column_header_cell("Target"),
-                rx.table.column_header_cell("Detail"),
-            )),
-            rx.table.body(rx.foreach(AuditState.rows, lambda r: rx.table.row(
-                rx.table.cell(r.at), rx.table.cell(r.actor), rx.table.cell(r.action),
-                rx.table.cell(r.target), rx.table.cell(r.detail),
-            ))),
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("When (UTC)"),
+                    rx.table.column_header_cell("Who"),
+                    rx.table.column_header_cell("What"),
+                    rx.table.column_header_cell("Target"),
+                    rx.table.column_header_cell("Detail"),
+                )
+            ),
+            rx.table.body(
+                rx.foreach(
+                    AuditState.rows,
+                    lambda r: rx.table.row(
+                        rx.table.cell(r.at),
+                        rx.table.cell(r.actor),
+                        rx.table.cell(r.action),
+                        rx.table.cell(r.target),
+                        rx.table.cell(r.detail),
+                    ),
+                )
+            ),
             width="100%",
             aria_label="Audit events",
         ),
         rx.hstack(
-            rx.button("Newer", variant="soft", on_click=AuditState.previous_page,
-                      disabled=AuditState.offset == 0),
-            rx.button("Older", variant="soft", on_click=AuditState.next_page,
-                      disabled=AuditState.rows.length() < PAGE_SIZE),
+            rx.button(
+                "Newer",
+                variant="soft",
+                on_click=AuditState.previous_page,
+                disabled=AuditState.offset == 0,
+            ),
+            rx.button(
+                "Older",
+                variant="soft",
+                on_click=AuditState.next_page,
+                disabled=AuditState.rows.length() < PAGE_SIZE,
+            ),
         ),
         width="100%",
         align="start",
@@ -96,8 +118,9 @@ class OutboxState(rx.State):
             self.error = str(error)
 
 
-@rx.page(route="/o/[slug]/outbox", title="Outbox",
-         on_load=[AuthState.load_workspace, OutboxState.load])
+@rx.page(
+    route="/o/[slug]/outbox", title="Outbox", on_load=[AuthState.load_workspace, OutboxState.load]
+)
 @workspace
 def outbox_page() -> rx.Component:
     return rx.vstack(
@@ -108,13 +131,20 @@ def outbox_page() -> rx.Component:
             info_callout("No SMTP server is configured: mail is kept here and in the log."),
         ),
         error_callout(OutboxState.error),
-        rx.foreach(OutboxState.rows, lambda r: card(
-            rx.hstack(rx.text(r.subject, weight="bold"), rx.spacer(),
-                      rx.text(r.at, size="1", color_scheme="gray"), width="100%"),
-            rx.text("To: ", r.to_email, size="2"),
-            rx.el.pre(r.body, style={"white_space": "pre-wrap", "font_size": "0.85em"}),
-            width="100%",
-        )),
+        rx.foreach(
+            OutboxState.rows,
+            lambda r: card(
+                rx.hstack(
+                    rx.text(r.subject, weight="bold"),
+                    rx.spacer(),
+                    rx.text(r.at, size="1", color_scheme="gray"),
+                    width="100%",
+                ),
+                rx.text("To: ", r.to_email, size="2"),
+                rx.el.pre(r.body, style={"white_space": "pre-wrap", "font_size": "0.85em"}),
+                width="100%",
+            ),
+        ),
         width="100%",
         align="start",
     )
@@ -149,8 +179,11 @@ def settings_page() -> rx.Component:
             card(
                 rx.heading("Organisation", size="4", as_="h2"),
                 rx.form(
-                    rx.hstack(field("Organisation name", "name"),
-                              rx.button("Rename", type="submit"), align="end"),
+                    rx.hstack(
+                        field("Organisation name", "name"),
+                        rx.button("Rename", type="submit"),
+                        align="end",
+                    ),
                     on_submit=OrgSettingsState.rename,
                 ),
                 width="100%",

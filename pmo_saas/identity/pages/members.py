@@ -10,7 +10,14 @@ from pmo_saas.identity.auth_state import AuthState, tenant_context
 from pmo_saas.identity.schemas import InvitationRow, MemberRow, TeamRow
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.kernel.roles import Role
-from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading, select_field
+from pmo_saas.ui.components import (
+    card,
+    error_callout,
+    field,
+    info_callout,
+    page_heading,
+    select_field,
+)
 from pmo_saas.ui.layout import workspace
 
 ROLE_CHOICES = [r.value for r in Role]
@@ -45,8 +52,12 @@ class MembersState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self, Role.ADMIN)
-            await in_tenant(ctx, identity.invite_member, email=form.get("email", ""),
-                            role=form.get("role", "member"))
+            await in_tenant(
+                ctx,
+                identity.invite_member,
+                email=form.get("email", ""),
+                role=form.get("role", "member"),
+            )
             self.notice = f"Invitation sent to {form.get('email', '').strip()}."
             await self._refresh()
         except DomainError as error:
@@ -57,8 +68,7 @@ class MembersState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self, Role.ADMIN)
-            await in_tenant(ctx, identity.change_role, membership_id=int(membership_id),
-                            role=role)
+            await in_tenant(ctx, identity.change_role, membership_id=int(membership_id), role=role)
             self.notice = "Role changed."
             await self._refresh()
         except (DomainError, ValueError) as error:
@@ -107,9 +117,14 @@ def _member_row(m: MemberRow) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 AuthState.is_admin,
-                rx.button("Remove", size="1", color_scheme="red", variant="soft",
-                          aria_label="Remove " + m.email,
-                          on_click=MembersState.remove(m.membership_id)),
+                rx.button(
+                    "Remove",
+                    size="1",
+                    color_scheme="red",
+                    variant="soft",
+                    aria_label="Remove " + m.email,
+                    on_click=MembersState.remove(m.membership_id),
+                ),
             )
         ),
     )
@@ -124,8 +139,7 @@ def _invitation_row(i: InvitationRow) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 i.status == "pending",
-                rx.button("Revoke", size="1", variant="soft",
-                          on_click=MembersState.revoke(i.id)),
+                rx.button("Revoke", size="1", variant="soft", on_click=MembersState.revoke(i.id)),
             )
         ),
     )
@@ -134,8 +148,10 @@ def _invitation_row(i: InvitationRow) -> rx.Component:
 def _members_body() -> rx.Component:
     return rx.vstack(
         page_heading("Members & Teams", "Who is in this organisation, and with which role."),
-        rx.hstack(rx.link("Members", href="/o/" + AuthState.org_slug + "/members"),
-                  rx.link("Teams", href="/o/" + AuthState.org_slug + "/teams")),
+        rx.hstack(
+            rx.link("Members", href="/o/" + AuthState.org_slug + "/members"),
+            rx.link("Teams", href="/o/" + AuthState.org_slug + "/teams"),
+        ),
         error_callout(MembersState.error),
         info_callout(MembersState.notice),
         rx.cond(
@@ -157,11 +173,15 @@ def _members_body() -> rx.Component:
             ),
         ),
         rx.table.root(
-            rx.table.header(rx.table.row(
-                rx.table.column_header_cell("Name"), rx.table.column_header_cell("Email"),
-                rx.table.column_header_cell("Role"), rx.table.column_header_cell("Teams"),
-                rx.table.column_header_cell(""),
-            )),
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("Name"),
+                    rx.table.column_header_cell("Email"),
+                    rx.table.column_header_cell("Role"),
+                    rx.table.column_header_cell("Teams"),
+                    rx.table.column_header_cell(""),
+                )
+            ),
             rx.table.body(rx.foreach(MembersState.members, _member_row)),
             width="100%",
             aria_label="Members",
@@ -171,12 +191,15 @@ def _members_body() -> rx.Component:
             rx.vstack(
                 rx.heading("Invitations", size="4", as_="h2"),
                 rx.table.root(
-                    rx.table.header(rx.table.row(
-                        rx.table.column_header_cell("Email"), rx.table.column_header_cell("Role"),
-                        rx.table.column_header_cell("Status"),
-                        rx.table.column_header_cell("Expires"),
-                        rx.table.column_header_cell(""),
-                    )),
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("Email"),
+                            rx.table.column_header_cell("Role"),
+                            rx.table.column_header_cell("Status"),
+                            rx.table.column_header_cell("Expires"),
+                            rx.table.column_header_cell(""),
+                        )
+                    ),
                     rx.table.body(rx.foreach(MembersState.invitations, _invitation_row)),
                     width="100%",
                     aria_label="Invitations",
@@ -190,8 +213,11 @@ def _members_body() -> rx.Component:
     )
 
 
-@rx.page(route="/o/[slug]/members", title="Members",
-         on_load=[AuthState.load_workspace, MembersState.load])
+@rx.page(
+    route="/o/[slug]/members",
+    title="Members",
+    on_load=[AuthState.load_workspace, MembersState.load],
+)
 @workspace
 def members_page() -> rx.Component:
     return _members_body()
@@ -233,13 +259,13 @@ class TeamsState(rx.State):
     @rx.event
     async def create(self, form: dict) -> None:
         name = form.get("name", "")
-        await self._admin_action(identity.create_team, f"Team {name.strip()} created.",
-                                 name=name)
+        await self._admin_action(identity.create_team, f"Team {name.strip()} created.", name=name)
 
     @rx.event
     async def rename(self, team_id: int, form: dict) -> None:
-        await self._admin_action(identity.rename_team, "Team renamed.", team_id=int(team_id),
-                                 name=form.get("name", ""))
+        await self._admin_action(
+            identity.rename_team, "Team renamed.", team_id=int(team_id), name=form.get("name", "")
+        )
 
     @rx.event
     async def delete(self, team_id: int) -> None:
@@ -251,13 +277,21 @@ class TeamsState(rx.State):
         if not str(membership).isdigit():
             self.error = "Choose a member to add."
             return
-        await self._admin_action(identity.add_team_member, "Member added to the team.",
-                                 team_id=int(team_id), membership_id=int(membership))
+        await self._admin_action(
+            identity.add_team_member,
+            "Member added to the team.",
+            team_id=int(team_id),
+            membership_id=int(membership),
+        )
 
     @rx.event
     async def remove_member(self, team_id: int, membership_id: int) -> None:
-        await self._admin_action(identity.remove_team_member, "Member removed from the team.",
-                                 team_id=int(team_id), membership_id=int(membership_id))
+        await self._admin_action(
+            identity.remove_team_member,
+            "Member removed from the team.",
+            team_id=int(team_id),
+            membership_id=int(membership_id),
+        )
 
 
 def _team_card(team: TeamRow) -> rx.Component:
@@ -268,8 +302,13 @@ def _team_card(team: TeamRow) -> rx.Component:
             rx.spacer(),
             rx.cond(
                 AuthState.is_admin,
-                rx.button("Delete team", size="1", variant="soft", color_scheme="red",
-                          on_click=TeamsState.delete(team.id)),
+                rx.button(
+                    "Delete team",
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=TeamsState.delete(team.id),
+                ),
             ),
             width="100%",
             align="center",
@@ -277,12 +316,17 @@ def _team_card(team: TeamRow) -> rx.Component:
         rx.foreach(
             team.members,
             lambda m: rx.hstack(
-                rx.text(m.name), rx.text(m.email, color_scheme="gray", size="2"),
+                rx.text(m.name),
+                rx.text(m.email, color_scheme="gray", size="2"),
                 rx.cond(
                     AuthState.is_admin,
-                    rx.button("Remove", size="1", variant="ghost",
-                              aria_label="Remove " + m.email + " from " + team.name,
-                              on_click=TeamsState.remove_member(team.id, m.membership_id)),
+                    rx.button(
+                        "Remove",
+                        size="1",
+                        variant="ghost",
+                        aria_label="Remove " + m.email + " from " + team.name,
+                        on_click=TeamsState.remove_member(team.id, m.membership_id),
+                    ),
                 ),
                 align="center",
             ),
@@ -309,8 +353,13 @@ def _team_card(team: TeamRow) -> rx.Component:
                 ),
                 rx.form(
                     rx.hstack(
-                        rx.input(name="name", placeholder="New name", size="1",
-                                 aria_label="New name for " + team.name, required=True),
+                        rx.input(
+                            name="name",
+                            placeholder="New name",
+                            size="1",
+                            aria_label="New name for " + team.name,
+                            required=True,
+                        ),
                         rx.button("Rename", type="submit", size="1", variant="soft"),
                         align="center",
                     ),
@@ -324,14 +373,17 @@ def _team_card(team: TeamRow) -> rx.Component:
     )
 
 
-@rx.page(route="/o/[slug]/teams", title="Teams",
-         on_load=[AuthState.load_workspace, TeamsState.load])
+@rx.page(
+    route="/o/[slug]/teams", title="Teams", on_load=[AuthState.load_workspace, TeamsState.load]
+)
 @workspace
 def teams_page() -> rx.Component:
     return rx.vstack(
         page_heading("Members & Teams", "Teams group people for assessments, surveys and plans."),
-        rx.hstack(rx.link("Members", href="/o/" + AuthState.org_slug + "/members"),
-                  rx.link("Teams", href="/o/" + AuthState.org_slug + "/teams")),
+        rx.hstack(
+            rx.link("Members", href="/o/" + AuthState.org_slug + "/members"),
+            rx.link("Teams", href="/o/" + AuthState.org_slug + "/teams"),
+        ),
         error_callout(TeamsState.error),
         info_callout(TeamsState.notice),
         rx.cond(

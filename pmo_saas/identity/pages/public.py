@@ -42,15 +42,27 @@ def landing() -> rx.Component:
             rx.link(rx.button("Sign in", size="3", variant="soft"), href="/signin"),
         ),
         rx.grid(
-            _feature("briefcase", "Portfolio prioritisation",
-                     "Score initiatives with WSJF, RICE, MoSCoW or your own criteria, together; "
-                     "fund the best set within the budget."),
-            _feature("radar", "Maturity assessments",
-                     "Dimension-based rounds run by coaches, radar charts, trends and heat maps."),
-            _feature("sprout", "Coaching plans",
-                     "Growth plans from assessment results, with actions, owners and progress."),
-            _feature("message-square-heart", "Culture surveys",
-                     "Westrum, eNPS and team health checks, anonymous by design."),
+            _feature(
+                "briefcase",
+                "Portfolio prioritisation",
+                "Score initiatives with WSJF, RICE, MoSCoW or your own criteria, together; "
+                "fund the best set within the budget.",
+            ),
+            _feature(
+                "radar",
+                "Maturity assessments",
+                "Dimension-based rounds run by coaches, radar charts, trends and heat maps.",
+            ),
+            _feature(
+                "sprout",
+                "Coaching plans",
+                "Growth plans from assessment results, with actions, owners and progress.",
+            ),
+            _feature(
+                "message-square-heart",
+                "Culture surveys",
+                "Westrum, eNPS and team health checks, anonymous by design.",
+            ),
             columns="2",
             spacing="4",
             width="100%",
@@ -95,8 +107,12 @@ def signup() -> rx.Component:
                     field("Organisation name", "org_name", placeholder="Acme Corp"),
                     field("Your name", "name", placeholder="Ada Lovelace"),
                     field("Email", "email", type="email", placeholder="you@example.com"),
-                    field("Password", "password", type="password",
-                          hint="At least 10 characters, not easy to guess."),
+                    field(
+                        "Password",
+                        "password",
+                        type="password",
+                        hint="At least 10 characters, not easy to guess.",
+                    ),
                     rx.button("Create organisation", type="submit", width="100%"),
                     spacing="3",
                     width="100%",
@@ -140,8 +156,11 @@ class SignInState(rx.State):
         return await signed_in_navigation(user_id, next_path)
 
 
-@rx.page(route="/signin", title="Sign in",
-         on_load=[AuthState.load_public, SignInState.show_redirect_error])
+@rx.page(
+    route="/signin",
+    title="Sign in",
+    on_load=[AuthState.load_public, SignInState.show_redirect_error],
+)
 @public
 def signin() -> rx.Component:
     return rx.center(
@@ -220,8 +239,7 @@ class ResetState(rx.State):
         self.error = ""
         token = self.router.url.path.rstrip("/").split("/")[-1]
         try:
-            await run_sync(identity.reset_password, token=token,
-                           password=form.get("password", ""))
+            await run_sync(identity.reset_password, token=token, password=form.get("password", ""))
         except DomainError as error:
             self.error = str(error)
             return
@@ -243,8 +261,12 @@ def reset() -> rx.Component:
                 ),
                 rx.form(
                     rx.vstack(
-                        field("New password", "password", type="password",
-                              hint="At least 10 characters, not easy to guess."),
+                        field(
+                            "New password",
+                            "password",
+                            type="password",
+                            hint="At least 10 characters, not easy to guess.",
+                        ),
                         rx.button("Change password", type="submit", width="100%"),
                         width="100%",
                     ),
@@ -311,8 +333,13 @@ def invite() -> rx.Component:
                 InviteState.valid,
                 rx.vstack(
                     rx.text(
-                        "You are invited to ", rx.text.strong(InviteState.org_name), " as ",
-                        rx.text.strong(InviteState.role), " (", InviteState.email, ").",
+                        "You are invited to ",
+                        rx.text.strong(InviteState.org_name),
+                        " as ",
+                        rx.text.strong(InviteState.role),
+                        " (",
+                        InviteState.email,
+                        ").",
                     ),
                     rx.form(
                         rx.vstack(
@@ -321,8 +348,12 @@ def invite() -> rx.Component:
                                 rx.text("You already have an account: enter its password."),
                                 field("Your name", "name"),
                             ),
-                            field("Password", "password", type="password",
-                                  hint="At least 10 characters, not easy to guess."),
+                            field(
+                                "Password",
+                                "password",
+                                type="password",
+                                hint="At least 10 characters, not easy to guess.",
+                            ),
                             rx.button("Accept invitation", type="submit", width="100%"),
                             width="100%",
                         ),
@@ -352,8 +383,11 @@ class OrgsState(rx.State):
         if user is None:
             return rx.redirect("/signin?next=/orgs")
         try:
-            slug = await run_sync(identity.create_organization, user_id=user.user_id,
-                                  org_name=form.get("org_name", ""))
+            slug = await run_sync(
+                identity.create_organization,
+                user_id=user.user_id,
+                org_name=form.get("org_name", ""),
+            )
         except DomainError as error:
             self.error = str(error)
             return None

@@ -9,27 +9,42 @@ from pmo_saas.ui.components import coming_soon, page_heading
 from pmo_saas.ui.layout import workspace
 
 SECTIONS = {
-    "portfolio": ("Portfolio", [
-        "Initiatives on a portfolio kanban, imported from CSV or entered by hand",
-        "WSJF, RICE, MoSCoW and weighted-criteria scoring, by several scorers at once",
-        "Funding the best set of initiatives within the budget; what-if scenarios",
-        "A risk register with a heat map",
-    ]),
-    "assessments": ("Assessments", [
-        "Dimension-based maturity models and team health checks",
-        "Rounds run by coaches for teams; radar charts, trends and heat maps",
-    ]),
-    "coaching": ("Coaching", [
-        "Growth plans built from assessment results: goals, actions, owners, due dates",
-        "Coaching session notes and training records",
-    ]),
-    "surveys": ("Surveys", [
-        "Westrum, eNPS, team health and custom surveys, anonymous by design",
-        "Heat maps by team and trends across rounds",
-    ]),
-    "billing": ("Billing", [
-        "Your plan, seats and invoices",
-    ]),
+    "portfolio": (
+        "Portfolio",
+        [
+            "Initiatives on a portfolio kanban, imported from CSV or entered by hand",
+            "WSJF, RICE, MoSCoW and weighted-criteria scoring, by several scorers at once",
+            "Funding the best set of initiatives within the budget; what-if scenarios",
+            "A risk register with a heat map",
+        ],
+    ),
+    "assessments": (
+        "Assessments",
+        [
+            "Dimension-based maturity models and team health checks",
+            "Rounds run by coaches for teams; radar charts, trends and heat maps",
+        ],
+    ),
+    "coaching": (
+        "Coaching",
+        [
+            "Growth plans built from assessment results: goals, actions, owners, due dates",
+            "Coaching session notes and training records",
+        ],
+    ),
+    "surveys": (
+        "Surveys",
+        [
+            "Westrum, eNPS, team health and custom surveys, anonymous by design",
+            "Heat maps by team and trends across rounds",
+        ],
+    ),
+    "billing": (
+        "Billing",
+        [
+            "Your plan, seats and invoices",
+        ],
+    ),
 }
 
 

@@ -1,0 +1,118 @@
+"""Browser journeys: one production build of the app per test session, driven by Chromium.
+
+The app runs as `reflex run --env prod --single-port` against the same database the tests
+use (and Redis with several backend workers when PMO_TEST_REDIS_URL is set).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pmo_saas.settings import PROJECT_ROOT
+
+BUILD_TIMEOUT_S = 600
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + BUILD_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"the app did not answer {url} in time:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def app_url(engine, tmp_path_factory) -> Iterator[str]:
+    port = _free_port()
+    url = f"http://localhost:{port}"
+    log = tmp_path_factory.mktemp("app") / "reflex.log"
+    env = dict(os.environ)
+    env.update(
+        PMO_PUBLIC_URL=url,
+        REFLEX_WEB_WORKDIR=".web-test",
+        REFLEX_STATES_WORKDIR=".states-test",
+        REFLEX_TELEMETRY_ENABLED="false",
+        REFLEX_CHECK_LATEST_VERSION="false",
+    )
+    if os.environ.get("PMO_TEST_REDIS_URL"):
+        env["REFLEX_REDIS_URL"] = os.environ["PMO_TEST_REDIS_URL"]
+        env.setdefault("GRANIAN_WORKERS", "2")
+    reflex = str(Path(PROJECT_ROOT) / ".venv" / "bin" / "reflex")
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                reflex,
+                "run",
+                "--env",
+                "prod",
+                "--single-port",
+                "--frontend-port",
+                str(port),
+                "--backend-port",
+                str(port),
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_for(f"{url}/ping", proc, log)
+        _wait_for(f"{url}/signin/", proc, log)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    chromium = os.environ.get("PMO_CHROMIUM", "/usr/bin/chromium")
+    args = dict(browser_type_launch_args)
+    if chromium and Path(chromium).exists():
+        args["executable_path"] = chromium
+    args["args"] = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
+    return args
+
+
+@pytest.fixture(scope="session")
+def base_url(app_url: str) -> str:
+    return app_url
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
