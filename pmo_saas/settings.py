@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +49,18 @@ class Settings(BaseSettings):
     password_reset_minutes: int = 60
     signin_max_failures: int = 5
     signin_lockout_minutes: int = 15
+
+    # ---- billing (Stripe) --------------------------------------------------- begin billing
+    # No secret key (the embedded default, self-hosting): billing is off, everything allowed.
+    stripe_secret_key: SecretStr = SecretStr("")
+    stripe_webhook_secret: SecretStr = SecretStr("")
+    # Another Stripe-compatible API (the local test peer); empty means api.stripe.com.
+    stripe_api_base: str = ""
+    stripe_price_team: str = ""
+    stripe_price_enterprise: str = ""
+    billing_trial_days: int = 14
+    billing_past_due_grace_days: int = 7
+    # ---------------------------------------------------------------------- end billing
 
     @model_validator(mode="after")
     def _secret_key_policy(self) -> Settings:
