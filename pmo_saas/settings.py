@@ -50,17 +50,18 @@ class Settings(BaseSettings):
     signin_max_failures: int = 5
     signin_lockout_minutes: int = 15
 
-    # ---- billing (Stripe) --------------------------------------------------- begin billing
-    # No secret key (the embedded default, self-hosting): billing is off, everything allowed.
-    stripe_secret_key: SecretStr = SecretStr("")
-    stripe_webhook_secret: SecretStr = SecretStr("")
-    # Another Stripe-compatible API (the local test peer); empty means api.stripe.com.
-    stripe_api_base: str = ""
-    stripe_price_team: str = ""
-    stripe_price_enterprise: str = ""
-    billing_trial_days: int = 14
-    billing_past_due_grace_days: int = 7
-    # ---------------------------------------------------------------------- end billing
+    # --- single sign-on (identity/sso.py) ---------------------------------------------
+    # Public base URL of the backend that serves /sso/callback (empty: the request's own).
+    sso_callback_base_url: str = ""
+    # Operator-level social sign-in for existing accounts; off until a client id is set.
+    sso_google_client_id: str = ""
+    sso_google_client_secret: SecretStr = SecretStr("")
+    sso_google_issuer: str = "https://accounts.google.com"
+    sso_microsoft_client_id: str = ""
+    sso_microsoft_client_secret: SecretStr = SecretStr("")
+    # A tenant id (GUID): "common" has no single issuer to validate ID tokens against.
+    sso_microsoft_tenant: str = ""
+    # --- end single sign-on ----------------------------------------------------------
 
     @model_validator(mode="after")
     def _secret_key_policy(self) -> Settings:

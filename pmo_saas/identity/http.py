@@ -1,0 +1,84 @@
+"""HTTP routes of single sign-on: start at the organisation's IdP, come back, get a session.
+
+Both routes are plain redirects; every failure goes back to the sign-in page with a message
+and no cookie. The blocking work (database, IdP calls) runs off the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from pmo_saas import api
+from pmo_saas.db import run_sync
+from pmo_saas.identity import sso
+from pmo_saas.kernel.errors import DomainError
+from pmo_saas.settings import get_settings
+
+log = logging.getLogger("pmo_saas.identity.sso")
+
+
+def _refused(message: str) -> Response:
+    return RedirectResponse(api.frontend_url("/signin?error=" + quote(message)), status_code=303)
+
+
+def redirect_uri_for(request: Request) -> str:
+    """The callback URL registered at the IdP: settings override, else this server's URL."""
+    base = get_settings().sso_callback_base_url or str(request.base_url)
+    return sso.callback_url(base)
+
+
+async def sso_start(request: Request) -> Response:
+    params = request.query_params
+    email, org_slug = params.get("email", "").strip(), params.get("org", "").strip()
+    if not email and not org_slug:
+        return _refused("Enter your work email or your organisation's address to use SSO.")
+    try:
+        url = await run_sync(
+            sso.begin_sign_in,
+            redirect_uri=redirect_uri_for(request),
+            email=email,
+            org_slug=org_slug,
+            next_path=params.get("next", ""),
+        )
+    except DomainError as error:
+        return _refused(str(error))
+    return RedirectResponse(url, status_code=303)
+
+
+async def sso_callback(request: Request) -> Response:
+    params = request.query_params
+    try:
+        result = await run_sync(
+            sso.finish_sign_in,
+            state=params.get("state", ""),
+            code=params.get("code", ""),
+            error=params.get("error", ""),
+            error_description=params.get("error_description", ""),
+            user_agent=request.headers.get("user-agent", ""),
+        )
+    except DomainError as error:
+        log.info("SSO sign-in refused: %s", error)
+        return _refused(str(error))
+    return api.signed_in_redirect(result.session_token, result.next_path)
+
+
+def on_sign_out(request: Request, default_target: str) -> str | None:
+    """After the local session is revoked: end the IdP session too, when it advertises how."""
+    token = request.cookies.get(api.SESSION_COOKIE, "")
+    if not token:
+        return None
+    try:
+        return sso.end_session_url(session_token=token, post_logout_redirect_uri=default_target)
+    except DomainError:
+        return None
+
+
+routes = [
+    Route("/sso/start", sso_start, methods=["GET"], name="sso_start"),
+    Route(sso.CALLBACK_PATH, sso_callback, methods=["GET"], name="sso_callback"),
+]
