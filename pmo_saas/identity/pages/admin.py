@@ -57,30 +57,33 @@ def audit_page() -> rx.Component:
     return rx.vstack(
         page_heading("Audit log", "Who did what, and when."),
         error_callout(AuditState.error),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell("When (UTC)"),
-                    rx.table.column_header_cell("Who"),
-                    rx.table.column_header_cell("What"),
-                    rx.table.column_header_cell("Target"),
-                    rx.table.column_header_cell("Detail"),
-                )
+        rx.el.section(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("When (UTC)"),
+                        rx.table.column_header_cell("Who"),
+                        rx.table.column_header_cell("What"),
+                        rx.table.column_header_cell("Target"),
+                        rx.table.column_header_cell("Detail"),
+                    )
+                ),
+                rx.table.body(
+                    rx.foreach(
+                        AuditState.rows,
+                        lambda r: rx.table.row(
+                            rx.table.cell(r.at),
+                            rx.table.cell(r.actor),
+                            rx.table.cell(r.action),
+                            rx.table.cell(r.target),
+                            rx.table.cell(r.detail),
+                        ),
+                    )
+                ),
+                width="100%",
             ),
-            rx.table.body(
-                rx.foreach(
-                    AuditState.rows,
-                    lambda r: rx.table.row(
-                        rx.table.cell(r.at),
-                        rx.table.cell(r.actor),
-                        rx.table.cell(r.action),
-                        rx.table.cell(r.target),
-                        rx.table.cell(r.detail),
-                    ),
-                )
-            ),
-            width="100%",
             aria_label="Audit events",
+            style={"width": "100%"},
         ),
         rx.hstack(
             rx.button(

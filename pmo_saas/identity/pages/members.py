@@ -172,37 +172,43 @@ def _members_body() -> rx.Component:
                 width="100%",
             ),
         ),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell("Name"),
-                    rx.table.column_header_cell("Email"),
-                    rx.table.column_header_cell("Role"),
-                    rx.table.column_header_cell("Teams"),
-                    rx.table.column_header_cell(""),
-                )
+        rx.el.section(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("Name"),
+                        rx.table.column_header_cell("Email"),
+                        rx.table.column_header_cell("Role"),
+                        rx.table.column_header_cell("Teams"),
+                        rx.table.column_header_cell(""),
+                    )
+                ),
+                rx.table.body(rx.foreach(MembersState.members, _member_row)),
+                width="100%",
             ),
-            rx.table.body(rx.foreach(MembersState.members, _member_row)),
-            width="100%",
             aria_label="Members",
+            style={"width": "100%"},
         ),
         rx.cond(
             AuthState.is_admin,
             rx.vstack(
                 rx.heading("Invitations", size="4", as_="h2"),
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Email"),
-                            rx.table.column_header_cell("Role"),
-                            rx.table.column_header_cell("Status"),
-                            rx.table.column_header_cell("Expires"),
-                            rx.table.column_header_cell(""),
-                        )
+                rx.el.section(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                rx.table.column_header_cell("Email"),
+                                rx.table.column_header_cell("Role"),
+                                rx.table.column_header_cell("Status"),
+                                rx.table.column_header_cell("Expires"),
+                                rx.table.column_header_cell(""),
+                            )
+                        ),
+                        rx.table.body(rx.foreach(MembersState.invitations, _invitation_row)),
+                        width="100%",
                     ),
-                    rx.table.body(rx.foreach(MembersState.invitations, _invitation_row)),
-                    width="100%",
                     aria_label="Invitations",
+                    style={"width": "100%"},
                 ),
                 width="100%",
             ),

@@ -1,0 +1,165 @@
+"""The foundation journey in a real browser against the production build.
+
+Sign up an organisation, create a team, invite a member, open the invitation from the outbox,
+join as that member, and find the admin pages refused; all the while, nothing secret reaches
+the browser.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Browser, Page, WebSocket, expect
+from sqlmodel import select
+
+from pmo_saas.db import system_session
+from pmo_saas.identity.models import Membership, User, UserSession
+
+PASSWORD = "a-long-secret-pass-42"
+MEMBER_PASSWORD = "member-secret-pass-77"
+
+
+class FrameRecorder:
+    """Everything the server sends the browser over the websocket (all state deltas)."""
+
+    def __init__(self, page: Page) -> None:
+        self.frames: list[str] = []
+        page.on("websocket", self._attach)
+
+    def _attach(self, ws: WebSocket) -> None:
+        ws.on("framereceived", lambda payload: self.frames.append(str(payload)))
+
+    def text(self) -> str:
+        return "\n".join(self.frames)
+
+
+def _sign_up(page: Page, base_url: str) -> str:
+    page.goto(f"{base_url}/signup")
+    page.get_by_label("Organisation name").fill("Journey Org")
+    page.get_by_label("Your name").fill("Jo Owner")
+    page.get_by_label("Email").fill("jo@journey.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create organisation").click()
+    page.wait_for_url(re.compile(r".*/o/journey-org/?$"))
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    return "journey-org"
+
+
+def test_sign_up_invite_join_and_member_is_refused_admin_pages(
+    page: Page, browser: Browser, base_url: str
+):
+    owner_frames = FrameRecorder(page)
+
+    # Bad input first: a weak password is refused with a clear message.
+    page.goto(f"{base_url}/signup")
+    page.get_by_label("Organisation name").fill("Journey Org")
+    page.get_by_label("Your name").fill("Jo Owner")
+    page.get_by_label("Email").fill("jo@journey.example")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Create organisation").click()
+    expect(page.get_by_role("alert")).to_contain_text("at least 10 characters")
+
+    slug = _sign_up(page, base_url)
+
+    # The session cookie: HttpOnly, SameSite=Lax, invisible to page scripts.
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    session_cookie = cookies["pmo_session"]
+    assert session_cookie["httpOnly"] is True
+    assert session_cookie["sameSite"] == "Lax"
+    assert "pmo_session" not in page.evaluate("document.cookie")
+
+    # Create a team.
+    page.get_by_role("link", name="Members & Teams").click()
+    page.get_by_role("link", name="Teams", exact=True).click()
+    page.get_by_label("Team name").fill("Alpha")
+    page.get_by_role("button", name="Create team").click()
+    expect(page.get_by_role("heading", name="Alpha")).to_be_visible()
+
+    # Invite a member; a malformed address is refused first.
+    page.get_by_role("link", name="Members", exact=True).click()
+    page.get_by_label("Email to invite").fill("sam@localhost")
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.get_by_role("alert")).to_contain_text("not valid")
+    page.get_by_label("Email to invite").fill("sam@journey.example")
+    page.get_by_label("Invite as").select_option("member")
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.get_by_role("status")).to_contain_text("Invitation sent to sam@journey.example")
+    expect(page.get_by_role("region", name="Invitations")).to_contain_text("pending")
+
+    # The invitation link, from the outbox page.
+    page.get_by_role("link", name="Outbox").click()
+    body = page.locator("pre").filter(has_text="/invite/").first
+    expect(body).to_be_visible()
+    link = re.search(r"https?://\S+/invite/\S+", body.inner_text())
+    assert link is not None
+
+    # The member joins in a browser of their own.
+    member_context = browser.new_context()
+    member = member_context.new_page()
+    member_frames = FrameRecorder(member)
+    member.goto(link.group(0))
+    expect(member.get_by_text("You are invited to")).to_contain_text("Journey Org")
+    member.get_by_label("Your name").fill("Sam Member")
+    member.get_by_label("Password").fill(MEMBER_PASSWORD)
+    member.get_by_role("button", name="Accept invitation").click()
+    member.wait_for_url(re.compile(rf".*/o/{slug}/?$"))
+    expect(member.get_by_role("heading", name="Dashboard")).to_be_visible()
+    member.get_by_role("button", name="User menu").click()
+    expect(member.get_by_text("Role: member")).to_be_visible()
+    member.keyboard.press("Escape")
+
+    # A used invitation link gets a clear message.
+    member.goto(link.group(0))
+    expect(member.get_by_role("alert")).to_contain_text("already been used")
+
+    # The member is refused by the server on admin pages.
+    for admin_page in ("audit", "outbox"):
+        member.goto(f"{base_url}/o/{slug}/{admin_page}")
+        expect(member.get_by_role("alert")).to_contain_text("needs the admin role")
+    member.goto(f"{base_url}/o/{slug}/members")
+    expect(member.get_by_role("region", name="Members")).to_contain_text("sam@journey.example")
+    expect(member.get_by_role("button", name="Send invitation")).to_have_count(0)
+
+    # The owner sees the member with the member role, and the audit log tells the story.
+    page.goto(f"{base_url}/o/{slug}/audit")
+    audit = page.get_by_role("region", name="Audit events")
+    for action in ("org.created", "team.created", "invitation.sent", "invitation.accepted"):
+        expect(audit).to_contain_text(action)
+
+    # Nothing secret reached either browser.
+    with system_session() as session:
+        users = session.exec(select(User)).all()
+        member_row = session.exec(
+            select(Membership).join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
+            .where(User.email == "sam@journey.example")
+        ).one()
+        session_hashes = session.exec(select(UserSession.token_hash)).all()
+    assert member_row.role == "member"
+    member_token = {c["name"]: c for c in member_context.cookies()}["pmo_session"]["value"]
+    received = owner_frames.text() + member_frames.text()
+    assert len(received) > 1000  # the recorder saw the state traffic
+    for secret in [session_cookie["value"], member_token, *session_hashes]:
+        assert secret not in received
+    for user in users:
+        assert user.password_hash and user.password_hash not in received
+    assert "$argon2" not in received
+    member_context.close()
+
+
+def test_sign_in_wrong_password_then_right_and_sign_out(page: Page, base_url: str):
+    slug = _sign_up(page, base_url)
+    page.get_by_role("button", name="User menu").click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    page.wait_for_url(re.compile(r".*/$"))
+    assert "pmo_session" not in {c["name"] for c in page.context.cookies()}
+
+    page.goto(f"{base_url}/o/{slug}/members")
+    page.wait_for_url(re.compile(r".*/signin.*"))
+    page.get_by_label("Email").fill("jo@journey.example")
+    page.get_by_label("Password").fill("not-the-password-1")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Wrong email or password")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(rf".*/o/{slug}/members/?$"))
+    expect(page.get_by_role("region", name="Members")).to_contain_text("jo@journey.example")
