@@ -1,0 +1,126 @@
+"""The anonymity rules: which groups may be shown, and which filters are allowed.
+
+- A group is shown only with at least `threshold` responses (never fewer than 3).
+- Differencing protection: the org total minus the shown teams is the hidden teams together;
+  when that remainder is non-empty but smaller than the threshold, more teams are hidden
+  (smallest first) until it reaches the threshold, so no small group can be worked out by
+  subtraction. When that would hide every team, the org total is hidden instead.
+- A filter is a set of teams: allowed when it is every team (the org total) or only teams
+  that are shown. Every figure shown is then a sum of shown teams or the org total, and any
+  difference of two such figures is itself a group of at least `threshold` responses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+
+from pmo_saas.kernel.errors import ValidationFailed
+
+ABSOLUTE_MINIMUM = 3
+DEFAULT_MIN_GROUP = 5
+DEFAULT_MIN_COMMENTS = 8
+
+
+class AnonymityRefused(ValidationFailed):
+    """A filter or grouping that would expose a group below its threshold."""
+
+
+def below_threshold_reason(threshold: int) -> str:
+    return f"Hidden: fewer than {threshold} responses, so answers could identify people."
+
+
+def differencing_reason(threshold: int) -> str:
+    return (
+        "Hidden to protect a smaller team: with this team shown, the smaller team's answers "
+        f"could be worked out from the total (each group needs {threshold} responses)."
+    )
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    threshold: int
+    visible: frozenset[int]
+    hidden: Mapping[int, str] = field(default_factory=dict)
+    total_visible: bool = False
+    total_hidden_reason: str = ""
+
+    def check_filter(self, selected: Collection[int], all_groups: Collection[int]) -> None:
+        chosen = set(selected)
+        if not chosen:
+            raise AnonymityRefused("Choose at least one team.", field="teams")
+        unknown = chosen - set(all_groups)
+        if unknown:
+            raise AnonymityRefused("That team is not part of this survey.", field="teams")
+        if chosen == set(all_groups):
+            if not self.total_visible:
+                raise AnonymityRefused(self.total_hidden_reason, field="teams")
+            return
+        exposed = chosen - self.visible
+        if exposed:
+            raise AnonymityRefused(
+                "This selection is refused: it includes a team whose results are hidden to "
+                f"protect anonymity (each group needs {self.threshold} responses, and a hidden "
+                "team must not be separable from the total).",
+                field="teams",
+            )
+
+
+def check_threshold(value: int, *, what: str = "minimum group size") -> int:
+    if value < ABSOLUTE_MINIMUM:
+        raise ValidationFailed(
+            f"The {what} cannot be below {ABSOLUTE_MINIMUM}.", field="min_group_size"
+        )
+    if value > 1000:
+        raise ValidationFailed(f"The {what} is too large.", field="min_group_size")
+    return value
+
+
+def total_reason(threshold: int) -> str:
+    return (
+        "The organisation total is hidden: with the teams that are shown, it would let "
+        f"someone work out a team of fewer than {threshold} responses by subtraction."
+    )
+
+
+def protect(counts: Mapping[int, int], threshold: int) -> Disclosure:
+    """Which groups (siblings under one total) may be shown, with a reason for each hidden one.
+
+    When the hidden teams together have fewer than `threshold` responses, the smallest shown
+    teams are hidden too; if that would hide every team, the organisation total is hidden
+    instead (so the shown teams can no longer be subtracted from it).
+    """
+    threshold = max(threshold, ABSOLUTE_MINIMUM)
+    hidden: dict[int, str] = {
+        g: below_threshold_reason(threshold) for g, n in counts.items() if n < threshold
+    }
+    visible = {g for g in counts if g not in hidden}
+    total = sum(counts.values())
+    remainder = sum(counts[g] for g in hidden)
+    if 0 < remainder < threshold and visible:
+        extra_hidden = dict(hidden)
+        still_visible = set(visible)
+        while 0 < remainder < threshold and still_visible:
+            smallest = min(still_visible, key=lambda g: (counts[g], g))
+            still_visible.remove(smallest)
+            extra_hidden[smallest] = differencing_reason(threshold)
+            remainder += counts[smallest]
+        if not still_visible:
+            return Disclosure(
+                threshold=threshold,
+                visible=frozenset(visible),
+                hidden=hidden,
+                total_visible=False,
+                total_hidden_reason=total_reason(threshold),
+            )
+        visible, hidden = still_visible, extra_hidden
+    shown = total >= threshold
+    return Disclosure(
+        threshold=threshold,
+        visible=frozenset(visible),
+        hidden=hidden,
+        total_visible=shown,
+        total_hidden_reason=""
+        if shown
+        else f"Hidden: fewer than {threshold} responses in total so far.",
+    )

@@ -1,0 +1,148 @@
+"""Plain data handed from survey services to states, pages and exports (never ORM rows)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class QuestionInput(BaseModel):
+    """A custom question as the survey builder sends it."""
+
+    key: str = ""
+    kind: str
+    prompt: str
+    options: list[tuple[str, str]] = []
+    required: bool = True
+
+
+class SurveyRow(BaseModel):
+    id: int
+    title: str
+    instrument: str
+    instrument_label: str
+    series_id: int
+    round_number: int
+    status: str
+    closes_at: str
+    teams: int
+    invited: int
+    answered: int
+    responses: int
+    min_group_size: int
+    min_comment_group_size: int
+
+
+class TeamProgress(BaseModel):
+    survey_team_id: int
+    team_name: str
+    invited: int
+    answered: int
+    responses: int
+    # 0-100; the progress bar per team.
+    response_rate: float
+    has_open_link: bool
+
+
+class QuestionForm(BaseModel):
+    key: str
+    kind: str
+    prompt: str
+    options: list[tuple[str, str]]
+    scale: list[str]
+    required: bool
+
+
+class SurveyForm(BaseModel):
+    title: str
+    instrument: str
+    team_name: str
+    closes_at: str
+    questions: list[QuestionForm]
+    personal: bool
+
+
+class Bar(BaseModel):
+    label: str
+    count: int
+    percent: float
+
+
+class QuestionResult(BaseModel):
+    key: str
+    prompt: str
+    kind: str
+    answered: int
+    mean: float | None = None
+    bars: list[Bar] = []
+    # OCAI only: per phase and culture type, mean points.
+    split: dict[str, dict[str, float]] = {}
+
+
+class Headline(BaseModel):
+    label: str
+    value: float | None = None
+    detail: str = ""
+    ocai: dict[str, dict[str, float]] = {}
+
+
+class CommentGroup(BaseModel):
+    prompt: str
+    comments: list[str]
+
+
+class GroupResult(BaseModel):
+    label: str
+    survey_team_id: int | None
+    responses: int
+    visible: bool
+    hidden_reason: str = ""
+    headline: Headline | None = None
+    questions: list[QuestionResult] = []
+    comments: list[CommentGroup] = []
+    comments_hidden_reason: str = ""
+
+
+class HeatCell(BaseModel):
+    question_key: str
+    value: float | None
+
+
+class HeatRow(BaseModel):
+    label: str
+    survey_team_id: int | None
+    visible: bool
+    hidden_reason: str
+    cells: list[HeatCell]
+
+
+class SurveyResults(BaseModel):
+    survey_id: int
+    title: str
+    instrument: str
+    round_number: int
+    status: str
+    min_group_size: int
+    min_comment_group_size: int
+    responses: int
+    org: GroupResult
+    teams: list[GroupResult]
+    selection: GroupResult | None = None
+    heat_columns: list[tuple[str, str]] = []
+    heatmap: list[HeatRow] = []
+
+
+class TrendPoint(BaseModel):
+    survey_id: int
+    round_number: int
+    title: str
+    closes_at: str
+    org: float | None
+    org_hidden_reason: str
+    teams: dict[str, float | None]
+
+
+class MyTeamResults(BaseModel):
+    survey_id: int
+    title: str
+    team: GroupResult
+    org: GroupResult

@@ -1,0 +1,76 @@
+"""Invitations go through a real SMTP server on loopback; people answer through the links."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from pmo_saas.kernel.errors import Conflict
+from pmo_saas.settings import get_settings
+from pmo_saas.surveys import services
+from tests.surveys.helpers import LINK, email_of, launch, results, team_with, westrum_answers
+
+
+class Capture:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp(monkeypatch) -> Iterator[Capture]:
+    capture = Capture()
+    controller = Controller(capture, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    monkeypatch.setenv("PMO_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PMO_SMTP_PORT", str(controller.port))
+    get_settings.cache_clear()
+    try:
+        yield capture
+    finally:
+        controller.stop()
+        get_settings.cache_clear()
+
+
+def test_launch_mails_links_over_smtp_and_results_respect_thresholds(org_a, smtp):
+    t1, m1 = team_with(org_a, "Team One", 5)
+    t2, m2 = team_with(org_a, "Team Two", 4)
+    survey_id = launch(org_a, [t1, t2], title="How we work")
+    assert len(smtp.messages) == 9
+    links = {}
+    for message in smtp.messages:
+        body = message.get_payload(decode=True).decode()
+        assert message["Subject"] == "Your voice, anonymously: How we work"
+        assert "without your name" in body
+        links[message["To"]] = LINK.findall(body)[0]
+    assert set(links) == {email_of(p) for p in m1 + m2}
+    for n, person in enumerate(m1 + m2):
+        services.submit_response(
+            token=links[email_of(person)], answers=westrum_answers(3 + n % 4, f"comment {n}")
+        )
+    r = results(org_a, survey_id)
+    one, two = r.teams
+    assert (one.label, one.visible, one.responses) == ("Team One", True, 5)
+    assert one.headline is not None and one.headline.value == pytest.approx(
+        4.2
+    )  # (3 + 4 + 5 + 6 + 3) / 5
+    assert (two.label, two.visible) == ("Team Two", False)
+    assert "fewer than 5 responses" in two.hidden_reason
+    assert one.comments == [] and "at least 8" in one.comments_hidden_reason
+    # A reused link from the mail gets a clear message.
+    with pytest.raises(Conflict, match="already been used"):
+        services.submit_response(token=links[email_of(m1[0])], answers=westrum_answers(5))
