@@ -13,6 +13,8 @@ Shape of the data:
   the team's members when the round opened). Each participant's raw `AssessmentAnswer`s carry
   the round, team and dimension so the database aggregates them directly (never an average of
   averages). A statement left unanswered has no row.
+- References to a version's content use NO ACTION (not RESTRICT): used content is never
+  deleted (its version is locked), and deleting an organisation removes everything at once.
 - `FocusDimension`: a dimension the coach marked from a team's result; coaching plans start
   from these.
 """
@@ -98,9 +100,7 @@ class AssessmentStatement(TenantOwned, table=True):
 class AssessmentRound(TenantOwned, table=True):
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=160)
-    model_version_id: int = Field(
-        foreign_key="assessmentmodelversion.id", index=True, ondelete="RESTRICT"
-    )
+    model_version_id: int = Field(foreign_key="assessmentmodelversion.id", index=True)
     status: str = Field(default=ROUND_OPEN, sa_type=String(16), index=True)
     # Facilitator notes, visible to coaches only.
     notes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
@@ -144,10 +144,10 @@ class AssessmentAnswer(TenantOwned, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     participant_id: int = Field(foreign_key="roundparticipant.id", index=True, ondelete="CASCADE")
-    statement_id: int = Field(foreign_key="assessmentstatement.id", ondelete="RESTRICT")
+    statement_id: int = Field(foreign_key="assessmentstatement.id")
     round_id: int = Field(foreign_key="assessmentround.id", index=True, ondelete="CASCADE")
     team_id: int = Field(foreign_key="team.id", ondelete="CASCADE")
-    dimension_id: int = Field(foreign_key="assessmentdimension.id", ondelete="RESTRICT")
+    dimension_id: int = Field(foreign_key="assessmentdimension.id")
     value: int
 
 
@@ -160,7 +160,7 @@ class DimensionComment(TenantOwned, table=True):
     participant_id: int = Field(foreign_key="roundparticipant.id", index=True, ondelete="CASCADE")
     round_id: int = Field(foreign_key="assessmentround.id", index=True, ondelete="CASCADE")
     team_id: int = Field(foreign_key="team.id", ondelete="CASCADE")
-    dimension_id: int = Field(foreign_key="assessmentdimension.id", ondelete="RESTRICT")
+    dimension_id: int = Field(foreign_key="assessmentdimension.id")
     comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     # -1 worse, 0 the same, +1 better; None when not asked or not given.
     trend: int | None = None
@@ -174,7 +174,7 @@ class FocusDimension(TenantOwned, table=True):
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="assessmentround.id", index=True, ondelete="CASCADE")
     team_id: int = Field(foreign_key="team.id", index=True, ondelete="CASCADE")
-    dimension_id: int = Field(foreign_key="assessmentdimension.id", ondelete="RESTRICT")
+    dimension_id: int = Field(foreign_key="assessmentdimension.id")
     note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     marked_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from sqlalchemy import delete, func
+from sqlmodel import col, select
+
 from pmo_saas.assessments import services
 from pmo_saas.assessments.demo import seed_demo_assessments
-from pmo_saas.db import tenant_session
+from pmo_saas.assessments.models import AssessmentAnswer
+from pmo_saas.db import system_session, tenant_session
+from pmo_saas.identity.models import Organization
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from tests import factories
@@ -40,3 +45,19 @@ def test_demo_rounds(org_a: TenantContext) -> None:
     assert result.previous_round_id == first.id and result.respondents == 3
     assert all(d.mean is not None and d.change is not None for d in result.dimensions)
     assert len(focus) == 1
+
+
+def test_deleting_an_organisation_removes_its_assessments(org_a: TenantContext) -> None:
+    people = [factories.make_member(org_a, Role.MEMBER) for _ in range(2)]
+    team = factories.make_team(org_a, "Team A", members=people)
+    with tenant_session(org_a) as session:
+        seed_demo_assessments(
+            session=session,
+            ctx=org_a,
+            team_ids=[team],
+            respondent_user_ids={team: [p.user_id or 0 for p in people]},
+        )
+    with system_session() as session:
+        session.execute(delete(Organization).where(col(Organization.id) == org_a.org_id))
+    with system_session() as session:
+        assert session.exec(select(func.count()).select_from(AssessmentAnswer)).one() == 0
