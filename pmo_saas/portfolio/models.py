@@ -1,0 +1,177 @@
+"""Portfolios, initiatives, scores, scoring rounds, scenarios, published plans and risks.
+
+A score that has not been given is a missing `Score` row ("not scored"), never a 0.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Column, String, Text, UniqueConstraint
+from sqlmodel import Field
+
+from pmo_saas.db import TenantOwned
+from pmo_saas.kernel.clock import utcnow
+
+
+class Portfolio(TenantOwned, table=True):
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    scoring_model: str = Field(default="wsjf", sa_type=String(16))
+    # Whole currency units; None until a budget is set.
+    budget: int | None = Field(default=None, sa_type=BigInteger)
+    currency: str = Field(default="EUR", max_length=3)
+    created_at: datetime = Field(default_factory=utcnow)
+    archived_at: datetime | None = None
+
+
+class StreamBudget(TenantOwned, table=True):
+    """A share of the portfolio budget reserved for one value stream (participatory budgeting)."""
+
+    __table_args__ = (UniqueConstraint("org_id", "portfolio_id", "value_stream"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    portfolio_id: int = Field(foreign_key="portfolio.id", index=True, ondelete="CASCADE")
+    value_stream: str = Field(max_length=120)
+    amount: int = Field(sa_type=BigInteger)
+
+
+class Initiative(TenantOwned, table=True):
+    __table_args__ = (UniqueConstraint("org_id", "portfolio_id", "title"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    portfolio_id: int = Field(foreign_key="portfolio.id", index=True, ondelete="CASCADE")
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    owner: str = Field(default="", max_length=120)
+    value_stream: str = Field(default="", max_length=120)
+    status: str = Field(default="funnel", sa_type=String(16), index=True)
+    cost: int | None = Field(default=None, sa_type=BigInteger)
+    start_date: date | None = None
+    end_date: date | None = None
+    moscow: str | None = Field(default=None, sa_type=String(8))
+    # Comma-separated, lower-case, sorted.
+    tags: str = Field(default="", max_length=500)
+    manual_rank: int | None = None
+    manual_rank_reason: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    archived_at: datetime | None = None
+
+
+class Dependency(TenantOwned, table=True):
+    """`initiative_id` cannot be funded without `depends_on_id`."""
+
+    __table_args__ = (UniqueConstraint("org_id", "initiative_id", "depends_on_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", index=True, ondelete="CASCADE")
+    depends_on_id: int = Field(foreign_key="initiative.id", index=True, ondelete="CASCADE")
+
+
+class Criterion(TenantOwned, table=True):
+    """A custom criterion of the weighted-criteria model."""
+
+    __table_args__ = (UniqueConstraint("org_id", "portfolio_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    portfolio_id: int = Field(foreign_key="portfolio.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=80)
+    weight: float = 1.0
+    scale_min: int = 1
+    scale_max: int = 5
+    position: int = 0
+
+
+class Score(TenantOwned, table=True):
+    """One settled input of one initiative (`key` names the input, e.g. `job_size`, `c12`)."""
+
+    __table_args__ = (UniqueConstraint("org_id", "initiative_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", index=True, ondelete="CASCADE")
+    key: str = Field(max_length=32)
+    value: float
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ScoringRound(TenantOwned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    portfolio_id: int = Field(foreign_key="portfolio.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=120)
+    status: str = Field(default="open", sa_type=String(16))
+    # JSON lists fixed when the round opens.
+    keys_json: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    initiative_ids_json: str = Field(
+        default="[]", sa_column=Column(Text, nullable=False, default="[]")
+    )
+    opened_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    settled_at: datetime | None = None
+
+
+class RoundScorer(TenantOwned, table=True):
+    __table_args__ = (UniqueConstraint("org_id", "round_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="scoringround.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+
+
+class RoundScore(TenantOwned, table=True):
+    """One scorer's private score, hidden from the others until the round is settled."""
+
+    __table_args__ = (UniqueConstraint("org_id", "round_id", "user_id", "initiative_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="scoringround.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    initiative_id: int = Field(foreign_key="initiative.id", ondelete="CASCADE")
+    key: str = Field(max_length=32)
+    value: float
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Scenario(TenantOwned, table=True):
+    """A named what-if: a budget and initiatives forced in or out."""
+
+    __table_args__ = (UniqueConstraint("org_id", "portfolio_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    portfolio_id: int = Field(foreign_key="portfolio.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=120)
+    budget: int = Field(sa_type=BigInteger)
+    # JSON object {initiative_id: "in" | "out"}.
+    overrides_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PublishedPlan(TenantOwned, table=True):
+    """A scenario published as the plan: a dated, frozen snapshot of its funding result."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    portfolio_id: int = Field(foreign_key="portfolio.id", index=True, ondelete="CASCADE")
+    scenario_id: int | None = Field(default=None, foreign_key="scenario.id", ondelete="SET NULL")
+    scenario_name: str = Field(max_length=120)
+    published_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    published_at: datetime = Field(default_factory=utcnow, index=True)
+    snapshot_json: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Risk(TenantOwned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    portfolio_id: int = Field(foreign_key="portfolio.id", index=True, ondelete="CASCADE")
+    initiative_id: int | None = Field(
+        default=None, foreign_key="initiative.id", index=True, ondelete="CASCADE"
+    )
+    title: str = Field(max_length=200)
+    probability: int
+    impact: int
+    owner: str = Field(default="", max_length=120)
+    mitigation: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    status: str = Field(default="open", sa_type=String(16))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

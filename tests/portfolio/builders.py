@@ -1,0 +1,40 @@
+"""Portfolio test data, built through the services."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pmo_saas.db import tenant_session
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.portfolio import services as pf
+
+
+def make_portfolio(
+    ctx: TenantContext, name: str = "Growth", *, model: str = "wsjf", budget: int | None = None
+) -> int:
+    with tenant_session(ctx) as session:
+        pid = pf.create_portfolio(session=session, ctx=ctx, name=name, scoring_model=model)
+        if budget is not None:
+            pf.set_budget(session=session, ctx=ctx, portfolio_id=pid, budget=budget)
+    return pid
+
+
+def make_initiative(
+    ctx: TenantContext,
+    portfolio_id: int,
+    title: str,
+    *,
+    scores: Mapping[str, object] | None = None,
+    **data: object,
+) -> int:
+    with tenant_session(ctx) as session:
+        iid = pf.create_initiative(
+            session=session, ctx=ctx, portfolio_id=portfolio_id, data={"title": title, **data}
+        )
+        if scores:
+            pf.set_scores(session=session, ctx=ctx, initiative_id=iid, scores=scores)
+    return iid
+
+
+def wsjf(bv: int, tc: int, rr: int, js: int) -> dict[str, int]:
+    return {"business_value": bv, "time_criticality": tc, "risk_reduction": rr, "job_size": js}
