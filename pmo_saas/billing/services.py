@@ -239,3 +239,21 @@ def open_billing_portal(*, session: Session, ctx: TenantContext) -> str:
     return gateway.create_portal_session(
         customer_id=customer.stripe_customer_id, return_url=f"{base}/billing"
     )
+
+
+def configuration_problems() -> list[str]:
+    """What an operator must fix before billing works (for `manage check-settings`)."""
+    settings = get_settings()
+    if not billing_enabled():
+        return []
+    problems = []
+    if not settings.stripe_webhook_secret.get_secret_value():
+        problems.append("PMO_STRIPE_WEBHOOK_SECRET is empty: every Stripe webhook will be refused.")
+    if not settings.stripe_price_team:
+        problems.append("PMO_STRIPE_PRICE_TEAM is empty: nobody can upgrade to Team.")
+    if (
+        settings.environment == "production"
+        and settings.stripe_secret_key.get_secret_value().startswith("sk_test_")
+    ):
+        problems.append("PMO_STRIPE_SECRET_KEY is a test-mode key in production.")
+    return problems

@@ -16,7 +16,8 @@ from pmo_saas.identity import services as identity
 from pmo_saas.identity.models import Team
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import LimitReached
-from tests.factories import make_member, make_team
+from tests.billing.people import add_people
+from tests.factories import make_team
 
 
 def subscribe(ctx: TenantContext, *, plan: str = "team", status: str = "active") -> None:
@@ -49,8 +50,7 @@ def teams_count_as_open_surveys() -> Iterator[None]:
 def test_billing_off_allows_everything(
     org_a: TenantContext, teams_count_as_open_surveys: None
 ) -> None:
-    for _ in range(12):
-        make_member(org_a)
+    add_people(org_a, 12)
     make_team(org_a, "One")
     make_team(org_a, "Two")
     with tenant_session(org_a) as session:
@@ -67,8 +67,7 @@ def test_billing_off_allows_everything(
 
 @pytest.mark.usefixtures("billing_on")
 def test_free_plan_member_limit_counts_pending_invitations(org_a: TenantContext) -> None:
-    for _ in range(7):
-        make_member(org_a)  # 8 members with the owner
+    add_people(org_a, 7)  # 8 members with the owner
     with tenant_session(org_a) as session:
         identity.invite_member(session=session, ctx=org_a, email="nine@example.com", role="member")
         identity.invite_member(session=session, ctx=org_a, email="ten@example.com", role="member")
@@ -118,8 +117,7 @@ def test_team_plan_lifts_the_limits_for_its_organisation_only(
 ) -> None:
     subscribe(org_a)
     for ctx in (org_a, org_b):
-        for _ in range(10):
-            make_member(ctx)
+        add_people(ctx, 10)
         make_team(ctx, "Open")
     with tenant_session(org_a) as session:
         entitlements.check_can_add_member(session=session, ctx=org_a)

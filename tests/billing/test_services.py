@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -13,6 +14,7 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, Forbidden, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.settings import get_settings
+from tests.billing.people import add_people
 from tests.billing.stripe_events import SECRET_KEY, WEBHOOK_SECRET
 from tests.factories import make_member
 
@@ -33,7 +35,7 @@ def test_billing_off_says_so_and_allows_everything(org_a: TenantContext) -> None
 
 @pytest.mark.usefixtures("billing_on")
 def test_overview_of_a_free_organisation(org_a: TenantContext) -> None:
-    make_member(org_a)
+    add_people(org_a, 1)
     page = overview(org_a)
     assert (page.plan_label, page.seats_used, page.can_upgrade) == ("Free", 2, True)
     assert (page.limits[0].name, page.limits[0].used, page.limits[0].allowed) == (
@@ -110,3 +112,10 @@ def test_secrets_never_reach_the_page_data(org_a: TenantContext) -> None:
     assert SECRET_KEY not in dumped and WEBHOOK_SECRET not in dumped
     settings = get_settings()
     assert SECRET_KEY not in repr(settings) and WEBHOOK_SECRET not in str(settings.model_dump())
+
+
+def test_configuration_problems_name_what_is_missing(billing_on: None) -> None:
+    assert services.configuration_problems() == []
+    os.environ["PMO_STRIPE_WEBHOOK_SECRET"] = ""
+    get_settings.cache_clear()
+    assert any("WEBHOOK_SECRET" in p for p in services.configuration_problems())

@@ -20,6 +20,7 @@ from pmo_saas.billing.models import (
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity.models import OutboxMessage
 from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.roles import Role
 from tests.billing import stripe_events as se
 
 pytestmark = pytest.mark.usefixtures("billing_on")
@@ -176,14 +177,18 @@ def test_deleted_subscription_returns_to_free_limits_and_keeps_data(
 ) -> None:
     from pmo_saas.identity import services as identity
     from pmo_saas.kernel.errors import LimitReached
-    from tests.factories import make_member, make_team
+    from tests.billing.people import add_people
+    from tests.factories import make_team
 
     customer = link_customer(org_a)
     se.post(
         client,
         se.event("customer.subscription.created", se.subscription("sub_1", customer, quantity=12)),
     )
-    people = [make_member(org_a) for _ in range(11)]  # 12 members: over the Free limit
+    people = [
+        TenantContext(org_id=org_a.org_id, user_id=uid, role=Role.MEMBER)
+        for uid in add_people(org_a, 11)  # 12 members: over the Free limit
+    ]
     make_team(org_a, "Platform", members=people[:3])
     se.post(
         client,
