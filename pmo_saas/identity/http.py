@@ -50,6 +50,20 @@ async def sso_start(request: Request) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
+async def social_start(request: Request) -> Response:
+    """Operator-level Google / Microsoft sign-in for existing accounts."""
+    try:
+        url = await run_sync(
+            sso.begin_social_sign_in,
+            provider=request.path_params["provider"],
+            redirect_uri=redirect_uri_for(request),
+            next_path=request.query_params.get("next", ""),
+        )
+    except DomainError as error:
+        return _refused(str(error))
+    return RedirectResponse(url, status_code=303)
+
+
 async def sso_callback(request: Request) -> Response:
     params = request.query_params
     try:
@@ -80,5 +94,6 @@ def on_sign_out(request: Request, default_target: str) -> str | None:
 
 routes = [
     Route("/sso/start", sso_start, methods=["GET"], name="sso_start"),
+    Route("/sso/social/{provider}", social_start, methods=["GET"], name="sso_social_start"),
     Route(sso.CALLBACK_PATH, sso_callback, methods=["GET"], name="sso_callback"),
 ]

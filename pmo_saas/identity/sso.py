@@ -32,7 +32,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from pmo_saas.db import system_session, tenant_session
-from pmo_saas.identity import audit, oidc_gateway
+from pmo_saas.identity import audit, oidc_gateway, sso_policy
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.models import Membership, Organization, User
 from pmo_saas.identity.oidc_gateway import IdentityProviderError, ProviderMetadata
@@ -513,7 +513,8 @@ def begin_sign_in(
 
 @dataclass(frozen=True)
 class _Attempt:
-    org_id: int
+    org_id: int | None
+    provider: str
     nonce: str
     code_verifier: str
     redirect_uri: str
@@ -529,7 +530,7 @@ def _consume_attempt(state: str) -> _Attempt:
         attempt = session.exec(
             select(SsoLoginAttempt).where(SsoLoginAttempt.state_hash == hash_token(state))
         ).first()
-        if attempt is None or attempt.org_id is None:
+        if attempt is None:
             raise SsoRefused(
                 "This sign-in response does not match any sign-in started here (the state "
                 "is unknown or was altered). Start the sign-in again."
@@ -542,6 +543,7 @@ def _consume_attempt(state: str) -> _Attempt:
         session.add(attempt)
         return _Attempt(
             org_id=attempt.org_id,
+            provider=attempt.provider,
             nonce=attempt.nonce,
             code_verifier=decrypt_secret(attempt.code_verifier_encrypted),
             redirect_uri=attempt.redirect_uri,
@@ -580,50 +582,88 @@ def _record_refusal(org_id: int, reason: str, who: str) -> None:
         )
 
 
-def finish_sign_in(
-    *, state: str, code: str, error: str = "", error_description: str = "", user_agent: str = ""
-) -> SsoSignIn:
-    """Complete the flow started by `begin_sign_in`; raises SsoRefused with a clear message."""
-    attempt = _consume_attempt(state)
+def _refuse_idp_error(error: str, error_description: str, code: str) -> None:
+    if error:
+        detail = f": {error_description}" if error_description else f" ({error})"
+        raise SsoRefused(f"The identity provider did not sign you in{detail}.")
+    if not code:
+        raise SsoRefused("The identity provider sent no sign-in code. Start again.")
+
+
+def _verify(
+    issuer: str, client_id: str, client_secret: str, attempt: _Attempt, code: str
+) -> tuple[ProviderMetadata, oidc_gateway.VerifiedIdentity]:
     try:
-        if error:
-            detail = f": {error_description}" if error_description else f" ({error})"
-            raise SsoRefused(f"The identity provider did not sign you in{detail}.")
-        if not code:
-            raise SsoRefused("The identity provider sent no sign-in code. Start again.")
-        with system_session() as session:
-            slug = session.exec(
-                select(Organization.slug).where(Organization.id == attempt.org_id)
-            ).one()
-        connection = _load_connection(attempt.org_id, slug)
-        try:
-            metadata: ProviderMetadata = oidc_gateway.discover(connection.issuer)
-            person = oidc_gateway.complete_sign_in(
-                metadata,
-                client_id=connection.client_id,
-                client_secret=connection.client_secret,
-                redirect_uri=attempt.redirect_uri,
-                code=code,
-                code_verifier=attempt.code_verifier,
-                nonce=attempt.nonce,
-            )
-        except IdentityProviderError as failure:
-            raise SsoRefused(str(failure)) from None
-        user_id, created = _provision(connection, person)
-    except SsoRefused as refusal:
-        _record_refusal(attempt.org_id, str(refusal), "")
-        raise
+        metadata = oidc_gateway.discover(issuer)
+        person = oidc_gateway.complete_sign_in(
+            metadata,
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=attempt.redirect_uri,
+            code=code,
+            code_verifier=attempt.code_verifier,
+            nonce=attempt.nonce,
+        )
+    except IdentityProviderError as failure:
+        raise SsoRefused(str(failure)) from None
+    return metadata, person
+
+
+def _start_linked_session(
+    *,
+    user_id: int,
+    user_agent: str,
+    org_id: int | None,
+    provider: str,
+    metadata: ProviderMetadata,
+    client_id: str,
+    id_token: str,
+) -> str:
     token = identity.start_session(user_id=user_id, user_agent=user_agent)
     with system_session() as session:
         session.add(
             SsoSessionLink(
                 session_token_hash=hash_token(token),
-                org_id=attempt.org_id,
+                org_id=org_id,
+                provider=provider,
                 end_session_endpoint=metadata.end_session_endpoint,
-                client_id=connection.client_id,
-                id_token_encrypted=encrypt_secret(person.id_token),
+                client_id=client_id,
+                id_token_encrypted=encrypt_secret(id_token),
             )
         )
+    return token
+
+
+def finish_sign_in(
+    *, state: str, code: str, error: str = "", error_description: str = "", user_agent: str = ""
+) -> SsoSignIn:
+    """Complete the flow started by `begin_sign_in` (or `begin_social_sign_in`); raises
+    SsoRefused with a clear message, and then no session exists."""
+    attempt = _consume_attempt(state)
+    if attempt.org_id is None:
+        return _finish_social(attempt, code, error, error_description, user_agent)
+    org_id = attempt.org_id
+    try:
+        _refuse_idp_error(error, error_description, code)
+        with system_session() as session:
+            slug = session.exec(select(Organization.slug).where(Organization.id == org_id)).one()
+        connection = _load_connection(org_id, slug)
+        metadata, person = _verify(
+            connection.issuer, connection.client_id, connection.client_secret, attempt, code
+        )
+        user_id, created = _provision(connection, person)
+    except SsoRefused as refusal:
+        _record_refusal(org_id, str(refusal), "")
+        raise
+    token = _start_linked_session(
+        user_id=user_id,
+        user_agent=user_agent,
+        org_id=org_id,
+        provider="org",
+        metadata=metadata,
+        client_id=connection.client_id,
+        id_token=person.id_token,
+    )
     return SsoSignIn(
         session_token=token,
         next_path=attempt.next_path,
@@ -737,6 +777,129 @@ def _ensure_membership(
         )
         return role_from_claim
     return current
+
+
+# ---------------------------------------------------------------- operator-level social sign-in
+
+
+@dataclass(frozen=True)
+class SocialProvider:
+    key: str
+    label: str
+    issuer: str
+    client_id: str
+    client_secret: str
+
+
+class SocialChoice(BaseModel):
+    key: str
+    label: str
+
+
+def social_providers() -> dict[str, SocialProvider]:
+    """Google / Microsoft sign-in for existing accounts, when the operator configured them."""
+    settings = get_settings()
+    found: dict[str, SocialProvider] = {}
+    if settings.sso_google_client_id:
+        found["google"] = SocialProvider(
+            key="google",
+            label="Google",
+            issuer=oidc_gateway.normalise_issuer(settings.sso_google_issuer),
+            client_id=settings.sso_google_client_id,
+            client_secret=settings.sso_google_client_secret.get_secret_value(),
+        )
+    if settings.sso_microsoft_client_id and settings.sso_microsoft_tenant:
+        found["microsoft"] = SocialProvider(
+            key="microsoft",
+            label="Microsoft",
+            issuer=f"https://login.microsoftonline.com/{settings.sso_microsoft_tenant}/v2.0",
+            client_id=settings.sso_microsoft_client_id,
+            client_secret=settings.sso_microsoft_client_secret.get_secret_value(),
+        )
+    return found
+
+
+def social_choices() -> list[SocialChoice]:
+    """The buttons the sign-in page shows (none unless the operator turned them on)."""
+    return [SocialChoice(key=p.key, label=p.label) for p in social_providers().values()]
+
+
+def _social(key: str) -> SocialProvider:
+    provider = social_providers().get(key)
+    if provider is None:
+        raise SsoRefused("That way of signing in is not available here.")
+    return provider
+
+
+def begin_social_sign_in(*, provider: str, redirect_uri: str, next_path: str = "") -> str:
+    chosen = _social(provider)
+    try:
+        metadata = oidc_gateway.discover(chosen.issuer)
+    except IdentityProviderError as error:
+        raise SsoRefused(f"{chosen.label} sign-in is not available: {error}") from None
+    state = oidc_gateway.new_state()
+    nonce = oidc_gateway.new_nonce()
+    verifier = oidc_gateway.new_code_verifier()
+    with system_session() as session:
+        session.add(
+            SsoLoginAttempt(
+                state_hash=hash_token(state),
+                org_id=None,
+                provider=chosen.key,
+                nonce=nonce,
+                code_verifier_encrypted=encrypt_secret(verifier),
+                redirect_uri=redirect_uri,
+                next_path=identity.safe_next_path(next_path or "/"),
+                expires_at=utcnow() + timedelta(minutes=ATTEMPT_MINUTES),
+            )
+        )
+    return oidc_gateway.authorization_url(
+        metadata,
+        client_id=chosen.client_id,
+        redirect_uri=redirect_uri,
+        state=state,
+        nonce=nonce,
+        code_verifier=verifier,
+    )
+
+
+def _finish_social(
+    attempt: _Attempt, code: str, error: str, error_description: str, user_agent: str
+) -> SsoSignIn:
+    """Social sign-in opens existing accounts only, by a verified email; it creates none."""
+    chosen = _social(attempt.provider)
+    _refuse_idp_error(error, error_description, code)
+    metadata, person = _verify(chosen.issuer, chosen.client_id, chosen.client_secret, attempt, code)
+    if not person.email_verified:
+        raise SsoRefused(f"{chosen.label} has not verified your email address.")
+    try:
+        email = identity.clean_email(person.email)
+    except ValidationFailed:
+        raise SsoRefused(f"{chosen.label} did not share a valid email address.") from None
+    with system_session() as session:
+        user = session.exec(select(User).where(User.email == email)).first()
+        if user is None or user.id is None:
+            raise SsoRefused(f"No account uses {email}. Sign up first, or accept your invitation.")
+        refusal = sso_policy.password_signin_refusal(session=session, user_id=user.id)
+        if refusal:
+            raise SsoRefused(refusal)
+        user_id = user.id
+    token = _start_linked_session(
+        user_id=user_id,
+        user_agent=user_agent,
+        org_id=None,
+        provider=chosen.key,
+        metadata=metadata,
+        client_id=chosen.client_id,
+        id_token=person.id_token,
+    )
+    return SsoSignIn(
+        session_token=token,
+        next_path=attempt.next_path,
+        user_id=user_id,
+        org_slug="",
+        created_user=False,
+    )
 
 
 # ---------------------------------------------------------------- sign-out

@@ -5,7 +5,9 @@ from __future__ import annotations
 import secrets
 
 import httpx
+import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from pydantic import SecretStr
 from sqlmodel import select
 
 from pmo_saas.db import system_session
@@ -13,8 +15,10 @@ from pmo_saas.identity import services as identity
 from pmo_saas.identity.models import AuditEvent, Membership, Organization, User
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
+from tests.factories import make_member
 from tests.identity.sso.helpers import (
     STRICT_SECRET,
+    authorize_at_idp,
     configure,
     query,
     register_strict_client,
@@ -124,8 +128,6 @@ def test_existing_account_is_linked_only_when_the_idp_verified_the_email(
 ) -> None:
     configure(org_a, idp1, ["a.example"])
     email = f"{_uid('carol')}@a.example"
-    from tests.factories import make_member
-
     carol_in_b = make_member(org_b, Role.MEMBER, email=email)
     sub = _uid("carol-sub")
     set_user(idp1, sub, {"email": email, "email_verified": False})
@@ -345,3 +347,42 @@ def test_sign_out_ends_the_idp_session_when_advertised(
     out2 = httpx.get(f"{app_url}/auth/signout", cookies={"pmo_session": token2})
     assert not out2.headers["location"].startswith(strict_idp)
     assert identity.resolve_session(token=token2) is None
+
+
+# ------------------------------------------------------------------ operator-level social sign-in
+
+
+def test_social_sign_in_is_off_by_default_and_opens_existing_accounts_only(
+    app_url: str, idp1: str, org_a: TenantContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pmo_saas.identity import sso
+    from pmo_saas.settings import get_settings
+
+    off = httpx.get(f"{app_url}/sso/social/google")
+    assert "not available here" in query(off.headers["location"])["error"]
+    assert sso.social_choices() == []
+
+    settings = get_settings()
+    monkeypatch.setattr(settings, "sso_google_client_id", "operator-google-client")
+    monkeypatch.setattr(settings, "sso_google_client_secret", SecretStr("operator-secret"))
+    monkeypatch.setattr(settings, "sso_google_issuer", idp1)
+    assert [c.key for c in sso.social_choices()] == ["google"]
+
+    member = make_member(org_a, Role.MEMBER, email=f"{_uid('g')}@gmail.example")
+    sub = _uid("google-sub")
+
+    def social(email: str, verified: bool) -> httpx.Response:
+        set_user(idp1, sub, {"email": email, "email_verified": verified})
+        started = httpx.get(f"{app_url}/sso/social/google")
+        callback = authorize_at_idp(started.headers["location"], sub)
+        return httpx.get(callback)
+
+    unknown = social(f"{_uid('g')}@gmail.example", True)
+    assert "No account uses" in query(unknown.headers["location"])["error"]
+    with system_session() as session:
+        email = session.get(User, member.user_id).email  # type: ignore[union-attr]
+    assert "has not verified" in query(social(email, False).headers["location"])["error"]
+    assert session_count() == 0
+    ok = social(email, True)
+    token = ok.cookies.get("pmo_session")
+    assert token and identity.resolve_session(token=token).user_id == member.user_id  # type: ignore[union-attr]
