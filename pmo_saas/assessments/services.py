@@ -1267,11 +1267,14 @@ def radar_series(result: TeamResult) -> list[dict[str, Any]]:
     ]
 
 
-def heat_map(*, session: Session, ctx: TenantContext, round_id: int) -> HeatMap:
+def heat_map(
+    *, session: Session, ctx: TenantContext, round_id: int, rank_by_dimension_id: int | None = None
+) -> HeatMap:
     """Teams x dimensions of one round, each cell the mean of the raw answers.
 
     One grouped query over the answers (the database does the averaging; no average of
-    averages). Teams come in alphabetical order, not ranked.
+    averages). Teams come in alphabetical order: they are not ranked against each other
+    unless the coach asks for it with `rank_by_dimension_id` (highest mean first).
     """
     _require_coach(ctx)
     rnd = _round(session, round_id)
@@ -1295,9 +1298,13 @@ def heat_map(*, session: Session, ctx: TenantContext, round_id: int) -> HeatMap:
         .order_by(col(Team.name))
     ).all()
     dims = _dimensions(session, rnd.model_version_id)
+    team_rows = [(t or 0, n) for t, n in teams]
+    if rank_by_dimension_id is not None:
+        means = {c.team_id: c.mean for c in cells if c.dimension_id == rank_by_dimension_id}
+        team_rows.sort(key=lambda row: -means.get(row[0], float("-inf")))
     return HeatMap(
         round_id=round_id,
-        teams=[(t or 0, n) for t, n in teams],
+        teams=team_rows,
         dimensions=[(d.id or 0, d.name) for d in dims],
         cells=cells,
     )

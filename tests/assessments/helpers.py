@@ -3,12 +3,28 @@ the services, so every test exercises the real write path."""
 
 from __future__ import annotations
 
+import secrets
+
 from pmo_saas.assessments import services
 from pmo_saas.assessments.schemas import DimensionInput, LevelInput
-from pmo_saas.db import tenant_session
+from pmo_saas.db import system_session, tenant_session
+from pmo_saas.identity.models import Membership, User
 from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.roles import Role
 
 LEVELS = [LevelInput(value=v, label=f"Level {v}", description=f"Means {v}") for v in range(1, 6)]
+
+
+def person(ctx: TenantContext, role: Role = Role.MEMBER) -> TenantContext:
+    """A person in ctx's organisation. Like factories.make_member, but without a password:
+    these tests never sign in, and hashing one costs half a second on a busy machine."""
+    with system_session() as session:
+        user = User(email=f"{role.value}-{secrets.token_hex(4)}@example.com", name=role.value)
+        session.add(user)
+        session.flush()
+        assert user.id is not None
+        session.add(Membership(org_id=ctx.org_id, user_id=user.id, role=role))
+    return TenantContext(org_id=ctx.org_id, user_id=user.id, role=role, org_slug=ctx.org_slug)
 
 
 def small_model(ctx: TenantContext, name: str = "Small model") -> int:

@@ -63,7 +63,7 @@ def test_health_colour_and_trend() -> None:
 
 
 def test_team_result_from_raw_answers_with_missing_ones(org_a: TenantContext) -> None:
-    a, b, c = (factories.make_member(org_a, Role.MEMBER) for _ in range(3))
+    a, b, c = (helpers.person(org_a, Role.MEMBER) for _ in range(3))
     team = factories.make_team(org_a, "Alpha", members=[a, b, c])
     model_id = helpers.small_model(org_a)
     round_id = helpers.start(org_a, model_id, [team])
@@ -102,7 +102,7 @@ def test_team_result_from_raw_answers_with_missing_ones(org_a: TenantContext) ->
 
 
 def test_dimension_nobody_answered(org_a: TenantContext) -> None:
-    a = factories.make_member(org_a, Role.MEMBER)
+    a = helpers.person(org_a, Role.MEMBER)
     team = factories.make_team(org_a, "Solo", members=[a])
     round_id = helpers.start(org_a, helpers.small_model(org_a), [team])
     helpers.answer(a, round_id, team, {"Q1": 3})

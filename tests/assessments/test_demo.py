@@ -13,10 +13,11 @@ from pmo_saas.identity.models import Organization
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from tests import factories
+from tests.assessments import helpers
 
 
 def test_demo_rounds(org_a: TenantContext) -> None:
-    people = {name: [factories.make_member(org_a, Role.MEMBER) for _ in range(3)] for name in "AB"}
+    people = {name: [helpers.person(org_a, Role.MEMBER) for _ in range(3)] for name in "AB"}
     teams = {
         name: factories.make_team(org_a, f"Team {name}", members=p) for name, p in people.items()
     }
@@ -48,7 +49,7 @@ def test_demo_rounds(org_a: TenantContext) -> None:
 
 
 def test_deleting_an_organisation_removes_its_assessments(org_a: TenantContext) -> None:
-    people = [factories.make_member(org_a, Role.MEMBER) for _ in range(2)]
+    people = [helpers.person(org_a, Role.MEMBER) for _ in range(2)]
     team = factories.make_team(org_a, "Team A", members=people)
     with tenant_session(org_a) as session:
         seed_demo_assessments(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import Engine, text
+from sqlmodel import SQLModel, select
 
-from pmo_saas.assessments import services
+from pmo_saas.assessments import models, services
 from pmo_saas.assessments.models import AssessmentModel
 from pmo_saas.assessments.schemas import DimensionInput, LevelInput
-from pmo_saas.db import tenant_session
+from pmo_saas.db import TenantOwned, tenant_session
 from pmo_saas.identity.models import AuditEvent
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -105,7 +106,7 @@ def test_editing_an_unused_model_changes_it_in_place(org_a: TenantContext) -> No
 def test_editing_after_a_round_makes_a_new_version_and_keeps_old_results(
     org_a: TenantContext,
 ) -> None:
-    people = [factories.make_member(org_a, Role.MEMBER) for _ in range(3)]
+    people = [helpers.person(org_a, Role.MEMBER) for _ in range(3)]
     team = factories.make_team(org_a, "Alpha", members=people)
     model_id = helpers.small_model(org_a)
     round_id = helpers.start(org_a, model_id, [team])
@@ -164,7 +165,7 @@ def test_model_validation(org_a: TenantContext) -> None:
 
 
 def test_members_cannot_build_models(org_a: TenantContext) -> None:
-    member = factories.make_member(org_a, Role.MEMBER)
+    member = helpers.person(org_a, Role.MEMBER)
     with tenant_session(member) as session:
         with pytest.raises(Forbidden):
             services.list_models(session=session, ctx=member)
@@ -197,3 +198,22 @@ def test_other_org_cannot_see_or_change_models(org_a: TenantContext, org_b: Tena
             )
         with pytest.raises(NotFound):
             services.archive_model(session=session, ctx=org_b, model_id=model_id)
+
+
+def test_every_assessment_table_is_tenant_owned_with_row_security(engine: Engine) -> None:
+    tables = [
+        m.class_ for m in SQLModel._sa_registry.mappers if m.class_.__module__ == models.__name__
+    ]
+    assert len(tables) == 11 and all(issubclass(t, TenantOwned) for t in tables)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            secured = dict(
+                conn.execute(
+                    text(
+                        "SELECT relname, relrowsecurity AND relforcerowsecurity FROM pg_class "
+                        "WHERE relname = ANY(:names)"
+                    ),
+                    {"names": [t.__tablename__ for t in tables]},
+                ).all()
+            )
+        assert secured == {t.__tablename__: True for t in tables}

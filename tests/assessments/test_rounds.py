@@ -22,9 +22,9 @@ from tests.assessments import helpers
 
 @pytest.fixture
 def setup(org_a: TenantContext) -> dict:
-    coach = factories.make_member(org_a, Role.COACH)
-    a, b, c = (factories.make_member(org_a, Role.MEMBER) for _ in range(3))
-    d = factories.make_member(org_a, Role.MEMBER)
+    coach = helpers.person(org_a, Role.COACH)
+    a, b, c = (helpers.person(org_a, Role.MEMBER) for _ in range(3))
+    d = helpers.person(org_a, Role.MEMBER)
     alpha = factories.make_team(org_a, "Alpha", members=[a, b, c])
     beta = factories.make_team(org_a, "Beta", members=[d])
     return {
@@ -84,6 +84,14 @@ def test_round_journey_with_save_and_continue(setup: dict) -> None:
     assert [t for _, t in heat.teams] == ["Alpha", "Beta"]  # alphabetical, never ranked
     assert heat.value(alpha, result.dimensions[0].dimension_id) == pytest.approx(19 / 6)
     assert heat.value(beta, result.dimensions[0].dimension_id) is None
+    with tenant_session(coach) as session:
+        ranked = services.heat_map(
+            session=session,
+            ctx=coach,
+            round_id=round_id,
+            rank_by_dimension_id=result.dimensions[0].dimension_id,
+        )
+    assert [t for _, t in ranked.teams] == ["Alpha", "Beta"]  # Beta has no answers: last
     assert result.previous_round_id is None
 
     # A second round shows the change since the first.
@@ -123,7 +131,7 @@ def test_comments_shown_without_names_only_from_three_respondents(setup: dict) -
 
 
 def test_health_check_colour_and_trend(org_a: TenantContext) -> None:
-    people = [factories.make_member(org_a, Role.MEMBER) for _ in range(3)]
+    people = [helpers.person(org_a, Role.MEMBER) for _ in range(3)]
     team = factories.make_team(org_a, "Gamma", members=people)
     with tenant_session(org_a) as session:
         services.ensure_builtin_models(session=session, ctx=org_a)
@@ -280,7 +288,7 @@ def test_members_cannot_start_rounds_or_see_others_answers(setup: dict) -> None:
     # even the coach cannot read a's individual answers
     with tenant_session(coach) as session, pytest.raises(NotFound):
         services.my_answers(session=session, ctx=coach, participant_id=a_pid)
-    outsider = factories.make_member(coach, Role.MEMBER)
+    outsider = helpers.person(coach, Role.MEMBER)
     with tenant_session(outsider) as session, pytest.raises(NotFound):
         services.get_round(session=session, ctx=outsider, round_id=round_id)
 
