@@ -878,29 +878,43 @@ def _headline(
     return None
 
 
-def _comments(
-    session: Session, survey_id: int, team_ids: set[int], questions: list[SurveyQuestion]
-) -> list[CommentGroup]:
-    text_questions = {q.id: q.prompt for q in questions if q.kind == ins.TEXT}
-    if not text_questions or not team_ids:
-        return []
-    by_question: dict[int, list[str]] = defaultdict(list)
-    for question_id, text in session.exec(
-        select(SurveyAnswer.question_id, SurveyAnswer.text).where(
-            SurveyAnswer.survey_id == survey_id,
-            col(SurveyAnswer.survey_team_id).in_(team_ids),
-            col(SurveyAnswer.question_id).in_(list(text_questions)),
-            col(SurveyAnswer.text).is_not(None),
-        )
-    ).all():
-        if text:
-            by_question[question_id].append(text)
-    groups = []
-    for text_question_id, prompt in text_questions.items():
-        texts = by_question.get(text_question_id or 0, [])
-        _shuffle(texts)
-        groups.append(CommentGroup(prompt=prompt, comments=texts))
-    return groups
+class _Comments:
+    """All free-text answers of a survey, read once (only when some group may show them)."""
+
+    def __init__(self, session: Session, survey_id: int, questions: list[SurveyQuestion]):
+        self.session, self.survey_id = session, survey_id
+        self.prompts = {q.id: q.prompt for q in questions if q.kind == ins.TEXT}
+        self._by_team: dict[int, dict[int, list[str]]] | None = None
+
+    def _load(self) -> dict[int, dict[int, list[str]]]:
+        if self._by_team is None:
+            self._by_team = defaultdict(lambda: defaultdict(list))
+            for team_id, question_id, text in self.session.exec(
+                select(
+                    SurveyAnswer.survey_team_id, SurveyAnswer.question_id, SurveyAnswer.text
+                ).where(
+                    SurveyAnswer.survey_id == self.survey_id,
+                    col(SurveyAnswer.question_id).in_(list(self.prompts)),
+                    col(SurveyAnswer.text).is_not(None),
+                )
+            ).all():
+                if text:
+                    self._by_team[team_id][question_id].append(text)
+        return self._by_team
+
+    def for_teams(self, team_ids: set[int]) -> list[CommentGroup]:
+        if not self.prompts or not team_ids:
+            return []
+        by_team = self._load()
+        groups = []
+        for question_id, prompt in self.prompts.items():
+            texts = [
+                t for team in team_ids for t in by_team.get(team, {}).get(question_id or 0, [])
+            ]
+            # Unattributed and in random order: the order says nothing about who wrote what.
+            _shuffle(texts)
+            groups.append(CommentGroup(prompt=prompt, comments=texts))
+        return groups
 
 
 def _group(
@@ -909,6 +923,7 @@ def _group(
     survey: Survey,
     questions: list[SurveyQuestion],
     histograms: TeamHistograms,
+    comments: _Comments,
     label: str,
     survey_team_id: int | None,
     team_ids: set[int],
@@ -936,7 +951,7 @@ def _group(
         visible=True,
         headline=_headline(survey.instrument, questions, merged, n),
         questions=[_question_result(q, merged, n) for q in questions if q.kind != ins.TEXT],
-        comments=_comments(session, survey.id, team_ids, questions) if comments_visible else [],
+        comments=comments.for_teams(team_ids) if comments_visible else [],
         comments_hidden_reason="" if comments_visible else comments_reason,
     )
 
@@ -956,6 +971,7 @@ def _compute_results(
     numbers: Disclosure = protect(team_counts, survey.min_group_size)
     words: Disclosure = protect(team_counts, survey.min_comment_group_size)
     histograms = _histograms(session, survey.id)
+    comments = _Comments(session, survey.id, questions)
     all_ids = set(team_counts)
     total = sum(team_counts.values())
 
@@ -972,6 +988,7 @@ def _compute_results(
             survey=survey,
             questions=questions,
             histograms=histograms,
+            comments=comments,
             label=label,
             survey_team_id=stid,
             team_ids=ids,

@@ -1,0 +1,192 @@
+"""500 survey submissions from concurrent clients through the real submit service.
+
+Each of 500 people gets a personal link (read from the outbox); 8 client threads submit a
+six-item Westrum questionnaire through `services.submit_response` (token check, per-team
+lock, participation rewrite, one response + its answers, all under the tenant role and
+row-level security). In the same run, the same threads do raw INSERTs into the same table
+(`surveyresponse`, one row per transaction), and then raw INSERTs of a response with its six
+answer rows per transaction, as the baselines.
+
+    PMO_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/DB python bench/surveys_submit.py
+
+The bench adds one organisation and deletes it again at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ["PMO_SMTP_HOST"] = ""
+os.environ.setdefault("PMO_ENVIRONMENT", "development")
+
+from sqlalchemy import text
+from sqlmodel import select
+
+import pmo_saas.models  # noqa: F401
+from pmo_saas.db import get_engine, system_session, tenant_session
+from pmo_saas.identity.models import Membership, Organization, OutboxMessage, Team, TeamMember, User
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.roles import Role
+from pmo_saas.manage import migrate
+from pmo_saas.settings import get_settings
+from pmo_saas.surveys import services
+
+logging.getLogger("pmo_saas.mail").setLevel(logging.ERROR)  # 500 invitations go to the outbox
+
+SUBMISSIONS = 500
+TEAMS = 50
+CLIENTS = 8
+ITEMS = ("information", "messengers", "responsibilities", "bridging", "inquiry", "novelty")
+
+
+def build() -> tuple[TenantContext, int, list[str]]:
+    tag = secrets.token_hex(4)
+    with system_session() as session:
+        owner = User(email=f"bench-owner-{tag}@example.com", name="Bench owner")
+        org = Organization(name=f"Survey bench {tag}", slug=f"survey-bench-{tag}")
+        session.add_all([owner, org])
+        session.flush()
+        assert owner.id is not None and org.id is not None
+        session.add(Membership(org_id=org.id, user_id=owner.id, role=Role.OWNER))
+        ctx = TenantContext(org_id=org.id, user_id=owner.id, role=Role.OWNER)
+        team_ids = []
+        for t in range(TEAMS):
+            team = Team(org_id=org.id, name=f"Team {t:03d}")
+            session.add(team)
+            session.flush()
+            assert team.id is not None
+            team_ids.append(team.id)
+            for p in range(SUBMISSIONS // TEAMS):
+                user = User(email=f"b-{tag}-{t}-{p}@example.com", name=f"Person {t}-{p}")
+                session.add(user)
+                session.flush()
+                assert user.id is not None
+                session.add(Membership(org_id=org.id, user_id=user.id, role=Role.MEMBER))
+                session.add(TeamMember(org_id=org.id, team_id=team.id, user_id=user.id))
+    with tenant_session(ctx) as session:
+        survey_id = services.launch_survey(
+            session=session,
+            ctx=ctx,
+            title=f"Bench {tag}",
+            instrument="westrum",
+            team_ids=team_ids,
+        )
+        bodies = session.exec(select(OutboxMessage.body)).all()
+    tokens = [m.group(1) for b in bodies if (m := re.search(r"/s/([A-Za-z0-9_\-]+)", b))]
+    assert len(tokens) == SUBMISSIONS, len(tokens)
+    return ctx, survey_id, tokens
+
+
+def timed(jobs: list[Callable[[], None]]) -> float:
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        for future in [pool.submit(job) for job in jobs]:
+            future.result()
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    url = get_settings().database_url
+    if not url.startswith("postgres"):
+        print("Set PMO_DATABASE_URL to a PostgreSQL database (this bench measures PostgreSQL).")
+        return 2
+    migrate()
+    ctx, survey_id, tokens = build()
+    try:
+        answers = {k: 5 for k in ITEMS}
+
+        def submit(token: str) -> Callable[[], None]:
+            return lambda: services.submit_response(token=token, answers=answers)
+
+        service_s = timed([submit(t) for t in tokens])
+
+        with tenant_session(ctx) as session:
+            survey_team_id = services.survey_progress(
+                session=session, ctx=ctx, survey_id=survey_id
+            )[0].survey_team_id
+            question_ids = [
+                q.id for q in services._questions(session, survey_id) if q.kind == "scale7"
+            ]
+            counted = services.survey_results(session=session, ctx=ctx, survey_id=survey_id)
+        assert counted.responses == SUBMISSIONS, counted.responses
+        engine = get_engine()
+        response_sql = text(
+            "INSERT INTO surveyresponse (id, org_id, survey_id, survey_team_id) "
+            "VALUES (:id, :org, :survey, :team)"
+        )
+        answer_sql = text(
+            "INSERT INTO surveyanswer (response_id, question_id, option_key, org_id, survey_id, "
+            "survey_team_id, value) VALUES (:rid, :q, '', :org, :survey, :team, 5)"
+        )
+
+        def raw_response() -> None:
+            with engine.begin() as conn:
+                conn.execute(
+                    response_sql,
+                    {
+                        "id": secrets.token_hex(16),
+                        "org": ctx.org_id,
+                        "survey": survey_id,
+                        "team": survey_team_id,
+                    },
+                )
+
+        def raw_response_with_answers() -> None:
+            rid = secrets.token_hex(16)
+            with engine.begin() as conn:
+                conn.execute(
+                    response_sql,
+                    {"id": rid, "org": ctx.org_id, "survey": survey_id, "team": survey_team_id},
+                )
+                conn.execute(
+                    answer_sql,
+                    [
+                        {
+                            "rid": rid,
+                            "q": q,
+                            "org": ctx.org_id,
+                            "survey": survey_id,
+                            "team": survey_team_id,
+                        }
+                        for q in question_ids
+                    ],
+                )
+
+        raw_s = timed([raw_response for _ in range(SUBMISSIONS)])
+        raw_full_s = timed([raw_response_with_answers for _ in range(SUBMISSIONS)])
+        print(
+            f"PostgreSQL, {SUBMISSIONS} submissions, {CLIENTS} concurrent client threads, "
+            f"{TEAMS} teams of {SUBMISSIONS // TEAMS}"
+        )
+        print(
+            f"submit service (token, lock, participation, response + 6 answers, RLS): "
+            f"{SUBMISSIONS / service_s:8.1f} submissions/s  ({service_s:.2f} s)"
+        )
+        print(
+            f"raw INSERT surveyresponse, 1 row per transaction:                       "
+            f"{SUBMISSIONS / raw_s:8.1f} rows/s         ({raw_s:.2f} s)"
+        )
+        print(
+            f"raw INSERT surveyresponse + 6 surveyanswer rows per transaction:          "
+            f"{SUBMISSIONS / raw_full_s:8.1f} rows/s         ({raw_full_s:.2f} s)"
+        )
+        print(f"service / raw single-row INSERT: {raw_s / service_s:.2f}x")
+    finally:
+        with system_session() as session:
+            org = session.get(Organization, ctx.org_id)
+            if org is not None:
+                session.delete(org)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
