@@ -8,6 +8,7 @@ from with `coaching.services.initiative_origin(s)` (the link back).
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -34,6 +35,26 @@ def portfolio_available() -> bool:
     return services is not None and hasattr(services, "create_initiative")
 
 
+FUNDED = "funded"
+NOT_FUNDED = "not_funded"
+UNDECIDED = "undecided"
+REMOVED = "removed"
+FUNDING_LABELS = {
+    FUNDED: "Funded in the published plan",
+    NOT_FUNDED: "Not funded in the published plan",
+    UNDECIDED: "Awaiting a funding decision",
+    REMOVED: "No longer in the portfolio",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class InitiativeState:
+    """What the plan shows of a promoted item: the initiative's lifecycle and funding."""
+
+    status: str  # the portfolio's lifecycle status (funnel, reviewing, ...), "" when removed
+    funding: str  # FUNDED / NOT_FUNDED / UNDECIDED / REMOVED
+
+
 def create_initiative(
     *, session: Session, ctx: TenantContext, portfolio_id: int, title: str, description: str
 ) -> int:
@@ -46,31 +67,42 @@ def create_initiative(
         session=session,
         ctx=ctx,
         portfolio_id=portfolio_id,
-        title=title,
-        description=description,
+        data={"title": title, "description": description},
     )
-    initiative_id = result if isinstance(result, int) else getattr(result, "id", None)
-    if not isinstance(initiative_id, int):
+    if not isinstance(result, int):
         raise TypeError("portfolio.create_initiative returned no initiative id")
-    return initiative_id
+    return result
 
 
-def funding_statuses(
+def initiative_states(
     *, session: Session, ctx: TenantContext, initiative_ids: list[int]
-) -> dict[int, str]:
-    """Initiative id -> its funding status in the portfolio ("" when it cannot be read)."""
+) -> dict[int, InitiativeState]:
+    """Initiative id -> its lifecycle status and whether the current published plan funds it."""
     if not initiative_ids:
         return {}
     services = _portfolio_services()
     get = getattr(services, "get_initiative", None)
-    if get is None:
+    plans = getattr(services, "list_published_plans", None)
+    if get is None or plans is None:
         return {}
-    statuses: dict[int, str] = {}
+    funded_by_portfolio: dict[int, set[int] | None] = {}
+    states: dict[int, InitiativeState] = {}
     for initiative_id in initiative_ids:
         try:
             initiative = get(session=session, ctx=ctx, initiative_id=initiative_id)
         except DomainError:  # removed, or not readable with the caller's role
-            statuses[initiative_id] = "removed"
+            states[initiative_id] = InitiativeState(status="", funding=REMOVED)
             continue
-        statuses[initiative_id] = str(getattr(initiative, "status", "") or "")
-    return statuses
+        portfolio_id = initiative.portfolio_id
+        if portfolio_id not in funded_by_portfolio:
+            published = plans(session=session, ctx=ctx, portfolio_id=portfolio_id)
+            # Newest first: the first published plan is the current one.
+            funded_by_portfolio[portfolio_id] = (
+                set(published[0].plan.funded_ids) if published else None
+            )
+        funded = funded_by_portfolio[portfolio_id]
+        funding = UNDECIDED
+        if funded is not None:
+            funding = FUNDED if initiative_id in funded else NOT_FUNDED
+        states[initiative_id] = InitiativeState(status=str(initiative.status), funding=funding)
+    return states

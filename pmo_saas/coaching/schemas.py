@@ -29,8 +29,11 @@ class ActionRow(BaseModel):
     overdue: bool
     done_at: str | None
     initiative_id: int | None = None
-    # The initiative's funding status in the portfolio, read through its services.
+    # Once promoted: the initiative's lifecycle status in the portfolio (funnel, ...) and
+    # its funding (funded / not_funded / undecided / removed), read through its services.
+    initiative_status: str | None = None
     funding_status: str | None = None
+    funding_label: str = ""
     warnings: list[str] = []
 
 

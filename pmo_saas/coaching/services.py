@@ -254,7 +254,7 @@ def _action_rows(
     on = on or today()
     names = _names(session, (a.owner_user_id for a in actions))
     promoted = [a.initiative_id for a in actions if a.initiative_id is not None]
-    statuses = portfolio_link.funding_statuses(session=session, ctx=ctx, initiative_ids=promoted)
+    states = portfolio_link.initiative_states(session=session, ctx=ctx, initiative_ids=promoted)
     rows = []
     for a in actions:
         assert a.id is not None
@@ -273,9 +273,13 @@ def _action_rows(
                 overdue=_is_overdue(a, on),
                 done_at=_iso(a.done_at),
                 initiative_id=a.initiative_id,
-                funding_status=statuses.get(a.initiative_id) if a.initiative_id else None,
             )
         )
+        state = states.get(a.initiative_id) if a.initiative_id else None
+        if state is not None:
+            rows[-1].initiative_status = state.status
+            rows[-1].funding_status = state.funding
+            rows[-1].funding_label = portfolio_link.FUNDING_LABELS[state.funding]
     return rows
 
 
@@ -778,13 +782,14 @@ def delete_goal(
 # ---------------------------------------------------------------- actions
 
 
-def _new_action(
+def _build_action(
     session: Session,
     *,
     plan: CoachingPlan,
     data: ActionInput,
     session_id: int | None = None,
 ) -> tuple[CoachingAction, list[str]]:
+    """A validated, not yet added action (and its warnings); raises on bad input."""
     title = clean_name(data.title, what="action", max_length=200)
     owner = _require_member(session, data.owner_user_id, what="owner", field="owner")
     due = parse_date(data.due_date, field="due_date", what="due date")
@@ -808,7 +813,6 @@ def _new_action(
         due_date=due,
         scope=data.scope,
     )
-    session.add(action)
     return action, _past_due_warning(due)
 
 
@@ -834,7 +838,8 @@ def add_action(
         goal_id=goal_id,
         scope=scope,
     )
-    action, warnings = _new_action(session, plan=plan, data=data)
+    action, warnings = _build_action(session, plan=plan, data=data)
+    session.add(action)
     _touch(plan, session)
     session.flush()
     row = _action_rows(session, ctx, [action])[0]
@@ -870,8 +875,7 @@ def update_action(
             field="scope",
         )
     # Validate through the same path as a new action, then copy the clean values.
-    probe, warnings = _new_action(session, plan=plan, data=data)
-    session.expunge(probe)
+    probe, warnings = _build_action(session, plan=plan, data=data)
     action.title, action.owner_user_id, action.due_date = (
         probe.title,
         probe.owner_user_id,
@@ -1012,12 +1016,16 @@ def log_session(
     people = list(dict.fromkeys(attendee_user_ids))
     for user_id in people:
         _require_member(session, user_id, what="attendee", field="attendees")
+    notes = _clean_text(notes, what="notes")
+    decisions = _clean_text(decisions, what="decisions")
+    # Every follow-up is checked before anything is written.
+    built = [_build_action(session, plan=plan, data=data) for data in follow_ups]
     log = CoachingSession(
         org_id=ctx.org_id,
         plan_id=plan_id,
         held_on=held,
-        notes=_clean_text(notes, what="notes"),
-        decisions=_clean_text(decisions, what="decisions"),
+        notes=notes,
+        decisions=decisions,
         created_by_id=ctx.user_id,
     )
     session.add(log)
@@ -1027,8 +1035,9 @@ def log_session(
         session.add(SessionAttendee(org_id=ctx.org_id, session_id=log.id, user_id=user_id))
     created: list[CoachingAction] = []
     warnings: list[str] = []
-    for data in follow_ups:
-        action, action_warnings = _new_action(session, plan=plan, data=data, session_id=log.id)
+    for action, action_warnings in built:
+        action.session_id = log.id
+        session.add(action)
         created.append(action)
         warnings += [f"{action.title}: {w}" for w in action_warnings]
     _touch(plan, session)

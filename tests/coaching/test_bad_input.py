@@ -1,0 +1,162 @@
+"""Bad input: a missing owner is refused, a past due date warns, deleting a goal asks first."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from pmo_saas.coaching import services
+from pmo_saas.coaching.models import CoachingAction, CoachingGoal
+from pmo_saas.db import tenant_session
+from pmo_saas.identity.models import AuditEvent
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import ValidationFailed
+from tests.coaching import helpers
+
+
+def _plan(w: helpers.World) -> int:
+    with tenant_session(w.coach) as session:
+        return services.create_plan(session=session, ctx=w.coach, title="P", team_id=w.alpha).id
+
+
+def test_a_missing_owner_is_refused(org_a: TenantContext) -> None:
+    w = helpers.world(org_a)
+    plan_id = _plan(w)
+    with tenant_session(w.coach) as session:
+        with pytest.raises(ValidationFailed, match="Choose the owner") as error:
+            services.add_action(
+                session=session, ctx=w.coach, plan_id=plan_id, title="x", owner_user_id=None
+            )
+        assert error.value.field == "owner"
+        with pytest.raises(ValidationFailed, match="Choose the owner"):
+            services.log_session(
+                session=session,
+                ctx=w.coach,
+                plan_id=plan_id,
+                held_on=services.today(),
+                attendee_user_ids=[w.alice.user_id or 0],
+                follow_ups=[services.ActionInput(title="follow-up", owner_user_id=None)],
+            )
+    with tenant_session(w.coach) as session:
+        # nothing half-written: neither the action nor the session with the bad follow-up
+        assert session.exec(select(CoachingAction)).all() == []
+        assert services.get_plan(session=session, ctx=w.coach, plan_id=plan_id).sessions == []
+
+
+def test_a_past_due_date_warns_but_saves(org_a: TenantContext) -> None:
+    w = helpers.world(org_a)
+    plan_id = _plan(w)
+    yesterday = services.today() - timedelta(days=1)
+    with tenant_session(w.coach) as session:
+        action = services.add_action(
+            session=session,
+            ctx=w.coach,
+            plan_id=plan_id,
+            title="Late",
+            owner_user_id=w.alice.user_id,
+            due_date=yesterday,
+        )
+        goal = services.add_goal(
+            session=session, ctx=w.coach, plan_id=plan_id, title="G", due_date=yesterday
+        )
+        fine = services.add_action(
+            session=session,
+            ctx=w.coach,
+            plan_id=plan_id,
+            title="Fine",
+            owner_user_id=w.alice.user_id,
+            due_date=services.today(),
+        )
+    assert action.overdue is True
+    assert len(action.warnings) == 1 and "in the past" in action.warnings[0]
+    assert goal.warnings and "in the past" in goal.warnings[0]
+    assert fine.warnings == [] and fine.overdue is False
+    with tenant_session(w.coach) as session:
+        assert session.get(CoachingAction, action.id) is not None
+
+
+def test_other_bad_input_gets_clear_messages(org_a: TenantContext) -> None:
+    w = helpers.world(org_a)
+    plan_id = _plan(w)
+    with tenant_session(w.coach) as session:
+        with pytest.raises(ValidationFailed, match="not a date"):
+            services.add_action(
+                session=session,
+                ctx=w.coach,
+                plan_id=plan_id,
+                title="x",
+                owner_user_id=w.alice.user_id,
+                due_date="31/12/2026",
+            )
+        with pytest.raises(ValidationFailed, match="Enter a"):
+            services.add_action(
+                session=session,
+                ctx=w.coach,
+                plan_id=plan_id,
+                title="  ",
+                owner_user_id=w.alice.user_id,
+            )
+        with pytest.raises(ValidationFailed, match="target maturity level"):
+            services.add_goal(
+                session=session, ctx=w.coach, plan_id=plan_id, title="g", target_level=0
+            )
+        with pytest.raises(ValidationFailed, match="one team or for one person"):
+            services.create_plan(session=session, ctx=w.coach, title="x")
+        with pytest.raises(ValidationFailed, match="status"):
+            services.set_action_status(
+                session=session,
+                ctx=w.coach,
+                action_id=services.add_action(
+                    session=session,
+                    ctx=w.coach,
+                    plan_id=plan_id,
+                    title="ok",
+                    owner_user_id=w.alice.user_id,
+                ).id,
+                status="finished",
+            )
+        with pytest.raises(ValidationFailed, match="took place"):
+            services.log_session(
+                session=session,
+                ctx=w.coach,
+                plan_id=plan_id,
+                held_on=services.today() + timedelta(days=1),
+                attendee_user_ids=[],
+            )
+
+
+def test_deleting_a_goal_with_actions_asks_first_and_is_audited(org_a: TenantContext) -> None:
+    w = helpers.world(org_a)
+    plan_id = _plan(w)
+    with tenant_session(w.coach) as session:
+        goal = services.add_goal(session=session, ctx=w.coach, plan_id=plan_id, title="Flow")
+        services.add_action(
+            session=session,
+            ctx=w.coach,
+            plan_id=plan_id,
+            goal_id=goal.id,
+            title="Limit WIP",
+            owner_user_id=w.alice.user_id,
+        )
+        empty = services.add_goal(session=session, ctx=w.coach, plan_id=plan_id, title="Empty")
+    with (
+        tenant_session(w.coach) as session,
+        pytest.raises(services.ConfirmationRequired, match="confirm"),
+    ):
+        services.delete_goal(session=session, ctx=w.coach, goal_id=goal.id)
+    with tenant_session(w.coach) as session:
+        assert session.get(CoachingGoal, goal.id) is not None
+        services.delete_goal(session=session, ctx=w.coach, goal_id=goal.id, confirm=True)
+        services.delete_goal(session=session, ctx=w.coach, goal_id=empty.id)  # no actions
+    with tenant_session(w.coach) as session:
+        assert session.get(CoachingGoal, goal.id) is None
+        assert session.exec(select(CoachingAction)).all() == []
+        events = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "coaching.goal_deleted")
+        ).all()
+    assert {e.target for e in events} == {"Flow", "Empty"}
+    flow = next(e for e in events if e.target == "Flow")
+    assert "1 action(s) deleted" in flow.detail and "Limit WIP" in flow.detail
+    assert flow.actor_id == w.coach.user_id
