@@ -217,3 +217,30 @@ def test_every_assessment_table_is_tenant_owned_with_row_security(engine: Engine
                 ).all()
             )
         assert secured == {t.__tablename__: True for t in tables}
+
+
+def test_change_follows_a_dimension_across_versions_by_key(org_a: TenantContext) -> None:
+    people = [helpers.person(org_a) for _ in range(3)]
+    team = factories.make_team(org_a, "Alpha", members=people)
+    model_id = helpers.small_model(org_a)
+    first = helpers.start(org_a, model_id, [team])
+    for person in people:
+        helpers.answer(person, first, team, {"F1": 2, "F2": 2, "Q1": 3})
+    helpers.close(org_a, first)
+    with tenant_session(org_a) as session:
+        services.update_model(
+            session=session,
+            ctx=org_a,
+            model_id=model_id,
+            name="Small model",
+            levels=helpers.LEVELS,
+            dimensions=[DimensionInput(key="flow", name="Flow of work", statements=["F9"])],
+        )
+    second = helpers.start(org_a, model_id, [team])
+    for person in people:
+        helpers.answer(person, second, team, {"F9": 4})
+    helpers.close(org_a, second)
+    with tenant_session(org_a) as session:
+        result = services.team_result(session=session, ctx=org_a, round_id=second, team_id=team)
+    (flow,) = result.dimensions
+    assert (flow.name, flow.previous_mean, flow.change) == ("Flow of work", 2.0, 2.0)
