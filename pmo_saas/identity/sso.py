@@ -28,7 +28,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import BaseModel
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from pmo_saas.db import system_session, tenant_session
@@ -539,8 +539,17 @@ def _consume_attempt(state: str) -> _Attempt:
             raise SsoRefused("This sign-in response was already used. Start the sign-in again.")
         if as_utc(attempt.expires_at) < now:
             raise SsoRefused("The sign-in took too long. Start the sign-in again.")
-        attempt.used_at = now
-        session.add(attempt)
+        # Compare-and-set, so two racing deliveries of one response cannot both pass.
+        claimed = session.exec(
+            update(SsoLoginAttempt)
+            .where(
+                col(SsoLoginAttempt.id) == attempt.id,
+                col(SsoLoginAttempt.used_at).is_(None),
+            )
+            .values(used_at=now)
+        )
+        if claimed.rowcount != 1:
+            raise SsoRefused("This sign-in response was already used. Start the sign-in again.")
         return _Attempt(
             org_id=attempt.org_id,
             provider=attempt.provider,
@@ -620,7 +629,9 @@ def _start_linked_session(
     id_token: str,
 ) -> str:
     token = identity.start_session(user_id=user_id, user_agent=user_agent)
+    stale = utcnow() - timedelta(days=get_settings().session_days + 1)
     with system_session() as session:
+        session.exec(delete(SsoSessionLink).where(col(SsoSessionLink.created_at) < stale))
         session.add(
             SsoSessionLink(
                 session_token_hash=hash_token(token),
@@ -884,6 +895,19 @@ def _finish_social(
         if refusal:
             raise SsoRefused(refusal)
         user_id = user.id
+        memberships = session.exec(
+            select(Membership.org_id, Membership.role).where(Membership.user_id == user_id)
+        ).all()
+        for org_id, role in memberships:
+            assert org_id is not None
+            audit.record(
+                session=session,
+                ctx=TenantContext(org_id=org_id, user_id=user_id, role=Role(role)),
+                action="user.signed_in",
+                target=email,
+                detail=f"through {chosen.label}",
+                actor_email=email,
+            )
     token = _start_linked_session(
         user_id=user_id,
         user_agent=user_agent,
