@@ -100,6 +100,9 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("source_round_id", sa.Integer(), nullable=True),
         sa.Column("source_model_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "source_round_title", sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False
+        ),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),

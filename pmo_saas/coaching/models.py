@@ -63,6 +63,7 @@ class CoachingPlan(TenantOwned, table=True):
     )
     # The source round's model: the "next round" that measures change is one of this model.
     source_model_id: int | None = None
+    source_round_title: str = Field(default="", max_length=160)
     created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -482,6 +482,7 @@ def create_plan_from_round(
     )
     plan.source_round_id = summary.id
     plan.source_model_id = summary.model_id
+    plan.source_round_title = summary.title
     session.add(plan)
     assert plan.id is not None
     for position, dim in enumerate(focus):
@@ -653,15 +654,11 @@ def get_plan(*, session: Session, ctx: TenantContext, plan_id: int) -> PlanDetai
                     goal_row.target_reached = score >= goal.target_level
         goal_rows.append(goal_row)
 
-    source_title = ""
-    if plan.source_round_id is not None and plan.team_id is not None and visible:
-        source = _closed_round_title(session, ctx, plan)
-        source_title = source
     sessions = _session_rows(session, plan_id, actions)
     return PlanDetail(
         **row.model_dump(),
         source_round_id=plan.source_round_id,
-        source_round_title=source_title,
+        source_round_title=plan.source_round_title if plan.source_round_id else "",
         measured_round_id=measured_round.id if measured_round else None,
         measured_round_title=measured_round.title if measured_round else "",
         measurement_visible=visible,
@@ -670,16 +667,6 @@ def get_plan(*, session: Session, ctx: TenantContext, plan_id: int) -> PlanDetai
         sessions=sessions,
         can_manage=visible,
     )
-
-
-def _closed_round_title(session: Session, ctx: TenantContext, plan: CoachingPlan) -> str:
-    assert plan.team_id is not None and plan.source_round_id is not None
-    try:
-        return _closed_round(
-            session, ctx, round_id=plan.source_round_id, team_id=plan.team_id
-        ).title
-    except (NotFound, ValidationFailed):
-        return ""
 
 
 # ---------------------------------------------------------------- goals

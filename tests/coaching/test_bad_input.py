@@ -160,3 +160,78 @@ def test_deleting_a_goal_with_actions_asks_first_and_is_audited(org_a: TenantCon
     flow = next(e for e in events if e.target == "Flow")
     assert "1 action(s) deleted" in flow.detail and "Limit WIP" in flow.detail
     assert flow.actor_id == w.coach.user_id
+
+
+def test_deleting_a_plan_with_actions_asks_first(org_a: TenantContext) -> None:
+    w = helpers.world(org_a)
+    plan_id = _plan(w)
+    with tenant_session(w.coach) as session:
+        services.add_action(
+            session=session,
+            ctx=w.coach,
+            plan_id=plan_id,
+            title="a",
+            owner_user_id=w.alice.user_id,
+        )
+    with (
+        tenant_session(w.coach) as session,
+        pytest.raises(services.ConfirmationRequired, match="confirm"),
+    ):
+        services.delete_plan(session=session, ctx=w.coach, plan_id=plan_id)
+    with tenant_session(w.coach) as session:
+        services.delete_plan(session=session, ctx=w.coach, plan_id=plan_id, confirm=True)
+    with tenant_session(w.coach) as session:
+        assert services.list_plans(session=session, ctx=w.coach) == []
+        assert (
+            session.exec(select(AuditEvent).where(AuditEvent.action == "coaching.plan_deleted"))
+            .one()
+            .target
+            == "P"
+        )
+
+
+def test_editing_an_action_revalidates_and_goals_turn_overdue(org_a: TenantContext) -> None:
+    w = helpers.world(org_a)
+    plan_id = _plan(w)
+    last_week = services.today() - timedelta(days=7)
+    with tenant_session(w.coach) as session:
+        goal = services.add_goal(
+            session=session, ctx=w.coach, plan_id=plan_id, title="G", due_date=last_week
+        )
+        action = services.add_action(
+            session=session,
+            ctx=w.coach,
+            plan_id=plan_id,
+            goal_id=goal.id,
+            title="a",
+            owner_user_id=w.alice.user_id,
+        )
+        with pytest.raises(ValidationFailed, match="Choose the owner"):
+            services.update_action(
+                session=session,
+                ctx=w.coach,
+                action_id=action.id,
+                title="a",
+                owner_user_id=None,
+                due_date=None,
+                goal_id=goal.id,
+                scope="team",
+            )
+        edited = services.update_action(
+            session=session,
+            ctx=w.coach,
+            action_id=action.id,
+            title="b",
+            owner_user_id=w.bob.user_id,
+            due_date=last_week,
+            goal_id=goal.id,
+            scope="team",
+        )
+        assert (edited.title, edited.owner_name, edited.overdue) == ("b", "Bob", True)
+        assert edited.warnings
+        detail = services.get_plan(session=session, ctx=w.coach, plan_id=plan_id)
+        assert detail.goals[0].overdue is True
+        services.set_action_status(session=session, ctx=w.coach, action_id=action.id, status="done")
+        detail = services.get_plan(session=session, ctx=w.coach, plan_id=plan_id)
+        assert detail.goals[0].overdue is False  # every action done
+        assert detail.progress_percent == 100

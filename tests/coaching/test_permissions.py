@@ -212,3 +212,15 @@ def test_another_organisation_sees_nothing(org_a: TenantContext, org_b: TenantCo
             )
     with tenant_session(w.coach) as session:
         assert services.get_plan(session=session, ctx=w.coach, plan_id=alpha).title == "Alpha"
+
+
+def test_a_person_reads_their_own_plan(org_a: TenantContext) -> None:
+    w = helpers.world(org_a)
+    with tenant_session(w.coach) as session:
+        plan = services.create_plan(
+            session=session, ctx=w.coach, title="Carol's growth", person_user_id=w.carol.user_id
+        )
+    with tenant_session(w.carol) as session:
+        assert [p.id for p in services.list_plans(session=session, ctx=w.carol)] == [plan.id]
+    with tenant_session(w.alice) as session:
+        assert services.list_plans(session=session, ctx=w.alice) == []
