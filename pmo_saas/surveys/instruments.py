@@ -224,7 +224,9 @@ def check_custom_questions(questions: list[QuestionSpec]) -> list[QuestionSpec]:
                 )
         else:
             options = []
-        required = q.required and q.kind not in (TEXT, MULTI)
+        # Every scale and single choice is required: an optional one would let a figure rest
+        # on fewer answers than the group's responses, below the anonymity threshold.
+        required = q.kind not in (TEXT, MULTI)
         checked.append(QuestionSpec(key[:40], q.kind, prompt, options, required))
     return checked
 

@@ -623,6 +623,7 @@ def submit_response(
     ctx = _respondent_ctx(org_id)
     try:
         with tenant_session(ctx) as session:
+            _lock_team(session, team_id)
             check_writable(session=session, ctx=ctx)
             survey = _survey(session, survey_id)
             _check_accepting(survey)
@@ -663,10 +664,20 @@ def _clean_answers(
     return rows
 
 
+def _lock_team(session: Session, team_id: int) -> None:
+    """Serialise submissions per surveyed team. The transaction's first statement is a write,
+    so PostgreSQL locks the row and SQLite takes its write lock (waiting, not failing)."""
+    session.exec(
+        update(SurveyTeam)
+        .where(col(SurveyTeam.id) == team_id)
+        .values(team_name=col(SurveyTeam.team_name))
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _mark_answered(session: Session, team_id: int, invitation_id: int) -> None:
-    # Serialise submissions per team, then rewrite every participation row of the team in
-    # one statement: no row version pairs this answer with this person.
-    session.exec(select(SurveyTeam.id).where(SurveyTeam.id == team_id).with_for_update()).first()
+    # Under the team lock, check the link is unused, then rewrite every participation row of
+    # the team in one statement: no row version pairs this answer with this person.
     answered = session.exec(
         select(SurveyInvitation.answered).where(SurveyInvitation.id == invitation_id)
     ).first()

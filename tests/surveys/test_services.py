@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -336,3 +337,40 @@ def test_other_organisation_cannot_read_or_change_surveys(org_a, org_b):
             )
     assert launch(org_b, [team_b])
     assert results(org_a, survey_id).responses == 5
+
+
+def test_concurrent_submits_of_one_link_count_once_and_others_all_count(org_a):
+    team, members = team_with(org_a, "Alpha", 6)
+    survey_id = launch(org_a, [team])
+    links = links_from_outbox(org_a)
+    same = links[email_of(members[0])][0]
+    others = [links[email_of(m)][0] for m in members[1:]]
+    outcomes: list[str] = []
+
+    def submit(token: str) -> None:
+        try:
+            services.submit_response(token=token, answers=westrum_answers(5))
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(submit, [same, same, same, *others]))
+    assert sorted(outcomes) == ["conflict", "conflict"] + ["ok"] * 6
+    assert _responses(org_a) == 6
+    with tenant_session(org_a) as session:
+        progress = services.survey_progress(session=session, ctx=org_a, survey_id=survey_id)
+    assert (progress[0].answered, progress[0].responses) == (6, 6)
+
+
+def test_custom_scales_are_always_required(org_a):
+    team, members = team_with(org_a, "Alpha", 1)
+    launch(
+        org_a,
+        [team],
+        instrument="custom",
+        questions=[QuestionInput(kind="scale5", prompt="Planning works.", required=False)],
+    )
+    token = links_from_outbox(org_a)[email_of(members[0])][0]
+    with pytest.raises(ValidationFailed, match="Answer the question"):
+        services.submit_response(token=token, answers={})
