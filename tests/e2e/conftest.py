@@ -50,8 +50,9 @@ def app_url(engine, tmp_path_factory) -> Iterator[str]:
     env = dict(os.environ)
     env.update(
         PMO_PUBLIC_URL=url,
-        REFLEX_WEB_WORKDIR=".web-test",
-        REFLEX_STATES_WORKDIR=".states-test",
+        # Own build folders, so a developer's dev server (or a parallel run) is left alone.
+        REFLEX_WEB_WORKDIR=".web-test" + os.environ.get("PMO_E2E_SUFFIX", ""),
+        REFLEX_STATES_WORKDIR=".states-test" + os.environ.get("PMO_E2E_SUFFIX", ""),
         REFLEX_TELEMETRY_ENABLED="false",
         REFLEX_CHECK_LATEST_VERSION="false",
     )
