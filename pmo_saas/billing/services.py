@@ -27,6 +27,7 @@ from pmo_saas.billing.entitlements import (
 )
 from pmo_saas.billing.models import BillingCustomer, BillingInvoice, BillingSubscription
 from pmo_saas.billing.schemas import BillingOverview, InvoiceRow, LimitRow
+from pmo_saas.db import system_session
 from pmo_saas.identity import audit
 from pmo_saas.identity.models import Organization, User
 from pmo_saas.kernel.clock import as_utc, utcnow
@@ -257,3 +258,32 @@ def configuration_problems() -> list[str]:
     ):
         problems.append("PMO_STRIPE_SECRET_KEY is a test-mode key in production.")
     return problems
+
+
+def reconcile_seats() -> list[tuple[int, int]]:
+    """Pushes to Stripe every live subscription whose seats differ from its member count.
+
+    For a periodic job: catches up after Stripe was unreachable when membership changed.
+    Returns (org_id, seats) for each subscription updated; failures are logged and skipped.
+    """
+    if not billing_enabled():
+        return []
+    with system_session() as session:
+        rows = session.exec(
+            select(BillingSubscription).where(col(BillingSubscription.status).in_(PAID_STATUSES))
+        ).all()
+        wanted: list[tuple[int, str, int]] = []
+        for row in rows:
+            org_id = row.org_id
+            assert org_id is not None
+            seats = max(count_members(session, org_id), 1)
+            if row.seats != seats:
+                wanted.append((org_id, row.stripe_subscription_id, seats))
+    pushed = []
+    for org_id, subscription_id, seats in wanted:
+        try:
+            gateway.set_subscription_quantity(subscription_id=subscription_id, quantity=seats)
+        except gateway.GatewayError:
+            continue
+        pushed.append((org_id, seats))
+    return pushed

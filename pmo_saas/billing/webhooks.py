@@ -182,10 +182,13 @@ def _subscription_row(
     session: Session, org_id: int, subscription_id: str
 ) -> BillingSubscription | None:
     return session.exec(
-        select(BillingSubscription).where(
+        select(BillingSubscription)
+        .where(
             BillingSubscription.org_id == org_id,
             BillingSubscription.stripe_subscription_id == subscription_id,
         )
+        # Two deliveries for one subscription at once: the second waits, then compares order.
+        .with_for_update()
     ).first()
 
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from pmo_saas.billing import services
+from pmo_saas.billing import entitlements, services
 from pmo_saas.billing.models import BillingSubscription
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import services as identity
@@ -82,6 +82,17 @@ def test_seats_follow_membership_and_payment_failure_reaches_the_banner(
     ).json()
     assert (at_stripe["quantity"], at_stripe["status"]) == (2, "trialing")
 
+    # Removing a member: identity's remove_member is to call seats_changed the same way.
+    with tenant_session(org_a) as session:
+        newcomer = next(
+            m
+            for m in identity.list_members(session=session, ctx=org_a)
+            if m.email == "new@example.com"
+        )
+        identity.remove_member(session=session, ctx=org_a, membership_id=newcomer.membership_id)
+        entitlements.seats_changed(session=session, org_id=org_a.org_id)
+    wait_for(lambda: overview(org_a).seats_billed == 1)
+
     httpx.post(
         f"{peer_billing}/_peer/subscriptions/{subscription_id}/fail_payment"
     ).raise_for_status()
@@ -90,3 +101,15 @@ def test_seats_follow_membership_and_payment_failure_reaches_the_banner(
     assert page.status == "past_due" and not page.read_only
     with tenant_session(org_a) as session:
         assert "Payment failed" in services.billing_banner(session=session, ctx=org_a)
+
+
+@pytest.mark.usefixtures("peer_billing")
+def test_reconcile_seats_catches_up_missed_membership_changes(org_a: TenantContext) -> None:
+    from tests.billing.people import add_people
+
+    upgrade(org_a)
+    wait_for(lambda: overview(org_a).status == "trialing")
+    add_people(org_a, 2)  # joined without telling billing (Stripe was down, say)
+    assert services.reconcile_seats() == [(org_a.org_id, 3)]
+    wait_for(lambda: overview(org_a).seats_billed == 3)
+    assert services.reconcile_seats() == []

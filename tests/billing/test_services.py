@@ -119,3 +119,15 @@ def test_configuration_problems_name_what_is_missing(billing_on: None) -> None:
     os.environ["PMO_STRIPE_WEBHOOK_SECRET"] = ""
     get_settings.cache_clear()
     assert any("WEBHOOK_SECRET" in p for p in services.configuration_problems())
+
+
+def test_webhook_is_refused_when_billing_is_off(org_a: TenantContext) -> None:
+    from starlette.testclient import TestClient
+
+    from pmo_saas.api import build_api
+    from tests.billing import stripe_events as se
+
+    with TestClient(build_api()) as client:
+        evt = se.event("customer.subscription.created", se.subscription("sub_1", "cus_1"))
+        assert se.post(client, evt).status_code == 400
+    assert overview(org_a).billing_enabled is False
