@@ -222,3 +222,8 @@ def send_weekly_digests(*, now: datetime | None = None) -> int:
             # One organisation's failure (e.g. SMTP down) must not stop the others' digests.
             log.exception("weekly coaching digest failed for organisation %s", org_id)
     return sent
+
+
+if __name__ == "__main__":  # a scheduler's entry point: python -m pmo_saas.coaching.digest
+    logging.basicConfig(level=logging.INFO)
+    log.info("weekly coaching digests sent: %d", send_weekly_digests())

@@ -1,0 +1,88 @@
+"""A read-only workspace (invoice overdue past the grace period): plans read, nothing writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from pmo_saas.billing.models import BillingSubscription
+from pmo_saas.coaching import services
+from pmo_saas.db import tenant_session
+from pmo_saas.kernel.clock import utcnow
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import ReadOnly
+from pmo_saas.settings import get_settings
+from tests.coaching import helpers
+
+
+@pytest.fixture
+def billing_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("PMO_STRIPE_SECRET_KEY", "sk_test_coaching_read_only")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.delenv("PMO_STRIPE_SECRET_KEY")
+    get_settings.cache_clear()
+
+
+def test_every_write_is_refused_in_a_read_only_workspace(
+    org_a: TenantContext, billing_on: None
+) -> None:
+    w = helpers.world(org_a)
+    with tenant_session(w.coach) as session:
+        plan = services.create_plan(session=session, ctx=w.coach, title="P", team_id=w.alpha)
+        goal = services.add_goal(session=session, ctx=w.coach, plan_id=plan.id, title="G")
+        action = services.add_action(
+            session=session,
+            ctx=w.coach,
+            plan_id=plan.id,
+            title="a",
+            owner_user_id=w.alice.user_id,
+        )
+        course = services.create_course(session=session, ctx=w.coach, name="Scrum")
+    with tenant_session(org_a) as session:
+        session.add(
+            BillingSubscription(
+                org_id=org_a.org_id,
+                stripe_subscription_id="sub_overdue",
+                status="past_due",
+                past_due_since=utcnow() - timedelta(days=60),
+            )
+        )
+    writes = [
+        (
+            w.coach,
+            lambda s: services.create_plan(session=s, ctx=w.coach, title="Q", team_id=w.beta),
+        ),
+        (w.coach, lambda s: services.add_goal(session=s, ctx=w.coach, plan_id=plan.id, title="H")),
+        (w.coach, lambda s: services.delete_goal(session=s, ctx=w.coach, goal_id=goal.id)),
+        (
+            w.alice,
+            lambda s: services.set_action_status(
+                session=s, ctx=w.alice, action_id=action.id, status="done"
+            ),
+        ),
+        (
+            w.coach,
+            lambda s: services.log_session(
+                session=s,
+                ctx=w.coach,
+                plan_id=plan.id,
+                held_on=services.today(),
+                attendee_user_ids=[],
+            ),
+        ),
+        (
+            w.alice,
+            lambda s: services.enrol(
+                session=s, ctx=w.alice, course_id=course.id, user_id=w.alice.user_id or 0
+            ),
+        ),
+    ]
+    for who, write in writes:
+        with tenant_session(who) as session, pytest.raises(ReadOnly):
+            write(session)
+    with tenant_session(w.alice) as session:
+        detail = services.get_plan(session=session, ctx=w.alice, plan_id=plan.id)
+    assert detail.actions_total == 1 and detail.goals[0].title == "G"
