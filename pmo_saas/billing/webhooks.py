@@ -249,13 +249,17 @@ def _mark(row: BillingSubscription, created: int, rank: int) -> None:
 def _apply_invoice(
     session: Session, obj: dict[str, Any], *, event_type: str, created: int
 ) -> tuple[int | None, str]:
-    subscription_id = _id(obj.get("subscription")) or _id(
-        ((obj.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+    # Newer API versions moved the subscription under parent.subscription_details.
+    details = (
+        (obj.get("parent") or {}).get("subscription_details")
+        or obj.get("subscription_details")
+        or {}
     )
+    subscription_id = _id(obj.get("subscription")) or _id(details.get("subscription"))
     org_id = _org_for(
         session,
         customer=_id(obj.get("customer")),
-        metadata=(obj.get("subscription_details") or {}).get("metadata") or obj.get("metadata"),
+        metadata=details.get("metadata") or obj.get("metadata"),
     )
     if org_id is None:
         return None, "ignored: unknown customer"

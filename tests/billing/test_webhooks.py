@@ -269,3 +269,20 @@ def test_trial_will_end_tells_owners(client: TestClient, org_a: TenantContext) -
         subjects = session.exec(select(OutboxMessage.subject)).all()
     assert "Your pmo_saas trial ends soon" in subjects
     assert overview(org_a).status == "trialing"
+
+
+def test_invoice_in_the_current_api_shape_finds_its_subscription(
+    client: TestClient, org_a: TenantContext
+) -> None:
+    customer = link_customer(org_a)
+    se.post(client, se.event("customer.subscription.created", se.subscription("sub_1", customer)))
+    failed = se.invoice(customer, "", paid=False)
+    del failed["subscription"]
+    failed["parent"] = {
+        "type": "subscription_details",
+        "subscription_details": {"subscription": "sub_1", "metadata": {}},
+    }
+    assert (
+        se.post(client, se.event("invoice.payment_failed", failed)).json()["outcome"] == "applied"
+    )
+    assert overview(org_a).past_due
