@@ -41,15 +41,12 @@ def engine() -> Engine:
 
 
 def empty_database(engine: Engine) -> None:
+    """DELETE every table, children first: on small tables much cheaper than TRUNCATE."""
     present = set(inspect(engine).get_table_names())
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables) if t.name in present]
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            quoted = ", ".join(f'"{t}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
+        for table in tables:
+            conn.execute(text(f'DELETE FROM "{table}"'))
 
 
 @pytest.fixture(autouse=True)
