@@ -292,7 +292,7 @@ def _goal_row(goal: CoachingGoal, actions: list[ActionRow], on: date) -> GoalRow
         title=goal.title,
         dimension_key=goal.dimension_key,
         dimension_name=goal.dimension_name,
-        baseline_score=goal.baseline_score,
+        baseline_score=round(goal.baseline_score, 2) if goal.baseline_score is not None else None,
         target_level=goal.target_level,
         due_date=_iso(goal.due_date),
         overdue=goal.due_date is not None and goal.due_date < on and not finished,
@@ -475,7 +475,7 @@ def create_plan_from_round(
     plan = _new_plan(
         session,
         ctx,
-        title=title or f"{team.name}: growth plan after {summary.title}",
+        title=title or f"{team.name}: growth plan after {summary.title}"[:160],
         team_id=team_id,
         person_user_id=None,
         coach_user_id=coach_user_id,
@@ -486,7 +486,6 @@ def create_plan_from_round(
     session.add(plan)
     assert plan.id is not None
     for position, dim in enumerate(focus):
-        baseline = round(dim.mean, 2) if dim.mean is not None else None
         target = suggested_target(dim.mean)
         session.add(
             CoachingGoal(
@@ -495,7 +494,7 @@ def create_plan_from_round(
                 title=f"Raise {dim.name} to level {target:g}",
                 dimension_key=dim.dimension_key,
                 dimension_name=dim.name,
-                baseline_score=baseline,
+                baseline_score=dim.mean,
                 target_level=target,
                 due_date=due,
                 position=position,
