@@ -9,9 +9,15 @@ from email.message import EmailMessage
 from sqlmodel import Session
 
 from pmo_saas.identity.models import OutboxMessage
+from pmo_saas.kernel.errors import DomainError
 from pmo_saas.settings import get_settings
 
 log = logging.getLogger("pmo_saas.mail")
+
+
+class MailNotSent(DomainError):
+    def __init__(self) -> None:
+        super().__init__("The email could not be sent (the mail server did not answer). Try again.")
 
 
 def send_mail(
@@ -20,7 +26,11 @@ def send_mail(
     settings = get_settings()
     message = OutboxMessage(to_email=to, subject=subject, body=body, org_id=org_id)
     if settings.smtp_enabled:
-        _deliver_smtp(to=to, subject=subject, body=body)
+        try:
+            _deliver_smtp(to=to, subject=subject, body=body)
+        except (OSError, smtplib.SMTPException) as error:
+            log.error("SMTP delivery to %s failed: %s", to, error)
+            raise MailNotSent() from error
         message.sent_via = "smtp"
     else:
         log.warning(
