@@ -146,3 +146,15 @@ class MyTeamResults(BaseModel):
     title: str
     team: GroupResult
     org: GroupResult
+
+
+class MySurveyRow(BaseModel):
+    """A survey someone was asked to answer (whether they did is not shown back to anyone)."""
+
+    survey_id: int
+    title: str
+    round_number: int
+    team_name: str
+    status: str
+    closes_at: str
+    results_ready: bool

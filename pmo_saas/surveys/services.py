@@ -60,6 +60,7 @@ from pmo_saas.surveys.schemas import (
     Headline,
     HeatCell,
     HeatRow,
+    MySurveyRow,
     MyTeamResults,
     QuestionForm,
     QuestionInput,
@@ -119,6 +120,13 @@ def _survey_teams(session: Session, survey_id: int) -> list[SurveyTeam]:
             .order_by(col(SurveyTeam.team_name))
         ).all()
     )
+
+
+def _status(survey: Survey) -> str:
+    """`closed` once closed or past its end date (links then stop working either way)."""
+    if survey.status == CLOSED or as_utc(survey.closes_at) < utcnow():
+        return CLOSED
+    return OPEN
 
 
 def _link(token: str) -> str:
@@ -479,7 +487,7 @@ def list_surveys(*, session: Session, ctx: TenantContext) -> list[SurveyRow]:
                 instrument_label=ins.INSTRUMENT_LABELS.get(s.instrument, s.instrument),
                 series_id=s.series_id or s.id,
                 round_number=s.round_number,
-                status=s.status,
+                status=_status(s),
                 closes_at=_date(s.closes_at),
                 teams=teams[s.id],
                 invited=invited[s.id],
@@ -676,18 +684,17 @@ def _lock_team(session: Session, team_id: int) -> None:
 
 
 def _mark_answered(session: Session, team_id: int, invitation_id: int) -> None:
-    # Under the team lock, check the link is unused, then rewrite every participation row of
-    # the team in one statement: no row version pairs this answer with this person.
-    answered = session.exec(
-        select(SurveyInvitation.answered).where(SurveyInvitation.id == invitation_id)
-    ).first()
-    if answered is None:
-        raise InvalidLink()
-    if answered:
-        raise Conflict(_USED_MESSAGE)
-    session.exec(
+    """Under the team lock: mark this link's invitation answered, unless it already is, by
+    rewriting every participation row of the team in one statement, so no row version pairs
+    this answer with this person."""
+    unused = (
+        select(SurveyInvitation.id)
+        .where(SurveyInvitation.id == invitation_id, col(SurveyInvitation.answered).is_(False))
+        .exists()
+    )
+    result = session.exec(
         update(SurveyInvitation)
-        .where(col(SurveyInvitation.survey_team_id) == team_id)
+        .where(col(SurveyInvitation.survey_team_id) == team_id, unused)
         .values(
             answered=case(
                 (col(SurveyInvitation.id) == invitation_id, True),
@@ -696,6 +703,8 @@ def _mark_answered(session: Session, team_id: int, invitation_id: int) -> None:
         )
         .execution_options(synchronize_session=False)
     )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise Conflict(_USED_MESSAGE)
 
 
 def _store_response(
@@ -1161,3 +1170,31 @@ def my_team_results(*, session: Session, ctx: TenantContext, survey_id: int) -> 
     team = next(g for g in results.teams if g.survey_team_id == invitation.survey_team_id)
     assert survey.id is not None
     return MyTeamResults(survey_id=survey.id, title=survey.title, team=team, org=results.org)
+
+
+def my_surveys(*, session: Session, ctx: TenantContext) -> list[MySurveyRow]:
+    """The surveys the signed-in person was invited to, newest first, for "you said, we did"."""
+    if ctx.user_id is None:
+        raise Forbidden("Sign in to see your surveys.")
+    rows = session.exec(
+        select(Survey, SurveyTeam.team_name)
+        .join(SurveyInvitation, col(SurveyInvitation.survey_id) == Survey.id)
+        .join(SurveyTeam, col(SurveyTeam.id) == SurveyInvitation.survey_team_id)
+        .where(SurveyInvitation.user_id == ctx.user_id)
+        .order_by(col(Survey.created_at).desc(), col(Survey.id).desc())
+    ).all()
+    result = []
+    for survey, team_name in rows:
+        assert survey.id is not None
+        result.append(
+            MySurveyRow(
+                survey_id=survey.id,
+                title=survey.title,
+                round_number=survey.round_number,
+                team_name=team_name,
+                status=_status(survey),
+                closes_at=_date(survey.closes_at),
+                results_ready=survey.status == CLOSED,
+            )
+        )
+    return result

@@ -76,6 +76,8 @@ def test_guessed_and_expired_tokens_get_clear_messages(org_a):
         with pytest.raises(NotFound, match="link is not valid"):
             services.submit_response(token=guess, answers=westrum_answers(5))
     clock.freeze(clock.utcnow() + timedelta(days=4))
+    with tenant_session(org_a) as session:
+        assert services.list_surveys(session=session, ctx=org_a)[0].status == "closed"
     with pytest.raises(Conflict, match="expired"):
         services.load_survey_form(token=token)
     with pytest.raises(Conflict, match="expired"):
@@ -263,11 +265,17 @@ def test_respondents_see_their_team_after_close(org_a):
         token = links_from_outbox(org_a)[email_of(m)][0]
         services.submit_response(token=token, answers=westrum_answers(3 + n % 2))
     member = members[0]
+    with tenant_session(member) as session:
+        mine = services.my_surveys(session=session, ctx=member)
+    assert [(m.survey_id, m.team_name, m.results_ready) for m in mine] == [
+        (survey_id, "Alpha", False)
+    ]
     with tenant_session(member) as session, pytest.raises(Conflict, match="once the survey"):
         services.my_team_results(session=session, ctx=member, survey_id=survey_id)
     with tenant_session(org_a) as session:
         services.close_survey(session=session, ctx=org_a, survey_id=survey_id)
     with tenant_session(member) as session:
+        assert services.my_surveys(session=session, ctx=member)[0].results_ready
         mine = services.my_team_results(session=session, ctx=member, survey_id=survey_id)
     assert mine.team.visible and mine.team.headline is not None
     assert mine.team.headline.value == pytest.approx(3.4)
@@ -315,6 +323,7 @@ def test_other_organisation_cannot_read_or_change_surveys(org_a, org_b):
     team_b, _ = team_with(org_b, "Bravo", 1)
     with tenant_session(org_b) as session:
         assert services.list_surveys(session=session, ctx=org_b) == []
+        assert services.my_surveys(session=session, ctx=org_b) == []
         for call in (
             lambda: services.survey_results(session=session, ctx=org_b, survey_id=survey_id),
             lambda: services.export_results_csv(session=session, ctx=org_b, survey_id=survey_id),
