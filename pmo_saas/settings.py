@@ -63,6 +63,18 @@ class Settings(BaseSettings):
     sso_microsoft_tenant: str = ""
     # --- end single sign-on ----------------------------------------------------------
 
+    # ---- billing (Stripe) --------------------------------------------------- begin billing
+    # No secret key (the embedded default, self-hosting): billing is off, everything allowed.
+    stripe_secret_key: SecretStr = SecretStr("")
+    stripe_webhook_secret: SecretStr = SecretStr("")
+    # Another Stripe-compatible API (the local test peer); empty means api.stripe.com.
+    stripe_api_base: str = ""
+    stripe_price_team: str = ""
+    stripe_price_enterprise: str = ""
+    billing_trial_days: int = 14
+    billing_past_due_grace_days: int = 7
+    # ---------------------------------------------------------------------- end billing
+
     @model_validator(mode="after")
     def _secret_key_policy(self) -> Settings:
         if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
