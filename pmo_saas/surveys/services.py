@@ -275,14 +275,26 @@ def _add_teams_and_invite(
             session.add(SurveyLink(invitation_id=invitation.id, token_hash=token_hash))
             count += 1
             if mail:
-                send_mail(
-                    session=session,
-                    org_id=ctx.org_id,
+                _mail_link(
+                    session,
+                    ctx,
                     to=user.email,
                     subject=f"Your voice, anonymously: {survey.title}",
                     body=_invitation_body(survey, org_name, token),
+                    token=token,
                 )
     return count
+
+
+def _mail_link(
+    session: Session, ctx: TenantContext, *, to: str, subject: str, body: str, token: str
+) -> None:
+    message = send_mail(session=session, org_id=ctx.org_id, to=to, subject=subject, body=body)
+    if message.sent_via == "smtp":
+        # Delivered: the outbox copy keeps no usable link (only the token's hash is stored).
+        # Without SMTP the outbox is the only delivery, so the link has to stay there.
+        message.body = body.replace(token, "[personal link removed]")
+        session.add(message)
 
 
 def _invitation_body(survey: Survey, org_name: str, token: str, *, reminder: bool = False) -> str:
@@ -344,12 +356,13 @@ def send_reminders(*, session: Session, ctx: TenantContext, survey_id: int) -> i
         session.add(SurveyLink(invitation_id=invitation.id, token_hash=token_hash))
         invitation.reminders_sent += 1
         session.add(invitation)
-        send_mail(
-            session=session,
-            org_id=ctx.org_id,
+        _mail_link(
+            session,
+            ctx,
             to=user.email,
             subject=f"Reminder: {survey.title}",
             body=_invitation_body(survey, "", token, reminder=True),
+            token=token,
         )
     audit.record(
         session=session,

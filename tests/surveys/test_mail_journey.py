@@ -9,7 +9,10 @@ from email.message import Message
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlmodel import select
 
+from pmo_saas.db import tenant_session
+from pmo_saas.identity.models import OutboxMessage
 from pmo_saas.kernel.errors import Conflict
 from pmo_saas.settings import get_settings
 from pmo_saas.surveys import services
@@ -58,6 +61,12 @@ def test_launch_mails_links_over_smtp_and_results_respect_thresholds(org_a, smtp
         assert "without your name" in body
         links[message["To"]] = LINK.findall(body)[0]
     assert set(links) == {email_of(p) for p in m1 + m2}
+    # The outbox copy of a delivered mail keeps no usable link: only the hash is stored.
+    with tenant_session(org_a) as session:
+        kept = session.exec(select(OutboxMessage)).all()
+    assert len(kept) == 9 and all(m.sent_via == "smtp" for m in kept)
+    assert not any(token in m.body for m in kept for token in links.values())
+    assert all("[personal link removed]" in m.body for m in kept)
     for n, person in enumerate(m1 + m2):
         services.submit_response(
             token=links[email_of(person)], answers=westrum_answers(3 + n % 4, f"comment {n}")
