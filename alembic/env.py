@@ -2,10 +2,10 @@
 
 from logging.config import fileConfig
 
-from alembic import context
 from sqlmodel import SQLModel
 
 import pmo_saas.models  # noqa: F401  (registers every table)
+from alembic import context
 from pmo_saas.db import get_engine
 
 config = context.config

@@ -6,20 +6,19 @@ Create Date: 2026-11-23 22:54:40.011472
 
 """
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
+from alembic import op
 from pmo_saas.rls import disable_tenant_rls, enable_tenant_rls, ensure_tenant_role, grant_existing
-
 
 # revision identifiers, used by Alembic.
 revision: str = "0001_foundation"
-down_revision: Union[str, Sequence[str], None] = None
-branch_labels: Union[str, Sequence[str], None] = ("foundation",)
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("foundation",)
+depends_on: str | Sequence[str] | None = None
 
 
 TENANT_TABLES = ("membership", "team", "teammember", "invitation", "auditevent", "outboxmessage")
