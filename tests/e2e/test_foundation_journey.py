@@ -130,7 +130,8 @@ def test_sign_up_invite_join_and_member_is_refused_admin_pages(
     with system_session() as session:
         users = session.exec(select(User)).all()
         member_row = session.exec(
-            select(Membership).join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
+            select(Membership)
+            .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
             .where(User.email == "sam@journey.example")
         ).one()
         session_hashes = session.exec(select(UserSession.token_hash)).all()
@@ -163,3 +164,48 @@ def test_sign_in_wrong_password_then_right_and_sign_out(page: Page, base_url: st
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(rf".*/o/{slug}/members/?$"))
     expect(page.get_by_role("region", name="Members")).to_contain_text("jo@journey.example")
+
+
+def test_roles_last_owner_and_switching_organisations(page: Page, base_url: str):
+    slug = _sign_up(page, base_url)
+    with system_session() as session:
+        org_id = session.exec(select(Membership.org_id)).one()
+    from pmo_saas.identity import services as identity
+    from pmo_saas.kernel.roles import Role
+    from tests import factories
+
+    owner_ctx = identity.workspace_context(user_id=_user_id("jo@journey.example"), slug=slug)
+    assert owner_ctx.org_id == org_id
+    factories.make_member(owner_ctx, Role.MEMBER, name="Kim", email="kim@journey.example")
+
+    page.goto(f"{base_url}/o/{slug}/members")
+    members = page.get_by_role("region", name="Members")
+    # The last owner cannot be demoted: the server says so and nothing changes.
+    page.get_by_label("Role of jo@journey.example").select_option("admin")
+    expect(page.get_by_role("alert")).to_contain_text("last owner cannot be demoted")
+    # Promote Kim to coach.
+    page.get_by_label("Role of kim@journey.example").select_option("coach")
+    expect(page.get_by_role("status")).to_contain_text("Role changed")
+    assert (
+        identity.workspace_context(user_id=_user_id("kim@journey.example"), slug=slug).role
+        == "coach"
+    )
+    expect(members).to_contain_text("Kim")
+
+    # A second organisation, then switch back through the organisation menu.
+    page.goto(f"{base_url}/orgs")
+    page.get_by_label("Organisation name").fill("Second Journey")
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_url(re.compile(r".*/o/second-journey/?$"))
+    expect(page.get_by_role("heading", name="Second Journey")).to_be_visible()
+    page.get_by_role("button", name="Switch organisation").click()
+    page.get_by_role("menuitem", name="Journey Org").click()
+    page.wait_for_url(re.compile(rf".*/o/{slug}/?$"))
+    expect(page.get_by_role("heading", name="Journey Org")).to_be_visible()
+
+
+def _user_id(email: str) -> int:
+    with system_session() as session:
+        user_id = session.exec(select(User.id).where(User.email == email)).one()
+    assert user_id is not None
+    return user_id
