@@ -50,12 +50,10 @@ def _org_switcher() -> rx.Component:
         rx.menu.content(
             rx.foreach(
                 AuthState.orgs,
-                lambda o: rx.menu.item(
-                    rx.link(o.name, href="/o/" + o.slug, underline="none"),
-                ),
+                lambda o: rx.menu.item(o.name, on_click=rx.redirect("/o/" + o.slug)),
             ),
             rx.menu.separator(),
-            rx.menu.item(rx.link("New organisation", href="/orgs", underline="none")),
+            rx.menu.item("New organisation", on_click=rx.redirect("/orgs")),
         ),
     )
 
