@@ -1091,6 +1091,18 @@ def _compute_results(
     )
 
 
+def _require_final(survey: Survey) -> None:
+    """Results only from a closed survey: its answers can no longer change. Live figures
+    would let anyone compare the numbers before and after one colleague answers."""
+    if _status(survey) != CLOSED:
+        raise Conflict(
+            f"Results appear once the survey has closed (on {_date(survey.closes_at)}, or "
+            "earlier if you close it). Figures that change while people answer would let "
+            "anyone compare them before and after one colleague answers. The response rate "
+            "is shown meanwhile."
+        )
+
+
 def survey_results(
     *,
     session: Session,
@@ -1101,6 +1113,7 @@ def survey_results(
     """Results per team and for the organisation; `team_ids` (surveyed team ids) filters."""
     ctx.require(Role.COACH, "Only coaches, admins and owners can see survey results.")
     survey = _survey(session, survey_id)
+    _require_final(survey)
     return _compute_results(session, survey, team_ids)
 
 
@@ -1108,6 +1121,7 @@ def export_results_csv(*, session: Session, ctx: TenantContext, survey_id: int) 
     """The shown results as CSV: the same groups and thresholds as on screen, no raw rows."""
     ctx.require(Role.COACH, "Only coaches, admins and owners can export survey results.")
     survey = _survey(session, survey_id)
+    _require_final(survey)
     results = _compute_results(session, survey, None)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -1146,6 +1160,19 @@ def survey_trend(*, session: Session, ctx: TenantContext, survey_id: int) -> lis
     points = []
     for r in rounds:
         assert r.id is not None
+        if _status(r) != CLOSED:
+            points.append(
+                TrendPoint(
+                    survey_id=r.id,
+                    round_number=r.round_number,
+                    title=r.title,
+                    closes_at=_date(r.closes_at),
+                    org=None,
+                    org_hidden_reason="Still running: results appear once it has closed.",
+                    teams={},
+                )
+            )
+            continue
         results = _compute_results(session, r, None)
         points.append(
             TrendPoint(
@@ -1177,7 +1204,7 @@ def my_team_results(*, session: Session, ctx: TenantContext, survey_id: int) -> 
     ).first()
     if invitation is None:
         raise NotFound("That survey")
-    if survey.status != CLOSED:
+    if _status(survey) != CLOSED:
         raise Conflict("Your team's results appear here once the survey has closed.")
     results = _compute_results(session, survey, None)
     team = next(g for g in results.teams if g.survey_team_id == invitation.survey_team_id)
@@ -1207,7 +1234,7 @@ def my_surveys(*, session: Session, ctx: TenantContext) -> list[MySurveyRow]:
                 team_name=team_name,
                 status=_status(survey),
                 closes_at=_date(survey.closes_at),
-                results_ready=survey.status == CLOSED,
+                results_ready=_status(survey) == CLOSED,
             )
         )
     return result

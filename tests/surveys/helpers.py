@@ -75,6 +75,11 @@ def westrum_answers(value: int, comment: str = "") -> dict:
     return answers
 
 
+def close(ctx: TenantContext, survey_id: int) -> None:
+    with tenant_session(ctx) as session:
+        services.close_survey(session=session, ctx=ctx, survey_id=survey_id)
+
+
 def results(ctx: TenantContext, survey_id: int, team_ids: list[int] | None = None):
     with tenant_session(ctx) as session:
         return services.survey_results(

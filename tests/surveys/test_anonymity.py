@@ -17,6 +17,7 @@ from pmo_saas.surveys import services
 from pmo_saas.surveys.anonymity import AnonymityRefused, protect
 from tests import factories
 from tests.surveys.helpers import (
+    close,
     email_of,
     launch,
     links_from_outbox,
@@ -92,6 +93,7 @@ def test_the_issue_journey_shows_team_one_and_hides_team_two(org_a):
         services.submit_response(
             token=links[email_of(m)][0], answers=westrum_answers(2 + n % 5, f"note {n}")
         )
+    close(org_a, survey_id)
     r = results(org_a, survey_id)
     one, two = r.teams
     assert one.visible and one.responses == 5 and one.headline.value is not None
@@ -115,6 +117,7 @@ def test_comments_appear_above_their_threshold_in_random_order(org_a):
     links = links_from_outbox(org_a)
     for n, m in enumerate(members):
         services.submit_response(token=links[email_of(m)][0], answers=westrum_answers(5, f"c{n}"))
+    close(org_a, survey_id)
     orders = set()
     for _ in range(6):
         group = results(org_a, survey_id).teams[0]
@@ -176,6 +179,7 @@ def test_results_filters_and_export_never_reveal_a_small_group(
                 answers=westrum_answers(1 + i % 7, f"words {i}"),
                 submission_key=secrets.token_hex(8),
             )
+    close(ctx, survey_id)
     comment_t = threshold + comment_extra
     r = results(ctx, survey_id)
     shown = [g for g in r.teams if g.visible]

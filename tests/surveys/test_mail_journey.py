@@ -16,7 +16,7 @@ from pmo_saas.identity.models import OutboxMessage
 from pmo_saas.kernel.errors import Conflict
 from pmo_saas.settings import get_settings
 from pmo_saas.surveys import services
-from tests.surveys.helpers import LINK, email_of, launch, results, team_with, westrum_answers
+from tests.surveys.helpers import LINK, close, email_of, launch, results, team_with, westrum_answers
 
 
 class Capture:
@@ -71,15 +71,15 @@ def test_launch_mails_links_over_smtp_and_results_respect_thresholds(org_a, smtp
         services.submit_response(
             token=links[email_of(person)], answers=westrum_answers(3 + n % 4, f"comment {n}")
         )
-    r = results(org_a, survey_id)
-    one, two = r.teams
-    assert (one.label, one.visible, one.responses) == ("Team One", True, 5)
-    assert one.headline is not None and one.headline.value == pytest.approx(
-        4.2
-    )  # (3 + 4 + 5 + 6 + 3) / 5
-    assert (two.label, two.visible) == ("Team Two", False)
-    assert "fewer than 5 responses" in two.hidden_reason
-    assert one.comments == [] and "at least 8" in one.comments_hidden_reason
     # A reused link from the mail gets a clear message.
     with pytest.raises(Conflict, match="already been used"):
         services.submit_response(token=links[email_of(m1[0])], answers=westrum_answers(5))
+    close(org_a, survey_id)
+    r = results(org_a, survey_id)
+    one, two = r.teams
+    assert (one.label, one.visible, one.responses) == ("Team One", True, 5)
+    # Westrum score: the five people answered 3, 4, 5, 6 and 3 on every item.
+    assert one.headline is not None and one.headline.value == pytest.approx(4.2)
+    assert (two.label, two.visible) == ("Team Two", False)
+    assert "fewer than 5 responses" in two.hidden_reason
+    assert one.comments == [] and "at least 8" in one.comments_hidden_reason

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pmo_saas.surveys import scoring, services
-from tests.surveys.helpers import email_of, launch, links_from_outbox, results, team_with
+from tests.surveys.helpers import close, email_of, launch, links_from_outbox, results, team_with
 
 
 def test_enps_by_hand():
@@ -69,6 +69,7 @@ def test_enps_through_the_database(org_a):
     survey_id = launch(org_a, [team], instrument="enps")
     scores = [10, 9, 8, 6, 3, 10]  # 3 promoters, 1 passive, 2 detractors -> 50 - 33.3
     _answer_all(org_a, members, lambda n: {"enps": scores[n]})
+    close(org_a, survey_id)
     org = results(org_a, survey_id).org
     assert org.headline.value == pytest.approx(16.7)
     assert org.headline.detail == "50% promoters, 17% passives, 33% detractors"
@@ -82,6 +83,7 @@ def test_westrum_through_the_database(org_a):
     items = ("information", "messengers", "responsibilities", "bridging", "inquiry", "novelty")
     # Person n answers n+1 on every item except novelty, which everyone answers 7.
     _answer_all(org_a, members, lambda n: {k: (7 if k == "novelty" else n + 1) for k in items})
+    close(org_a, survey_id)
     org = results(org_a, survey_id).org
     means = {q.key: q.mean for q in org.questions}
     assert means["information"] == 3.0 and means["novelty"] == 7.0
@@ -104,6 +106,7 @@ def test_ocai_through_the_database(org_a):
         }
 
     _answer_all(org_a, members, answers)
+    close(org_a, survey_id)
     headline = results(org_a, survey_id).org.headline
     # now clan: mean of 0, 10, 20, 30, 40 = 20; market: mean of 50..10 = 30.
     assert headline.ocai == {

@@ -17,6 +17,7 @@ from pmo_saas.surveys import services
 from pmo_saas.surveys.models import SurveyInvitation, SurveyResponse
 from pmo_saas.surveys.schemas import QuestionInput
 from tests.surveys.helpers import (
+    close,
     email_of,
     launch,
     links_from_outbox,
@@ -234,6 +235,10 @@ def test_rerun_creates_a_new_round_and_trend(org_a):
         token = links_from_outbox(org_a)[email_of(m)][-1]
         services.submit_response(token=token, answers=westrum_answers(6))
     with tenant_session(org_a) as session:
+        running = services.survey_trend(session=session, ctx=org_a, survey_id=second)
+        services.close_survey(session=session, ctx=org_a, survey_id=second)
+    assert running[1].org is None and "Still running" in running[1].org_hidden_reason
+    with tenant_session(org_a) as session:
         rows = {r.id: r for r in services.list_surveys(session=session, ctx=org_a)}
         trend = services.survey_trend(session=session, ctx=org_a, survey_id=second)
     assert rows[second].round_number == 2 and rows[second].series_id == first
@@ -345,6 +350,7 @@ def test_other_organisation_cannot_read_or_change_surveys(org_a, org_b):
                 session=session, ctx=org_b, title="x", instrument="enps", team_ids=[team]
             )
     assert launch(org_b, [team_b])
+    close(org_a, survey_id)
     assert results(org_a, survey_id).responses == 5
 
 
@@ -383,3 +389,26 @@ def test_custom_scales_are_always_required(org_a):
     token = links_from_outbox(org_a)[email_of(members[0])][0]
     with pytest.raises(ValidationFailed, match="Answer the question"):
         services.submit_response(token=token, answers={})
+
+
+def test_results_wait_for_the_close_so_answers_cannot_be_told_apart_over_time(org_a):
+    team, members = team_with(org_a, "Alpha", 6)
+    survey_id = launch(org_a, [team], days_open=2)
+    links = links_from_outbox(org_a)
+    for m in members[:5]:
+        services.submit_response(token=links[email_of(m)][0], answers=westrum_answers(4))
+    with tenant_session(org_a) as session:
+        for call in (
+            lambda: services.survey_results(session=session, ctx=org_a, survey_id=survey_id),
+            lambda: services.export_results_csv(session=session, ctx=org_a, survey_id=survey_id),
+        ):
+            with pytest.raises(Conflict, match="once the survey has closed"):
+                call()
+        # The response rate is live meanwhile (counts only).
+        progress = services.survey_progress(session=session, ctx=org_a, survey_id=survey_id)
+    assert progress[0].answered == 5
+    # Past its end date the survey is over without an explicit close: results are final.
+    clock.freeze(clock.utcnow() + timedelta(days=3))
+    assert results(org_a, survey_id).teams[0].responses == 5
+    with pytest.raises(Conflict, match="expired"):
+        services.submit_response(token=links[email_of(members[5])][0], answers=westrum_answers(4))
