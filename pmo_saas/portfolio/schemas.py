@@ -93,6 +93,7 @@ class RankRow(BaseModel):
 class Ranking(BaseModel):
     model: str
     formula: str
+    total: int  # initiatives ranked (rows may hold one page of them)
     rows: list[RankRow]
 
 

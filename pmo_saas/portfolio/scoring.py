@@ -8,8 +8,9 @@ arithmetic that produced it, so a ranking row can explain itself.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pmo_saas.kernel.errors import ValidationFailed
 
@@ -34,6 +35,7 @@ MOSCOW_LABELS: dict[str, str] = {
 MOSCOW_VALUE: dict[str, float] = {"must": 4, "should": 3, "could": 2, "wont": 1}
 
 
+@lru_cache(maxsize=8192)
 def fmt(value: float) -> str:
     """A number as people write it: 3, 2.5, 0.25, 1,200 (at most two decimals)."""
     if value == int(value) and abs(value) < 1e15:
@@ -191,10 +193,6 @@ class ScoreResult:
         return self.value is not None
 
 
-def _missing(specs: Iterable[InputSpec], inputs: Mapping[str, float]) -> list[str]:
-    return [s.label for s in specs if s.key not in inputs]
-
-
 def compute(
     model: str,
     inputs: Mapping[str, float],
@@ -203,8 +201,28 @@ def compute(
     criteria: Sequence[CriterionSpec] = (),
 ) -> ScoreResult:
     """The score under `model` with its arithmetic; `value` is None when an input is missing."""
+    criteria = tuple(criteria)
+    keys = _input_keys(model, criteria)
+    return _compute(model, tuple([inputs.get(k) for k in keys]), moscow, criteria)
+
+
+@lru_cache(maxsize=64)
+def _input_keys(model: str, criteria: tuple[CriterionSpec, ...]) -> tuple[str, ...]:
+    return tuple(s.key for s in input_specs(model, criteria))
+
+
+# Portfolios repeat the same few input combinations (7^4 on the WSJF scale): each is worked
+# out, explanation included, once.
+@lru_cache(maxsize=65_536)
+def _compute(
+    model: str,
+    values: tuple[float | None, ...],
+    moscow: str | None,
+    criteria: tuple[CriterionSpec, ...],
+) -> ScoreResult:
     specs = input_specs(model, criteria)
-    shown = tuple((s.label, inputs.get(s.key)) for s in specs)
+    shown = tuple([(s.label, v) for s, v in zip(specs, values, strict=True)])
+    inputs = {s.key: v for s, v in zip(specs, values, strict=True) if v is not None}
     if model == MOSCOW:
         if moscow is None:
             return ScoreResult(None, "Not scored: no MoSCoW category yet")
@@ -212,11 +230,12 @@ def compute(
         return ScoreResult(value, f"{MOSCOW_LABELS[moscow]} = {fmt(value)}", (("MoSCoW", value),))
     if model == WEIGHTED and not criteria:
         return ScoreResult(None, "Not scored: the portfolio has no criteria yet")
-    missing = _missing(specs, inputs)
+    missing = [label for label, value in shown if value is None]
     if missing:
         return ScoreResult(None, f"Not scored: {', '.join(missing)} missing", shown)
     if model == WSJF:
-        bv, tc, rr, js = (inputs[s.key] for s in WSJF_INPUTS)
+        bv, tc, rr = inputs["business_value"], inputs["time_criticality"], inputs["risk_reduction"]
+        js = inputs["job_size"]
         value = (bv + tc + rr) / js
         text = (
             f"WSJF = (Value {fmt(bv)} + Time criticality {fmt(tc)} + Risk reduction {fmt(rr)})"
@@ -224,7 +243,8 @@ def compute(
         )
         return ScoreResult(value, text, shown)
     if model == RICE:
-        reach, impact, confidence, effort = (inputs[s.key] for s in RICE_INPUTS)
+        reach, impact = inputs["reach"], inputs["impact"]
+        confidence, effort = inputs["confidence"], inputs["effort"]
         value = reach * impact * (confidence / 100) / effort
         text = (
             f"RICE = Reach {fmt(reach)} {TIMES} Impact {fmt(impact)} {TIMES} Confidence "

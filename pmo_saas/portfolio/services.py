@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import delete
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from pmo_saas.billing.entitlements import check_writable
@@ -66,11 +69,14 @@ from pmo_saas.portfolio.schemas import (
 
 MANAGE = Role.COACH
 MANAGE_MESSAGE = "Only coaches, admins and owners can change the portfolio."
+SCORER_MESSAGE = "Viewers read the portfolio but do not score."
 
 
-def _can_write(session: Session, ctx: TenantContext, minimum: Role = MANAGE) -> None:
+def _can_write(
+    session: Session, ctx: TenantContext, minimum: Role = MANAGE, message: str = MANAGE_MESSAGE
+) -> None:
     check_writable(session=session, ctx=ctx)
-    ctx.require(minimum, MANAGE_MESSAGE if minimum == MANAGE else None)
+    ctx.require(minimum, message)
 
 
 # ---------------------------------------------------------------- look-ups (in the org only)
@@ -877,16 +883,45 @@ def set_scores(
 # ---------------------------------------------------------------- ranking
 
 
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What ranking and funding read of an initiative (columns, not ORM rows: 10,000 load fast)."""
+
+    id: int
+    title: str
+    cost: int | None
+    value_stream: str
+    moscow: str | None
+    manual_rank: int | None
+    manual_rank_reason: str
+
+
 def _rank_inputs(
     session: Session, portfolio: Portfolio
-) -> tuple[list[scoring.RankInput], list[scoring.CriterionSpec], list[Initiative]]:
+) -> tuple[list[scoring.RankInput], list[scoring.CriterionSpec], list[_Facts]]:
     assert portfolio.id is not None
     criteria = _criteria(session, portfolio.id)
-    initiatives = _initiatives(session, portfolio.id)
+    facts = [
+        _Facts(*row)
+        for row in session.exec(  # type: ignore[call-overload]  # sqlmodel types 4 columns
+            sa_select(
+                col(Initiative.id),
+                col(Initiative.title),
+                col(Initiative.cost),
+                col(Initiative.value_stream),
+                col(Initiative.moscow),
+                col(Initiative.manual_rank),
+                col(Initiative.manual_rank_reason),
+            )
+            .where(
+                col(Initiative.portfolio_id) == portfolio.id, col(Initiative.archived_at).is_(None)
+            )
+            .order_by(col(Initiative.id))
+        ).all()
+    ]
     scores = _scores(session, portfolio.id)
     inputs = []
-    for i in initiatives:
-        assert i.id is not None
+    for i in facts:
         result = scoring.compute(
             portfolio.scoring_model, scores.get(i.id, {}), moscow=i.moscow, criteria=criteria
         )
@@ -900,13 +935,23 @@ def _rank_inputs(
                 extra={"moscow": i.moscow, "cost": i.cost, "value_stream": i.value_stream},
             )
         )
-    return inputs, criteria, initiatives
+    return inputs, criteria, facts
 
 
-def rank_rows(model: str, inputs: Sequence[scoring.RankInput]) -> list[RankRow]:
-    """Ranking rows from computed inputs (separate from the DB so the bench can time it)."""
-    rows = []
-    for r in scoring.rank(inputs):
+_RANK_ROWS = TypeAdapter(list[RankRow])
+
+
+def rank_rows(
+    inputs: Sequence[scoring.RankInput], *, offset: int = 0, limit: int | None = None
+) -> list[RankRow]:
+    """Explained ranking rows (all, or one page) from computed inputs; no database.
+
+    The rows are validated in one call: 10,000 separate model constructions cost twice as much.
+    """
+    ranked = scoring.rank(inputs)
+    page = ranked[offset : None if limit is None else offset + limit]
+    rows: list[dict[str, Any]] = []
+    for r in page:
         item, result = r.item, r.item.result
         explanation = result.explanation
         if item.manual_rank is not None:
@@ -916,32 +961,41 @@ def rank_rows(model: str, inputs: Sequence[scoring.RankInput]) -> list[RankRow]:
                 f"{item.manual_reason}"
             )
         rows.append(
-            RankRow(
-                rank=r.rank,
-                initiative_id=item.id,
-                title=item.title,
-                score=result.value,
-                score_text="not scored" if result.value is None else scoring.fmt(result.value),
-                explanation=explanation,
-                inputs=dict(result.inputs),
-                computed_rank=r.computed_rank,
-                manual_rank=item.manual_rank,
-                manual_reason=item.manual_reason,
-                moscow=item.extra.get("moscow"),  # type: ignore[arg-type]
-                cost=item.extra.get("cost"),  # type: ignore[arg-type]
-                value_stream=str(item.extra.get("value_stream", "")),
-            )
+            {
+                "rank": r.rank,
+                "initiative_id": item.id,
+                "title": item.title,
+                "score": result.value,
+                "score_text": "not scored" if result.value is None else scoring.fmt(result.value),
+                "explanation": explanation,
+                "inputs": dict(result.inputs),
+                "computed_rank": r.computed_rank,
+                "manual_rank": item.manual_rank,
+                "manual_reason": item.manual_reason,
+                "moscow": item.extra.get("moscow"),
+                "cost": item.extra.get("cost"),
+                "value_stream": item.extra.get("value_stream", ""),
+            }
         )
-    return rows
+    return _RANK_ROWS.validate_python(rows)
 
 
-def rank_portfolio(*, session: Session, ctx: TenantContext, portfolio_id: int) -> Ranking:
+def rank_portfolio(
+    *,
+    session: Session,
+    ctx: TenantContext,
+    portfolio_id: int,
+    offset: int = 0,
+    limit: int | None = None,
+) -> Ranking:
+    """The ranking with each row's inputs and formula; `offset`/`limit` give one page."""
     portfolio = _portfolio(session, portfolio_id)
     inputs, criteria, _ = _rank_inputs(session, portfolio)
     return Ranking(
         model=portfolio.scoring_model,
         formula=scoring.formula_text(portfolio.scoring_model, criteria),
-        rows=rank_rows(portfolio.scoring_model, inputs),
+        total=len(inputs),
+        rows=rank_rows(inputs, offset=max(offset, 0), limit=limit),
     )
 
 
@@ -1396,7 +1450,7 @@ def _my_scores(session: Session, round_id: int, user_id: int) -> dict[str, dict[
 
 
 def _require_scorer(session: Session, ctx: TenantContext, round_id: int) -> None:
-    ctx.require(Role.MEMBER, "Viewers read the portfolio but do not score.")
+    ctx.require(Role.MEMBER, SCORER_MESSAGE)
     if ctx.user_id not in _scorer_ids(session, round_id):
         raise Forbidden("You are not invited to score in this round.")
 
@@ -1454,7 +1508,7 @@ def submit_round_scores(
     Inputs are scored in order, one at a time, so a scorer is not anchored by their own
     scores of the other inputs; an input already done may be revised.
     """
-    _can_write(session, ctx, Role.MEMBER)
+    _can_write(session, ctx, Role.MEMBER, SCORER_MESSAGE)
     scoring_round = _round(session, round_id)
     _require_scorer(session, ctx, round_id)
     assert ctx.user_id is not None

@@ -1,7 +1,8 @@
 """Portfolio tests: the shared clean-up, tolerant of tables another domain has not migrated yet.
 
 Several domains are built in parallel in one tree; a model without its migration would break
-every test of every domain in `empty_database`. This override empties the tables that exist.
+every test of every domain in `empty_database`. This override empties the tables that exist,
+and only for tests that use the database.
 """
 
 from __future__ import annotations
@@ -27,8 +28,13 @@ def _empty_existing_tables(engine: Engine) -> None:
                 conn.execute(text(f'DELETE FROM "{table}"'))
 
 
+DATABASE_FIXTURES = {"org_a", "org_b", "engine"}
+
+
 @pytest.fixture(autouse=True)
 def clean_db(request: pytest.FixtureRequest) -> Iterator[None]:
-    _empty_existing_tables(request.getfixturevalue("engine"))
+    # Pure tests (scoring, funding) skip the clean-up: on PostgreSQL it costs seconds a test.
+    if DATABASE_FIXTURES & set(request.fixturenames):
+        _empty_existing_tables(request.getfixturevalue("engine"))
     yield
     clock.freeze(None)

@@ -156,3 +156,7 @@ def test_funding_is_feasible_and_equals_brute_force(case):
     assert feasible(items, set(result.funded), budget, streams)
     assert result.total_value == pytest.approx(best, abs=1e-9)
     assert result.total_cost <= budget
+    # A rank-order cut that breaks no rule is a feasible set: never better than the optimum.
+    cut = rank_order_cut(sorted(items, key=lambda i: -i.value), budget, streams)
+    if feasible(items, set(cut.funded), budget, streams):
+        assert cut.total_value <= result.total_value + 1e-9

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from pmo_saas.db import tenant_session
+from pmo_saas.portfolio import services as pf
+from pmo_saas.portfolio.demo import seed_demo_portfolio
+
+
+def test_demo_portfolio_is_realistic_and_idempotent(org_a, org_b):
+    with tenant_session(org_a) as session:
+        seed_demo_portfolio(session=session, ctx=org_a)
+    with tenant_session(org_a) as session:
+        seed_demo_portfolio(session=session, ctx=org_a)
+        [portfolio] = pf.list_portfolios(session=session, ctx=org_a)
+        pid = portfolio.id
+        assert portfolio.initiative_count == 15
+        assert portfolio.stream_budgets == {"Operations": 500_000, "Retail": 1_000_000}
+        ranking = pf.rank_portfolio(session=session, ctx=org_a, portfolio_id=pid)
+        assert all(r.score is not None for r in ranking.rows)
+        assert ranking.rows[1].title == "Accessibility (WCAG 2.2 AA)"
+        plan = pf.fund_portfolio(session=session, ctx=org_a, portfolio_id=pid)
+        assert plan.total_cost <= 2_400_000
+        assert plan.warnings == []
+        # The plain cut can only beat the optimum by breaking a rule, which it lists.
+        assert plan.total_value >= plan.cut_total_value or plan.cut_problems
+        [published] = pf.list_published_plans(session=session, ctx=org_a, portfolio_id=pid)
+        assert published.scenario_name == "Baseline"
+        scenarios = pf.list_scenarios(session=session, ctx=org_a, portfolio_id=pid)
+        compared = pf.compare_scenarios(
+            session=session, ctx=org_a, scenario_ids=[s.id for s in scenarios]
+        )
+        assert all(p is not None for p in compared.plans)
+        assert len(pf.list_risks(session=session, ctx=org_a, portfolio_id=pid)) == 6
+    with tenant_session(org_b) as session:
+        assert pf.list_portfolios(session=session, ctx=org_b) == []
