@@ -119,6 +119,8 @@ def build() -> tuple[TenantContext, int]:
         raw.commit()
     finally:
         raw.close()
+    with tenant_session(ctx) as session:
+        services.close_survey(session=session, ctx=ctx, survey_id=survey_id)
     print(
         f"loaded {RESPONSES:,} responses / {RESPONSES * len(questions):,} answers "
         f"with COPY in {time.perf_counter() - start:.1f} s"
