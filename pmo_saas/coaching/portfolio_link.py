@@ -106,3 +106,12 @@ def initiative_states(
             funding = FUNDED if initiative_id in funded else NOT_FUNDED
         states[initiative_id] = InitiativeState(status=str(initiative.status), funding=funding)
     return states
+
+
+def portfolio_choices(*, session: Session, ctx: TenantContext) -> list[tuple[int, str]]:
+    """(id, name) of the organisation's open portfolios, to promote items into."""
+    services = _portfolio_services()
+    listing = getattr(services, "list_portfolios", None)
+    if listing is None:
+        return []
+    return [(p.id, p.name) for p in listing(session=session, ctx=ctx)]

@@ -1,0 +1,178 @@
+"""/o/<slug>/coaching/board: organisational growth items across teams, and their funding."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pmo_saas.coaching import portfolio_link, services
+from pmo_saas.coaching.pages.common import (
+    Choice,
+    overdue_badge,
+    plan_href,
+    section_nav,
+    status_badge,
+)
+from pmo_saas.coaching.schemas import BoardItem
+from pmo_saas.db import in_tenant
+from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.kernel.errors import DomainError
+from pmo_saas.kernel.roles import Role
+from pmo_saas.ui.components import error_callout, info_callout, page_heading
+from pmo_saas.ui.layout import workspace
+
+
+class BoardState(rx.State):
+    items: list[BoardItem] = []
+    portfolios: list[Choice] = []
+    include_done: bool = False
+    error: str = ""
+    notice: str = ""
+
+    async def _refresh(self) -> None:
+        ctx = await tenant_context(self)
+        self.items = await in_tenant(ctx, services.leadership_board, include_done=self.include_done)
+        if ctx.has(Role.COACH):
+            found = await in_tenant(ctx, portfolio_link.portfolio_choices)
+            self.portfolios = [Choice(value=str(pid), label=name) for pid, name in found]
+        else:
+            self.portfolios = []
+
+    @rx.event
+    async def load(self) -> None:
+        self.error = self.notice = ""
+        try:
+            await self._refresh()
+        except DomainError as error:
+            self.items, self.portfolios = [], []
+            self.error = str(error)
+
+    @rx.event
+    async def toggle_done(self, value: bool) -> None:
+        self.include_done = bool(value)
+        await self.load()
+
+    @rx.event
+    async def promote(self, form: dict) -> None:
+        self.error = self.notice = ""
+        try:
+            action_id = int(form.get("action_id", 0))
+            raw = str(form.get("portfolio", "")).strip()
+            if not raw:
+                self.error = "Choose the portfolio the item goes to."
+                return
+            ctx = await tenant_context(self)
+            row = await in_tenant(
+                ctx, services.promote_to_portfolio, action_id=action_id, portfolio_id=int(raw)
+            )
+            self.notice = f"“{row.title}” is now an initiative in the portfolio."
+            await self._refresh()
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+
+
+def _promote_cell(item: BoardItem) -> rx.Component:
+    a = item.action
+    return rx.cond(
+        a.initiative_id,
+        rx.vstack(
+            rx.badge("In the portfolio", color_scheme="purple"),
+            rx.text(a.funding_label, size="2"),
+            spacing="1",
+        ),
+        rx.cond(
+            AuthState.is_coach,
+            rx.form(
+                rx.el.input(type="hidden", name="action_id", value=a.id.to(str)),
+                rx.hstack(
+                    rx.el.select(
+                        rx.el.option("Choose a portfolio", value=""),
+                        rx.foreach(
+                            BoardState.portfolios,
+                            lambda o: rx.el.option(o.label, value=o.value),
+                        ),
+                        name="portfolio",
+                        aria_label="Portfolio for " + a.title,
+                        class_name="pmo-select",
+                    ),
+                    rx.button(
+                        "Promote to portfolio",
+                        type="submit",
+                        size="1",
+                        aria_label="Promote " + a.title + " to portfolio",
+                    ),
+                    align="center",
+                ),
+                on_submit=BoardState.promote,
+            ),
+            rx.text("Not in the portfolio yet", size="2", color_scheme="gray"),
+        ),
+    )
+
+
+def _item_row(item: BoardItem) -> rx.Component:
+    a = item.action
+    return rx.table.row(
+        rx.table.cell(a.title),
+        rx.table.cell(rx.link(item.plan_title, href=plan_href(item.plan_id))),
+        rx.table.cell(rx.cond(item.team_name != "", item.team_name, "—")),
+        rx.table.cell(a.owner_name),
+        rx.table.cell(
+            rx.hstack(rx.text(rx.cond(a.due_date, a.due_date, "—")), overdue_badge(a.overdue))
+        ),
+        rx.table.cell(status_badge(a.status)),
+        rx.table.cell(_promote_cell(item)),
+        background=rx.cond(a.overdue, "var(--red-a2)", "transparent"),
+    )
+
+
+def _board_body() -> rx.Component:
+    return rx.vstack(
+        page_heading(
+            "Leadership board",
+            "What teams cannot solve alone: organisational growth items from every plan.",
+        ),
+        section_nav(),
+        error_callout(BoardState.error),
+        info_callout(BoardState.notice),
+        rx.checkbox(
+            "Show done items too",
+            checked=BoardState.include_done,
+            on_change=BoardState.toggle_done,
+        ),
+        rx.el.section(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("Item"),
+                        rx.table.column_header_cell("Plan"),
+                        rx.table.column_header_cell("Team"),
+                        rx.table.column_header_cell("Owner"),
+                        rx.table.column_header_cell("Due"),
+                        rx.table.column_header_cell("Status"),
+                        rx.table.column_header_cell("Portfolio / funding"),
+                    )
+                ),
+                rx.table.body(rx.foreach(BoardState.items, _item_row)),
+                width="100%",
+            ),
+            aria_label="Organisational growth items",
+            style={"width": "100%"},
+        ),
+        rx.cond(
+            BoardState.items.length() == 0,
+            rx.text("No organisational growth items.", color_scheme="gray"),
+        ),
+        width="100%",
+        align="start",
+        spacing="4",
+    )
+
+
+@rx.page(
+    route="/o/[slug]/coaching/board",
+    title="Leadership board",
+    on_load=[AuthState.load_workspace, BoardState.load],
+)
+@workspace
+def coaching_board_page() -> rx.Component:
+    return _board_body()

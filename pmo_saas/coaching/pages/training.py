@@ -1,0 +1,255 @@
+"""/o/<slug>/coaching/training: the course catalogue, enrolments and coverage per team."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pmo_saas.coaching import services
+from pmo_saas.coaching.models import COURSE_LEVELS
+from pmo_saas.coaching.pages.common import Choice, choice_select, progress_bar, section_nav
+from pmo_saas.coaching.schemas import CourseRow, EnrolmentRow, TeamCoverage
+from pmo_saas.db import in_tenant
+from pmo_saas.identity import services as identity
+from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.kernel.errors import DomainError
+from pmo_saas.kernel.roles import Role
+from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.layout import workspace
+
+LEVEL_CHOICES = [Choice(value=level, label=level.capitalize()) for level in COURSE_LEVELS]
+
+
+class TrainingState(rx.State):
+    courses: list[CourseRow] = []
+    enrolments: list[EnrolmentRow] = []
+    coverage: list[TeamCoverage] = []
+    course_choices: list[Choice] = []
+    people: list[Choice] = []
+    can_manage: bool = False
+    me: int = 0
+    error: str = ""
+    notice: str = ""
+
+    async def _refresh(self) -> None:
+        ctx = await tenant_context(self)
+        self.me = ctx.user_id or 0
+        self.can_manage = ctx.has(Role.COACH)
+        self.courses = await in_tenant(ctx, services.list_courses)
+        self.course_choices = [Choice(value=str(c.id), label=c.name) for c in self.courses]
+        self.enrolments = await in_tenant(ctx, services.list_enrolments)
+        self.coverage = await in_tenant(ctx, services.training_coverage)
+        if self.can_manage:
+            members = await in_tenant(ctx, identity.list_members)
+            self.people = [Choice(value=str(m.user_id), label=m.name) for m in members]
+        else:
+            self.people = []
+
+    @rx.event
+    async def load(self) -> None:
+        self.error = self.notice = ""
+        try:
+            await self._refresh()
+        except DomainError as error:
+            self.courses, self.enrolments, self.coverage = [], [], []
+            self.error = str(error)
+
+    @rx.event
+    async def create_course(self, form: dict) -> None:
+        self.error = self.notice = ""
+        try:
+            raw_hours = str(form.get("course_hours", "")).strip() or "0"
+            ctx = await tenant_context(self)
+            row = await in_tenant(
+                ctx,
+                services.create_course,
+                name=str(form.get("course_name", "")),
+                level=str(form.get("course_level", "beginner")),
+                duration_hours=float(raw_hours),
+                provider=str(form.get("course_provider", "")),
+            )
+            self.notice = f"Course “{row.name}” added to the catalogue."
+            await self._refresh()
+        except ValueError:
+            self.error = "Enter the duration in hours as a number, e.g. 16."
+        except DomainError as error:
+            self.error = str(error)
+
+    @rx.event
+    async def enrol(self, form: dict) -> None:
+        self.error = self.notice = ""
+        try:
+            raw_course = str(form.get("enrol_course", "")).strip()
+            if not raw_course:
+                self.error = "Choose a course."
+                return
+            raw_person = str(form.get("enrol_person", "")).strip()
+            user_id = int(raw_person) if raw_person else self.me
+            ctx = await tenant_context(self)
+            row = await in_tenant(
+                ctx, services.enrol, course_id=int(raw_course), user_id=user_id or 0
+            )
+            self.notice = f"{row.user_name} is enrolled in “{row.course_name}”."
+            await self._refresh()
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+
+    @rx.event
+    async def complete(self, enrolment_id: int) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self)
+            row = await in_tenant(ctx, services.complete_enrolment, enrolment_id=int(enrolment_id))
+            self.notice = f"{row.user_name} completed “{row.course_name}”."
+            await self._refresh()
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+
+
+def _course_row(c: CourseRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(c.name),
+        rx.table.cell(c.level),
+        rx.table.cell(c.duration_hours.to(str) + " h"),
+        rx.table.cell(c.provider),
+        rx.table.cell(c.enrolled.to(str)),
+        rx.table.cell(c.completed.to(str)),
+    )
+
+
+def _enrolment_row(e: EnrolmentRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(e.user_name),
+        rx.table.cell(e.course_name),
+        rx.table.cell(
+            rx.cond(
+                e.completed_on,
+                rx.badge("Completed " + e.completed_on.to(str), color_scheme="green"),
+                rx.cond(
+                    TrainingState.can_manage | (e.user_id == TrainingState.me),
+                    rx.button(
+                        "Mark completed",
+                        size="1",
+                        variant="soft",
+                        aria_label="Mark " + e.course_name + " completed for " + e.user_name,
+                        on_click=TrainingState.complete(e.id),
+                    ),
+                    rx.badge("Enrolled"),
+                ),
+            )
+        ),
+    )
+
+
+def _coverage_row(t: TeamCoverage) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(t.team_name),
+        rx.table.cell(t.members.to(str)),
+        rx.table.cell(t.trained.to(str)),
+        rx.table.cell(progress_bar(t.coverage_percent, "Training coverage of " + t.team_name)),
+    )
+
+
+def _table(name: str, headers: list[str], rows: rx.Var, render) -> rx.Component:  # type: ignore[no-untyped-def]
+    return rx.el.section(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(rx.foreach(rows, render)),
+            width="100%",
+        ),
+        aria_label=name,
+        style={"width": "100%"},
+    )
+
+
+def _forms() -> rx.Component:
+    return rx.hstack(
+        rx.cond(
+            TrainingState.can_manage,
+            card(
+                rx.heading("Add a course", size="4", as_="h2"),
+                rx.form(
+                    rx.vstack(
+                        field("Course name", "course_name"),
+                        choice_select("Level", "course_level", LEVEL_CHOICES, default="beginner"),
+                        field("Duration (hours)", "course_hours", type="number", step="0.5"),
+                        field("Provider", "course_provider", required=False),
+                        rx.button("Add course", type="submit"),
+                        align="start",
+                        width="100%",
+                    ),
+                    on_submit=TrainingState.create_course,
+                    reset_on_submit=True,
+                    width="100%",
+                ),
+                width="100%",
+            ),
+        ),
+        card(
+            rx.heading("Enrol", size="4", as_="h2"),
+            rx.form(
+                rx.vstack(
+                    choice_select(
+                        "Course", "enrol_course", TrainingState.course_choices, empty="Choose"
+                    ),
+                    rx.cond(
+                        TrainingState.can_manage,
+                        choice_select(
+                            "Person", "enrol_person", TrainingState.people, empty="Myself"
+                        ),
+                    ),
+                    rx.button("Enrol", type="submit", variant="soft"),
+                    align="start",
+                    width="100%",
+                ),
+                on_submit=TrainingState.enrol,
+                width="100%",
+            ),
+            width="100%",
+        ),
+        width="100%",
+        align="stretch",
+    )
+
+
+def _training_body() -> rx.Component:
+    return rx.vstack(
+        page_heading("Agile training", "The course catalogue, who took what, coverage per team."),
+        section_nav(),
+        error_callout(TrainingState.error),
+        info_callout(TrainingState.notice),
+        rx.cond(AuthState.role != "viewer", _forms()),
+        rx.heading("Catalogue", size="5", as_="h2"),
+        _table(
+            "Course catalogue",
+            ["Course", "Level", "Duration", "Provider", "Enrolled", "Completed"],
+            TrainingState.courses,
+            _course_row,
+        ),
+        rx.heading("Enrolments", size="5", as_="h2"),
+        _table(
+            "Enrolments",
+            ["Person", "Course", "Completion"],
+            TrainingState.enrolments,
+            _enrolment_row,
+        ),
+        rx.heading("Coverage per team", size="5", as_="h2"),
+        _table(
+            "Training coverage",
+            ["Team", "Members", "Trained", "Coverage"],
+            TrainingState.coverage,
+            _coverage_row,
+        ),
+        width="100%",
+        align="start",
+        spacing="4",
+    )
+
+
+@rx.page(
+    route="/o/[slug]/coaching/training",
+    title="Agile training",
+    on_load=[AuthState.load_workspace, TrainingState.load],
+)
+@workspace
+def coaching_training_page() -> rx.Component:
+    return _training_body()

@@ -1,0 +1,201 @@
+"""The coaching pages' states enforce roles and tenancy on the server, whatever the page shows.
+
+Each handler runs as the websocket would run it: a state tree whose router carries the
+browser's session cookie and the page URL (tests/state_harness.py).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from pmo_saas.coaching.models import CoachingAction, CoachingGoal, CoachingSession, Course
+from pmo_saas.coaching.pages.board import BoardState
+from pmo_saas.coaching.pages.mine import MyActionsState
+from pmo_saas.coaching.pages.plan import PlanState
+from pmo_saas.coaching.pages.plans import PlansState
+from pmo_saas.coaching.pages.training import TrainingState
+from pmo_saas.db import system_session
+from pmo_saas.identity import services as identity
+from pmo_saas.kernel.context import TenantContext
+from tests.coaching import helpers
+from tests.coaching.test_permissions import _plans
+from tests.state_harness import run, state_for
+
+
+def _count(model) -> int:  # type: ignore[no-untyped-def]
+    with system_session() as session:
+        return session.exec(select(func.count()).select_from(model)).one()
+
+
+def _status(action_id: int) -> str:
+    with system_session() as session:
+        action = session.get(CoachingAction, action_id)
+        assert action is not None
+        return action.status
+
+
+def _token(ctx: TenantContext) -> str:
+    assert ctx.user_id is not None
+    return identity.start_session(user_id=ctx.user_id)
+
+
+def test_members_update_only_their_own_actions(org_a: TenantContext) -> None:
+    w = helpers.world(org_a)
+    alpha, beta, alice_action, bob_action = _plans(w)
+    token = _token(w.alice)
+    path = f"/o/{org_a.org_slug}/coaching/plans/{alpha}"
+
+    async def scenario() -> None:
+        plan = await state_for(PlanState, token=token, path=path)
+        await plan.load()
+        assert plan.error == "" and plan.title == "Alpha"
+        assert plan.can_manage is False and plan.people == []
+        await plan.set_status(bob_action, "done")
+        assert "your own actions" in plan.error
+        await plan.set_status(alice_action, "done")
+        assert plan.error == "" and plan.actions_done == 1
+        await plan.add_action(
+            {"action_title": "Sneaky", "action_owner": str(w.alice.user_id), "action_scope": "team"}
+        )
+        assert plan.error == "Only coaches and admins can change coaching plans."
+        mine = await state_for(
+            MyActionsState, token=token, path=f"/o/{org_a.org_slug}/coaching/mine"
+        )
+        await mine.load()
+        assert [a.title for a in mine.actions] == []  # her only action is done
+        await mine.toggle_done(True)
+        assert [a.title for a in mine.actions] == ["Alice's"]
+        await mine.set_status(bob_action, "blocked")
+        assert "your own actions" in mine.error
+        # Another team's plan is not hers to read.
+        other = await state_for(
+            PlanState, token=token, path=f"/o/{org_a.org_slug}/coaching/plans/{beta}"
+        )
+        await other.load()
+        assert "your own teams" in other.error and other.goals == [] and other.title == ""
+
+    run(scenario())
+    assert _status(alice_action) == "done"
+    assert _status(bob_action) == "todo"
+    assert _count(CoachingAction) == 3
+
+
+def test_viewers_only_read(org_a: TenantContext) -> None:
+    w = helpers.world(org_a)
+    alpha, _beta, alice_action, _bob_action = _plans(w)
+    token = _token(w.viewer)
+    slug = org_a.org_slug
+
+    async def scenario() -> None:
+        plans = await state_for(PlansState, token=token, path=f"/o/{slug}/coaching")
+        await plans.load()
+        assert {p.title for p in plans.plans} == {"Alpha", "Beta"}
+        assert plans.rounds == []
+        await plans.create_empty({"plan_title": "Mine", "plan_team": str(w.alpha)})
+        assert plans.error == "Only coaches and admins can change coaching plans."
+
+        plan = await state_for(PlanState, token=token, path=f"/o/{slug}/coaching/plans/{alpha}")
+        await plan.load()
+        assert plan.title == "Alpha" and plan.can_manage is False
+        await plan.set_status(alice_action, "done")
+        assert "your own actions" in plan.error
+        await plan.add_goal({"goal_title": "Mine"})
+        assert "Only coaches" in plan.error
+        await plan.log_session({"held_on": "2026-01-05", "notes": "x"})
+        assert "Only coaches" in plan.error
+
+        board = await state_for(BoardState, token=token, path=f"/o/{slug}/coaching/board")
+        await board.load()
+        assert board.error == "" and board.portfolios == []
+        await board.promote({"action_id": str(alice_action), "portfolio": "1"})
+        assert board.error != ""
+
+        training = await state_for(TrainingState, token=token, path=f"/o/{slug}/coaching/training")
+        await training.load()
+        assert training.error == "" and training.can_manage is False
+        await training.create_course(
+            {"course_name": "Scrum", "course_level": "beginner", "course_hours": "8"}
+        )
+        assert "Only coaches" in training.error
+
+    run(scenario())
+    assert _status(alice_action) == "todo"
+    assert _count(CoachingGoal) == 0
+    assert _count(CoachingSession) == 0
+    assert _count(Course) == 0
+    assert _count(CoachingAction) == 3
+
+
+def test_another_organisation_sees_nothing(org_a: TenantContext, org_b: TenantContext) -> None:
+    w = helpers.world(org_a)
+    alpha, _beta, alice_action, _bob_action = _plans(w)
+    token = _token(org_b)
+
+    async def scenario() -> None:
+        # Through org A's address: not a member, so the organisation is not found.
+        plan = await state_for(
+            PlanState, token=token, path=f"/o/{org_a.org_slug}/coaching/plans/{alpha}"
+        )
+        await plan.load()
+        assert plan.error == "That organisation was not found."
+        assert plan.title == "" and plan.goals == []
+        plans = await state_for(PlansState, token=token, path=f"/o/{org_a.org_slug}/coaching")
+        await plans.load()
+        assert plans.error == "That organisation was not found." and plans.plans == []
+        # Through its own address with org A's ids: the same "not found" as a missing row.
+        own = f"/o/{org_b.org_slug}/coaching/plans/{alpha}"
+        plan = await state_for(PlanState, token=token, path=own)
+        await plan.load()
+        assert plan.error == "That coaching plan was not found."
+        await plan.set_status(alice_action, "done")
+        assert plan.error == "That action was not found."
+        await plan.delete_goal(1)
+        assert "not found" in plan.error
+        board = await state_for(BoardState, token=token, path=f"/o/{org_b.org_slug}/coaching/board")
+        await board.load()
+        assert board.items == []
+        plans = await state_for(PlansState, token=token, path=f"/o/{org_b.org_slug}/coaching")
+        await plans.load()
+        assert plans.plans == []
+
+    run(scenario())
+    assert _status(alice_action) == "todo"
+
+
+def test_deleting_a_goal_with_actions_asks_first(org_a: TenantContext) -> None:
+    w = helpers.world(org_a)
+    alpha, _beta, _alice_action, _bob_action = _plans(w)
+    token = _token(w.coach)
+    path = f"/o/{org_a.org_slug}/coaching/plans/{alpha}"
+
+    async def scenario() -> None:
+        plan = await state_for(PlanState, token=token, path=path)
+        await plan.load()
+        await plan.add_goal({"goal_title": "Faster reviews", "goal_target": "3"})
+        assert plan.error == ""
+        goal = plan.goals[-1].id
+        await plan.add_action(
+            {
+                "action_title": "Review within a day",
+                "action_owner": str(w.bob.user_id),
+                "action_goal": str(goal),
+                "action_scope": "team",
+                "action_due": "2020-01-01",
+            }
+        )
+        assert plan.error == "" and "in the past" in plan.warning
+        await plan.add_action({"action_title": "No owner", "action_scope": "team"})
+        assert plan.error == "Choose the owner."
+        await plan.delete_goal(goal)
+        assert "1 action(s)" in plan.confirm_message and plan.confirm_goal_id == goal
+        assert _count(CoachingGoal) == 1
+        plan.cancel_delete_goal()
+        assert plan.confirm_goal_id == 0
+        await plan.delete_goal(goal)
+        await plan.confirm_delete_goal()
+        assert plan.error == "" and plan.goals == []
+
+    run(scenario())
+    assert _count(CoachingGoal) == 0
+    assert _count(CoachingAction) == 3
