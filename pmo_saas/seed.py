@@ -122,7 +122,7 @@ def _create_demo() -> None:
         "coaching",
         "seed_demo_coaching",
         team_ids=list(team_ids.values()),
-        member_user_ids=members_by_team,
+        member_user_ids=[uid for ids in members_by_team.values() for uid in ids],
         coach_user_id=coach_id,
     )
 
