@@ -1,0 +1,437 @@
+"""/o/<slug>/assessments/rounds/<id>: the coach's round page.
+
+Response progress per team, facilitator notes, closing the round, CSV export, and the
+results: per team a radar chart with its numbers in a table, the change since the team's
+previous round, focus dimensions; and the organisation heat map (teams x dimensions).
+Coaches only: every handler asks the server for the coach role.
+"""
+
+from __future__ import annotations
+
+import re
+
+import reflex as rx
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from pmo_saas.assessments import services, views
+from pmo_saas.assessments.pages.common import back_link, id_after
+from pmo_saas.assessments.schemas import RoundSummary
+from pmo_saas.assessments.views import (
+    HeatCellView,
+    HeatMapView,
+    HeatRowView,
+    ProgressView,
+    ResultRowView,
+    TeamResultView,
+)
+from pmo_saas.db import in_tenant
+from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import DomainError
+from pmo_saas.kernel.roles import Role
+from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
+from pmo_saas.ui.layout import workspace
+
+RESULT_COLUMNS = (
+    "Dimension",
+    "Respondents",
+    "Mean",
+    "Median",
+    "Min",
+    "Max",
+    "Std dev",
+    "Distribution",
+    "Previous",
+    "Change",
+    "Focus",
+)
+
+
+class RoundPage(BaseModel):
+    summary: RoundSummary
+    notes: str
+    progress: list[ProgressView]
+    results: list[TeamResultView]
+    heat: HeatMapView
+
+
+def _round_page(*, session: Session, ctx: TenantContext, round_id: int) -> RoundPage:
+    summary = services.get_round(session=session, ctx=ctx, round_id=round_id)
+    notes = services.round_notes(session=session, ctx=ctx, round_id=round_id)
+    progress = services.round_progress(session=session, ctx=ctx, round_id=round_id)
+    results = [
+        services.team_result(session=session, ctx=ctx, round_id=round_id, team_id=p.team_id)
+        for p in progress
+    ]
+    scale = (results[0].scale_min, results[0].scale_max) if results else (1, 5)
+    heat = services.heat_map(session=session, ctx=ctx, round_id=round_id)
+    return RoundPage(
+        summary=summary,
+        notes=notes,
+        progress=[views.progress_view(p) for p in progress],
+        results=[views.team_result_view(r) for r in results],
+        heat=views.heat_map_view(heat, *scale),
+    )
+
+
+def _export_name(title: str) -> str:
+    return (re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "round") + ".csv"
+
+
+class RoundState(rx.State):
+    title: str = ""
+    status: str = ""
+    model_label: str = ""
+    opened_at: str = ""
+    closed_at: str = ""
+    notes: str = ""
+    progress: list[ProgressView] = []
+    results: list[TeamResultView] = []
+    heat: HeatMapView = HeatMapView(dimensions=[], rows=[])
+    error: str = ""
+    notice: str = ""
+
+    def _round_id(self) -> int:
+        return id_after(self.router.url.path, "rounds")
+
+    async def _refresh(self) -> None:
+        ctx = await tenant_context(self, Role.COACH)
+        page = await in_tenant(ctx, _round_page, round_id=self._round_id())
+        self.title, self.status = page.summary.title, page.summary.status
+        self.model_label = f"{page.summary.model_name}, version {page.summary.version_number}"
+        self.opened_at = page.summary.opened_at[:16].replace("T", " ")
+        self.closed_at = (page.summary.closed_at or "")[:16].replace("T", " ")
+        self.notes = page.notes
+        self.progress, self.results, self.heat = page.progress, page.results, page.heat
+
+    def _clear(self) -> None:
+        self.title = self.status = self.model_label = self.opened_at = self.closed_at = ""
+        self.notes = ""
+        self.progress, self.results = [], []
+        self.heat = HeatMapView(dimensions=[], rows=[])
+
+    @rx.event
+    async def load(self) -> None:
+        self.error = self.notice = ""
+        try:
+            await self._refresh()
+        except DomainError as error:
+            self._clear()
+            self.error = str(error)
+
+    async def _coach_action(self, fn, notice: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            await in_tenant(ctx, fn, round_id=self._round_id(), **kwargs)
+            await self._refresh()
+            self.notice = notice
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+
+    @rx.event
+    async def save_notes(self, form: dict) -> None:
+        await self._coach_action(
+            services.set_round_notes, "Notes saved.", notes=form.get("notes", "")
+        )
+
+    @rx.event
+    async def close_round(self) -> None:
+        await self._coach_action(services.close_round, "Round closed. These results are final.")
+
+    @rx.event
+    async def toggle_focus(self, team_id: int, dimension_id: int, is_focus: bool) -> None:
+        if is_focus:
+            await self._coach_action(
+                services.unmark_focus_dimension,
+                "No longer a focus dimension.",
+                team_id=int(team_id),
+                dimension_id=int(dimension_id),
+            )
+        else:
+            await self._coach_action(
+                services.mark_focus_dimension,
+                "Marked as a focus dimension; coaching plans can build on it.",
+                team_id=int(team_id),
+                dimension_id=int(dimension_id),
+            )
+
+    @rx.event
+    async def export_csv(self):
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            data = await in_tenant(ctx, services.export_round_csv, round_id=self._round_id())
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        return rx.download(data=data, filename=_export_name(self.title), mime_type="text/csv")
+
+
+def _progress_row(p: ProgressView) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(p.team_name),
+        rx.table.cell(p.invited),
+        rx.table.cell(p.started),
+        rx.table.cell(p.submitted),
+        rx.table.cell(
+            rx.hstack(
+                rx.progress(value=p.percent, width="120px", aria_label=p.team_name + " submitted"),
+                rx.text(p.percent.to_string() + "%", size="2"),
+                align="center",
+            )
+        ),
+    )
+
+
+def _progress() -> rx.Component:
+    return rx.el.section(
+        rx.heading("Response progress", size="4", as_="h2"),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    *[
+                        rx.table.column_header_cell(h)
+                        for h in ("Team", "Asked", "Started", "Submitted", "")
+                    ]
+                )
+            ),
+            rx.table.body(rx.foreach(RoundState.progress, _progress_row)),
+            width="100%",
+        ),
+        aria_label="Response progress",
+        style={"width": "100%"},
+    )
+
+
+def _notes() -> rx.Component:
+    return card(
+        rx.form(
+            rx.vstack(
+                rx.el.label("Facilitator notes", html_for="field-notes", class_name="pmo-label"),
+                rx.text_area(
+                    id="field-notes",
+                    name="notes",
+                    default_value=RoundState.notes,
+                    key=RoundState.notes,
+                    rows="4",
+                    width="100%",
+                    placeholder="What came up in the session, agreements, follow-ups",
+                ),
+                rx.button("Save notes", type="submit", variant="soft"),
+                width="100%",
+                align="start",
+            ),
+            on_submit=RoundState.save_notes,
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _result_row(team: TeamResultView, row: ResultRowView) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(
+            rx.hstack(
+                rx.text(row.name),
+                rx.cond(row.is_focus, rx.badge("focus", color_scheme="orange")),
+                rx.cond(row.colour != "", rx.badge(row.colour)),
+                rx.cond(row.trend != "", rx.badge(row.trend, variant="outline")),
+                spacing="2",
+                align="center",
+            )
+        ),
+        rx.table.cell(row.respondents),
+        rx.table.cell(row.mean),
+        rx.table.cell(row.median),
+        rx.table.cell(row.minimum),
+        rx.table.cell(row.maximum),
+        rx.table.cell(row.stddev),
+        rx.table.cell(row.distribution),
+        rx.table.cell(row.previous),
+        rx.table.cell(row.change),
+        rx.table.cell(
+            rx.cond(
+                RoundState.status == "closed",
+                rx.button(
+                    rx.cond(row.is_focus, "Unmark", "Mark focus"),
+                    size="1",
+                    variant=rx.cond(row.is_focus, "solid", "soft"),
+                    aria_label=rx.cond(row.is_focus, "Unmark ", "Mark ")
+                    + row.name
+                    + " as focus for "
+                    + team.team_name,
+                    on_click=RoundState.toggle_focus(team.team_id, row.dimension_id, row.is_focus),
+                ),
+                rx.text("after closing", size="1", color_scheme="gray"),
+            )
+        ),
+    )
+
+
+def _radar(team: TeamResultView) -> rx.Component:
+    return rx.recharts.radar_chart(
+        rx.recharts.polar_grid(),
+        rx.recharts.polar_angle_axis(data_key="dimension"),
+        rx.recharts.polar_radius_axis(domain=[0, team.scale_max], angle=90),
+        rx.recharts.radar(
+            data_key=views.THIS_ROUND,
+            stroke="#2563eb",
+            fill="#2563eb",
+            fill_opacity=0.35,
+            is_animation_active=False,
+        ),
+        rx.cond(
+            team.has_previous,
+            rx.recharts.radar(
+                data_key=views.PREVIOUS_ROUND,
+                stroke="#9ca3af",
+                fill="#9ca3af",
+                fill_opacity=0.15,
+                is_animation_active=False,
+            ),
+        ),
+        rx.recharts.legend(),
+        data=team.radar,
+        width="100%",
+        height=320,
+    )
+
+
+def _team_result(team: TeamResultView) -> rx.Component:
+    return card(
+        rx.heading(team.team_name, size="4", as_="h3"),
+        rx.text(team.respondents.to_string() + " respondents", size="2", color_scheme="gray"),
+        rx.el.figure(
+            _radar(team),
+            aria_label="Radar chart of " + team.team_name,
+            style={"width": "100%", "maxWidth": "520px", "margin": 0},
+        ),
+        rx.cond(team.spread_note != "", rx.text(team.spread_note, size="1", color_scheme="gray")),
+        rx.el.section(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(*[rx.table.column_header_cell(h) for h in RESULT_COLUMNS])
+                ),
+                rx.table.body(rx.foreach(team.rows, lambda row: _result_row(team, row))),
+                width="100%",
+                size="1",
+            ),
+            aria_label="Results of " + team.team_name,
+            style={"width": "100%", "overflowX": "auto"},
+        ),
+        rx.el.section(
+            rx.foreach(
+                team.rows,
+                lambda row: rx.foreach(
+                    row.comments,
+                    lambda comment: rx.text(
+                        rx.text(row.name + ": ", weight="medium", as_="span"), comment, size="2"
+                    ),
+                ),
+            ),
+            aria_label="Comments of " + team.team_name,
+        ),
+        width="100%",
+    )
+
+
+def _heat_cell(cell: HeatCellView) -> rx.Component:
+    return rx.table.cell(
+        cell.text,
+        aria_label=cell.label,
+        style={"background": cell.background, "textAlign": "center", "fontWeight": 500},
+    )
+
+
+def _heat_row(row: HeatRowView) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(row.team_name),
+        rx.foreach(row.cells, _heat_cell),
+    )
+
+
+def _heat_map() -> rx.Component:
+    return rx.el.section(
+        rx.heading("Heat map: teams by dimensions", size="4", as_="h2"),
+        rx.text(
+            "Each cell is the mean of the team's raw answers on that dimension. Teams are in "
+            "alphabetical order, not ranked.",
+            size="2",
+            color_scheme="gray",
+        ),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("Team"),
+                    rx.foreach(RoundState.heat.dimensions, rx.table.column_header_cell),
+                )
+            ),
+            rx.table.body(rx.foreach(RoundState.heat.rows, _heat_row)),
+            width="100%",
+        ),
+        aria_label="Heat map",
+        style={"width": "100%", "overflowX": "auto"},
+    )
+
+
+@rx.page(
+    route="/o/[slug]/assessments/rounds/[round_id]",
+    title="Assessment round",
+    on_load=[AuthState.load_workspace, RoundState.load],
+)
+@workspace
+def round_page() -> rx.Component:
+    return rx.vstack(
+        back_link(),
+        page_heading("Assessment round"),
+        error_callout(RoundState.error),
+        info_callout(RoundState.notice),
+        rx.cond(
+            RoundState.title != "",
+            rx.vstack(
+                rx.hstack(
+                    rx.heading(RoundState.title, size="5", as_="h2"),
+                    rx.badge(
+                        RoundState.status,
+                        color_scheme=rx.cond(RoundState.status == "open", "blue", "gray"),
+                        aria_label="Round status",
+                    ),
+                    align="center",
+                ),
+                rx.text(
+                    RoundState.model_label,
+                    " · opened ",
+                    RoundState.opened_at,
+                    rx.cond(RoundState.closed_at != "", " · closed " + RoundState.closed_at, ""),
+                    size="2",
+                    color_scheme="gray",
+                ),
+                rx.hstack(
+                    rx.cond(
+                        RoundState.status == "open",
+                        rx.button(
+                            "Close round", color_scheme="orange", on_click=RoundState.close_round
+                        ),
+                    ),
+                    rx.button("Export CSV", variant="soft", on_click=RoundState.export_csv),
+                ),
+                _progress(),
+                _notes(),
+                rx.heading("Results", size="5", as_="h2"),
+                rx.cond(
+                    RoundState.status == "open",
+                    info_callout("The round is open: these figures change as people answer."),
+                ),
+                rx.foreach(RoundState.results, _team_result),
+                _heat_map(),
+                width="100%",
+                align="start",
+                spacing="4",
+            ),
+        ),
+        width="100%",
+        align="start",
+        spacing="4",
+    )
