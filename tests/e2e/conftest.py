@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from pmo_saas.settings import PROJECT_ROOT
+from tests.peers import oidc
 
 BUILD_TIMEOUT_S = 600
 
@@ -98,6 +99,18 @@ def _stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def idp1() -> Iterator[str]:
+    """An OpenID Connect provider on loopback (oidc-provider-mock), for the SSO journey."""
+    yield from oidc.oidc_provider_mock()
+
+
+@pytest.fixture(scope="session")
+def idp2() -> Iterator[str]:
+    """A second provider process: a second issuer, for a second organisation."""
+    yield from oidc.oidc_provider_mock()
 
 
 @pytest.fixture(scope="session")

@@ -193,6 +193,22 @@ def settings_page() -> rx.Component:
             ),
             info_callout("Only owners and admins can change the organisation's settings."),
         ),
+        rx.cond(
+            AuthState.is_admin,
+            card(
+                rx.heading("Sign-in", size="4", as_="h2"),
+                rx.text(
+                    "Let your people sign in through your identity provider "
+                    "(Okta, Entra ID, Google Workspace, Keycloak, any OpenID Connect provider).",
+                    size="2",
+                ),
+                rx.link(
+                    "Single sign-on settings",
+                    href="/o/" + AuthState.org_slug + "/settings/sso",
+                ),
+                width="100%",
+            ),
+        ),
         width="100%",
         align="start",
     )

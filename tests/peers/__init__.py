@@ -1,0 +1,1 @@
+"""Local peers (real servers on loopback) shared by several test folders."""
