@@ -386,6 +386,14 @@ def close_survey(*, session: Session, ctx: TenantContext, survey_id: int) -> Non
     survey.status = CLOSED
     survey.closed_at = utcnow()
     session.add(survey)
+    # Open-link form keys only guard against double submits while the survey runs; a browser
+    # that kept its key could otherwise find its response later.
+    session.exec(
+        update(SurveyResponse)
+        .where(col(SurveyResponse.survey_id) == survey_id)
+        .values(submission_key=None)
+        .execution_options(synchronize_session=False)
+    )
     audit.record(session=session, ctx=ctx, action="survey.closed", target=survey.title)
 
 

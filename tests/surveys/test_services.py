@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import func, select
 
 from pmo_saas.db import tenant_session
+from pmo_saas.identity import services as identity
 from pmo_saas.identity.models import AuditEvent, OutboxMessage
 from pmo_saas.kernel import clock
 from pmo_saas.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -199,6 +200,11 @@ def test_open_link_counts_each_form_once(org_a):
     with pytest.raises(ValidationFailed):
         services.submit_response(token=token, answers=westrum_answers(4))
     assert _responses(org_a) == 2
+    # Once closed, no stored key can lead a browser back to its response.
+    close(org_a, survey_id)
+    with tenant_session(org_a) as session:
+        keys = session.exec(select(SurveyResponse.submission_key)).all()
+    assert keys == [None, None]
 
 
 def test_reminders_go_only_to_those_who_have_not_answered(org_a):
@@ -412,3 +418,19 @@ def test_results_wait_for_the_close_so_answers_cannot_be_told_apart_over_time(or
     assert results(org_a, survey_id).teams[0].responses == 5
     with pytest.raises(Conflict, match="expired"):
         services.submit_response(token=links[email_of(members[5])][0], answers=westrum_answers(4))
+
+
+def test_results_keep_the_team_as_it_was_at_launch(org_a):
+    team, members = team_with(org_a, "Alpha", 5)
+    survey_id = launch(org_a, [team])
+    links = links_from_outbox(org_a)
+    for m in members:
+        services.submit_response(token=links[email_of(m)][0], answers=westrum_answers(6))
+    with tenant_session(org_a) as session:
+        identity.rename_team(session=session, ctx=org_a, team_id=team, name="Renamed")
+        identity.delete_team(session=session, ctx=org_a, team_id=team)
+    close(org_a, survey_id)
+    group = results(org_a, survey_id).teams[0]
+    assert (group.label, group.responses, group.visible) == ("Alpha", 5, True)
+    with tenant_session(org_a) as session, pytest.raises(Conflict, match="exist any more"):
+        services.rerun_survey(session=session, ctx=org_a, survey_id=survey_id)
