@@ -34,7 +34,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "check-settings":
         get_settings()
-        print("settings ok")
+        from pmo_saas.billing.services import configuration_problems
+
+        problems = configuration_problems()
+        for problem in problems:
+            print(f"billing: {problem}")
+        print("settings ok" if not problems else "settings have problems")
+        return 1 if problems else 0
     elif args.command == "migrate":
         migrate()
         print("database migrated")

@@ -76,3 +76,13 @@ def _make_invitation(ctx: TenantContext) -> None:
 TENANT_ROW_MAKERS = {
     "invitation": _make_invitation,  # also writes an outbox message
 }
+
+
+def _domain_row_makers() -> None:
+    """Domains with tables the demo seed leaves empty register their makers here."""
+    from tests.billing.rows import BILLING_ROW_MAKERS
+
+    TENANT_ROW_MAKERS.update(BILLING_ROW_MAKERS)
+
+
+_domain_row_makers()

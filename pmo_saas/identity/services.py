@@ -15,6 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
+from pmo_saas.billing.entitlements import check_can_add_member, check_writable, seats_changed
 from pmo_saas.db import system_session
 from pmo_saas.identity import audit, sso_policy
 from pmo_saas.identity.mail import send_mail
@@ -205,6 +206,7 @@ def organization_name(*, session: Session, ctx: TenantContext) -> str:
 
 def rename_organization(*, session: Session, ctx: TenantContext, name: str) -> None:
     ctx.require(Role.ADMIN)
+    check_writable(session=session, ctx=ctx)
     name = clean_name(name, what="organisation name")
     org = session.get(Organization, ctx.org_id)
     if org is None:
@@ -524,8 +526,7 @@ def invite_member(*, session: Session, ctx: TenantContext, email: str, role: str
     ).first()
     if existing:
         raise Conflict(f"{email} is already a member of this organisation.")
-    from pmo_saas.billing.entitlements import check_can_add_member
-
+    check_writable(session=session, ctx=ctx)
     check_can_add_member(session=session, ctx=ctx)
     now = utcnow()
     for pending in session.exec(
@@ -672,8 +673,6 @@ def accept_invitation(*, token: str, name: str, password: str) -> tuple[int, str
             detail=f"role {Role(inv.role).value}",
             actor_email=user.email,
         )
-        from pmo_saas.billing.entitlements import seats_changed
-
         seats_changed(session=session, org_id=org.id)
         return user.id, org.slug
 
@@ -724,6 +723,7 @@ def _check_team_name_free(session: Session, name: str, *, except_id: int | None 
 
 def create_team(*, session: Session, ctx: TenantContext, name: str) -> int:
     ctx.require(Role.ADMIN, "Only owners and admins can create teams.")
+    check_writable(session=session, ctx=ctx)
     name = clean_name(name, what="team name")
     _check_team_name_free(session, name)
     team = Team(name=name)
@@ -736,6 +736,7 @@ def create_team(*, session: Session, ctx: TenantContext, name: str) -> int:
 
 def rename_team(*, session: Session, ctx: TenantContext, team_id: int, name: str) -> None:
     ctx.require(Role.ADMIN, "Only owners and admins can rename teams.")
+    check_writable(session=session, ctx=ctx)
     name = clean_name(name, what="team name")
     team = _team(session, team_id)
     _check_team_name_free(session, name, except_id=team_id)
@@ -746,6 +747,7 @@ def rename_team(*, session: Session, ctx: TenantContext, team_id: int, name: str
 
 def delete_team(*, session: Session, ctx: TenantContext, team_id: int) -> None:
     ctx.require(Role.ADMIN, "Only owners and admins can delete teams.")
+    check_writable(session=session, ctx=ctx)
     team = _team(session, team_id)
     session.exec(delete(TeamMember).where(col(TeamMember.team_id) == team_id))
     session.delete(team)
@@ -756,6 +758,7 @@ def add_team_member(
     *, session: Session, ctx: TenantContext, team_id: int, membership_id: int
 ) -> None:
     ctx.require(Role.ADMIN, "Only owners and admins can change teams.")
+    check_writable(session=session, ctx=ctx)
     team = _team(session, team_id)
     m = _membership(session, membership_id)
     exists = session.exec(
@@ -778,6 +781,7 @@ def remove_team_member(
     *, session: Session, ctx: TenantContext, team_id: int, membership_id: int
 ) -> None:
     ctx.require(Role.ADMIN, "Only owners and admins can change teams.")
+    check_writable(session=session, ctx=ctx)
     team = _team(session, team_id)
     m = _membership(session, membership_id)
     session.exec(

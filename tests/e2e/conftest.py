@@ -7,6 +7,7 @@ use (and Redis with several backend workers when PMO_TEST_REDIS_URL is set).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import signal
 import socket
@@ -22,6 +23,8 @@ from pmo_saas.settings import PROJECT_ROOT
 from tests.peers import oidc
 
 BUILD_TIMEOUT_S = 600
+# Peer modules whose `app_env()` the app server is started with.
+PEER_MODULES = ("tests.peers.stripe",)
 
 
 def _free_port() -> int:
@@ -58,6 +61,7 @@ def app_url(engine, tmp_path_factory) -> Iterator[str]:
         REFLEX_TELEMETRY_ENABLED="false",
         REFLEX_CHECK_LATEST_VERSION="false",
     )
+    env.update(_peer_app_env())
     if os.environ.get("PMO_TEST_REDIS_URL"):
         env["REFLEX_REDIS_URL"] = os.environ["PMO_TEST_REDIS_URL"]
         env.setdefault("GRANIAN_WORKERS", "2")
@@ -87,6 +91,20 @@ def app_url(engine, tmp_path_factory) -> Iterator[str]:
         yield url
     finally:
         _stop(proc)
+
+
+def _peer_app_env() -> dict[str, str]:
+    """Settings that point the app at loopback peers (e.g. the Stripe-compatible server)."""
+    env: dict[str, str] = {}
+    for module_name in PEER_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        env.update(module.app_env())
+    return env
 
 
 def _stop(proc: subprocess.Popen) -> None:
