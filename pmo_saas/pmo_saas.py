@@ -6,7 +6,7 @@ import reflex as rx
 
 import pmo_saas.models  # noqa: F401  (every table registered before any page runs)
 from pmo_saas.api import build_api
-from pmo_saas.identity.pages import admin, home, members, public  # noqa: F401
+from pmo_saas.identity.pages import admin, home, members, public, sso  # noqa: F401
 from pmo_saas.identity.pages.sections import SECTIONS, register_section_pages
 
 

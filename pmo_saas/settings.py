@@ -30,7 +30,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PMO_", env_file=".env", extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"
-    database_url: str = f"sqlite:///{PROJECT_ROOT / 'pmo_saas.db'}"
+    # In a hidden folder: the development server's reloader ignores it (and its WAL files).
+    database_url: str = f"sqlite:///{PROJECT_ROOT / '.data' / 'pmo_saas.db'}"
     redis_url: str = ""
     secret_key: str = ""
     public_url: str = "http://localhost:3000"
