@@ -199,3 +199,89 @@ def test_deleting_a_goal_with_actions_asks_first(org_a: TenantContext) -> None:
     run(scenario())
     assert _count(CoachingGoal) == 0
     assert _count(CoachingAction) == 3
+
+
+def test_coach_edits_an_action_and_filters_the_plan_list(org_a: TenantContext) -> None:
+    w = helpers.world(org_a)
+    alpha, _beta, alice_action, _bob_action = _plans(w)
+    token = _token(w.coach)
+    slug = org_a.org_slug
+
+    async def scenario() -> None:
+        plan = await state_for(PlanState, token=token, path=f"/o/{slug}/coaching/plans/{alpha}")
+        await plan.load()
+        plan.start_edit(alice_action)
+        assert plan.edit_id == alice_action and plan.edit_owner == str(w.alice.user_id)
+        await plan.save_action(
+            {"edit_title": "Alice's", "edit_owner": "", "edit_scope": "organisation"}
+        )
+        assert plan.error == "Choose the owner." and plan.edit_id == alice_action
+        await plan.save_action(
+            {
+                "edit_title": "Ask for a test environment",
+                "edit_owner": str(w.bob.user_id),
+                "edit_due": "2020-02-01",
+                "edit_scope": "organisation",
+            }
+        )
+        assert plan.error == "" and plan.edit_id == 0 and "in the past" in plan.warning
+        edited = next(a for a in plan.loose_actions if a.id == alice_action)
+        assert (edited.title, edited.owner_name, edited.scope) == (
+            "Ask for a test environment",
+            "Bob",
+            "organisation",
+        )
+        assert edited.overdue and plan.overdue_actions == 1
+
+        plans = await state_for(PlansState, token=token, path=f"/o/{slug}/coaching")
+        await plans.load()
+        assert {p.title for p in plans.plans} == {"Alpha", "Beta"}
+        await plans.apply_filters({"team": str(w.beta)})
+        assert [p.title for p in plans.plans] == ["Beta"]
+        await plans.apply_filters({"overdue": "on"})
+        assert [p.title for p in plans.plans] == ["Alpha"]
+        assert plans.plans[0].overdue_actions == 1
+        await plans.apply_filters({"coach": str(w.coach.user_id), "status": "completed"})
+        assert plans.plans == []
+        await plans.apply_filters({"coach": str(w.coach.user_id), "status": "active"})
+        assert len(plans.plans) == 2
+
+        board = await state_for(BoardState, token=token, path=f"/o/{slug}/coaching/board")
+        await board.load()
+        assert [i.action.title for i in board.items] == ["Ask for a test environment"]
+
+    run(scenario())
+
+
+def test_training_catalogue_enrolment_and_coverage(org_a: TenantContext) -> None:
+    w = helpers.world(org_a)
+    coach_token, alice_token = _token(w.coach), _token(w.alice)
+    path = f"/o/{org_a.org_slug}/coaching/training"
+
+    async def scenario() -> None:
+        coach = await state_for(TrainingState, token=coach_token, path=path)
+        await coach.load()
+        await coach.create_course({"course_name": "Kanban", "course_hours": "two"})
+        assert "as a number" in coach.error
+        await coach.create_course(
+            {"course_name": "Kanban basics", "course_level": "beginner", "course_hours": "8"}
+        )
+        assert coach.error == "" and [c.name for c in coach.courses] == ["Kanban basics"]
+        course = str(coach.courses[0].id)
+        await coach.enrol({"enrol_course": course, "enrol_person": str(w.bob.user_id)})
+        assert coach.error == ""
+
+        alice = await state_for(TrainingState, token=alice_token, path=path)
+        await alice.load()
+        assert alice.can_manage is False and alice.enrolments == []  # her own only
+        await alice.enrol({"enrol_course": course})
+        assert alice.error == "" and [e.user_name for e in alice.enrolments] == ["Alice"]
+        await alice.complete(alice.enrolments[0].id)
+        assert alice.error == "" and alice.enrolments[0].completed_on
+        bobs = next(e for e in coach.enrolments if e.user_name == "Bob")
+        await alice.complete(bobs.id)
+        assert "your own completions" in alice.error
+        alpha = next(t for t in alice.coverage if t.team_name == "Alpha")
+        assert (alpha.members, alpha.trained, alpha.coverage_percent) == (2, 1, 50)
+
+    run(scenario())

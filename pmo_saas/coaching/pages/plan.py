@@ -386,6 +386,16 @@ class PlanState(rx.State):
 # ---------------------------------------------------------------- components
 
 
+def _form_grid(*children: rx.Component) -> rx.Component:
+    return rx.grid(
+        *children,
+        columns="repeat(auto-fill, minmax(200px, 1fr))",
+        gap="3",
+        align_items="end",
+        width="100%",
+    )
+
+
 def _status_control(a: ActionRow) -> rx.Component:
     return rx.cond(
         PlanState.can_manage | (a.owner_user_id == PlanState.me),
@@ -562,16 +572,13 @@ def _add_action_form() -> rx.Component:
     return card(
         rx.heading("Add an action", size="4", as_="h2"),
         rx.form(
-            rx.hstack(
+            _form_grid(
                 field("Action", "action_title"),
                 choice_select("Owner", "action_owner", PlanState.people, empty="Choose an owner"),
                 field("Due date", "action_due", type="date", required=False),
                 choice_select("For goal", "action_goal", PlanState.goal_choices, empty="No goal"),
                 choice_select("Kind", "action_scope", SCOPE_CHOICES, default="team"),
                 rx.button("Add action", type="submit"),
-                align="end",
-                wrap="wrap",
-                width="100%",
             ),
             on_submit=PlanState.add_action,
             reset_on_submit=False,
@@ -587,7 +594,7 @@ def _edit_action_form() -> rx.Component:
         card(
             rx.heading("Edit the action", size="4", as_="h2"),
             rx.form(
-                rx.hstack(
+                _form_grid(
                     field("Action title", "edit_title", default_value=PlanState.edit_title),
                     choice_select(
                         "Action owner",
@@ -617,9 +624,6 @@ def _edit_action_form() -> rx.Component:
                     rx.button(
                         "Cancel", type="button", variant="soft", on_click=PlanState.cancel_edit
                     ),
-                    align="end",
-                    wrap="wrap",
-                    width="100%",
                 ),
                 on_submit=PlanState.save_action,
                 key=PlanState.edit_id.to(str),
@@ -634,14 +638,11 @@ def _add_goal_form() -> rx.Component:
     return card(
         rx.heading("Add a goal", size="4", as_="h2"),
         rx.form(
-            rx.hstack(
+            _form_grid(
                 field("Goal", "goal_title"),
                 field("Target level", "goal_target", type="number", required=False, step="0.5"),
                 field("Goal due date", "goal_due", type="date", required=False),
                 rx.button("Add goal", type="submit", variant="soft"),
-                align="end",
-                wrap="wrap",
-                width="100%",
             ),
             on_submit=PlanState.add_goal,
             reset_on_submit=True,
@@ -662,12 +663,10 @@ def _attendee_box(c: Choice) -> rx.Component:
 
 
 def _follow_up_row(n: int) -> rx.Component:
-    return rx.hstack(
+    return _form_grid(
         field(f"Follow-up action {n}", f"fu{n}_title", required=False),
         choice_select(f"Owner of follow-up {n}", f"fu{n}_owner", PlanState.people, empty="—"),
         field(f"Due date of follow-up {n}", f"fu{n}_due", type="date", required=False),
-        align="end",
-        width="100%",
     )
 
 
@@ -796,6 +795,7 @@ def _plan_body() -> rx.Component:
         warning_callout(PlanState.warning),
         rx.cond(PlanState.title != "", _summary()),
         _confirm_box(),
+        rx.cond(PlanState.can_manage, _edit_action_form()),
         rx.heading("Goals", size="5", as_="h2"),
         rx.foreach(PlanState.goals, _goal_card),
         rx.cond(
@@ -807,10 +807,10 @@ def _plan_body() -> rx.Component:
                 align="start",
             ),
         ),
+        _sessions_log(),
         rx.cond(
             PlanState.can_manage,
             rx.vstack(
-                _edit_action_form(),
                 _add_action_form(),
                 _add_goal_form(),
                 _log_session_form(),
@@ -818,7 +818,6 @@ def _plan_body() -> rx.Component:
                 spacing="4",
             ),
         ),
-        _sessions_log(),
         width="100%",
         align="start",
         spacing="4",
