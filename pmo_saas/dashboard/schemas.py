@@ -1,0 +1,217 @@
+"""Plain data handed from the dashboard domain's services to pages and the API."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class ApiKeyRow(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    scope: str
+    created_by: str
+    created_at: str
+    last_used_at: str
+    revoked: bool
+
+
+class CreatedApiKey(BaseModel):
+    """The key in clear: returned once, at creation, never stored."""
+
+    row: ApiKeyRow
+    key: str
+
+
+class ApiCaller(BaseModel):
+    """Who an API request acts for, once its key has been checked."""
+
+    key_id: int
+    org_id: int
+    org_slug: str
+    scope: str
+    created_by_id: int | None
+
+
+class ShareLinkRow(BaseModel):
+    id: int
+    label: str
+    prefix: str
+    created_by: str
+    created_at: str
+    expires_at: str
+    status: str  # active, expired, revoked
+    views: int
+
+
+class CreatedShareLink(BaseModel):
+    row: ShareLinkRow
+    token: str
+    path: str
+
+
+# ---------------------------------------------------------------- governance
+
+
+class GateReviewRow(BaseModel):
+    id: int
+    stage: str
+    stage_label: str
+    next_stage: str
+    next_stage_label: str
+    decision: str
+    decision_label: str
+    decided_on: str
+    approvers: list[str]
+    approvers_text: str
+    conditions: str
+
+
+class DecisionRow(BaseModel):
+    id: int
+    decided_on: str
+    title: str
+    rationale: str
+    decided_by: str
+    gate_review_id: int | None
+
+
+class StageStep(BaseModel):
+    key: str
+    label: str
+    state: str  # done, current, ahead
+
+
+class Governance(BaseModel):
+    initiative_id: int
+    initiative_title: str
+    stage: str
+    stage_label: str
+    status: str
+    steps: list[StageStep]
+    reviews: list[GateReviewRow]
+    decisions: list[DecisionRow]
+    allowed_decisions: list[str]
+
+
+# ---------------------------------------------------------------- dashboard tiles
+
+
+class CountRow(BaseModel):
+    label: str
+    count: int
+
+
+class FundingTile(BaseModel):
+    portfolios: int
+    currency: str
+    budget: int
+    funded_cost: int
+    funded_value: float
+    funded_initiatives: int
+    budget_used_percent: float
+    href: str = ""
+
+
+class StatusTile(BaseModel):
+    total: int
+    rows: list[CountRow]
+    href: str = ""
+
+
+class RiskRow(BaseModel):
+    title: str
+    initiative: str
+    exposure: int
+    probability: int
+    impact: int
+    status: str
+    owner: str
+
+
+class RisksTile(BaseModel):
+    open_risks: int
+    rows: list[RiskRow]
+    href: str = ""
+
+
+class TrendPoint(BaseModel):
+    """One round: its label and the mean per dimension (chart rows keyed by dimension name)."""
+
+    label: str
+    values: dict[str, float]
+
+
+class MaturityTile(BaseModel):
+    model: str
+    dimensions: list[str]
+    points: list[TrendPoint]
+    # recharts rows: {"round": label, <dimension>: mean, ...}
+    chart: list[dict[str, str | float]]
+    latest_overall: float | None
+    href: str = ""
+
+
+class TeamsAssessedTile(BaseModel):
+    teams: int
+    assessed: int
+    percent: float
+    href: str = ""
+
+
+class CultureFigure(BaseModel):
+    instrument: str
+    label: str
+    survey_title: str
+    value: float | None
+    previous: float | None
+    change: float | None
+    hidden_reason: str
+    # recharts rows: {"round": "R1", "value": 4.2}
+    trend: list[dict[str, str | float]]
+
+
+class CultureTile(BaseModel):
+    figures: list[CultureFigure]
+    href: str = ""
+
+
+class ResponseRateRow(BaseModel):
+    survey: str
+    invited: int
+    answered: int
+    rate: float
+
+
+class ResponseRatesTile(BaseModel):
+    rows: list[ResponseRateRow]
+    href: str = ""
+
+
+class PlansTile(BaseModel):
+    active: int
+    on_track: int
+    overdue: int
+    completed: int
+    href: str = ""
+
+
+class TrainingTile(BaseModel):
+    people: int
+    trained: int
+    percent: float
+    href: str = ""
+
+
+class Dashboard(BaseModel):
+    org_name: str
+    generated_at: str
+    funding: FundingTile
+    statuses: StatusTile
+    risks: RisksTile
+    maturity: MaturityTile
+    teams_assessed: TeamsAssessedTile
+    culture: CultureTile
+    response_rates: ResponseRatesTile
+    plans: PlansTile
+    training: TrainingTile
