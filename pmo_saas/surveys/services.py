@@ -960,7 +960,6 @@ class _Comments:
 
 def _group(
     *,
-    session: Session,
     survey: Survey,
     questions: list[SurveyQuestion],
     histograms: TeamHistograms,
@@ -1020,12 +1019,16 @@ def _compute_results(
         label: str, stid: int | None, ids: set[int], visible: bool, reason: str
     ) -> GroupResult:
         n = sum(team_counts[i] for i in ids)
-        if stid is None:
-            comments_ok = words.total_visible if ids == all_ids else ids <= words.visible
+        if stid is None and ids == all_ids:
+            comments_ok = words.total_visible
+            comments_reason = words.total_hidden_reason
         else:
-            comments_ok = stid in words.visible
+            comments_ok = ids <= words.visible
+            comments_reason = next((words.hidden[i] for i in ids if i in words.hidden), "")
+        comments_reason = comments_reason.replace("Hidden:", "Comments hidden:", 1) or (
+            _comment_reason(survey.min_comment_group_size)
+        )
         return _group(
-            session=session,
             survey=survey,
             questions=questions,
             histograms=histograms,
@@ -1037,7 +1040,7 @@ def _compute_results(
             visible=visible,
             hidden_reason=reason,
             comments_visible=visible and comments_ok,
-            comments_reason=_comment_reason(survey.min_comment_group_size),
+            comments_reason=comments_reason,
         )
 
     org = group(

@@ -100,7 +100,7 @@ def test_the_issue_journey_shows_team_one_and_hides_team_two(org_a):
     assert not two.visible and "fewer than 5" in two.hidden_reason and two.questions == []
     assert not r.org.visible and "subtraction" in r.org.hidden_reason
     # Comments need 8: team one (5) shows none.
-    assert one.comments == [] and "at least 8" in one.comments_hidden_reason
+    assert one.comments == [] and "fewer than 8" in one.comments_hidden_reason
     with pytest.raises(AnonymityRefused):
         results(org_a, survey_id, team_ids=[two.survey_team_id])
     with pytest.raises(AnonymityRefused):

@@ -82,4 +82,4 @@ def test_launch_mails_links_over_smtp_and_results_respect_thresholds(org_a, smtp
     assert one.headline is not None and one.headline.value == pytest.approx(4.2)
     assert (two.label, two.visible) == ("Team Two", False)
     assert "fewer than 5 responses" in two.hidden_reason
-    assert one.comments == [] and "at least 8" in one.comments_hidden_reason
+    assert one.comments == [] and "fewer than 8" in one.comments_hidden_reason
