@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from pmo_saas.billing.entitlements import check_writable
 from pmo_saas.identity import audit
+from pmo_saas.identity.mail import send_mail
 from pmo_saas.identity.models import Membership, User
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
@@ -66,6 +67,7 @@ from pmo_saas.portfolio.schemas import (
     ScenarioRow,
     ScoringSheet,
 )
+from pmo_saas.settings import get_settings
 
 MANAGE = Role.COACH
 MANAGE_MESSAGE = "Only coaches, admins and owners can change the portfolio."
@@ -783,6 +785,10 @@ def preview_import(
     )
 
 
+# Flushing in batches keeps a large import linear (each flush inspects every pending object).
+FLUSH_EVERY = 500
+
+
 def import_initiatives(
     *,
     session: Session,
@@ -808,20 +814,32 @@ def import_initiatives(
         raise ValidationFailed("The file has no valid rows to import.", field="file")
     ids = dict(existing)
     created: list[Initiative] = []
-    for row in reading.rows:
+    for n, row in enumerate(reading.rows, start=1):
         initiative = Initiative(org_id=ctx.org_id, portfolio_id=portfolio_id, **row.values)  # type: ignore[arg-type]
         session.add(initiative)
         created.append(initiative)
+        if n % FLUSH_EVERY == 0:
+            session.flush()
     session.flush()
     for initiative in created:
         assert initiative.id is not None
         ids[initiative.title.lower()] = initiative.id
+    pending = 0
     for row, initiative in zip(reading.rows, created, strict=True):
         assert initiative.id is not None
-        deps = sorted({ids[d.lower()] for d in row.depends_on})
-        _replace_dependencies(session, ctx, initiative.id, deps)
-        for key, value in row.scores.items():
-            session.add(Score(org_id=ctx.org_id, initiative_id=initiative.id, key=key, value=value))
+        links = [
+            Dependency(org_id=ctx.org_id, initiative_id=initiative.id, depends_on_id=dep)
+            for dep in sorted({ids[d.lower()] for d in row.depends_on})
+        ]
+        scores = [
+            Score(org_id=ctx.org_id, initiative_id=initiative.id, key=key, value=value)
+            for key, value in row.scores.items()
+        ]
+        session.add_all([*links, *scores])
+        pending += len(links) + len(scores)
+        if pending >= FLUSH_EVERY:
+            session.flush()
+            pending = 0
     skipped = [line for line, _ in reading.errors]
     audit.record(
         session=session,
@@ -1419,6 +1437,7 @@ def open_scoring_round(
     assert scoring_round.id is not None
     for user_id in people:
         session.add(RoundScorer(org_id=ctx.org_id, round_id=scoring_round.id, user_id=user_id))
+    _invite_scorers(session, ctx, people, round_name=name, portfolio_name=portfolio.name)
     audit.record(
         session=session,
         ctx=ctx,
@@ -1427,6 +1446,34 @@ def open_scoring_round(
         detail=f"portfolio {portfolio.name}; {len(people)} scorers; {len(chosen)} initiatives",
     )
     return scoring_round.id
+
+
+def _invite_scorers(
+    session: Session,
+    ctx: TenantContext,
+    user_ids: Sequence[int],
+    *,
+    round_name: str,
+    portfolio_name: str,
+) -> None:
+    people = session.exec(
+        select(User.email, User.name)
+        .join(Membership, col(Membership.user_id) == User.id)
+        .where(col(User.id).in_(list(user_ids)))
+    ).all()
+    for email, person in people:
+        send_mail(
+            session=session,
+            to=email,
+            subject=f"You are invited to score “{portfolio_name}”",
+            body=(
+                f"Hello {person},\n\nA scoring round, “{round_name}”, is open for the portfolio "
+                f"“{portfolio_name}”. You score one criterion at a time across all initiatives; "
+                "nobody sees your scores until the facilitator settles the round.\n\n"
+                f"Sign in to score: {get_settings().public_url}\n"
+            ),
+            org_id=ctx.org_id,
+        )
 
 
 def list_rounds(*, session: Session, ctx: TenantContext, portfolio_id: int) -> list[RoundRow]:

@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import select
 
 from pmo_saas.db import tenant_session
+from pmo_saas.identity.models import AuditEvent, OutboxMessage
 from pmo_saas.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import services as pf
@@ -192,3 +193,13 @@ def test_scorer_from_another_org_is_refused(setup, org_b):
 
 def _pid(session, ctx) -> int:
     return pf.list_portfolios(session=session, ctx=ctx)[0].id
+
+
+def test_invited_scorers_get_a_mail_and_the_round_is_audited(setup):
+    _, _, _, coach, scorers, _ = setup
+    with tenant_session(coach) as session:
+        mails = session.exec(select(OutboxMessage)).all()
+        actions = session.exec(select(AuditEvent.action)).all()
+    assert len(mails) == len(scorers) == 3
+    assert all("Q1 scoring" in m.body for m in mails)
+    assert "round.opened" in actions
