@@ -78,11 +78,44 @@ TENANT_ROW_MAKERS = {
 }
 
 
+def _make_sso_rows(ctx: TenantContext) -> None:
+    """A connection (through the service) and a linked IdP identity (as sign-in leaves one)."""
+    from pmo_saas.billing.entitlements import billing_enabled
+    from pmo_saas.identity import sso
+    from pmo_saas.identity.sso_models import SsoIdentity
+
+    assert not billing_enabled()  # SSO is an Enterprise feature when billing is on
+    with tenant_session(ctx) as session:
+        sso.save_sso_connection(
+            session=session,
+            ctx=ctx,
+            issuer_url="https://idp.example.com",
+            client_id="client",
+            client_secret="secret-value",
+            allowed_domains="example.com",
+        )
+        session.add(
+            SsoIdentity(
+                user_id=ctx.user_id or 0,
+                issuer="https://idp.example.com",
+                subject=secrets.token_hex(4),
+            )
+        )
+
+
+def _make_digest(ctx: TenantContext) -> None:
+    """A weekly digest record, as `send_weekly_digests` leaves one per coach and week."""
+    from pmo_saas.coaching.digest import send_weekly_digests
+
+    assert send_weekly_digests() >= 1
+
+
 def _domain_row_makers() -> None:
     """Domains with tables the demo seed leaves empty register their makers here."""
     from tests.billing.rows import BILLING_ROW_MAKERS
 
     TENANT_ROW_MAKERS.update(BILLING_ROW_MAKERS)
+    TENANT_ROW_MAKERS.update({"ssoconnection": _make_sso_rows, "digestsent": _make_digest})
 
 
 _domain_row_makers()
