@@ -246,3 +246,158 @@ def test_coach_runs_a_round_through_the_states(world):
     with system_session() as session:
         titles = session.exec(select(AssessmentRound.title)).all()
     assert sorted(titles) == ["Spring", "Summer"]
+
+
+def test_health_check_answers_with_trends_and_heat_map_ranking_on_request(org_a):
+    coach = helpers.person(org_a, Role.COACH)
+    zeta_people = [helpers.person(org_a) for _ in range(3)]
+    able_person = helpers.person(org_a)
+    zeta = factories.make_team(org_a, "Zeta", members=zeta_people)
+    able = factories.make_team(org_a, "Able", members=[able_person])
+    base = f"/o/{org_a.org_slug}/assessments"
+
+    async def answer(person, rating: int, trend: str) -> None:  # type: ignore[no-untyped-def]
+        token = _token(person)
+        overview = await state_for(AssessmentsState, token=token, path=base)
+        await overview.load()
+        (mine,) = overview.assignments
+        state = await state_for(
+            AnswerState, token=token, path=f"{base}/answer/{mine.participant_id}"
+        )
+        await state.load()
+        assert state.asks_trend and state.total == 11
+        assert [o.label for o in state.dimensions[0].statements[0].options] == [
+            "Red",
+            "Amber",
+            "Green",
+        ]
+        for dim in state.dimensions:
+            state.choose(dim.statements[0].id, rating)
+        state.set_trend(state.dimensions[0].id, trend)
+        state.set_comment(state.dimensions[0].id, "We ship weekly")
+        await state.submit()
+        assert state.error == "" and state.submitted and state.answered == 11
+
+    async def scenario():
+        token = _token(coach)
+        overview = await state_for(AssessmentsState, token=token, path=base)
+        await overview.load()
+        health = next(m for m in overview.models if m.name == "Team health check")
+        assert health.builtin and health.kind == "health_check"
+        overview.choose_model(str(health.id))
+        overview.choose_team(zeta, True)
+        overview.choose_team(able, True)
+        await overview.start_round({"title": "Pulse"})
+        assert overview.error == ""
+        for person in zeta_people:
+            await answer(person, 3, "1")
+        await answer(able_person, 1, "-1")
+
+        await overview.load()
+        (pulse,) = overview.rounds
+        assert pulse.progress == "Able: 1 of 1 submitted · Zeta: 3 of 3 submitted"
+        rnd = await state_for(RoundState, token=token, path=f"{base}/rounds/{pulse.id}")
+        await rnd.load()
+        by_team = {r.team_name: r for r in rnd.results}
+        value = by_team["Zeta"].rows[0]
+        assert (value.name, value.mean, value.colour, value.trend) == (
+            "Delivering value",
+            "3.00",
+            "green",
+            "improving",
+        )
+        assert value.comments == ["We ship weekly"] * 3
+        low = by_team["Able"].rows[0]
+        assert (low.colour, low.trend, low.comments, low.minimum) == (
+            "red",
+            "worsening",
+            [],
+            "hidden",
+        )
+        assert by_team["Zeta"].scale_max == 3
+
+        # Alphabetical by default (no ranking); ranked only when the coach asks.
+        assert [r.team_name for r in rnd.heat.rows] == ["Able", "Zeta"]
+        await rnd.order_heat_map("Delivering value")
+        assert [r.team_name for r in rnd.heat.rows] == ["Zeta", "Able"]
+        assert rnd.heat.rows[0].cells[0].background == "hsl(120, 70%, 82%)"
+        await rnd.order_heat_map("")
+        assert [r.team_name for r in rnd.heat.rows] == ["Able", "Zeta"]
+
+    run(scenario())
+
+
+def test_editor_saves_a_used_model_as_a_new_version(world):
+    org, coach = world["org"], world["coach"]
+    token = _token(coach)
+    base = f"/o/{org.org_slug}/assessments"
+
+    async def scenario():
+        editor = await state_for(
+            ModelEditorState, token=token, path=f"{base}/models/{world['model_id']}"
+        )
+        await editor.load()
+        assert (editor.version_number, editor.locked, editor.builtin) == (1, True, False)
+        assert [d.statements for d in editor.dimensions] == ["F1\nF2", "Q1"]
+        editor.set_dimension(0, "statements", "F1\nF2 reworded\n\nF3")
+        editor.add_level()
+        editor.set_level(5, "label", "Leading")
+        editor.add_dimension()
+        editor.set_dimension(2, "name", "Learning")
+        editor.set_dimension(2, "statements", "L1")
+        await editor.save()
+        assert editor.error == ""
+        assert editor.notice == "Saved as version 2. Rounds that used version 1 keep it."
+        assert [lv.label for lv in editor.levels][-1] == "Leading"
+        assert [d.name for d in editor.dimensions] == ["Flow", "Quality", "Learning"]
+        assert [d.key for d in editor.dimensions][:2] == ["flow", "quality"]
+
+        # Not used yet: saving again stays on version 2.
+        editor.remove_last_level()
+        editor.remove_dimension(2)
+        await editor.save()
+        assert editor.notice == "Saved (version 2)."
+        assert len(editor.levels) == 5 and len(editor.dimensions) == 2
+
+        # An empty dimension name is refused with a message, nothing saved.
+        editor.set_dimension(0, "name", "  ")
+        await editor.save()
+        assert "dimension name" in editor.error
+
+        # The round answered with version 1 still shows version 1's results.
+        rnd = await state_for(RoundState, token=token, path=f"{base}/rounds/{world['round_id']}")
+        await rnd.load()
+        assert rnd.model_label == "Small model, version 1"
+        assert [r.name for r in rnd.results[0].rows] == ["Flow", "Quality"]
+
+    run(scenario())
+
+
+def test_builtin_model_is_read_only_in_the_editor(world):
+    org, coach = world["org"], world["coach"]
+    token = _token(coach)
+    base = f"/o/{org.org_slug}/assessments"
+
+    async def scenario():
+        overview = await state_for(AssessmentsState, token=token, path=base)
+        await overview.load()
+        maturity = next(m for m in overview.models if m.builtin and m.kind == "maturity")
+        assert maturity.dimension_count >= 6
+        editor = await state_for(ModelEditorState, token=token, path=f"{base}/models/{maturity.id}")
+        await editor.load()
+        assert editor.builtin and len(editor.dimensions) >= 6
+        await editor.save()
+        assert "copy one to adapt it" in editor.error
+        redirect = await editor.copy({"name": "Our maturity"})
+        assert redirect is not None and editor.error == ""
+        await overview.load()
+        copy = next(m for m in overview.models if m.name == "Our maturity")
+        assert not copy.builtin and copy.dimension_count == maturity.dimension_count
+        # The list's Copy button picks a free name.
+        await overview.copy_model(copy.id)
+        await overview.copy_model(copy.id)
+        await overview.load()
+        names = {m.name for m in overview.models}
+        assert {"Copy of Our maturity", "Copy of Our maturity 2"} <= names
+
+    run(scenario())

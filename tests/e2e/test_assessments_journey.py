@@ -9,9 +9,10 @@ The hand-computed figures, Alpha round 1 (scale 1..5):
   Flow (F1, F2): ann 3, 4; ben 2, 2; cat 5, 4 -> 2 2 3 4 4 5: mean 3.33, median 3.50,
     min 2, max 5, population sd sqrt(44/36) = 1.11
   Quality (Q1): ann 2, ben 3, cat 4 -> mean 3.00, median 3.00, sd sqrt(2/3) = 0.82
-Beta (one respondent, answered through the services): Flow 1, 2 -> 1.50; Quality 5 -> 5.00,
-  spread hidden.
-Alpha round 2: everyone 4 -> Flow 4.00 (+0.67), Quality 4.00 (+1.00).
+  Teamwork (T1): ann 4, ben 4, cat 5 -> mean 4.33, median 4.00, sd sqrt(2/9) = 0.47
+Beta (one respondent, answered through the services): Flow 1, 2 -> 1.50; Quality 5 -> 5.00;
+  Teamwork 3 -> 3.00; spread hidden.
+Alpha round 2: everyone 4 -> Flow 4.00 (+0.67), Quality 4.00 (+1.00), Teamwork 4.00 (-0.33).
 """
 
 from __future__ import annotations
@@ -20,11 +21,30 @@ import re
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from pmo_saas.assessments import services
+from pmo_saas.assessments.schemas import DimensionInput
+from pmo_saas.db import tenant_session
+from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from tests import factories
 from tests.assessments import helpers
 
 SLUG_ORG = "Assess Journey"
+
+
+def _journey_model(owner: TenantContext) -> None:
+    with tenant_session(owner) as session:
+        services.create_model(
+            session=session,
+            ctx=owner,
+            name="Journey model",
+            levels=helpers.LEVELS,
+            dimensions=[
+                DimensionInput(key="flow", name="Flow", statements=["F1", "F2"]),
+                DimensionInput(key="quality", name="Quality", statements=["Q1"]),
+                DimensionInput(key="teamwork", name="Teamwork", statements=["T1"]),
+            ],
+        )
 
 
 def _sign_in(page: Page, base_url: str, slug: str, email: str) -> None:
@@ -56,7 +76,7 @@ def _answer_all(page: Page, ratings: dict[str, int], comment: str = "") -> None:
     if comment:
         page.get_by_label("Comment on Flow (optional)").fill(comment)
     page.get_by_role("button", name="Submit answers").click()
-    expect(page.get_by_role("status")).to_contain_text("Submitted, thank you. 3 of 3")
+    expect(page.get_by_role("status")).to_contain_text("Submitted, thank you. 4 of 4")
 
 
 def _cells(page: Page, region: str, row: str) -> Locator:
@@ -82,7 +102,7 @@ def test_coach_runs_two_rounds_members_answer_and_results_show_the_numbers(
     dan = helpers.person(owner)
     alpha = factories.make_team(owner, "Alpha", members=[ann, ben, cat])
     beta = factories.make_team(owner, "Beta", members=[dan])
-    helpers.small_model(owner, "Journey model")
+    _journey_model(owner)
     assert coach.role == Role.COACH
 
     # The coach starts a round of the journey model for both teams.
@@ -100,15 +120,15 @@ def test_coach_runs_two_rounds_members_answer_and_results_show_the_numbers(
     expect(_cells(page, "Response progress", "Beta")).to_have_text(["1", "0", "0", "0%"])
 
     # Beta's only member answers (through the services: the journey follows Alpha).
-    helpers.answer(dan, round_1, beta, {"F1": 1, "F2": 2, "Q1": 5})
+    helpers.answer(dan, round_1, beta, {"F1": 1, "F2": 2, "Q1": 5, "T1": 3})
 
     # Ann answers everything, with a comment, in her own browser.
     ann_context = browser.new_context()
     ann_page = ann_context.new_page()
     _sign_in(ann_page, base_url, slug, "ann@assess.test")
     _open_questionnaire(ann_page, "Round 1", "Alpha")
-    expect(ann_page.get_by_text("0 of 3 answered")).to_be_visible()
-    _answer_all(ann_page, {"F1": 3, "F2": 4, "Q1": 2}, comment="Standups drag on")
+    expect(ann_page.get_by_text("0 of 4 answered")).to_be_visible()
+    _answer_all(ann_page, {"F1": 3, "F2": 4, "Q1": 2, "T1": 4}, comment="Standups drag on")
     ann_context.close()
 
     # Ben answers one statement, saves, and leaves.
@@ -117,9 +137,9 @@ def test_coach_runs_two_rounds_members_answer_and_results_show_the_numbers(
     _sign_in(ben_page, base_url, slug, "ben@assess.test")
     _open_questionnaire(ben_page, "Round 1", "Alpha")
     _rate(ben_page, "F1", 2)
-    expect(ben_page.get_by_text("1 of 3 answered")).to_be_visible()
+    expect(ben_page.get_by_text("1 of 4 answered")).to_be_visible()
     ben_page.get_by_role("button", name="Save and continue later").click()
-    expect(ben_page.get_by_role("status")).to_contain_text("Saved. 1 of 3 statements answered")
+    expect(ben_page.get_by_role("status")).to_contain_text("Saved. 1 of 4 statements answered")
     ben_page.get_by_role("link", name="All assessments").click()
     expect(ben_page.get_by_role("region", name="Your questionnaires")).to_contain_text("to do")
     # Members see no models, rounds or results, and the coach's round page refuses them.
@@ -137,17 +157,17 @@ def test_coach_runs_two_rounds_members_answer_and_results_show_the_numbers(
     cat_page = cat_context.new_page()
     _sign_in(cat_page, base_url, slug, "cat@assess.test")
     _open_questionnaire(cat_page, "Round 1", "Alpha")
-    _answer_all(cat_page, {"F1": 5, "F2": 4, "Q1": 4})
+    _answer_all(cat_page, {"F1": 5, "F2": 4, "Q1": 4, "T1": 5})
     cat_context.close()
 
     # Ben comes back: his saved answer is there; he finishes.
     ben_page.goto(f"{base_url}/o/{slug}/assessments")
     ben_page.get_by_role("link", name="Answer Round 1 for Alpha").click()
-    expect(ben_page.get_by_text("1 of 3 answered")).to_be_visible()
+    expect(ben_page.get_by_text("1 of 4 answered")).to_be_visible()
     expect(
         ben_page.get_by_role("group", name="F1").get_by_role("radio", name="2 · Level 2")
     ).to_be_checked()
-    _answer_all(ben_page, {"F2": 2, "Q1": 3})
+    _answer_all(ben_page, {"F2": 2, "Q1": 3, "T1": 4})
     ben_context.close()
 
     # The coach closes the round and reads the results.
@@ -168,6 +188,9 @@ def test_coach_runs_two_rounds_members_answer_and_results_show_the_numbers(
     expect(_cells(page, "Results of Alpha", "Quality")).to_contain_text(
         ["3", "3.00", "3.00", "2", "4", "0.82"]
     )
+    expect(_cells(page, "Results of Alpha", "Teamwork")).to_contain_text(
+        ["3", "4.33", "4.00", "4", "5", "0.47", "1: 0 · 2: 0 · 3: 0 · 4: 2 · 5: 1"]
+    )
     expect(_cells(page, "Results of Beta", "Flow")).to_contain_text(
         ["1", "1.50", "1.50", "hidden", "hidden", "hidden", "hidden"]
     )
@@ -175,8 +198,8 @@ def test_coach_runs_two_rounds_members_answer_and_results_show_the_numbers(
         "Flow: Standups drag on"
     )
     # The organisation heat map: teams by dimensions, from the raw answers.
-    expect(_cells(page, "Heat map", "Alpha")).to_have_text(["3.33", "3.00"])
-    expect(_cells(page, "Heat map", "Beta")).to_have_text(["1.50", "5.00"])
+    expect(_cells(page, "Heat map", "Alpha")).to_have_text(["3.33", "3.00", "4.33"])
+    expect(_cells(page, "Heat map", "Beta")).to_have_text(["1.50", "5.00", "3.00"])
 
     # CSV export of the aggregates.
     with page.expect_download() as download_info:
@@ -212,7 +235,7 @@ def test_coach_runs_two_rounds_members_answer_and_results_show_the_numbers(
     page.wait_for_url(re.compile(rf".*/o/{slug}/assessments/rounds/\d+/?$"))
     round_2 = int(page.url.rstrip("/").rsplit("/", 1)[-1])
     for person in (ann, ben, cat):
-        helpers.answer(person, round_2, alpha, {"F1": 4, "F2 reworded": 4, "Q1": 4})
+        helpers.answer(person, round_2, alpha, {"F1": 4, "F2 reworded": 4, "Q1": 4, "T1": 4})
     page.reload()
     page.get_by_role("button", name="Close round").click()
     expect(page.get_by_label("Round status")).to_have_text("closed")
@@ -226,7 +249,8 @@ def test_coach_runs_two_rounds_members_answer_and_results_show_the_numbers(
     expect(_cells(page, "Results of Alpha", "Quality")).to_contain_text(
         ["3", "4.00", "4.00", "4", "4", "0.00", "1: 0 · 2: 0 · 3: 0 · 4: 3 · 5: 0", "3.00", "+1.00"]
     )
-    expect(_cells(page, "Heat map", "Alpha")).to_have_text(["4.00", "4.00"])
+    expect(_cells(page, "Results of Alpha", "Teamwork")).to_contain_text(["4.00", "4.33", "-0.33"])
+    expect(_cells(page, "Heat map", "Alpha")).to_have_text(["4.00", "4.00", "4.00"])
 
     # Round 1's results are unchanged by the model edit.
     page.goto(round_1_url)

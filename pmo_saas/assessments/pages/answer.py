@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from pmo_saas.assessments import services
 from pmo_saas.assessments.pages.common import back_link, id_after
-from pmo_saas.assessments.schemas import ModelVersionDetail, MyAnswers, MyAssignment
+from pmo_saas.assessments.schemas import LevelRow, ModelVersionDetail, MyAnswers, MyAssignment
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState, tenant_context
 from pmo_saas.kernel.context import TenantContext
@@ -71,6 +71,7 @@ class AnswerState(rx.State):
     round_open: bool = False
     submitted: bool = False
     asks_trend: bool = False
+    levels: list[LevelRow] = []
     dimensions: list[AnswerDimension] = []
     answered: int = 0
     total: int = 0
@@ -88,8 +89,9 @@ class AnswerState(rx.State):
     def _render(self) -> None:
         detail = self._detail
         if detail is None:
-            self.dimensions, self.answered, self.total = [], 0, 0
+            self.dimensions, self.levels, self.answered, self.total = [], [], 0, 0
             return
+        self.levels = list(detail.levels)
         self.dimensions = [
             AnswerDimension(
                 id=d.id,
@@ -307,6 +309,23 @@ def answer_page() -> rx.Component:
                 rx.cond(
                     ~AnswerState.round_open,
                     info_callout("This round is closed; your answers can no longer change."),
+                ),
+                rx.el.details(
+                    rx.el.summary("What the levels mean"),
+                    rx.el.dl(
+                        rx.foreach(
+                            AnswerState.levels,
+                            lambda lv: rx.fragment(
+                                rx.el.dt(
+                                    lv.value.to_string() + " · " + lv.label,
+                                    style={"fontWeight": 600, "marginTop": "0.4em"},
+                                ),
+                                rx.el.dd(lv.description, style={"marginLeft": "1em"}),
+                            ),
+                        ),
+                    ),
+                    open=True,
+                    style={"width": "100%"},
                 ),
                 rx.foreach(AnswerState.dimensions, _dimension),
                 info_callout(AnswerState.notice),

@@ -90,6 +90,15 @@ class ModelEditorState(rx.State):
             self.dimensions = dims
 
     @rx.event
+    def add_level(self) -> None:
+        value = len(self.levels) + 1
+        self.levels = [*self.levels, LevelRow(value=value, label=f"Level {value}")]
+
+    @rx.event
+    def remove_last_level(self) -> None:
+        self.levels = self.levels[:-1]
+
+    @rx.event
     def add_dimension(self) -> None:
         self.dimensions = [*self.dimensions, EditDimension(name="New dimension")]
 
@@ -295,6 +304,24 @@ def model_editor_page() -> rx.Component:
                     ),
                     aria_label="Scale levels",
                     style={"width": "100%"},
+                ),
+                rx.cond(
+                    ~ModelEditorState.builtin,
+                    rx.hstack(
+                        rx.button(
+                            "Add level",
+                            size="1",
+                            variant="soft",
+                            on_click=ModelEditorState.add_level,
+                        ),
+                        rx.button(
+                            "Remove last level",
+                            size="1",
+                            variant="soft",
+                            color_scheme="red",
+                            on_click=ModelEditorState.remove_last_level,
+                        ),
+                    ),
                 ),
                 rx.heading("Dimensions", size="4", as_="h2"),
                 rx.foreach(ModelEditorState.dimensions, _dimension_card),

@@ -13,7 +13,7 @@ from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState, tenant_context
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import Conflict, DomainError
+from pmo_saas.kernel.errors import DomainError
 from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
@@ -133,6 +133,7 @@ class AssessmentsState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self, Role.COACH)
+            self.models = await in_tenant(ctx, services.list_models)
             source = next((m for m in self.models if m.id == int(model_id)), None)
             if source is None:
                 self.error = "That assessment model was not found."
@@ -149,6 +150,7 @@ class AssessmentsState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self, Role.COACH)
+            self.models = await in_tenant(ctx, services.list_models)
             name = _free_name({m.name.lower() for m in self.models}, "New model")
             new_id = await in_tenant(
                 ctx,
@@ -157,7 +159,7 @@ class AssessmentsState(rx.State):
                 levels=[LevelInput(value=v, label=f"Level {v}") for v in range(1, 6)],
                 dimensions=[DimensionInput(name="First dimension", statements=["First statement"])],
             )
-        except (DomainError, Conflict) as error:
+        except DomainError as error:
             self.error = str(error)
             return None
         return rx.redirect(f"/o/{ctx.org_slug}/assessments/models/{new_id}")

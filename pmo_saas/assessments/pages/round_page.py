@@ -56,7 +56,9 @@ class RoundPage(BaseModel):
     heat: HeatMapView
 
 
-def _round_page(*, session: Session, ctx: TenantContext, round_id: int) -> RoundPage:
+def _round_page(
+    *, session: Session, ctx: TenantContext, round_id: int, rank_by: int | None = None
+) -> RoundPage:
     summary = services.get_round(session=session, ctx=ctx, round_id=round_id)
     notes = services.round_notes(session=session, ctx=ctx, round_id=round_id)
     progress = services.round_progress(session=session, ctx=ctx, round_id=round_id)
@@ -65,7 +67,9 @@ def _round_page(*, session: Session, ctx: TenantContext, round_id: int) -> Round
         for p in progress
     ]
     scale = (results[0].scale_min, results[0].scale_max) if results else (1, 5)
-    heat = services.heat_map(session=session, ctx=ctx, round_id=round_id)
+    heat = services.heat_map(
+        session=session, ctx=ctx, round_id=round_id, rank_by_dimension_id=rank_by
+    )
     return RoundPage(
         summary=summary,
         notes=notes,
@@ -89,6 +93,10 @@ class RoundState(rx.State):
     progress: list[ProgressView] = []
     results: list[TeamResultView] = []
     heat: HeatMapView = HeatMapView(dimensions=[], rows=[])
+    # dimension names to order the heat map by ("" = alphabetical: teams are not ranked)
+    rank_choices: list[str] = []
+    rank_by: str = ""
+    _rank_ids: dict[str, int] = {}
     error: str = ""
     notice: str = ""
 
@@ -97,13 +105,19 @@ class RoundState(rx.State):
 
     async def _refresh(self) -> None:
         ctx = await tenant_context(self, Role.COACH)
-        page = await in_tenant(ctx, _round_page, round_id=self._round_id())
+        page = await in_tenant(
+            ctx, _round_page, round_id=self._round_id(), rank_by=self._rank_ids.get(self.rank_by)
+        )
         self.title, self.status = page.summary.title, page.summary.status
         self.model_label = f"{page.summary.model_name}, version {page.summary.version_number}"
         self.opened_at = page.summary.opened_at[:16].replace("T", " ")
         self.closed_at = (page.summary.closed_at or "")[:16].replace("T", " ")
         self.notes = page.notes
         self.progress, self.results, self.heat = page.progress, page.results, page.heat
+        self._rank_ids = (
+            {row.name: row.dimension_id for row in page.results[0].rows} if page.results else {}
+        )
+        self.rank_choices = list(self._rank_ids)
 
     def _clear(self) -> None:
         self.title = self.status = self.model_label = self.opened_at = self.closed_at = ""
@@ -114,10 +128,19 @@ class RoundState(rx.State):
     @rx.event
     async def load(self) -> None:
         self.error = self.notice = ""
+        self.rank_by = ""
         try:
             await self._refresh()
         except DomainError as error:
             self._clear()
+            self.error = str(error)
+
+    @rx.event
+    async def order_heat_map(self, dimension: str) -> None:
+        self.rank_by = dimension if dimension in self._rank_ids else ""
+        try:
+            await self._refresh()
+        except DomainError as error:
             self.error = str(error)
 
     async def _coach_action(self, fn, notice: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
@@ -302,7 +325,7 @@ def _radar(team: TeamResultView) -> rx.Component:
 def _team_result(team: TeamResultView) -> rx.Component:
     return card(
         rx.heading(team.team_name, size="4", as_="h3"),
-        rx.text(team.respondents.to_string() + " respondents", size="2", color_scheme="gray"),
+        rx.text("Respondents: " + team.respondents.to_string(), size="2", color_scheme="gray"),
         rx.el.figure(
             _radar(team),
             aria_label="Radar chart of " + team.team_name,
@@ -357,9 +380,24 @@ def _heat_map() -> rx.Component:
         rx.heading("Heat map: teams by dimensions", size="4", as_="h2"),
         rx.text(
             "Each cell is the mean of the team's raw answers on that dimension. Teams are in "
-            "alphabetical order, not ranked.",
+            "alphabetical order unless you choose to rank them.",
             size="2",
             color_scheme="gray",
+        ),
+        rx.hstack(
+            rx.el.label("Order teams", html_for="field-rank-by", class_name="pmo-label"),
+            rx.el.select(
+                rx.el.option("Alphabetically (no ranking)", value=""),
+                rx.foreach(
+                    RoundState.rank_choices,
+                    lambda name: rx.el.option("Highest first on " + name, value=name),
+                ),
+                id="field-rank-by",
+                value=RoundState.rank_by,
+                on_change=RoundState.order_heat_map,
+                class_name="pmo-select",
+            ),
+            align="center",
         ),
         rx.table.root(
             rx.table.header(
