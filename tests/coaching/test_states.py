@@ -285,3 +285,34 @@ def test_training_catalogue_enrolment_and_coverage(org_a: TenantContext) -> None
         assert (alpha.members, alpha.trained, alpha.coverage_percent) == (2, 1, 50)
 
     run(scenario())
+
+
+def test_coach_edits_a_goal_and_deletes_the_plan_after_confirming(org_a: TenantContext) -> None:
+    w = helpers.world(org_a)
+    alpha, _beta, _alice_action, _bob_action = _plans(w)
+    token = _token(w.coach)
+    path = f"/o/{org_a.org_slug}/coaching/plans/{alpha}"
+
+    async def scenario() -> None:
+        plan = await state_for(PlanState, token=token, path=path)
+        await plan.load()
+        await plan.add_goal({"goal_title": "Faster reviews", "goal_target": "3"})
+        goal = plan.goals[-1].id
+        plan.start_goal_edit(goal)
+        assert (plan.goal_edit_title, plan.goal_edit_target) == ("Faster reviews", "3")
+        await plan.save_goal({"goal_edit_title": "Reviews within a day", "goal_edit_target": "11"})
+        assert "between 1 and 10" in plan.error and plan.goal_edit_id == goal
+        await plan.save_goal({"goal_edit_title": "Reviews within a day", "goal_edit_target": "3.5"})
+        assert plan.error == "" and plan.goal_edit_id == 0
+        assert (plan.goals[-1].title, plan.goals[-1].target) == ("Reviews within a day", "3.5")
+
+        await plan.delete_plan()
+        assert "2 actions" in plan.confirm_plan_message
+        plan.cancel_delete_plan()
+        assert plan.confirm_plan_message == ""
+        redirect = await plan.delete_plan(True)
+        assert plan.error == "" and f"/o/{org_a.org_slug}/coaching" in str(redirect)
+
+    run(scenario())
+    assert _count(CoachingGoal) == 0
+    assert _count(CoachingAction) == 1  # Carol's, in the Beta plan

@@ -109,6 +109,17 @@ def test_plan_from_round_actions_session_measured_change_and_promotion(
         quality.get_by_role("region", name="Actions for Raise Quality to level 4")
     ).to_contain_text("Ask leadership for a shared test environment")
 
+    # ---- edit an action: the form opens with its values
+    page.get_by_role("button", name="Edit Pair on every review").click()
+    expect(page.get_by_label("Action title")).to_have_value("Pair on every review")
+    next_month = (utcnow().date() + timedelta(days=30)).isoformat()
+    page.get_by_label("Action title").fill("Pair on every code review")
+    page.get_by_label("Action due date").fill(next_month)
+    page.get_by_role("button", name="Save action").click()
+    expect(page.get_by_role("status").filter(has_text="Action saved")).to_be_visible()
+    expect(quality).to_contain_text("Pair on every code review")
+    expect(quality).to_contain_text(next_month)
+
     # ---- log a coaching session whose follow-up lands in the plan
     page.get_by_label("Session date").fill(utcnow().date().isoformat())
     page.get_by_role("checkbox", name="Alice").check()
@@ -127,14 +138,14 @@ def test_plan_from_round_actions_session_measured_change_and_promotion(
     )
 
     # ---- mark actions done: the coach one, Alice her own from "My actions"
-    page.get_by_label("Status of Pair on every review").select_option("done")
+    page.get_by_label("Status of Pair on every code review").select_option("done")
     expect(page.get_by_text("1 of 4 actions done")).to_be_visible()
     member_context = browser.new_context()
     member = member_context.new_page()
     _sign_in(member, base_url, emails[alice.user_id], f"/o/{slug}/coaching/mine")
     mine = member.get_by_role("region", name="My actions")
     expect(mine).to_contain_text("Limit work in progress")
-    expect(mine).not_to_contain_text("Pair on every review")  # Bob's
+    expect(mine).not_to_contain_text("Pair on every code review")  # Bob's
     member.get_by_label("Status of Limit work in progress").select_option("done")
     expect(member.get_by_role("status")).to_contain_text("is now Done")
     member_context.close()

@@ -149,6 +149,13 @@ class PlanState(rx.State):
     # A goal deletion waiting for the user's confirmation (0 = none).
     confirm_goal_id: int = 0
     confirm_message: str = ""
+    # A plan deletion waiting for the user's confirmation.
+    confirm_plan_message: str = ""
+    # Editing one goal (0 = none).
+    goal_edit_id: int = 0
+    goal_edit_title: str = ""
+    goal_edit_target: str = ""
+    goal_edit_due: str = ""
     error: str = ""
     notice: str = ""
     warning: str = ""
@@ -195,8 +202,8 @@ class PlanState(rx.State):
     @rx.event
     async def load(self) -> None:
         self._clear_messages()
-        self.edit_id = self.confirm_goal_id = 0
-        self.confirm_message = ""
+        self.edit_id = self.confirm_goal_id = self.goal_edit_id = 0
+        self.confirm_message = self.confirm_plan_message = ""
         try:
             await self._refresh()
         except DomainError as error:
@@ -354,6 +361,61 @@ class PlanState(rx.State):
         self.confirm_goal_id, self.confirm_message = 0, ""
 
     @rx.event
+    def start_goal_edit(self, goal_id: int) -> None:
+        self._clear_messages()
+        goal = next((g for g in self.goals if g.id == int(goal_id)), None)
+        if goal is None:
+            return
+        self.goal_edit_id, self.goal_edit_title = goal.id, goal.title
+        self.goal_edit_target = "" if goal.target == "—" else goal.target
+        self.goal_edit_due = goal.due
+
+    @rx.event
+    def cancel_goal_edit(self) -> None:
+        self.goal_edit_id = 0
+
+    @rx.event
+    async def save_goal(self, form: dict) -> None:
+        raw_target = str(form.get("goal_edit_target", "")).strip()
+        try:
+            target = float(raw_target) if raw_target else None
+        except ValueError:
+            self.error = "Enter the target maturity level as a number, e.g. 3."
+            return
+        saved = await self._call(
+            services.update_goal,
+            notice="Goal saved.",
+            goal_id=self.goal_edit_id,
+            title=str(form.get("goal_edit_title", "")),
+            target_level=target,
+            due_date=str(form.get("goal_edit_due", "")) or None,
+        )
+        if saved is not None:
+            self.goal_edit_id = 0
+
+    @rx.event
+    async def delete_plan(self, confirm: bool = False):
+        """Delete the whole plan; one with actions only after the user confirms."""
+        self._clear_messages()
+        self.confirm_plan_message = ""
+        try:
+            ctx = await tenant_context(self)
+            await in_tenant(
+                ctx, services.delete_plan, plan_id=self._plan_id(), confirm=bool(confirm)
+            )
+        except services.ConfirmationRequired as question:
+            self.confirm_plan_message = str(question)
+            return None
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        return rx.redirect(f"/o/{ctx.org_slug}/coaching")
+
+    @rx.event
+    def cancel_delete_plan(self) -> None:
+        self.confirm_plan_message = ""
+
+    @rx.event
     async def log_session(self, form: dict) -> None:
         try:
             attendees = [
@@ -491,13 +553,22 @@ def _goal_card(g: GoalView) -> rx.Component:
                 rx.spacer(),
                 rx.cond(
                     PlanState.can_manage,
-                    rx.button(
-                        "Delete goal",
-                        size="1",
-                        variant="ghost",
-                        color_scheme="red",
-                        aria_label="Delete goal " + g.title,
-                        on_click=PlanState.delete_goal(g.id),
+                    rx.hstack(
+                        rx.button(
+                            "Edit goal",
+                            size="1",
+                            variant="ghost",
+                            aria_label="Edit goal " + g.title,
+                            on_click=PlanState.start_goal_edit(g.id),
+                        ),
+                        rx.button(
+                            "Delete goal",
+                            size="1",
+                            variant="ghost",
+                            color_scheme="red",
+                            aria_label="Delete goal " + g.title,
+                            on_click=PlanState.delete_goal(g.id),
+                        ),
                     ),
                 ),
                 width="100%",
@@ -563,6 +634,71 @@ def _confirm_box() -> rx.Component:
             ),
             role="alertdialog",
             aria_label="Confirm deleting the goal",
+            width="100%",
+        ),
+    )
+
+
+def _confirm_plan_box() -> rx.Component:
+    return rx.cond(
+        PlanState.confirm_plan_message != "",
+        rx.box(
+            rx.callout(
+                PlanState.confirm_plan_message, icon="triangle_alert", color_scheme="orange"
+            ),
+            rx.hstack(
+                rx.button(
+                    "Delete the plan and everything in it",
+                    color_scheme="red",
+                    on_click=PlanState.delete_plan(True),
+                ),
+                rx.button("Keep the plan", variant="soft", on_click=PlanState.cancel_delete_plan),
+                margin_top="0.5em",
+            ),
+            role="alertdialog",
+            aria_label="Confirm deleting the plan",
+            width="100%",
+        ),
+    )
+
+
+def _edit_goal_form() -> rx.Component:
+    return rx.cond(
+        PlanState.goal_edit_id != 0,
+        card(
+            rx.heading("Edit the goal", size="4", as_="h2"),
+            rx.form(
+                _form_grid(
+                    field("Goal title", "goal_edit_title", default_value=PlanState.goal_edit_title),
+                    field(
+                        "Goal target level",
+                        "goal_edit_target",
+                        type="number",
+                        step="0.5",
+                        required=False,
+                        default_value=PlanState.goal_edit_target,
+                    ),
+                    field(
+                        "Goal due by",
+                        "goal_edit_due",
+                        type="date",
+                        required=False,
+                        default_value=PlanState.goal_edit_due,
+                    ),
+                    rx.hstack(
+                        rx.button("Save goal", type="submit"),
+                        rx.button(
+                            "Cancel",
+                            type="button",
+                            variant="soft",
+                            on_click=PlanState.cancel_goal_edit,
+                        ),
+                    ),
+                ),
+                on_submit=PlanState.save_goal,
+                key=PlanState.goal_edit_id.to(str),
+                width="100%",
+            ),
             width="100%",
         ),
     )
@@ -795,7 +931,11 @@ def _plan_body() -> rx.Component:
         warning_callout(PlanState.warning),
         rx.cond(PlanState.title != "", _summary()),
         _confirm_box(),
-        rx.cond(PlanState.can_manage, _edit_action_form()),
+        _confirm_plan_box(),
+        rx.cond(
+            PlanState.can_manage,
+            rx.vstack(_edit_goal_form(), _edit_action_form(), width="100%", spacing="4"),
+        ),
         rx.heading("Goals", size="5", as_="h2"),
         rx.foreach(PlanState.goals, _goal_card),
         rx.cond(
@@ -814,6 +954,12 @@ def _plan_body() -> rx.Component:
                 _add_action_form(),
                 _add_goal_form(),
                 _log_session_form(),
+                rx.button(
+                    "Delete this plan",
+                    color_scheme="red",
+                    variant="outline",
+                    on_click=PlanState.delete_plan(False),
+                ),
                 width="100%",
                 spacing="4",
             ),
