@@ -19,6 +19,13 @@ class InvoiceRow(BaseModel):
     url: str = ""
 
 
+class PlanOffer(BaseModel):
+    """A plan the organisation can buy through Checkout (its Stripe price is configured)."""
+
+    plan: str
+    label: str
+
+
 class BillingOverview(BaseModel):
     """Everything the billing page shows."""
 
@@ -40,4 +47,5 @@ class BillingOverview(BaseModel):
     limits: list[LimitRow] = []
     invoices: list[InvoiceRow] = []
     can_upgrade: bool = False
+    offers: list[PlanOffer] = []
     can_manage_billing: bool = False

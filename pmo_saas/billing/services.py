@@ -26,7 +26,7 @@ from pmo_saas.billing.entitlements import (
     read_only_since,
 )
 from pmo_saas.billing.models import BillingCustomer, BillingInvoice, BillingSubscription
-from pmo_saas.billing.schemas import BillingOverview, InvoiceRow, LimitRow
+from pmo_saas.billing.schemas import BillingOverview, InvoiceRow, LimitRow, PlanOffer
 from pmo_saas.db import system_session
 from pmo_saas.identity import audit
 from pmo_saas.identity.models import Organization, User
@@ -128,6 +128,11 @@ def billing_overview(*, session: Session, ctx: TenantContext) -> BillingOverview
             for inv in invoices
         ],
         can_upgrade=plan == Plan.FREE,
+        offers=[
+            PlanOffer(plan=offer.value, label=PLAN_LABELS[offer])
+            for offer in (Plan.TEAM, Plan.ENTERPRISE)
+            if plan == Plan.FREE and price_id_for(offer)
+        ],
         can_manage_billing=has_customer,
     )
     if subscription is None:
@@ -174,6 +179,15 @@ def billing_banner(*, session: Session, ctx: TenantContext) -> str:
     )
 
 
+def _billing_page_url(session: Session, ctx: TenantContext) -> str:
+    """Where Stripe's hosted pages send people back: this organisation's billing page."""
+    slug = ctx.org_slug
+    if not slug:
+        org = session.get(Organization, ctx.org_id)
+        slug = org.slug if org else ""
+    return f"{get_settings().public_url.rstrip('/')}/o/{slug}/billing"
+
+
 def _ensure_customer(session: Session, ctx: TenantContext) -> str:
     existing = session.exec(select(BillingCustomer)).first()
     if existing is not None:
@@ -211,7 +225,7 @@ def start_checkout(*, session: Session, ctx: TenantContext, plan: str = Plan.TEA
         )
     had_trial = session.exec(select(func.count()).select_from(BillingSubscription)).one() > 0
     customer_id = _ensure_customer(session, ctx)
-    base = get_settings().public_url.rstrip("/")
+    page = _billing_page_url(session, ctx)
     url = gateway.create_checkout_session(
         org_id=ctx.org_id,
         customer_id=customer_id,
@@ -219,8 +233,8 @@ def start_checkout(*, session: Session, ctx: TenantContext, plan: str = Plan.TEA
         plan=chosen.value,
         quantity=max(count_members(session, ctx.org_id), 1),
         trial_days=0 if had_trial else get_settings().billing_trial_days,
-        success_url=f"{base}/billing?checkout=success",
-        cancel_url=f"{base}/billing?checkout=canceled",
+        success_url=f"{page}?checkout=success",
+        cancel_url=f"{page}?checkout=canceled",
     )
     audit.record(
         session=session, ctx=ctx, action="billing.checkout_started", target=PLAN_LABELS[chosen]
@@ -236,9 +250,8 @@ def open_billing_portal(*, session: Session, ctx: TenantContext) -> str:
     customer = session.exec(select(BillingCustomer)).first()
     if customer is None:
         raise Conflict("There is no billing account yet: choose Upgrade to start one.")
-    base = get_settings().public_url.rstrip("/")
     return gateway.create_portal_session(
-        customer_id=customer.stripe_customer_id, return_url=f"{base}/billing"
+        customer_id=customer.stripe_customer_id, return_url=_billing_page_url(session, ctx)
     )
 
 

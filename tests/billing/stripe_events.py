@@ -10,11 +10,13 @@ from typing import Any
 import stripe
 from starlette.testclient import TestClient
 
-WEBHOOK_SECRET = "whsec_test_pmo_billing_0123456789"
-SECRET_KEY = "sk_test_pmo_billing_0123456789"
-PRICE_TEAM = "price_team_test"
-PRICE_ENTERPRISE = "price_enterprise_test"
-WEBHOOK_PATH = "/stripe/webhook"
+from tests.peers.stripe import (  # noqa: F401  (re-exported for the billing tests)
+    PRICE_ENTERPRISE,
+    PRICE_TEAM,
+    SECRET_KEY,
+    WEBHOOK_PATH,
+    WEBHOOK_SECRET,
+)
 
 
 def subscription(

@@ -34,7 +34,7 @@ def upgrade(ctx: TenantContext) -> None:
     assert '<button type="submit">Pay</button>' in page.text
     paid = httpx.post(checkout_url + "/pay", data={"card": "4242424242424242"})
     assert paid.status_code == 303
-    assert paid.headers["location"].endswith("/billing?checkout=success")
+    assert paid.headers["location"].endswith(f"/o/{ctx.org_slug}/billing?checkout=success")
 
 
 @pytest.mark.usefixtures("peer_billing")

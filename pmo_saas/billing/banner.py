@@ -1,0 +1,47 @@
+"""The past-due banner every member sees in the workspace shell while an invoice is overdue.
+
+Kept apart from pages.py because the shell (pmo_saas/ui/layout.py) includes it, and pages.py
+imports the shell.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pmo_saas.billing import services
+from pmo_saas.db import in_tenant
+from pmo_saas.identity.auth_state import tenant_context
+from pmo_saas.kernel.errors import DomainError
+
+
+class BillingBannerState(rx.State):
+    message: str = ""
+
+    @rx.event
+    async def load(self) -> None:
+        """Any member of the organisation in the URL; nothing shown outside a workspace."""
+        try:
+            ctx = await tenant_context(self)
+            self.message = await in_tenant(ctx, services.billing_banner)
+        except DomainError:
+            self.message = ""
+
+
+def billing_banner() -> rx.Component:
+    return rx.box(
+        rx.cond(
+            BillingBannerState.message != "",
+            rx.el.section(
+                rx.callout(
+                    BillingBannerState.message,
+                    icon="credit-card",
+                    color_scheme="orange",
+                    width="100%",
+                ),
+                aria_label="Billing notice",
+                style={"width": "100%", "marginBottom": "1em"},
+            ),
+        ),
+        on_mount=BillingBannerState.load,
+        width="100%",
+    )
