@@ -23,10 +23,11 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, Table, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlalchemy.orm import Session as _OrmSession
+from sqlalchemy.sql import visitors
 from sqlmodel import Field, Session, SQLModel, create_engine
 
 from pmo_saas.kernel.context import TenantContext
@@ -90,24 +91,40 @@ def _tenant_classes() -> list[type[TenantOwned]]:
     return found
 
 
-def _tenant_tables_in(state: ORMExecuteState) -> bool:
-    return any(issubclass(mapper.class_, TenantOwned) for mapper in state.all_mappers)
+_tenant_by_table: dict[str, type[TenantOwned]] = {}
+
+
+def _tenant_classes_in(statement: Any) -> list[type[TenantOwned]]:
+    """The tenant tables a statement touches anywhere: FROM, joins, subqueries, DML target."""
+    if not _tenant_by_table or len(_tenant_by_table) != len(_tenant_classes()):
+        _tenant_by_table.clear()
+        _tenant_by_table.update({c.__tablename__: c for c in _tenant_classes()})  # type: ignore[misc]
+    found: dict[str, type[TenantOwned]] = {}
+    for element in visitors.iterate(statement):
+        table = element if isinstance(element, Table) else getattr(element, "table", None)
+        if isinstance(table, Table) and table.name in _tenant_by_table:
+            found[table.name] = _tenant_by_table[table.name]
+    return list(found.values())
 
 
 @event.listens_for(_OrmSession, "do_orm_execute")
 def _scope_statement(state: ORMExecuteState) -> None:
     org_id = state.session.info.get(ORG_KEY)
     if org_id is None:
-        if not state.session.info.get(SYSTEM_KEY) and _tenant_tables_in(state):
+        if not state.session.info.get(SYSTEM_KEY) and _tenant_classes_in(state.statement):
             raise TenantScopeError("tenant-owned data needs tenant_session(ctx)")
         return
     if state.is_select or state.is_update or state.is_delete:
-        state.statement = state.statement.options(
-            *(
-                with_loader_criteria(cls, cls.org_id == org_id, include_aliases=True)  # type: ignore[attr-defined]
-                for cls in _tenant_classes()
+        # Criteria only for the tenant tables this statement touches: one option per table,
+        # not one per tenant table in the schema (most of a query's cost otherwise).
+        classes = _tenant_classes_in(state.statement)
+        if classes:
+            state.statement = state.statement.options(
+                *(
+                    with_loader_criteria(cls, cls.org_id == org_id, include_aliases=True)  # type: ignore[arg-type]
+                    for cls in classes
+                )
             )
-        )
 
 
 @event.listens_for(_OrmSession, "before_flush")

@@ -141,3 +141,29 @@ def test_every_tenant_table_has_an_indexed_org_id_and_org_scoped_uniques():
             globally_unique = any(word in "_".join(cols) for word in GLOBAL_UNIQUE_WORDS)
             assert "org_id" in cols or globally_unique, (table.name, cols)
     assert issubclass(Team, TenantOwned)
+
+
+def test_joins_and_subqueries_are_scoped_too(org_a, org_b):
+    member_b = factories.make_member(org_b, name="Bo")
+    team_b = factories.make_team(org_b, "Theirs", members=[member_b])
+    team_a = factories.make_team(org_a, "Ours")
+    from pmo_saas.identity.models import Membership, TeamMember, User
+
+    with tenant_session(org_a) as session:
+        # Subquery on another tenant table: B's team memberships are not visible.
+        in_sub = session.exec(select(Team).where(Team.id.in_(select(TeamMember.team_id)))).all()
+        assert in_sub == []
+        # Join across tenant tables and a global one.
+        joined = session.exec(
+            select(User.name).join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
+        ).all()
+        assert "Bo" not in joined
+        # An ORM update through a subquery cannot reach B's rows.
+        session.exec(
+            update(Team)
+            .where(Team.id.in_(select(TeamMember.team_id)))  # type: ignore[union-attr]
+            .values(name="Renamed")
+        )
+    with system_session() as session:
+        assert session.get(Team, team_b).name == "Theirs"
+        assert session.get(Team, team_a).name == "Ours"
