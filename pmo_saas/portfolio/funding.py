@@ -27,6 +27,8 @@ from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.portfolio.scoring import fmt
 
 DSDM_MUST_SHARE = 0.6
+# A web request must end: past this the best plan found is shown, marked as not proven best.
+SOLVER_SECONDS = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +185,10 @@ def fund_best_set(
 
     free = [i for i in items if i.id not in out and i.id not in required]
     chosen = set(required)
+    solver_warning = None
     if free:
-        chosen |= _solve(free, budget - required_cost, streams, stream_required)
+        best, solver_warning = _solve(free, budget - required_cost, streams, stream_required)
+        chosen |= best
 
     funded = [i.id for i in items if i.id in chosen]
     spend: dict[str, int] = {}
@@ -212,9 +216,9 @@ def fund_best_set(
         stream_spend=spend,
         reasons=reasons,
     )
-    warning = dsdm_warning(items, budget)
-    if warning:
-        result.warnings.append(warning)
+    for warning in (dsdm_warning(items, budget), solver_warning):
+        if warning:
+            result.warnings.append(warning)
     return result
 
 
@@ -223,7 +227,8 @@ def _solve(
     budget_left: int,
     streams: Mapping[str, int],
     stream_required: Mapping[str, int],
-) -> set[int]:
+    time_limit: float = SOLVER_SECONDS,
+) -> tuple[set[int], str | None]:
     n = len(free)
     index = {item.id: k for k, item in enumerate(free)}
     costs = np.array([float(item.cost or 0) for item in free])
@@ -258,11 +263,60 @@ def _solve(
         constraints=LinearConstraint(matrix, -np.inf, np.array(upper)),
         integrality=np.ones(n),
         bounds=Bounds(0, 1),
-        options={"mip_rel_gap": 0.0, "presolve": True},
+        options={"mip_rel_gap": 0.0, "presolve": True, "time_limit": time_limit},
     )
-    if solution.x is None:  # cannot happen: x = 0 is always feasible once forced sets fit
-        raise ValidationFailed(f"The optimiser found no plan: {solution.message}")
-    return {free[k].id for k in range(n) if solution.x[k] > 0.5}
+    if solution.x is None:  # timed out before any plan: fall back to a greedy feasible one
+        return _greedy(free, budget_left, streams, stream_required), (
+            f"The optimiser stopped after {time_limit:g} seconds without a plan; this plan is "
+            "a greedy choice by value per cost, not a proven optimum."
+        )
+    warning = None
+    if solution.status != 0:  # stopped by the time limit with a plan not proven best
+        gap = getattr(solution, "mip_gap", None)
+        within = f", within {gap:.2%} of the best possible" if gap is not None else ""
+        warning = (
+            f"The optimiser stopped after {time_limit:g} seconds: this is the best plan it "
+            f"found{within}, not a proven optimum."
+        )
+    return {free[k].id for k in range(n) if solution.x[k] > 0.5}, warning
+
+
+def _greedy(
+    free: Sequence[FundingItem],
+    budget_left: int,
+    streams: Mapping[str, int],
+    stream_required: Mapping[str, int],
+) -> set[int]:
+    """Best value per cost first, each with what it depends on, while every budget allows."""
+    by_id = {i.id: i for i in free}
+    left = {s: amount - stream_required.get(s, 0) for s, amount in streams.items()}
+    chosen: set[int] = set()
+    spent = 0
+    order = sorted(free, key=lambda i: -(i.value / i.cost) if i.cost else -float("inf"))
+    for item in order:
+        if item.value <= 0:
+            continue  # funded only when something of value needs it
+        bundle, stack = set(), [item.id]
+        while stack:
+            current = stack.pop()
+            if current in chosen or current in bundle:
+                continue
+            bundle.add(current)
+            stack.extend(d for d in by_id[current].depends_on if d in by_id)
+        cost = sum(by_id[b].cost or 0 for b in bundle)
+        per_stream: dict[str, int] = {}
+        for b in bundle:
+            per_stream[by_id[b].stream] = per_stream.get(by_id[b].stream, 0) + (by_id[b].cost or 0)
+        fits = spent + cost <= budget_left and all(
+            used <= left[s] for s, used in per_stream.items() if s in left
+        )
+        if fits:
+            chosen |= bundle
+            spent += cost
+            for s, used in per_stream.items():
+                if s in left:
+                    left[s] -= used
+    return chosen
 
 
 def rank_order_cut(

@@ -160,3 +160,28 @@ def test_funding_is_feasible_and_equals_brute_force(case):
     cut = rank_order_cut(sorted(items, key=lambda i: -i.value), budget, streams)
     if feasible(items, set(cut.funded), budget, streams):
         assert cut.total_value <= result.total_value + 1e-9
+
+
+def test_solver_time_limit_gives_a_marked_plan_or_a_clear_message():
+    import random
+
+    from pmo_saas.portfolio import funding
+
+    rng = random.Random(2)
+    items = [
+        item(
+            k,
+            rng.choice([1, 2, 3, 5, 8, 13, 20]) / rng.choice([1, 2, 3, 5, 8, 13, 20]),
+            rng.randrange(20, 600),
+            deps=rng.sample(range(max(1, k - 40), k), min(2, k - 1)) if k > 1 else (),
+            stream=rng.choice("ABCD"),
+        )
+        for k in range(1, 401)
+    ]
+    budget = sum(i.cost for i in items) * 35 // 100
+    for time_limit in (0.001, 0.08):
+        chosen, warning = funding._solve(items, budget, {"A": budget // 3}, {}, time_limit)
+        assert warning is None or "not a proven optimum" in warning
+        assert feasible(items, chosen, budget, {"A": budget // 3})
+    chosen, warning = funding._solve(items, budget, {"A": budget // 3}, {}, 0.001)
+    assert "greedy" in warning
