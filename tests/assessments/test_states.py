@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from pmo_saas.assessments.demo import seed_demo_assessments
 from pmo_saas.assessments.models import AssessmentAnswer, AssessmentRound
 from pmo_saas.assessments.pages.answer import AnswerState
 from pmo_saas.assessments.pages.editor import ModelEditorState
 from pmo_saas.assessments.pages.overview import AssessmentsState
 from pmo_saas.assessments.pages.round_page import RoundState
-from pmo_saas.db import system_session
+from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import services as identity
 from pmo_saas.kernel.roles import Role
 from tests import factories
@@ -113,6 +114,16 @@ def test_member_sees_only_their_own_answers(world):
         bob.choose(1, 1)
         await bob.save_for_later()
         assert "not found" in bob.error
+
+        # Ratings outside the questionnaire or its scale are ignored in the page.
+        own = await state_for(
+            AnswerState, token=_token(world["ann"]), path=f"{base}/{world['ann_part']}"
+        )
+        await own.load()
+        f1 = own.dimensions[0].statements[0].id
+        own.choose(f1, 9)
+        own.choose(999_999, 3)
+        assert own._values[f1] == 4 and 999_999 not in own._values
 
         # Ann sees her own three answers.
         ann = await state_for(
@@ -399,5 +410,37 @@ def test_builtin_model_is_read_only_in_the_editor(world):
         await overview.load()
         names = {m.name for m in overview.models}
         assert {"Copy of Our maturity", "Copy of Our maturity 2"} <= names
+
+    run(scenario())
+
+
+def test_demo_rounds_render_on_the_round_page(org_a):
+    people = {name: [helpers.person(org_a) for _ in range(3)] for name in ("Falcon", "Otter")}
+    teams = {name: factories.make_team(org_a, name, members=p) for name, p in people.items()}
+    with tenant_session(org_a) as session:
+        seed_demo_assessments(
+            session=session,
+            ctx=org_a,
+            team_ids=list(teams.values()),
+            respondent_user_ids={teams[n]: [p.user_id for p in people[n]] for n in teams},
+        )
+    token = _token(org_a)
+    base = f"/o/{org_a.org_slug}/assessments"
+
+    async def scenario():
+        overview = await state_for(AssessmentsState, token=token, path=base)
+        await overview.load()
+        latest, first = overview.rounds
+        assert latest.status == first.status == "closed"
+        rnd = await state_for(RoundState, token=token, path=f"{base}/rounds/{latest.id}")
+        await rnd.load()
+        assert rnd.error == ""
+        assert [r.team_name for r in rnd.results] == ["Falcon", "Otter"]
+        for team in rnd.results:
+            assert team.has_previous and len(team.radar) == len(team.rows) >= 6
+            assert all(row.change != "-" and row.stddev != "hidden" for row in team.rows)
+            assert all(point["Previous round"] > 0 for point in team.radar)
+        assert [len(r.cells) for r in rnd.heat.rows] == [len(rnd.heat.dimensions)] * 2
+        assert all(c.text != "-" for r in rnd.heat.rows for c in r.cells)
 
     run(scenario())

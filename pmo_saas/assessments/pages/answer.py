@@ -151,7 +151,13 @@ class AnswerState(rx.State):
 
     @rx.event
     def choose(self, statement_id: int, value: int) -> None:
-        self._values = {**self._values, int(statement_id): int(value)}
+        detail = self._detail
+        statement_id, value = int(statement_id), int(value)
+        if detail is None or value not in {lv.value for lv in detail.levels}:
+            return
+        if statement_id not in {s.id for d in detail.dimensions for s in d.statements}:
+            return
+        self._values = {**self._values, statement_id: value}
         self.notice = ""
         self._render()
 

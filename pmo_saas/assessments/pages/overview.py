@@ -18,6 +18,8 @@ from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
+ROUNDS_SHOWN = 50  # the newest; each row costs a progress query
+
 
 class RoundListRow(BaseModel):
     id: int
@@ -39,7 +41,7 @@ def _coach_overview(
 ) -> tuple[list[ModelRow], list[RoundListRow], list[TeamChoice]]:
     models = services.list_models(session=session, ctx=ctx)
     rounds = []
-    for summary in services.list_rounds(session=session, ctx=ctx):
+    for summary in services.list_rounds(session=session, ctx=ctx)[:ROUNDS_SHOWN]:
         progress = services.round_progress(session=session, ctx=ctx, round_id=summary.id)
         rounds.append(
             RoundListRow(
@@ -290,6 +292,7 @@ def _round_row(r: RoundListRow) -> rx.Component:
 def _rounds() -> rx.Component:
     return rx.vstack(
         rx.heading("Rounds", size="4", as_="h2"),
+        rx.text(f"The {ROUNDS_SHOWN} newest rounds.", size="1", color_scheme="gray"),
         rx.el.section(
             rx.table.root(
                 rx.table.header(
