@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from pmo_saas.identity.models import Membership
 from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.roles import Role, at_least
 from pmo_saas.portfolio import services as pf
 from pmo_saas.portfolio.models import Portfolio
+from pmo_saas.portfolio.scoring import FIBONACCI
 
 DEMO_NAME = "Digital Growth 2027"
 
@@ -308,6 +311,7 @@ def seed_demo_portfolio(*, session: Session, ctx: TenantContext) -> None:
                 "status": status,
             },
         )
+    _demo_round(session, ctx, pid, ids)
     baseline = pf.create_scenario(session=session, ctx=ctx, portfolio_id=pid, name="Baseline")
     pf.create_scenario(
         session=session,
@@ -326,3 +330,37 @@ def seed_demo_portfolio(*, session: Session, ctx: TenantContext) -> None:
         overrides={ids["Loyalty programme 2.0"]: "out"},
     )
     pf.publish_scenario(session=session, ctx=ctx, scenario_id=baseline)
+
+
+def _demo_round(session: Session, ctx: TenantContext, pid: int, ids: dict[str, int]) -> None:
+    """A settled round on time criticality by up to three people of the organisation (when it
+    has them): two agree with the settled value, one sees it a step differently."""
+    people = session.exec(
+        select(Membership.user_id, Membership.role).where(Membership.user_id != ctx.user_id)
+    ).all()
+    scorers = [
+        TenantContext(org_id=ctx.org_id, user_id=uid, role=Role(role), org_slug=ctx.org_slug)
+        for uid, role in people
+        if at_least(role, Role.MEMBER)
+    ][:2]
+    scorers.append(ctx)
+    round_id = pf.open_scoring_round(
+        session=session,
+        ctx=ctx,
+        portfolio_id=pid,
+        name="Time criticality, Q1 2027",
+        scorer_user_ids=[s.user_id for s in scorers if s.user_id is not None],
+        keys=["time_criticality"],
+    )
+    settled = {ids[title]: scores[1] for title, *_, scores, _owner in INITIATIVES}
+    for n, scorer in enumerate(scorers):
+        values: dict[int, float] = dict(settled)
+        if n == 0 and len(scorers) > 2:
+            for k, initiative_id in enumerate(sorted(values)):
+                if k % 3 == 0:  # one view a step apart on every third initiative
+                    step = FIBONACCI.index(values[initiative_id])
+                    values[initiative_id] = FIBONACCI[min(step + 1, len(FIBONACCI) - 1)]
+        pf.submit_round_scores(
+            session=session, ctx=scorer, round_id=round_id, key="time_criticality", scores=values
+        )
+    pf.settle_round(session=session, ctx=ctx, round_id=round_id)

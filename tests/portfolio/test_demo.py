@@ -32,3 +32,20 @@ def test_demo_portfolio_is_realistic_and_idempotent(org_a, org_b):
         assert len(pf.list_risks(session=session, ctx=org_a, portfolio_id=pid)) == 6
     with tenant_session(org_b) as session:
         assert pf.list_portfolios(session=session, ctx=org_b) == []
+
+
+def test_demo_round_uses_the_organisations_people(org_a):
+    from pmo_saas.kernel.roles import Role
+    from tests import factories
+
+    factories.make_member(org_a, Role.COACH)
+    factories.make_member(org_a, Role.MEMBER)
+    factories.make_member(org_a, Role.VIEWER)
+    with tenant_session(org_a) as session:
+        seed_demo_portfolio(session=session, ctx=org_a)
+        pid = pf.list_portfolios(session=session, ctx=org_a)[0].id
+        [round_row] = pf.list_rounds(session=session, ctx=org_a, portfolio_id=pid)
+        summary = pf.round_summary(session=session, ctx=org_a, round_id=round_row.id)
+    assert round_row.status == "settled"
+    assert len(round_row.scorer_ids) == 3
+    assert summary.most_disagreed  # one scorer saw some a step differently
