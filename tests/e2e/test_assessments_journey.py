@@ -134,6 +134,8 @@ def test_coach_runs_two_rounds_members_answer_and_results_show_the_numbers(
     # Ben answers one statement, saves, and leaves.
     ben_context = browser.new_context()
     ben_page = ben_context.new_page()
+    ben_frames: list[str] = []  # everything the server sends Ben's browser
+    ben_page.on("websocket", lambda ws: ws.on("framereceived", lambda f: ben_frames.append(str(f))))
     _sign_in(ben_page, base_url, slug, "ben@assess.test")
     _open_questionnaire(ben_page, "Round 1", "Alpha")
     _rate(ben_page, "F1", 2)
@@ -168,6 +170,9 @@ def test_coach_runs_two_rounds_members_answer_and_results_show_the_numbers(
         ben_page.get_by_role("group", name="F1").get_by_role("radio", name="2 · Level 2")
     ).to_be_checked()
     _answer_all(ben_page, {"F2": 2, "Q1": 3, "T1": 4})
+    # Nothing of Ann's answers (here: her comment) reached Ben's browser.
+    assert len("".join(ben_frames)) > 1000
+    assert "Standups drag on" not in "".join(ben_frames)
     ben_context.close()
 
     # The coach closes the round and reads the results.
