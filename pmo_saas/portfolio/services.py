@@ -1571,7 +1571,10 @@ def submit_round_scores(
     if keys.index(key) > current:
         first = scoring.spec_for(keys[current], _criteria(session, scoring_round.portfolio_id))
         raise Conflict(f"Score {first.label} for every initiative first: one input at a time.")
-    given = {int(k): v for k, v in scores.items()}
+    try:
+        given = {int(k): v for k, v in scores.items()}
+    except (TypeError, ValueError):
+        raise NotFound("An initiative of the round") from None
     titles = {
         i.id: i.title
         for i in _initiatives(session, scoring_round.portfolio_id, include_archived=True)
@@ -1774,7 +1777,10 @@ def _clean_risk(session: Session, portfolio_id: int, data: Mapping[str, object])
             if raw is None or raw == "":
                 clean[key] = None
             else:
-                initiative = _initiative(session, int(str(raw)))
+                try:
+                    initiative = _initiative(session, int(str(raw)))
+                except ValueError:
+                    raise NotFound("That initiative") from None
                 if initiative.portfolio_id != portfolio_id:
                     raise NotFound("That initiative")
                 clean[key] = initiative.id

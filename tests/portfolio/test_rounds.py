@@ -203,3 +203,9 @@ def test_invited_scorers_get_a_mail_and_the_round_is_audited(setup):
     assert len(mails) == len(scorers) == 3
     assert all("Q1 scoring" in m.body for m in mails)
     assert "round.opened" in actions
+
+
+def test_garbage_initiative_ids_are_not_found(setup):
+    _, _, _, _, scorers, round_id = setup
+    with pytest.raises(NotFound):
+        submit(scorers[0], round_id, "business_value", {"abc": 1})

@@ -437,3 +437,14 @@ def test_other_org_cannot_see_or_touch_anything(org_a, org_b):
     with tenant_session(org_a) as session:
         row = pf.get_initiative(session=session, ctx=org_a, initiative_id=iid)
         assert row.cost == 10 and row.title == "Secret"
+
+
+def test_risk_for_a_garbage_initiative_is_not_found(org_a):
+    pid = make_portfolio(org_a)
+    with tenant_session(org_a) as session, pytest.raises(NotFound):
+        pf.create_risk(
+            session=session,
+            ctx=org_a,
+            portfolio_id=pid,
+            data={"title": "r", "probability": 1, "impact": 1, "initiative_id": "x"},
+        )
