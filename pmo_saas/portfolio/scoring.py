@@ -187,6 +187,14 @@ class ScoreResult:
     value: float | None
     explanation: str
     inputs: tuple[tuple[str, float | None], ...] = ()
+    # Derived once (results are shared through the cache), read by every ranking row.
+    score_text: str = field(init=False)
+    inputs_map: dict[str, float | None] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        text = "not scored" if self.value is None else fmt(self.value)
+        object.__setattr__(self, "score_text", text)
+        object.__setattr__(self, "inputs_map", dict(self.inputs))
 
     @property
     def scored(self) -> bool:
