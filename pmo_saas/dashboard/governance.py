@@ -16,13 +16,20 @@ from sqlmodel import Session, col, select
 
 from pmo_saas.billing.entitlements import check_writable
 from pmo_saas.dashboard.models import GateReview, GovernanceDecision, InitiativeLifecycle
-from pmo_saas.dashboard.schemas import DecisionRow, GateReviewRow, Governance, StageStep
+from pmo_saas.dashboard.schemas import (
+    DecisionRow,
+    GateReviewRow,
+    Governance,
+    LifecycleRow,
+    StageStep,
+)
 from pmo_saas.identity import audit
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import services as portfolio
+from pmo_saas.portfolio.models import Initiative, Portfolio
 
 STAGES: dict[str, str] = {
     "pre_project": "Pre-project",
@@ -272,3 +279,31 @@ def get_governance(*, session: Session, ctx: TenantContext, initiative_id: int) 
         ],
         allowed_decisions=allowed_decisions(stage, status),
     )
+
+
+def governance_overview(*, session: Session, ctx: TenantContext) -> list[LifecycleRow]:
+    """Every active initiative with its lifecycle stage (pre-project when never reviewed)."""
+    rows = session.exec(
+        select(  # type: ignore[call-overload]
+            Initiative.id,
+            Initiative.title,
+            Portfolio.name,
+            InitiativeLifecycle.stage,
+            InitiativeLifecycle.status,
+        )
+        .join(Portfolio, col(Portfolio.id) == Initiative.portfolio_id)
+        .outerjoin(InitiativeLifecycle, col(InitiativeLifecycle.initiative_id) == Initiative.id)
+        .where(col(Initiative.archived_at).is_(None))
+        .order_by(col(Portfolio.name), col(Initiative.title))
+    ).all()
+    return [
+        LifecycleRow(
+            initiative_id=initiative_id or 0,
+            title=title,
+            portfolio=portfolio_name,
+            stage=stage or "pre_project",
+            stage_label=STAGES[stage or "pre_project"],
+            status=status or "active",
+        )
+        for initiative_id, title, portfolio_name, stage, status in rows
+    ]

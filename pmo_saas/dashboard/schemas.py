@@ -82,6 +82,15 @@ class StageStep(BaseModel):
     state: str  # done, current, ahead
 
 
+class LifecycleRow(BaseModel):
+    initiative_id: int
+    title: str
+    portfolio: str
+    stage: str
+    stage_label: str
+    status: str
+
+
 class Governance(BaseModel):
     initiative_id: int
     initiative_title: str
