@@ -2,9 +2,10 @@
 
 The app server runs with billing on (the e2e conftest merges `stripe.app_env()` into its
 environment). The owner upgrades: the billing page -> the peer's hosted Checkout page -> Pay ->
-back in the app, the page follows the webhook until the plan shows Team, trialing. Then a
-signed `invoice.payment_failed` event (which the peer cannot produce for a trial) puts a
-past-due banner in front of every member. No Stripe secret reaches the browser.
+back in the app, the page follows the webhook until the plan shows Team, trialing; Manage
+billing opens the peer's portal and comes back. Then a signed `invoice.payment_failed` event
+(which the peer cannot produce for a trial) puts a past-due banner in front of every member.
+No Stripe secret reaches the browser.
 """
 
 from __future__ import annotations
@@ -104,6 +105,14 @@ def test_owner_upgrades_through_hosted_checkout_then_payment_failure_shows_banne
     expect(page.get_by_role("button", name="Upgrade to Team")).to_have_count(0)
     expect(page.get_by_role("button", name="Manage billing")).to_be_visible()
     expect(page.get_by_role("region", name="Limits")).to_contain_text("Unlimited")
+
+    # Manage billing: the peer's hosted portal, and back to this page.
+    page.get_by_role("button", name="Manage billing").click()
+    page.wait_for_url(re.compile(re.escape(stripe.peer_url()) + r"/billing_portal/bps_\w+$"))
+    expect(page.get_by_role("heading", name="Billing portal")).to_be_visible()
+    page.get_by_role("link", name="Return").click()
+    page.wait_for_url(re.compile(rf".*{re.escape(billing)}$"))
+    expect(plan).to_contain_text("Trial")
 
     # A payment fails (signed like Stripe signs it): every member sees the banner.
     with system_session() as session:
