@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import reflex as rx
 
+from pmo_saas.billing.banner import billing_banner
 from pmo_saas.identity.auth_state import AuthState
 
 NAV = [
@@ -115,7 +116,9 @@ def workspace(content: Callable[[], rx.Component]) -> Callable[[], rx.Component]
             AuthState.org_slug != "",
             rx.hstack(
                 _sidebar(),
-                rx.box(content(), padding="2em", width="100%", max_width="1200px"),
+                rx.box(
+                    billing_banner(), content(), padding="2em", width="100%", max_width="1200px"
+                ),
                 align="start",
                 spacing="0",
                 width="100%",

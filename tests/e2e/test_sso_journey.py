@@ -20,6 +20,7 @@ from pmo_saas.identity import sso
 from pmo_saas.identity.models import Membership, Organization, User, UserSession
 from pmo_saas.identity.sso_models import SsoConnection
 from tests import factories
+from tests.peers import stripe
 from tests.peers.oidc import set_user
 
 SECRET_A = "org-a-client-secret-never-shown-9173"
@@ -79,6 +80,8 @@ def test_two_orgs_two_idps_jit_group_mapping_refusal_and_no_secret(
 ) -> None:
     org_a = factories.make_org("Acme", email="olive@acme.example")
     org_b = factories.make_org("Bolt", email="owen@bolt.example")
+    for org in (org_a, org_b):  # single sign-on is an Enterprise feature when billing is on
+        stripe.grant_plan(org.org_id, "enterprise")
 
     # Org A's owner signs in with a password and opens Settings > Single sign-on.
     frames = FrameRecorder(page)
