@@ -110,12 +110,31 @@ def _make_digest(ctx: TenantContext) -> None:
     assert send_weekly_digests() >= 1
 
 
+def _make_weighted_portfolio(ctx: TenantContext) -> None:
+    """A portfolio scored by custom weighted criteria (the demo portfolio uses WSJF)."""
+    from pmo_saas.portfolio import services as portfolio
+
+    with tenant_session(ctx) as session:
+        portfolio_id = portfolio.create_portfolio(
+            session=session, ctx=ctx, name="Weighted", scoring_model="weighted"
+        )
+        portfolio.add_criterion(
+            session=session, ctx=ctx, portfolio_id=portfolio_id, name="Customer value", weight=2
+        )
+
+
 def _domain_row_makers() -> None:
     """Domains with tables the demo seed leaves empty register their makers here."""
     from tests.billing.rows import BILLING_ROW_MAKERS
 
     TENANT_ROW_MAKERS.update(BILLING_ROW_MAKERS)
-    TENANT_ROW_MAKERS.update({"ssoconnection": _make_sso_rows, "digestsent": _make_digest})
+    TENANT_ROW_MAKERS.update(
+        {
+            "ssoconnection": _make_sso_rows,
+            "digestsent": _make_digest,
+            "criterion": _make_weighted_portfolio,
+        }
+    )
 
 
 _domain_row_makers()
