@@ -433,6 +433,55 @@ def add_criterion(
     return criterion.id
 
 
+def update_criterion(
+    *,
+    session: Session,
+    ctx: TenantContext,
+    criterion_id: int,
+    name: str,
+    weight: object,
+    scale_min: object,
+    scale_max: object,
+) -> None:
+    """Rename, reweigh or rescale; a scale that would strand given scores is refused."""
+    _can_write(session, ctx)
+    criterion = session.exec(select(Criterion).where(Criterion.id == criterion_id)).first()
+    if criterion is None:
+        raise NotFound("That criterion")
+    clean_name, w, low, high = _clean_criterion(name, weight, scale_min, scale_max)
+    clash = session.exec(
+        select(Criterion.id).where(
+            Criterion.portfolio_id == criterion.portfolio_id,
+            Criterion.name == clean_name,
+            Criterion.id != criterion_id,
+        )
+    ).first()
+    if clash:
+        raise Conflict(f"A criterion called “{clean_name}” exists already.")
+    outside = session.exec(
+        select(Score.value).where(
+            col(Score.key) == f"c{criterion_id}",
+            (col(Score.value) < low) | (col(Score.value) > high),
+        )
+    ).all()
+    if outside:
+        raise ValidationFailed(
+            f"{len(outside)} score(s) of {criterion.name} fall outside {low} to {high}; "
+            "change or clear them first.",
+            field="scale",
+        )
+    criterion.name, criterion.weight = clean_name, w
+    criterion.scale_min, criterion.scale_max = low, high
+    session.add(criterion)
+    audit.record(
+        session=session,
+        ctx=ctx,
+        action="portfolio.criterion_updated",
+        target=clean_name,
+        detail=f"weight {w} scale {low}-{high}",
+    )
+
+
 def remove_criterion(*, session: Session, ctx: TenantContext, criterion_id: int) -> None:
     _can_write(session, ctx)
     criterion = session.exec(select(Criterion).where(Criterion.id == criterion_id)).first()

@@ -448,3 +448,42 @@ def test_risk_for_a_garbage_initiative_is_not_found(org_a):
             portfolio_id=pid,
             data={"title": "r", "probability": 1, "impact": 1, "initiative_id": "x"},
         )
+
+
+def test_update_criterion_refuses_a_scale_that_strands_scores(org_a, org_b):
+    pid = make_portfolio(org_a, model="weighted")
+    with tenant_session(org_a) as session:
+        cid = pf.add_criterion(session=session, ctx=org_a, portfolio_id=pid, name="Value")
+    make_initiative(org_a, pid, "A", scores={f"c{cid}": 5})
+    with tenant_session(org_a) as session:
+        with pytest.raises(ValidationFailed, match="1 score\\(s\\) of Value fall outside 1 to 3"):
+            pf.update_criterion(
+                session=session,
+                ctx=org_a,
+                criterion_id=cid,
+                name="Value",
+                weight=1,
+                scale_min=1,
+                scale_max=3,
+            )
+        pf.update_criterion(
+            session=session,
+            ctx=org_a,
+            criterion_id=cid,
+            name="Customer value",
+            weight=3,
+            scale_min=1,
+            scale_max=10,
+        )
+        [row] = pf.list_criteria(session=session, ctx=org_a, portfolio_id=pid)
+    assert (row.name, row.weight, row.scale_max) == ("Customer value", 3, 10)
+    with tenant_session(org_b) as session, pytest.raises(NotFound):
+        pf.update_criterion(
+            session=session,
+            ctx=org_b,
+            criterion_id=cid,
+            name="x",
+            weight=1,
+            scale_min=1,
+            scale_max=5,
+        )

@@ -53,6 +53,9 @@ def test_read_only_workspace_refuses_every_write(org_a, monkeypatch):
             session=s, ctx=org_a, portfolio_id=pid, name="R", scorer_user_ids=[org_a.user_id]
         ),
         lambda s: pf.remove_criterion(session=s, ctx=org_a, criterion_id=cid),
+        lambda s: pf.update_criterion(
+            session=s, ctx=org_a, criterion_id=cid, name="C1", weight=1, scale_min=1, scale_max=5
+        ),
         lambda s: pf.set_dependencies(session=s, ctx=org_a, initiative_id=iid, depends_on=[]),
         lambda s: pf.update_scenario(session=s, ctx=org_a, scenario_id=sid, budget=1),
         lambda s: pf.delete_scenario(session=s, ctx=org_a, scenario_id=sid),
