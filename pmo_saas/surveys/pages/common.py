@@ -1,0 +1,347 @@
+"""Views of survey results for the pages, and the components that draw them (no state here).
+
+Results DTOs from the services are reshaped into lists the browser can iterate: chart rows,
+figures already formatted, heat-map colours computed on the server.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import reflex as rx
+from pydantic import BaseModel
+
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.surveys import instruments as ins
+from pmo_saas.surveys.schemas import CommentGroup, GroupResult, HeatRow, SurveyResults
+
+
+def id_after(path: str, segment: str) -> int:
+    """The number following `segment` in a URL path (0 when absent or not a number)."""
+    parts = [p for p in (path or "").split("/") if p]
+    for before, value in itertools.pairwise(parts):
+        if before == segment and value.isdigit():
+            return int(value)
+    return 0
+
+
+def section_href(suffix: str = "") -> rx.Var:
+    return "/o/" + AuthState.org_slug + "/surveys" + suffix
+
+
+def back_link() -> rx.Component:
+    return rx.link("← All surveys", href=section_href())
+
+
+def figure(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+# Chart rows are plain dicts (recharts takes a list of records).
+ChartRows = list[dict[str, Any]]
+
+
+class QuestionView(BaseModel):
+    prompt: str
+    kind: str
+    answered: int
+    mean: str
+    bars: ChartRows
+    ocai: ChartRows
+
+
+class GroupView(BaseModel):
+    label: str
+    responses: int
+    visible: bool
+    hidden_reason: str
+    headline_label: str
+    headline_value: str
+    headline_detail: str
+    # "Whole organisation: 4.20" beside a team's own figure ("" when not comparable).
+    comparison: str
+    ocai: ChartRows
+    questions: list[QuestionView]
+    comments: list[CommentGroup]
+    comments_hidden_reason: str
+
+
+class HeatCellView(BaseModel):
+    text: str
+    background: str
+    label: str
+
+
+class HeatRowView(BaseModel):
+    label: str
+    visible: bool
+    hidden_reason: str
+    cells: list[HeatCellView]
+
+
+def _ocai_rows(split: dict[str, dict[str, float]]) -> ChartRows:
+    if not split:
+        return []
+    return [
+        {
+            "culture": ins.CULTURE_LABELS[c],
+            "now": split.get("now", {}).get(c, 0.0),
+            "preferred": split.get("preferred", {}).get(c, 0.0),
+        }
+        for c in ins.CULTURE_TYPES
+    ]
+
+
+def _digits(instrument: str) -> int:
+    return 1 if instrument == ins.ENPS else 2
+
+
+def group_view(group: GroupResult, org: GroupResult | None, instrument: str) -> GroupView:
+    headline = group.headline
+    value = headline.value if headline else None
+    comparison = ""
+    if (
+        org is not None
+        and org is not group
+        and group.visible
+        and org.visible
+        and org.headline is not None
+        and org.headline.value is not None
+        and value is not None
+    ):
+        delta = value - org.headline.value
+        comparison = (
+            f"Whole organisation: {figure(org.headline.value, _digits(instrument))} "
+            f"({delta:+.{_digits(instrument)}f})"
+        )
+    elif org is not None and org is not group and group.visible and not org.visible:
+        comparison = "The whole organisation's figure is hidden (see below)."
+    return GroupView(
+        label=group.label,
+        responses=group.responses,
+        visible=group.visible,
+        hidden_reason=group.hidden_reason,
+        headline_label=headline.label if headline else "",
+        headline_value=figure(value, _digits(instrument)) if headline else "",
+        headline_detail=headline.detail if headline else "",
+        comparison=comparison,
+        ocai=_ocai_rows(headline.ocai) if headline else [],
+        questions=[
+            QuestionView(
+                prompt=q.prompt,
+                kind=q.kind,
+                answered=q.answered,
+                mean="" if q.mean is None else figure(q.mean),
+                bars=[b.model_dump() for b in q.bars],
+                ocai=_ocai_rows(q.split),
+            )
+            for q in group.questions
+        ],
+        comments=[c for c in group.comments if c.comments],
+        comments_hidden_reason=group.comments_hidden_reason,
+    )
+
+
+def heat_colour(value: float | None, low: float, high: float) -> str:
+    """Red (low) through amber to green (high), pale enough for dark text."""
+    if value is None or high <= low:
+        return "var(--gray-a3)"
+    share = min(max((value - low) / (high - low), 0.0), 1.0)
+    hue = round(120 * share)
+    return f"hsl({hue} 70% 82%)"
+
+
+def heat_rows(results: SurveyResults, kinds: dict[str, str]) -> list[HeatRowView]:
+    def row(r: HeatRow) -> HeatRowView:
+        cells = []
+        for cell in r.cells:
+            kind = kinds.get(cell.question_key, ins.SCALE5)
+            low, high = ins.SCALE_RANGE.get(kind, (1, 5))
+            text = figure(cell.value) if r.visible else "hidden"
+            cells.append(
+                HeatCellView(
+                    text=text,
+                    background=heat_colour(cell.value, low, high),
+                    label=f"{r.label}, {cell.question_key}: {text}",
+                )
+            )
+        return HeatRowView(
+            label=r.label, visible=r.visible, hidden_reason=r.hidden_reason, cells=cells
+        )
+
+    return [row(r) for r in results.heatmap]
+
+
+# ---------------------------------------------------------------- components
+
+
+def _bars_chart(q: QuestionView) -> rx.Component:
+    return rx.recharts.bar_chart(
+        rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
+        rx.recharts.x_axis(data_key="label", tick={"fontSize": 11}),
+        rx.recharts.y_axis(unit="%", allow_decimals=False),
+        rx.recharts.tooltip(),
+        rx.recharts.bar(data_key="percent", fill="#2563eb", is_animation_active=False),
+        data=q.bars,
+        width="100%",
+        height=200,
+    )
+
+
+def _ocai_chart(rows: rx.Var[ChartRows], name: str) -> rx.Component:
+    return rx.el.figure(
+        rx.recharts.bar_chart(
+            rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
+            rx.recharts.x_axis(data_key="culture", tick={"fontSize": 11}),
+            rx.recharts.y_axis(allow_decimals=False),
+            rx.recharts.tooltip(),
+            rx.recharts.legend(),
+            rx.recharts.bar(data_key="now", name="Now", fill="#9ca3af", is_animation_active=False),
+            rx.recharts.bar(
+                data_key="preferred", name="Preferred", fill="#2563eb", is_animation_active=False
+            ),
+            data=rows,
+            width="100%",
+            height=260,
+        ),
+        rx.el.table(
+            rx.el.thead(rx.el.tr(rx.el.th("Culture type"), rx.el.th("Now"), rx.el.th("Preferred"))),
+            rx.el.tbody(
+                rx.foreach(
+                    rows,
+                    lambda r: rx.el.tr(
+                        rx.el.th(r["culture"], scope="row"),
+                        rx.el.td(r["now"]),
+                        rx.el.td(r["preferred"]),
+                    ),
+                )
+            ),
+            class_name="pmo-small-table",
+        ),
+        aria_label=name,
+        style={"width": "100%", "margin": 0},
+    )
+
+
+def _question(q: QuestionView, group: GroupView) -> rx.Component:
+    return rx.vstack(
+        rx.text(q.prompt, weight="medium"),
+        rx.text(
+            q.answered.to_string() + " answered",
+            rx.cond(q.mean != "", " · mean " + q.mean, ""),
+            size="2",
+            color_scheme="gray",
+        ),
+        rx.cond(
+            q.kind == ins.OCAI_SPLIT,
+            _ocai_chart(q.ocai, "Culture profile of " + group.label + ": " + q.prompt),
+            rx.el.figure(
+                _bars_chart(q),
+                aria_label="Distribution of " + q.prompt + " in " + group.label,
+                style={"width": "100%", "maxWidth": "560px", "margin": 0},
+            ),
+        ),
+        width="100%",
+        align="start",
+        spacing="1",
+    )
+
+
+def _comments(group: GroupView) -> rx.Component:
+    return rx.el.section(
+        rx.heading("Comments", size="3", as_="h4"),
+        rx.cond(
+            group.comments.length() > 0,
+            rx.foreach(
+                group.comments,
+                lambda cg: rx.vstack(
+                    rx.text(cg.prompt, size="2", color_scheme="gray"),
+                    rx.unordered_list(rx.foreach(cg.comments, lambda c: rx.list_item(c))),
+                    align="start",
+                    spacing="1",
+                ),
+            ),
+            rx.text(
+                rx.cond(
+                    group.comments_hidden_reason != "",
+                    group.comments_hidden_reason,
+                    "No comments.",
+                ),
+                size="2",
+                color_scheme="gray",
+            ),
+        ),
+        aria_label="Comments of " + group.label,
+        style={"width": "100%"},
+    )
+
+
+def group_card(group: GroupView, *, details: bool = True) -> rx.Component:
+    """One group's results, or the reason they are hidden."""
+    return rx.el.section(
+        card_box(
+            rx.hstack(
+                rx.heading(group.label, size="4", as_="h3"),
+                rx.badge(group.responses.to_string() + " responses"),
+                rx.cond(~group.visible, rx.badge("hidden", color_scheme="orange")),
+                align="center",
+                wrap="wrap",
+            ),
+            rx.cond(
+                group.visible,
+                rx.vstack(
+                    rx.cond(
+                        group.headline_label != "",
+                        rx.vstack(
+                            rx.hstack(
+                                rx.text(group.headline_label + ":", weight="medium"),
+                                rx.cond(
+                                    group.headline_value != "",
+                                    rx.text(group.headline_value, weight="bold", size="5"),
+                                ),
+                                align="baseline",
+                            ),
+                            rx.cond(
+                                group.headline_detail != "",
+                                rx.text(group.headline_detail, size="2", color_scheme="gray"),
+                            ),
+                            rx.cond(group.comparison != "", rx.text(group.comparison, size="2")),
+                            rx.cond(
+                                group.ocai.length() > 0,
+                                _ocai_chart(group.ocai, "Culture profile of " + group.label),
+                            ),
+                            align="start",
+                            spacing="1",
+                            width="100%",
+                        ),
+                    ),
+                    (
+                        rx.el.details(
+                            rx.el.summary("Answers per question"),
+                            rx.vstack(
+                                rx.foreach(group.questions, lambda q: _question(q, group)),
+                                spacing="4",
+                                width="100%",
+                            ),
+                            open=True,
+                            style={"width": "100%"},
+                        )
+                        if details
+                        else rx.fragment()
+                    ),
+                    _comments(group),
+                    align="start",
+                    width="100%",
+                    spacing="3",
+                ),
+                rx.text(group.hidden_reason, role="note"),
+            ),
+        ),
+        aria_label="Results of " + group.label,
+        style={"width": "100%"},
+    )
+
+
+def card_box(*children: rx.Component) -> rx.Component:
+    return rx.card(rx.vstack(*children, spacing="3", align="start", width="100%"), width="100%")

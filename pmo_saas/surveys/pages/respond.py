@@ -1,0 +1,256 @@
+"""/s/<token>: answering a survey through a personal link (from the email) or an open link.
+
+Public: no account and no sign-in. The token identifies the invitation (or the team, for an
+open link) only to check that it may answer; the stored response carries neither. The form
+is read as a whole on submit, so answering costs one round trip.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import reflex as rx
+from pydantic import BaseModel
+
+from pmo_saas.db import run_sync
+from pmo_saas.kernel.errors import DomainError
+from pmo_saas.surveys import instruments as ins
+from pmo_saas.surveys import services
+from pmo_saas.surveys.schemas import QuestionForm
+from pmo_saas.ui.components import card, error_callout, page_heading
+from pmo_saas.ui.layout import public
+
+SEP = "::"
+
+
+class Choice(BaseModel):
+    value: str
+    label: str
+
+
+class FormQuestion(BaseModel):
+    key: str
+    kind: str
+    prompt: str
+    required: bool
+    choices: list[Choice]
+
+
+def form_question(q: QuestionForm) -> FormQuestion:
+    if q.kind in ins.NUMERIC_KINDS:
+        low, _ = ins.SCALE_RANGE[q.kind]
+        choices = [Choice(value=str(low + i), label=label) for i, label in enumerate(q.scale)]
+    else:
+        choices = [Choice(value=k, label=label) for k, label in q.options]
+    return FormQuestion(
+        key=q.key, kind=q.kind, prompt=q.prompt, required=q.required, choices=choices
+    )
+
+
+def answers_from_form(questions: list[FormQuestion], form: dict[str, Any]) -> dict[str, Any]:
+    """The answers dict the service checks, from the submitted form's fields."""
+    answers: dict[str, Any] = {}
+    for q in questions:
+        if q.kind == ins.MULTI:
+            chosen = [c.value for c in q.choices if form.get(f"{q.key}{SEP}{c.value}")]
+            if chosen:
+                answers[q.key] = chosen
+        elif q.kind == ins.OCAI_SPLIT:
+            answers[q.key] = {
+                phase: {
+                    c.value: str(form.get(f"{q.key}{SEP}{phase}{SEP}{c.value}", "")).strip() or "0"
+                    for c in q.choices
+                }
+                for phase in ins.PHASES
+            }
+        else:
+            value = form.get(q.key)
+            if value not in (None, ""):
+                answers[q.key] = value
+    return answers
+
+
+class RespondState(rx.State):
+    title: str = ""
+    team_name: str = ""
+    closes_at: str = ""
+    personal: bool = True
+    questions: list[FormQuestion] = []
+    submitted: bool = False
+    error: str = ""
+    # Open links: a random key per form shown, so a double submit counts once.
+    _submission_key: str = ""
+
+    def _token(self) -> str:
+        return self.router.url.path.rstrip("/").split("/")[-1]
+
+    @rx.event
+    async def load(self) -> None:
+        self.error, self.submitted = "", False
+        self._submission_key = secrets.token_urlsafe(16)
+        try:
+            form = await run_sync(services.load_survey_form, token=self._token())
+        except DomainError as error:
+            self.title, self.questions = "", []
+            self.error = str(error)
+            return
+        self.title, self.team_name, self.closes_at = form.title, form.team_name, form.closes_at
+        self.personal = form.personal
+        self.questions = [form_question(q) for q in form.questions]
+
+    @rx.event
+    async def submit(self, form: dict) -> None:
+        if self.submitted:  # a second click on the same form: already counted
+            return
+        self.error = ""
+        try:
+            await run_sync(
+                services.submit_response,
+                token=self._token(),
+                answers=answers_from_form(self.questions, form),
+                submission_key=None if self.personal else self._submission_key,
+            )
+        except DomainError as error:
+            self.error = str(error)
+            return
+        self.submitted = True
+
+
+# ---------------------------------------------------------------- components
+
+
+def _radios(q: FormQuestion) -> rx.Component:
+    return rx.hstack(
+        rx.foreach(
+            q.choices,
+            lambda c: rx.el.label(
+                rx.el.input(type="radio", name=q.key, value=c.value, required=q.required),
+                rx.text(c.label, as_="span", size="2"),
+                style={"display": "flex", "gap": "0.35em", "alignItems": "center"},
+            ),
+        ),
+        spacing="4",
+        wrap="wrap",
+    )
+
+
+def _checkboxes(q: FormQuestion) -> rx.Component:
+    return rx.hstack(
+        rx.foreach(
+            q.choices,
+            lambda c: rx.el.label(
+                rx.el.input(type="checkbox", name=q.key + SEP + c.value, value="on"),
+                rx.text(c.label, as_="span", size="2"),
+                style={"display": "flex", "gap": "0.35em", "alignItems": "center"},
+            ),
+        ),
+        spacing="4",
+        wrap="wrap",
+    )
+
+
+def _ocai(q: FormQuestion) -> rx.Component:
+    def points(c: Choice, phase: str) -> rx.Component:
+        return rx.el.input(
+            type="number",
+            name=q.key + SEP + phase + SEP + c.value,
+            min=0,
+            max=100,
+            step=1,
+            default_value="25",
+            aria_label=phase.capitalize() + ": " + c.label,
+            style={"width": "5em"},
+        )
+
+    return rx.vstack(
+        rx.text(
+            "Split 100 points between the four statements, once for how it is now and once "
+            "for how you would like it to be.",
+            size="1",
+            color_scheme="gray",
+        ),
+        rx.el.table(
+            rx.el.thead(rx.el.tr(rx.el.th("Statement"), rx.el.th("Now"), rx.el.th("Preferred"))),
+            rx.el.tbody(
+                rx.foreach(
+                    q.choices,
+                    lambda c: rx.el.tr(
+                        rx.el.td(c.label),
+                        rx.el.td(points(c, "now")),
+                        rx.el.td(points(c, "preferred")),
+                    ),
+                )
+            ),
+        ),
+        align="start",
+    )
+
+
+def _question(q: FormQuestion) -> rx.Component:
+    return rx.el.fieldset(
+        rx.el.legend(q.prompt, style={"fontWeight": 500, "marginBottom": "0.4em"}),
+        rx.match(
+            q.kind,
+            (ins.TEXT, rx.text_area(name=q.key, rows="3", width="100%", aria_label=q.prompt)),
+            (ins.MULTI, _checkboxes(q)),
+            (ins.OCAI_SPLIT, _ocai(q)),
+            _radios(q),
+        ),
+        style={"border": "none", "padding": "0.5em 0", "width": "100%"},
+    )
+
+
+@rx.page(route="/s/[token]", title="Survey", on_load=RespondState.load)
+@public
+def respond_page() -> rx.Component:
+    return rx.vstack(
+        page_heading("Your view, anonymously"),
+        rx.cond(
+            RespondState.submitted,
+            rx.callout(
+                "Thank you: your answers were received and count once. They are stored without "
+                "your name; results are shown only for groups large enough to keep everyone "
+                "anonymous.",
+                icon="check",
+                color_scheme="green",
+                role="status",
+                width="100%",
+            ),
+        ),
+        error_callout(RespondState.error),
+        rx.cond(
+            (RespondState.title != "") & ~RespondState.submitted,
+            card(
+                rx.heading(RespondState.title, size="5", as_="h2"),
+                rx.text(
+                    rx.cond(RespondState.team_name != "", "Team " + RespondState.team_name, ""),
+                    " · open until ",
+                    RespondState.closes_at,
+                    size="2",
+                    color_scheme="gray",
+                ),
+                rx.text(
+                    "Nobody, not even the people running the survey, can see what you answer: "
+                    "your response is stored without your name or account, only with your team.",
+                    size="2",
+                ),
+                rx.form(
+                    rx.vstack(
+                        rx.foreach(RespondState.questions, _question),
+                        rx.button("Send my answers", type="submit", size="3"),
+                        width="100%",
+                        align="start",
+                        spacing="3",
+                    ),
+                    on_submit=RespondState.submit,
+                    reset_on_submit=False,
+                    width="100%",
+                ),
+                width="100%",
+            ),
+        ),
+        width="100%",
+        align="start",
+        spacing="4",
+    )

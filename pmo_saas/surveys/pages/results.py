@@ -1,0 +1,420 @@
+"""/o/<slug>/surveys/results/<id>: a closed survey's results, for coaches; and
+/o/<slug>/surveys/team/<id>: a respondent's own team and the organisation after the close.
+
+Every figure comes from the services, which apply the group thresholds and the differencing
+protection; hidden groups are drawn as hidden, with the reason. Results exist only once the
+survey has closed (or passed its end date).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import reflex as rx
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from pmo_saas.db import in_tenant
+from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import Conflict, DomainError
+from pmo_saas.kernel.roles import Role
+from pmo_saas.surveys import instruments as ins
+from pmo_saas.surveys import services
+from pmo_saas.surveys.pages.common import (
+    GroupView,
+    HeatRowView,
+    back_link,
+    figure,
+    group_card,
+    group_view,
+    heat_rows,
+    id_after,
+)
+from pmo_saas.surveys.schemas import SurveyResults, TeamProgress, TrendPoint
+from pmo_saas.ui.components import error_callout, info_callout, page_heading
+from pmo_saas.ui.layout import workspace
+
+
+class TrendRowView(BaseModel):
+    round_label: str
+    closed: str
+    org: str
+    teams: str
+
+
+class ResultsPage(BaseModel):
+    results: SurveyResults | None
+    waiting: str
+    progress: list[TeamProgress]
+    trend: list[TrendPoint]
+    kinds: dict[str, str]
+
+
+def _results_page(*, session: Session, ctx: TenantContext, survey_id: int) -> ResultsPage:
+    progress = services.survey_progress(session=session, ctx=ctx, survey_id=survey_id)
+    trend = services.survey_trend(session=session, ctx=ctx, survey_id=survey_id)
+    try:
+        results = services.survey_results(session=session, ctx=ctx, survey_id=survey_id)
+    except Conflict as still_open:
+        return ResultsPage(
+            results=None, waiting=str(still_open), progress=progress, trend=trend, kinds={}
+        )
+    form_kinds = {q.key: q.kind for g in [results.org, *results.teams] for q in g.questions}
+    return ResultsPage(
+        results=results, waiting="", progress=progress, trend=trend, kinds=form_kinds
+    )
+
+
+def _export_name(title: str, round_number: int) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "survey"
+    return f"{slug}-round-{round_number}.csv"
+
+
+def _trend_rows(points: list[TrendPoint], digits: int) -> list[TrendRowView]:
+    rows = []
+    for p in points:
+        teams = " · ".join(f"{name}: {figure(v, digits)}" for name, v in sorted(p.teams.items()))
+        rows.append(
+            TrendRowView(
+                round_label=f"Round {p.round_number}",
+                closed=p.closes_at,
+                org=figure(p.org, digits) if p.org is not None else p.org_hidden_reason or "n/a",
+                teams=teams or "No team shown",
+            )
+        )
+    return rows
+
+
+class ResultsState(rx.State):
+    title: str = ""
+    instrument_label: str = ""
+    round_number: int = 0
+    responses: int = 0
+    min_group_size: int = 0
+    min_comment_group_size: int = 0
+    waiting: str = ""
+    progress: list[TeamProgress] = []
+    org: GroupView | None = None
+    teams: list[GroupView] = []
+    heat_columns: list[str] = []
+    heatmap: list[HeatRowView] = []
+    trend: list[TrendRowView] = []
+    trend_chart: list[dict[str, Any]] = []
+    error: str = ""
+
+    def _survey_id(self) -> int:
+        return id_after(self.router.url.path, "results")
+
+    def _clear(self) -> None:
+        self.title = self.instrument_label = self.waiting = ""
+        self.round_number = self.responses = 0
+        self.progress, self.teams, self.heatmap, self.trend, self.trend_chart = [], [], [], [], []
+        self.heat_columns = []
+        self.org = None
+
+    @rx.event
+    async def load(self) -> None:
+        self.error = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            page = await in_tenant(ctx, _results_page, survey_id=self._survey_id())
+        except DomainError as error:
+            self._clear()
+            self.error = str(error)
+            return
+        self._clear()
+        self.progress, self.waiting = page.progress, page.waiting
+        r = page.results
+        current = next((p for p in page.trend if p.survey_id == self._survey_id()), None)
+        self.title = r.title if r else (current.title if current else "")
+        self.round_number = r.round_number if r else (current.round_number if current else 0)
+        if r is None:
+            return
+        digits = 1 if r.instrument == ins.ENPS else 2
+        self.instrument_label = ins.INSTRUMENT_LABELS.get(r.instrument, r.instrument)
+        self.responses = r.responses
+        self.min_group_size, self.min_comment_group_size = (
+            r.min_group_size,
+            r.min_comment_group_size,
+        )
+        self.org = group_view(r.org, None, r.instrument)
+        self.teams = [group_view(g, r.org, r.instrument) for g in r.teams]
+        self.heat_columns = [prompt for _, prompt in r.heat_columns]
+        self.heatmap = heat_rows(r, page.kinds)
+        self.trend = _trend_rows(page.trend, digits)
+        self.trend_chart = [
+            {"round": f"Round {p.round_number}", "organisation": p.org} for p in page.trend
+        ]
+
+    @rx.event
+    async def export_csv(self):
+        self.error = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            data = await in_tenant(ctx, services.export_results_csv, survey_id=self._survey_id())
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        return rx.download(
+            data=data,
+            filename=_export_name(self.title, self.round_number),
+            mime_type="text/csv",
+        )
+
+
+# ---------------------------------------------------------------- components
+
+
+def _progress_row(p: TeamProgress) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(p.team_name),
+        rx.table.cell(p.invited),
+        rx.table.cell(p.answered),
+        rx.table.cell(
+            rx.hstack(
+                rx.progress(
+                    value=p.response_rate.to(int),
+                    width="120px",
+                    aria_label="Response rate of " + p.team_name,
+                ),
+                rx.text(p.response_rate.to_string() + "%", size="2"),
+                align="center",
+            )
+        ),
+    )
+
+
+def _progress() -> rx.Component:
+    return rx.el.section(
+        rx.heading("Response rate", size="4", as_="h2"),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    *[rx.table.column_header_cell(h) for h in ("Team", "Asked", "Answered", "")]
+                )
+            ),
+            rx.table.body(rx.foreach(ResultsState.progress, _progress_row)),
+            width="100%",
+        ),
+        aria_label="Response rate",
+        style={"width": "100%"},
+    )
+
+
+def _heat_row(row: HeatRowView) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(
+            row.label,
+            rx.cond(~row.visible, rx.text(row.hidden_reason, size="1", color_scheme="gray")),
+        ),
+        rx.foreach(
+            row.cells,
+            lambda cell: rx.table.cell(
+                cell.text,
+                aria_label=cell.label,
+                style={"background": cell.background, "textAlign": "center"},
+            ),
+        ),
+    )
+
+
+def _heat_map() -> rx.Component:
+    return rx.cond(
+        ResultsState.heat_columns.length() > 0,
+        rx.el.section(
+            rx.heading("Heat map: teams by questions", size="4", as_="h2"),
+            rx.text(
+                "Each cell is the group's mean answer; red is low, green is high.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("Group"),
+                        rx.foreach(
+                            ResultsState.heat_columns,
+                            lambda c: rx.table.column_header_cell(
+                                rx.text(c, size="1"), style={"minWidth": "7em"}
+                            ),
+                        ),
+                    )
+                ),
+                rx.table.body(rx.foreach(ResultsState.heatmap, _heat_row)),
+                width="100%",
+                size="1",
+            ),
+            aria_label="Heat map",
+            style={"width": "100%", "overflowX": "auto"},
+        ),
+    )
+
+
+def _trend() -> rx.Component:
+    return rx.el.section(
+        rx.heading("Trend across rounds", size="4", as_="h2"),
+        rx.recharts.line_chart(
+            rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
+            rx.recharts.x_axis(data_key="round"),
+            rx.recharts.y_axis(),
+            rx.recharts.tooltip(),
+            rx.recharts.line(
+                data_key="organisation",
+                name="Whole organisation",
+                stroke="#2563eb",
+                is_animation_active=False,
+                connect_nulls=True,
+            ),
+            data=ResultsState.trend_chart,
+            width="100%",
+            height=220,
+        ),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    *[
+                        rx.table.column_header_cell(h)
+                        for h in ("Round", "Closed", "Whole organisation", "Teams shown")
+                    ]
+                )
+            ),
+            rx.table.body(
+                rx.foreach(
+                    ResultsState.trend,
+                    lambda t: rx.table.row(
+                        rx.table.row_header_cell(t.round_label),
+                        rx.table.cell(t.closed),
+                        rx.table.cell(t.org),
+                        rx.table.cell(t.teams),
+                    ),
+                )
+            ),
+            width="100%",
+            size="1",
+        ),
+        aria_label="Trend across rounds",
+        style={"width": "100%"},
+    )
+
+
+@rx.page(
+    route="/o/[slug]/surveys/results/[survey_id]",
+    title="Survey results",
+    on_load=[AuthState.load_workspace, ResultsState.load],
+)
+@workspace
+def results_page() -> rx.Component:
+    return rx.vstack(
+        back_link(),
+        page_heading("Survey results"),
+        error_callout(ResultsState.error),
+        rx.cond(
+            ResultsState.title != "",
+            rx.vstack(
+                rx.heading(
+                    ResultsState.title + " · round " + ResultsState.round_number.to_string(),
+                    size="5",
+                    as_="h2",
+                ),
+                _progress(),
+                rx.cond(
+                    ResultsState.waiting != "",
+                    info_callout(ResultsState.waiting),
+                    rx.vstack(
+                        rx.hstack(
+                            rx.text(
+                                ResultsState.instrument_label,
+                                " · ",
+                                ResultsState.responses.to_string(),
+                                " responses · groups need ",
+                                ResultsState.min_group_size.to_string(),
+                                " responses, comments ",
+                                ResultsState.min_comment_group_size.to_string(),
+                                size="2",
+                                color_scheme="gray",
+                            ),
+                            rx.spacer(),
+                            rx.button(
+                                "Export CSV", variant="soft", on_click=ResultsState.export_csv
+                            ),
+                            width="100%",
+                            align="center",
+                        ),
+                        rx.foreach(ResultsState.teams, group_card),
+                        rx.cond(ResultsState.org, group_card(ResultsState.org.to(GroupView))),
+                        _heat_map(),
+                        _trend(),
+                        width="100%",
+                        align="start",
+                        spacing="4",
+                    ),
+                ),
+                width="100%",
+                align="start",
+                spacing="4",
+            ),
+        ),
+        width="100%",
+        align="start",
+        spacing="4",
+    )
+
+
+# ---------------------------------------------------------------- your team ("you said, we did")
+
+
+class MyTeamState(rx.State):
+    title: str = ""
+    team: GroupView | None = None
+    org: GroupView | None = None
+    error: str = ""
+
+    @rx.event
+    async def load(self) -> None:
+        self.error = ""
+        self.title, self.team, self.org = "", None, None
+        try:
+            ctx = await tenant_context(self)
+            mine = await in_tenant(
+                ctx, services.my_team_results, survey_id=id_after(self.router.url.path, "team")
+            )
+        except DomainError as error:
+            self.error = str(error)
+            return
+        instrument = ""
+        self.title = mine.title
+        self.team = group_view(mine.team, mine.org, instrument)
+        self.org = group_view(mine.org, None, instrument)
+
+
+@rx.page(
+    route="/o/[slug]/surveys/team/[survey_id]",
+    title="Your team's survey results",
+    on_load=[AuthState.load_workspace, MyTeamState.load],
+)
+@workspace
+def my_team_page() -> rx.Component:
+    return rx.vstack(
+        back_link(),
+        page_heading("Your team's results", "What your team said, shown only to groups."),
+        error_callout(MyTeamState.error),
+        rx.cond(
+            MyTeamState.title != "",
+            rx.vstack(
+                rx.heading(MyTeamState.title, size="5", as_="h2"),
+                rx.cond(MyTeamState.team, group_card(MyTeamState.team.to(GroupView))),
+                rx.cond(
+                    MyTeamState.org,
+                    group_card(MyTeamState.org.to(GroupView), details=False),
+                ),
+                width="100%",
+                align="start",
+                spacing="4",
+            ),
+        ),
+        width="100%",
+        align="start",
+        spacing="4",
+    )

@@ -1,0 +1,74 @@
+"""A real SMTP server on loopback (aiosmtpd) that keeps every message it receives.
+
+One server per test process, started on first use and stopped at exit. The browser journeys'
+app server sends its mail here: `app_env()` gives the PMO_SMTP_* settings the e2e conftest
+merges into the app's environment. The server runs in the pytest process, so a test reads
+what was delivered with `messages()` (or waits for them with `wait_for(n)`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import socket
+import threading
+import time
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+_lock = threading.Lock()
+_inbox: list[Message] = []
+_server: dict[str, Any] = {}
+
+
+class _Capture:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content)
+        with _lock:
+            _inbox.append(message)
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port() -> int:
+    """The server's port, starting it on first call."""
+    if "controller" not in _server:
+        controller = Controller(_Capture(), hostname="127.0.0.1", port=_free_port())
+        controller.start()
+        atexit.register(controller.stop)
+        _server["controller"] = controller
+    return int(_server["controller"].port)
+
+
+def app_env() -> dict[str, str]:
+    return {"PMO_SMTP_HOST": "127.0.0.1", "PMO_SMTP_PORT": str(port())}
+
+
+def messages(to: str | None = None) -> list[Message]:
+    """Every message received so far (optionally only those to one address), oldest first."""
+    with _lock:
+        found = list(_inbox)
+    return [m for m in found if to is None or m["To"] == to]
+
+
+def body(message: Message) -> str:
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode()
+
+
+def wait_for(count: int, *, subject: str = "", seconds: float = 20) -> list[Message]:
+    """The messages whose subject contains `subject`, once there are at least `count`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = [m for m in messages() if subject in (m["Subject"] or "")]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
