@@ -4,8 +4,9 @@ Builds one organisation with 2,000 initiatives (4 portfolios, a published plan e
 risks), 200 teams of 10 people, 4 closed maturity rounds (200 teams x 5 people x 30
 statements each: 120,000 answers), 100,000 survey responses (Westrum rounds 1 and 2 with
 40,000 each, one eNPS round with 20,000; 500,000 answer rows), 400 coaching plans with 4,000
-actions, and training records. Then times every tile (median of 5 runs, each in its own tenant transaction, so on
-PostgreSQL under the tenant role with row-level security) and the whole dashboard.
+actions, and training records. Then times every tile (median of 5 runs, each in its own
+tenant transaction, so on PostgreSQL under the tenant role with row-level security) and the
+whole dashboard.
 
     python bench/dashboard_tiles.py                       # SQLite file in a temp folder
     PMO_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/DB python bench/dashboard_tiles.py
