@@ -130,15 +130,15 @@ def _scope_statement(state: ORMExecuteState) -> None:
 @event.listens_for(_OrmSession, "before_flush")
 def _stamp_and_guard(session: _OrmSession, _ctx: Any, _instances: Any) -> None:
     org_id = session.info.get(ORG_KEY)
-    touched = [*session.new, *session.dirty, *session.deleted]
-    for obj in touched:
+    new = list(session.new)  # each access to session.new builds a fresh set: read it once
+    for obj in [*new, *session.dirty, *session.deleted]:
         if not isinstance(obj, TenantOwned):
             continue
         if org_id is None:
             if not session.info.get(SYSTEM_KEY):
                 raise TenantScopeError("tenant-owned data needs tenant_session(ctx)")
             continue
-        if obj in session.new and obj.org_id is None:
+        if obj.org_id is None:  # only a new row can lack it: the column is NOT NULL
             obj.org_id = org_id
         if obj.org_id != org_id:
             raise NotFound()
