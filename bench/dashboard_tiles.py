@@ -40,7 +40,7 @@ if not os.environ.get("PMO_DATABASE_URL"):
     )
 
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import col, select
 
 import pmo_saas.models  # noqa: F401
 from pmo_saas.assessments import services as assessments
@@ -137,7 +137,7 @@ def build() -> TenantContext:
         ["email", "name", "password_hash", "created_at"],
         ((f"b{tag}-{n}@example.com", f"Person {n}", "", now) for n in range(TEAMS * TEAM_SIZE)),
     )
-    people = ids_of(select(User.id).where(User.email.like(f"b{tag}-%")).order_by(User.id))  # type: ignore[attr-defined]
+    people = ids_of(select(User.id).where(col(User.email).like(f"b{tag}-%")).order_by(col(User.id)))
     bulk(
         "membership",
         ["org_id", "user_id", "role", "created_at"],
@@ -148,7 +148,7 @@ def build() -> TenantContext:
         ["org_id", "name", "created_at"],
         ((org_id, f"Team {t:03d}", now) for t in range(TEAMS)),
     )
-    team_ids = ids_of(select(Team.id).where(Team.org_id == org_id).order_by(Team.id))
+    team_ids = ids_of(select(Team.id).where(Team.org_id == org_id).order_by(col(Team.id)))
     members = {t: people[i * TEAM_SIZE : (i + 1) * TEAM_SIZE] for i, t in enumerate(team_ids)}
     bulk(
         "teammember",
@@ -165,7 +165,7 @@ def build() -> TenantContext:
         ((org_id, f"Portfolio {p}", "", "wsjf", 25_000_000, "EUR", now) for p in range(PORTFOLIOS)),
     )
     portfolios = ids_of(
-        select(Portfolio.id).where(Portfolio.org_id == org_id).order_by(Portfolio.id)
+        select(Portfolio.id).where(Portfolio.org_id == org_id).order_by(col(Portfolio.id))
     )
     statuses = list(STATUSES)
     bulk(
@@ -285,7 +285,7 @@ def build() -> TenantContext:
     round_ids = ids_of(
         select(AssessmentRound.id)
         .where(AssessmentRound.org_id == org_id)
-        .order_by(AssessmentRound.id)
+        .order_by(col(AssessmentRound.id))
     )
     bulk(
         "roundparticipant",
@@ -363,7 +363,7 @@ def build() -> TenantContext:
                 )
             ).all()
             survey_teams = [
-                int(i)
+                int(i or 0)
                 for i in session.exec(
                     select(SurveyTeam.id).where(SurveyTeam.survey_id == survey_id)
                 ).all()
