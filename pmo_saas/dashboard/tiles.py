@@ -159,7 +159,27 @@ def risks_tile(session: Session, ctx: TenantContext) -> RisksTile:
 
 
 def maturity_tile(session: Session, ctx: TenantContext) -> MaturityTile:
-    """Mean per dimension over every answer of each closed maturity round (the latest model)."""
+    """Mean per dimension over every answer of each closed maturity round (the latest model).
+
+    The answers are averaged per round and dimension first (the covering roll-up index
+    serves that), then joined to their names; a round counts only with at least
+    MIN_ASSESSMENT_RESPONDENTS people who submitted.
+    """
+    round_means = (
+        select(
+            AssessmentAnswer.round_id,
+            AssessmentAnswer.dimension_id,
+            func.avg(AssessmentAnswer.value).label("mean"),
+        )
+        .group_by(col(AssessmentAnswer.round_id), col(AssessmentAnswer.dimension_id))
+        .subquery()
+    )
+    submitted = (
+        select(RoundParticipant.round_id, func.count().label("people"))
+        .where(col(RoundParticipant.submitted_at).is_not(None))
+        .group_by(col(RoundParticipant.round_id))
+        .subquery()
+    )
     rows = session.exec(
         select(  # type: ignore[call-overload]
             AssessmentModel.id,
@@ -169,27 +189,19 @@ def maturity_tile(session: Session, ctx: TenantContext) -> MaturityTile:
             AssessmentRound.closed_at,
             AssessmentDimension.key,
             AssessmentDimension.name,
-            func.avg(AssessmentAnswer.value),
-            func.count(distinct(col(AssessmentAnswer.participant_id))),
+            round_means.c.mean,
+            func.coalesce(submitted.c.people, 0),
         )
-        .select_from(AssessmentAnswer)
-        .join(AssessmentRound, col(AssessmentRound.id) == AssessmentAnswer.round_id)
-        .join(AssessmentDimension, col(AssessmentDimension.id) == AssessmentAnswer.dimension_id)
+        .select_from(round_means)
+        .join(AssessmentRound, col(AssessmentRound.id) == round_means.c.round_id)
+        .join(AssessmentDimension, col(AssessmentDimension.id) == round_means.c.dimension_id)
         .join(
             AssessmentModelVersion,
             col(AssessmentModelVersion.id) == AssessmentRound.model_version_id,
         )
         .join(AssessmentModel, col(AssessmentModel.id) == AssessmentModelVersion.model_id)
+        .outerjoin(submitted, submitted.c.round_id == AssessmentRound.id)
         .where(AssessmentRound.status == ROUND_CLOSED, AssessmentModel.kind == KIND_MATURITY)
-        .group_by(
-            col(AssessmentModel.id),
-            col(AssessmentModel.name),
-            col(AssessmentRound.id),
-            col(AssessmentRound.title),
-            col(AssessmentRound.closed_at),
-            col(AssessmentDimension.key),
-            col(AssessmentDimension.name),
-        )
     ).all()
     if not rows:
         return MaturityTile(model="", dimensions=[], points=[], chart=[], latest_overall=None)

@@ -163,3 +163,31 @@ def test_share_link_dashboard_has_no_links(org_a):
     with system_session() as session:
         name = session.exec(select(Organization.name).where(Organization.id == demo.org_id)).one()
     assert shared.org_name == name
+
+
+def test_maturity_trend_is_exact_and_skips_rounds_with_too_few_people(org_a):
+    from tests.coaching import helpers as coaching_helpers
+
+    people = [coaching_helpers.person(org_a, Role.MEMBER, f"P{n}") for n in range(3)]
+    team = factories.make_team(org_a, "Alpha", members=people)
+    model_id = coaching_helpers.model(org_a)
+
+    def ratings(flow: int) -> dict[str, int]:
+        return {"F1": flow, "F2": flow + 1, "Q1": 3, "T1": 4}
+
+    answers = {p.user_id: ratings(n + 1) for n, p in enumerate(people)}
+    coaching_helpers.answered_round(
+        org_a, model_id, team, answers, people=people[:2], title="Too small"
+    )
+    assert _dashboard(org_a).maturity.points == []
+    coaching_helpers.answered_round(org_a, model_id, team, answers, people=people, title="Spring")
+    maturity = _dashboard(org_a).maturity
+    [point] = maturity.points
+    # Flow: the mean of every answer (1,2 / 2,3 / 3,4), not a mean of per-person means.
+    assert point.label == "Spring" and point.values == {
+        "Flow": 2.5,
+        "Quality": 3.0,
+        "Teamwork": 4.0,
+    }
+    assert maturity.dimensions == ["Flow", "Quality", "Teamwork"]
+    assert _dashboard(org_a).teams_assessed.assessed == 1
