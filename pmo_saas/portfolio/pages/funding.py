@@ -1,0 +1,516 @@
+"""Funding: the budget (optionally split across value streams), "Fund the best set" (the exact
+optimum) beside the plain rank-order cut, the DSDM 60% Must warning; what-if scenarios side
+by side; publish one as the plan (a dated snapshot)."""
+
+from __future__ import annotations
+
+import re
+
+import reflex as rx
+from pydantic import BaseModel
+
+from pmo_saas.db import in_tenant
+from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import DomainError, ValidationFailed
+from pmo_saas.kernel.roles import Role
+from pmo_saas.portfolio import scoring
+from pmo_saas.portfolio import services as pf
+from pmo_saas.portfolio.pages.common import header_row, id_after, portfolio_nav, region, text_area
+from pmo_saas.portfolio.schemas import FundingPlan, ScenarioComparison
+from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.layout import workspace
+
+
+class PlanLine(BaseModel):
+    title: str
+    cost: str
+    value: str
+    value_stream: str
+    moscow: str
+    best: str
+    cut: str
+    reason: str
+
+
+class PlanSummary(BaseModel):
+    budget: str
+    best_value: str
+    best_cost: str
+    best_count: int
+    cut_value: str
+    cut_cost: str
+    cut_count: int
+    cut_problems: list[str]
+    warnings: list[str]
+    streams: list[str]
+    lines: list[PlanLine]
+
+
+class ScenarioCard(BaseModel):
+    id: int
+    name: str
+    budget: str
+    overrides: str
+    value: str
+    cost: str
+    count: int
+    funded: list[str]
+    warnings: list[str]
+    error: str
+
+
+class PublishedLine(BaseModel):
+    name: str
+    published_at: str
+    published_by: str
+    budget: str
+    cost: str
+    value: str
+    funded: str
+
+
+def _money(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def _summary(plan: FundingPlan) -> PlanSummary:
+    return PlanSummary(
+        budget=_money(plan.budget),
+        best_value=scoring.fmt(plan.total_value),
+        best_cost=_money(plan.total_cost),
+        best_count=len(plan.funded_ids),
+        cut_value=scoring.fmt(plan.cut_total_value),
+        cut_cost=_money(plan.cut_total_cost),
+        cut_count=len(plan.cut_funded_ids),
+        cut_problems=plan.cut_problems,
+        warnings=plan.warnings,
+        streams=[
+            f"{stream}: {_money(plan.stream_spend.get(stream, 0))} of {_money(amount)}"
+            for stream, amount in plan.stream_budgets.items()
+        ],
+        lines=[
+            PlanLine(
+                title=line.title,
+                cost=_money(line.cost),
+                value="not scored" if line.value is None else scoring.fmt(line.value),
+                value_stream=line.value_stream,
+                moscow=scoring.MOSCOW_LABELS.get(line.moscow or "", ""),
+                best="Funded" if line.funded else "—",
+                cut="Funded" if line.in_rank_cut else "—",
+                reason=line.reason,
+            )
+            for line in plan.lines
+        ],
+    )
+
+
+def _cards(comparison: ScenarioComparison) -> list[ScenarioCard]:
+    titles = comparison.initiative_titles
+    cards = []
+    for scenario, plan, error in zip(
+        comparison.scenarios, comparison.plans, comparison.errors, strict=True
+    ):
+        forced = ", ".join(
+            f"{titles.get(i, '?')} {'in' if f == 'in' else 'out'}"
+            for i, f in scenario.overrides.items()
+        )
+        cards.append(
+            ScenarioCard(
+                id=scenario.id,
+                name=scenario.name,
+                budget=_money(scenario.budget),
+                overrides=forced or "none",
+                value=scoring.fmt(plan.total_value) if plan else "—",
+                cost=_money(plan.total_cost) if plan else "—",
+                count=len(plan.funded_ids) if plan else 0,
+                funded=[titles.get(i, "?") for i in plan.funded_ids] if plan else [],
+                warnings=plan.warnings if plan else [],
+                error=error or "",
+            )
+        )
+    return cards
+
+
+def parse_split(text: str) -> dict[str, str]:
+    """Lines `stream = amount` (or `stream: amount`) as typed; the service checks the amounts."""
+    split: dict[str, str] = {}
+    for n, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        parts = re.split(r"[=:]", line, maxsplit=1)
+        if len(parts) != 2 or not parts[0].strip():
+            raise ValidationFailed(
+                f"Line {n} of the split is not “value stream = amount”: “{line}”."
+            )
+        stream = parts[0].strip()
+        if stream in split:
+            raise ValidationFailed(f"The value stream “{stream}” is listed twice.")
+        split[stream] = parts[1].strip()
+    return split
+
+
+class FundingState(rx.State):
+    portfolio_id: int = 0
+    portfolio_name: str = ""
+    currency: str = ""
+    budget: str = ""
+    split_text: str = ""
+    plan: PlanSummary | None = None
+    scenarios: list[ScenarioCard] = []
+    published: list[PublishedLine] = []
+    error: str = ""
+    notice: str = ""
+    _titles: dict[str, int] = {}
+
+    def _pid(self) -> int:
+        return id_after(self.router.url.path, "p")
+
+    async def _refresh(self, ctx: TenantContext | None = None) -> None:
+        ctx = ctx or await tenant_context(self)
+        pid = self._pid()
+        portfolio = await in_tenant(ctx, pf.get_portfolio, portfolio_id=pid)
+        initiatives = await in_tenant(ctx, pf.list_initiatives, portfolio_id=pid)
+        scenarios = await in_tenant(ctx, pf.list_scenarios, portfolio_id=pid)
+        comparison = await in_tenant(
+            ctx, pf.compare_scenarios, scenario_ids=[s.id for s in scenarios]
+        )
+        published = await in_tenant(ctx, pf.list_published_plans, portfolio_id=pid)
+        self.portfolio_id, self.portfolio_name = portfolio.id, portfolio.name
+        self.currency = portfolio.currency
+        self.budget = "" if portfolio.budget is None else str(portfolio.budget)
+        self.split_text = "\n".join(f"{k} = {v}" for k, v in portfolio.stream_budgets.items())
+        self._titles = {i.title.lower(): i.id for i in initiatives}
+        self.scenarios = _cards(comparison)
+        self.published = [
+            PublishedLine(
+                name=p.scenario_name,
+                published_at=p.published_at[:16].replace("T", " "),
+                published_by=p.published_by,
+                budget=_money(p.plan.budget),
+                cost=_money(p.plan.total_cost),
+                value=scoring.fmt(p.plan.total_value),
+                funded=", ".join(line.title for line in p.plan.lines if line.funded),
+            )
+            for p in published
+        ]
+
+    @rx.event
+    async def load(self) -> None:
+        self.error = self.notice = ""
+        self.plan = None
+        try:
+            await self._refresh()
+        except DomainError as error:
+            self.scenarios, self.published, self.portfolio_name = [], [], ""
+            self.error = str(error)
+
+    @rx.event
+    async def save_budget(self, form: dict) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            split = parse_split(str(form.get("split", "")))
+            await in_tenant(
+                ctx,
+                pf.set_budget,
+                portfolio_id=self._pid(),
+                budget=form.get("budget", ""),
+                stream_budgets=split,
+            )
+            self.notice = "Budget saved."
+            self.plan = None
+            await self._refresh(ctx)
+        except DomainError as error:
+            self.error = str(error)
+
+    @rx.event
+    async def fund(self) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self)
+            plan = await in_tenant(ctx, pf.fund_portfolio, portfolio_id=self._pid())
+            self.plan = _summary(plan)
+        except DomainError as error:
+            self.plan = None
+            self.error = str(error)
+
+    def _overrides(self, form: dict) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for name, force in (("force_in", "in"), ("force_out", "out")):
+            for title in [
+                t.strip() for t in re.split(r"[;,]", str(form.get(name, ""))) if t.strip()
+            ]:
+                if title.lower() not in self._titles:
+                    raise ValidationFailed(f"No initiative called “{title}” in this portfolio.")
+                initiative_id = self._titles[title.lower()]
+                if found.get(initiative_id, force) != force:
+                    raise ValidationFailed(f"“{title}” cannot be forced both in and out.")
+                found[initiative_id] = force
+        return found
+
+    @rx.event
+    async def create_scenario(self, form: dict) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            await in_tenant(
+                ctx,
+                pf.create_scenario,
+                portfolio_id=self._pid(),
+                name=form.get("name", ""),
+                budget=form.get("scenario_budget", ""),
+                overrides=self._overrides(form),
+            )
+            self.notice = f"Scenario “{str(form.get('name', '')).strip()}” added."
+            await self._refresh(ctx)
+        except DomainError as error:
+            self.error = str(error)
+
+    @rx.event
+    async def publish(self, scenario_id: int) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            await in_tenant(ctx, pf.publish_scenario, scenario_id=int(scenario_id))
+            self.notice = "Published as the plan."
+            await self._refresh(ctx)
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+
+    @rx.event
+    async def delete(self, scenario_id: int) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            await in_tenant(ctx, pf.delete_scenario, scenario_id=int(scenario_id))
+            self.notice = "Scenario deleted."
+            await self._refresh(ctx)
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+
+
+def _plan_line(line: PlanLine) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(line.title),
+        rx.table.cell(line.cost),
+        rx.table.cell(line.value),
+        rx.table.cell(line.value_stream),
+        rx.table.cell(line.moscow),
+        rx.table.cell(line.best),
+        rx.table.cell(line.cut),
+        rx.table.cell(rx.text(line.reason, size="1")),
+    )
+
+
+def _plan(plan: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.foreach(
+            plan.warnings,
+            lambda w: rx.callout(w, icon="triangle_alert", color_scheme="orange", width="100%"),
+        ),
+        rx.hstack(
+            card(
+                rx.heading("Best set (exact optimum)", size="3", as_="h3"),
+                rx.text("Total value: " + plan.best_value),
+                rx.text("Cost: " + plan.best_cost + " of " + plan.budget),
+                rx.text(plan.best_count.to_string() + " initiative(s) funded"),
+                rx.foreach(plan.streams, lambda s: rx.text(s, size="1")),
+                aria_label="Best set",
+            ),
+            card(
+                rx.heading("Rank-order cut", size="3", as_="h3"),
+                rx.text("Total value: " + plan.cut_value),
+                rx.text("Cost: " + plan.cut_cost + " of " + plan.budget),
+                rx.text(plan.cut_count.to_string() + " initiative(s) funded"),
+                rx.foreach(plan.cut_problems, lambda p: rx.text(p, size="1", color_scheme="red")),
+                aria_label="Rank-order cut",
+            ),
+            align="start",
+            wrap="wrap",
+        ),
+        region(
+            "Funding plan",
+            rx.table.root(
+                header_row(
+                    "Initiative",
+                    "Cost",
+                    "Value",
+                    "Value stream",
+                    "MoSCoW",
+                    "Best set",
+                    "Rank cut",
+                    "Why",
+                ),
+                rx.table.body(rx.foreach(plan.lines, _plan_line)),
+                width="100%",
+            ),
+        ),
+        width="100%",
+        align="start",
+    )
+
+
+def _scenario_card(c: ScenarioCard) -> rx.Component:
+    return rx.el.section(
+        rx.card(
+            rx.vstack(
+                rx.heading(c.name, size="3", as_="h3"),
+                rx.text("Budget: " + c.budget),
+                rx.text("Forced: " + c.overrides, size="1"),
+                rx.cond(
+                    c.error != "",
+                    rx.text(c.error, color_scheme="red"),
+                    rx.vstack(
+                        rx.text("Total value: " + c.value),
+                        rx.text("Cost: " + c.cost),
+                        rx.text(c.count.to_string() + " funded"),
+                        rx.unordered_list(
+                            rx.foreach(c.funded, lambda t: rx.list_item(t, size="1"))
+                        ),
+                        rx.foreach(
+                            c.warnings, lambda w: rx.text(w, size="1", color_scheme="orange")
+                        ),
+                        align="start",
+                    ),
+                ),
+                rx.cond(
+                    AuthState.is_coach,
+                    rx.hstack(
+                        rx.button(
+                            "Publish " + c.name,
+                            size="1",
+                            on_click=FundingState.publish(c.id),
+                            disabled=c.error != "",
+                        ),
+                        rx.button(
+                            "Delete " + c.name,
+                            size="1",
+                            variant="soft",
+                            color_scheme="red",
+                            on_click=FundingState.delete(c.id),
+                        ),
+                    ),
+                ),
+                align="start",
+            ),
+        ),
+        aria_label="Scenario " + c.name,
+        style={"minWidth": "16em", "flex": "1"},
+    )
+
+
+def _published_row(p: PublishedLine) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(p.name),
+        rx.table.cell(p.published_at),
+        rx.table.cell(p.published_by),
+        rx.table.cell(p.budget),
+        rx.table.cell(p.cost),
+        rx.table.cell(p.value),
+        rx.table.cell(rx.text(p.funded, size="1")),
+    )
+
+
+def _body() -> rx.Component:
+    s = FundingState
+    return rx.vstack(
+        page_heading("Funding & scenarios"),
+        rx.heading(s.portfolio_name, size="5", as_="h2"),
+        portfolio_nav(s.portfolio_id),
+        error_callout(s.error),
+        info_callout(s.notice),
+        card(
+            rx.heading("Budget", size="4", as_="h2"),
+            rx.text(
+                rx.cond(s.budget != "", "Budget: " + s.currency + " " + s.budget, "No budget set."),
+            ),
+            rx.cond(
+                AuthState.is_coach,
+                rx.form(
+                    rx.hstack(
+                        field("Budget", "budget", default_value=s.budget, key=s.budget),
+                        text_area(
+                            "Value-stream split (optional, one per line: stream = amount)",
+                            "split",
+                            rows="3",
+                            default_value=s.split_text,
+                            key=s.split_text,
+                        ),
+                        rx.button("Save budget", type="submit"),
+                        align="end",
+                        width="100%",
+                    ),
+                    on_submit=s.save_budget,
+                    width="100%",
+                ),
+            ),
+            rx.hstack(
+                rx.button("Fund the best set", on_click=s.fund),
+                rx.text(
+                    "The exact optimum within the budget: dependencies respected, Musts in, "
+                    "Won't-haves out; shown beside the plain rank-order cut. DSDM: a warning "
+                    "when Musts take more than 60% of the budget.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                align="center",
+            ),
+            width="100%",
+        ),
+        rx.cond(s.plan, _plan(s.plan.to(PlanSummary))),
+        rx.heading("Scenarios", size="4", as_="h2"),
+        rx.cond(
+            AuthState.is_coach,
+            card(
+                rx.form(
+                    rx.hstack(
+                        field("Scenario name", "name"),
+                        field(
+                            "Scenario budget",
+                            "scenario_budget",
+                            required=False,
+                            hint="Empty: the portfolio budget",
+                        ),
+                        field("Force in (titles)", "force_in", required=False),
+                        field("Force out (titles)", "force_out", required=False),
+                        rx.button("Add scenario", type="submit"),
+                        align="end",
+                        wrap="wrap",
+                        width="100%",
+                    ),
+                    on_submit=s.create_scenario,
+                    reset_on_submit=True,
+                    width="100%",
+                ),
+                width="100%",
+            ),
+        ),
+        region(
+            "Scenarios side by side",
+            rx.flex(rx.foreach(s.scenarios, _scenario_card), wrap="wrap", gap="1em", width="100%"),
+        ),
+        rx.heading("Published plans", size="4", as_="h2"),
+        region(
+            "Published plans",
+            rx.table.root(
+                header_row("Scenario", "Published", "By", "Budget", "Cost", "Value", "Funded"),
+                rx.table.body(rx.foreach(s.published, _published_row)),
+                width="100%",
+            ),
+        ),
+        width="100%",
+        align="start",
+        spacing="4",
+    )
+
+
+@rx.page(
+    route="/o/[slug]/portfolio/p/[portfolio_id]/funding",
+    title="Funding & scenarios",
+    on_load=[AuthState.load_workspace, FundingState.load],
+)
+@workspace
+def funding_page() -> rx.Component:
+    return _body()

@@ -1,0 +1,607 @@
+"""One portfolio's initiatives: board (kanban by status) and table; create, edit, archive;
+CSV import with a preview that writes nothing until confirmed; CSV export."""
+
+from __future__ import annotations
+
+import re
+
+import reflex as rx
+
+from pmo_saas.db import in_tenant
+from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import DomainError, ValidationFailed
+from pmo_saas.kernel.roles import Role
+from pmo_saas.portfolio import services as pf
+from pmo_saas.portfolio import views
+from pmo_saas.portfolio.pages.common import (
+    MOSCOW_CHOICES,
+    STATUS_CHOICES,
+    header_row,
+    id_after,
+    labelled_select,
+    portfolio_nav,
+    region,
+    text_area,
+)
+from pmo_saas.portfolio.schemas import ImportRowError
+from pmo_saas.portfolio.views import BoardLane, InitiativeCard
+from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
+from pmo_saas.ui.layout import workspace
+
+FORM_FIELDS = (
+    "title",
+    "description",
+    "owner",
+    "value_stream",
+    "status",
+    "cost",
+    "job_size",
+    "start_date",
+    "end_date",
+    "moscow",
+    "tags",
+)
+
+
+class InitiativesState(rx.State):
+    portfolio_id: int = 0
+    portfolio_name: str = ""
+    cards: list[InitiativeCard] = []
+    board: list[BoardLane] = []
+    view: str = "board"
+    show_archived: bool = False
+    editing_id: int = 0
+    edit_values: dict[str, str] = {}
+    preview_rows: int = 0
+    preview_errors: list[ImportRowError] = []
+    preview_file_errors: list[str] = []
+    previewing: bool = False
+    error: str = ""
+    notice: str = ""
+    _import_data: str = ""
+
+    def _pid(self) -> int:
+        return id_after(self.router.url.path, "p")
+
+    async def _refresh(self, ctx: TenantContext | None = None) -> None:
+        ctx = ctx or await tenant_context(self)
+        view = await in_tenant(
+            ctx,
+            views.initiatives_view,
+            portfolio_id=self._pid(),
+            include_archived=self.show_archived,
+        )
+        self.portfolio_id = view.portfolio.id
+        self.portfolio_name = view.portfolio.name
+        self.cards = view.cards
+        self.board = view.board
+
+    @rx.event
+    async def load(self) -> None:
+        self.error = self.notice = ""
+        self.editing_id = 0
+        self._reset_preview()
+        try:
+            await self._refresh()
+        except DomainError as error:
+            self.cards, self.board, self.portfolio_name = [], [], ""
+            self.error = str(error)
+
+    def _reset_preview(self) -> None:
+        self.previewing = False
+        self.preview_rows = 0
+        self.preview_errors, self.preview_file_errors = [], []
+        self._import_data = ""
+
+    @rx.event
+    def show(self, view: str) -> None:
+        self.view = "table" if view == "table" else "board"
+
+    @rx.event
+    async def toggle_archived(self, checked: bool) -> None:
+        self.show_archived = bool(checked)
+        await self.load()
+
+    def _depends_on(self, raw: str) -> list[int]:
+        titles = {c.title.lower(): c.id for c in self.cards}
+        ids = []
+        for name in [t.strip() for t in re.split(r"[;,]", raw or "") if t.strip()]:
+            if name.lower() not in titles:
+                raise ValidationFailed(f"No initiative called “{name}” in this portfolio.")
+            ids.append(titles[name.lower()])
+        return ids
+
+    def _data(self, form: dict) -> dict[str, object]:
+        data: dict[str, object] = {k: form.get(k, "") for k in FORM_FIELDS if k in form}
+        data["depends_on"] = self._depends_on(str(form.get("depends_on", "")))
+        return data
+
+    @rx.event
+    async def create(self, form: dict) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            await in_tenant(
+                ctx, pf.create_initiative, portfolio_id=self._pid(), data=self._data(form)
+            )
+            self.notice = f"“{str(form.get('title', '')).strip()}” added."
+            await self._refresh(ctx)
+        except DomainError as error:
+            self.error = str(error)
+
+    @rx.event
+    def start_edit(self, initiative_id: int) -> None:
+        self.error = self.notice = ""
+        found = next((c for c in self.cards if c.id == int(initiative_id)), None)
+        if found is None:
+            self.error = "That initiative was not found."
+            return
+        self.editing_id = found.id
+        values = {k: str(getattr(found, k)) for k in FORM_FIELDS}
+        values["depends_on"] = found.depends_on_titles
+        self.edit_values = values
+
+    @rx.event
+    def cancel_edit(self) -> None:
+        self.editing_id = 0
+
+    @rx.event
+    async def save_edit(self, form: dict) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            await in_tenant(
+                ctx, pf.update_initiative, initiative_id=self.editing_id, data=self._data(form)
+            )
+            self.notice = f"“{str(form.get('title', '')).strip()}” saved."
+            self.editing_id = 0
+            await self._refresh(ctx)
+        except DomainError as error:
+            self.error = str(error)
+
+    @rx.event
+    async def move(self, initiative_id: int, status: str) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            await in_tenant(
+                ctx, pf.move_initiative, initiative_id=int(initiative_id), status=status
+            )
+            await self._refresh(ctx)
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+
+    @rx.event
+    async def archive(self, initiative_id: int, archived: bool) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            await in_tenant(
+                ctx,
+                pf.archive_initiative,
+                initiative_id=int(initiative_id),
+                archived=bool(archived),
+            )
+            self.notice = "Initiative archived." if archived else "Initiative restored."
+            await self._refresh(ctx)
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+
+    @rx.event
+    async def preview_import(self, form: dict) -> None:
+        self.error = self.notice = ""
+        self._reset_preview()
+        text = str(form.get("csv", ""))
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            if not text.strip():
+                raise ValidationFailed("Paste the CSV to import first.")
+            preview = await in_tenant(
+                ctx, pf.preview_import, portfolio_id=self._pid(), data=text.encode("utf-8")
+            )
+        except DomainError as error:
+            self.error = str(error)
+            return
+        self._import_data = text
+        self.previewing = True
+        self.preview_rows = len(preview.rows)
+        self.preview_errors = preview.errors
+        self.preview_file_errors = preview.file_errors
+
+    @rx.event
+    def cancel_import(self) -> None:
+        self._reset_preview()
+        self.notice = "Import cancelled; nothing was written."
+
+    @rx.event
+    async def confirm_import(self) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            if not self._import_data:
+                raise ValidationFailed("Preview the CSV again before importing.")
+            result = await in_tenant(
+                ctx,
+                pf.import_initiatives,
+                portfolio_id=self._pid(),
+                data=self._import_data.encode("utf-8"),
+                skip_invalid=True,
+            )
+        except DomainError as error:
+            self.error = str(error)
+            return
+        self._reset_preview()
+        skipped = (
+            f"; skipped line(s) {', '.join(str(n) for n in result.skipped_rows)}"
+            if result.skipped_rows
+            else ""
+        )
+        self.notice = f"Imported {result.created} initiative(s){skipped}."
+        await self._refresh(ctx)
+
+    @rx.event
+    async def export_csv(self):
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self)
+            text = await in_tenant(ctx, pf.export_initiatives, portfolio_id=self._pid())
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        name = re.sub(r"[^A-Za-z0-9]+", "-", self.portfolio_name).strip("-") or "portfolio"
+        return rx.download(data=text, filename=f"{name}-initiatives.csv", mime_type="text/csv")
+
+
+def _fields(prefix: str, values: rx.Var | None) -> rx.Component:
+    """Inputs named as the service expects; ids and labels differ between the two forms."""
+
+    def default(key: str) -> rx.Var | str:
+        return values[key] if values is not None else ""
+
+    word = "Edit " if prefix else ""
+
+    def text(label: str, name: str, *, required: bool = False, type: str = "text") -> rx.Component:
+        input_id = f"{prefix}field-{name}"
+        return rx.vstack(
+            rx.el.label(
+                word + label.lower() if word else label, html_for=input_id, class_name="pmo-label"
+            ),
+            rx.input(
+                id=input_id,
+                name=name,
+                type=type,
+                required=required,
+                default_value=default(name),
+                width="100%",
+            ),
+            spacing="1",
+            align="start",
+            min_width="10em",
+        )
+
+    return rx.vstack(
+        rx.hstack(
+            text("Title", "title", required=True),
+            text("Owner", "owner"),
+            text("Value stream", "value_stream"),
+            labelled_select(
+                "Edit status" if word else "Status",
+                "status",
+                STATUS_CHOICES,
+                default=default("status") if values is not None else "funnel",
+                input_id=f"{prefix}field-status",
+            ),
+            labelled_select(
+                "Edit MoSCoW" if word else "MoSCoW",
+                "moscow",
+                MOSCOW_CHOICES,
+                default=default("moscow"),
+                input_id=f"{prefix}field-moscow",
+            ),
+            wrap="wrap",
+            width="100%",
+            align="end",
+        ),
+        rx.hstack(
+            text("Cost", "cost"),
+            text("Job size", "job_size"),
+            text("Start date", "start_date", type="date"),
+            text("End date", "end_date", type="date"),
+            text("Tags (comma separated)", "tags"),
+            text("Depends on (titles, comma separated)", "depends_on"),
+            wrap="wrap",
+            width="100%",
+            align="end",
+        ),
+        rx.vstack(
+            rx.el.label(
+                "Edit description" if word else "Description",
+                html_for=f"{prefix}field-description",
+                class_name="pmo-label",
+            ),
+            rx.text_area(
+                id=f"{prefix}field-description",
+                name="description",
+                default_value=default("description"),
+                rows="2",
+                width="100%",
+            ),
+            spacing="1",
+            width="100%",
+            align="start",
+        ),
+        width="100%",
+        align="start",
+    )
+
+
+def _card(c: InitiativeCard) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(c.title, weight="medium"),
+            rx.hstack(
+                rx.cond(c.moscow_label != "", rx.badge(c.moscow_label)),
+                rx.cond(c.cost != "", rx.text(c.cost, size="1", color_scheme="gray")),
+                spacing="2",
+            ),
+            rx.cond(c.owner != "", rx.text(c.owner, size="1")),
+            rx.cond(c.origin != "", rx.text(c.origin, size="1", color_scheme="gray")),
+            rx.cond(
+                AuthState.is_coach,
+                rx.el.select(
+                    *[rx.el.option(label, value=value) for value, label in STATUS_CHOICES],
+                    value=c.status,
+                    on_change=lambda value: InitiativesState.move(c.id, value),
+                    aria_label="Move " + c.title,
+                    class_name="pmo-select",
+                ),
+            ),
+            spacing="1",
+            align="start",
+        ),
+        role="article",
+        aria_label=c.title,
+        width="100%",
+    )
+
+
+def _lane(lane: BoardLane) -> rx.Component:
+    return rx.el.section(
+        rx.vstack(
+            rx.heading(
+                lane.label + " (" + lane.cards.length().to_string() + ")", size="3", as_="h3"
+            ),
+            rx.foreach(lane.cards, _card),
+            spacing="2",
+            width="100%",
+        ),
+        aria_label="Column " + lane.label,
+        style={
+            "minWidth": "12em",
+            "flex": "1",
+            "background": "var(--gray-2)",
+            "padding": "0.5em",
+            "borderRadius": "6px",
+        },
+    )
+
+
+def _row(c: InitiativeCard) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(c.title),
+        rx.table.cell(c.status_label),
+        rx.table.cell(c.owner),
+        rx.table.cell(c.value_stream),
+        rx.table.cell(c.cost),
+        rx.table.cell(c.job_size),
+        rx.table.cell(c.moscow_label),
+        rx.table.cell(c.tags),
+        rx.table.cell(c.depends_on_titles),
+        rx.table.cell(c.origin),
+        rx.table.cell(
+            rx.cond(
+                AuthState.is_coach,
+                rx.hstack(
+                    rx.button(
+                        "Edit",
+                        size="1",
+                        variant="soft",
+                        aria_label="Edit " + c.title,
+                        on_click=InitiativesState.start_edit(c.id),
+                    ),
+                    rx.cond(
+                        c.archived,
+                        rx.button(
+                            "Restore",
+                            size="1",
+                            variant="soft",
+                            aria_label="Restore " + c.title,
+                            on_click=InitiativesState.archive(c.id, False),
+                        ),
+                        rx.button(
+                            "Archive",
+                            size="1",
+                            variant="soft",
+                            color_scheme="red",
+                            aria_label="Archive " + c.title,
+                            on_click=InitiativesState.archive(c.id, True),
+                        ),
+                    ),
+                ),
+            )
+        ),
+    )
+
+
+def _import_card() -> rx.Component:
+    s = InitiativesState
+    return card(
+        rx.heading("Import from CSV", size="4", as_="h2"),
+        rx.text(
+            "Columns: title, description, owner, value_stream, status, cost, moscow, tags, "
+            "depends_on, and the scoring inputs (business_value, time_criticality, "
+            "risk_reduction, job_size, reach, impact, confidence, effort). Nothing is written "
+            "until you confirm the preview.",
+            size="2",
+            color_scheme="gray",
+        ),
+        rx.form(
+            text_area("CSV to import", "csv", rows="6"),
+            rx.button("Preview import", type="submit", margin_top="0.5em"),
+            on_submit=s.preview_import,
+            width="100%",
+        ),
+        rx.cond(
+            s.previewing,
+            region(
+                "Import preview",
+                rx.vstack(
+                    rx.text(s.preview_rows.to_string() + " row(s) ready to import."),
+                    rx.cond(
+                        s.preview_file_errors.length() > 0,
+                        rx.callout(
+                            rx.foreach(s.preview_file_errors, lambda e: rx.text(e)),
+                            color_scheme="red",
+                            icon="triangle_alert",
+                        ),
+                    ),
+                    rx.cond(
+                        s.preview_errors.length() > 0,
+                        region(
+                            "Import problems",
+                            rx.unordered_list(
+                                rx.foreach(
+                                    s.preview_errors,
+                                    lambda e: rx.list_item(
+                                        "Line " + e.row.to_string() + ": " + e.message
+                                    ),
+                                )
+                            ),
+                        ),
+                    ),
+                    rx.hstack(
+                        rx.cond(
+                            (s.preview_file_errors.length() == 0) & (s.preview_rows > 0),
+                            rx.button(
+                                "Import " + s.preview_rows.to_string() + " valid row(s)",
+                                on_click=s.confirm_import,
+                            ),
+                        ),
+                        rx.button("Cancel import", variant="soft", on_click=s.cancel_import),
+                    ),
+                    align="start",
+                    width="100%",
+                ),
+            ),
+        ),
+        width="100%",
+    )
+
+
+def _body() -> rx.Component:
+    s = InitiativesState
+    return rx.vstack(
+        page_heading("Initiatives"),
+        rx.heading(s.portfolio_name, size="5", as_="h2"),
+        portfolio_nav(s.portfolio_id),
+        error_callout(s.error),
+        info_callout(s.notice),
+        rx.cond(
+            AuthState.is_coach,
+            rx.vstack(
+                card(
+                    rx.heading("New initiative", size="4", as_="h2"),
+                    rx.form(
+                        _fields("", None),
+                        rx.button("Add initiative", type="submit"),
+                        on_submit=s.create,
+                        reset_on_submit=True,
+                        width="100%",
+                    ),
+                    width="100%",
+                ),
+                rx.cond(
+                    s.editing_id > 0,
+                    card(
+                        rx.heading("Edit " + s.edit_values["title"], size="4", as_="h2"),
+                        rx.form(
+                            _fields("edit-", s.edit_values),
+                            rx.hstack(
+                                rx.button("Save initiative", type="submit"),
+                                rx.button(
+                                    "Cancel", variant="soft", type="button", on_click=s.cancel_edit
+                                ),
+                            ),
+                            on_submit=s.save_edit,
+                            key=s.editing_id.to_string(),
+                            width="100%",
+                        ),
+                        width="100%",
+                    ),
+                ),
+                _import_card(),
+                width="100%",
+            ),
+        ),
+        rx.hstack(
+            rx.button(
+                "Board",
+                variant=rx.cond(s.view == "board", "solid", "soft"),
+                on_click=s.show("board"),
+            ),
+            rx.button(
+                "Table",
+                variant=rx.cond(s.view == "table", "solid", "soft"),
+                on_click=s.show("table"),
+            ),
+            rx.checkbox("Show archived", checked=s.show_archived, on_change=s.toggle_archived),
+            rx.spacer(),
+            rx.button("Export CSV", variant="outline", on_click=s.export_csv),
+            width="100%",
+            align="center",
+        ),
+        rx.cond(
+            s.view == "board",
+            rx.el.section(
+                rx.hstack(
+                    rx.foreach(s.board, _lane), align="start", width="100%", overflow_x="auto"
+                ),
+                aria_label="Board",
+                style={"width": "100%"},
+            ),
+            region(
+                "Initiatives",
+                rx.table.root(
+                    header_row(
+                        "Title",
+                        "Status",
+                        "Owner",
+                        "Value stream",
+                        "Cost",
+                        "Job size",
+                        "MoSCoW",
+                        "Tags",
+                        "Depends on",
+                        "Origin",
+                        "",
+                    ),
+                    rx.table.body(rx.foreach(s.cards, _row)),
+                    width="100%",
+                ),
+            ),
+        ),
+        width="100%",
+        align="start",
+        spacing="4",
+    )
+
+
+@rx.page(
+    route="/o/[slug]/portfolio/p/[portfolio_id]",
+    title="Initiatives",
+    on_load=[AuthState.load_workspace, InitiativesState.load],
+)
+@workspace
+def initiatives_page() -> rx.Component:
+    return _body()

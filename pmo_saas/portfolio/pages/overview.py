@@ -1,0 +1,125 @@
+"""The portfolios of the organisation: list and create."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pmo_saas.db import in_tenant
+from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.kernel.errors import DomainError
+from pmo_saas.kernel.roles import Role
+from pmo_saas.portfolio import services as pf
+from pmo_saas.portfolio.pages.common import (
+    MODEL_CHOICES,
+    header_row,
+    labelled_select,
+    portfolio_href,
+    region,
+)
+from pmo_saas.portfolio.schemas import PortfolioRow
+from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.layout import workspace
+
+
+class PortfoliosState(rx.State):
+    portfolios: list[PortfolioRow] = []
+    error: str = ""
+    notice: str = ""
+
+    async def _refresh(self) -> None:
+        ctx = await tenant_context(self)
+        self.portfolios = await in_tenant(ctx, pf.list_portfolios)
+
+    @rx.event
+    async def load(self) -> None:
+        self.error = self.notice = ""
+        try:
+            await self._refresh()
+        except DomainError as error:
+            self.portfolios = []
+            self.error = str(error)
+
+    @rx.event
+    async def create(self, form: dict):
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            portfolio_id = await in_tenant(
+                ctx,
+                pf.create_portfolio,
+                name=form.get("name", ""),
+                description=form.get("description", ""),
+                scoring_model=form.get("scoring_model", "wsjf"),
+                currency=form.get("currency", "EUR") or "EUR",
+            )
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        return rx.redirect(f"/o/{ctx.org_slug}/portfolio/p/{portfolio_id}")
+
+
+def _row(p: PortfolioRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.link(p.name, href=portfolio_href(p.id))),
+        rx.table.cell(p.scoring_model_label),
+        rx.table.cell(p.initiative_count),
+        rx.table.cell(rx.cond(p.budget, p.currency + " " + p.budget.to_string(), "No budget")),
+    )
+
+
+def _body() -> rx.Component:
+    return rx.vstack(
+        page_heading(
+            "Portfolio",
+            "Rank the initiatives and fund the best set within the budget, with the reasons shown.",
+        ),
+        error_callout(PortfoliosState.error),
+        info_callout(PortfoliosState.notice),
+        rx.cond(
+            AuthState.is_coach,
+            card(
+                rx.heading("New portfolio", size="4", as_="h2"),
+                rx.form(
+                    rx.hstack(
+                        field("Portfolio name", "name"),
+                        labelled_select(
+                            "Scoring model", "scoring_model", MODEL_CHOICES, default="wsjf"
+                        ),
+                        field("Currency", "currency", required=False, default_value="EUR"),
+                        rx.button("Create portfolio", type="submit"),
+                        align="end",
+                        width="100%",
+                        wrap="wrap",
+                    ),
+                    on_submit=PortfoliosState.create,
+                    width="100%",
+                ),
+                width="100%",
+            ),
+        ),
+        region(
+            "Portfolios",
+            rx.table.root(
+                header_row("Name", "Scoring model", "Initiatives", "Budget"),
+                rx.table.body(rx.foreach(PortfoliosState.portfolios, _row)),
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            PortfoliosState.portfolios.length() == 0,
+            rx.text("No portfolio yet.", color_scheme="gray"),
+        ),
+        width="100%",
+        align="start",
+        spacing="4",
+    )
+
+
+@rx.page(
+    route="/o/[slug]/portfolio",
+    title="Portfolio",
+    on_load=[AuthState.load_workspace, PortfoliosState.load],
+)
+@workspace
+def portfolios_page() -> rx.Component:
+    return _body()

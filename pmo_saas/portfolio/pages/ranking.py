@@ -1,0 +1,387 @@
+"""Scoring and ranking: the scoring model (WSJF, RICE, weighted criteria, MoSCoW) with its
+formula, custom criteria, the ranking with each row's explanation, manual overrides with a
+recorded reason, and the charts (value vs effort with cost as bubble size; ranking bars)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pmo_saas.db import in_tenant
+from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import DomainError, ValidationFailed
+from pmo_saas.kernel.roles import Role
+from pmo_saas.portfolio import scoring, views
+from pmo_saas.portfolio import services as pf
+from pmo_saas.portfolio.pages.common import (
+    MODEL_CHOICES,
+    header_row,
+    id_after,
+    labelled_select,
+    portfolio_nav,
+    region,
+)
+from pmo_saas.portfolio.schemas import CriterionRow, RankRow
+from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.layout import workspace
+
+
+def _parse_position(raw: object) -> int:
+    try:
+        position = int(str(raw).strip())
+    except ValueError:
+        raise ValidationFailed("The position is a whole number from 1 (the top).") from None
+    return position
+
+
+class RankingState(rx.State):
+    portfolio_id: int = 0
+    portfolio_name: str = ""
+    scoring_model: str = ""
+    scoring_model_label: str = ""
+    formula: str = ""
+    criteria: list[CriterionRow] = []
+    rows: list[RankRow] = []
+    total: int = 0
+    bubbles: list[dict[str, float | str]] = []
+    bars: list[dict[str, float | str]] = []
+    error: str = ""
+    notice: str = ""
+
+    def _pid(self) -> int:
+        return id_after(self.router.url.path, "p")
+
+    async def _refresh(self, ctx: TenantContext | None = None) -> None:
+        ctx = ctx or await tenant_context(self)
+        pid = self._pid()
+        setup = await in_tenant(ctx, views.scoring_setup, portfolio_id=pid)
+        ranking = await in_tenant(ctx, pf.rank_portfolio, portfolio_id=pid, limit=200)
+        points = await in_tenant(ctx, pf.value_effort_points, portfolio_id=pid)
+        bars = await in_tenant(ctx, pf.ranking_bars, portfolio_id=pid)
+        self.portfolio_id = setup.portfolio.id
+        self.portfolio_name = setup.portfolio.name
+        self.scoring_model = setup.portfolio.scoring_model
+        self.scoring_model_label = setup.portfolio.scoring_model_label
+        self.formula = setup.formula
+        self.criteria = setup.criteria
+        self.rows = ranking.rows
+        self.total = ranking.total
+        self.bubbles = [
+            {"title": p.title, "effort": p.effort, "value": p.value, "cost": p.cost or 0}
+            for p in points
+            if p.effort is not None and p.value is not None
+        ]
+        self.bars = [{"title": b.title, "score": round(b.score, 2)} for b in bars]
+
+    @rx.event
+    async def load(self) -> None:
+        self.error = self.notice = ""
+        try:
+            await self._refresh()
+        except DomainError as error:
+            self.rows, self.criteria, self.bubbles, self.bars = [], [], [], []
+            self.portfolio_name = ""
+            self.error = str(error)
+
+    @rx.event
+    async def choose_model(self, form: dict) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            model = str(form.get("scoring_model", ""))
+            await in_tenant(ctx, pf.update_portfolio, portfolio_id=self._pid(), scoring_model=model)
+            self.notice = f"Scoring model is now {scoring.MODELS.get(model, model)}."
+            await self._refresh(ctx)
+        except DomainError as error:
+            self.error = str(error)
+
+    @rx.event
+    async def add_criterion(self, form: dict) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            await in_tenant(
+                ctx,
+                pf.add_criterion,
+                portfolio_id=self._pid(),
+                name=form.get("name", ""),
+                weight=form.get("weight", "1") or "1",
+                scale_min=form.get("scale_min", "1") or "1",
+                scale_max=form.get("scale_max", "5") or "5",
+            )
+            self.notice = "Criterion added."
+            await self._refresh(ctx)
+        except DomainError as error:
+            self.error = str(error)
+
+    @rx.event
+    async def remove_criterion(self, criterion_id: int) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            await in_tenant(ctx, pf.remove_criterion, criterion_id=int(criterion_id))
+            self.notice = "Criterion removed."
+            await self._refresh(ctx)
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+
+    @rx.event
+    async def override(self, form: dict) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            raw_id = str(form.get("initiative_id", "")).strip()
+            if not raw_id:
+                raise ValidationFailed("Choose the initiative to place by hand.")
+            position = _parse_position(form.get("position", ""))
+            await in_tenant(
+                ctx,
+                pf.override_rank,
+                initiative_id=int(raw_id),
+                position=position,
+                reason=str(form.get("reason", "")),
+            )
+            self.notice = f"Placed at #{position}; the reason is shown in the ranking."
+            await self._refresh(ctx)
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+
+    @rx.event
+    async def unpin(self, initiative_id: int) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            await in_tenant(ctx, pf.override_rank, initiative_id=int(initiative_id), position=None)
+            self.notice = "Back to its computed place."
+            await self._refresh(ctx)
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+
+
+def _rank_row(r: RankRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(r.rank),
+        rx.table.cell(r.title),
+        rx.table.cell(r.score_text),
+        rx.table.cell(r.moscow),
+        rx.table.cell(rx.text(r.explanation, size="1")),
+        rx.table.cell(
+            rx.cond(
+                r.manual_rank,
+                rx.vstack(
+                    rx.text("Placed by hand: " + r.manual_reason, size="1"),
+                    rx.cond(
+                        AuthState.is_coach,
+                        rx.button(
+                            "Unpin",
+                            size="1",
+                            variant="soft",
+                            aria_label="Unpin " + r.title,
+                            on_click=RankingState.unpin(r.initiative_id),
+                        ),
+                    ),
+                    align="start",
+                ),
+            )
+        ),
+    )
+
+
+def _criterion_row(c: CriterionRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(c.name),
+        rx.table.cell(c.weight),
+        rx.table.cell(c.scale_min.to_string() + " to " + c.scale_max.to_string()),
+        rx.table.cell(
+            rx.cond(
+                AuthState.is_coach,
+                rx.button(
+                    "Remove",
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    aria_label="Remove criterion " + c.name,
+                    on_click=RankingState.remove_criterion(c.id),
+                ),
+            )
+        ),
+    )
+
+
+def _model_card() -> rx.Component:
+    s = RankingState
+    return card(
+        rx.heading("Scoring model", size="4", as_="h2"),
+        rx.text("Model: ", rx.text.strong(s.scoring_model_label)),
+        rx.text("Formula: ", rx.code(s.formula), aria_label="Formula"),
+        rx.text("An input not yet scored is “not scored”, never 0.", size="1", color_scheme="gray"),
+        rx.cond(
+            AuthState.is_coach,
+            rx.form(
+                rx.hstack(
+                    labelled_select(
+                        "Scoring model",
+                        "scoring_model",
+                        MODEL_CHOICES,
+                        default=s.scoring_model,
+                        key=s.scoring_model,
+                    ),
+                    rx.button("Use this model", type="submit"),
+                    align="end",
+                ),
+                on_submit=s.choose_model,
+            ),
+        ),
+        rx.cond(
+            s.scoring_model == "weighted",
+            rx.vstack(
+                rx.heading("Criteria", size="3", as_="h3"),
+                region(
+                    "Criteria",
+                    rx.table.root(
+                        header_row("Criterion", "Weight", "Scale", ""),
+                        rx.table.body(rx.foreach(s.criteria, _criterion_row)),
+                    ),
+                ),
+                rx.cond(
+                    AuthState.is_coach,
+                    rx.form(
+                        rx.hstack(
+                            field("Criterion name", "name"),
+                            field("Weight", "weight", required=False, default_value="1"),
+                            field("Scale from", "scale_min", required=False, default_value="1"),
+                            field("Scale to", "scale_max", required=False, default_value="5"),
+                            rx.button("Add criterion", type="submit"),
+                            align="end",
+                            wrap="wrap",
+                        ),
+                        on_submit=s.add_criterion,
+                        reset_on_submit=True,
+                    ),
+                ),
+                width="100%",
+                align="start",
+            ),
+        ),
+        width="100%",
+    )
+
+
+def _charts() -> rx.Component:
+    s = RankingState
+    return rx.hstack(
+        card(
+            rx.heading("Value vs effort", size="3", as_="h3"),
+            rx.text("Bubble size: cost", size="1", color_scheme="gray"),
+            rx.recharts.scatter_chart(
+                rx.recharts.scatter(
+                    data=s.bubbles, fill="#3e63dd", name="Initiatives", is_animation_active=False
+                ),
+                rx.recharts.x_axis(data_key="effort", name="Effort", type_="number"),
+                rx.recharts.y_axis(data_key="value", name="Value", type_="number"),
+                rx.recharts.z_axis(data_key="cost", name="Cost", range=[40, 600]),
+                rx.recharts.graphing_tooltip(),
+                width="100%",
+                height=280,
+            ),
+            aria_label="Value vs effort chart",
+            width="100%",
+        ),
+        card(
+            rx.heading("Ranking", size="3", as_="h3"),
+            rx.recharts.bar_chart(
+                rx.recharts.bar(
+                    data_key="score", fill="#30a46c", name="Score", is_animation_active=False
+                ),
+                rx.recharts.x_axis(data_key="score", type_="number"),
+                rx.recharts.y_axis(data_key="title", type_="category", width=140, font_size=11),
+                rx.recharts.graphing_tooltip(),
+                data=s.bars,
+                layout="vertical",
+                width="100%",
+                height=320,
+            ),
+            aria_label="Ranking chart",
+            width="100%",
+        ),
+        width="100%",
+        align="start",
+        wrap="wrap",
+    )
+
+
+def _body() -> rx.Component:
+    s = RankingState
+    return rx.vstack(
+        page_heading("Scoring & ranking"),
+        rx.heading(s.portfolio_name, size="5", as_="h2"),
+        portfolio_nav(s.portfolio_id),
+        error_callout(s.error),
+        info_callout(s.notice),
+        _model_card(),
+        rx.cond(
+            AuthState.is_coach,
+            card(
+                rx.heading("Place an initiative by hand", size="4", as_="h2"),
+                rx.form(
+                    rx.hstack(
+                        rx.vstack(
+                            rx.el.label(
+                                "Initiative to place",
+                                html_for="field-initiative_id",
+                                class_name="pmo-label",
+                            ),
+                            rx.el.select(
+                                rx.el.option("", value=""),
+                                rx.foreach(
+                                    s.rows,
+                                    lambda r: rx.el.option(
+                                        r.title, value=r.initiative_id.to_string()
+                                    ),
+                                ),
+                                id="field-initiative_id",
+                                name="initiative_id",
+                                class_name="pmo-select",
+                            ),
+                            spacing="1",
+                            align="start",
+                        ),
+                        field("Position", "position", type="number", min="1"),
+                        field("Reason", "reason", required=False),
+                        rx.button("Place by hand", type="submit"),
+                        align="end",
+                        wrap="wrap",
+                        width="100%",
+                    ),
+                    on_submit=s.override,
+                    reset_on_submit=True,
+                    width="100%",
+                ),
+                width="100%",
+            ),
+        ),
+        rx.heading("Ranking", size="4", as_="h2"),
+        rx.text(s.total.to_string() + " initiative(s) ranked.", size="2", color_scheme="gray"),
+        region(
+            "Ranking",
+            rx.table.root(
+                header_row("Rank", "Initiative", "Score", "MoSCoW", "Explanation", "Override"),
+                rx.table.body(rx.foreach(s.rows, _rank_row)),
+                width="100%",
+            ),
+        ),
+        _charts(),
+        width="100%",
+        align="start",
+        spacing="4",
+    )
+
+
+@rx.page(
+    route="/o/[slug]/portfolio/p/[portfolio_id]/ranking",
+    title="Scoring & ranking",
+    on_load=[AuthState.load_workspace, RankingState.load],
+)
+@workspace
+def ranking_page() -> rx.Component:
+    return _body()

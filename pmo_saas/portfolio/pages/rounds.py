@@ -1,0 +1,509 @@
+"""Collaborative scoring: a coach opens a round and invites scorers; each scorer scores
+privately, one input across all initiatives at a time; the facilitator sees the median, the
+spread and where scorers disagree most, then settles the final scores."""
+
+from __future__ import annotations
+
+import reflex as rx
+from pydantic import BaseModel
+
+from pmo_saas.db import in_tenant
+from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import DomainError, NotFound, ValidationFailed
+from pmo_saas.kernel.roles import Role
+from pmo_saas.portfolio import scoring, views
+from pmo_saas.portfolio import services as pf
+from pmo_saas.portfolio.pages.common import (
+    Choice,
+    header_row,
+    id_after,
+    portfolio_href,
+    portfolio_nav,
+    region,
+)
+from pmo_saas.portfolio.schemas import RoundRow
+from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.layout import workspace
+
+
+class RoundLine(BaseModel):
+    id: int
+    name: str
+    status: str
+    inputs: str
+    scorers: int
+    initiatives: int
+
+
+def _line(r: RoundRow) -> RoundLine:
+    return RoundLine(
+        id=r.id,
+        name=r.name,
+        status=r.status,
+        inputs=", ".join(r.key_labels),
+        scorers=len(r.scorer_ids),
+        initiatives=len(r.initiative_ids),
+    )
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else scoring.fmt(value)
+
+
+class RoundsState(rx.State):
+    portfolio_id: int = 0
+    portfolio_name: str = ""
+    rounds: list[RoundLine] = []
+    people: list[Choice] = []
+    inputs: list[Choice] = []
+    error: str = ""
+    notice: str = ""
+
+    def _pid(self) -> int:
+        return id_after(self.router.url.path, "p")
+
+    async def _refresh(self, ctx: TenantContext | None = None) -> None:
+        ctx = ctx or await tenant_context(self)
+        pid = self._pid()
+        setup = await in_tenant(ctx, views.scoring_setup, portfolio_id=pid)
+        rounds = await in_tenant(ctx, pf.list_rounds, portfolio_id=pid)
+        self.portfolio_id, self.portfolio_name = setup.portfolio.id, setup.portfolio.name
+        self.rounds = [_line(r) for r in rounds]
+        specs = scoring.input_specs(
+            setup.portfolio.scoring_model,
+            [
+                scoring.CriterionSpec(c.id, c.name, c.weight, c.scale_min, c.scale_max)
+                for c in setup.criteria
+            ],
+        )
+        self.inputs = [Choice(value=s.key, label=s.label) for s in specs]
+        if ctx.has(Role.COACH):
+            people = await in_tenant(ctx, views.scorer_choices)
+            self.people = [Choice(value=str(p.user_id), label=p.label) for p in people]
+        else:
+            self.people = []
+
+    @rx.event
+    async def load(self) -> None:
+        self.error = self.notice = ""
+        try:
+            await self._refresh()
+        except DomainError as error:
+            self.rounds, self.people, self.inputs, self.portfolio_name = [], [], [], ""
+            self.error = str(error)
+
+    @rx.event
+    async def open_round(self, form: dict):
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            scorers = [
+                int(k.removeprefix("scorer_"))
+                for k, v in form.items()
+                if k.startswith("scorer_") and v
+            ]
+            keys = [
+                k.removeprefix("input_") for k, v in form.items() if k.startswith("input_") and v
+            ]
+            if not keys:
+                raise ValidationFailed("Choose at least one input to score.")
+            round_id = await in_tenant(
+                ctx,
+                pf.open_scoring_round,
+                portfolio_id=self._pid(),
+                name=form.get("name", ""),
+                scorer_user_ids=scorers,
+                keys=keys,
+            )
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+            return None
+        return rx.redirect(f"/o/{ctx.org_slug}/portfolio/p/{self._pid()}/rounds/{round_id}")
+
+
+def _round_row(r: RoundLine) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.link(
+                r.name, href=portfolio_href(RoundsState.portfolio_id, "/rounds/") + r.id.to_string()
+            )
+        ),
+        rx.table.cell(r.status),
+        rx.table.cell(r.inputs),
+        rx.table.cell(r.scorers),
+        rx.table.cell(r.initiatives),
+    )
+
+
+def _tick(prefix: str, c: Choice, checked: bool) -> rx.Component:
+    return rx.el.label(
+        rx.el.input(type="checkbox", name=prefix + c.value, value="on", default_checked=checked),
+        " ",
+        c.label,
+        class_name="pmo-label",
+        style={"marginRight": "1em"},
+    )
+
+
+def _rounds_body() -> rx.Component:
+    s = RoundsState
+    return rx.vstack(
+        page_heading("Scoring rounds"),
+        rx.heading(s.portfolio_name, size="5", as_="h2"),
+        portfolio_nav(s.portfolio_id),
+        error_callout(s.error),
+        info_callout(s.notice),
+        rx.cond(
+            AuthState.is_coach,
+            card(
+                rx.heading("Open a scoring round", size="4", as_="h2"),
+                rx.text(
+                    "Each scorer scores privately, one input across all initiatives at a time; "
+                    "nobody sees the others' scores until you settle the round.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+                rx.form(
+                    field("Round name", "name"),
+                    rx.el.fieldset(
+                        rx.el.legend("Scorers", class_name="pmo-label"),
+                        rx.flex(
+                            rx.foreach(s.people, lambda c: _tick("scorer_", c, False)), wrap="wrap"
+                        ),
+                    ),
+                    rx.el.fieldset(
+                        rx.el.legend("Inputs to score", class_name="pmo-label"),
+                        rx.flex(
+                            rx.foreach(s.inputs, lambda c: _tick("input_", c, True)), wrap="wrap"
+                        ),
+                    ),
+                    rx.button("Open round", type="submit", margin_top="0.5em"),
+                    on_submit=s.open_round,
+                    width="100%",
+                ),
+                width="100%",
+            ),
+        ),
+        region(
+            "Rounds",
+            rx.table.root(
+                header_row("Round", "Status", "Inputs", "Scorers", "Initiatives"),
+                rx.table.body(rx.foreach(s.rounds, _round_row)),
+                width="100%",
+            ),
+        ),
+        width="100%",
+        align="start",
+        spacing="4",
+    )
+
+
+@rx.page(
+    route="/o/[slug]/portfolio/p/[portfolio_id]/rounds",
+    title="Scoring rounds",
+    on_load=[AuthState.load_workspace, RoundsState.load],
+)
+@workspace
+def rounds_page() -> rx.Component:
+    return _rounds_body()
+
+
+# ---------------------------------------------------------------- one round
+
+
+class SheetItem(BaseModel):
+    id: int
+    title: str
+    current: str
+
+
+class CellLine(BaseModel):
+    title: str
+    label: str
+    scores: str
+    median: str
+    spread: str
+
+
+class ProgressLine(BaseModel):
+    name: str
+    done: str
+
+
+class RoundState(rx.State):
+    portfolio_id: int = 0
+    round_name: str = ""
+    round_status: str = ""
+    steps_total: int = 0
+    # the scorer's sheet
+    invited: bool = False
+    sheet_key: str = ""
+    sheet_label: str = ""
+    sheet_scale: str = ""
+    sheet_step: int = 0
+    choices: list[str] = []
+    items: list[SheetItem] = []
+    # the facilitator's view
+    facilitator: bool = False
+    progress: list[ProgressLine] = []
+    disagreed: list[CellLine] = []
+    cells: list[CellLine] = []
+    error: str = ""
+    notice: str = ""
+
+    def _ids(self) -> tuple[int, int]:
+        path = self.router.url.path
+        return id_after(path, "p"), id_after(path, "rounds")
+
+    async def _refresh(self, ctx: TenantContext | None = None) -> None:
+        ctx = ctx or await tenant_context(self)
+        pid, rid = self._ids()
+        rounds = await in_tenant(ctx, pf.list_rounds, portfolio_id=pid)
+        found = next((r for r in rounds if r.id == rid), None)
+        if found is None:
+            raise NotFound("That scoring round")
+        self.portfolio_id = pid
+        self.round_name, self.round_status = found.name, found.status
+        self.steps_total = len(found.keys)
+        self.invited = ctx.user_id in found.scorer_ids and ctx.has(Role.MEMBER)
+        self.sheet_key = ""
+        self.items, self.choices = [], []
+        if self.invited:
+            sheet = await in_tenant(ctx, pf.scoring_sheet, round_id=rid)
+            self.sheet_key = sheet.key or ""
+            self.sheet_label, self.sheet_scale, self.sheet_step = (
+                sheet.label,
+                sheet.scale,
+                sheet.step,
+            )
+            self.choices = [scoring.fmt(c) for c in sheet.choices]
+            self.items = [
+                SheetItem(
+                    id=i,
+                    title=t,
+                    current=_fmt(sheet.my_scores.get(i)),
+                )
+                for i, t in sheet.initiatives
+            ]
+        self.facilitator = ctx.has(Role.COACH)
+        if self.facilitator or found.status != "open":
+            summary = await in_tenant(ctx, pf.round_summary, round_id=rid)
+            people = {p.user_id: p.label for p in await in_tenant(ctx, views.scorer_choices)}
+            self.progress = [
+                ProgressLine(
+                    name=people.get(uid, f"Scorer {uid}"),
+                    done=f"{n} of {len(found.keys)} inputs done",
+                )
+                for uid, n in summary.scorers_done.items()
+            ]
+
+            def line(c) -> CellLine:  # type: ignore[no-untyped-def]
+                return CellLine(
+                    title=c.title,
+                    label=c.label,
+                    scores=", ".join(scoring.fmt(v) for v in c.scores) or "not scored",
+                    median=_fmt(c.median) or "not scored",
+                    spread=_fmt(c.spread),
+                )
+
+            self.disagreed = [line(c) for c in summary.most_disagreed]
+            self.cells = [line(c) for c in summary.cells]
+        else:
+            self.progress, self.disagreed, self.cells = [], [], []
+
+    @rx.event
+    async def load(self) -> None:
+        self.error = self.notice = ""
+        try:
+            await self._refresh()
+        except DomainError as error:
+            self.items, self.cells, self.disagreed, self.progress = [], [], [], []
+            self.round_name = ""
+            self.error = str(error)
+
+    @rx.event
+    async def submit_scores(self, form: dict) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.MEMBER)
+            _, rid = self._ids()
+            scores = {
+                int(k.removeprefix("score_")): v
+                for k, v in form.items()
+                if k.startswith("score_") and str(v).strip()
+            }
+            label = self.sheet_label
+            await in_tenant(
+                ctx, pf.submit_round_scores, round_id=rid, key=self.sheet_key, scores=scores
+            )
+            self.notice = f"Your {label} scores are saved."
+            await self._refresh(ctx)
+        except (DomainError, ValueError) as error:
+            self.error = str(error)
+
+    @rx.event
+    async def settle(self) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            _, rid = self._ids()
+            written = await in_tenant(ctx, pf.settle_round, round_id=rid)
+            self.notice = f"Round settled: {written} score(s) set to the medians."
+            await self._refresh(ctx)
+        except DomainError as error:
+            self.error = str(error)
+
+    @rx.event
+    async def cancel(self) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            _, rid = self._ids()
+            await in_tenant(ctx, pf.cancel_round, round_id=rid)
+            self.notice = "Round cancelled; no score was changed."
+            await self._refresh(ctx)
+        except DomainError as error:
+            self.error = str(error)
+
+
+def _score_input(item: SheetItem) -> rx.Component:
+    s = RoundState
+    input_id = "score-" + item.id.to_string()
+    return rx.table.row(
+        rx.table.cell(rx.el.label(item.title, html_for=input_id)),
+        rx.table.cell(
+            rx.cond(
+                s.choices.length() > 0,
+                rx.el.select(
+                    rx.el.option("Not scored", value=""),
+                    rx.foreach(s.choices, lambda c: rx.el.option(c, value=c)),
+                    id=input_id,
+                    name="score_" + item.id.to_string(),
+                    default_value=item.current,
+                    class_name="pmo-select",
+                ),
+                rx.input(
+                    id=input_id,
+                    name="score_" + item.id.to_string(),
+                    default_value=item.current,
+                ),
+            )
+        ),
+    )
+
+
+def _cell_row(c: CellLine) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(c.title),
+        rx.table.cell(c.label),
+        rx.table.cell(c.scores),
+        rx.table.cell(c.median),
+        rx.table.cell(c.spread),
+    )
+
+
+def _cells_table(name: str, rows: rx.Var) -> rx.Component:
+    return region(
+        name,
+        rx.table.root(
+            header_row("Initiative", "Input", "Scores", "Median", "Spread"),
+            rx.table.body(rx.foreach(rows, _cell_row)),
+            width="100%",
+        ),
+    )
+
+
+def _sheet() -> rx.Component:
+    s = RoundState
+    return card(
+        rx.heading("Your scores", size="4", as_="h2"),
+        rx.cond(
+            s.sheet_key == "",
+            rx.text("You have scored every input of this round. Thank you."),
+            rx.vstack(
+                rx.text(
+                    "Input " + s.sheet_step.to_string() + " of " + s.steps_total.to_string() + ": ",
+                    rx.text.strong(s.sheet_label),
+                    " (" + s.sheet_scale + ")",
+                ),
+                rx.text(
+                    "Score this one input for every initiative; the next input comes after. "
+                    "Nobody else sees your scores.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                rx.form(
+                    region(
+                        "Score " + s.sheet_label,
+                        rx.table.root(
+                            header_row("Initiative", s.sheet_label.to(str)),
+                            rx.table.body(rx.foreach(s.items, _score_input)),
+                        ),
+                    ),
+                    rx.button(
+                        "Save " + s.sheet_label + " scores", type="submit", margin_top="0.5em"
+                    ),
+                    on_submit=s.submit_scores,
+                    key=s.sheet_key,
+                    width="100%",
+                ),
+                width="100%",
+                align="start",
+            ),
+        ),
+        width="100%",
+    )
+
+
+def _round_body() -> rx.Component:
+    s = RoundState
+    return rx.vstack(
+        page_heading("Scoring round"),
+        rx.heading(s.round_name, size="5", as_="h2"),
+        rx.text("Status: " + s.round_status),
+        portfolio_nav(s.portfolio_id),
+        error_callout(s.error),
+        info_callout(s.notice),
+        rx.cond(s.invited & (s.round_status == "open"), _sheet()),
+        rx.cond(
+            s.facilitator | (s.round_status != "open"),
+            rx.vstack(
+                rx.heading("Scorers", size="4", as_="h2"),
+                region(
+                    "Scorer progress",
+                    rx.unordered_list(
+                        rx.foreach(s.progress, lambda p: rx.list_item(p.name + ": " + p.done))
+                    ),
+                ),
+                rx.heading("Where scorers disagree most", size="4", as_="h2"),
+                _cells_table("Most disagreed", s.disagreed),
+                rx.heading("All scores: median and spread", size="4", as_="h2"),
+                _cells_table("Round results", s.cells),
+                rx.cond(
+                    s.facilitator & (s.round_status == "open"),
+                    rx.hstack(
+                        rx.button("Settle round", on_click=s.settle),
+                        rx.button(
+                            "Cancel round", variant="soft", color_scheme="red", on_click=s.cancel
+                        ),
+                    ),
+                ),
+                width="100%",
+                align="start",
+            ),
+        ),
+        width="100%",
+        align="start",
+        spacing="4",
+    )
+
+
+@rx.page(
+    route="/o/[slug]/portfolio/p/[portfolio_id]/rounds/[round_id]",
+    title="Scoring round",
+    on_load=[AuthState.load_workspace, RoundState.load],
+)
+@workspace
+def round_page() -> rx.Component:
+    return _round_body()

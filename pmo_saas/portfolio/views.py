@@ -1,0 +1,201 @@
+"""Reads that the portfolio pages show together, composed from the services (no Reflex here).
+
+Each function has the service signature (`*, session, ctx, ...`) so a page runs it with
+`in_tenant` as one transaction.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from pmo_saas.coaching import services as coaching
+from pmo_saas.identity import services as identity
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.roles import Role, at_least
+from pmo_saas.portfolio import fields, scoring
+from pmo_saas.portfolio import services as pf
+from pmo_saas.portfolio.schemas import (
+    BoardColumn,
+    CriterionRow,
+    HeatCell,
+    InitiativeRow,
+    PortfolioRow,
+    RiskRow,
+)
+
+
+class InitiativeCard(BaseModel):
+    """An initiative as the board and the table show it (texts formatted on the server)."""
+
+    id: int
+    title: str
+    description: str
+    owner: str
+    value_stream: str
+    status: str
+    status_label: str
+    cost: str
+    job_size: str
+    start_date: str
+    end_date: str
+    moscow: str
+    moscow_label: str
+    tags: str
+    depends_on: list[str]  # ids as text (the values of the dependency select)
+    depends_on_titles: str
+    origin: str  # "From coaching plan … (team …)", or ""
+    archived: bool
+
+
+class BoardLane(BaseModel):
+    status: str
+    label: str
+    cards: list[InitiativeCard]
+
+
+class InitiativesView(BaseModel):
+    portfolio: PortfolioRow
+    cards: list[InitiativeCard]
+    board: list[BoardLane]
+
+
+def _money(value: int | None) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+def _card(row: InitiativeRow, origin: str) -> InitiativeCard:
+    job = row.scores.get("job_size", row.job_size)
+    return InitiativeCard(
+        id=row.id,
+        title=row.title,
+        description=row.description,
+        owner=row.owner,
+        value_stream=row.value_stream,
+        status=row.status,
+        status_label=fields.STATUSES.get(row.status, row.status),
+        cost=_money(row.cost),
+        job_size="" if job is None else scoring.fmt(job),
+        start_date=row.start_date or "",
+        end_date=row.end_date or "",
+        moscow=row.moscow or "",
+        moscow_label=scoring.MOSCOW_LABELS.get(row.moscow or "", ""),
+        tags=", ".join(row.tags),
+        depends_on=[str(i) for i in row.depends_on],
+        depends_on_titles=", ".join(row.depends_on_titles),
+        origin=origin,
+        archived=row.archived,
+    )
+
+
+def initiatives_view(
+    *, session: Session, ctx: TenantContext, portfolio_id: int, include_archived: bool = False
+) -> InitiativesView:
+    portfolio = pf.get_portfolio(session=session, ctx=ctx, portfolio_id=portfolio_id)
+    rows = pf.list_initiatives(
+        session=session, ctx=ctx, portfolio_id=portfolio_id, include_archived=include_archived
+    )
+    origins = coaching.initiative_origins(
+        session=session, ctx=ctx, initiative_ids=[r.id for r in rows]
+    )
+    texts = {
+        i: f"From coaching plan {o.plan_title}" + (f" (team {o.team_name})" if o.team_name else "")
+        for i, o in origins.items()
+    }
+    cards = [_card(r, texts.get(r.id, "")) for r in rows]
+    columns: list[BoardColumn] = [
+        BoardColumn(status=s, label=label, cards=[]) for s, label in fields.STATUSES.items()
+    ]
+    lanes = [
+        BoardLane(
+            status=c.status,
+            label=c.label,
+            cards=[x for x in cards if x.status == c.status and not x.archived],
+        )
+        for c in columns
+    ]
+    return InitiativesView(portfolio=portfolio, cards=cards, board=lanes)
+
+
+class ScoringSetup(BaseModel):
+    portfolio: PortfolioRow
+    formula: str
+    criteria: list[CriterionRow]
+
+
+def scoring_setup(*, session: Session, ctx: TenantContext, portfolio_id: int) -> ScoringSetup:
+    return ScoringSetup(
+        portfolio=pf.get_portfolio(session=session, ctx=ctx, portfolio_id=portfolio_id),
+        formula=pf.formula(session=session, ctx=ctx, portfolio_id=portfolio_id),
+        criteria=pf.list_criteria(session=session, ctx=ctx, portfolio_id=portfolio_id),
+    )
+
+
+class PersonChoice(BaseModel):
+    user_id: int
+    label: str
+
+
+def scorer_choices(*, session: Session, ctx: TenantContext) -> list[PersonChoice]:
+    """Members who may score (viewers read only)."""
+    return [
+        PersonChoice(user_id=m.user_id, label=m.name or m.email)
+        for m in identity.list_members(session=session, ctx=ctx)
+        if at_least(m.role, Role.MEMBER)
+    ]
+
+
+class HeatSquare(BaseModel):
+    probability: int
+    impact: int
+    count: int
+    colour: str
+    label: str
+
+
+def _colour(exposure: int, count: int) -> str:
+    if count == 0:
+        return "#f4f4f5"
+    if exposure >= 15:
+        return "#f87171"
+    if exposure >= 8:
+        return "#fbbf24"
+    return "#86efac"
+
+
+def heat_rows(cells: list[HeatCell]) -> list[list[HeatSquare]]:
+    """Rows from probability 5 (top) to 1, columns impact 1 to 5, coloured by exposure."""
+    by = {(c.probability, c.impact): c.count for c in cells}
+    return [
+        [
+            HeatSquare(
+                probability=p,
+                impact=i,
+                count=by.get((p, i), 0),
+                colour=_colour(p * i, by.get((p, i), 0)),
+                label=f"Probability {p}, impact {i}: {by.get((p, i), 0)} open risk(s)",
+            )
+            for i in range(1, 6)
+        ]
+        for p in range(5, 0, -1)
+    ]
+
+
+class RiskView(BaseModel):
+    portfolio: PortfolioRow
+    risks: list[RiskRow]
+    heat: list[list[HeatSquare]]
+    initiatives: list[tuple[int, str]]
+
+
+def risk_view(*, session: Session, ctx: TenantContext, portfolio_id: int) -> RiskView:
+    portfolio = pf.get_portfolio(session=session, ctx=ctx, portfolio_id=portfolio_id)
+    return RiskView(
+        portfolio=portfolio,
+        risks=pf.list_risks(session=session, ctx=ctx, portfolio_id=portfolio_id),
+        heat=heat_rows(pf.risk_heat_map(session=session, ctx=ctx, portfolio_id=portfolio_id)),
+        initiatives=[
+            (r.id, r.title)
+            for r in pf.list_initiatives(session=session, ctx=ctx, portfolio_id=portfolio_id)
+        ],
+    )

@@ -1,0 +1,181 @@
+"""The portfolio journey in a real browser against the production build.
+
+A coach creates a portfolio, imports 20 initiatives from CSV (the preview reports the one bad
+row and nothing is written until confirmed), opens a scoring round for 3 scorers who each sign
+in through the sign-in page in their own browser and score one input at a time, settles the
+round, sees the ranking, funds within a budget, compares two scenarios and publishes one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Browser, Page, expect
+from sqlmodel import select
+
+from pmo_saas.db import tenant_session
+from pmo_saas.kernel.roles import Role
+from pmo_saas.portfolio import services as pf
+from pmo_saas.portfolio.models import Initiative
+from tests import factories
+from tests.portfolio.test_csv import twenty_rows
+
+CHOICES = ["1", "2", "3", "5", "8", "13", "20"]
+
+
+def _sign_in(page: Page, base_url: str, email: str, path: str) -> None:
+    page.goto(f"{base_url}{path}")
+    page.wait_for_url(re.compile(r".*/signin.*"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(rf".*{re.escape(path)}/?$"))
+
+
+def _initiative_count(ctx) -> int:
+    with tenant_session(ctx) as session:
+        return len(session.exec(select(Initiative)).all())
+
+
+def _score_round(page: Page, n: int, titles: list[str]) -> None:
+    """One scorer: every input in turn, every initiative, values that differ per scorer."""
+    for step, label in enumerate(["User/business value", "Time criticality"]):
+        expect(page.get_by_text(f"Input {step + 1} of 2")).to_be_visible()
+        sheet = page.get_by_role("region", name=f"Score {label}")
+        for k, title in enumerate(titles):
+            sheet.get_by_label(title, exact=True).select_option(CHOICES[(k + 2 * n + step) % 7])
+        page.get_by_role("button", name=f"Save {label} scores").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Your {label} scores are saved")
+    expect(page.get_by_text("You have scored every input of this round")).to_be_visible()
+
+
+def test_portfolio_import_round_ranking_funding_scenarios(
+    page: Page, browser: Browser, base_url: str
+):
+    # ---- people through the factories: a coach and three scorers
+    owner = factories.make_org("Portfolio Org")
+    coach_email = factories.unique_email("coach")
+    coach = factories.make_member(owner, Role.COACH, name="Cora Coach", email=coach_email)
+    scorers = []
+    for n in range(1, 4):
+        email = factories.unique_email(f"scorer{n}")
+        factories.make_member(owner, Role.MEMBER, name=f"Scorer {n}", email=email)
+        scorers.append(email)
+    slug = owner.org_slug
+
+    # ---- the coach creates a portfolio
+    _sign_in(page, base_url, coach_email, f"/o/{slug}/portfolio")
+    page.get_by_label("Portfolio name").fill("FY27")
+    page.get_by_label("Scoring model").select_option("wsjf")
+    page.get_by_role("button", name="Create portfolio").click()
+    page.wait_for_url(re.compile(r".*/portfolio/p/\d+/?$"))
+    portfolio_id = int(re.findall(r"/p/(\d+)", page.url)[0])
+    base = f"/o/{slug}/portfolio/p/{portfolio_id}"
+
+    # ---- CSV import: the preview lists the bad row; nothing is written until confirmed
+    page.get_by_label("CSV to import").fill(twenty_rows().decode())
+    page.get_by_role("button", name="Preview import").click()
+    preview = page.get_by_role("region", name="Import preview")
+    expect(preview).to_contain_text("19 row(s) ready to import")
+    expect(page.get_by_role("region", name="Import problems")).to_contain_text(
+        "Line 8: The cost cannot be negative; got -500."
+    )
+    assert _initiative_count(coach) == 0
+    page.get_by_role("button", name="Import 19 valid row(s)").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Imported 19 initiative(s); skipped line(s) 8"
+    )
+    assert _initiative_count(coach) == 19
+    expect(page.get_by_role("region", name="Column Funnel")).to_contain_text("Initiative 20")
+    page.get_by_role("button", name="Table").click()
+    table = page.get_by_role("region", name="Initiatives")
+    expect(table.get_by_role("row")).to_have_count(20)  # header + 19
+
+    # ---- the coach opens a scoring round for the three scorers, on two inputs
+    page.get_by_role("navigation", name="Portfolio").get_by_role(
+        "link", name="Scoring rounds"
+    ).click()
+    page.wait_for_url(re.compile(r".*/rounds/?$"))
+    page.get_by_label("Round name").fill("FY27 round")
+    for n in range(1, 4):
+        page.get_by_role("checkbox", name=f"Scorer {n}").check()
+    page.get_by_role("checkbox", name="Risk reduction/opportunity enablement").uncheck()
+    page.get_by_role("checkbox", name="Job size").uncheck()
+    page.get_by_role("button", name="Open round").click()
+    page.wait_for_url(re.compile(r".*/rounds/\d+/?$"))
+    round_path = page.url.split(base_url, 1)[1].rstrip("/")
+    expect(page.get_by_role("region", name="Scorer progress")).to_contain_text(
+        "Scorer 1: 0 of 2 inputs done"
+    )
+
+    # ---- each scorer, in their own browser, signs in and scores privately
+    titles = [f"Initiative {n}" for n in range(1, 21) if n != 7]
+    for n, email in enumerate(scorers):
+        context = browser.new_context()
+        scorer_page = context.new_page()
+        _sign_in(scorer_page, base_url, email, round_path)
+        expect(scorer_page.get_by_role("region", name="Most disagreed")).to_have_count(0)
+        _score_round(scorer_page, n, titles)
+        context.close()
+
+    # ---- the facilitator sees median, spread and disagreement, then settles
+    page.reload()
+    progress = page.get_by_role("region", name="Scorer progress")
+    for n in range(1, 4):
+        expect(progress).to_contain_text(f"Scorer {n}: 2 of 2 inputs done")
+    disagreed = page.get_by_role("region", name="Most disagreed")
+    expect(disagreed.get_by_role("row")).to_have_count(6)  # header + the top 5
+    page.get_by_role("button", name="Settle round").click()
+    expect(page.get_by_role("status")).to_contain_text("Round settled")
+    expect(page.get_by_text("Status: settled")).to_be_visible()
+
+    # ---- the ranking, with each row's explanation
+    page.goto(f"{base_url}{base}/ranking")
+    with tenant_session(coach) as session:
+        ranking = pf.rank_portfolio(session=session, ctx=coach, portfolio_id=portfolio_id)
+    ranked = page.get_by_role("region", name="Ranking")
+    expect(ranked.get_by_role("row")).to_have_count(20)
+    first = ranked.get_by_role("row").nth(1)
+    expect(first).to_contain_text(ranking.rows[0].title)
+    expect(first).to_contain_text(ranking.rows[0].score_text)
+    expect(page.get_by_label("Formula")).to_contain_text("WSJF = (User/business value")
+
+    # ---- funding within a budget: the best set beside the rank-order cut
+    page.get_by_role("navigation", name="Portfolio").get_by_role(
+        "link", name="Funding & scenarios"
+    ).click()
+    page.wait_for_url(re.compile(r".*/funding/?$"))
+    page.get_by_label("Budget", exact=True).fill("abc")
+    page.get_by_role("button", name="Save budget").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    page.get_by_label("Budget", exact=True).fill("60000")
+    page.get_by_role("button", name="Save budget").click()
+    expect(page.get_by_role("status")).to_contain_text("Budget saved")
+    page.get_by_role("button", name="Fund the best set").click()
+    with tenant_session(coach) as session:
+        plan = pf.fund_portfolio(session=session, ctx=coach, portfolio_id=portfolio_id)
+    assert 0 < plan.total_cost <= 60_000
+    best = page.get_by_label("Best set")
+    expect(best).to_contain_text(f"Cost: {plan.total_cost:,} of 60,000")
+    expect(page.get_by_label("Rank-order cut")).to_contain_text(
+        f"{plan.cut_total_cost:,} of 60,000"
+    )
+    expect(page.get_by_role("region", name="Funding plan")).to_contain_text("Funded")
+
+    # ---- two scenarios side by side; publish one as the plan
+    page.get_by_label("Scenario name").fill("Lean")
+    page.get_by_role("button", name="Add scenario").click()
+    expect(page.get_by_role("status")).to_contain_text("Scenario “Lean” added")
+    page.get_by_label("Scenario name").fill("Bold")
+    page.get_by_label("Scenario budget").fill("120000")
+    page.get_by_role("button", name="Add scenario").click()
+    expect(page.get_by_role("status")).to_contain_text("Scenario “Bold” added")
+    side = page.get_by_role("region", name="Scenarios side by side")
+    expect(side.get_by_role("region", name="Scenario Lean")).to_contain_text("Budget: 60,000")
+    expect(side.get_by_role("region", name="Scenario Bold")).to_contain_text("Budget: 120,000")
+    page.get_by_role("button", name="Publish Bold").click()
+    expect(page.get_by_role("status")).to_contain_text("Published as the plan")
+    expect(page.get_by_role("region", name="Published plans")).to_contain_text("Bold")
+    with tenant_session(coach) as session:
+        [published] = pf.list_published_plans(session=session, ctx=coach, portfolio_id=portfolio_id)
+    assert published.scenario_name == "Bold" and published.plan.budget == 120_000

@@ -1,0 +1,292 @@
+"""The portfolio pages' states refuse on the server, whatever the page shows.
+
+Handlers are called as the websocket would call them (a state tree whose router carries the
+HttpOnly session cookie and the page URL): members of another organisation see and touch
+nothing, viewers cannot write, and a member not invited to a round cannot score in it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+from pmo_saas.db import system_session, tenant_session
+from pmo_saas.identity import services as identity
+from pmo_saas.kernel.errors import ValidationFailed
+from pmo_saas.kernel.roles import Role
+from pmo_saas.portfolio import services as pf
+from pmo_saas.portfolio.models import (
+    Criterion,
+    Initiative,
+    Portfolio,
+    PublishedPlan,
+    Risk,
+    RoundScore,
+    Scenario,
+    ScoringRound,
+)
+from pmo_saas.portfolio.pages.funding import FundingState, parse_split
+from pmo_saas.portfolio.pages.initiatives import InitiativesState
+from pmo_saas.portfolio.pages.overview import PortfoliosState
+from pmo_saas.portfolio.pages.ranking import RankingState
+from pmo_saas.portfolio.pages.risks import RisksState
+from pmo_saas.portfolio.pages.rounds import RoundsState, RoundState
+from tests import factories
+from tests.portfolio.builders import make_initiative, make_portfolio, wsjf
+from tests.portfolio.test_csv import twenty_rows
+from tests.state_harness import run, state_for
+
+TABLES = (Portfolio, Initiative, Criterion, ScoringRound, RoundScore, Scenario, PublishedPlan, Risk)
+
+
+def _counts() -> dict[str, int]:
+    with system_session() as session:
+        return {m.__name__: session.exec(select(func.count()).select_from(m)).one() for m in TABLES}
+
+
+@pytest.fixture
+def setup(org_a):
+    """org_a's portfolio with two scored initiatives, a scenario, a risk and an open round."""
+    pid = make_portfolio(org_a, "FY27", budget=50_000)
+    a = make_initiative(org_a, pid, "Alpha", cost=20_000, scores=wsjf(8, 5, 3, 5))
+    make_initiative(org_a, pid, "Beta", cost=30_000, scores=wsjf(5, 3, 2, 8))
+    scorer = factories.make_member(org_a, Role.MEMBER)
+    with tenant_session(org_a) as session:
+        sid = pf.create_scenario(session=session, ctx=org_a, portfolio_id=pid, name="Base")
+        pf.create_risk(
+            session=session,
+            ctx=org_a,
+            portfolio_id=pid,
+            data={"title": "Vendor late", "probability": 3, "impact": 4},
+        )
+        rid = pf.open_scoring_round(
+            session=session,
+            ctx=org_a,
+            portfolio_id=pid,
+            name="Round",
+            scorer_user_ids=[scorer.user_id],
+            keys=["business_value"],
+        )
+    return {"pid": pid, "initiative": a, "scenario": sid, "round": rid, "scorer": scorer}
+
+
+def _paths(slug: str, pid: int, rid: int) -> dict[str, str]:
+    base = f"/o/{slug}/portfolio/p/{pid}"
+    return {
+        "list": f"/o/{slug}/portfolio",
+        "initiatives": base,
+        "ranking": f"{base}/ranking",
+        "rounds": f"{base}/rounds",
+        "round": f"{base}/rounds/{rid}",
+        "funding": f"{base}/funding",
+        "risks": f"{base}/risks",
+    }
+
+
+async def _try_everything(token: str, paths: dict[str, str], setup: dict) -> dict[str, str]:
+    """Every read and write a page offers; returns the error each showed (reads start "load")."""
+    errors: dict[str, str] = {}
+    listing = await state_for(PortfoliosState, token=token, path=paths["list"])
+    await listing.load()
+    await listing.create({"name": "Rogue", "scoring_model": "wsjf"})
+    errors["create portfolio"] = listing.error
+
+    ini = await state_for(InitiativesState, token=token, path=paths["initiatives"])
+    await ini.load()
+    errors["load initiatives"] = ini.error
+    assert ini.cards == [] or all(c.title in ("Alpha", "Beta") for c in ini.cards)
+    await ini.create({"title": "Rogue", "status": "funnel"})
+    errors["create initiative"] = ini.error
+    await ini.move(setup["initiative"], "done")
+    errors["move"] = ini.error
+    await ini.archive(setup["initiative"], True)
+    errors["archive"] = ini.error
+    ini.editing_id = setup["initiative"]
+    await ini.save_edit({"title": "Renamed"})
+    errors["edit"] = ini.error
+    await ini.preview_import({"csv": twenty_rows().decode()})
+    errors["preview import"] = ini.error
+    ini._import_data = twenty_rows().decode()
+    await ini.confirm_import()
+    errors["confirm import"] = ini.error
+
+    ranking = await state_for(RankingState, token=token, path=paths["ranking"])
+    await ranking.load()
+    errors["load ranking"] = ranking.error
+    await ranking.choose_model({"scoring_model": "rice"})
+    errors["choose model"] = ranking.error
+    await ranking.add_criterion({"name": "Reach"})
+    errors["add criterion"] = ranking.error
+    await ranking.override(
+        {"initiative_id": str(setup["initiative"]), "position": "1", "reason": "Because"}
+    )
+    errors["override"] = ranking.error
+
+    rounds = await state_for(RoundsState, token=token, path=paths["rounds"])
+    await rounds.load()
+    errors["load rounds"] = rounds.error
+    await rounds.open_round({"name": "Rogue", "input_business_value": "on"})
+    errors["open round"] = rounds.error
+
+    funding = await state_for(FundingState, token=token, path=paths["funding"])
+    await funding.load()
+    errors["load funding"] = funding.error
+    await funding.save_budget({"budget": "1", "split": ""})
+    errors["save budget"] = funding.error
+    await funding.create_scenario({"name": "Rogue", "scenario_budget": "10"})
+    errors["create scenario"] = funding.error
+    await funding.publish(setup["scenario"])
+    errors["publish"] = funding.error
+    await funding.delete(setup["scenario"])
+    errors["delete scenario"] = funding.error
+
+    risks = await state_for(RisksState, token=token, path=paths["risks"])
+    await risks.load()
+    errors["load risks"] = risks.error
+    await risks.create({"title": "Rogue", "probability": "5", "impact": "5"})
+    errors["create risk"] = risks.error
+    return errors
+
+
+def test_another_organisation_sees_and_touches_nothing(org_a, org_b, setup):
+    before = _counts()
+    token = identity.start_session(user_id=org_b.user_id)
+
+    async def scenario():
+        # Through org_a's URL: not a member, the organisation is "not found".
+        errors = await _try_everything(
+            token, _paths(org_a.org_slug, setup["pid"], setup["round"]), setup
+        )
+        assert all("not found" in e for e in errors.values()), errors
+        # Through org_b's own URL with org_a's ids: the same "not found" as a missing row.
+        paths = _paths(org_b.org_slug, setup["pid"], setup["round"])
+        ini = await state_for(InitiativesState, token=token, path=paths["initiatives"])
+        await ini.load()
+        assert ini.error == "That portfolio was not found." and ini.cards == []
+        await ini.move(setup["initiative"], "done")
+        assert ini.error == "That initiative was not found."
+        ranking = await state_for(RankingState, token=token, path=paths["ranking"])
+        await ranking.load()
+        assert ranking.error == "That portfolio was not found." and ranking.rows == []
+        await ranking.override(
+            {"initiative_id": str(setup["initiative"]), "position": "1", "reason": "x"}
+        )
+        assert ranking.error == "That initiative was not found."
+        funding = await state_for(FundingState, token=token, path=paths["funding"])
+        await funding.publish(setup["scenario"])
+        assert funding.error == "That scenario was not found."
+        round_state = await state_for(RoundState, token=token, path=paths["round"])
+        await round_state.load()
+        assert "not found" in round_state.error and round_state.items == []
+        assert round_state.cells == []
+
+    run(scenario())
+    assert _counts() == before
+    with tenant_session(org_a) as session:
+        row = pf.get_initiative(session=session, ctx=org_a, initiative_id=setup["initiative"])
+    assert row.title == "Alpha" and row.status == "funnel" and not row.archived
+
+
+def test_viewers_read_but_cannot_write(org_a, setup):
+    before = _counts()
+    viewer = factories.make_member(org_a, Role.VIEWER)
+    token = identity.start_session(user_id=viewer.user_id)
+
+    async def scenario():
+        paths = _paths(org_a.org_slug, setup["pid"], setup["round"])
+        errors = await _try_everything(token, paths, setup)
+        reads = {k: e for k, e in errors.items() if k.startswith("load")}
+        assert set(reads.values()) == {""}  # every page loads for a viewer
+        writes = {k: e for k, e in errors.items() if not k.startswith("load")}
+        assert all("role" in e or "Only coaches" in e for e in writes.values()), writes
+        ini = await state_for(InitiativesState, token=token, path=paths["initiatives"])
+        await ini.load()
+        assert {c.title for c in ini.cards} == {"Alpha", "Beta"}
+        round_state = await state_for(RoundState, token=token, path=paths["round"])
+        await round_state.load()
+        assert not round_state.invited and round_state.cells == []  # private until settled
+        await round_state.submit_scores({f"score_{setup['initiative']}": "8"})
+        assert round_state.error
+
+    run(scenario())
+    assert _counts() == before
+
+
+def test_a_member_not_invited_cannot_score(org_a, setup):
+    outsider = factories.make_member(org_a, Role.MEMBER)
+    token = identity.start_session(user_id=outsider.user_id)
+    ids = [setup["initiative"]]
+    with tenant_session(org_a) as session:
+        ids = pf.list_rounds(session=session, ctx=org_a, portfolio_id=setup["pid"])[
+            0
+        ].initiative_ids
+
+    async def scenario():
+        path = _paths(org_a.org_slug, setup["pid"], setup["round"])["round"]
+        state = await state_for(RoundState, token=token, path=path)
+        await state.load()
+        assert state.error == "" and state.round_name == "Round"
+        assert not state.invited and state.items == [] and state.cells == []
+        state.sheet_key = "business_value"
+        await state.submit_scores({f"score_{i}": "8" for i in ids})
+        assert state.error == "You are not invited to score in this round."
+        await state.settle()
+        assert "role" in state.error or "Only coaches" in state.error
+
+    run(scenario())
+    assert _counts()["RoundScore"] == 0
+
+
+def test_the_invited_scorer_scores_through_the_state(org_a, setup):
+    token = identity.start_session(user_id=setup["scorer"].user_id)
+
+    async def scenario():
+        path = _paths(org_a.org_slug, setup["pid"], setup["round"])["round"]
+        state = await state_for(RoundState, token=token, path=path)
+        await state.load()
+        assert state.invited and state.sheet_key == "business_value"
+        assert [i.title for i in state.items] == ["Alpha", "Beta"]
+        await state.submit_scores({f"score_{state.items[0].id}": "8"})
+        assert "missing: Beta" in state.error  # nothing half-written
+        assert _counts()["RoundScore"] == 0
+        await state.submit_scores({f"score_{i.id}": "abc" for i in state.items})
+        assert state.error and _counts()["RoundScore"] == 0
+        await state.submit_scores({f"score_{i.id}": "8" for i in state.items})
+        assert state.error == "" and state.sheet_key == ""
+        assert state.cells == []  # scores stay private until the facilitator settles
+
+    run(scenario())
+    assert _counts()["RoundScore"] == 2
+
+
+def test_coach_import_preview_writes_nothing_until_confirmed(org_a, setup):
+    token = identity.start_session(user_id=org_a.user_id)
+
+    async def scenario():
+        path = _paths(org_a.org_slug, setup["pid"], setup["round"])["initiatives"]
+        state = await state_for(InitiativesState, token=token, path=path)
+        await state.load()
+        await state.preview_import({"csv": twenty_rows().decode()})
+        assert state.previewing and state.preview_rows == 19
+        assert [(e.row, e.message) for e in state.preview_errors] == [
+            (8, "The cost cannot be negative; got -500.")
+        ]
+        assert _counts()["Initiative"] == 2
+        await state.preview_import({"csv": "name;cost\nx;1\n"})
+        assert state.preview_file_errors and state.preview_rows == 0
+        await state.preview_import({"csv": twenty_rows().decode()})
+        await state.confirm_import()
+        assert state.notice == "Imported 19 initiative(s); skipped line(s) 8."
+        assert len(state.cards) == 21
+        await state.create({"title": "Gamma", "depends_on": "Nope"})
+        assert state.error == "No initiative called “Nope” in this portfolio."
+
+    run(scenario())
+    assert _counts()["Initiative"] == 21
+
+
+def test_budget_split_is_read_as_typed():
+    assert parse_split("Retail = 30,000\n\nOps: 10000") == {"Retail": "30,000", "Ops": "10000"}
+    with pytest.raises(ValidationFailed, match="Line 1"):
+        parse_split("just text")
