@@ -166,6 +166,12 @@ def authenticate(authorization: str) -> ApiCaller:
         key, slug = found
         assert key.id is not None
         used = _count_request(session, key.id, minute)
+        if used == 1:  # the key's first request this minute: drop its past minutes
+            session.exec(
+                delete(ApiRateCounter).where(
+                    col(ApiRateCounter.key_id) == key.id, col(ApiRateCounter.minute) < minute
+                )
+            )
         if used > rate_limit_per_minute():
             raise RateLimited(
                 f"This key made more than {rate_limit_per_minute()} requests this minute; "

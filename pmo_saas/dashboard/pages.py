@@ -939,7 +939,7 @@ class GovernanceState(rx.State):
                 governance.log_decision,
                 initiative_id=self._initiative_id(),
                 title=form.get("title", ""),
-                decided_on=form.get("decided_on", ""),
+                decided_on=form.get("logged_on", ""),
                 decided_by=form.get("decided_by", ""),
                 rationale=form.get("rationale", ""),
             )
@@ -985,7 +985,7 @@ def governance_page() -> rx.Component:
                     rx.vstack(
                         rx.vstack(
                             rx.el.label(
-                                "Decision", html_for="field-decision", class_name="pmo-label"
+                                "Gate decision", html_for="field-decision", class_name="pmo-label"
                             ),
                             rx.el.select(
                                 rx.foreach(s.decision_options, lambda o: rx.el.option(o, value=o)),
@@ -1030,8 +1030,8 @@ def governance_page() -> rx.Component:
             card(
                 rx.form(
                     rx.hstack(
-                        field("Decision", "title"),
-                        field("Date", "decided_on", type="date"),
+                        field("Decision taken", "title"),
+                        field("Date", "logged_on", type="date"),
                         field("Decided by", "decided_by", required=False),
                         field("Rationale", "rationale", required=False),
                         rx.button("Log decision", type="submit"),

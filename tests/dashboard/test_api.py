@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import col, select
 
@@ -9,6 +11,7 @@ from pmo_saas.dashboard import apikeys
 from pmo_saas.dashboard.models import ApiKey, ApiRateCounter
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity.models import AuditEvent
+from pmo_saas.kernel import clock
 from pmo_saas.kernel.errors import Forbidden, NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from tests import factories
@@ -212,6 +215,12 @@ def test_requests_are_rate_limited_per_key_in_the_database(org_a, monkeypatch):
         counts = sorted(c.count for c in session.exec(select(ApiRateCounter)).all())
     # Refused requests are not counted (their transaction rolls back): 3 allowed, 1 other.
     assert counts == [1, 3]
+    # A new minute starts a new count, and the key's past minutes are dropped.
+    clock.freeze(clock.utcnow() + timedelta(minutes=1))
+    assert api.get("/api/v1/portfolios", headers=bearer(key)).status_code == 200
+    with system_session() as session:
+        counts = sorted(c.count for c in session.exec(select(ApiRateCounter)).all())
+    assert counts == [1, 1]
 
 
 def test_aggregates_survey_results_and_plans_are_served(org_a):

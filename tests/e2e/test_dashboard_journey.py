@@ -154,3 +154,43 @@ def test_demo_dashboard_share_link_and_api_key(page: Page, browser: Browser, bas
     page.get_by_role("button", name="Revoke key Power BI").click()
     expect(page.get_by_role("status")).to_contain_text("revoked")
     assert _api_status(f"{base_url}/api/v1/portfolios", key) == 401
+
+
+def test_governance_gate_review_and_decisions_log(page: Page, base_url: str):
+    seed_demo()
+    _sign_in_demo_owner(page, base_url, f"/o/{DEMO_SLUG}/dashboard/governance")
+    lifecycles = page.get_by_role("region", name="Initiative lifecycles")
+    expect(lifecycles).to_contain_text("Customer data platform")
+    lifecycles.get_by_role("link", name="Customer data platform").click()
+    page.wait_for_url(re.compile(r".*/dashboard/governance/\d+/?$"))
+    expect(page.get_by_role("heading", name="Customer data platform")).to_be_visible()
+    expect(page.get_by_text("Stage: Pre-project")).to_be_visible()
+
+    # A go-ahead with conditions needs its conditions.
+    page.get_by_label("Gate decision").select_option("Proceed with conditions")
+    page.get_by_label("Decision date").fill("2026-11-02")
+    page.get_by_label("Approvers").fill("Ada Sponsor, Ben Visionary")
+    page.get_by_role("button", name="Record gate review").click()
+    expect(page.get_by_role("alert")).to_contain_text("conditions")
+
+    page.get_by_label("Gate decision").select_option("Proceed with conditions")
+    page.get_by_label("Decision date").fill("2026-11-02")
+    page.get_by_label("Approvers").fill("Ada Sponsor, Ben Visionary")
+    page.get_by_label("Conditions").fill("Security review before foundations")
+    page.get_by_role("button", name="Record gate review").click()
+    expect(page.get_by_role("status")).to_contain_text("Gate review recorded")
+    expect(page.get_by_text("Stage: Feasibility")).to_be_visible()
+    reviews = page.get_by_role("region", name="Gate reviews")
+    expect(reviews).to_contain_text("Ada Sponsor, Ben Visionary")
+    expect(reviews).to_contain_text("Security review before foundations")
+    expect(page.get_by_role("region", name="Decisions log")).to_contain_text(
+        "Pre-project gate: Proceed with conditions"
+    )
+    # A decision outside a gate goes into the log too.
+    page.get_by_label("Decision taken").fill("Use the managed identity provider")
+    page.get_by_label("Date", exact=True).fill("2026-11-05")
+    page.get_by_label("Decided by").fill("Architecture board")
+    page.get_by_role("button", name="Log decision").click()
+    expect(page.get_by_role("region", name="Decisions log")).to_contain_text(
+        "Use the managed identity provider"
+    )
