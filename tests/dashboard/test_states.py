@@ -100,3 +100,18 @@ def test_the_share_page_needs_no_session_and_refuses_bad_tokens(org_a):
         assert not bad.loaded and "not valid" in bad.error and bad.initiatives_total == 0
 
     run(scenario())
+
+
+def test_csv_download_from_the_dashboard_page(org_a):
+    make_portfolio(org_a, initiatives=2)
+    token = identity.start_session(user_id=org_a.user_id)
+
+    async def scenario():
+        state = await state_for(DashboardState, token=token, path=f"/o/{org_a.org_slug}/dashboard")
+        spec = await state.download_csv("statuses")
+        assert state.error == "" and spec is not None
+        assert "dashboard-statuses.csv" in str(spec)
+        assert await state.download_csv("members") is None
+        assert "not found" in state.error
+
+    run(scenario())
