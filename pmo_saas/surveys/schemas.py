@@ -144,6 +144,7 @@ class TrendPoint(BaseModel):
 class MyTeamResults(BaseModel):
     survey_id: int
     title: str
+    instrument: str = ""
     team: GroupResult
     org: GroupResult
 

@@ -1220,7 +1220,13 @@ def my_team_results(*, session: Session, ctx: TenantContext, survey_id: int) -> 
     results = _compute_results(session, survey, None)
     team = next(g for g in results.teams if g.survey_team_id == invitation.survey_team_id)
     assert survey.id is not None
-    return MyTeamResults(survey_id=survey.id, title=survey.title, team=team, org=results.org)
+    return MyTeamResults(
+        survey_id=survey.id,
+        title=survey.title,
+        instrument=survey.instrument,
+        team=team,
+        org=results.org,
+    )
 
 
 def my_surveys(*, session: Session, ctx: TenantContext) -> list[MySurveyRow]:

@@ -78,26 +78,29 @@ def test_coach_launches_to_two_teams_people_answer_by_mail_and_results_keep_anon
     assert set(links) == {email_of(p) for p in team_one + team_two}
     url = {to: f"{base_url}/s/{found.group(1)}" for to, found in links.items() if found}
 
-    # People answer through their links, without any account or sign-in.
+    # People answer through their links, without any account or sign-in. Each link opens in
+    # its own tab (loading side by side), with the first link open in a second tab as well.
     respondent = browser.new_context()
-    tab = respondent.new_page()
     first = url[email_of(team_one[0])]
+    answers = [(p, 3 + n % 4, f"one says {n}") for n, p in enumerate(team_one)]
+    answers += [(p, 2, f"two confides {n}") for n, p in enumerate(team_two)]
+    tabs = []
+    for person, _, _ in answers:
+        tab = respondent.new_page()
+        tab.goto(url[email_of(person)], wait_until="commit")
+        tabs.append(tab)
     other_tab = respondent.new_page()
-    other_tab.goto(first)  # the same link open in a second tab, before answering
+    other_tab.goto(first, wait_until="commit")
     expect(other_tab.get_by_role("button", name="Send my answers")).to_be_visible()
-    for n, person in enumerate(team_one):
-        tab.goto(url[email_of(person)])
+    for tab, (_, value, comment) in zip(tabs, answers, strict=True):
         expect(tab.get_by_role("heading", name=TITLE)).to_be_visible()
-        _answer(tab, 3 + n % 4, f"one says {n}")
-        expect(tab.get_by_role("status")).to_contain_text("Thank you")
-    for n, person in enumerate(team_two):
-        tab.goto(url[email_of(person)])
-        _answer(tab, 2, f"two confides {n}")
+        _answer(tab, value, comment)
         expect(tab.get_by_role("status")).to_contain_text("Thank you")
 
     # Submitting again from the other tab does not count twice; reopening says it was used.
     _answer(other_tab, 7, "counted twice?")
     expect(other_tab.get_by_role("alert")).to_contain_text("already been used")
+    tab = tabs[0]
     tab.goto(first)
     expect(tab.get_by_role("alert")).to_contain_text("This link has already been used")
     expect(tab.get_by_role("button", name="Send my answers")).to_have_count(0)

@@ -213,6 +213,18 @@ def test_coach_launches_people_answer_by_link_and_results_follow_the_thresholds(
             ("Whole organisation", False),
         ]
         assert all(c.text == "hidden" for r in results.heatmap[1:] for c in r.cells)
+        # Combining: a shown team alone is fine; adding the hidden one is refused.
+        assert [t.label for t in results.team_options] == ["Alpha", "Beta"]
+        results.toggle_team(results.team_options[0].id, True)
+        await results.combine()
+        assert results.selection is not None and results.selection.label == "Selected: Alpha"
+        results.toggle_team(results.team_options[1].id, True)
+        await results.combine()
+        assert results.selection is None
+        assert "organisation total is hidden" in results.selection_error
+        results.toggle_team(results.team_options[0].id, False)
+        await results.combine()
+        assert "This selection is refused" in results.selection_error
         csv_text = _downloaded(await results.export_csv())
         assert "alpha note 0" in csv_text and "beta secret" not in csv_text
         assert 'Beta,,,"Hidden: fewer than 5 responses' in csv_text

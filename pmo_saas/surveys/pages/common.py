@@ -177,15 +177,19 @@ def heat_rows(results: SurveyResults, kinds: dict[str, str]) -> list[HeatRowView
 
 
 def _bars_chart(q: QuestionView) -> rx.Component:
+    # Horizontal bars: every answer label stays readable, even the 7-point scale's.
     return rx.recharts.bar_chart(
-        rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
-        rx.recharts.x_axis(data_key="label", tick={"fontSize": 11}),
-        rx.recharts.y_axis(unit="%", allow_decimals=False),
+        rx.recharts.cartesian_grid(stroke_dasharray="3 3", horizontal=False),
+        rx.recharts.x_axis(type_="number", unit="%", allow_decimals=False, domain=[0, 100]),
+        rx.recharts.y_axis(
+            data_key="label", type_="category", width=170, interval=0, tick={"fontSize": 12}
+        ),
         rx.recharts.tooltip(),
         rx.recharts.bar(data_key="percent", fill="#2563eb", is_animation_active=False),
         data=q.bars,
+        layout="vertical",
         width="100%",
-        height=200,
+        height=rx.cond(q.bars.length() > 7, 300, 200),
     )
 
 

@@ -488,12 +488,15 @@ def _survey_row(item: SurveyItem) -> rx.Component:
                         ),
                     ),
                 ),
-                rx.button(
-                    "Re-run",
-                    size="1",
-                    variant="soft",
-                    aria_label="Re-run " + s.title + " as a new round",
-                    on_click=SurveysState.rerun(s.id),
+                rx.cond(
+                    s.status == "closed",
+                    rx.button(
+                        "Re-run",
+                        size="1",
+                        variant="soft",
+                        aria_label="Re-run " + s.title + " as a new round",
+                        on_click=SurveysState.rerun(s.id),
+                    ),
                 ),
                 rx.button(
                     "Delete",

@@ -224,8 +224,10 @@ def respond_page() -> rx.Component:
             card(
                 rx.heading(RespondState.title, size="5", as_="h2"),
                 rx.text(
-                    rx.cond(RespondState.team_name != "", "Team " + RespondState.team_name, ""),
-                    " · open until ",
+                    rx.cond(
+                        RespondState.team_name != "", "For " + RespondState.team_name + " · ", ""
+                    ),
+                    "open until ",
                     RespondState.closes_at,
                     size="2",
                     color_scheme="gray",

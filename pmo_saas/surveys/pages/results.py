@@ -87,6 +87,11 @@ def _trend_rows(points: list[TrendPoint], digits: int) -> list[TrendRowView]:
     return rows
 
 
+class TeamOption(BaseModel):
+    id: int
+    label: str
+
+
 class ResultsState(rx.State):
     title: str = ""
     instrument_label: str = ""
@@ -102,6 +107,11 @@ class ResultsState(rx.State):
     heatmap: list[HeatRowView] = []
     trend: list[TrendRowView] = []
     trend_chart: list[dict[str, Any]] = []
+    # Combining teams: only shown teams (or all of them) may be combined.
+    team_options: list[TeamOption] = []
+    selected_ids: list[int] = []
+    selection: GroupView | None = None
+    selection_error: str = ""
     error: str = ""
 
     def _survey_id(self) -> int:
@@ -113,6 +123,8 @@ class ResultsState(rx.State):
         self.progress, self.teams, self.heatmap, self.trend, self.trend_chart = [], [], [], [], []
         self.heat_columns = []
         self.org = None
+        self.team_options, self.selected_ids = [], []
+        self.selection, self.selection_error = None, ""
 
     @rx.event
     async def load(self) -> None:
@@ -144,9 +156,38 @@ class ResultsState(rx.State):
         self.heat_columns = [prompt for _, prompt in r.heat_columns]
         self.heatmap = heat_rows(r, page.kinds)
         self.trend = _trend_rows(page.trend, digits)
+        self.team_options = [
+            TeamOption(id=g.survey_team_id, label=g.label)
+            for g in r.teams
+            if g.survey_team_id is not None
+        ]
         self.trend_chart = [
             {"round": f"Round {p.round_number}", "organisation": p.org} for p in page.trend
         ]
+
+    @rx.event
+    def toggle_team(self, survey_team_id: int, chosen: bool) -> None:
+        survey_team_id = int(survey_team_id)
+        others = [t for t in self.selected_ids if t != survey_team_id]
+        self.selected_ids = [*others, survey_team_id] if chosen else others
+        self.selection, self.selection_error = None, ""
+
+    @rx.event
+    async def combine(self) -> None:
+        self.selection, self.selection_error = None, ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            r = await in_tenant(
+                ctx,
+                services.survey_results,
+                survey_id=self._survey_id(),
+                team_ids=list(self.selected_ids),
+            )
+        except DomainError as error:
+            self.selection_error = str(error)
+            return
+        if r.selection is not None:
+            self.selection = group_view(r.selection, r.org, r.instrument)
 
     @rx.event
     async def export_csv(self):
@@ -199,6 +240,39 @@ def _progress() -> rx.Component:
             width="100%",
         ),
         aria_label="Response rate",
+        style={"width": "100%"},
+    )
+
+
+def _combine() -> rx.Component:
+    return rx.el.section(
+        rx.heading("Combine teams", size="4", as_="h2"),
+        rx.text(
+            "Teams whose results are hidden cannot be combined with others: that could "
+            "isolate them.",
+            size="2",
+            color_scheme="gray",
+        ),
+        rx.hstack(
+            rx.foreach(
+                ResultsState.team_options,
+                lambda t: rx.checkbox(
+                    t.label,
+                    checked=ResultsState.selected_ids.contains(t.id),
+                    on_change=lambda checked: ResultsState.toggle_team(t.id, checked),
+                ),
+            ),
+            rx.button("Show combined results", variant="soft", on_click=ResultsState.combine),
+            spacing="4",
+            wrap="wrap",
+            align="center",
+        ),
+        error_callout(ResultsState.selection_error),
+        rx.cond(
+            ResultsState.selection,
+            group_card(ResultsState.selection.to(GroupView), details=False),
+        ),
+        aria_label="Combine teams",
         style={"width": "100%"},
     )
 
@@ -345,6 +419,7 @@ def results_page() -> rx.Component:
                         rx.foreach(ResultsState.teams, group_card),
                         rx.cond(ResultsState.org, group_card(ResultsState.org.to(GroupView))),
                         _heat_map(),
+                        _combine(),
                         _trend(),
                         width="100%",
                         align="start",
@@ -383,10 +458,9 @@ class MyTeamState(rx.State):
         except DomainError as error:
             self.error = str(error)
             return
-        instrument = ""
         self.title = mine.title
-        self.team = group_view(mine.team, mine.org, instrument)
-        self.org = group_view(mine.org, None, instrument)
+        self.team = group_view(mine.team, mine.org, mine.instrument)
+        self.org = group_view(mine.org, None, mine.instrument)
 
 
 @rx.page(
