@@ -50,7 +50,7 @@ def _score_round(page: Page, n: int, titles: list[str]) -> None:
 
 
 def test_portfolio_import_round_ranking_funding_scenarios(
-    page: Page, browser: Browser, base_url: str
+    page: Page, browser: Browser, base_url: str, tmp_path
 ):
     # ---- people through the factories: a coach and three scorers
     owner = factories.make_org("Portfolio Org")
@@ -73,8 +73,13 @@ def test_portfolio_import_round_ranking_funding_scenarios(
     base = f"/o/{slug}/portfolio/p/{portfolio_id}"
 
     # ---- CSV import: the preview lists the bad row; nothing is written until confirmed
-    page.get_by_label("CSV to import").fill(twenty_rows().decode())
-    page.get_by_role("button", name="Preview import").click()
+    csv_file = tmp_path / "initiatives.csv"
+    csv_file.write_bytes(twenty_rows())
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Choose a CSV file").click()
+    chooser.value.set_files(str(csv_file))
+    expect(page.get_by_text("initiatives.csv")).to_be_visible()
+    page.get_by_role("button", name="Preview uploaded file").click()
     preview = page.get_by_role("region", name="Import preview")
     expect(preview).to_contain_text("19 row(s) ready to import")
     expect(page.get_by_role("region", name="Import problems")).to_contain_text(
@@ -125,9 +130,18 @@ def test_portfolio_import_round_ranking_funding_scenarios(
         expect(progress).to_contain_text(f"Scorer {n}: 2 of 2 inputs done")
     disagreed = page.get_by_role("region", name="Most disagreed")
     expect(disagreed.get_by_role("row")).to_have_count(6)  # header + the top 5
+    agreed = disagreed.get_by_role("textbox").first
+    label = agreed.get_attribute("aria-label") or ""
+    input_label, agreed_title = re.fullmatch(r"Agreed (.+) for (.+)", label).groups()
+    agreed.fill("13")  # the value agreed in discussion, instead of the median
     page.get_by_role("button", name="Settle round").click()
-    expect(page.get_by_role("status")).to_contain_text("Round settled")
+    expect(page.get_by_role("status")).to_contain_text("1 as agreed in discussion")
     expect(page.get_by_text("Status: settled")).to_be_visible()
+
+    key = {"User/business value": "business_value", "Time criticality": "time_criticality"}
+    with tenant_session(coach) as session:
+        settled = pf.list_initiatives(session=session, ctx=coach, portfolio_id=portfolio_id)
+    assert next(r for r in settled if r.title == agreed_title).scores[key[input_label]] == 13
 
     # ---- the ranking, with each row's explanation
     page.goto(f"{base_url}{base}/ranking")
@@ -179,3 +193,15 @@ def test_portfolio_import_round_ranking_funding_scenarios(
     with tenant_session(coach) as session:
         [published] = pf.list_published_plans(session=session, ctx=coach, portfolio_id=portfolio_id)
     assert published.scenario_name == "Bold" and published.plan.budget == 120_000
+
+    # ---- a risk in the register lands on the heat map
+    page.get_by_role("navigation", name="Portfolio").get_by_role("link", name="Risks").click()
+    page.wait_for_url(re.compile(r".*/risks/?$"))
+    page.get_by_label("Risk", exact=True).fill("Vendor delivers late")
+    page.get_by_label("Probability", exact=True).select_option("4")
+    page.get_by_label("Impact", exact=True).select_option("5")
+    page.get_by_label("Initiative", exact=True).select_option(label="Initiative 1")
+    page.get_by_role("button", name="Record risk").click()
+    expect(page.get_by_role("status")).to_contain_text("Risk recorded")
+    expect(page.get_by_role("region", name="Risk register")).to_contain_text("Vendor delivers late")
+    expect(page.get_by_label("Probability 4, impact 5: 1 open risk(s)")).to_have_text("1")

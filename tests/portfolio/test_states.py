@@ -7,7 +7,10 @@ nothing, viewers cannot write, and a member not invited to a round cannot score 
 
 from __future__ import annotations
 
+import io
+
 import pytest
+import reflex as rx
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -107,7 +110,7 @@ async def _try_everything(token: str, paths: dict[str, str], setup: dict) -> dic
     errors["edit"] = ini.error
     await ini.preview_import({"csv": twenty_rows().decode()})
     errors["preview import"] = ini.error
-    ini._import_data = twenty_rows().decode()
+    ini._import_data = twenty_rows()
     await ini.confirm_import()
     errors["confirm import"] = ini.error
 
@@ -231,7 +234,7 @@ def test_a_member_not_invited_cannot_score(org_a, setup):
         state.sheet_key = "business_value"
         await state.submit_scores({f"score_{i}": "8" for i in ids})
         assert state.error == "You are not invited to score in this round."
-        await state.settle()
+        await state.settle({})
         assert "role" in state.error or "Only coaches" in state.error
 
     run(scenario())
@@ -275,7 +278,12 @@ def test_coach_import_preview_writes_nothing_until_confirmed(org_a, setup):
         assert _counts()["Initiative"] == 2
         await state.preview_import({"csv": "name;cost\nx;1\n"})
         assert state.preview_file_errors and state.preview_rows == 0
-        await state.preview_import({"csv": twenty_rows().decode()})
+        latin = "title,cost\nCaf\u00e9,100\n".encode("latin-1")
+        await state.preview_upload([rx.UploadFile(file=io.BytesIO(latin))])
+        shown = state.error + " ".join(state.preview_file_errors)
+        assert "not UTF-8" in shown and "save it as" in shown
+        await state.preview_upload([rx.UploadFile(file=io.BytesIO(twenty_rows()))])
+        assert state.preview_rows == 19 and _counts()["Initiative"] == 2
         await state.confirm_import()
         assert state.notice == "Imported 19 initiative(s); skipped line(s) 8."
         assert len(state.cards) == 21

@@ -156,6 +156,7 @@ class FundingState(rx.State):
     portfolio_name: str = ""
     currency: str = ""
     budget: str = ""
+    budget_text: str = ""
     split_text: str = ""
     plan: PlanSummary | None = None
     scenarios: list[ScenarioCard] = []
@@ -180,6 +181,7 @@ class FundingState(rx.State):
         self.portfolio_id, self.portfolio_name = portfolio.id, portfolio.name
         self.currency = portfolio.currency
         self.budget = "" if portfolio.budget is None else str(portfolio.budget)
+        self.budget_text = _money(portfolio.budget)
         self.split_text = "\n".join(f"{k} = {v}" for k, v in portfolio.stream_budgets.items())
         self._titles = {i.title.lower(): i.id for i in initiatives}
         self.scenarios = _cards(comparison)
@@ -424,7 +426,9 @@ def _body() -> rx.Component:
         card(
             rx.heading("Budget", size="4", as_="h2"),
             rx.text(
-                rx.cond(s.budget != "", "Budget: " + s.currency + " " + s.budget, "No budget set."),
+                rx.cond(
+                    s.budget != "", "Budget: " + s.currency + " " + s.budget_text, "No budget set."
+                ),
             ),
             rx.cond(
                 AuthState.is_coach,

@@ -29,6 +29,7 @@ from pmo_saas.portfolio.views import BoardLane, InitiativeCard
 from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
+UPLOAD_ID = "portfolio_csv"
 FORM_FIELDS = (
     "title",
     "description",
@@ -59,7 +60,7 @@ class InitiativesState(rx.State):
     previewing: bool = False
     error: str = ""
     notice: str = ""
-    _import_data: str = ""
+    _import_data: bytes = b""
 
     def _pid(self) -> int:
         return id_after(self.router.url.path, "p")
@@ -92,7 +93,7 @@ class InitiativesState(rx.State):
         self.previewing = False
         self.preview_rows = 0
         self.preview_errors, self.preview_file_errors = [], []
-        self._import_data = ""
+        self._import_data = b""
 
     @rx.event
     def show(self, view: str) -> None:
@@ -188,26 +189,37 @@ class InitiativesState(rx.State):
         except (DomainError, ValueError) as error:
             self.error = str(error)
 
-    @rx.event
-    async def preview_import(self, form: dict) -> None:
+    async def _preview(self, data: bytes) -> None:
         self.error = self.notice = ""
         self._reset_preview()
-        text = str(form.get("csv", ""))
         try:
             ctx = await tenant_context(self, Role.COACH)
-            if not text.strip():
-                raise ValidationFailed("Paste the CSV to import first.")
-            preview = await in_tenant(
-                ctx, pf.preview_import, portfolio_id=self._pid(), data=text.encode("utf-8")
-            )
+            if not data.strip():
+                raise ValidationFailed("Paste the CSV or choose a file to import first.")
+            preview = await in_tenant(ctx, pf.preview_import, portfolio_id=self._pid(), data=data)
         except DomainError as error:
             self.error = str(error)
             return
-        self._import_data = text
+        self._import_data = data
         self.previewing = True
         self.preview_rows = len(preview.rows)
         self.preview_errors = preview.errors
         self.preview_file_errors = preview.file_errors
+
+    @rx.event
+    async def preview_import(self, form: dict) -> None:
+        """The pasted CSV, checked row by row; nothing is written."""
+        await self._preview(str(form.get("csv", "")).encode("utf-8"))
+
+    @rx.event
+    async def preview_upload(self, files: list[rx.UploadFile]):
+        """The uploaded file (its bytes as sent: the encoding is checked), nothing written."""
+        if not files:
+            self.error = "Choose a CSV file first."
+            return None
+        data = await files[0].read()
+        await self._preview(data)
+        return rx.clear_selected_files(UPLOAD_ID)
 
     @rx.event
     def cancel_import(self) -> None:
@@ -225,7 +237,7 @@ class InitiativesState(rx.State):
                 ctx,
                 pf.import_initiatives,
                 portfolio_id=self._pid(),
-                data=self._import_data.encode("utf-8"),
+                data=self._import_data,
                 skip_invalid=True,
             )
         except DomainError as error:
@@ -452,6 +464,31 @@ def _import_card() -> rx.Component:
             on_submit=s.preview_import,
             width="100%",
         ),
+        rx.hstack(
+            rx.upload(
+                rx.hstack(
+                    rx.button("Choose a CSV file", type="button", variant="outline"),
+                    rx.text(
+                        rx.foreach(rx.selected_files(UPLOAD_ID), lambda f: rx.text(f, as_="span")),
+                        size="2",
+                    ),
+                    align="center",
+                ),
+                id=UPLOAD_ID,
+                accept={"text/csv": [".csv"], "text/plain": [".txt"]},
+                max_files=1,
+                multiple=False,
+                no_drag=False,
+                border="1px dashed var(--gray-7)",
+                padding="0.5em",
+            ),
+            rx.button(
+                "Preview uploaded file",
+                type="button",
+                on_click=s.preview_upload(rx.upload_files(upload_id=UPLOAD_ID)),
+            ),
+            align="center",
+        ),
         rx.cond(
             s.previewing,
             region(
@@ -507,43 +544,6 @@ def _body() -> rx.Component:
         portfolio_nav(s.portfolio_id),
         error_callout(s.error),
         info_callout(s.notice),
-        rx.cond(
-            AuthState.is_coach,
-            rx.vstack(
-                card(
-                    rx.heading("New initiative", size="4", as_="h2"),
-                    rx.form(
-                        _fields("", None),
-                        rx.button("Add initiative", type="submit"),
-                        on_submit=s.create,
-                        reset_on_submit=True,
-                        width="100%",
-                    ),
-                    width="100%",
-                ),
-                rx.cond(
-                    s.editing_id > 0,
-                    card(
-                        rx.heading("Edit " + s.edit_values["title"], size="4", as_="h2"),
-                        rx.form(
-                            _fields("edit-", s.edit_values),
-                            rx.hstack(
-                                rx.button("Save initiative", type="submit"),
-                                rx.button(
-                                    "Cancel", variant="soft", type="button", on_click=s.cancel_edit
-                                ),
-                            ),
-                            on_submit=s.save_edit,
-                            key=s.editing_id.to_string(),
-                            width="100%",
-                        ),
-                        width="100%",
-                    ),
-                ),
-                _import_card(),
-                width="100%",
-            ),
-        ),
         rx.hstack(
             rx.button(
                 "Board",
@@ -589,6 +589,43 @@ def _body() -> rx.Component:
                     rx.table.body(rx.foreach(s.cards, _row)),
                     width="100%",
                 ),
+            ),
+        ),
+        rx.cond(
+            AuthState.is_coach,
+            rx.vstack(
+                card(
+                    rx.heading("New initiative", size="4", as_="h2"),
+                    rx.form(
+                        _fields("", None),
+                        rx.button("Add initiative", type="submit"),
+                        on_submit=s.create,
+                        reset_on_submit=True,
+                        width="100%",
+                    ),
+                    width="100%",
+                ),
+                rx.cond(
+                    s.editing_id > 0,
+                    card(
+                        rx.heading("Edit " + s.edit_values["title"], size="4", as_="h2"),
+                        rx.form(
+                            _fields("edit-", s.edit_values),
+                            rx.hstack(
+                                rx.button("Save initiative", type="submit"),
+                                rx.button(
+                                    "Cancel", variant="soft", type="button", on_click=s.cancel_edit
+                                ),
+                            ),
+                            on_submit=s.save_edit,
+                            key=s.editing_id.to_string(),
+                            width="100%",
+                        ),
+                        width="100%",
+                    ),
+                ),
+                _import_card(),
+                width="100%",
             ),
         ),
         width="100%",

@@ -163,7 +163,13 @@ def _rank_row(r: RankRow) -> rx.Component:
         rx.table.cell(r.rank),
         rx.table.cell(r.title),
         rx.table.cell(r.score_text),
-        rx.table.cell(r.moscow),
+        rx.table.cell(
+            rx.match(
+                r.moscow,
+                *[(k, v) for k, v in scoring.MOSCOW_LABELS.items()],
+                "",
+            )
+        ),
         rx.table.cell(rx.text(r.explanation, size="1")),
         rx.table.cell(
             rx.cond(
@@ -277,8 +283,12 @@ def _charts() -> rx.Component:
                 rx.recharts.scatter(
                     data=s.bubbles, fill="#3e63dd", name="Initiatives", is_animation_active=False
                 ),
-                rx.recharts.x_axis(data_key="effort", name="Effort", type_="number"),
-                rx.recharts.y_axis(data_key="value", name="Value", type_="number"),
+                rx.recharts.x_axis(
+                    data_key="effort", name="Effort", type_="number", domain=[0, "dataMax + 2"]
+                ),
+                rx.recharts.y_axis(
+                    data_key="value", name="Value", type_="number", domain=[0, "dataMax + 1"]
+                ),
                 rx.recharts.z_axis(data_key="cost", name="Cost", range=[40, 600]),
                 rx.recharts.graphing_tooltip(),
                 width="100%",

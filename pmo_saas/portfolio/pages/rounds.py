@@ -219,6 +219,8 @@ class SheetItem(BaseModel):
 
 
 class CellLine(BaseModel):
+    initiative_id: int
+    key: str
     title: str
     label: str
     scores: str
@@ -300,6 +302,8 @@ class RoundState(rx.State):
 
             def line(c) -> CellLine:  # type: ignore[no-untyped-def]
                 return CellLine(
+                    initiative_id=c.initiative_id,
+                    key=c.key,
                     title=c.title,
                     label=c.label,
                     scores=", ".join(scoring.fmt(v) for v in c.scores) or "not scored",
@@ -343,15 +347,23 @@ class RoundState(rx.State):
             self.error = str(error)
 
     @rx.event
-    async def settle(self) -> None:
+    async def settle(self, form: dict) -> None:
+        """Each cell's median, unless the facilitator typed the value agreed in discussion."""
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self, Role.COACH)
             _, rid = self._ids()
-            written = await in_tenant(ctx, pf.settle_round, round_id=rid)
-            self.notice = f"Round settled: {written} score(s) set to the medians."
+            final: dict[tuple[int, str], object] = {}
+            for name, value in form.items():
+                if name.startswith("final_") and str(value).strip():
+                    _, initiative_id, key = name.split("_", 2)
+                    final[(int(initiative_id), key)] = value
+            written = await in_tenant(ctx, pf.settle_round, round_id=rid, final=final)
+            self.notice = f"Round settled: {written} score(s) written" + (
+                f", {len(final)} as agreed in discussion." if final else " (the medians)."
+            )
             await self._refresh(ctx)
-        except DomainError as error:
+        except (DomainError, ValueError) as error:
             self.error = str(error)
 
     @rx.event
@@ -400,6 +412,54 @@ def _cell_row(c: CellLine) -> rx.Component:
         rx.table.cell(c.scores),
         rx.table.cell(c.median),
         rx.table.cell(c.spread),
+    )
+
+
+def _final_input(c: CellLine) -> rx.Component:
+    name = "final_" + c.initiative_id.to_string() + "_" + c.key
+    return rx.table.row(
+        rx.table.cell(c.title),
+        rx.table.cell(c.label),
+        rx.table.cell(c.scores),
+        rx.table.cell(c.median),
+        rx.table.cell(c.spread),
+        rx.table.cell(
+            rx.input(
+                name=name,
+                placeholder=c.median,
+                aria_label="Agreed " + c.label + " for " + c.title,
+                width="6em",
+            )
+        ),
+    )
+
+
+def _settle_form() -> rx.Component:
+    s = RoundState
+    return rx.form(
+        region(
+            "Most disagreed",
+            rx.table.root(
+                header_row("Initiative", "Input", "Scores", "Median", "Spread", "Agreed value"),
+                rx.table.body(rx.foreach(s.disagreed, _final_input)),
+                width="100%",
+            ),
+        ),
+        rx.text(
+            "Discuss these first. Settling writes each cell's median (snapped to the scale), "
+            "or the agreed value typed here.",
+            size="1",
+            color_scheme="gray",
+        ),
+        rx.hstack(
+            rx.button("Settle round", type="submit"),
+            rx.button(
+                "Cancel round", type="button", variant="soft", color_scheme="red", on_click=s.cancel
+            ),
+            margin_top="0.5em",
+        ),
+        on_submit=s.settle,
+        width="100%",
     )
 
 
@@ -477,18 +537,13 @@ def _round_body() -> rx.Component:
                     ),
                 ),
                 rx.heading("Where scorers disagree most", size="4", as_="h2"),
-                _cells_table("Most disagreed", s.disagreed),
-                rx.heading("All scores: median and spread", size="4", as_="h2"),
-                _cells_table("Round results", s.cells),
                 rx.cond(
                     s.facilitator & (s.round_status == "open"),
-                    rx.hstack(
-                        rx.button("Settle round", on_click=s.settle),
-                        rx.button(
-                            "Cancel round", variant="soft", color_scheme="red", on_click=s.cancel
-                        ),
-                    ),
+                    _settle_form(),
+                    _cells_table("Most disagreed", s.disagreed),
                 ),
+                rx.heading("All scores: median and spread", size="4", as_="h2"),
+                _cells_table("Round results", s.cells),
                 width="100%",
                 align="start",
             ),
