@@ -10,6 +10,8 @@ other decisions can be logged on their own. Everyone reads; coaches, admins and 
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 
 from sqlmodel import Session, col, select
@@ -307,3 +309,39 @@ def governance_overview(*, session: Session, ctx: TenantContext) -> list[Lifecyc
         )
         for initiative_id, title, portfolio_name, stage, status in rows
     ]
+
+
+def _csv(rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([("'" + c) if c[:1] in "=+-@" else c for c in row])
+    return out.getvalue()
+
+
+def export_governance_csv(
+    *, session: Session, ctx: TenantContext, initiative_id: int | None = None
+) -> str:
+    """The lifecycle table (every initiative), or one initiative's gate reviews and decisions."""
+    if initiative_id is None:
+        return _csv(
+            [["initiative", "portfolio", "stage", "status"]]
+            + [
+                [r.title, r.portfolio, r.stage_label, r.status]
+                for r in governance_overview(session=session, ctx=ctx)
+            ]
+        )
+    g = get_governance(session=session, ctx=ctx, initiative_id=initiative_id)
+    rows = [["kind", "date", "what", "by", "conditions or rationale"]]
+    rows += [
+        [
+            "gate review",
+            r.decided_on,
+            f"{r.stage_label}: {r.decision_label}",
+            r.approvers_text,
+            r.conditions,
+        ]
+        for r in g.reviews
+    ]
+    rows += [["decision", d.decided_on, d.title, d.decided_by, d.rationale] for d in g.decisions]
+    return _csv(rows)

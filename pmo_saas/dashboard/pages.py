@@ -838,6 +838,16 @@ class GovernanceIndexState(rx.State):
     error: str = ""
 
     @rx.event
+    async def download_csv(self):  # type: ignore[no-untyped-def]
+        try:
+            ctx = await tenant_context(self)
+            text = await in_tenant(ctx, governance.export_governance_csv)
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        return rx.download(data=text, filename="governance.csv")
+
+    @rx.event
     async def load(self) -> None:
         self.error = ""
         try:
@@ -860,6 +870,13 @@ def governance_index_page() -> rx.Component:
         page_heading("Governance", "Where each initiative stands in its DSDM lifecycle."),
         _subnav(),
         error_callout(GovernanceIndexState.error),
+        rx.button(
+            "Download CSV",
+            variant="soft",
+            size="1",
+            aria_label="Download initiative lifecycles as CSV",
+            on_click=GovernanceIndexState.download_csv,
+        ),
         _table(
             "Initiative lifecycles",
             ["Initiative", "Portfolio", "Stage", "Status"],
@@ -909,6 +926,18 @@ class GovernanceState(rx.State):
         except DomainError as error:
             self.title = ""
             self.error = str(error)
+
+    @rx.event
+    async def download_csv(self):  # type: ignore[no-untyped-def]
+        try:
+            ctx = await tenant_context(self)
+            text = await in_tenant(
+                ctx, governance.export_governance_csv, initiative_id=self._initiative_id()
+            )
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        return rx.download(data=text, filename="governance-decisions.csv")
 
     @rx.event
     async def record_review(self, form: dict) -> None:
@@ -1024,7 +1053,18 @@ def governance_page() -> rx.Component:
                 rx.table.cell(r.conditions),
             ),
         ),
-        rx.heading("Decisions log", size="4", as_="h2"),
+        rx.hstack(
+            rx.heading("Decisions log", size="4", as_="h2"),
+            rx.spacer(),
+            rx.button(
+                "Download CSV",
+                variant="soft",
+                size="1",
+                aria_label="Download gate reviews and decisions as CSV",
+                on_click=s.download_csv,
+            ),
+            width="100%",
+        ),
         rx.cond(
             AuthState.is_coach,
             card(

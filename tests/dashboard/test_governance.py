@@ -165,3 +165,22 @@ def test_other_organisation_cannot_read_or_review(org_a, org_b):
     with pytest.raises(NotFound):
         _review(org_b, initiative_id, "stop")
     assert _state(org_a, initiative_id).status == "active"
+
+
+def test_csv_of_lifecycles_and_of_one_initiatives_decisions(org_a, org_b):
+    initiative_id = _initiative(org_a)
+    _review(org_a, initiative_id, "proceed_with_conditions", conditions="=cmd()")
+    with tenant_session(org_a) as session:
+        overview = governance.export_governance_csv(session=session, ctx=org_a)
+        log = governance.export_governance_csv(
+            session=session, ctx=org_a, initiative_id=initiative_id
+        )
+    assert overview.splitlines()[1].startswith("Growth initiative 1,Growth,Feasibility,active")
+    assert "Pre-project: Proceed with conditions" in log and "'=cmd()" in log
+    assert "Pre-project gate: Proceed with conditions" in log
+    with tenant_session(org_b) as session:
+        assert len(governance.export_governance_csv(session=session, ctx=org_b).splitlines()) == 1
+        with pytest.raises(NotFound):
+            governance.export_governance_csv(
+                session=session, ctx=org_b, initiative_id=initiative_id
+            )
