@@ -16,7 +16,6 @@ from pmo_saas.kernel.roles import Role, at_least
 from pmo_saas.portfolio import fields, scoring
 from pmo_saas.portfolio import services as pf
 from pmo_saas.portfolio.schemas import (
-    BoardColumn,
     CriterionRow,
     HeatCell,
     InitiativeRow,
@@ -46,6 +45,7 @@ class InitiativeCard(BaseModel):
     depends_on_titles: str
     origin: str  # "From coaching plan … (team …)", or ""
     archived: bool
+    scores: dict[str, str] = {}  # input key -> the value as text ("" is not scored)
 
 
 class BoardLane(BaseModel):
@@ -54,10 +54,16 @@ class BoardLane(BaseModel):
     cards: list[InitiativeCard]
 
 
+class ScoreInput(BaseModel):
+    key: str
+    label: str  # with the scale, e.g. "Reach (0 or more people per period)"
+
+
 class InitiativesView(BaseModel):
     portfolio: PortfolioRow
     cards: list[InitiativeCard]
     board: list[BoardLane]
+    inputs: list[ScoreInput]  # the model's inputs set on the initiative form (not job size)
 
 
 def _money(value: int | None) -> str:
@@ -85,6 +91,7 @@ def _card(row: InitiativeRow, origin: str) -> InitiativeCard:
         depends_on_titles=", ".join(row.depends_on_titles),
         origin=origin,
         archived=row.archived,
+        scores={k: scoring.fmt(v) for k, v in row.scores.items()},
     )
 
 
@@ -103,18 +110,38 @@ def initiatives_view(
         for i, o in origins.items()
     }
     cards = [_card(r, texts.get(r.id, "")) for r in rows]
-    columns: list[BoardColumn] = [
-        BoardColumn(status=s, label=label, cards=[]) for s, label in fields.STATUSES.items()
-    ]
     lanes = [
         BoardLane(
-            status=c.status,
-            label=c.label,
-            cards=[x for x in cards if x.status == c.status and not x.archived],
+            status=status,
+            label=label,
+            cards=[x for x in cards if x.status == status and not x.archived],
         )
-        for c in columns
+        for status, label in fields.STATUSES.items()
     ]
-    return InitiativesView(portfolio=portfolio, cards=cards, board=lanes)
+    criteria = [
+        scoring.CriterionSpec(c.id, c.name, c.weight, c.scale_min, c.scale_max)
+        for c in pf.list_criteria(session=session, ctx=ctx, portfolio_id=portfolio_id)
+    ]
+    inputs = [
+        ScoreInput(key=spec.key, label=f"{spec.label} ({spec.scale_text()})")
+        for spec in scoring.input_specs(portfolio.scoring_model, criteria)
+        if spec.key != "job_size"
+    ]
+    return InitiativesView(portfolio=portfolio, cards=cards, board=lanes, inputs=inputs)
+
+
+def save_initiative(
+    *,
+    session: Session,
+    ctx: TenantContext,
+    initiative_id: int,
+    data: dict[str, object],
+    scores: dict[str, object],
+) -> None:
+    """The edit form: fields and scores in one transaction (all or nothing)."""
+    pf.update_initiative(session=session, ctx=ctx, initiative_id=initiative_id, data=data)
+    if scores:
+        pf.set_scores(session=session, ctx=ctx, initiative_id=initiative_id, scores=scores)
 
 
 class ScoringSetup(BaseModel):

@@ -298,3 +298,49 @@ def test_budget_split_is_read_as_typed():
     assert parse_split("Retail = 30,000\n\nOps: 10000") == {"Retail": "30,000", "Ops": "10000"}
     with pytest.raises(ValidationFailed, match="Line 1"):
         parse_split("just text")
+
+
+def test_editing_fields_and_scores_is_all_or_nothing(org_a, setup):
+    token = identity.start_session(user_id=org_a.user_id)
+    iid = setup["initiative"]
+
+    async def scenario():
+        path = _paths(org_a.org_slug, setup["pid"], setup["round"])["initiatives"]
+        state = await state_for(InitiativesState, token=token, path=path)
+        await state.load()
+        assert [i.key for i in state.inputs] == [
+            "business_value",
+            "time_criticality",
+            "risk_reduction",
+        ]
+        state.start_edit(iid)
+        assert state.edit_values["title"] == "Alpha"
+        assert state.edit_values["score__business_value"] == "8"
+        form = {**state.edit_values, "title": "Alpha 2", "score__business_value": "7"}
+        await state.save_edit(form)
+        assert "7" in state.error  # not on the Fibonacci scale
+        await state.save_edit({**form, "depends_on": "Alpha 2"})
+        assert "No initiative called" in state.error
+        await state.save_edit({**form, "score__business_value": "", "cost": "-5"})
+        assert "negative" in state.error
+
+    run(scenario())
+    with tenant_session(org_a) as session:
+        row = pf.get_initiative(session=session, ctx=org_a, initiative_id=iid)
+    assert row.title == "Alpha" and row.scores["business_value"] == 8 and row.cost == 20_000
+
+    async def valid():
+        path = _paths(org_a.org_slug, setup["pid"], setup["round"])["initiatives"]
+        state = await state_for(InitiativesState, token=token, path=path)
+        await state.load()
+        state.start_edit(iid)
+        await state.save_edit(
+            {**state.edit_values, "title": "Alpha 2", "score__business_value": "", "tags": "a; b"}
+        )
+        assert state.error == "" and state.notice == "“Alpha 2” saved."
+
+    run(valid())
+    with tenant_session(org_a) as session:
+        row = pf.get_initiative(session=session, ctx=org_a, initiative_id=iid)
+    assert row.title == "Alpha 2" and "business_value" not in row.scores
+    assert row.tags == ["a", "b"]

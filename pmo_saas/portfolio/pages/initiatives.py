@@ -25,11 +25,12 @@ from pmo_saas.portfolio.pages.common import (
     text_area,
 )
 from pmo_saas.portfolio.schemas import ImportRowError
-from pmo_saas.portfolio.views import BoardLane, InitiativeCard
+from pmo_saas.portfolio.views import BoardLane, InitiativeCard, ScoreInput
 from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
 UPLOAD_ID = "portfolio_csv"
+SCORE_PREFIX = "score__"
 FORM_FIELDS = (
     "title",
     "description",
@@ -50,6 +51,7 @@ class InitiativesState(rx.State):
     portfolio_name: str = ""
     cards: list[InitiativeCard] = []
     board: list[BoardLane] = []
+    inputs: list[ScoreInput] = []
     view: str = "board"
     show_archived: bool = False
     editing_id: int = 0
@@ -77,6 +79,7 @@ class InitiativesState(rx.State):
         self.portfolio_name = view.portfolio.name
         self.cards = view.cards
         self.board = view.board
+        self.inputs = view.inputs
 
     @rx.event
     async def load(self) -> None:
@@ -141,6 +144,8 @@ class InitiativesState(rx.State):
         self.editing_id = found.id
         values = {k: str(getattr(found, k)) for k in FORM_FIELDS}
         values["depends_on"] = found.depends_on_titles
+        for spec in self.inputs:
+            values[SCORE_PREFIX + spec.key] = found.scores.get(spec.key, "")
         self.edit_values = values
 
     @rx.event
@@ -152,8 +157,17 @@ class InitiativesState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self, Role.COACH)
+            scores = {
+                k.removeprefix(SCORE_PREFIX): v
+                for k, v in form.items()
+                if k.startswith(SCORE_PREFIX)
+            }
             await in_tenant(
-                ctx, pf.update_initiative, initiative_id=self.editing_id, data=self._data(form)
+                ctx,
+                views.save_initiative,
+                initiative_id=self.editing_id,
+                data=self._data(form),
+                scores=scores,
             )
             self.notice = f"“{str(form.get('title', '')).strip()}” saved."
             self.editing_id = 0
@@ -345,6 +359,34 @@ def _fields(prefix: str, values: rx.Var | None) -> rx.Component:
         ),
         width="100%",
         align="start",
+    )
+
+
+def _score_field(spec: ScoreInput) -> rx.Component:
+    s = InitiativesState
+    input_id = "edit-score-" + spec.key
+    return rx.vstack(
+        rx.el.label(spec.label, html_for=input_id, class_name="pmo-label"),
+        rx.input(
+            id=input_id,
+            name=SCORE_PREFIX + spec.key,
+            default_value=s.edit_values[SCORE_PREFIX + spec.key],
+            placeholder="not scored",
+        ),
+        spacing="1",
+        align="start",
+    )
+
+
+def _score_fields() -> rx.Component:
+    s = InitiativesState
+    return rx.cond(
+        s.inputs.length() > 0,
+        rx.el.fieldset(
+            rx.el.legend("Scores (empty: not scored)", class_name="pmo-label"),
+            rx.flex(rx.foreach(s.inputs, _score_field), wrap="wrap", gap="1em"),
+            style={"border": "none", "padding": "0", "margin": "0.5em 0"},
+        ),
     )
 
 
@@ -611,6 +653,7 @@ def _body() -> rx.Component:
                         rx.heading("Edit " + s.edit_values["title"], size="4", as_="h2"),
                         rx.form(
                             _fields("edit-", s.edit_values),
+                            _score_fields(),
                             rx.hstack(
                                 rx.button("Save initiative", type="submit"),
                                 rx.button(
