@@ -24,6 +24,7 @@ def _import_domain_pages() -> list[str]:
 
 
 register_section_pages(_import_domain_pages())
+importlib.import_module("pmo_saas.dashboard.pages")
 
 app = rx.App(
     api_transformer=build_api(),

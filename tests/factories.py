@@ -126,6 +126,7 @@ def _make_weighted_portfolio(ctx: TenantContext) -> None:
 def _domain_row_makers() -> None:
     """Domains with tables the demo seed leaves empty register their makers here."""
     from tests.billing.rows import BILLING_ROW_MAKERS
+    from tests.dashboard.rows import make_dashboard_rows
 
     TENANT_ROW_MAKERS.update(BILLING_ROW_MAKERS)
     TENANT_ROW_MAKERS.update(
@@ -133,6 +134,7 @@ def _domain_row_makers() -> None:
             "ssoconnection": _make_sso_rows,
             "digestsent": _make_digest,
             "criterion": _make_weighted_portfolio,
+            "dashboard": make_dashboard_rows,
         }
     )
 

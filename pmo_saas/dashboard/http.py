@@ -600,15 +600,3 @@ def _routes() -> list[Route]:
 
 
 routes: list[Route] = _routes()
-
-
-def _register_pages() -> None:
-    """The app shell imports `<domain>.pages` only for its listed sections, and the dashboard
-    is not one yet: importing the pages here (this module is loaded while the app is built)
-    registers them. Harmless once the shell imports them itself (a module loads once)."""
-    import importlib
-
-    importlib.import_module("pmo_saas.dashboard.pages")
-
-
-_register_pages()

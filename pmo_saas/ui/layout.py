@@ -10,7 +10,7 @@ from pmo_saas.billing.banner import billing_banner
 from pmo_saas.identity.auth_state import AuthState
 
 NAV = [
-    ("Dashboard", "", "layout-dashboard"),
+    ("Dashboard", "/dashboard", "layout-dashboard"),
     ("Portfolio", "/portfolio", "briefcase"),
     ("Assessments", "/assessments", "radar"),
     ("Coaching", "/coaching", "sprout"),

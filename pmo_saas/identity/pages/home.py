@@ -45,6 +45,10 @@ def home_page() -> rx.Component:
         page_heading("Dashboard"),
         rx.heading(AuthState.org_name, size="5", as_="h2"),
         error_callout(HomeState.error),
+        rx.link(
+            rx.button("Open the executive dashboard", rx.icon("arrow-right", size=16)),
+            href="/o/" + AuthState.org_slug + "/dashboard",
+        ),
         rx.hstack(
             _stat("Members", HomeState.members, members_href),
             _stat("Teams", HomeState.teams, "/o/" + AuthState.org_slug + "/teams"),
