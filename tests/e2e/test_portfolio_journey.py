@@ -181,6 +181,10 @@ def test_portfolio_import_round_ranking_funding_scenarios(
     page.get_by_role("button", name="Add scenario").click()
     expect(page.get_by_role("status")).to_contain_text("Scenario “Lean” added")
     page.get_by_label("Scenario name").fill("Bold")
+    page.get_by_label("Scenario budget").fill("lots")
+    page.get_by_role("button", name="Add scenario").click()
+    expect(page.get_by_role("alert")).to_be_visible()  # refused, and nothing typed is lost
+    expect(page.get_by_label("Scenario name")).to_have_value("Bold")
     page.get_by_label("Scenario budget").fill("120000")
     page.get_by_role("button", name="Add scenario").click()
     expect(page.get_by_role("status")).to_contain_text("Scenario “Bold” added")

@@ -344,3 +344,49 @@ def test_editing_fields_and_scores_is_all_or_nothing(org_a, setup):
         row = pf.get_initiative(session=session, ctx=org_a, initiative_id=iid)
     assert row.title == "Alpha 2" and "business_value" not in row.scores
     assert row.tags == ["a", "b"]
+
+
+def test_every_page_shows_the_demo_portfolio(org_a):
+    from pmo_saas.portfolio.demo import seed_demo_portfolio
+
+    with tenant_session(org_a) as session:
+        seed_demo_portfolio(session=session, ctx=org_a)
+    with tenant_session(org_a) as session:
+        [portfolio] = pf.list_portfolios(session=session, ctx=org_a)
+        rounds = pf.list_rounds(session=session, ctx=org_a, portfolio_id=portfolio.id)
+    token = identity.start_session(user_id=org_a.user_id)
+
+    async def scenario():
+        paths = _paths(org_a.org_slug, portfolio.id, rounds[0].id if rounds else 0)
+        listing = await state_for(PortfoliosState, token=token, path=paths["list"])
+        await listing.load()
+        assert [p.name for p in listing.portfolios] == [portfolio.name]
+        ini = await state_for(InitiativesState, token=token, path=paths["initiatives"])
+        await ini.load()
+        assert ini.error == "" and len(ini.cards) == 15
+        assert sum(len(lane.cards) for lane in ini.board) == 15
+        await ini.export_csv()
+        assert ini.error == ""
+        ranking = await state_for(RankingState, token=token, path=paths["ranking"])
+        await ranking.load()
+        assert ranking.error == "" and len(ranking.rows) == 15 and ranking.bars
+        assert ranking.bubbles and ranking.formula
+        funding = await state_for(FundingState, token=token, path=paths["funding"])
+        await funding.load()
+        assert funding.error == "" and funding.published and len(funding.scenarios) >= 2
+        await funding.fund()
+        assert funding.error == "" and funding.plan is not None
+        assert funding.plan.streams and len(funding.plan.lines) == 15
+        risks = await state_for(RisksState, token=token, path=paths["risks"])
+        await risks.load()
+        assert risks.error == "" and len(risks.risks) == 6
+        assert sum(sq.count for row in risks.heat for sq in row) >= 1
+        rounds_state = await state_for(RoundsState, token=token, path=paths["rounds"])
+        await rounds_state.load()
+        assert rounds_state.error == "" and len(rounds_state.rounds) == len(rounds)
+        if rounds:
+            one = await state_for(RoundState, token=token, path=paths["round"])
+            await one.load()
+            assert one.error == "" and one.cells
+
+    run(scenario())

@@ -163,6 +163,7 @@ class FundingState(rx.State):
     published: list[PublishedLine] = []
     error: str = ""
     notice: str = ""
+    form_version: int = 0  # bumped after a successful submit: the form starts empty
     _titles: dict[str, int] = {}
 
     def _pid(self) -> int:
@@ -265,6 +266,7 @@ class FundingState(rx.State):
                 budget=form.get("scenario_budget", ""),
                 overrides=self._overrides(form),
             )
+            self.form_version += 1
             self.notice = f"Scenario “{str(form.get('name', '')).strip()}” added."
             await self._refresh(ctx)
         except DomainError as error:
@@ -485,7 +487,7 @@ def _body() -> rx.Component:
                         width="100%",
                     ),
                     on_submit=s.create_scenario,
-                    reset_on_submit=True,
+                    key=FundingState.form_version.to_string(),
                     width="100%",
                 ),
                 width="100%",

@@ -62,6 +62,7 @@ class InitiativesState(rx.State):
     previewing: bool = False
     error: str = ""
     notice: str = ""
+    form_version: int = 0  # bumped after a successful submit: the form starts empty
     _import_data: bytes = b""
 
     def _pid(self) -> int:
@@ -129,6 +130,7 @@ class InitiativesState(rx.State):
             await in_tenant(
                 ctx, pf.create_initiative, portfolio_id=self._pid(), data=self._data(form)
             )
+            self.form_version += 1
             self.notice = f"“{str(form.get('title', '')).strip()}” added."
             await self._refresh(ctx)
         except DomainError as error:
@@ -642,7 +644,7 @@ def _body() -> rx.Component:
                         _fields("", None),
                         rx.button("Add initiative", type="submit"),
                         on_submit=s.create,
-                        reset_on_submit=True,
+                        key=InitiativesState.form_version.to_string(),
                         width="100%",
                     ),
                     width="100%",

@@ -47,6 +47,7 @@ class RankingState(rx.State):
     bars: list[dict[str, float | str]] = []
     error: str = ""
     notice: str = ""
+    form_version: int = 0  # bumped after a successful submit: the form starts empty
 
     def _pid(self) -> int:
         return id_after(self.router.url.path, "p")
@@ -109,6 +110,7 @@ class RankingState(rx.State):
                 scale_min=form.get("scale_min", "1") or "1",
                 scale_max=form.get("scale_max", "5") or "5",
             )
+            self.form_version += 1
             self.notice = "Criterion added."
             await self._refresh(ctx)
         except DomainError as error:
@@ -141,6 +143,7 @@ class RankingState(rx.State):
                 position=position,
                 reason=str(form.get("reason", "")),
             )
+            self.form_version += 1
             self.notice = f"Placed at #{position}; the reason is shown in the ranking."
             await self._refresh(ctx)
         except (DomainError, ValueError) as error:
@@ -262,7 +265,7 @@ def _model_card() -> rx.Component:
                             wrap="wrap",
                         ),
                         on_submit=s.add_criterion,
-                        reset_on_submit=True,
+                        key=RankingState.form_version.to_string(),
                     ),
                 ),
                 width="100%",
@@ -364,7 +367,7 @@ def _body() -> rx.Component:
                         width="100%",
                     ),
                     on_submit=s.override,
-                    reset_on_submit=True,
+                    key=RankingState.form_version.to_string(),
                     width="100%",
                 ),
                 width="100%",

@@ -37,6 +37,7 @@ class RisksState(rx.State):
     initiatives: list[Choice] = []
     error: str = ""
     notice: str = ""
+    form_version: int = 0  # bumped after a successful submit: the form starts empty
 
     def _pid(self) -> int:
         return id_after(self.router.url.path, "p")
@@ -69,6 +70,7 @@ class RisksState(rx.State):
             }
             data["status"] = form.get("status", "open") or "open"
             await in_tenant(ctx, pf.create_risk, portfolio_id=self._pid(), data=data)
+            self.form_version += 1
             self.notice = "Risk recorded."
             await self._refresh(ctx)
         except DomainError as error:
@@ -177,7 +179,7 @@ def _body() -> rx.Component:
                     field("Mitigation", "mitigation", required=False),
                     rx.button("Record risk", type="submit", margin_top="0.5em"),
                     on_submit=s.create,
-                    reset_on_submit=True,
+                    key=RisksState.form_version.to_string(),
                     width="100%",
                 ),
                 width="100%",
