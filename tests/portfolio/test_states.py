@@ -94,6 +94,8 @@ async def _try_everything(token: str, paths: dict[str, str], setup: dict) -> dic
     await listing.load()
     await listing.create({"name": "Rogue", "scoring_model": "wsjf"})
     errors["create portfolio"] = listing.error
+    await listing.archive(setup["pid"], True)
+    errors["archive portfolio"] = listing.error
 
     ini = await state_for(InitiativesState, token=token, path=paths["initiatives"])
     await ini.load()
@@ -187,6 +189,8 @@ def test_another_organisation_sees_and_touches_nothing(org_a, org_b, setup):
     run(scenario())
     assert _counts() == before
     with tenant_session(org_a) as session:
+        assert [p.name for p in pf.list_portfolios(session=session, ctx=org_a)] == ["FY27"]
+    with tenant_session(org_a) as session:
         row = pf.get_initiative(session=session, ctx=org_a, initiative_id=setup["initiative"])
     assert row.title == "Alpha" and row.status == "funnel" and not row.archived
 
@@ -214,6 +218,8 @@ def test_viewers_read_but_cannot_write(org_a, setup):
 
     run(scenario())
     assert _counts() == before
+    with tenant_session(org_a) as session:
+        assert [p.name for p in pf.list_portfolios(session=session, ctx=org_a)] == ["FY27"]
 
 
 def test_a_member_not_invited_cannot_score(org_a, setup):
@@ -365,6 +371,12 @@ def test_every_page_shows_the_demo_portfolio(org_a):
         await ini.load()
         assert ini.error == "" and len(ini.cards) == 15
         assert sum(len(lane.cards) for lane in ini.board) == 15
+        ini.set_filter("stream", "Retail")
+        retail = ini.shown_cards
+        assert 0 < len(retail) < 15 and {c.value_stream for c in retail} == {"Retail"}
+        ini.set_filter("stream", "")
+        ini.set_filter("tag", "no-such-tag")
+        assert ini.shown_cards == []
         await ini.export_csv()
         assert ini.error == ""
         ranking = await state_for(RankingState, token=token, path=paths["ranking"])

@@ -53,6 +53,9 @@ class InitiativesState(rx.State):
     board: list[BoardLane] = []
     inputs: list[ScoreInput] = []
     view: str = "board"
+    filter_status: str = ""
+    filter_stream: str = ""
+    filter_tag: str = ""
     show_archived: bool = False
     editing_id: int = 0
     edit_values: dict[str, str] = {}
@@ -98,6 +101,31 @@ class InitiativesState(rx.State):
         self.preview_rows = 0
         self.preview_errors, self.preview_file_errors = [], []
         self._import_data = b""
+
+    @rx.var
+    def shown_cards(self) -> list[InitiativeCard]:
+        """The table, filtered by status, value stream and tag."""
+        tag = self.filter_tag.strip().lower()
+        return [
+            c
+            for c in self.cards
+            if (not self.filter_status or c.status == self.filter_status)
+            and (not self.filter_stream or c.value_stream == self.filter_stream)
+            and (not tag or tag in [t.strip() for t in c.tags.split(",")])
+        ]
+
+    @rx.var
+    def value_streams(self) -> list[str]:
+        return sorted({c.value_stream for c in self.cards if c.value_stream})
+
+    @rx.event
+    def set_filter(self, which: str, value: str) -> None:
+        if which == "status":
+            self.filter_status = value
+        elif which == "stream":
+            self.filter_stream = value
+        else:
+            self.filter_tag = value
 
     @rx.event
     def show(self, view: str) -> None:
@@ -614,25 +642,64 @@ def _body() -> rx.Component:
                 aria_label="Board",
                 style={"width": "100%"},
             ),
-            region(
-                "Initiatives",
-                rx.table.root(
-                    header_row(
-                        "Title",
-                        "Status",
-                        "Owner",
-                        "Value stream",
-                        "Cost",
-                        "Job size",
-                        "MoSCoW",
-                        "Tags",
-                        "Depends on",
-                        "Origin",
-                        "",
+            rx.vstack(
+                rx.hstack(
+                    rx.el.label(
+                        "Filter by status ",
+                        rx.el.select(
+                            rx.el.option("All", value=""),
+                            *[rx.el.option(label, value=value) for value, label in STATUS_CHOICES],
+                            value=s.filter_status,
+                            on_change=lambda v: s.set_filter("status", v),
+                            class_name="pmo-select",
+                        ),
+                        class_name="pmo-label",
                     ),
-                    rx.table.body(rx.foreach(s.cards, _row)),
-                    width="100%",
+                    rx.el.label(
+                        "Filter by value stream ",
+                        rx.el.select(
+                            rx.el.option("All", value=""),
+                            rx.foreach(s.value_streams, lambda v: rx.el.option(v, value=v)),
+                            value=s.filter_stream,
+                            on_change=lambda v: s.set_filter("stream", v),
+                            class_name="pmo-select",
+                        ),
+                        class_name="pmo-label",
+                    ),
+                    rx.el.label(
+                        "Filter by tag ",
+                        rx.input(
+                            value=s.filter_tag,
+                            on_change=lambda v: s.set_filter("tag", v).debounce(300),
+                            width="10em",
+                        ),
+                        class_name="pmo-label",
+                    ),
+                    spacing="4",
+                    align="center",
+                    wrap="wrap",
                 ),
+                region(
+                    "Initiatives",
+                    rx.table.root(
+                        header_row(
+                            "Title",
+                            "Status",
+                            "Owner",
+                            "Value stream",
+                            "Cost",
+                            "Job size",
+                            "MoSCoW",
+                            "Tags",
+                            "Depends on",
+                            "Origin",
+                            "",
+                        ),
+                        rx.table.body(rx.foreach(s.shown_cards, _row)),
+                        width="100%",
+                    ),
+                ),
+                width="100%",
             ),
         ),
         rx.cond(

@@ -23,12 +23,15 @@ from pmo_saas.ui.layout import workspace
 
 class PortfoliosState(rx.State):
     portfolios: list[PortfolioRow] = []
+    show_archived: bool = False
     error: str = ""
     notice: str = ""
 
     async def _refresh(self) -> None:
         ctx = await tenant_context(self)
-        self.portfolios = await in_tenant(ctx, pf.list_portfolios)
+        self.portfolios = await in_tenant(
+            ctx, pf.list_portfolios, include_archived=self.show_archived
+        )
 
     @rx.event
     async def load(self) -> None:
@@ -37,6 +40,24 @@ class PortfoliosState(rx.State):
             await self._refresh()
         except DomainError as error:
             self.portfolios = []
+            self.error = str(error)
+
+    @rx.event
+    async def toggle_archived(self, checked: bool) -> None:
+        self.show_archived = bool(checked)
+        await self.load()
+
+    @rx.event
+    async def archive(self, portfolio_id: int, archived: bool) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self, Role.COACH)
+            await in_tenant(
+                ctx, pf.archive_portfolio, portfolio_id=int(portfolio_id), archived=bool(archived)
+            )
+            self.notice = "Portfolio archived." if archived else "Portfolio restored."
+            await self._refresh()
+        except (DomainError, ValueError) as error:
             self.error = str(error)
 
     @rx.event
@@ -64,6 +85,29 @@ def _row(p: PortfolioRow) -> rx.Component:
         rx.table.cell(p.scoring_model_label),
         rx.table.cell(p.initiative_count),
         rx.table.cell(rx.cond(p.budget, p.currency + " " + p.budget.to_string(), "No budget")),
+        rx.table.cell(
+            rx.cond(
+                AuthState.is_coach,
+                rx.cond(
+                    p.archived,
+                    rx.button(
+                        "Restore",
+                        size="1",
+                        variant="soft",
+                        aria_label="Restore " + p.name,
+                        on_click=PortfoliosState.archive(p.id, False),
+                    ),
+                    rx.button(
+                        "Archive",
+                        size="1",
+                        variant="soft",
+                        color_scheme="red",
+                        aria_label="Archive " + p.name,
+                        on_click=PortfoliosState.archive(p.id, True),
+                    ),
+                ),
+            )
+        ),
     )
 
 
@@ -97,10 +141,15 @@ def _body() -> rx.Component:
                 width="100%",
             ),
         ),
+        rx.checkbox(
+            "Show archived portfolios",
+            checked=PortfoliosState.show_archived,
+            on_change=PortfoliosState.toggle_archived,
+        ),
         region(
             "Portfolios",
             rx.table.root(
-                header_row("Name", "Scoring model", "Initiatives", "Budget"),
+                header_row("Name", "Scoring model", "Initiatives", "Budget", ""),
                 rx.table.body(rx.foreach(PortfoliosState.portfolios, _row)),
                 width="100%",
             ),

@@ -375,6 +375,14 @@ def _body() -> rx.Component:
         ),
         rx.heading("Ranking", size="4", as_="h2"),
         rx.text(s.total.to_string() + " initiative(s) ranked.", size="2", color_scheme="gray"),
+        rx.cond(
+            s.total > s.rows.length(),
+            rx.text(
+                "Showing the top " + s.rows.length().to_string() + "; the CSV export has all.",
+                size="2",
+                color_scheme="gray",
+            ),
+        ),
         region(
             "Ranking",
             rx.table.root(
