@@ -9,15 +9,19 @@ round, sees the ranking, funds within a budget, compares two scenarios and publi
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import select
 
-from pmo_saas.db import tenant_session
+from pmo_saas.coaching import services as coaching
+from pmo_saas.db import system_session, tenant_session
+from pmo_saas.identity.models import User
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import services as pf
 from pmo_saas.portfolio.models import Initiative
 from tests import factories
+from tests.portfolio.builders import make_initiative, make_portfolio, wsjf
 from tests.portfolio.test_csv import twenty_rows
 
 CHOICES = ["1", "2", "3", "5", "8", "13", "20"]
@@ -209,3 +213,87 @@ def test_portfolio_import_round_ranking_funding_scenarios(
     expect(page.get_by_role("status")).to_contain_text("Risk recorded")
     expect(page.get_by_role("region", name="Risk register")).to_contain_text("Vendor delivers late")
     expect(page.get_by_label("Probability 4, impact 5: 1 open risk(s)")).to_have_text("1")
+
+
+def test_initiatives_edit_dependencies_board_archive_export_and_origin(page: Page, base_url: str):
+    owner = factories.make_org("Board Org")
+    alice = factories.make_member(owner, Role.MEMBER, name="Alice")
+    team = factories.make_team(owner, "Alpha team", members=[alice])  # its id
+    pid = make_portfolio(owner, "Platform")
+    alpha = make_initiative(owner, pid, "Alpha", cost=1000, scores=wsjf(8, 5, 3, 5))
+    make_initiative(owner, pid, "Beta", cost=2000, depends_on=[alpha])
+    with tenant_session(owner) as session:
+        plan = coaching.create_plan(session=session, ctx=owner, title="Team growth", team_id=team)
+        action = coaching.add_action(
+            session=session,
+            ctx=owner,
+            plan_id=plan.id,
+            title="Shared test environment",
+            owner_user_id=alice.user_id,
+            scope="organisation",
+        )
+        coaching.promote_to_portfolio(
+            session=session, ctx=owner, action_id=action.id, portfolio_id=pid
+        )
+    with system_session() as session:
+        email = session.get(User, owner.user_id).email
+    path = f"/o/{owner.org_slug}/portfolio/p/{pid}"
+    _sign_in(page, base_url, email, path)
+
+    # ---- the coaching origin is shown on the promoted initiative
+    expect(page.get_by_role("article", name="Shared test environment")).to_contain_text(
+        "From coaching plan Team growth (team Alpha team)"
+    )
+
+    # ---- a new initiative: an unknown dependency is refused and nothing typed is lost
+    page.get_by_label("Title", exact=True).fill("Gamma")
+    page.get_by_label("Cost", exact=True).fill("3,000")
+    page.get_by_label("Depends on (titles, comma separated)", exact=True).fill("Nope")
+    page.get_by_role("button", name="Add initiative").click()
+    expect(page.get_by_role("alert")).to_contain_text("No initiative called “Nope”")
+    expect(page.get_by_label("Title", exact=True)).to_have_value("Gamma")
+    page.get_by_label("Depends on (titles, comma separated)", exact=True).fill("Beta")
+    page.get_by_role("button", name="Add initiative").click()
+    expect(page.get_by_role("status")).to_contain_text("“Gamma” added")
+    expect(page.get_by_label("Title", exact=True)).to_have_value("")
+
+    # ---- move a card along the board
+    page.get_by_label("Move Gamma").select_option("ready")
+    expect(page.get_by_role("region", name="Column Ready")).to_contain_text("Gamma")
+
+    # ---- edit: a dependency cycle is refused, naming it; scores are set on the form
+    page.get_by_role("button", name="Table").click()
+    page.get_by_role("button", name="Edit Alpha").click()
+    expect(page.get_by_label("Edit title")).to_have_value("Alpha")
+    page.get_by_label("Edit depends on (titles, comma separated)").fill("Gamma")
+    page.get_by_role("button", name="Save initiative").click()
+    expect(page.get_by_role("alert")).to_contain_text("Alpha")
+    expect(page.get_by_role("alert")).to_contain_text("Gamma")
+    page.get_by_label("Edit depends on (titles, comma separated)").fill("")
+    page.get_by_label("Time criticality (1, 2, 3, 5, 8, 13, 20)").fill("13")
+    page.get_by_role("button", name="Save initiative").click()
+    expect(page.get_by_role("status")).to_contain_text("“Alpha” saved")
+    with tenant_session(owner) as session:
+        assert (
+            pf.get_initiative(session=session, ctx=owner, initiative_id=alpha).scores[
+                "time_criticality"
+            ]
+            == 13
+        )
+
+    # ---- archive and restore
+    table = page.get_by_role("region", name="Initiatives")
+    page.get_by_role("button", name="Archive Gamma").click()
+    expect(table).not_to_contain_text("Gamma")
+    page.get_by_text("Show archived").click()
+    page.get_by_role("button", name="Restore Gamma").click()
+    expect(page.get_by_role("status")).to_contain_text("Initiative restored")
+
+    # ---- CSV export
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert text.splitlines()[0].startswith("title,")
+    assert {"Alpha", "Beta", "Gamma", "Shared test environment"} <= {
+        line.split(",")[0] for line in text.splitlines()[1:]
+    }
