@@ -7,7 +7,8 @@ once and a used link says so. The coach closes the survey: Team One's results sh
 4.20: its people answered 3, 4, 5, 6 and 3 on every item) with its comments (threshold 5);
 Team Two (4 responses) is hidden with the reason, and so is the organisation total (it would
 give Team Two away by subtraction), and no Team Two comment appears anywhere, CSV included.
-A Team One member then reads their own team's results.
+A Team One member then reads their own team's results, and the coach deletes the survey
+after confirming.
 """
 
 from __future__ import annotations
@@ -157,3 +158,18 @@ def test_coach_launches_to_two_teams_people_answer_by_mail_and_results_keep_anon
     expect(member_page.get_by_role("region", name="Results of Team One")).to_contain_text("4.20")
     expect(member_page.get_by_role("button", name="Launch survey")).to_have_count(0)
     member.close()
+
+    # The coach deletes the survey, confirming first: its responses go with it.
+    page.get_by_role("link", name="All surveys").click()
+    page.get_by_role("button", name=f"Delete {TITLE}").click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("also deletes all its responses")
+    dialog.get_by_role("button", name="Keep it").click()
+    expect(page.get_by_role("alertdialog")).to_have_count(0)
+    expect(surveys).to_contain_text(TITLE)
+    page.get_by_role("button", name=f"Delete {TITLE}").click()
+    page.get_by_role("alertdialog").get_by_role(
+        "button", name="Delete survey and responses"
+    ).click()
+    expect(page.get_by_role("status")).to_contain_text("deleted with all its responses")
+    expect(surveys).not_to_contain_text(TITLE)
