@@ -35,6 +35,7 @@ from pmo_saas.portfolio.pages.overview import PortfoliosState
 from pmo_saas.portfolio.pages.ranking import RankingState
 from pmo_saas.portfolio.pages.risks import RisksState
 from pmo_saas.portfolio.pages.rounds import RoundsState, RoundState
+from pmo_saas.portfolio.scoring import TIMES
 from tests import factories
 from tests.portfolio.builders import make_initiative, make_portfolio, wsjf
 from tests.portfolio.test_csv import twenty_rows
@@ -402,3 +403,75 @@ def test_every_page_shows_the_demo_portfolio(org_a):
             assert one.error == "" and one.cells
 
     run(scenario())
+
+
+def test_coach_chooses_each_scoring_model_and_sees_its_formula(org_a, setup):
+    token = identity.start_session(user_id=org_a.user_id)
+    scorer_token = identity.start_session(user_id=setup["scorer"].user_id)
+    paths = _paths(org_a.org_slug, setup["pid"], setup["round"])
+
+    async def scenario():
+        state = await state_for(RankingState, token=token, path=paths["ranking"])
+        await state.load()
+        assert state.formula.startswith("WSJF = ") and state.rows[0].title == "Alpha"
+        await state.choose_model({"scoring_model": "weighted"})
+        assert state.formula == "Weighted score: no criteria defined yet"
+        assert [r.score_text for r in state.rows] == ["not scored", "not scored"]
+        await state.add_criterion({"name": "Strategic fit", "weight": "3"})
+        await state.add_criterion({"name": "Urgency", "weight": "abc"})
+        assert state.error and len(state.criteria) == 1
+        await state.add_criterion({"name": "Urgency", "weight": "1", "scale_max": "10"})
+        assert (
+            state.formula == f"Weighted score = (3 {TIMES} Strategic fit + 1 {TIMES} Urgency) / 4"
+        )
+        await state.remove_criterion(state.criteria[1].id)
+        assert [c.name for c in state.criteria] == ["Strategic fit"]
+        await state.choose_model({"scoring_model": "rice"})
+        assert state.formula == f"RICE = Reach {TIMES} Impact {TIMES} Confidence% / Effort"
+        await state.choose_model({"scoring_model": "moscow"})
+        assert state.formula.startswith("MoSCoW")
+        await state.choose_model({"scoring_model": "magic"})
+        assert state.error and state.scoring_model == "moscow"
+        await state.override({"initiative_id": str(setup["initiative"]), "position": "2"})
+        assert "reason" in state.error
+        await state.override({"initiative_id": "", "position": "1", "reason": "x"})
+        assert state.error == "Choose the initiative to place by hand."
+        await state.override(
+            {"initiative_id": str(setup["initiative"]), "position": "2", "reason": "Board ask"}
+        )
+        pinned = next(r for r in state.rows if r.initiative_id == setup["initiative"])
+        assert pinned.rank == 2 and pinned.manual_reason == "Board ask"
+        await state.unpin(setup["initiative"])
+        assert state.error == ""
+
+        # A RICE round: open-scale inputs are typed, not chosen.
+        await state.choose_model({"scoring_model": "rice"})
+        rounds = await state_for(RoundsState, token=token, path=paths["rounds"])
+        await rounds.load()
+        assert [i.value for i in rounds.inputs] == ["reach", "impact", "confidence", "effort"]
+        await rounds.open_round({"name": "RICE round", "input_reach": "on"})
+        assert rounds.error == "Invite at least one scorer."
+        await rounds.open_round(
+            {
+                "name": "RICE round",
+                "input_reach": "on",
+                f"scorer_{setup['scorer'].user_id}": "on",
+            }
+        )
+        assert rounds.error == ""
+
+    run(scenario())
+    with tenant_session(org_a) as session:
+        [rice_round, _] = pf.list_rounds(session=session, ctx=org_a, portfolio_id=setup["pid"])
+
+    async def scorer():
+        path = f"/o/{org_a.org_slug}/portfolio/p/{setup['pid']}/rounds/{rice_round.id}"
+        state = await state_for(RoundState, token=scorer_token, path=path)
+        await state.load()
+        assert state.sheet_key == "reach" and state.choices == []
+        await state.submit_scores({f"score_{i.id}": "-3" for i in state.items})
+        assert state.error and state.sheet_key == "reach"
+        await state.submit_scores({f"score_{i.id}": "1200" for i in state.items})
+        assert state.error == "" and state.sheet_key == ""
+
+    run(scorer())
