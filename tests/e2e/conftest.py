@@ -24,7 +24,7 @@ from tests.peers import oidc
 
 BUILD_TIMEOUT_S = 600
 # Peer modules whose `app_env()` the app server is started with.
-PEER_MODULES = ("tests.peers.stripe",)
+PEER_MODULES = ("tests.peers.stripe", "tests.peers.smtp")
 
 
 def _free_port() -> int:
