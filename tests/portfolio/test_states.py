@@ -475,3 +475,70 @@ def test_coach_chooses_each_scoring_model_and_sees_its_formula(org_a, setup):
         assert state.error == "" and state.sheet_key == ""
 
     run(scorer())
+
+
+def test_funding_budget_split_dsdm_warning_and_scenarios(org_a):
+    pid = make_portfolio(org_a, "Streams")
+    make_initiative(
+        org_a,
+        pid,
+        "Must A",
+        cost=7_000,
+        moscow="must",
+        value_stream="Retail",
+        scores=wsjf(8, 8, 8, 5),
+    )
+    make_initiative(
+        org_a,
+        pid,
+        "Could B",
+        cost=2_000,
+        moscow="could",
+        value_stream="Ops",
+        scores=wsjf(5, 5, 5, 5),
+    )
+    make_initiative(
+        org_a,
+        pid,
+        "Wont C",
+        cost=500,
+        moscow="wont",
+        value_stream="Ops",
+        scores=wsjf(20, 20, 20, 1),
+    )
+    token = identity.start_session(user_id=org_a.user_id)
+
+    async def scenario():
+        path = f"/o/{org_a.org_slug}/portfolio/p/{pid}/funding"
+        state = await state_for(FundingState, token=token, path=path)
+        await state.load()
+        await state.fund()
+        assert state.error == "Set a budget for the portfolio first." and state.plan is None
+        await state.save_budget({"budget": "10000", "split": "Retail = 8000\nOps = 3000"})
+        assert "more than" in state.error and state.budget == ""
+        await state.save_budget({"budget": "10000", "split": "Retail = 8000\nOps = 2000"})
+        assert state.error == "" and state.budget_text == "10,000"
+        assert (
+            state.split_text == "Ops = 2000\nRetail = 8000" or "Retail = 8000" in state.split_text
+        )
+        await state.fund()
+        assert state.plan is not None
+        assert any("60%" in w for w in state.plan.warnings), state.plan.warnings
+        best = {line.title: line.best for line in state.plan.lines}
+        assert best == {"Must A": "Funded", "Could B": "Funded", "Wont C": "—"}
+        assert sorted(state.plan.streams) == ["Ops: 2,000 of 2,000", "Retail: 7,000 of 8,000"]
+        await state.create_scenario({"name": "Tight", "scenario_budget": "5000"})
+        await state.create_scenario({"name": "Odd", "force_in": "Nope"})
+        assert state.error == "No initiative called “Nope” in this portfolio."
+        await state.create_scenario({"name": "Both", "force_in": "Could B", "force_out": "could b"})
+        assert "both in and out" in state.error
+        await state.create_scenario({"name": "No B", "force_out": "Could B"})
+        tight, no_b = (next(c for c in state.scenarios if c.name == n) for n in ("Tight", "No B"))
+        assert tight.error and "Must" in tight.error  # the Musts do not fit: said, not failed
+        assert no_b.error == "" and no_b.funded == ["Must A"] and no_b.overrides == "Could B out"
+        await state.publish(tight.id)
+        assert state.error and state.published == []
+        await state.publish(no_b.id)
+        assert [p.name for p in state.published] == ["No B"]
+
+    run(scenario())
