@@ -226,3 +226,27 @@ def risk_view(*, session: Session, ctx: TenantContext, portfolio_id: int) -> Ris
             for r in pf.list_initiatives(session=session, ctx=ctx, portfolio_id=portfolio_id)
         ],
     )
+
+
+class ScoringInvite(BaseModel):
+    portfolio_id: int
+    portfolio_name: str
+    round_id: int
+    round_name: str
+
+
+def my_open_rounds(*, session: Session, ctx: TenantContext) -> list[ScoringInvite]:
+    """Open rounds the caller is invited to score, across the organisation's portfolios."""
+    found = []
+    for portfolio in pf.list_portfolios(session=session, ctx=ctx):
+        for r in pf.list_rounds(session=session, ctx=ctx, portfolio_id=portfolio.id):
+            if r.status == "open" and ctx.user_id in r.scorer_ids:
+                found.append(
+                    ScoringInvite(
+                        portfolio_id=portfolio.id,
+                        portfolio_name=portfolio.name,
+                        round_id=r.id,
+                        round_name=r.name,
+                    )
+                )
+    return found

@@ -122,7 +122,11 @@ def test_portfolio_import_round_ranking_funding_scenarios(
     for n, email in enumerate(scorers):
         context = browser.new_context()
         scorer_page = context.new_page()
-        _sign_in(scorer_page, base_url, email, round_path)
+        _sign_in(scorer_page, base_url, email, f"/o/{slug}/portfolio")
+        scorer_page.get_by_role("region", name="Waiting for your scores").get_by_role(
+            "link", name="FY27 round (FY27)"
+        ).click()
+        scorer_page.wait_for_url(re.compile(rf".*{re.escape(round_path)}/?$"))
         expect(scorer_page.get_by_role("region", name="Most disagreed")).to_have_count(0)
         _score_round(scorer_page, n, titles)
         context.close()

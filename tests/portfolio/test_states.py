@@ -238,6 +238,11 @@ def test_a_member_not_invited_cannot_score(org_a, setup):
         await state.load()
         assert state.error == "" and state.round_name == "Round"
         assert not state.invited and state.items == [] and state.cells == []
+        listing = await state_for(
+            PortfoliosState, token=token, path=f"/o/{org_a.org_slug}/portfolio"
+        )
+        await listing.load()
+        assert listing.invites == []
         state.sheet_key = "business_value"
         await state.submit_scores({f"score_{i}": "8" for i in ids})
         assert state.error == "You are not invited to score in this round."
@@ -252,6 +257,13 @@ def test_the_invited_scorer_scores_through_the_state(org_a, setup):
     token = identity.start_session(user_id=setup["scorer"].user_id)
 
     async def scenario():
+        listing = await state_for(
+            PortfoliosState, token=token, path=f"/o/{org_a.org_slug}/portfolio"
+        )
+        await listing.load()
+        assert [(i.round_id, i.portfolio_name) for i in listing.invites] == [
+            (setup["round"], "FY27")
+        ]
         path = _paths(org_a.org_slug, setup["pid"], setup["round"])["round"]
         state = await state_for(RoundState, token=token, path=path)
         await state.load()

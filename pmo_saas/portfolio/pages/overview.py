@@ -9,6 +9,7 @@ from pmo_saas.identity.auth_state import AuthState, tenant_context
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import services as pf
+from pmo_saas.portfolio import views
 from pmo_saas.portfolio.pages.common import (
     MODEL_CHOICES,
     header_row,
@@ -17,12 +18,14 @@ from pmo_saas.portfolio.pages.common import (
     region,
 )
 from pmo_saas.portfolio.schemas import PortfolioRow
+from pmo_saas.portfolio.views import ScoringInvite
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
 
 class PortfoliosState(rx.State):
     portfolios: list[PortfolioRow] = []
+    invites: list[ScoringInvite] = []
     show_archived: bool = False
     error: str = ""
     notice: str = ""
@@ -32,6 +35,7 @@ class PortfoliosState(rx.State):
         self.portfolios = await in_tenant(
             ctx, pf.list_portfolios, include_archived=self.show_archived
         )
+        self.invites = await in_tenant(ctx, views.my_open_rounds)
 
     @rx.event
     async def load(self) -> None:
@@ -39,7 +43,7 @@ class PortfoliosState(rx.State):
         try:
             await self._refresh()
         except DomainError as error:
-            self.portfolios = []
+            self.portfolios, self.invites = [], []
             self.error = str(error)
 
     @rx.event
@@ -119,6 +123,28 @@ def _body() -> rx.Component:
         ),
         error_callout(PortfoliosState.error),
         info_callout(PortfoliosState.notice),
+        rx.cond(
+            PortfoliosState.invites.length() > 0,
+            card(
+                rx.heading("Waiting for your scores", size="4", as_="h2"),
+                region(
+                    "Waiting for your scores",
+                    rx.unordered_list(
+                        rx.foreach(
+                            PortfoliosState.invites,
+                            lambda i: rx.list_item(
+                                rx.link(
+                                    i.round_name + " (" + i.portfolio_name + ")",
+                                    href=portfolio_href(i.portfolio_id, "/rounds/")
+                                    + i.round_id.to_string(),
+                                )
+                            ),
+                        )
+                    ),
+                ),
+                width="100%",
+            ),
+        ),
         rx.cond(
             AuthState.is_coach,
             card(
