@@ -201,7 +201,7 @@ def test_portfolio_import_round_ranking_funding_scenarios(
     expect(side.get_by_role("region", name="Scenario Bold")).to_contain_text("Budget: 120,000")
     page.get_by_role("button", name="Publish Bold").click()
     expect(page.get_by_role("status")).to_contain_text("Published as the plan")
-    expect(page.get_by_role("region", name="Published plans")).to_contain_text("Bold")
+    expect(page.get_by_role("region", name="Published plans")).to_contain_text("BoldCurrent plan")
     with tenant_session(coach) as session:
         [published] = pf.list_published_plans(session=session, ctx=coach, portfolio_id=portfolio_id)
     assert published.scenario_name == "Bold" and published.plan.budget == 120_000

@@ -61,6 +61,7 @@ class ScenarioCard(BaseModel):
 
 
 class PublishedLine(BaseModel):
+    current: bool  # the newest publication is the plan in force
     name: str
     published_at: str
     published_by: str
@@ -188,6 +189,7 @@ class FundingState(rx.State):
         self.scenarios = _cards(comparison)
         self.published = [
             PublishedLine(
+                current=n == 0,
                 name=p.scenario_name,
                 published_at=p.published_at[:16].replace("T", " "),
                 published_by=p.published_by,
@@ -196,7 +198,7 @@ class FundingState(rx.State):
                 value=scoring.fmt(p.plan.total_value),
                 funded=", ".join(line.title for line in p.plan.lines if line.funded),
             )
-            for p in published
+            for n, p in enumerate(published)
         ]
 
     @rx.event
@@ -407,7 +409,9 @@ def _scenario_card(c: ScenarioCard) -> rx.Component:
 
 def _published_row(p: PublishedLine) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(p.name),
+        rx.table.cell(
+            p.name, rx.cond(p.current, rx.badge("Current plan", color_scheme="green", ml="2"))
+        ),
         rx.table.cell(p.published_at),
         rx.table.cell(p.published_by),
         rx.table.cell(p.budget),
