@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from pmo_saas.billing.entitlements import check_writable
 from pmo_saas.identity import audit
 from pmo_saas.identity.mail import send_mail
-from pmo_saas.identity.models import Membership, User
+from pmo_saas.identity.models import Membership, Organization, User
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -1486,7 +1486,14 @@ def open_scoring_round(
     assert scoring_round.id is not None
     for user_id in people:
         session.add(RoundScorer(org_id=ctx.org_id, round_id=scoring_round.id, user_id=user_id))
-    _invite_scorers(session, ctx, people, round_name=name, portfolio_name=portfolio.name)
+    _invite_scorers(
+        session,
+        ctx,
+        people,
+        round_name=name,
+        portfolio_name=portfolio.name,
+        path=f"/portfolio/p/{portfolio_id}/rounds/{scoring_round.id}",
+    )
     audit.record(
         session=session,
         ctx=ctx,
@@ -1504,7 +1511,10 @@ def _invite_scorers(
     *,
     round_name: str,
     portfolio_name: str,
+    path: str,
 ) -> None:
+    org = session.get(Organization, ctx.org_id)
+    link = f"{get_settings().public_url}/o/{org.slug if org else ''}{path}"
     people = session.exec(
         select(User.email, User.name)
         .join(Membership, col(Membership.user_id) == User.id)
@@ -1519,7 +1529,7 @@ def _invite_scorers(
                 f"Hello {person},\n\nA scoring round, “{round_name}”, is open for the portfolio "
                 f"“{portfolio_name}”. You score one criterion at a time across all initiatives; "
                 "nobody sees your scores until the facilitator settles the round.\n\n"
-                f"Sign in to score: {get_settings().public_url}\n"
+                f"Sign in to score: {link}\n"
             ),
             org_id=ctx.org_id,
         )

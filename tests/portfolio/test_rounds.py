@@ -209,3 +209,26 @@ def test_garbage_initiative_ids_are_not_found(setup):
     _, _, _, _, scorers, round_id = setup
     with pytest.raises(NotFound):
         submit(scorers[0], round_id, "business_value", {"abc": 1})
+
+
+def test_invited_scorers_get_a_link_straight_to_the_round(org_a):
+    """The invitation mail links to the round's page in the organisation's workspace."""
+    from pmo_saas.db import system_session
+
+    scorer = factories.make_member(org_a, Role.MEMBER)
+    with tenant_session(org_a) as session:
+        portfolio_id = pf.create_portfolio(session=session, ctx=org_a, name="Mail")
+        pf.create_initiative(
+            session=session, ctx=org_a, portfolio_id=portfolio_id, data={"title": "One"}
+        )
+        round_id = pf.open_scoring_round(
+            session=session,
+            ctx=org_a,
+            portfolio_id=portfolio_id,
+            name="R1",
+            scorer_user_ids=[scorer.user_id],
+        )
+    with system_session() as session:
+        bodies = session.exec(select(OutboxMessage.body)).all()
+    link = f"/o/{org_a.org_slug}/portfolio/p/{portfolio_id}/rounds/{round_id}"
+    assert any(link in body for body in bodies)
