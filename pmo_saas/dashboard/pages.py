@@ -180,7 +180,8 @@ def _csv_button(table: str, label: str, with_csv: bool) -> rx.Component:
     if not with_csv:
         return rx.fragment()
     return rx.button(
-        "Download CSV",
+        rx.icon("download", size=14),
+        f"{label[:1].upper()}{label[1:]} (CSV)",
         variant="soft",
         size="1",
         aria_label=f"Download {label} as CSV",
