@@ -155,6 +155,23 @@ def _postgres_row_security(session: _OrmSession, _tx: Any, connection: Any) -> N
     connection.execute(text("SELECT set_config('app.org_id', :org, true)"), {"org": str(org_id)})
 
 
+_INT_MAX = 2**31 - 1
+M = TypeVar("M")
+
+
+def get_in_org(session: Session, cls: type[M], row_id: object, what: str = "That item") -> M:
+    """A row by id inside the session's organisation: missing, not yours, or an id that is
+    not a number at all all give the same NotFound."""
+    try:
+        key = int(str(row_id))
+    except ValueError:
+        raise NotFound(what) from None
+    row = session.get(cls, key) if -_INT_MAX <= key <= _INT_MAX else None
+    if row is None:
+        raise NotFound(what)
+    return row
+
+
 @contextmanager
 def tenant_session(ctx: TenantContext, *, engine: Engine | None = None) -> Iterator[Session]:
     """One unit of work inside one organisation: committed on success, rolled back on error."""

@@ -66,6 +66,7 @@ from pmo_saas.assessments.schemas import (
     TeamResult,
 )
 from pmo_saas.billing import entitlements
+from pmo_saas.db import get_in_org
 from pmo_saas.identity import audit
 from pmo_saas.identity.models import Team, TeamMember
 from pmo_saas.kernel.clock import as_utc, utcnow
@@ -85,10 +86,7 @@ MAX_LEVELS = 10
 
 
 def _get(session: Session, cls: type[T], row_id: int, what: str) -> T:
-    row = session.get(cls, row_id)
-    if row is None:
-        raise NotFound(what)
-    return row
+    return get_in_org(session, cls, row_id, what)
 
 
 def _require_coach(ctx: TenantContext) -> None:

@@ -59,6 +59,7 @@ from pmo_saas.coaching.schemas import (
     SessionRow,
     TeamCoverage,
 )
+from pmo_saas.db import get_in_org
 from pmo_saas.identity import audit
 from pmo_saas.identity.models import Membership, Team, TeamMember, User
 from pmo_saas.identity.services import clean_name
@@ -83,10 +84,7 @@ class ConfirmationRequired(Conflict):
 
 
 def _get(session: Session, cls: type[T], row_id: int | None, what: str) -> T:
-    row = session.get(cls, row_id) if row_id is not None else None
-    if row is None:
-        raise NotFound(what)
-    return row
+    return get_in_org(session, cls, row_id, what)
 
 
 def _write(session: Session, ctx: TenantContext) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from pmo_saas.billing.entitlements import check_can_add_member, check_writable, seats_changed
-from pmo_saas.db import system_session
+from pmo_saas.db import get_in_org, system_session
 from pmo_saas.identity import audit, sso_policy
 from pmo_saas.identity.mail import send_mail
 from pmo_saas.identity.models import (
@@ -451,10 +451,7 @@ def list_members(*, session: Session, ctx: TenantContext) -> list[MemberRow]:
 
 
 def _membership(session: Session, membership_id: int) -> Membership:
-    m = session.get(Membership, membership_id)
-    if m is None:
-        raise NotFound("That member")
-    return m
+    return get_in_org(session, Membership, membership_id, "That member")
 
 
 def _owner_count(session: Session) -> int:
@@ -709,10 +706,7 @@ def list_teams(*, session: Session, ctx: TenantContext) -> list[TeamRow]:
 
 
 def _team(session: Session, team_id: int) -> Team:
-    team = session.get(Team, team_id)
-    if team is None:
-        raise NotFound("That team")
-    return team
+    return get_in_org(session, Team, team_id, "That team")
 
 
 def _check_team_name_free(session: Session, name: str, *, except_id: int | None = None) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from pmo_saas.billing.entitlements import check_writable
+from pmo_saas.db import get_in_org
 from pmo_saas.identity import audit
 from pmo_saas.identity.mail import send_mail
 from pmo_saas.identity.models import Membership, Organization, User
@@ -85,38 +86,23 @@ def _can_write(
 
 
 def _portfolio(session: Session, portfolio_id: int) -> Portfolio:
-    row = session.exec(select(Portfolio).where(Portfolio.id == portfolio_id)).first()
-    if row is None:
-        raise NotFound("That portfolio")
-    return row
+    return get_in_org(session, Portfolio, portfolio_id, "That portfolio")
 
 
 def _initiative(session: Session, initiative_id: int) -> Initiative:
-    row = session.exec(select(Initiative).where(Initiative.id == initiative_id)).first()
-    if row is None:
-        raise NotFound("That initiative")
-    return row
+    return get_in_org(session, Initiative, initiative_id, "That initiative")
 
 
 def _round(session: Session, round_id: int) -> ScoringRound:
-    row = session.exec(select(ScoringRound).where(ScoringRound.id == round_id)).first()
-    if row is None:
-        raise NotFound("That scoring round")
-    return row
+    return get_in_org(session, ScoringRound, round_id, "That scoring round")
 
 
 def _scenario(session: Session, scenario_id: int) -> Scenario:
-    row = session.exec(select(Scenario).where(Scenario.id == scenario_id)).first()
-    if row is None:
-        raise NotFound("That scenario")
-    return row
+    return get_in_org(session, Scenario, scenario_id, "That scenario")
 
 
 def _risk(session: Session, risk_id: int) -> Risk:
-    row = session.exec(select(Risk).where(Risk.id == risk_id)).first()
-    if row is None:
-        raise NotFound("That risk")
-    return row
+    return get_in_org(session, Risk, risk_id, "That risk")
 
 
 def _initiatives(
