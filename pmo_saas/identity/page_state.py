@@ -1,0 +1,91 @@
+"""The one pattern every workspace page state shares: messages, the caller's context, a service
+run in one tenant transaction off the event loop, and a refresh afterwards.
+
+A page state subclasses `WorkspacePage` (a Reflex state mixin) next to `rx.State`:
+
+    class InitiativesState(WorkspacePage, rx.State):
+        async def _refresh(self, ctx: TenantContext) -> None: ...   # read what the page shows
+
+        @rx.event
+        async def archive(self, initiative_id: int) -> None:
+            await self._act(services.archive_initiative, notice="Archived.", initiative_id=...)
+
+`_act` clears the messages, builds the tenant context from the server-side session (never from
+an event argument), runs `fn(session=, ctx=, **kwargs)`, shows `notice` on success and the
+domain error's message on refusal (nothing is written then: one transaction), and refreshes.
+`_load` is the same for `on_load`. If a page writes `except DomainError`, this is missing
+something.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import reflex as rx
+
+from pmo_saas.db import in_tenant
+from pmo_saas.identity.auth_state import tenant_context
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import DomainError
+from pmo_saas.kernel.roles import Role
+
+R = TypeVar("R")
+
+
+class WorkspacePage(rx.State, mixin=True):
+    """Mixin for workspace page states: `error`, `notice`, `_act`, `_load`, `_refresh`."""
+
+    error: str = ""
+    notice: str = ""
+
+    def _clear_messages(self) -> None:
+        self.error = self.notice = ""
+
+    async def _refresh(self, ctx: TenantContext) -> None:
+        """Read what the page shows (override); called after every successful `_act`."""
+
+    def _on_failed_load(self) -> None:
+        """Empty what the page shows when its load is refused (override when it holds data)."""
+
+    async def _context(self, minimum: Role = Role.VIEWER) -> TenantContext:
+        return await tenant_context(self, minimum)
+
+    async def _load(self, minimum: Role = Role.VIEWER) -> bool:
+        """The on_load: messages cleared, `_refresh` run; False (with the message) if refused."""
+        self._clear_messages()
+        try:
+            await self._refresh(await self._context(minimum))
+        except DomainError as error:
+            self._on_failed_load()
+            self.error = str(error)
+            return False
+        return True
+
+    async def _act(
+        self,
+        fn: Callable[..., R],
+        /,
+        *,
+        notice: str = "",
+        minimum: Role = Role.VIEWER,
+        refresh: bool = True,
+        **kwargs: Any,
+    ) -> R | None:
+        """Run one service as the caller; returns its result, or None when it was refused."""
+        self._clear_messages()
+        try:
+            ctx = await self._context(minimum)
+            result = await in_tenant(ctx, fn, **kwargs)
+            if refresh:
+                await self._refresh(ctx)
+        except DomainError as error:
+            self.error = str(error)
+            return None
+        self.notice = notice
+        return result
+
+    def _refuse(self, message: str) -> None:
+        """A refusal found in the state itself (a form field that is not a number, say)."""
+        self.notice = ""
+        self.error = message
