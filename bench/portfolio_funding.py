@@ -80,8 +80,9 @@ def bench_service() -> float:
     from pmo_saas.db import get_engine, tenant_session
     from pmo_saas.identity import services as identity
     from pmo_saas.manage import migrate
-    from pmo_saas.portfolio import services as pf
     from pmo_saas.portfolio.models import Dependency, Initiative, Score
+    from pmo_saas.portfolio.services import funding as funding_services
+    from pmo_saas.portfolio.services import portfolios as portfolio_services
 
     migrate()
     user_id, slug = identity.sign_up(
@@ -93,8 +94,8 @@ def bench_service() -> float:
     ctx = identity.workspace_context(user_id=user_id, slug=slug)
     items, budget, streams = random_portfolio(7)
     with tenant_session(ctx) as session:
-        pid = pf.create_portfolio(session=session, ctx=ctx, name="Bench")
-        pf.set_budget(
+        pid = portfolio_services.create_portfolio(session=session, ctx=ctx, name="Bench")
+        funding_services.set_budget(
             session=session, ctx=ctx, portfolio_id=pid, budget=budget, stream_budgets=streams
         )
     rng = random.Random(7)
@@ -102,7 +103,7 @@ def bench_service() -> float:
         _bulk_insert(session, ctx.org_id, pid, items, rng, Initiative, Dependency, Score)
     with tenant_session(ctx) as session:
         start = time.perf_counter()
-        plan = pf.fund_portfolio(session=session, ctx=ctx, portfolio_id=pid)
+        plan = funding_services.fund_portfolio(session=session, ctx=ctx, portfolio_id=pid)
         elapsed = time.perf_counter() - start
     print(
         f"service fund_portfolio (SQLite, {N} initiatives): {elapsed * 1000:.1f} ms "

@@ -112,13 +112,14 @@ def _make_digest(ctx: TenantContext) -> None:
 
 def _make_weighted_portfolio(ctx: TenantContext) -> None:
     """A portfolio scored by custom weighted criteria (the demo portfolio uses WSJF)."""
-    from pmo_saas.portfolio import services as portfolio
+    from pmo_saas.portfolio.services import portfolios as portfolio_services
+    from pmo_saas.portfolio.services import ranking as ranking_services
 
     with tenant_session(ctx) as session:
-        portfolio_id = portfolio.create_portfolio(
+        portfolio_id = portfolio_services.create_portfolio(
             session=session, ctx=ctx, name="Weighted", scoring_model="weighted"
         )
-        portfolio.add_criterion(
+        ranking_services.add_criterion(
             session=session, ctx=ctx, portfolio_id=portfolio_id, name="Customer value", weight=2
         )
 

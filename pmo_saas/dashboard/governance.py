@@ -30,8 +30,8 @@ from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, ValidationFailed
 from pmo_saas.kernel.roles import Role
-from pmo_saas.portfolio import services as portfolio
 from pmo_saas.portfolio.models import Initiative, Portfolio
+from pmo_saas.portfolio.services import initiatives as initiative_services
 
 STAGES: dict[str, str] = {
     "pre_project": "Pre-project",
@@ -133,7 +133,9 @@ def record_gate_review(
     """Review the gate at the end of the initiative's current stage; returns the review id."""
     check_writable(session=session, ctx=ctx)
     ctx.require(Role.COACH, MANAGE_MESSAGE)
-    initiative = portfolio.get_initiative(session=session, ctx=ctx, initiative_id=initiative_id)
+    initiative = initiative_services.get_initiative(
+        session=session, ctx=ctx, initiative_id=initiative_id
+    )
     life = _lifecycle(session, initiative_id)
     if decision not in DECISIONS:
         raise ValidationFailed("Choose a decision.", field="decision")
@@ -196,7 +198,9 @@ def log_decision(
 ) -> int:
     check_writable(session=session, ctx=ctx)
     ctx.require(Role.COACH, MANAGE_MESSAGE)
-    initiative = portfolio.get_initiative(session=session, ctx=ctx, initiative_id=initiative_id)
+    initiative = initiative_services.get_initiative(
+        session=session, ctx=ctx, initiative_id=initiative_id
+    )
     row = GovernanceDecision(
         initiative_id=initiative_id,
         decided_on=_date(decided_on),
@@ -219,7 +223,9 @@ def log_decision(
 
 
 def get_governance(*, session: Session, ctx: TenantContext, initiative_id: int) -> Governance:
-    initiative = portfolio.get_initiative(session=session, ctx=ctx, initiative_id=initiative_id)
+    initiative = initiative_services.get_initiative(
+        session=session, ctx=ctx, initiative_id=initiative_id
+    )
     life = session.exec(
         select(InitiativeLifecycle).where(InitiativeLifecycle.initiative_id == initiative_id)
     ).first()

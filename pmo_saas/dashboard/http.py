@@ -45,8 +45,11 @@ from pmo_saas.kernel.errors import (
 )
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import fields as portfolio_fields
-from pmo_saas.portfolio import services as portfolio
 from pmo_saas.portfolio.schemas import CriterionRow, InitiativeRow, PortfolioRow, Ranking, RiskRow
+from pmo_saas.portfolio.services import initiatives as initiative_services
+from pmo_saas.portfolio.services import portfolios as portfolio_services
+from pmo_saas.portfolio.services import ranking as ranking_services
+from pmo_saas.portfolio.services import risks as risk_services
 from pmo_saas.surveys import services as surveys
 from pmo_saas.surveys.schemas import SurveyResults, SurveyRow, TrendPoint
 
@@ -172,24 +175,24 @@ def _flag(request: Request, name: str) -> bool:
 
 
 def _ep_portfolios(s, c, ids, body, r):  # type: ignore[no-untyped-def]
-    return portfolio.list_portfolios(
+    return portfolio_services.list_portfolios(
         session=s, ctx=c, include_archived=_flag(r, "include_archived")
     )
 
 
 def _ep_portfolio(s, c, ids, body, r):  # type: ignore[no-untyped-def]
-    return portfolio.get_portfolio(session=s, ctx=c, portfolio_id=ids["portfolio_id"])
+    return portfolio_services.get_portfolio(session=s, ctx=c, portfolio_id=ids["portfolio_id"])
 
 
 def _ep_criteria(s, c, ids, body, r):  # type: ignore[no-untyped-def]
-    return portfolio.list_criteria(session=s, ctx=c, portfolio_id=ids["portfolio_id"])
+    return ranking_services.list_criteria(session=s, ctx=c, portfolio_id=ids["portfolio_id"])
 
 
 def _ep_initiatives(s, c, ids, body, r):  # type: ignore[no-untyped-def]
     status = r.query_params.get("status") or None
     if status is not None and status not in portfolio_fields.STATUSES:
         raise ValidationFailed("Unknown status.", field="status")
-    return portfolio.list_initiatives(
+    return initiative_services.list_initiatives(
         session=s,
         ctx=c,
         portfolio_id=ids["portfolio_id"],
@@ -199,37 +202,39 @@ def _ep_initiatives(s, c, ids, body, r):  # type: ignore[no-untyped-def]
 
 
 def _ep_create_initiative(s, c, ids, body, r):  # type: ignore[no-untyped-def]
-    new_id = portfolio.create_initiative(
+    new_id = initiative_services.create_initiative(
         session=s, ctx=c, portfolio_id=ids["portfolio_id"], data=_initiative_data(body)
     )
-    return portfolio.get_initiative(session=s, ctx=c, initiative_id=new_id)
+    return initiative_services.get_initiative(session=s, ctx=c, initiative_id=new_id)
 
 
 def _ep_initiative(s, c, ids, body, r):  # type: ignore[no-untyped-def]
-    return portfolio.get_initiative(session=s, ctx=c, initiative_id=ids["initiative_id"])
+    return initiative_services.get_initiative(session=s, ctx=c, initiative_id=ids["initiative_id"])
 
 
 def _ep_update_initiative(s, c, ids, body, r):  # type: ignore[no-untyped-def]
-    portfolio.update_initiative(
+    initiative_services.update_initiative(
         session=s, ctx=c, initiative_id=ids["initiative_id"], data=_initiative_data(body)
     )
-    return portfolio.get_initiative(session=s, ctx=c, initiative_id=ids["initiative_id"])
+    return initiative_services.get_initiative(session=s, ctx=c, initiative_id=ids["initiative_id"])
 
 
 def _ep_set_scores(s, c, ids, body, r):  # type: ignore[no-untyped-def]
     scores = body.get("scores")
     if not isinstance(scores, dict):
         raise ValidationFailed('Send {"scores": {"<input>": value, ...}}.', field="scores")
-    portfolio.set_scores(session=s, ctx=c, initiative_id=ids["initiative_id"], scores=scores)
-    return portfolio.get_initiative(session=s, ctx=c, initiative_id=ids["initiative_id"])
+    initiative_services.set_scores(
+        session=s, ctx=c, initiative_id=ids["initiative_id"], scores=scores
+    )
+    return initiative_services.get_initiative(session=s, ctx=c, initiative_id=ids["initiative_id"])
 
 
 def _ep_ranking(s, c, ids, body, r):  # type: ignore[no-untyped-def]
-    return portfolio.rank_portfolio(session=s, ctx=c, portfolio_id=ids["portfolio_id"])
+    return ranking_services.rank_portfolio(session=s, ctx=c, portfolio_id=ids["portfolio_id"])
 
 
 def _ep_risks(s, c, ids, body, r):  # type: ignore[no-untyped-def]
-    return portfolio.list_risks(session=s, ctx=c, portfolio_id=ids["portfolio_id"])
+    return risk_services.list_risks(session=s, ctx=c, portfolio_id=ids["portfolio_id"])
 
 
 def _ep_governance(s, c, ids, body, r):  # type: ignore[no-untyped-def]

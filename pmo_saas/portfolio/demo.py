@@ -7,9 +7,14 @@ from sqlmodel import Session, select
 from pmo_saas.identity.models import Membership
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role, at_least
-from pmo_saas.portfolio import services as pf
 from pmo_saas.portfolio.models import Portfolio
 from pmo_saas.portfolio.scoring import FIBONACCI
+from pmo_saas.portfolio.services import funding as funding_services
+from pmo_saas.portfolio.services import initiatives as initiative_services
+from pmo_saas.portfolio.services import portfolios as portfolio_services
+from pmo_saas.portfolio.services import ranking as ranking_services
+from pmo_saas.portfolio.services import risks as risk_services
+from pmo_saas.portfolio.services import rounds as round_services
 
 DEMO_NAME = "Digital Growth 2027"
 
@@ -244,14 +249,14 @@ def seed_demo_portfolio(*, session: Session, ctx: TenantContext) -> None:
     """Idempotent: does nothing when the demo portfolio exists already."""
     if session.exec(select(Portfolio.id).where(Portfolio.name == DEMO_NAME)).first():
         return
-    pid = pf.create_portfolio(
+    pid = portfolio_services.create_portfolio(
         session=session,
         ctx=ctx,
         name=DEMO_NAME,
         description="Where the company invests in 2027: ranked by WSJF, funded within budget.",
         scoring_model="wsjf",
     )
-    pf.set_budget(
+    funding_services.set_budget(
         session=session,
         ctx=ctx,
         portfolio_id=pid,
@@ -260,7 +265,7 @@ def seed_demo_portfolio(*, session: Session, ctx: TenantContext) -> None:
     )
     ids: dict[str, int] = {}
     for title, stream, status, cost, moscow, tags, deps, scores, owner in INITIATIVES:
-        ids[title] = pf.create_initiative(
+        ids[title] = initiative_services.create_initiative(
             session=session,
             ctx=ctx,
             portfolio_id=pid,
@@ -278,7 +283,7 @@ def seed_demo_portfolio(*, session: Session, ctx: TenantContext) -> None:
             },
         )
         bv, tc, rr, js = scores
-        pf.set_scores(
+        initiative_services.set_scores(
             session=session,
             ctx=ctx,
             initiative_id=ids[title],
@@ -289,7 +294,7 @@ def seed_demo_portfolio(*, session: Session, ctx: TenantContext) -> None:
                 "job_size": js,
             },
         )
-    pf.override_rank(
+    ranking_services.override_rank(
         session=session,
         ctx=ctx,
         initiative_id=ids["Accessibility (WCAG 2.2 AA)"],
@@ -297,7 +302,7 @@ def seed_demo_portfolio(*, session: Session, ctx: TenantContext) -> None:
         reason="European Accessibility Act applies from mid-2025; legal asked us to finish first.",
     )
     for title, initiative, probability, impact, owner, mitigation, status in RISKS:
-        pf.create_risk(
+        risk_services.create_risk(
             session=session,
             ctx=ctx,
             portfolio_id=pid,
@@ -312,8 +317,10 @@ def seed_demo_portfolio(*, session: Session, ctx: TenantContext) -> None:
             },
         )
     _demo_round(session, ctx, pid, ids)
-    baseline = pf.create_scenario(session=session, ctx=ctx, portfolio_id=pid, name="Baseline")
-    pf.create_scenario(
+    baseline = funding_services.create_scenario(
+        session=session, ctx=ctx, portfolio_id=pid, name="Baseline"
+    )
+    funding_services.create_scenario(
         session=session,
         ctx=ctx,
         portfolio_id=pid,
@@ -321,7 +328,7 @@ def seed_demo_portfolio(*, session: Session, ctx: TenantContext) -> None:
         budget=2_880_000,
         overrides={ids["Legacy ERP decommissioning"]: "in"},
     )
-    pf.create_scenario(
+    funding_services.create_scenario(
         session=session,
         ctx=ctx,
         portfolio_id=pid,
@@ -329,7 +336,7 @@ def seed_demo_portfolio(*, session: Session, ctx: TenantContext) -> None:
         budget=1_800_000,
         overrides={ids["Loyalty programme 2.0"]: "out"},
     )
-    pf.publish_scenario(session=session, ctx=ctx, scenario_id=baseline)
+    funding_services.publish_scenario(session=session, ctx=ctx, scenario_id=baseline)
 
 
 def _demo_round(session: Session, ctx: TenantContext, pid: int, ids: dict[str, int]) -> None:
@@ -344,7 +351,7 @@ def _demo_round(session: Session, ctx: TenantContext, pid: int, ids: dict[str, i
         if at_least(role, Role.MEMBER)
     ][:2]
     scorers.append(ctx)
-    round_id = pf.open_scoring_round(
+    round_id = round_services.open_scoring_round(
         session=session,
         ctx=ctx,
         portfolio_id=pid,
@@ -360,7 +367,7 @@ def _demo_round(session: Session, ctx: TenantContext, pid: int, ids: dict[str, i
                 if k % 3 == 0:  # one view a step apart on every third initiative
                     step = FIBONACCI.index(values[initiative_id])
                     values[initiative_id] = FIBONACCI[min(step + 1, len(FIBONACCI) - 1)]
-        pf.submit_round_scores(
+        round_services.submit_round_scores(
             session=session, ctx=scorer, round_id=round_id, key="time_criticality", scores=values
         )
-    pf.settle_round(session=session, ctx=ctx, round_id=round_id)
+    round_services.settle_round(session=session, ctx=ctx, round_id=round_id)

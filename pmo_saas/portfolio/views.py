@@ -14,7 +14,6 @@ from pmo_saas.identity import services as identity
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role, at_least
 from pmo_saas.portfolio import fields, scoring
-from pmo_saas.portfolio import services as pf
 from pmo_saas.portfolio.schemas import (
     CriterionRow,
     HeatCell,
@@ -22,6 +21,11 @@ from pmo_saas.portfolio.schemas import (
     PortfolioRow,
     RiskRow,
 )
+from pmo_saas.portfolio.services import initiatives as initiative_services
+from pmo_saas.portfolio.services import portfolios as portfolio_services
+from pmo_saas.portfolio.services import ranking as ranking_services
+from pmo_saas.portfolio.services import risks as risk_services
+from pmo_saas.portfolio.services import rounds as round_services
 
 
 class InitiativeCard(BaseModel):
@@ -98,8 +102,10 @@ def _card(row: InitiativeRow, origin: str) -> InitiativeCard:
 def initiatives_view(
     *, session: Session, ctx: TenantContext, portfolio_id: int, include_archived: bool = False
 ) -> InitiativesView:
-    portfolio = pf.get_portfolio(session=session, ctx=ctx, portfolio_id=portfolio_id)
-    rows = pf.list_initiatives(
+    portfolio = portfolio_services.get_portfolio(
+        session=session, ctx=ctx, portfolio_id=portfolio_id
+    )
+    rows = initiative_services.list_initiatives(
         session=session, ctx=ctx, portfolio_id=portfolio_id, include_archived=include_archived
     )
     origins = coaching.initiative_origins(
@@ -120,7 +126,7 @@ def initiatives_view(
     ]
     criteria = [
         scoring.CriterionSpec(c.id, c.name, c.weight, c.scale_min, c.scale_max)
-        for c in pf.list_criteria(session=session, ctx=ctx, portfolio_id=portfolio_id)
+        for c in ranking_services.list_criteria(session=session, ctx=ctx, portfolio_id=portfolio_id)
     ]
     inputs = [
         ScoreInput(key=spec.key, label=f"{spec.label} ({spec.scale_text()})")
@@ -139,9 +145,13 @@ def save_initiative(
     scores: dict[str, object],
 ) -> None:
     """The edit form: fields and scores in one transaction (all or nothing)."""
-    pf.update_initiative(session=session, ctx=ctx, initiative_id=initiative_id, data=data)
+    initiative_services.update_initiative(
+        session=session, ctx=ctx, initiative_id=initiative_id, data=data
+    )
     if scores:
-        pf.set_scores(session=session, ctx=ctx, initiative_id=initiative_id, scores=scores)
+        initiative_services.set_scores(
+            session=session, ctx=ctx, initiative_id=initiative_id, scores=scores
+        )
 
 
 class ScoringSetup(BaseModel):
@@ -152,9 +162,13 @@ class ScoringSetup(BaseModel):
 
 def scoring_setup(*, session: Session, ctx: TenantContext, portfolio_id: int) -> ScoringSetup:
     return ScoringSetup(
-        portfolio=pf.get_portfolio(session=session, ctx=ctx, portfolio_id=portfolio_id),
-        formula=pf.formula(session=session, ctx=ctx, portfolio_id=portfolio_id),
-        criteria=pf.list_criteria(session=session, ctx=ctx, portfolio_id=portfolio_id),
+        portfolio=portfolio_services.get_portfolio(
+            session=session, ctx=ctx, portfolio_id=portfolio_id
+        ),
+        formula=ranking_services.formula(session=session, ctx=ctx, portfolio_id=portfolio_id),
+        criteria=ranking_services.list_criteria(
+            session=session, ctx=ctx, portfolio_id=portfolio_id
+        ),
     )
 
 
@@ -216,14 +230,20 @@ class RiskView(BaseModel):
 
 
 def risk_view(*, session: Session, ctx: TenantContext, portfolio_id: int) -> RiskView:
-    portfolio = pf.get_portfolio(session=session, ctx=ctx, portfolio_id=portfolio_id)
+    portfolio = portfolio_services.get_portfolio(
+        session=session, ctx=ctx, portfolio_id=portfolio_id
+    )
     return RiskView(
         portfolio=portfolio,
-        risks=pf.list_risks(session=session, ctx=ctx, portfolio_id=portfolio_id),
-        heat=heat_rows(pf.risk_heat_map(session=session, ctx=ctx, portfolio_id=portfolio_id)),
+        risks=risk_services.list_risks(session=session, ctx=ctx, portfolio_id=portfolio_id),
+        heat=heat_rows(
+            risk_services.risk_heat_map(session=session, ctx=ctx, portfolio_id=portfolio_id)
+        ),
         initiatives=[
             (r.id, r.title)
-            for r in pf.list_initiatives(session=session, ctx=ctx, portfolio_id=portfolio_id)
+            for r in initiative_services.list_initiatives(
+                session=session, ctx=ctx, portfolio_id=portfolio_id
+            )
         ],
     )
 
@@ -238,8 +258,8 @@ class ScoringInvite(BaseModel):
 def my_open_rounds(*, session: Session, ctx: TenantContext) -> list[ScoringInvite]:
     """Open rounds the caller is invited to score, across the organisation's portfolios."""
     found = []
-    for portfolio in pf.list_portfolios(session=session, ctx=ctx):
-        for r in pf.list_rounds(session=session, ctx=ctx, portfolio_id=portfolio.id):
+    for portfolio in portfolio_services.list_portfolios(session=session, ctx=ctx):
+        for r in round_services.list_rounds(session=session, ctx=ctx, portfolio_id=portfolio.id):
             if r.status == "open" and ctx.user_id in r.scorer_ids:
                 found.append(
                     ScoringInvite(

@@ -11,7 +11,9 @@ from pmo_saas.coaching.schemas import ActionInput
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, ValidationFailed
-from pmo_saas.portfolio import services as portfolio
+from pmo_saas.portfolio.services import funding as funding_services
+from pmo_saas.portfolio.services import initiatives as initiative_services
+from pmo_saas.portfolio.services import portfolios as portfolio_services
 from tests.coaching import helpers
 
 
@@ -112,14 +114,16 @@ def test_promotion_to_the_portfolio_links_both_ways(org_a: TenantContext) -> Non
     w = helpers.world(org_a)
     late, _ = _org_items(w)
     with tenant_session(w.coach) as session:
-        portfolio_id = portfolio.create_portfolio(session=session, ctx=w.coach, name="Change")
+        portfolio_id = portfolio_services.create_portfolio(
+            session=session, ctx=w.coach, name="Change"
+        )
         row = services.promote_to_portfolio(
             session=session, ctx=w.coach, action_id=late, portfolio_id=portfolio_id
         )
         assert row.initiative_id is not None
         assert (row.initiative_status, row.funding_status) == ("funnel", "undecided")
         # the portfolio side: the initiative exists and knows where it came from
-        initiative = portfolio.get_initiative(
+        initiative = initiative_services.get_initiative(
             session=session, ctx=w.coach, initiative_id=row.initiative_id
         )
         assert initiative.title == "Stable release budget"
@@ -134,16 +138,16 @@ def test_promotion_to_the_portfolio_links_both_ways(org_a: TenantContext) -> Non
                 session=session, ctx=w.coach, action_id=late, portfolio_id=portfolio_id
             )
         # the portfolio funds it: the plan shows the funding status
-        portfolio.update_initiative(
+        initiative_services.update_initiative(
             session=session,
             ctx=w.coach,
             initiative_id=row.initiative_id,
             data={"cost": 1000, "moscow": "must"},
         )
-        scenario = portfolio.create_scenario(
+        scenario = funding_services.create_scenario(
             session=session, ctx=w.coach, portfolio_id=portfolio_id, name="Q1", budget=5000
         )
-        portfolio.publish_scenario(session=session, ctx=w.coach, scenario_id=scenario)
+        funding_services.publish_scenario(session=session, ctx=w.coach, scenario_id=scenario)
     with tenant_session(w.viewer) as session:
         board = services.leadership_board(session=session, ctx=w.viewer)
     promoted = next(i.action for i in board if i.action.id == late)
@@ -155,7 +159,9 @@ def test_only_organisational_items_are_promoted_by_coaches(org_a: TenantContext)
     w = helpers.world(org_a)
     late, _ = _org_items(w)
     with tenant_session(w.coach) as session:
-        portfolio_id = portfolio.create_portfolio(session=session, ctx=w.coach, name="Change")
+        portfolio_id = portfolio_services.create_portfolio(
+            session=session, ctx=w.coach, name="Change"
+        )
         plan = services.list_plans(session=session, ctx=w.coach, team_id=w.alpha)[0]
         team_item = services.add_action(
             session=session,

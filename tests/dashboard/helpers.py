@@ -8,14 +8,15 @@ from starlette.testclient import TestClient
 from pmo_saas.dashboard import apikeys, http
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.portfolio import services as portfolio
+from pmo_saas.portfolio.services import initiatives as initiative_services
+from pmo_saas.portfolio.services import portfolios as portfolio_services
 
 
 def make_portfolio(ctx: TenantContext, name: str = "Growth", initiatives: int = 2) -> int:
     with tenant_session(ctx) as session:
-        portfolio_id = portfolio.create_portfolio(session=session, ctx=ctx, name=name)
+        portfolio_id = portfolio_services.create_portfolio(session=session, ctx=ctx, name=name)
         for n in range(initiatives):
-            portfolio.create_initiative(
+            initiative_services.create_initiative(
                 session=session,
                 ctx=ctx,
                 portfolio_id=portfolio_id,
@@ -26,7 +27,9 @@ def make_portfolio(ctx: TenantContext, name: str = "Growth", initiatives: int = 
 
 def initiative_ids(ctx: TenantContext, portfolio_id: int) -> list[int]:
     with tenant_session(ctx) as session:
-        rows = portfolio.list_initiatives(session=session, ctx=ctx, portfolio_id=portfolio_id)
+        rows = initiative_services.list_initiatives(
+            session=session, ctx=ctx, portfolio_id=portfolio_id
+        )
     return [r.id for r in rows]
 
 

@@ -110,11 +110,13 @@ def test_a_key_of_org_a_gets_404_for_org_b_objects(org_a, org_b):
     )
     assert post.status_code == 404
     with tenant_session(org_b) as session:
-        from pmo_saas.portfolio import services as portfolio
+        from pmo_saas.portfolio.services import initiatives as initiative_services
 
         titles = [
             r.title
-            for r in portfolio.list_initiatives(session=session, ctx=org_b, portfolio_id=theirs)
+            for r in initiative_services.list_initiatives(
+                session=session, ctx=org_b, portfolio_id=theirs
+            )
         ]
     assert "Hijacked" not in titles and "Planted" not in titles
 

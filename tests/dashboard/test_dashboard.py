@@ -11,8 +11,8 @@ from pmo_saas.identity import services as identity
 from pmo_saas.identity.models import Organization, TeamMember, User
 from pmo_saas.kernel.errors import NotFound
 from pmo_saas.kernel.roles import Role
-from pmo_saas.portfolio import services as portfolio
 from pmo_saas.portfolio.models import Initiative, Risk
+from pmo_saas.portfolio.services import risks as risk_services
 from pmo_saas.seed import DEMO_OWNER, DEMO_SLUG, seed_demo
 from pmo_saas.surveys import services as surveys
 from tests import factories
@@ -142,7 +142,7 @@ def test_csv_exports_each_table(org_a):
 def test_csv_neutralises_formulas(org_a):
     portfolio_id = make_portfolio(org_a, initiatives=0)
     with tenant_session(org_a) as session:
-        portfolio.create_risk(
+        risk_services.create_risk(
             session=session,
             ctx=org_a,
             portfolio_id=portfolio_id,

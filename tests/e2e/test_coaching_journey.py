@@ -21,7 +21,8 @@ from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity.models import AuditEvent, User
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.roles import Role
-from pmo_saas.portfolio import services as portfolio
+from pmo_saas.portfolio.services import initiatives as initiative_services
+from pmo_saas.portfolio.services import portfolios as portfolio_services
 from tests import factories
 from tests.coaching import helpers
 
@@ -68,7 +69,9 @@ def test_plan_from_round_actions_session_measured_change_and_promotion(
         focus=("flow", "quality"),
     )
     with tenant_session(owner) as session:
-        portfolio_id = portfolio.create_portfolio(session=session, ctx=owner, name="Transformation")
+        portfolio_id = portfolio_services.create_portfolio(
+            session=session, ctx=owner, name="Transformation"
+        )
     slug = owner.org_slug
     with system_session() as session:
         emails = {
@@ -205,7 +208,7 @@ def test_plan_from_round_actions_session_measured_change_and_promotion(
     expect(board).to_contain_text("Awaiting a funding decision")
 
     with tenant_session(owner) as session:
-        initiatives = portfolio.list_initiatives(
+        initiatives = initiative_services.list_initiatives(
             session=session, ctx=owner, portfolio_id=portfolio_id
         )
         assert [i.title for i in initiatives] == [item]

@@ -18,8 +18,10 @@ from pmo_saas.coaching import services as coaching
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity.models import User
 from pmo_saas.kernel.roles import Role
-from pmo_saas.portfolio import services as pf
 from pmo_saas.portfolio.models import Initiative
+from pmo_saas.portfolio.services import funding as funding_services
+from pmo_saas.portfolio.services import initiatives as initiative_services
+from pmo_saas.portfolio.services import ranking as ranking_services
 from tests import factories
 from tests.portfolio.builders import make_initiative, make_portfolio, wsjf
 from tests.portfolio.test_csv import twenty_rows
@@ -148,13 +150,17 @@ def test_portfolio_import_round_ranking_funding_scenarios(
 
     key = {"User/business value": "business_value", "Time criticality": "time_criticality"}
     with tenant_session(coach) as session:
-        settled = pf.list_initiatives(session=session, ctx=coach, portfolio_id=portfolio_id)
+        settled = initiative_services.list_initiatives(
+            session=session, ctx=coach, portfolio_id=portfolio_id
+        )
     assert next(r for r in settled if r.title == agreed_title).scores[key[input_label]] == 13
 
     # ---- the ranking, with each row's explanation
     page.goto(f"{base_url}{base}/ranking")
     with tenant_session(coach) as session:
-        ranking = pf.rank_portfolio(session=session, ctx=coach, portfolio_id=portfolio_id)
+        ranking = ranking_services.rank_portfolio(
+            session=session, ctx=coach, portfolio_id=portfolio_id
+        )
     ranked = page.get_by_role("region", name="Ranking")
     expect(ranked.get_by_role("row")).to_have_count(20)
     first = ranked.get_by_role("row").nth(1)
@@ -175,7 +181,9 @@ def test_portfolio_import_round_ranking_funding_scenarios(
     expect(page.get_by_role("status")).to_contain_text("Budget saved")
     page.get_by_role("button", name="Fund the best set").click()
     with tenant_session(coach) as session:
-        plan = pf.fund_portfolio(session=session, ctx=coach, portfolio_id=portfolio_id)
+        plan = funding_services.fund_portfolio(
+            session=session, ctx=coach, portfolio_id=portfolio_id
+        )
     assert 0 < plan.total_cost <= 60_000
     best = page.get_by_label("Best set")
     expect(best).to_contain_text(f"Cost: {plan.total_cost:,} of 60,000")
@@ -203,7 +211,9 @@ def test_portfolio_import_round_ranking_funding_scenarios(
     expect(page.get_by_role("status")).to_contain_text("Published as the plan")
     expect(page.get_by_role("region", name="Published plans")).to_contain_text("BoldCurrent plan")
     with tenant_session(coach) as session:
-        [published] = pf.list_published_plans(session=session, ctx=coach, portfolio_id=portfolio_id)
+        [published] = funding_services.list_published_plans(
+            session=session, ctx=coach, portfolio_id=portfolio_id
+        )
     assert published.scenario_name == "Bold" and published.plan.budget == 120_000
 
     # ---- a risk in the register lands on the heat map
@@ -279,9 +289,9 @@ def test_initiatives_edit_dependencies_board_archive_export_and_origin(page: Pag
     expect(page.get_by_role("status")).to_contain_text("“Alpha” saved")
     with tenant_session(owner) as session:
         assert (
-            pf.get_initiative(session=session, ctx=owner, initiative_id=alpha).scores[
-                "time_criticality"
-            ]
+            initiative_services.get_initiative(
+                session=session, ctx=owner, initiative_id=alpha
+            ).scores["time_criticality"]
             == 13
         )
 

@@ -6,16 +6,20 @@ from collections.abc import Mapping
 
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.portfolio import services as pf
+from pmo_saas.portfolio.services import funding as funding_services
+from pmo_saas.portfolio.services import initiatives as initiative_services
+from pmo_saas.portfolio.services import portfolios as portfolio_services
 
 
 def make_portfolio(
     ctx: TenantContext, name: str = "Growth", *, model: str = "wsjf", budget: int | None = None
 ) -> int:
     with tenant_session(ctx) as session:
-        pid = pf.create_portfolio(session=session, ctx=ctx, name=name, scoring_model=model)
+        pid = portfolio_services.create_portfolio(
+            session=session, ctx=ctx, name=name, scoring_model=model
+        )
         if budget is not None:
-            pf.set_budget(session=session, ctx=ctx, portfolio_id=pid, budget=budget)
+            funding_services.set_budget(session=session, ctx=ctx, portfolio_id=pid, budget=budget)
     return pid
 
 
@@ -28,11 +32,13 @@ def make_initiative(
     **data: object,
 ) -> int:
     with tenant_session(ctx) as session:
-        iid = pf.create_initiative(
+        iid = initiative_services.create_initiative(
             session=session, ctx=ctx, portfolio_id=portfolio_id, data={"title": title, **data}
         )
         if scores:
-            pf.set_scores(session=session, ctx=ctx, initiative_id=iid, scores=scores)
+            initiative_services.set_scores(
+                session=session, ctx=ctx, initiative_id=iid, scores=scores
+            )
     return iid
 
 

@@ -7,8 +7,9 @@ from sqlmodel import select
 
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.errors import ValidationFailed
-from pmo_saas.portfolio import services as pf
 from pmo_saas.portfolio.models import Dependency, Initiative, Score
+from pmo_saas.portfolio.services import initiatives as initiative_services
+from pmo_saas.portfolio.services import ranking as ranking_services
 from tests.portfolio.builders import make_initiative, make_portfolio
 
 HEADER = (
@@ -38,7 +39,9 @@ def test_preview_lists_the_bad_row_and_writes_nothing_until_confirmed(org_a):
     pid = make_portfolio(org_a)
     data = twenty_rows()
     with tenant_session(org_a) as session:
-        preview = pf.preview_import(session=session, ctx=org_a, portfolio_id=pid, data=data)
+        preview = initiative_services.preview_import(
+            session=session, ctx=org_a, portfolio_id=pid, data=data
+        )
     assert len(preview.rows) == 19
     assert [(e.row, e.message) for e in preview.errors] == [
         (8, "The cost cannot be negative; got -500.")
@@ -46,10 +49,12 @@ def test_preview_lists_the_bad_row_and_writes_nothing_until_confirmed(org_a):
     assert not preview.ok
     assert count(org_a, Initiative) == 0
     with tenant_session(org_a) as session, pytest.raises(ValidationFailed, match="Line"):
-        pf.import_initiatives(session=session, ctx=org_a, portfolio_id=pid, data=data)
+        initiative_services.import_initiatives(
+            session=session, ctx=org_a, portfolio_id=pid, data=data
+        )
     assert count(org_a, Initiative) == 0
     with tenant_session(org_a) as session:
-        result = pf.import_initiatives(
+        result = initiative_services.import_initiatives(
             session=session, ctx=org_a, portfolio_id=pid, data=data, skip_invalid=True
         )
     assert result.created == 19
@@ -58,7 +63,7 @@ def test_preview_lists_the_bad_row_and_writes_nothing_until_confirmed(org_a):
     assert count(org_a, Dependency) == 4  # rows 5, 10, 15, 20 depend on the row before
     assert count(org_a, Score) == 19 * 4
     with tenant_session(org_a) as session:
-        ranking = pf.rank_portfolio(session=session, ctx=org_a, portfolio_id=pid)
+        ranking = ranking_services.rank_portfolio(session=session, ctx=org_a, portfolio_id=pid)
     assert ranking.rows[0].score == pytest.approx(16 / 5)
 
 
@@ -66,7 +71,9 @@ def test_dependency_on_a_bad_row_is_reported_too(org_a):
     pid = make_portfolio(org_a)
     data = (HEADER + "A,,,,,-1,,,,,,,\nB,,,,,10,,,A,,,,\nC,,,,,10,,,Nowhere,,,,\n").encode()
     with tenant_session(org_a) as session:
-        preview = pf.preview_import(session=session, ctx=org_a, portfolio_id=pid, data=data)
+        preview = initiative_services.preview_import(
+            session=session, ctx=org_a, portfolio_id=pid, data=data
+        )
     assert [e.row for e in preview.errors] == [2, 3, 4]
     assert "depends on “A”" in preview.errors[1].message
     assert preview.rows == []
@@ -77,8 +84,10 @@ def test_dependency_on_an_existing_initiative(org_a):
     make_initiative(org_a, pid, "Platform")
     data = b"title,depends_on\nApp,platform\n"
     with tenant_session(org_a) as session:
-        pf.import_initiatives(session=session, ctx=org_a, portfolio_id=pid, data=data)
-        rows = pf.list_initiatives(session=session, ctx=org_a, portfolio_id=pid)
+        initiative_services.import_initiatives(
+            session=session, ctx=org_a, portfolio_id=pid, data=data
+        )
+        rows = initiative_services.list_initiatives(session=session, ctx=org_a, portfolio_id=pid)
     assert [r.depends_on_titles for r in rows] == [[], ["Platform"]]
 
 
@@ -97,10 +106,12 @@ def test_dependency_on_an_existing_initiative(org_a):
 def test_bad_files_are_refused_with_a_clear_message(org_a, data, message):
     pid = make_portfolio(org_a)
     with tenant_session(org_a) as session:
-        preview = pf.preview_import(session=session, ctx=org_a, portfolio_id=pid, data=data)
+        preview = initiative_services.preview_import(
+            session=session, ctx=org_a, portfolio_id=pid, data=data
+        )
         assert any(message in m for m in preview.file_errors), preview.file_errors
         with pytest.raises(ValidationFailed) as error:
-            pf.import_initiatives(
+            initiative_services.import_initiatives(
                 session=session, ctx=org_a, portfolio_id=pid, data=data, skip_invalid=True
             )
         assert message in str(error.value)
@@ -122,7 +133,9 @@ def test_row_level_problems(org_a):
         b"Words,ten,,,\n"
     )
     with tenant_session(org_a) as session:
-        preview = pf.preview_import(session=session, ctx=org_a, portfolio_id=pid, data=data)
+        preview = initiative_services.preview_import(
+            session=session, ctx=org_a, portfolio_id=pid, data=data
+        )
     messages = {e.row: e.message for e in preview.errors}
     assert "exists" in messages[2]
     assert "repeats line 3" in messages[4]
@@ -148,7 +161,7 @@ def test_export_round_trips_and_neutralises_formulas(org_a, org_b):
         scores={"business_value": 8, "job_size": 3},
     )
     with tenant_session(org_a) as session:
-        text = pf.export_initiatives(session=session, ctx=org_a, portfolio_id=pid)
+        text = initiative_services.export_initiatives(session=session, ctx=org_a, portfolio_id=pid)
     lines = text.splitlines()
     assert lines[0].startswith("title,description,owner,value_stream,status,cost,")
     assert lines[1].startswith("'=HYPERLINK(evil)")
@@ -157,8 +170,10 @@ def test_export_round_trips_and_neutralises_formulas(org_a, org_b):
     other = make_portfolio(org_b, "Copy")
     with tenant_session(org_b) as session:
         copy = text.replace("'=HYPERLINK(evil)", "Base").encode()
-        result = pf.import_initiatives(session=session, ctx=org_b, portfolio_id=other, data=copy)
-        rows = pf.list_initiatives(session=session, ctx=org_b, portfolio_id=other)
+        result = initiative_services.import_initiatives(
+            session=session, ctx=org_b, portfolio_id=other, data=copy
+        )
+        rows = initiative_services.list_initiatives(session=session, ctx=org_b, portfolio_id=other)
     assert result.created == 2
     app = next(r for r in rows if r.title == "App")
     assert (app.cost, app.moscow, app.depends_on_titles) == (1200, "must", ["Base"])

@@ -9,8 +9,11 @@ from pmo_saas.db import tenant_session
 from pmo_saas.identity.models import AuditEvent, OutboxMessage
 from pmo_saas.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
-from pmo_saas.portfolio import services as pf
 from pmo_saas.portfolio.models import RoundScore
+from pmo_saas.portfolio.services import initiatives as initiative_services
+from pmo_saas.portfolio.services import portfolios as portfolio_services
+from pmo_saas.portfolio.services import ranking as ranking_services
+from pmo_saas.portfolio.services import rounds as round_services
 from tests import factories
 from tests.portfolio.builders import make_initiative, make_portfolio
 
@@ -25,7 +28,7 @@ def setup(org_a):
     coach = factories.make_member(org_a, Role.COACH, name="Coach")
     scorers = [factories.make_member(org_a, Role.MEMBER, name=f"S{n}") for n in range(3)]
     with tenant_session(coach) as session:
-        round_id = pf.open_scoring_round(
+        round_id = round_services.open_scoring_round(
             session=session,
             ctx=coach,
             portfolio_id=pid,
@@ -37,7 +40,9 @@ def setup(org_a):
 
 def submit(ctx, round_id, key, scores):
     with tenant_session(ctx) as session:
-        pf.submit_round_scores(session=session, ctx=ctx, round_id=round_id, key=key, scores=scores)
+        round_services.submit_round_scores(
+            session=session, ctx=ctx, round_id=round_id, key=key, scores=scores
+        )
 
 
 def test_three_scorers_median_spread_and_settle(setup):
@@ -65,16 +70,19 @@ def test_three_scorers_median_spread_and_settle(setup):
     for n, scorer in enumerate(scorers):
         for key in KEYS:
             with tenant_session(scorer) as session:
-                sheet = pf.scoring_sheet(session=session, ctx=scorer, round_id=round_id)
+                sheet = round_services.scoring_sheet(session=session, ctx=scorer, round_id=round_id)
             assert sheet.key == key  # one input at a time, in order
             assert sheet.my_scores == {}
             assert [t for _, t in sheet.initiatives] == ["Alpha", "Beta"]
             alpha, beta = table[n][key]
             submit(scorer, round_id, key, {a: alpha, b: beta})
     with tenant_session(scorers[0]) as session:
-        assert pf.scoring_sheet(session=session, ctx=scorers[0], round_id=round_id).key is None
+        assert (
+            round_services.scoring_sheet(session=session, ctx=scorers[0], round_id=round_id).key
+            is None
+        )
     with tenant_session(coach) as session:
-        summary = pf.round_summary(session=session, ctx=coach, round_id=round_id)
+        summary = round_services.round_summary(session=session, ctx=coach, round_id=round_id)
     assert set(summary.scorers_done.values()) == {4}
     cell = next(c for c in summary.cells if c.initiative_id == a and c.key == "business_value")
     assert cell.scores == [8, 8, 13]
@@ -84,10 +92,10 @@ def test_three_scorers_median_spread_and_settle(setup):
     top = summary.most_disagreed[0]
     assert (top.initiative_id, top.key, top.spread) == (b, "business_value", 19)
     with tenant_session(coach) as session:
-        written = pf.settle_round(
+        written = round_services.settle_round(
             session=session, ctx=coach, round_id=round_id, final={(b, "business_value"): 5}
         )
-        ranking = pf.rank_portfolio(session=session, ctx=coach, portfolio_id=pid)
+        ranking = ranking_services.rank_portfolio(session=session, ctx=coach, portfolio_id=pid)
     assert written == 8
     rows = {r.title: r for r in ranking.rows}
     # Alpha: medians 8, 5, 3, job size 5 -> 16 / 5 = 3.2
@@ -95,11 +103,11 @@ def test_three_scorers_median_spread_and_settle(setup):
     # Beta: settled 5 by the facilitator, 1, 1, job size 2 -> 7 / 2 = 3.5
     assert rows["Beta"].score == pytest.approx(3.5)
     with tenant_session(scorers[1]) as session:  # after settling, everyone sees the summary
-        assert pf.round_summary(session=session, ctx=scorers[1], round_id=round_id).status == (
-            "settled"
-        )
+        assert round_services.round_summary(
+            session=session, ctx=scorers[1], round_id=round_id
+        ).status == ("settled")
         with pytest.raises(Conflict, match="closed"):
-            pf.submit_round_scores(
+            round_services.submit_round_scores(
                 session=session,
                 ctx=scorers[1],
                 round_id=round_id,
@@ -113,8 +121,8 @@ def test_median_off_the_fibonacci_scale_snaps_up(setup):
     for scorer, values in zip(scorers[:2], [(3, 3), (5, 5)], strict=True):
         submit(scorer, round_id, "business_value", {a: values[0], b: values[1]})
     with tenant_session(coach) as session:
-        pf.settle_round(session=session, ctx=coach, round_id=round_id)
-        row = pf.get_initiative(session=session, ctx=coach, initiative_id=a)
+        round_services.settle_round(session=session, ctx=coach, round_id=round_id)
+        row = initiative_services.get_initiative(session=session, ctx=coach, initiative_id=a)
     assert row.scores == {"business_value": 5}  # median 4 is not on the scale
     assert "job_size" not in row.scores  # nobody scored it: still not scored
 
@@ -123,15 +131,15 @@ def test_scores_are_private_until_settled(setup):
     _, a, b, _coach, scorers, round_id = setup
     submit(scorers[0], round_id, "business_value", {a: 8, b: 3})
     with tenant_session(scorers[1]) as session:
-        sheet = pf.scoring_sheet(session=session, ctx=scorers[1], round_id=round_id)
+        sheet = round_services.scoring_sheet(session=session, ctx=scorers[1], round_id=round_id)
         assert sheet.my_scores == {}
         with pytest.raises(Forbidden, match="private until the facilitator settles"):
-            pf.round_summary(session=session, ctx=scorers[1], round_id=round_id)
+            round_services.round_summary(session=session, ctx=scorers[1], round_id=round_id)
     with tenant_session(scorers[0]) as session:
-        sheet = pf.scoring_sheet(session=session, ctx=scorers[0], round_id=round_id)
+        sheet = round_services.scoring_sheet(session=session, ctx=scorers[0], round_id=round_id)
         assert sheet.key == "time_criticality"
         # They may revise what they did, and see only their own scores.
-        pf.submit_round_scores(
+        round_services.submit_round_scores(
             session=session,
             ctx=scorers[0],
             round_id=round_id,
@@ -168,7 +176,7 @@ def test_only_invited_members_score(setup, org_a):
         tenant_session(coach) as session,
         pytest.raises(ValidationFailed, match="Vera is a viewer"),
     ):
-        pf.open_scoring_round(
+        round_services.open_scoring_round(
             session=session,
             ctx=coach,
             portfolio_id=_pid(session, coach),
@@ -176,13 +184,13 @@ def test_only_invited_members_score(setup, org_a):
             scorer_user_ids=[viewer.user_id],
         )
     with tenant_session(scorers[0]) as session, pytest.raises(Forbidden):
-        pf.settle_round(session=session, ctx=scorers[0], round_id=round_id)
+        round_services.settle_round(session=session, ctx=scorers[0], round_id=round_id)
 
 
 def test_scorer_from_another_org_is_refused(setup, org_b):
     _, _, _, coach, _, _ = setup
     with tenant_session(coach) as session, pytest.raises(NotFound, match="A scorer"):
-        pf.open_scoring_round(
+        round_services.open_scoring_round(
             session=session,
             ctx=coach,
             portfolio_id=_pid(session, coach),
@@ -192,7 +200,7 @@ def test_scorer_from_another_org_is_refused(setup, org_b):
 
 
 def _pid(session, ctx) -> int:
-    return pf.list_portfolios(session=session, ctx=ctx)[0].id
+    return portfolio_services.list_portfolios(session=session, ctx=ctx)[0].id
 
 
 def test_invited_scorers_get_a_mail_and_the_round_is_audited(setup):
@@ -217,11 +225,11 @@ def test_invited_scorers_get_a_link_straight_to_the_round(org_a):
 
     scorer = factories.make_member(org_a, Role.MEMBER)
     with tenant_session(org_a) as session:
-        portfolio_id = pf.create_portfolio(session=session, ctx=org_a, name="Mail")
-        pf.create_initiative(
+        portfolio_id = portfolio_services.create_portfolio(session=session, ctx=org_a, name="Mail")
+        initiative_services.create_initiative(
             session=session, ctx=org_a, portfolio_id=portfolio_id, data={"title": "One"}
         )
-        round_id = pf.open_scoring_round(
+        round_id = round_services.open_scoring_round(
             session=session,
             ctx=org_a,
             portfolio_id=portfolio_id,

@@ -18,7 +18,6 @@ from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import services as identity
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
-from pmo_saas.portfolio import services as pf
 from pmo_saas.portfolio.models import (
     Criterion,
     Initiative,
@@ -36,6 +35,11 @@ from pmo_saas.portfolio.pages.ranking import RankingState
 from pmo_saas.portfolio.pages.risks import RisksState
 from pmo_saas.portfolio.pages.rounds import RoundsState, RoundState
 from pmo_saas.portfolio.scoring import TIMES
+from pmo_saas.portfolio.services import funding as funding_services
+from pmo_saas.portfolio.services import initiatives as initiative_services
+from pmo_saas.portfolio.services import portfolios as portfolio_services
+from pmo_saas.portfolio.services import risks as risk_services
+from pmo_saas.portfolio.services import rounds as round_services
 from tests import factories
 from tests.portfolio.builders import make_initiative, make_portfolio, wsjf
 from tests.portfolio.test_csv import twenty_rows
@@ -57,14 +61,16 @@ def setup(org_a):
     make_initiative(org_a, pid, "Beta", cost=30_000, scores=wsjf(5, 3, 2, 8))
     scorer = factories.make_member(org_a, Role.MEMBER)
     with tenant_session(org_a) as session:
-        sid = pf.create_scenario(session=session, ctx=org_a, portfolio_id=pid, name="Base")
-        pf.create_risk(
+        sid = funding_services.create_scenario(
+            session=session, ctx=org_a, portfolio_id=pid, name="Base"
+        )
+        risk_services.create_risk(
             session=session,
             ctx=org_a,
             portfolio_id=pid,
             data={"title": "Vendor late", "probability": 3, "impact": 4},
         )
-        rid = pf.open_scoring_round(
+        rid = round_services.open_scoring_round(
             session=session,
             ctx=org_a,
             portfolio_id=pid,
@@ -190,9 +196,13 @@ def test_another_organisation_sees_and_touches_nothing(org_a, org_b, setup):
     run(scenario())
     assert _counts() == before
     with tenant_session(org_a) as session:
-        assert [p.name for p in pf.list_portfolios(session=session, ctx=org_a)] == ["FY27"]
+        assert [p.name for p in portfolio_services.list_portfolios(session=session, ctx=org_a)] == [
+            "FY27"
+        ]
     with tenant_session(org_a) as session:
-        row = pf.get_initiative(session=session, ctx=org_a, initiative_id=setup["initiative"])
+        row = initiative_services.get_initiative(
+            session=session, ctx=org_a, initiative_id=setup["initiative"]
+        )
     assert row.title == "Alpha" and row.status == "funnel" and not row.archived
 
 
@@ -220,7 +230,9 @@ def test_viewers_read_but_cannot_write(org_a, setup):
     run(scenario())
     assert _counts() == before
     with tenant_session(org_a) as session:
-        assert [p.name for p in pf.list_portfolios(session=session, ctx=org_a)] == ["FY27"]
+        assert [p.name for p in portfolio_services.list_portfolios(session=session, ctx=org_a)] == [
+            "FY27"
+        ]
 
 
 def test_a_member_not_invited_cannot_score(org_a, setup):
@@ -228,7 +240,7 @@ def test_a_member_not_invited_cannot_score(org_a, setup):
     token = identity.start_session(user_id=outsider.user_id)
     ids = [setup["initiative"]]
     with tenant_session(org_a) as session:
-        ids = pf.list_rounds(session=session, ctx=org_a, portfolio_id=setup["pid"])[
+        ids = round_services.list_rounds(session=session, ctx=org_a, portfolio_id=setup["pid"])[
             0
         ].initiative_ids
 
@@ -345,7 +357,7 @@ def test_editing_fields_and_scores_is_all_or_nothing(org_a, setup):
 
     run(scenario())
     with tenant_session(org_a) as session:
-        row = pf.get_initiative(session=session, ctx=org_a, initiative_id=iid)
+        row = initiative_services.get_initiative(session=session, ctx=org_a, initiative_id=iid)
     assert row.title == "Alpha" and row.scores["business_value"] == 8 and row.cost == 20_000
 
     async def valid():
@@ -360,7 +372,7 @@ def test_editing_fields_and_scores_is_all_or_nothing(org_a, setup):
 
     run(valid())
     with tenant_session(org_a) as session:
-        row = pf.get_initiative(session=session, ctx=org_a, initiative_id=iid)
+        row = initiative_services.get_initiative(session=session, ctx=org_a, initiative_id=iid)
     assert row.title == "Alpha 2" and "business_value" not in row.scores
     assert row.tags == ["a", "b"]
 
@@ -371,8 +383,8 @@ def test_every_page_shows_the_demo_portfolio(org_a):
     with tenant_session(org_a) as session:
         seed_demo_portfolio(session=session, ctx=org_a)
     with tenant_session(org_a) as session:
-        [portfolio] = pf.list_portfolios(session=session, ctx=org_a)
-        rounds = pf.list_rounds(session=session, ctx=org_a, portfolio_id=portfolio.id)
+        [portfolio] = portfolio_services.list_portfolios(session=session, ctx=org_a)
+        rounds = round_services.list_rounds(session=session, ctx=org_a, portfolio_id=portfolio.id)
     token = identity.start_session(user_id=org_a.user_id)
 
     async def scenario():
@@ -474,7 +486,9 @@ def test_coach_chooses_each_scoring_model_and_sees_its_formula(org_a, setup):
 
     run(scenario())
     with tenant_session(org_a) as session:
-        [rice_round, _] = pf.list_rounds(session=session, ctx=org_a, portfolio_id=setup["pid"])
+        [rice_round, _] = round_services.list_rounds(
+            session=session, ctx=org_a, portfolio_id=setup["pid"]
+        )
 
     async def scorer():
         path = f"/o/{org_a.org_slug}/portfolio/p/{setup['pid']}/rounds/{rice_round.id}"

@@ -10,7 +10,12 @@ from sqlmodel import SQLModel
 from pmo_saas.db import TenantOwned, tenant_session
 from pmo_saas.kernel.errors import NotFound
 from pmo_saas.portfolio import models
-from pmo_saas.portfolio import services as pf
+from pmo_saas.portfolio.services import funding as funding_services
+from pmo_saas.portfolio.services import initiatives as initiative_services
+from pmo_saas.portfolio.services import portfolios as portfolio_services
+from pmo_saas.portfolio.services import ranking as ranking_services
+from pmo_saas.portfolio.services import risks as risk_services
+from pmo_saas.portfolio.services import rounds as round_services
 from tests.portfolio.builders import make_initiative, make_portfolio
 
 TABLES = [m.class_ for m in SQLModel._sa_registry.mappers if m.class_.__module__ == models.__name__]
@@ -47,50 +52,67 @@ def test_other_org_cannot_use_rounds_scenarios_or_boards(org_a, org_b) -> None:
     pid = make_portfolio(org_a, budget=10)
     iid = make_initiative(org_a, pid, "A")
     with tenant_session(org_a) as session:
-        cid = pf.add_criterion(session=session, ctx=org_a, portfolio_id=pid, name="C")
-        sid = pf.create_scenario(session=session, ctx=org_a, portfolio_id=pid, name="S")
-        rid = pf.open_scoring_round(
+        cid = ranking_services.add_criterion(session=session, ctx=org_a, portfolio_id=pid, name="C")
+        sid = funding_services.create_scenario(
+            session=session, ctx=org_a, portfolio_id=pid, name="S"
+        )
+        rid = round_services.open_scoring_round(
             session=session, ctx=org_a, portfolio_id=pid, name="R", scorer_user_ids=[org_a.user_id]
         )
     b = org_b
     calls = [
-        lambda s: pf.scoring_sheet(session=s, ctx=b, round_id=rid),
-        lambda s: pf.submit_round_scores(
+        lambda s: round_services.scoring_sheet(session=s, ctx=b, round_id=rid),
+        lambda s: round_services.submit_round_scores(
             session=s, ctx=b, round_id=rid, key="job_size", scores={iid: 1}
         ),
-        lambda s: pf.cancel_round(session=s, ctx=b, round_id=rid),
-        lambda s: pf.list_rounds(session=s, ctx=b, portfolio_id=pid),
-        lambda s: pf.list_scenarios(session=s, ctx=b, portfolio_id=pid),
-        lambda s: pf.delete_scenario(session=s, ctx=b, scenario_id=sid),
-        lambda s: pf.update_scenario(session=s, ctx=b, scenario_id=sid, budget=1),
-        lambda s: pf.list_published_plans(session=s, ctx=b, portfolio_id=pid),
-        lambda s: pf.board(session=s, ctx=b, portfolio_id=pid),
-        lambda s: pf.value_effort_points(session=s, ctx=b, portfolio_id=pid),
-        lambda s: pf.ranking_bars(session=s, ctx=b, portfolio_id=pid),
-        lambda s: pf.list_criteria(session=s, ctx=b, portfolio_id=pid),
-        lambda s: pf.remove_criterion(session=s, ctx=b, criterion_id=cid),
-        lambda s: pf.move_initiative(session=s, ctx=b, initiative_id=iid, status="done"),
-        lambda s: pf.update_portfolio(session=s, ctx=b, portfolio_id=pid, name="Mine"),
-        lambda s: pf.archive_portfolio(session=s, ctx=b, portfolio_id=pid),
-        lambda s: pf.list_risks(session=s, ctx=b, portfolio_id=pid),
-        lambda s: pf.create_risk(
+        lambda s: round_services.cancel_round(session=s, ctx=b, round_id=rid),
+        lambda s: round_services.list_rounds(session=s, ctx=b, portfolio_id=pid),
+        lambda s: funding_services.list_scenarios(session=s, ctx=b, portfolio_id=pid),
+        lambda s: funding_services.delete_scenario(session=s, ctx=b, scenario_id=sid),
+        lambda s: funding_services.update_scenario(session=s, ctx=b, scenario_id=sid, budget=1),
+        lambda s: funding_services.list_published_plans(session=s, ctx=b, portfolio_id=pid),
+        lambda s: initiative_services.board(session=s, ctx=b, portfolio_id=pid),
+        lambda s: ranking_services.value_effort_points(session=s, ctx=b, portfolio_id=pid),
+        lambda s: ranking_services.ranking_bars(session=s, ctx=b, portfolio_id=pid),
+        lambda s: ranking_services.list_criteria(session=s, ctx=b, portfolio_id=pid),
+        lambda s: ranking_services.remove_criterion(session=s, ctx=b, criterion_id=cid),
+        lambda s: initiative_services.move_initiative(
+            session=s, ctx=b, initiative_id=iid, status="done"
+        ),
+        lambda s: portfolio_services.update_portfolio(
+            session=s, ctx=b, portfolio_id=pid, name="Mine"
+        ),
+        lambda s: portfolio_services.archive_portfolio(session=s, ctx=b, portfolio_id=pid),
+        lambda s: risk_services.list_risks(session=s, ctx=b, portfolio_id=pid),
+        lambda s: risk_services.create_risk(
             session=s, ctx=b, portfolio_id=pid, data={"title": "x", "probability": 1, "impact": 1}
         ),
-        lambda s: pf.import_initiatives(session=s, ctx=b, portfolio_id=pid, data=b"title\nx\n"),
+        lambda s: initiative_services.import_initiatives(
+            session=s, ctx=b, portfolio_id=pid, data=b"title\nx\n"
+        ),
     ]
     for call in calls:
         with tenant_session(b) as session, pytest.raises(NotFound):
             call(session)
     # org_b cannot point a scenario of its own at org_a's initiative either.
     with tenant_session(b) as session:
-        own = pf.create_portfolio(session=session, ctx=b, name="Own", scoring_model="wsjf")
+        own = portfolio_services.create_portfolio(
+            session=session, ctx=b, name="Own", scoring_model="wsjf"
+        )
         with pytest.raises(NotFound):
-            pf.create_scenario(
+            funding_services.create_scenario(
                 session=session, ctx=b, portfolio_id=own, name="S", budget=5, overrides={iid: "in"}
             )
     with tenant_session(org_a) as session:
-        assert pf.get_portfolio(session=session, ctx=org_a, portfolio_id=pid).name == "Growth"
-        assert pf.list_rounds(session=session, ctx=org_a, portfolio_id=pid)[0].status == "open"
+        assert (
+            portfolio_services.get_portfolio(session=session, ctx=org_a, portfolio_id=pid).name
+            == "Growth"
+        )
+        assert (
+            round_services.list_rounds(session=session, ctx=org_a, portfolio_id=pid)[0].status
+            == "open"
+        )
         assert [
-            s.name for s in pf.list_scenarios(session=session, ctx=org_a, portfolio_id=pid)
+            s.name
+            for s in funding_services.list_scenarios(session=session, ctx=org_a, portfolio_id=pid)
         ] == ["S"]

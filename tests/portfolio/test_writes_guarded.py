@@ -9,8 +9,14 @@ from sqlmodel import select
 from pmo_saas.db import tenant_session
 from pmo_saas.identity.models import AuditEvent
 from pmo_saas.kernel.errors import ReadOnly
-from pmo_saas.portfolio import services as pf
 from pmo_saas.portfolio.models import Initiative, Portfolio
+from pmo_saas.portfolio.services import _common
+from pmo_saas.portfolio.services import funding as funding_services
+from pmo_saas.portfolio.services import initiatives as initiative_services
+from pmo_saas.portfolio.services import portfolios as portfolio_services
+from pmo_saas.portfolio.services import ranking as ranking_services
+from pmo_saas.portfolio.services import risks as risk_services
+from pmo_saas.portfolio.services import rounds as round_services
 from tests.portfolio.builders import make_initiative, make_portfolio
 
 
@@ -18,54 +24,78 @@ def test_read_only_workspace_refuses_every_write(org_a, monkeypatch):
     pid = make_portfolio(org_a, budget=100)
     iid = make_initiative(org_a, pid, "A", cost=5)
     with tenant_session(org_a) as session:
-        cid = pf.add_criterion(session=session, ctx=org_a, portfolio_id=pid, name="C0")
-        sid = pf.create_scenario(session=session, ctx=org_a, portfolio_id=pid, name="S0")
-        rid = pf.create_risk(
+        cid = ranking_services.add_criterion(
+            session=session, ctx=org_a, portfolio_id=pid, name="C0"
+        )
+        sid = funding_services.create_scenario(
+            session=session, ctx=org_a, portfolio_id=pid, name="S0"
+        )
+        rid = risk_services.create_risk(
             session=session,
             ctx=org_a,
             portfolio_id=pid,
             data={"title": "r", "probability": 1, "impact": 1},
         )
-        round_id = pf.open_scoring_round(
+        round_id = round_services.open_scoring_round(
             session=session, ctx=org_a, portfolio_id=pid, name="R0", scorer_user_ids=[org_a.user_id]
         )
 
     def read_only(*, session, ctx):
         raise ReadOnly()
 
-    monkeypatch.setattr(pf, "check_writable", read_only)
+    monkeypatch.setattr(_common, "check_writable", read_only)  # every write asks through it
     writes = [
-        lambda s: pf.create_portfolio(session=s, ctx=org_a, name="New"),
-        lambda s: pf.update_portfolio(session=s, ctx=org_a, portfolio_id=pid, name="X"),
-        lambda s: pf.archive_portfolio(session=s, ctx=org_a, portfolio_id=pid),
-        lambda s: pf.set_budget(session=s, ctx=org_a, portfolio_id=pid, budget=1),
-        lambda s: pf.add_criterion(session=s, ctx=org_a, portfolio_id=pid, name="C"),
-        lambda s: pf.create_initiative(session=s, ctx=org_a, portfolio_id=pid, data={"title": "B"}),
-        lambda s: pf.update_initiative(session=s, ctx=org_a, initiative_id=iid, data={}),
-        lambda s: pf.move_initiative(session=s, ctx=org_a, initiative_id=iid, status="done"),
-        lambda s: pf.archive_initiative(session=s, ctx=org_a, initiative_id=iid),
-        lambda s: pf.set_scores(session=s, ctx=org_a, initiative_id=iid, scores={}),
-        lambda s: pf.override_rank(session=s, ctx=org_a, initiative_id=iid, position=None),
-        lambda s: pf.import_initiatives(session=s, ctx=org_a, portfolio_id=pid, data=b"title\nB\n"),
-        lambda s: pf.create_scenario(session=s, ctx=org_a, portfolio_id=pid, name="S"),
-        lambda s: pf.create_risk(session=s, ctx=org_a, portfolio_id=pid, data={}),
-        lambda s: pf.open_scoring_round(
+        lambda s: portfolio_services.create_portfolio(session=s, ctx=org_a, name="New"),
+        lambda s: portfolio_services.update_portfolio(
+            session=s, ctx=org_a, portfolio_id=pid, name="X"
+        ),
+        lambda s: portfolio_services.archive_portfolio(session=s, ctx=org_a, portfolio_id=pid),
+        lambda s: funding_services.set_budget(session=s, ctx=org_a, portfolio_id=pid, budget=1),
+        lambda s: ranking_services.add_criterion(session=s, ctx=org_a, portfolio_id=pid, name="C"),
+        lambda s: initiative_services.create_initiative(
+            session=s, ctx=org_a, portfolio_id=pid, data={"title": "B"}
+        ),
+        lambda s: initiative_services.update_initiative(
+            session=s, ctx=org_a, initiative_id=iid, data={}
+        ),
+        lambda s: initiative_services.move_initiative(
+            session=s, ctx=org_a, initiative_id=iid, status="done"
+        ),
+        lambda s: initiative_services.archive_initiative(session=s, ctx=org_a, initiative_id=iid),
+        lambda s: initiative_services.set_scores(
+            session=s, ctx=org_a, initiative_id=iid, scores={}
+        ),
+        lambda s: ranking_services.override_rank(
+            session=s, ctx=org_a, initiative_id=iid, position=None
+        ),
+        lambda s: initiative_services.import_initiatives(
+            session=s, ctx=org_a, portfolio_id=pid, data=b"title\nB\n"
+        ),
+        lambda s: funding_services.create_scenario(
+            session=s, ctx=org_a, portfolio_id=pid, name="S"
+        ),
+        lambda s: risk_services.create_risk(session=s, ctx=org_a, portfolio_id=pid, data={}),
+        lambda s: round_services.open_scoring_round(
             session=s, ctx=org_a, portfolio_id=pid, name="R", scorer_user_ids=[org_a.user_id]
         ),
-        lambda s: pf.remove_criterion(session=s, ctx=org_a, criterion_id=cid),
-        lambda s: pf.update_criterion(
+        lambda s: ranking_services.remove_criterion(session=s, ctx=org_a, criterion_id=cid),
+        lambda s: ranking_services.update_criterion(
             session=s, ctx=org_a, criterion_id=cid, name="C1", weight=1, scale_min=1, scale_max=5
         ),
-        lambda s: pf.set_dependencies(session=s, ctx=org_a, initiative_id=iid, depends_on=[]),
-        lambda s: pf.update_scenario(session=s, ctx=org_a, scenario_id=sid, budget=1),
-        lambda s: pf.delete_scenario(session=s, ctx=org_a, scenario_id=sid),
-        lambda s: pf.publish_scenario(session=s, ctx=org_a, scenario_id=sid),
-        lambda s: pf.update_risk(session=s, ctx=org_a, risk_id=rid, data={"status": "closed"}),
-        lambda s: pf.submit_round_scores(
+        lambda s: initiative_services.set_dependencies(
+            session=s, ctx=org_a, initiative_id=iid, depends_on=[]
+        ),
+        lambda s: funding_services.update_scenario(session=s, ctx=org_a, scenario_id=sid, budget=1),
+        lambda s: funding_services.delete_scenario(session=s, ctx=org_a, scenario_id=sid),
+        lambda s: funding_services.publish_scenario(session=s, ctx=org_a, scenario_id=sid),
+        lambda s: risk_services.update_risk(
+            session=s, ctx=org_a, risk_id=rid, data={"status": "closed"}
+        ),
+        lambda s: round_services.submit_round_scores(
             session=s, ctx=org_a, round_id=round_id, key="business_value", scores={iid: 1}
         ),
-        lambda s: pf.settle_round(session=s, ctx=org_a, round_id=round_id),
-        lambda s: pf.cancel_round(session=s, ctx=org_a, round_id=round_id),
+        lambda s: round_services.settle_round(session=s, ctx=org_a, round_id=round_id),
+        lambda s: round_services.cancel_round(session=s, ctx=org_a, round_id=round_id),
     ]
     for write in writes:
         with tenant_session(org_a) as session, pytest.raises(ReadOnly):
@@ -79,10 +109,16 @@ def test_important_writes_are_audited(org_a):
     pid = make_portfolio(org_a, budget=100)
     iid = make_initiative(org_a, pid, "A", cost=5, scores={"job_size": 3})
     with tenant_session(org_a) as session:
-        pf.override_rank(session=session, ctx=org_a, initiative_id=iid, position=1, reason="CEO")
-        sid = pf.create_scenario(session=session, ctx=org_a, portfolio_id=pid, name="S")
-        pf.publish_scenario(session=session, ctx=org_a, scenario_id=sid)
-        pf.import_initiatives(session=session, ctx=org_a, portfolio_id=pid, data=b"title\nB\n")
+        ranking_services.override_rank(
+            session=session, ctx=org_a, initiative_id=iid, position=1, reason="CEO"
+        )
+        sid = funding_services.create_scenario(
+            session=session, ctx=org_a, portfolio_id=pid, name="S"
+        )
+        funding_services.publish_scenario(session=session, ctx=org_a, scenario_id=sid)
+        initiative_services.import_initiatives(
+            session=session, ctx=org_a, portfolio_id=pid, data=b"title\nB\n"
+        )
         events = session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()
     by_action = {e.action: e for e in events}
     for action in (

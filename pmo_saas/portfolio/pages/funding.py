@@ -15,9 +15,11 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import scoring
-from pmo_saas.portfolio import services as pf
 from pmo_saas.portfolio.pages.common import header_row, id_after, portfolio_nav, region, text_area
 from pmo_saas.portfolio.schemas import FundingPlan, ScenarioComparison
+from pmo_saas.portfolio.services import funding as funding_services
+from pmo_saas.portfolio.services import initiatives as initiative_services
+from pmo_saas.portfolio.services import portfolios as portfolio_services
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
@@ -173,13 +175,13 @@ class FundingState(rx.State):
     async def _refresh(self, ctx: TenantContext | None = None) -> None:
         ctx = ctx or await tenant_context(self)
         pid = self._pid()
-        portfolio = await in_tenant(ctx, pf.get_portfolio, portfolio_id=pid)
-        initiatives = await in_tenant(ctx, pf.list_initiatives, portfolio_id=pid)
-        scenarios = await in_tenant(ctx, pf.list_scenarios, portfolio_id=pid)
+        portfolio = await in_tenant(ctx, portfolio_services.get_portfolio, portfolio_id=pid)
+        initiatives = await in_tenant(ctx, initiative_services.list_initiatives, portfolio_id=pid)
+        scenarios = await in_tenant(ctx, funding_services.list_scenarios, portfolio_id=pid)
         comparison = await in_tenant(
-            ctx, pf.compare_scenarios, scenario_ids=[s.id for s in scenarios]
+            ctx, funding_services.compare_scenarios, scenario_ids=[s.id for s in scenarios]
         )
-        published = await in_tenant(ctx, pf.list_published_plans, portfolio_id=pid)
+        published = await in_tenant(ctx, funding_services.list_published_plans, portfolio_id=pid)
         self.portfolio_id, self.portfolio_name = portfolio.id, portfolio.name
         self.currency = portfolio.currency
         self.budget = "" if portfolio.budget is None else str(portfolio.budget)
@@ -219,7 +221,7 @@ class FundingState(rx.State):
             split = parse_split(str(form.get("split", "")))
             await in_tenant(
                 ctx,
-                pf.set_budget,
+                funding_services.set_budget,
                 portfolio_id=self._pid(),
                 budget=form.get("budget", ""),
                 stream_budgets=split,
@@ -235,7 +237,7 @@ class FundingState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self)
-            plan = await in_tenant(ctx, pf.fund_portfolio, portfolio_id=self._pid())
+            plan = await in_tenant(ctx, funding_services.fund_portfolio, portfolio_id=self._pid())
             self.plan = _summary(plan)
         except DomainError as error:
             self.plan = None
@@ -262,7 +264,7 @@ class FundingState(rx.State):
             ctx = await tenant_context(self, Role.COACH)
             await in_tenant(
                 ctx,
-                pf.create_scenario,
+                funding_services.create_scenario,
                 portfolio_id=self._pid(),
                 name=form.get("name", ""),
                 budget=form.get("scenario_budget", ""),
@@ -279,7 +281,7 @@ class FundingState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self, Role.COACH)
-            await in_tenant(ctx, pf.publish_scenario, scenario_id=int(scenario_id))
+            await in_tenant(ctx, funding_services.publish_scenario, scenario_id=int(scenario_id))
             self.notice = "Published as the plan."
             await self._refresh(ctx)
         except (DomainError, ValueError) as error:
@@ -290,7 +292,7 @@ class FundingState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self, Role.COACH)
-            await in_tenant(ctx, pf.delete_scenario, scenario_id=int(scenario_id))
+            await in_tenant(ctx, funding_services.delete_scenario, scenario_id=int(scenario_id))
             self.notice = "Scenario deleted."
             await self._refresh(ctx)
         except (DomainError, ValueError) as error:

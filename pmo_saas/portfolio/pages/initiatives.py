@@ -12,7 +12,6 @@ from pmo_saas.identity.auth_state import AuthState, tenant_context
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError, ValidationFailed
 from pmo_saas.kernel.roles import Role
-from pmo_saas.portfolio import services as pf
 from pmo_saas.portfolio import views
 from pmo_saas.portfolio.pages.common import (
     MOSCOW_CHOICES,
@@ -25,6 +24,7 @@ from pmo_saas.portfolio.pages.common import (
     text_area,
 )
 from pmo_saas.portfolio.schemas import ImportRowError
+from pmo_saas.portfolio.services import initiatives as initiative_services
 from pmo_saas.portfolio.views import BoardLane, InitiativeCard, ScoreInput
 from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
@@ -156,7 +156,10 @@ class InitiativesState(rx.State):
         try:
             ctx = await tenant_context(self, Role.COACH)
             await in_tenant(
-                ctx, pf.create_initiative, portfolio_id=self._pid(), data=self._data(form)
+                ctx,
+                initiative_services.create_initiative,
+                portfolio_id=self._pid(),
+                data=self._data(form),
             )
             self.form_version += 1
             self.notice = f"“{str(form.get('title', '')).strip()}” added."
@@ -211,7 +214,10 @@ class InitiativesState(rx.State):
         try:
             ctx = await tenant_context(self, Role.COACH)
             await in_tenant(
-                ctx, pf.move_initiative, initiative_id=int(initiative_id), status=status
+                ctx,
+                initiative_services.move_initiative,
+                initiative_id=int(initiative_id),
+                status=status,
             )
             await self._refresh(ctx)
         except (DomainError, ValueError) as error:
@@ -224,7 +230,7 @@ class InitiativesState(rx.State):
             ctx = await tenant_context(self, Role.COACH)
             await in_tenant(
                 ctx,
-                pf.archive_initiative,
+                initiative_services.archive_initiative,
                 initiative_id=int(initiative_id),
                 archived=bool(archived),
             )
@@ -240,7 +246,9 @@ class InitiativesState(rx.State):
             ctx = await tenant_context(self, Role.COACH)
             if not data.strip():
                 raise ValidationFailed("Paste the CSV or choose a file to import first.")
-            preview = await in_tenant(ctx, pf.preview_import, portfolio_id=self._pid(), data=data)
+            preview = await in_tenant(
+                ctx, initiative_services.preview_import, portfolio_id=self._pid(), data=data
+            )
         except DomainError as error:
             self.error = str(error)
             return
@@ -279,7 +287,7 @@ class InitiativesState(rx.State):
                 raise ValidationFailed("Preview the CSV again before importing.")
             result = await in_tenant(
                 ctx,
-                pf.import_initiatives,
+                initiative_services.import_initiatives,
                 portfolio_id=self._pid(),
                 data=self._import_data,
                 skip_invalid=True,
@@ -301,7 +309,9 @@ class InitiativesState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self)
-            text = await in_tenant(ctx, pf.export_initiatives, portfolio_id=self._pid())
+            text = await in_tenant(
+                ctx, initiative_services.export_initiatives, portfolio_id=self._pid()
+            )
         except DomainError as error:
             self.error = str(error)
             return None

@@ -8,7 +8,6 @@ from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState, tenant_context
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.kernel.roles import Role
-from pmo_saas.portfolio import services as pf
 from pmo_saas.portfolio import views
 from pmo_saas.portfolio.pages.common import (
     MODEL_CHOICES,
@@ -18,6 +17,7 @@ from pmo_saas.portfolio.pages.common import (
     region,
 )
 from pmo_saas.portfolio.schemas import PortfolioRow
+from pmo_saas.portfolio.services import portfolios as portfolio_services
 from pmo_saas.portfolio.views import ScoringInvite
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
@@ -33,7 +33,7 @@ class PortfoliosState(rx.State):
     async def _refresh(self) -> None:
         ctx = await tenant_context(self)
         self.portfolios = await in_tenant(
-            ctx, pf.list_portfolios, include_archived=self.show_archived
+            ctx, portfolio_services.list_portfolios, include_archived=self.show_archived
         )
         self.invites = await in_tenant(ctx, views.my_open_rounds)
 
@@ -57,7 +57,10 @@ class PortfoliosState(rx.State):
         try:
             ctx = await tenant_context(self, Role.COACH)
             await in_tenant(
-                ctx, pf.archive_portfolio, portfolio_id=int(portfolio_id), archived=bool(archived)
+                ctx,
+                portfolio_services.archive_portfolio,
+                portfolio_id=int(portfolio_id),
+                archived=bool(archived),
             )
             self.notice = "Portfolio archived." if archived else "Portfolio restored."
             await self._refresh()
@@ -71,7 +74,7 @@ class PortfoliosState(rx.State):
             ctx = await tenant_context(self, Role.COACH)
             portfolio_id = await in_tenant(
                 ctx,
-                pf.create_portfolio,
+                portfolio_services.create_portfolio,
                 name=form.get("name", ""),
                 description=form.get("description", ""),
                 scoring_model=form.get("scoring_model", "wsjf"),

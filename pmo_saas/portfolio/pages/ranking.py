@@ -12,7 +12,6 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import scoring, views
-from pmo_saas.portfolio import services as pf
 from pmo_saas.portfolio.pages.common import (
     MODEL_CHOICES,
     header_row,
@@ -22,6 +21,8 @@ from pmo_saas.portfolio.pages.common import (
     region,
 )
 from pmo_saas.portfolio.schemas import CriterionRow, RankRow
+from pmo_saas.portfolio.services import portfolios as portfolio_services
+from pmo_saas.portfolio.services import ranking as ranking_services
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
@@ -56,9 +57,9 @@ class RankingState(rx.State):
         ctx = ctx or await tenant_context(self)
         pid = self._pid()
         setup = await in_tenant(ctx, views.scoring_setup, portfolio_id=pid)
-        ranking = await in_tenant(ctx, pf.rank_portfolio, portfolio_id=pid, limit=200)
-        points = await in_tenant(ctx, pf.value_effort_points, portfolio_id=pid)
-        bars = await in_tenant(ctx, pf.ranking_bars, portfolio_id=pid)
+        ranking = await in_tenant(ctx, ranking_services.rank_portfolio, portfolio_id=pid, limit=200)
+        points = await in_tenant(ctx, ranking_services.value_effort_points, portfolio_id=pid)
+        bars = await in_tenant(ctx, ranking_services.ranking_bars, portfolio_id=pid)
         self.portfolio_id = setup.portfolio.id
         self.portfolio_name = setup.portfolio.name
         self.scoring_model = setup.portfolio.scoring_model
@@ -90,7 +91,12 @@ class RankingState(rx.State):
         try:
             ctx = await tenant_context(self, Role.COACH)
             model = str(form.get("scoring_model", ""))
-            await in_tenant(ctx, pf.update_portfolio, portfolio_id=self._pid(), scoring_model=model)
+            await in_tenant(
+                ctx,
+                portfolio_services.update_portfolio,
+                portfolio_id=self._pid(),
+                scoring_model=model,
+            )
             self.notice = f"Scoring model is now {scoring.MODELS.get(model, model)}."
             await self._refresh(ctx)
         except DomainError as error:
@@ -103,7 +109,7 @@ class RankingState(rx.State):
             ctx = await tenant_context(self, Role.COACH)
             await in_tenant(
                 ctx,
-                pf.add_criterion,
+                ranking_services.add_criterion,
                 portfolio_id=self._pid(),
                 name=form.get("name", ""),
                 weight=form.get("weight", "1") or "1",
@@ -121,7 +127,7 @@ class RankingState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self, Role.COACH)
-            await in_tenant(ctx, pf.remove_criterion, criterion_id=int(criterion_id))
+            await in_tenant(ctx, ranking_services.remove_criterion, criterion_id=int(criterion_id))
             self.notice = "Criterion removed."
             await self._refresh(ctx)
         except (DomainError, ValueError) as error:
@@ -138,7 +144,7 @@ class RankingState(rx.State):
             position = _parse_position(form.get("position", ""))
             await in_tenant(
                 ctx,
-                pf.override_rank,
+                ranking_services.override_rank,
                 initiative_id=int(raw_id),
                 position=position,
                 reason=str(form.get("reason", "")),
@@ -154,7 +160,9 @@ class RankingState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self, Role.COACH)
-            await in_tenant(ctx, pf.override_rank, initiative_id=int(initiative_id), position=None)
+            await in_tenant(
+                ctx, ranking_services.override_rank, initiative_id=int(initiative_id), position=None
+            )
             self.notice = "Back to its computed place."
             await self._refresh(ctx)
         except (DomainError, ValueError) as error:

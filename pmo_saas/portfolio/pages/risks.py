@@ -10,7 +10,6 @@ from pmo_saas.identity.auth_state import AuthState, tenant_context
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.kernel.roles import Role
-from pmo_saas.portfolio import services as pf
 from pmo_saas.portfolio import views
 from pmo_saas.portfolio.pages.common import (
     RISK_STATUS_CHOICES,
@@ -22,6 +21,7 @@ from pmo_saas.portfolio.pages.common import (
     region,
 )
 from pmo_saas.portfolio.schemas import RiskRow
+from pmo_saas.portfolio.services import risks as risk_services
 from pmo_saas.portfolio.views import HeatSquare
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
@@ -69,7 +69,7 @@ class RisksState(rx.State):
                 for k in ("title", "probability", "impact", "owner", "mitigation", "initiative_id")
             }
             data["status"] = form.get("status", "open") or "open"
-            await in_tenant(ctx, pf.create_risk, portfolio_id=self._pid(), data=data)
+            await in_tenant(ctx, risk_services.create_risk, portfolio_id=self._pid(), data=data)
             self.form_version += 1
             self.notice = "Risk recorded."
             await self._refresh(ctx)
@@ -81,7 +81,9 @@ class RisksState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self, Role.COACH)
-            await in_tenant(ctx, pf.update_risk, risk_id=int(risk_id), data={"status": status})
+            await in_tenant(
+                ctx, risk_services.update_risk, risk_id=int(risk_id), data={"status": status}
+            )
             await self._refresh(ctx)
         except (DomainError, ValueError) as error:
             self.error = str(error)

@@ -13,7 +13,6 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError, NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import scoring, views
-from pmo_saas.portfolio import services as pf
 from pmo_saas.portfolio.pages.common import (
     Choice,
     header_row,
@@ -23,6 +22,7 @@ from pmo_saas.portfolio.pages.common import (
     region,
 )
 from pmo_saas.portfolio.schemas import RoundRow
+from pmo_saas.portfolio.services import rounds as round_services
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
@@ -67,7 +67,7 @@ class RoundsState(rx.State):
         ctx = ctx or await tenant_context(self)
         pid = self._pid()
         setup = await in_tenant(ctx, views.scoring_setup, portfolio_id=pid)
-        rounds = await in_tenant(ctx, pf.list_rounds, portfolio_id=pid)
+        rounds = await in_tenant(ctx, round_services.list_rounds, portfolio_id=pid)
         self.portfolio_id, self.portfolio_name = setup.portfolio.id, setup.portfolio.name
         self.rounds = [_line(r) for r in rounds]
         specs = scoring.input_specs(
@@ -110,7 +110,7 @@ class RoundsState(rx.State):
                 raise ValidationFailed("Choose at least one input to score.")
             round_id = await in_tenant(
                 ctx,
-                pf.open_scoring_round,
+                round_services.open_scoring_round,
                 portfolio_id=self._pid(),
                 name=form.get("name", ""),
                 scorer_user_ids=scorers,
@@ -261,7 +261,7 @@ class RoundState(rx.State):
     async def _refresh(self, ctx: TenantContext | None = None) -> None:
         ctx = ctx or await tenant_context(self)
         pid, rid = self._ids()
-        rounds = await in_tenant(ctx, pf.list_rounds, portfolio_id=pid)
+        rounds = await in_tenant(ctx, round_services.list_rounds, portfolio_id=pid)
         found = next((r for r in rounds if r.id == rid), None)
         if found is None:
             raise NotFound("That scoring round")
@@ -272,7 +272,7 @@ class RoundState(rx.State):
         self.sheet_key = ""
         self.items, self.choices = [], []
         if self.invited:
-            sheet = await in_tenant(ctx, pf.scoring_sheet, round_id=rid)
+            sheet = await in_tenant(ctx, round_services.scoring_sheet, round_id=rid)
             self.sheet_key = sheet.key or ""
             self.sheet_label, self.sheet_scale, self.sheet_step = (
                 sheet.label,
@@ -290,7 +290,7 @@ class RoundState(rx.State):
             ]
         self.facilitator = ctx.has(Role.COACH)
         if self.facilitator or found.status != "open":
-            summary = await in_tenant(ctx, pf.round_summary, round_id=rid)
+            summary = await in_tenant(ctx, round_services.round_summary, round_id=rid)
             people = {p.user_id: p.label for p in await in_tenant(ctx, views.scorer_choices)}
             self.progress = [
                 ProgressLine(
@@ -339,7 +339,11 @@ class RoundState(rx.State):
             }
             label = self.sheet_label
             await in_tenant(
-                ctx, pf.submit_round_scores, round_id=rid, key=self.sheet_key, scores=scores
+                ctx,
+                round_services.submit_round_scores,
+                round_id=rid,
+                key=self.sheet_key,
+                scores=scores,
             )
             self.notice = f"Your {label} scores are saved."
             await self._refresh(ctx)
@@ -358,7 +362,7 @@ class RoundState(rx.State):
                 if name.startswith("final_") and str(value).strip():
                     _, initiative_id, key = name.split("_", 2)
                     final[(int(initiative_id), key)] = value
-            written = await in_tenant(ctx, pf.settle_round, round_id=rid, final=final)
+            written = await in_tenant(ctx, round_services.settle_round, round_id=rid, final=final)
             self.notice = f"Round settled: {written} score(s) written" + (
                 f", {len(final)} as agreed in discussion." if final else " (the medians)."
             )
@@ -372,7 +376,7 @@ class RoundState(rx.State):
         try:
             ctx = await tenant_context(self, Role.COACH)
             _, rid = self._ids()
-            await in_tenant(ctx, pf.cancel_round, round_id=rid)
+            await in_tenant(ctx, round_services.cancel_round, round_id=rid)
             self.notice = "Round cancelled; no score was changed."
             await self._refresh(ctx)
         except DomainError as error:
