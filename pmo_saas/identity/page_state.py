@@ -13,21 +13,23 @@ A page state subclasses `WorkspacePage` (a Reflex state mixin) next to `rx.State
 `_act` clears the messages, builds the tenant context from the server-side session (never from
 an event argument), runs `fn(session=, ctx=, **kwargs)`, shows `notice` on success and the
 domain error's message on refusal (nothing is written then: one transaction), and refreshes.
-`_load` is the same for `on_load`. If a page writes `except DomainError`, this is missing
-something.
+`_load` is the same for `on_load`. A form read in the state (a title looked up among the cards,
+a number typed) goes in `prepare`: it runs after the caller's role is checked and may refuse like
+a service. `_org_path` gives a link inside the organisation of the URL (for a redirect after a
+create). If a page writes `except DomainError`, this is missing something.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import reflex as rx
 
 from pmo_saas.db import in_tenant
-from pmo_saas.identity.auth_state import tenant_context
+from pmo_saas.identity.auth_state import slug_from_path, tenant_context
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import DomainError
+from pmo_saas.kernel.errors import DomainError, ValidationFailed
 from pmo_saas.kernel.roles import Role
 
 R = TypeVar("R")
@@ -70,12 +72,22 @@ class WorkspacePage(rx.State, mixin=True):
         notice: str = "",
         minimum: Role = Role.VIEWER,
         refresh: bool = True,
+        prepare: Callable[[], Mapping[str, Any]] | None = None,
         **kwargs: Any,
     ) -> R | None:
-        """Run one service as the caller; returns its result, or None when it was refused."""
+        """Run one service as the caller; returns its result, or None when it was refused.
+
+        `prepare()` (optional) reads the form in the state once the role is checked; what it
+        returns joins `kwargs`. It refuses with a DomainError, or a ValueError (shown as is).
+        """
         self._clear_messages()
         try:
             ctx = await self._context(minimum)
+            if prepare is not None:
+                try:
+                    kwargs = {**kwargs, **prepare()}
+                except ValueError as error:  # a typed value that is not a number, say
+                    raise ValidationFailed(str(error)) from None
             result = await in_tenant(ctx, fn, **kwargs)
             if refresh:
                 await self._refresh(ctx)
@@ -84,6 +96,10 @@ class WorkspacePage(rx.State, mixin=True):
             return None
         self.notice = notice
         return result
+
+    def _org_path(self, suffix: str = "") -> str:
+        """`/o/<slug><suffix>` for the organisation of the current URL (the one `_act` used)."""
+        return f"/o/{slug_from_path(self.router.url.path)}{suffix}"
 
     def _refuse(self, message: str) -> None:
         """A refusal found in the state itself (a form field that is not a number, say)."""

@@ -10,9 +10,10 @@ import reflex as rx
 from pydantic import BaseModel
 
 from pmo_saas.db import in_tenant
-from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import DomainError, ValidationFailed
+from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import scoring
 from pmo_saas.portfolio.pages.common import header_row, id_after, portfolio_nav, region, text_area
@@ -154,7 +155,7 @@ def parse_split(text: str) -> dict[str, str]:
     return split
 
 
-class FundingState(rx.State):
+class FundingState(WorkspacePage, rx.State):
     portfolio_id: int = 0
     portfolio_name: str = ""
     currency: str = ""
@@ -164,16 +165,13 @@ class FundingState(rx.State):
     plan: PlanSummary | None = None
     scenarios: list[ScenarioCard] = []
     published: list[PublishedLine] = []
-    error: str = ""
-    notice: str = ""
     form_version: int = 0  # bumped after a successful submit: the form starts empty
     _titles: dict[str, int] = {}
 
     def _pid(self) -> int:
         return id_after(self.router.url.path, "p")
 
-    async def _refresh(self, ctx: TenantContext | None = None) -> None:
-        ctx = ctx or await tenant_context(self)
+    async def _refresh(self, ctx: TenantContext) -> None:
         pid = self._pid()
         portfolio = await in_tenant(ctx, portfolio_services.get_portfolio, portfolio_id=pid)
         initiatives = await in_tenant(ctx, initiative_services.list_initiatives, portfolio_id=pid)
@@ -203,45 +201,33 @@ class FundingState(rx.State):
             for n, p in enumerate(published)
         ]
 
+    def _on_failed_load(self) -> None:
+        self.scenarios, self.published, self.portfolio_name = [], [], ""
+
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = ""
         self.plan = None
-        try:
-            await self._refresh()
-        except DomainError as error:
-            self.scenarios, self.published, self.portfolio_name = [], [], ""
-            self.error = str(error)
+        await self._load()
 
     @rx.event
     async def save_budget(self, form: dict) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            split = parse_split(str(form.get("split", "")))
-            await in_tenant(
-                ctx,
-                funding_services.set_budget,
-                portfolio_id=self._pid(),
-                budget=form.get("budget", ""),
-                stream_budgets=split,
-            )
-            self.notice = "Budget saved."
+        await self._act(
+            funding_services.set_budget,
+            notice="Budget saved.",
+            minimum=Role.COACH,
+            prepare=lambda: {"stream_budgets": parse_split(str(form.get("split", "")))},
+            portfolio_id=self._pid(),
+            budget=form.get("budget", ""),
+        )
+        if not self.error:
             self.plan = None
-            await self._refresh(ctx)
-        except DomainError as error:
-            self.error = str(error)
 
     @rx.event
     async def fund(self) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self)
-            plan = await in_tenant(ctx, funding_services.fund_portfolio, portfolio_id=self._pid())
-            self.plan = _summary(plan)
-        except DomainError as error:
-            self.plan = None
-            self.error = str(error)
+        plan = await self._act(
+            funding_services.fund_portfolio, refresh=False, portfolio_id=self._pid()
+        )
+        self.plan = None if plan is None else _summary(plan)
 
     def _overrides(self, form: dict) -> dict[int, str]:
         found: dict[int, str] = {}
@@ -259,44 +245,35 @@ class FundingState(rx.State):
 
     @rx.event
     async def create_scenario(self, form: dict) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            await in_tenant(
-                ctx,
-                funding_services.create_scenario,
-                portfolio_id=self._pid(),
-                name=form.get("name", ""),
-                budget=form.get("scenario_budget", ""),
-                overrides=self._overrides(form),
-            )
+        await self._act(
+            funding_services.create_scenario,
+            notice=f"Scenario “{str(form.get('name', '')).strip()}” added.",
+            minimum=Role.COACH,
+            prepare=lambda: {"overrides": self._overrides(form)},
+            portfolio_id=self._pid(),
+            name=form.get("name", ""),
+            budget=form.get("scenario_budget", ""),
+        )
+        if not self.error:
             self.form_version += 1
-            self.notice = f"Scenario “{str(form.get('name', '')).strip()}” added."
-            await self._refresh(ctx)
-        except DomainError as error:
-            self.error = str(error)
 
     @rx.event
     async def publish(self, scenario_id: int) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            await in_tenant(ctx, funding_services.publish_scenario, scenario_id=int(scenario_id))
-            self.notice = "Published as the plan."
-            await self._refresh(ctx)
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+        await self._act(
+            funding_services.publish_scenario,
+            notice="Published as the plan.",
+            minimum=Role.COACH,
+            prepare=lambda: {"scenario_id": int(scenario_id)},
+        )
 
     @rx.event
     async def delete(self, scenario_id: int) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            await in_tenant(ctx, funding_services.delete_scenario, scenario_id=int(scenario_id))
-            self.notice = "Scenario deleted."
-            await self._refresh(ctx)
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+        await self._act(
+            funding_services.delete_scenario,
+            notice="Scenario deleted.",
+            minimum=Role.COACH,
+            prepare=lambda: {"scenario_id": int(scenario_id)},
+        )
 
 
 def _plan_line(line: PlanLine) -> rx.Component:

@@ -8,9 +8,10 @@ import re
 import reflex as rx
 
 from pmo_saas.db import in_tenant
-from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import DomainError, ValidationFailed
+from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import views
 from pmo_saas.portfolio.pages.common import (
@@ -46,7 +47,14 @@ FORM_FIELDS = (
 )
 
 
-class InitiativesState(rx.State):
+def _csv_given(data: bytes, missing: str) -> bytes:
+    """The CSV to read; empty is refused with `missing`."""
+    if not data.strip():
+        raise ValidationFailed(missing)
+    return data
+
+
+class InitiativesState(WorkspacePage, rx.State):
     portfolio_id: int = 0
     portfolio_name: str = ""
     cards: list[InitiativeCard] = []
@@ -63,16 +71,13 @@ class InitiativesState(rx.State):
     preview_errors: list[ImportRowError] = []
     preview_file_errors: list[str] = []
     previewing: bool = False
-    error: str = ""
-    notice: str = ""
     form_version: int = 0  # bumped after a successful submit: the form starts empty
     _import_data: bytes = b""
 
     def _pid(self) -> int:
         return id_after(self.router.url.path, "p")
 
-    async def _refresh(self, ctx: TenantContext | None = None) -> None:
-        ctx = ctx or await tenant_context(self)
+    async def _refresh(self, ctx: TenantContext) -> None:
         view = await in_tenant(
             ctx,
             views.initiatives_view,
@@ -85,16 +90,14 @@ class InitiativesState(rx.State):
         self.board = view.board
         self.inputs = view.inputs
 
+    def _on_failed_load(self) -> None:
+        self.cards, self.board, self.portfolio_name = [], [], ""
+
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = ""
         self.editing_id = 0
         self._reset_preview()
-        try:
-            await self._refresh()
-        except DomainError as error:
-            self.cards, self.board, self.portfolio_name = [], [], ""
-            self.error = str(error)
+        await self._load()
 
     def _reset_preview(self) -> None:
         self.previewing = False
@@ -152,27 +155,22 @@ class InitiativesState(rx.State):
 
     @rx.event
     async def create(self, form: dict) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            await in_tenant(
-                ctx,
-                initiative_services.create_initiative,
-                portfolio_id=self._pid(),
-                data=self._data(form),
-            )
+        await self._act(
+            initiative_services.create_initiative,
+            notice=f"“{str(form.get('title', '')).strip()}” added.",
+            minimum=Role.COACH,
+            prepare=lambda: {"data": self._data(form)},
+            portfolio_id=self._pid(),
+        )
+        if not self.error:
             self.form_version += 1
-            self.notice = f"“{str(form.get('title', '')).strip()}” added."
-            await self._refresh(ctx)
-        except DomainError as error:
-            self.error = str(error)
 
     @rx.event
     def start_edit(self, initiative_id: int) -> None:
-        self.error = self.notice = ""
+        self._clear_messages()
         found = next((c for c in self.cards if c.id == int(initiative_id)), None)
         if found is None:
-            self.error = "That initiative was not found."
+            self._refuse("That initiative was not found.")
             return
         self.editing_id = found.id
         values = {k: str(getattr(found, k)) for k in FORM_FIELDS}
@@ -187,70 +185,52 @@ class InitiativesState(rx.State):
 
     @rx.event
     async def save_edit(self, form: dict) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            scores = {
+        await self._act(
+            views.save_initiative,
+            notice=f"“{str(form.get('title', '')).strip()}” saved.",
+            minimum=Role.COACH,
+            prepare=lambda: {"data": self._data(form)},
+            initiative_id=self.editing_id,
+            scores={
                 k.removeprefix(SCORE_PREFIX): v
                 for k, v in form.items()
                 if k.startswith(SCORE_PREFIX)
-            }
-            await in_tenant(
-                ctx,
-                views.save_initiative,
-                initiative_id=self.editing_id,
-                data=self._data(form),
-                scores=scores,
-            )
-            self.notice = f"“{str(form.get('title', '')).strip()}” saved."
+            },
+        )
+        if not self.error:
             self.editing_id = 0
-            await self._refresh(ctx)
-        except DomainError as error:
-            self.error = str(error)
 
     @rx.event
     async def move(self, initiative_id: int, status: str) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            await in_tenant(
-                ctx,
-                initiative_services.move_initiative,
-                initiative_id=int(initiative_id),
-                status=status,
-            )
-            await self._refresh(ctx)
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+        await self._act(
+            initiative_services.move_initiative,
+            minimum=Role.COACH,
+            prepare=lambda: {"initiative_id": int(initiative_id)},
+            status=status,
+        )
 
     @rx.event
     async def archive(self, initiative_id: int, archived: bool) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            await in_tenant(
-                ctx,
-                initiative_services.archive_initiative,
-                initiative_id=int(initiative_id),
-                archived=bool(archived),
-            )
-            self.notice = "Initiative archived." if archived else "Initiative restored."
-            await self._refresh(ctx)
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+        await self._act(
+            initiative_services.archive_initiative,
+            notice="Initiative archived." if archived else "Initiative restored.",
+            minimum=Role.COACH,
+            prepare=lambda: {"initiative_id": int(initiative_id)},
+            archived=bool(archived),
+        )
 
     async def _preview(self, data: bytes) -> None:
-        self.error = self.notice = ""
         self._reset_preview()
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            if not data.strip():
-                raise ValidationFailed("Paste the CSV or choose a file to import first.")
-            preview = await in_tenant(
-                ctx, initiative_services.preview_import, portfolio_id=self._pid(), data=data
-            )
-        except DomainError as error:
-            self.error = str(error)
+        preview = await self._act(
+            initiative_services.preview_import,
+            minimum=Role.COACH,
+            refresh=False,
+            prepare=lambda: {
+                "data": _csv_given(data, "Paste the CSV or choose a file to import first.")
+            },
+            portfolio_id=self._pid(),
+        )
+        if preview is None:
             return
         self._import_data = data
         self.previewing = True
@@ -280,20 +260,16 @@ class InitiativesState(rx.State):
 
     @rx.event
     async def confirm_import(self) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            if not self._import_data:
-                raise ValidationFailed("Preview the CSV again before importing.")
-            result = await in_tenant(
-                ctx,
-                initiative_services.import_initiatives,
-                portfolio_id=self._pid(),
-                data=self._import_data,
-                skip_invalid=True,
-            )
-        except DomainError as error:
-            self.error = str(error)
+        result = await self._act(
+            initiative_services.import_initiatives,
+            minimum=Role.COACH,
+            prepare=lambda: {
+                "data": _csv_given(self._import_data, "Preview the CSV again before importing.")
+            },
+            portfolio_id=self._pid(),
+            skip_invalid=True,
+        )
+        if result is None:
             return
         self._reset_preview()
         skipped = (
@@ -302,18 +278,13 @@ class InitiativesState(rx.State):
             else ""
         )
         self.notice = f"Imported {result.created} initiative(s){skipped}."
-        await self._refresh(ctx)
 
     @rx.event
     async def export_csv(self):
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self)
-            text = await in_tenant(
-                ctx, initiative_services.export_initiatives, portfolio_id=self._pid()
-            )
-        except DomainError as error:
-            self.error = str(error)
+        text = await self._act(
+            initiative_services.export_initiatives, refresh=False, portfolio_id=self._pid()
+        )
+        if text is None:
             return None
         name = re.sub(r"[^A-Za-z0-9]+", "-", self.portfolio_name).strip("-") or "portfolio"
         return rx.download(data=text, filename=f"{name}-initiatives.csv", mime_type="text/csv")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from pmo_saas.db import in_tenant
-from pmo_saas.identity.auth_state import AuthState, tenant_context
-from pmo_saas.kernel.errors import DomainError
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import views
 from pmo_saas.portfolio.pages.common import (
@@ -23,28 +24,23 @@ from pmo_saas.ui.components import card, error_callout, field, info_callout, pag
 from pmo_saas.ui.layout import workspace
 
 
-class PortfoliosState(rx.State):
+class PortfoliosState(WorkspacePage, rx.State):
     portfolios: list[PortfolioRow] = []
     invites: list[ScoringInvite] = []
     show_archived: bool = False
-    error: str = ""
-    notice: str = ""
 
-    async def _refresh(self) -> None:
-        ctx = await tenant_context(self)
+    async def _refresh(self, ctx: TenantContext) -> None:
         self.portfolios = await in_tenant(
             ctx, portfolio_services.list_portfolios, include_archived=self.show_archived
         )
         self.invites = await in_tenant(ctx, views.my_open_rounds)
 
+    def _on_failed_load(self) -> None:
+        self.portfolios, self.invites = [], []
+
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = ""
-        try:
-            await self._refresh()
-        except DomainError as error:
-            self.portfolios, self.invites = [], []
-            self.error = str(error)
+        await self._load()
 
     @rx.event
     async def toggle_archived(self, checked: bool) -> None:
@@ -53,37 +49,28 @@ class PortfoliosState(rx.State):
 
     @rx.event
     async def archive(self, portfolio_id: int, archived: bool) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            await in_tenant(
-                ctx,
-                portfolio_services.archive_portfolio,
-                portfolio_id=int(portfolio_id),
-                archived=bool(archived),
-            )
-            self.notice = "Portfolio archived." if archived else "Portfolio restored."
-            await self._refresh()
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+        await self._act(
+            portfolio_services.archive_portfolio,
+            notice="Portfolio archived." if archived else "Portfolio restored.",
+            minimum=Role.COACH,
+            prepare=lambda: {"portfolio_id": int(portfolio_id)},
+            archived=bool(archived),
+        )
 
     @rx.event
     async def create(self, form: dict):
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            portfolio_id = await in_tenant(
-                ctx,
-                portfolio_services.create_portfolio,
-                name=form.get("name", ""),
-                description=form.get("description", ""),
-                scoring_model=form.get("scoring_model", "wsjf"),
-                currency=form.get("currency", "EUR") or "EUR",
-            )
-        except DomainError as error:
-            self.error = str(error)
+        portfolio_id = await self._act(
+            portfolio_services.create_portfolio,
+            minimum=Role.COACH,
+            refresh=False,
+            name=form.get("name", ""),
+            description=form.get("description", ""),
+            scoring_model=form.get("scoring_model", "wsjf"),
+            currency=form.get("currency", "EUR") or "EUR",
+        )
+        if portfolio_id is None:
             return None
-        return rx.redirect(f"/o/{ctx.org_slug}/portfolio/p/{portfolio_id}")
+        return rx.redirect(self._org_path(f"/portfolio/p/{portfolio_id}"))
 
 
 def _row(p: PortfolioRow) -> rx.Component:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import reflex as rx
 
 from pmo_saas.db import in_tenant
-from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import DomainError, ValidationFailed
+from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import scoring, views
 from pmo_saas.portfolio.pages.common import (
@@ -35,7 +36,7 @@ def _parse_position(raw: object) -> int:
     return position
 
 
-class RankingState(rx.State):
+class RankingState(WorkspacePage, rx.State):
     portfolio_id: int = 0
     portfolio_name: str = ""
     scoring_model: str = ""
@@ -46,15 +47,12 @@ class RankingState(rx.State):
     total: int = 0
     bubbles: list[dict[str, float | str]] = []
     bars: list[dict[str, float | str]] = []
-    error: str = ""
-    notice: str = ""
     form_version: int = 0  # bumped after a successful submit: the form starts empty
 
     def _pid(self) -> int:
         return id_after(self.router.url.path, "p")
 
-    async def _refresh(self, ctx: TenantContext | None = None) -> None:
-        ctx = ctx or await tenant_context(self)
+    async def _refresh(self, ctx: TenantContext) -> None:
         pid = self._pid()
         setup = await in_tenant(ctx, views.scoring_setup, portfolio_id=pid)
         ranking = await in_tenant(ctx, ranking_services.rank_portfolio, portfolio_id=pid, limit=200)
@@ -75,98 +73,80 @@ class RankingState(rx.State):
         ]
         self.bars = [{"title": b.title, "score": round(b.score, 2)} for b in bars]
 
+    def _on_failed_load(self) -> None:
+        self.rows, self.criteria, self.bubbles, self.bars = [], [], [], []
+        self.portfolio_name = ""
+
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = ""
-        try:
-            await self._refresh()
-        except DomainError as error:
-            self.rows, self.criteria, self.bubbles, self.bars = [], [], [], []
-            self.portfolio_name = ""
-            self.error = str(error)
+        await self._load()
 
     @rx.event
     async def choose_model(self, form: dict) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            model = str(form.get("scoring_model", ""))
-            await in_tenant(
-                ctx,
-                portfolio_services.update_portfolio,
-                portfolio_id=self._pid(),
-                scoring_model=model,
-            )
-            self.notice = f"Scoring model is now {scoring.MODELS.get(model, model)}."
-            await self._refresh(ctx)
-        except DomainError as error:
-            self.error = str(error)
+        model = str(form.get("scoring_model", ""))
+        await self._act(
+            portfolio_services.update_portfolio,
+            notice=f"Scoring model is now {scoring.MODELS.get(model, model)}.",
+            minimum=Role.COACH,
+            portfolio_id=self._pid(),
+            scoring_model=model,
+        )
 
     @rx.event
     async def add_criterion(self, form: dict) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            await in_tenant(
-                ctx,
-                ranking_services.add_criterion,
-                portfolio_id=self._pid(),
-                name=form.get("name", ""),
-                weight=form.get("weight", "1") or "1",
-                scale_min=form.get("scale_min", "1") or "1",
-                scale_max=form.get("scale_max", "5") or "5",
-            )
+        await self._act(
+            ranking_services.add_criterion,
+            notice="Criterion added.",
+            minimum=Role.COACH,
+            portfolio_id=self._pid(),
+            name=form.get("name", ""),
+            weight=form.get("weight", "1") or "1",
+            scale_min=form.get("scale_min", "1") or "1",
+            scale_max=form.get("scale_max", "5") or "5",
+        )
+        if not self.error:
             self.form_version += 1
-            self.notice = "Criterion added."
-            await self._refresh(ctx)
-        except DomainError as error:
-            self.error = str(error)
 
     @rx.event
     async def remove_criterion(self, criterion_id: int) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            await in_tenant(ctx, ranking_services.remove_criterion, criterion_id=int(criterion_id))
-            self.notice = "Criterion removed."
-            await self._refresh(ctx)
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+        await self._act(
+            ranking_services.remove_criterion,
+            notice="Criterion removed.",
+            minimum=Role.COACH,
+            prepare=lambda: {"criterion_id": int(criterion_id)},
+        )
 
     @rx.event
     async def override(self, form: dict) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
+        def placement() -> dict[str, object]:
             raw_id = str(form.get("initiative_id", "")).strip()
             if not raw_id:
                 raise ValidationFailed("Choose the initiative to place by hand.")
-            position = _parse_position(form.get("position", ""))
-            await in_tenant(
-                ctx,
-                ranking_services.override_rank,
-                initiative_id=int(raw_id),
-                position=position,
-                reason=str(form.get("reason", "")),
-            )
+            return {
+                "initiative_id": int(raw_id),
+                "position": _parse_position(form.get("position", "")),
+            }
+
+        await self._act(
+            ranking_services.override_rank,
+            minimum=Role.COACH,
+            prepare=placement,
+            reason=str(form.get("reason", "")),
+        )
+        if not self.error:
             self.form_version += 1
+            position = _parse_position(form.get("position", ""))
             self.notice = f"Placed at #{position}; the reason is shown in the ranking."
-            await self._refresh(ctx)
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
 
     @rx.event
     async def unpin(self, initiative_id: int) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            await in_tenant(
-                ctx, ranking_services.override_rank, initiative_id=int(initiative_id), position=None
-            )
-            self.notice = "Back to its computed place."
-            await self._refresh(ctx)
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+        await self._act(
+            ranking_services.override_rank,
+            notice="Back to its computed place.",
+            minimum=Role.COACH,
+            prepare=lambda: {"initiative_id": int(initiative_id)},
+            position=None,
+        )
 
 
 def _rank_row(r: RankRow) -> rx.Component:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import reflex as rx
 
 from pmo_saas.db import in_tenant
-from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import DomainError
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import views
 from pmo_saas.portfolio.pages.common import (
@@ -29,64 +29,56 @@ from pmo_saas.ui.layout import workspace
 LEVELS = [(str(n), str(n)) for n in range(1, 6)]
 
 
-class RisksState(rx.State):
+class RisksState(WorkspacePage, rx.State):
     portfolio_id: int = 0
     portfolio_name: str = ""
     risks: list[RiskRow] = []
     heat: list[list[HeatSquare]] = []
     initiatives: list[Choice] = []
-    error: str = ""
-    notice: str = ""
     form_version: int = 0  # bumped after a successful submit: the form starts empty
 
     def _pid(self) -> int:
         return id_after(self.router.url.path, "p")
 
-    async def _refresh(self, ctx: TenantContext | None = None) -> None:
-        ctx = ctx or await tenant_context(self)
+    async def _refresh(self, ctx: TenantContext) -> None:
         view = await in_tenant(ctx, views.risk_view, portfolio_id=self._pid())
         self.portfolio_id, self.portfolio_name = view.portfolio.id, view.portfolio.name
         self.risks = view.risks
         self.heat = view.heat
         self.initiatives = [Choice(value=str(i), label=t) for i, t in view.initiatives]
 
+    def _on_failed_load(self) -> None:
+        self.risks, self.heat, self.initiatives, self.portfolio_name = [], [], [], ""
+
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = ""
-        try:
-            await self._refresh()
-        except DomainError as error:
-            self.risks, self.heat, self.initiatives, self.portfolio_name = [], [], [], ""
-            self.error = str(error)
+        await self._load()
 
     @rx.event
     async def create(self, form: dict) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            data = {
-                k: form.get(k, "")
-                for k in ("title", "probability", "impact", "owner", "mitigation", "initiative_id")
-            }
-            data["status"] = form.get("status", "open") or "open"
-            await in_tenant(ctx, risk_services.create_risk, portfolio_id=self._pid(), data=data)
+        data = {
+            k: form.get(k, "")
+            for k in ("title", "probability", "impact", "owner", "mitigation", "initiative_id")
+        }
+        data["status"] = form.get("status", "open") or "open"
+        await self._act(
+            risk_services.create_risk,
+            notice="Risk recorded.",
+            minimum=Role.COACH,
+            portfolio_id=self._pid(),
+            data=data,
+        )
+        if not self.error:
             self.form_version += 1
-            self.notice = "Risk recorded."
-            await self._refresh(ctx)
-        except DomainError as error:
-            self.error = str(error)
 
     @rx.event
     async def set_status(self, risk_id: int, status: str) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            await in_tenant(
-                ctx, risk_services.update_risk, risk_id=int(risk_id), data={"status": status}
-            )
-            await self._refresh(ctx)
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+        await self._act(
+            risk_services.update_risk,
+            minimum=Role.COACH,
+            prepare=lambda: {"risk_id": int(risk_id)},
+            data={"status": status},
+        )
 
 
 def _risk_row(r: RiskRow) -> rx.Component:

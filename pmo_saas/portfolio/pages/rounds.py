@@ -8,9 +8,10 @@ import reflex as rx
 from pydantic import BaseModel
 
 from pmo_saas.db import in_tenant
-from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import DomainError, NotFound, ValidationFailed
+from pmo_saas.kernel.errors import NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import scoring, views
 from pmo_saas.portfolio.pages.common import (
@@ -51,20 +52,17 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else scoring.fmt(value)
 
 
-class RoundsState(rx.State):
+class RoundsState(WorkspacePage, rx.State):
     portfolio_id: int = 0
     portfolio_name: str = ""
     rounds: list[RoundLine] = []
     people: list[Choice] = []
     inputs: list[Choice] = []
-    error: str = ""
-    notice: str = ""
 
     def _pid(self) -> int:
         return id_after(self.router.url.path, "p")
 
-    async def _refresh(self, ctx: TenantContext | None = None) -> None:
-        ctx = ctx or await tenant_context(self)
+    async def _refresh(self, ctx: TenantContext) -> None:
         pid = self._pid()
         setup = await in_tenant(ctx, views.scoring_setup, portfolio_id=pid)
         rounds = await in_tenant(ctx, round_services.list_rounds, portfolio_id=pid)
@@ -84,20 +82,16 @@ class RoundsState(rx.State):
         else:
             self.people = []
 
+    def _on_failed_load(self) -> None:
+        self.rounds, self.people, self.inputs, self.portfolio_name = [], [], [], ""
+
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = ""
-        try:
-            await self._refresh()
-        except DomainError as error:
-            self.rounds, self.people, self.inputs, self.portfolio_name = [], [], [], ""
-            self.error = str(error)
+        await self._load()
 
     @rx.event
     async def open_round(self, form: dict):
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
+        def chosen() -> dict[str, list]:
             scorers = [
                 int(k.removeprefix("scorer_"))
                 for k, v in form.items()
@@ -108,18 +102,19 @@ class RoundsState(rx.State):
             ]
             if not keys:
                 raise ValidationFailed("Choose at least one input to score.")
-            round_id = await in_tenant(
-                ctx,
-                round_services.open_scoring_round,
-                portfolio_id=self._pid(),
-                name=form.get("name", ""),
-                scorer_user_ids=scorers,
-                keys=keys,
-            )
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+            return {"scorer_user_ids": scorers, "keys": keys}
+
+        round_id = await self._act(
+            round_services.open_scoring_round,
+            minimum=Role.COACH,
+            refresh=False,
+            prepare=chosen,
+            portfolio_id=self._pid(),
+            name=form.get("name", ""),
+        )
+        if round_id is None:
             return None
-        return rx.redirect(f"/o/{ctx.org_slug}/portfolio/p/{self._pid()}/rounds/{round_id}")
+        return rx.redirect(self._org_path(f"/portfolio/p/{self._pid()}/rounds/{round_id}"))
 
 
 def _round_row(r: RoundLine) -> rx.Component:
@@ -233,7 +228,7 @@ class ProgressLine(BaseModel):
     done: str
 
 
-class RoundState(rx.State):
+class RoundState(WorkspacePage, rx.State):
     portfolio_id: int = 0
     round_name: str = ""
     round_status: str = ""
@@ -251,15 +246,12 @@ class RoundState(rx.State):
     progress: list[ProgressLine] = []
     disagreed: list[CellLine] = []
     cells: list[CellLine] = []
-    error: str = ""
-    notice: str = ""
 
     def _ids(self) -> tuple[int, int]:
         path = self.router.url.path
         return id_after(path, "p"), id_after(path, "rounds")
 
-    async def _refresh(self, ctx: TenantContext | None = None) -> None:
-        ctx = ctx or await tenant_context(self)
+    async def _refresh(self, ctx: TenantContext) -> None:
         pid, rid = self._ids()
         rounds = await in_tenant(ctx, round_services.list_rounds, portfolio_id=pid)
         found = next((r for r in rounds if r.id == rid), None)
@@ -316,71 +308,65 @@ class RoundState(rx.State):
         else:
             self.progress, self.disagreed, self.cells = [], [], []
 
+    def _on_failed_load(self) -> None:
+        self.items, self.cells, self.disagreed, self.progress = [], [], [], []
+        self.round_name = ""
+
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = ""
-        try:
-            await self._refresh()
-        except DomainError as error:
-            self.items, self.cells, self.disagreed, self.progress = [], [], [], []
-            self.round_name = ""
-            self.error = str(error)
+        await self._load()
 
     @rx.event
     async def submit_scores(self, form: dict) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.MEMBER)
-            _, rid = self._ids()
-            scores = {
-                int(k.removeprefix("score_")): v
-                for k, v in form.items()
-                if k.startswith("score_") and str(v).strip()
+        def given() -> dict[str, dict[int, object]]:
+            return {
+                "scores": {
+                    int(k.removeprefix("score_")): v
+                    for k, v in form.items()
+                    if k.startswith("score_") and str(v).strip()
+                }
             }
-            label = self.sheet_label
-            await in_tenant(
-                ctx,
-                round_services.submit_round_scores,
-                round_id=rid,
-                key=self.sheet_key,
-                scores=scores,
-            )
-            self.notice = f"Your {label} scores are saved."
-            await self._refresh(ctx)
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+
+        await self._act(
+            round_services.submit_round_scores,
+            notice=f"Your {self.sheet_label} scores are saved.",
+            minimum=Role.MEMBER,
+            prepare=given,
+            round_id=self._ids()[1],
+            key=self.sheet_key,
+        )
 
     @rx.event
     async def settle(self, form: dict) -> None:
         """Each cell's median, unless the facilitator typed the value agreed in discussion."""
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            _, rid = self._ids()
-            final: dict[tuple[int, str], object] = {}
+        final: dict[tuple[int, str], object] = {}
+
+        def agreed() -> dict[str, object]:
             for name, value in form.items():
                 if name.startswith("final_") and str(value).strip():
                     _, initiative_id, key = name.split("_", 2)
                     final[(int(initiative_id), key)] = value
-            written = await in_tenant(ctx, round_services.settle_round, round_id=rid, final=final)
+            return {"final": final}
+
+        written = await self._act(
+            round_services.settle_round,
+            minimum=Role.COACH,
+            prepare=agreed,
+            round_id=self._ids()[1],
+        )
+        if written is not None:
             self.notice = f"Round settled: {written} score(s) written" + (
                 f", {len(final)} as agreed in discussion." if final else " (the medians)."
             )
-            await self._refresh(ctx)
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
 
     @rx.event
     async def cancel(self) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            _, rid = self._ids()
-            await in_tenant(ctx, round_services.cancel_round, round_id=rid)
-            self.notice = "Round cancelled; no score was changed."
-            await self._refresh(ctx)
-        except DomainError as error:
-            self.error = str(error)
+        await self._act(
+            round_services.cancel_round,
+            notice="Round cancelled; no score was changed.",
+            minimum=Role.COACH,
+            round_id=self._ids()[1],
+        )
 
 
 def _score_input(item: SheetItem) -> rx.Component:
