@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlmodel import Session
 
 from pmo_saas.identity.models import AuditEvent, User
@@ -30,3 +32,24 @@ def record(
             detail=detail,
         )
     )
+
+
+class _WithId(Protocol):
+    id: int | None
+
+
+def add_audited(
+    *,
+    session: Session,
+    ctx: TenantContext,
+    row: _WithId,
+    action: str,
+    target: str = "",
+    detail: str = "",
+) -> int:
+    """Add a new row, flush for its id and record the action, in the caller's transaction."""
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    record(session=session, ctx=ctx, action=action, target=target, detail=detail)
+    return row.id

@@ -24,7 +24,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
 from pmo_saas.kernel.errors import ValidationFailed
-from pmo_saas.portfolio.scoring import fmt
+from pmo_saas.kernel.formatting import number
 
 DSDM_MUST_SHARE = 0.6
 # A web request must end: past this the best plan found is shown, marked as not proven best.
@@ -95,7 +95,7 @@ def dsdm_warning(items: Sequence[FundingItem], budget: int) -> str | None:
     if must_cost and (budget <= 0 or must_cost > DSDM_MUST_SHARE * budget):
         share = f"{must_cost / budget:.0%}" if budget > 0 else "all"
         return (
-            f"Must-haves take {share} of the budget ({fmt(must_cost)} of {fmt(budget)}). "
+            f"Must-haves take {share} of the budget ({number(must_cost)} of {number(budget)}). "
             f"DSDM advises at most {DSDM_MUST_SHARE:.0%}, so that Shoulds and Coulds leave "
             "room to absorb surprises."
         )
@@ -166,8 +166,8 @@ def fund_best_set(
     required_cost = sum(by_id[r].cost or 0 for r in required)
     if required_cost > budget:
         raise ValidationFailed(
-            f"The Must-haves and what they depend on cost {fmt(required_cost)}, more than the "
-            f"budget of {fmt(budget)}. Raise the budget or move some Must-haves to Should.",
+            f"The Must-haves and what they depend on cost {number(required_cost)}, more than the "
+            f"budget of {number(budget)}. Raise the budget or move some Must-haves to Should.",
             field="budget",
         )
     stream_required: dict[str, int] = {}
@@ -179,7 +179,7 @@ def fund_best_set(
         if stream_required.get(stream, 0) > amount:
             raise ValidationFailed(
                 f"The Must-haves in value stream “{stream}” (with what they depend on) cost "
-                f"{fmt(stream_required[stream])}, more than its budget of {fmt(amount)}.",
+                f"{number(stream_required[stream])}, more than its budget of {number(amount)}.",
                 field="budget",
             )
 
@@ -354,7 +354,8 @@ def rank_order_cut(
         used = sum(by_id[f].cost or 0 for f in funded if by_id[f].stream == stream)
         if used > amount:
             problems.append(
-                f"Value stream “{stream}” spends {fmt(used)}, over its budget of {fmt(amount)}."
+                f"Value stream “{stream}” spends {number(used)}, "
+                f"over its budget of {number(amount)}."
             )
     return CutResult(
         funded=funded,

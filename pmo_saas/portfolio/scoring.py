@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pmo_saas.kernel.errors import ValidationFailed
+from pmo_saas.kernel.formatting import number
 
 TIMES = "\u00d7"  # the multiplication sign, shown in formulas
 FIBONACCI: tuple[float, ...] = (1, 2, 3, 5, 8, 13, 20)
@@ -35,14 +36,6 @@ MOSCOW_LABELS: dict[str, str] = {
 MOSCOW_VALUE: dict[str, float] = {"must": 4, "should": 3, "could": 2, "wont": 1}
 
 
-@lru_cache(maxsize=8192)
-def fmt(value: float) -> str:
-    """A number as people write it: 3, 2.5, 0.25, 1,200 (at most two decimals)."""
-    if value == int(value) and abs(value) < 1e15:
-        return f"{int(value):,}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
 @dataclass(frozen=True, slots=True)
 class InputSpec:
     """One input of a scoring model and the values it accepts."""
@@ -57,9 +50,9 @@ class InputSpec:
 
     def scale_text(self) -> str:
         if self.kind == "choice":
-            return ", ".join(fmt(c) for c in self.choices)
+            return ", ".join(number(c) for c in self.choices)
         if self.kind == "range":
-            return f"{fmt(self.low)} to {fmt(self.high)}"
+            return f"{number(self.low)} to {number(self.high)}"
         if self.kind == "positive":
             return "a number above 0"
         return "a number of 0 or more"
@@ -88,7 +81,7 @@ class InputSpec:
         }[self.kind]
         if not ok:
             raise ValidationFailed(
-                f"{prefix}{self.label} must be {self._must_be()}; got {fmt(value)}.",
+                f"{prefix}{self.label} must be {self._must_be()}; got {number(value)}.",
                 field=self.key,
             )
         return value
@@ -177,8 +170,8 @@ def formula_text(model: str, criteria: Sequence[CriterionSpec] = ()) -> str:
         if not criteria:
             return "Weighted score: no criteria defined yet"
         total = sum(c.weight for c in criteria)
-        terms = " + ".join(f"{fmt(c.weight)} {TIMES} {c.name}" for c in criteria)
-        return f"Weighted score = ({terms}) / {fmt(total)}"
+        terms = " + ".join(f"{number(c.weight)} {TIMES} {c.name}" for c in criteria)
+        return f"Weighted score = ({terms}) / {number(total)}"
     return "MoSCoW: Must 4, Should 3, Could 2, Won't 1"
 
 
@@ -192,7 +185,7 @@ class ScoreResult:
     inputs_map: dict[str, float | None] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        text = "not scored" if self.value is None else fmt(self.value)
+        text = "not scored" if self.value is None else number(self.value)
         object.__setattr__(self, "score_text", text)
         object.__setattr__(self, "inputs_map", dict(self.inputs))
 
@@ -235,7 +228,9 @@ def _compute(
         if moscow is None:
             return ScoreResult(None, "Not scored: no MoSCoW category yet")
         value = MOSCOW_VALUE[moscow]
-        return ScoreResult(value, f"{MOSCOW_LABELS[moscow]} = {fmt(value)}", (("MoSCoW", value),))
+        return ScoreResult(
+            value, f"{MOSCOW_LABELS[moscow]} = {number(value)}", (("MoSCoW", value),)
+        )
     if model == WEIGHTED and not criteria:
         return ScoreResult(None, "Not scored: the portfolio has no criteria yet")
     missing = [label for label, value in shown if value is None]
@@ -246,8 +241,9 @@ def _compute(
         js = inputs["job_size"]
         value = (bv + tc + rr) / js
         text = (
-            f"WSJF = (Value {fmt(bv)} + Time criticality {fmt(tc)} + Risk reduction {fmt(rr)})"
-            f" / Job size {fmt(js)} = {fmt(bv + tc + rr)} / {fmt(js)} = {fmt(value)}"
+            f"WSJF = (Value {number(bv)} + Time criticality {number(tc)} "
+            f"+ Risk reduction {number(rr)})"
+            f" / Job size {number(js)} = {number(bv + tc + rr)} / {number(js)} = {number(value)}"
         )
         return ScoreResult(value, text, shown)
     if model == RICE:
@@ -255,15 +251,17 @@ def _compute(
         confidence, effort = inputs["confidence"], inputs["effort"]
         value = reach * impact * (confidence / 100) / effort
         text = (
-            f"RICE = Reach {fmt(reach)} {TIMES} Impact {fmt(impact)} {TIMES} Confidence "
-            f"{fmt(confidence)}% / Effort {fmt(effort)} = {fmt(value)}"
+            f"RICE = Reach {number(reach)} {TIMES} Impact {number(impact)} {TIMES} Confidence "
+            f"{number(confidence)}% / Effort {number(effort)} = {number(value)}"
         )
         return ScoreResult(value, text, shown)
     total_weight = sum(c.weight for c in criteria)
     weighted = sum(c.weight * inputs[c.key] for c in criteria)
     value = weighted / total_weight if total_weight else 0.0
-    terms = " + ".join(f"{fmt(c.weight)} {TIMES} {c.name} {fmt(inputs[c.key])}" for c in criteria)
-    text = f"Score = ({terms}) / {fmt(total_weight)} = {fmt(value)}"
+    terms = " + ".join(
+        f"{number(c.weight)} {TIMES} {c.name} {number(inputs[c.key])}" for c in criteria
+    )
+    text = f"Score = ({terms}) / {number(total_weight)} = {number(value)}"
     return ScoreResult(value, text, shown)
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from pmo_saas.coaching import services as coaching
 from pmo_saas.identity import services as identity
+from pmo_saas.kernel import formatting
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role, at_least
 from pmo_saas.portfolio import fields, scoring
@@ -70,10 +71,6 @@ class InitiativesView(BaseModel):
     inputs: list[ScoreInput]  # the model's inputs set on the initiative form (not job size)
 
 
-def _money(value: int | None) -> str:
-    return "" if value is None else f"{value:,}"
-
-
 def _card(row: InitiativeRow, origin: str) -> InitiativeCard:
     job = row.scores.get("job_size", row.job_size)
     return InitiativeCard(
@@ -84,8 +81,8 @@ def _card(row: InitiativeRow, origin: str) -> InitiativeCard:
         value_stream=row.value_stream,
         status=row.status,
         status_label=fields.STATUSES.get(row.status, row.status),
-        cost=_money(row.cost),
-        job_size="" if job is None else scoring.fmt(job),
+        cost=formatting.money(row.cost),
+        job_size="" if job is None else formatting.number(job),
         start_date=row.start_date or "",
         end_date=row.end_date or "",
         moscow=row.moscow or "",
@@ -95,7 +92,7 @@ def _card(row: InitiativeRow, origin: str) -> InitiativeCard:
         depends_on_titles=", ".join(row.depends_on_titles),
         origin=origin,
         archived=row.archived,
-        scores={k: scoring.fmt(v) for k, v in row.scores.items()},
+        scores={k: formatting.number(v) for k, v in row.scores.items()},
     )
 
 

@@ -5,6 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
+from pydantic import BaseModel
+
+
+class Choice(BaseModel):
+    """One option of a select: the submitted value and what people read."""
+
+    value: str
+    label: str
 
 
 def field(

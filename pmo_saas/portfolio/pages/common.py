@@ -6,7 +6,6 @@ from itertools import pairwise
 from typing import Any
 
 import reflex as rx
-from pydantic import BaseModel
 
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.portfolio import fields, scoring
@@ -15,13 +14,6 @@ STATUS_CHOICES = list(fields.STATUSES.items())
 MOSCOW_CHOICES = [("", "Not set"), *scoring.MOSCOW_LABELS.items()]
 MODEL_CHOICES = list(scoring.MODELS.items())
 RISK_STATUS_CHOICES = [(s, s.capitalize()) for s in fields.RISK_STATUSES]
-
-
-class Choice(BaseModel):
-    """One option of a select: the submitted value and what people read."""
-
-    value: str
-    label: str
 
 
 def id_after(path: str, segment: str) -> int:

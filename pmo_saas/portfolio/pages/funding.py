@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.kernel import formatting
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
@@ -75,16 +76,16 @@ class PublishedLine(BaseModel):
 
 
 def _money(value: int | None) -> str:
-    return "—" if value is None else f"{value:,}"
+    return formatting.money(value, empty=formatting.NO_VALUE)
 
 
 def _summary(plan: FundingPlan) -> PlanSummary:
     return PlanSummary(
         budget=_money(plan.budget),
-        best_value=scoring.fmt(plan.total_value),
+        best_value=formatting.number(plan.total_value),
         best_cost=_money(plan.total_cost),
         best_count=len(plan.funded_ids),
-        cut_value=scoring.fmt(plan.cut_total_value),
+        cut_value=formatting.number(plan.cut_total_value),
         cut_cost=_money(plan.cut_total_cost),
         cut_count=len(plan.cut_funded_ids),
         cut_problems=plan.cut_problems,
@@ -97,7 +98,7 @@ def _summary(plan: FundingPlan) -> PlanSummary:
             PlanLine(
                 title=line.title,
                 cost=_money(line.cost),
-                value="not scored" if line.value is None else scoring.fmt(line.value),
+                value="not scored" if line.value is None else formatting.number(line.value),
                 value_stream=line.value_stream,
                 moscow=scoring.MOSCOW_LABELS.get(line.moscow or "", ""),
                 best="Funded" if line.funded else "—",
@@ -125,7 +126,7 @@ def _cards(comparison: ScenarioComparison) -> list[ScenarioCard]:
                 name=scenario.name,
                 budget=_money(scenario.budget),
                 overrides=forced or "none",
-                value=scoring.fmt(plan.total_value) if plan else "—",
+                value=formatting.number(plan.total_value) if plan else "—",
                 cost=_money(plan.total_cost) if plan else "—",
                 count=len(plan.funded_ids) if plan else 0,
                 funded=[titles.get(i, "?") for i in plan.funded_ids] if plan else [],
@@ -195,7 +196,7 @@ class FundingState(WorkspacePage, rx.State):
                 published_by=p.published_by,
                 budget=_money(p.plan.budget),
                 cost=_money(p.plan.total_cost),
-                value=scoring.fmt(p.plan.total_value),
+                value=formatting.number(p.plan.total_value),
                 funded=", ".join(line.title for line in p.plan.lines if line.funded),
             )
             for n, p in enumerate(published)

@@ -13,7 +13,6 @@ from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import views
 from pmo_saas.portfolio.pages.common import (
     RISK_STATUS_CHOICES,
-    Choice,
     header_row,
     id_after,
     labelled_select,
@@ -23,7 +22,7 @@ from pmo_saas.portfolio.pages.common import (
 from pmo_saas.portfolio.schemas import RiskRow
 from pmo_saas.portfolio.services import risks as risk_services
 from pmo_saas.portfolio.views import HeatSquare
-from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.components import Choice, card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
 LEVELS = [(str(n), str(n)) for n in range(1, 6)]

@@ -10,12 +10,12 @@ from pydantic import BaseModel
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.kernel import formatting
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import scoring, views
 from pmo_saas.portfolio.pages.common import (
-    Choice,
     header_row,
     id_after,
     portfolio_href,
@@ -24,7 +24,7 @@ from pmo_saas.portfolio.pages.common import (
 )
 from pmo_saas.portfolio.schemas import RoundRow
 from pmo_saas.portfolio.services import rounds as round_services
-from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.components import Choice, card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
 
@@ -46,10 +46,6 @@ def _line(r: RoundRow) -> RoundLine:
         scorers=len(r.scorer_ids),
         initiatives=len(r.initiative_ids),
     )
-
-
-def _fmt(value: float | None) -> str:
-    return "" if value is None else scoring.fmt(value)
 
 
 class RoundsState(WorkspacePage, rx.State):
@@ -271,12 +267,12 @@ class RoundState(WorkspacePage, rx.State):
                 sheet.scale,
                 sheet.step,
             )
-            self.choices = [scoring.fmt(c) for c in sheet.choices]
+            self.choices = [formatting.number(c) for c in sheet.choices]
             self.items = [
                 SheetItem(
                     id=i,
                     title=t,
-                    current=_fmt(sheet.my_scores.get(i)),
+                    current=formatting.optional_number(sheet.my_scores.get(i)),
                 )
                 for i, t in sheet.initiatives
             ]
@@ -298,9 +294,9 @@ class RoundState(WorkspacePage, rx.State):
                     key=c.key,
                     title=c.title,
                     label=c.label,
-                    scores=", ".join(scoring.fmt(v) for v in c.scores) or "not scored",
-                    median=_fmt(c.median) or "not scored",
-                    spread=_fmt(c.spread),
+                    scores=", ".join(formatting.number(v) for v in c.scores) or "not scored",
+                    median=formatting.optional_number(c.median) or "not scored",
+                    spread=formatting.optional_number(c.spread),
                 )
 
             self.disagreed = [line(c) for c in summary.most_disagreed]

@@ -137,9 +137,7 @@ def _member_names(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
     return {uid: name for uid, name in rows if uid is not None}
 
 
-def _upsert_score(
-    session: Session, ctx: TenantContext, initiative_id: int, key: str, value: float | None
-) -> None:
+def _upsert_score(session: Session, initiative_id: int, key: str, value: float | None) -> None:
     existing = session.exec(
         select(Score).where(Score.initiative_id == initiative_id, Score.key == key)
     ).first()
@@ -148,7 +146,7 @@ def _upsert_score(
             session.delete(existing)
         return
     if existing is None:
-        session.add(Score(org_id=ctx.org_id, initiative_id=initiative_id, key=key, value=value))
+        session.add(Score(initiative_id=initiative_id, key=key, value=value))
     else:
         existing.value = value
         existing.updated_at = utcnow()

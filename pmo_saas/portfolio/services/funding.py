@@ -11,6 +11,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from pmo_saas.identity import audit
+from pmo_saas.kernel import formatting
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, NotFound, ValidationFailed
 from pmo_saas.portfolio import fields, scoring
@@ -63,20 +64,17 @@ def set_budget(
     if split and total is None:
         raise ValidationFailed("Set the total budget before splitting it.", field="budget")
     if total is not None and sum(split.values()) > total:
+        spread = formatting.number(sum(split.values()))
         raise ValidationFailed(
-            f"The value-stream budgets add up to {scoring.fmt(sum(split.values()))}, more than "
-            f"the total budget of {scoring.fmt(total)}.",
+            f"The value-stream budgets add up to {spread}, more than "
+            f"the total budget of {formatting.number(total)}.",
             field="budget",
         )
     portfolio.budget = total
     session.add(portfolio)
     session.exec(delete(StreamBudget).where(col(StreamBudget.portfolio_id) == portfolio_id))
     for stream, amount in split.items():
-        session.add(
-            StreamBudget(
-                org_id=ctx.org_id, portfolio_id=portfolio_id, value_stream=stream, amount=amount
-            )
-        )
+        session.add(StreamBudget(portfolio_id=portfolio_id, value_stream=stream, amount=amount))
     detail = f"{total}" + (f"; split {split}" if split else "")
     audit.record(
         session=session,
@@ -228,23 +226,19 @@ def create_scenario(
     if clash:
         raise Conflict(f"A scenario called “{name}” exists already.")
     scenario = Scenario(
-        org_id=ctx.org_id,
         portfolio_id=portfolio_id,
         name=name,
         budget=amount,
         overrides_json=json.dumps({str(k): v for k, v in sorted(clean.items())}),
     )
-    session.add(scenario)
-    session.flush()
-    assert scenario.id is not None
-    audit.record(
+    return audit.add_audited(
         session=session,
         ctx=ctx,
+        row=scenario,
         action="scenario.created",
         target=name,
         detail=f"budget {amount}, overrides {clean}",
     )
-    return scenario.id
 
 
 def update_scenario(
@@ -333,24 +327,20 @@ def publish_scenario(*, session: Session, ctx: TenantContext, scenario_id: int) 
     scenario = _scenario(session, scenario_id)
     plan = _scenario_plan(session, scenario)
     published = PublishedPlan(
-        org_id=ctx.org_id,
         portfolio_id=scenario.portfolio_id,
         scenario_id=scenario.id,
         scenario_name=scenario.name,
         published_by_id=ctx.user_id,
         snapshot_json=plan.model_dump_json(),
     )
-    session.add(published)
-    session.flush()
-    assert published.id is not None
-    audit.record(
+    return audit.add_audited(
         session=session,
         ctx=ctx,
+        row=published,
         action="scenario.published",
         target=scenario.name,
         detail=f"{len(plan.funded_ids)} funded, cost {plan.total_cost} of {plan.budget}",
     )
-    return published.id
 
 
 def list_published_plans(

@@ -133,12 +133,10 @@ def _check_dependencies(
         raise ValidationFailed(fields.cycle_message(cycle, titles), field="depends_on")
 
 
-def _replace_dependencies(
-    session: Session, ctx: TenantContext, initiative_id: int, depends_on: Sequence[int]
-) -> None:
+def _replace_dependencies(session: Session, initiative_id: int, depends_on: Sequence[int]) -> None:
     session.exec(delete(Dependency).where(col(Dependency.initiative_id) == initiative_id))
     for dep in depends_on:
-        session.add(Dependency(org_id=ctx.org_id, initiative_id=initiative_id, depends_on_id=dep))
+        session.add(Dependency(initiative_id=initiative_id, depends_on_id=dep))
 
 
 def create_initiative(
@@ -152,22 +150,20 @@ def create_initiative(
     _check_title_free(session, portfolio_id, clean["title"])
     depends_on = clean.pop("depends_on", [])
     job_size = clean.pop("job_size", None)
-    initiative = Initiative(org_id=ctx.org_id, portfolio_id=portfolio_id, **clean)
+    initiative = Initiative(portfolio_id=portfolio_id, **clean)
     _check_dependencies(session, initiative, depends_on)
-    session.add(initiative)
-    session.flush()
-    assert initiative.id is not None
-    _replace_dependencies(session, ctx, initiative.id, depends_on)
-    if job_size is not None:
-        _upsert_score(session, ctx, initiative.id, "job_size", job_size)
-    audit.record(
+    initiative_id = audit.add_audited(
         session=session,
         ctx=ctx,
+        row=initiative,
         action="initiative.created",
         target=initiative.title,
         detail=f"portfolio {portfolio.name}",
     )
-    return initiative.id
+    _replace_dependencies(session, initiative_id, depends_on)
+    if job_size is not None:
+        _upsert_score(session, initiative_id, "job_size", job_size)
+    return initiative_id
 
 
 def update_initiative(
@@ -183,9 +179,9 @@ def update_initiative(
         _check_title_free(session, initiative.portfolio_id, clean["title"], initiative_id)
     if "depends_on" in clean:
         _check_dependencies(session, initiative, clean["depends_on"])
-        _replace_dependencies(session, ctx, initiative_id, clean.pop("depends_on"))
+        _replace_dependencies(session, initiative_id, clean.pop("depends_on"))
     if "job_size" in clean:
-        _upsert_score(session, ctx, initiative_id, "job_size", clean.pop("job_size"))
+        _upsert_score(session, initiative_id, "job_size", clean.pop("job_size"))
     for key, value in clean.items():
         setattr(initiative, key, value)
     initiative.updated_at = utcnow()
@@ -369,7 +365,7 @@ def import_initiatives(
     ids = dict(existing)
     created: list[Initiative] = []
     for n, row in enumerate(reading.rows, start=1):
-        initiative = Initiative(org_id=ctx.org_id, portfolio_id=portfolio_id, **row.values)  # type: ignore[arg-type]
+        initiative = Initiative(portfolio_id=portfolio_id, **row.values)  # type: ignore[arg-type]
         session.add(initiative)
         created.append(initiative)
         if n % FLUSH_EVERY == 0:
@@ -382,11 +378,11 @@ def import_initiatives(
     for row, initiative in zip(reading.rows, created, strict=True):
         assert initiative.id is not None
         links = [
-            Dependency(org_id=ctx.org_id, initiative_id=initiative.id, depends_on_id=dep)
+            Dependency(initiative_id=initiative.id, depends_on_id=dep)
             for dep in sorted({ids[d.lower()] for d in row.depends_on})
         ]
         scores = [
-            Score(org_id=ctx.org_id, initiative_id=initiative.id, key=key, value=value)
+            Score(initiative_id=initiative.id, key=key, value=value)
             for key, value in row.scores.items()
         ]
         session.add_all([*links, *scores])
@@ -439,7 +435,7 @@ def set_scores(
         empty = raw is None or (isinstance(raw, str) and not raw.strip())
         clean[key] = None if empty else spec.parse(raw, where=initiative.title)
     for key, value in clean.items():
-        _upsert_score(session, ctx, initiative_id, key, value)
+        _upsert_score(session, initiative_id, key, value)
     audit.record(
         session=session,
         ctx=ctx,

@@ -69,17 +69,14 @@ def create_portfolio(
     if session.exec(select(Portfolio.id).where(Portfolio.name == name)).first():
         raise Conflict(f"A portfolio called “{name}” exists already.")
     portfolio = Portfolio(
-        org_id=ctx.org_id,
         name=name,
         description=description,
         scoring_model=model,
         currency=currency,
     )
-    session.add(portfolio)
-    session.flush()
-    assert portfolio.id is not None
-    audit.record(session=session, ctx=ctx, action="portfolio.created", target=name)
-    return portfolio.id
+    return audit.add_audited(
+        session=session, ctx=ctx, row=portfolio, action="portfolio.created", target=name
+    )
 
 
 def update_portfolio(

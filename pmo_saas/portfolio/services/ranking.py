@@ -73,7 +73,6 @@ def add_criterion(
     if any(c.name.lower() == clean_name.lower() for c in existing):
         raise Conflict(f"A criterion called “{clean_name}” exists already.")
     criterion = Criterion(
-        org_id=ctx.org_id,
         portfolio_id=portfolio_id,
         name=clean_name,
         weight=w,
@@ -81,17 +80,14 @@ def add_criterion(
         scale_max=high,
         position=len(existing),
     )
-    session.add(criterion)
-    session.flush()
-    assert criterion.id is not None
-    audit.record(
+    return audit.add_audited(
         session=session,
         ctx=ctx,
+        row=criterion,
         action="portfolio.criterion_added",
         target=portfolio.name,
         detail=f"{clean_name} weight {w} scale {low}-{high}",
     )
-    return criterion.id
 
 
 def update_criterion(

@@ -85,18 +85,15 @@ def create_risk(
     for required in ("title", "probability", "impact"):
         if required not in clean:
             raise ValidationFailed(f"Enter the risk's {required}.", field=required)
-    risk = Risk(org_id=ctx.org_id, portfolio_id=portfolio_id, **clean)
-    session.add(risk)
-    session.flush()
-    assert risk.id is not None
-    audit.record(
+    risk = Risk(portfolio_id=portfolio_id, **clean)
+    return audit.add_audited(
         session=session,
         ctx=ctx,
+        row=risk,
         action="risk.created",
         target=risk.title,
         detail=f"P{risk.probability} {scoring.TIMES} I{risk.impact}",
     )
-    return risk.id
 
 
 def update_risk(

@@ -119,34 +119,30 @@ def open_scoring_round(
                 field="scorers",
             )
     scoring_round = ScoringRound(
-        org_id=ctx.org_id,
         portfolio_id=portfolio_id,
         name=name,
         keys_json=json.dumps(keys),
         initiative_ids_json=json.dumps(chosen),
         opened_by_id=ctx.user_id,
     )
-    session.add(scoring_round)
-    session.flush()
-    assert scoring_round.id is not None
-    for user_id in people:
-        session.add(RoundScorer(org_id=ctx.org_id, round_id=scoring_round.id, user_id=user_id))
+    round_id = audit.add_audited(
+        session=session,
+        ctx=ctx,
+        row=scoring_round,
+        action="round.opened",
+        target=name,
+        detail=f"portfolio {portfolio.name}; {len(people)} scorers; {len(chosen)} initiatives",
+    )
+    session.add_all([RoundScorer(round_id=round_id, user_id=user_id) for user_id in people])
     _invite_scorers(
         session,
         ctx,
         people,
         round_name=name,
         portfolio_name=portfolio.name,
-        path=f"/portfolio/p/{portfolio_id}/rounds/{scoring_round.id}",
+        path=f"/portfolio/p/{portfolio_id}/rounds/{round_id}",
     )
-    audit.record(
-        session=session,
-        ctx=ctx,
-        action="round.opened",
-        target=name,
-        detail=f"portfolio {portfolio.name}; {len(people)} scorers; {len(chosen)} initiatives",
-    )
-    return scoring_round.id
+    return round_id
 
 
 def _invite_scorers(
@@ -176,7 +172,6 @@ def _invite_scorers(
                 "nobody sees your scores until the facilitator settles the round.\n\n"
                 f"Sign in to score: {link}\n"
             ),
-            org_id=ctx.org_id,
         )
 
 
@@ -302,7 +297,6 @@ def submit_round_scores(
     for initiative_id, value in clean.items():
         session.add(
             RoundScore(
-                org_id=ctx.org_id,
                 round_id=round_id,
                 user_id=ctx.user_id,
                 initiative_id=initiative_id,
@@ -417,7 +411,7 @@ def settle_round(
             value = scoring.snap_to_scale(cell.median, scoring.spec_for(cell.key, criteria))
         if value is None:
             continue  # nobody scored it: it stays as it was
-        _upsert_score(session, ctx, cell.initiative_id, cell.key, value)
+        _upsert_score(session, cell.initiative_id, cell.key, value)
         written += 1
     scoring_round.status = "settled"
     scoring_round.settled_at = utcnow()
