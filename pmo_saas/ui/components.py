@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import reflex as rx
@@ -13,6 +14,21 @@ class Choice(BaseModel):
 
     value: str
     label: str
+
+
+def labelled(
+    label: str, input_id: str, control: rx.Component, *extra: rx.Component, full_width: bool = False
+) -> rx.Component:
+    """A label tied to its control by id (people and tests find the control by its label)."""
+    width = {"width": "100%"} if full_width else {}
+    return rx.vstack(
+        rx.el.label(label, html_for=input_id, class_name="pmo-label"),
+        control,
+        *extra,
+        spacing="1",
+        align="start",
+        **width,
+    )
 
 
 def field(
@@ -27,40 +43,96 @@ def field(
 ) -> rx.Component:
     """A label tied to its input (so people and tests find it by its label)."""
     input_id = f"field-{name}"
-    return rx.vstack(
-        rx.el.label(label, html_for=input_id, class_name="pmo-label"),
-        rx.input(
-            id=input_id,
-            name=name,
-            type=type,
-            placeholder=placeholder,
-            required=required,
-            width="100%",
-            **props,
-        ),
-        rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")),
-        spacing="1",
+    control = rx.input(
+        id=input_id,
+        name=name,
+        type=type,
+        placeholder=placeholder,
+        required=required,
         width="100%",
-        align="start",
+        **props,
     )
+    hint_text = rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray"))
+    return labelled(label, input_id, control, hint_text, full_width=True)
 
 
 def select_field(
     label: str, name: str, options: list[str] | rx.Var, *, default: str = ""
 ) -> rx.Component:
     input_id = f"field-{name}"
-    return rx.vstack(
-        rx.el.label(label, html_for=input_id, class_name="pmo-label"),
-        rx.el.select(
-            rx.foreach(options, lambda o: rx.el.option(o, value=o)),
-            id=input_id,
-            name=name,
-            default_value=default,
-            class_name="pmo-select",
-        ),
-        spacing="1",
-        align="start",
+    control = rx.el.select(
+        rx.foreach(options, lambda o: rx.el.option(o, value=o)),
+        id=input_id,
+        name=name,
+        default_value=default,
+        class_name="pmo-select",
     )
+    return labelled(label, input_id, control)
+
+
+def labelled_select(
+    label: str,
+    name: str,
+    options: list[tuple[str, str]] | rx.Var,
+    *,
+    default: str | rx.Var = "",
+    empty: str = "",
+    input_id: str = "",
+    **props: Any,
+) -> rx.Component:
+    """A select of (value, label) pairs, or of `Choice`s when a Var; `empty` adds a blank first."""
+    input_id = input_id or f"field-{name}"
+    if isinstance(options, list):
+        opts = [rx.el.option(text, value=value) for value, text in options]
+    else:
+        opts = [rx.foreach(options, lambda o: rx.el.option(o.label, value=o.value))]
+    blank = [rx.el.option(empty, value="")] if empty else []
+    control = rx.el.select(
+        *blank,
+        *opts,
+        id=input_id,
+        name=name,
+        default_value=default,
+        class_name="pmo-select",
+        **props,
+    )
+    return labelled(label, input_id, control)
+
+
+def text_area(label: str, name: str, *, rows: str = "4", **props: Any) -> rx.Component:
+    input_id = f"field-{name}"
+    control = rx.text_area(id=input_id, name=name, rows=rows, width="100%", **props)
+    return labelled(label, input_id, control, full_width=True)
+
+
+def region(name: str | rx.Var, *children: rx.Component) -> rx.Component:
+    """A named section (people and tests find a table by the region's name)."""
+    return rx.el.section(*children, aria_label=name, style={"width": "100%"})
+
+
+def header_row(*names: str | rx.Var) -> rx.Component:
+    return rx.table.header(rx.table.row(*[rx.table.column_header_cell(n) for n in names]))
+
+
+def data_table(
+    name: str | rx.Var,
+    headers: Sequence[str | rx.Var],
+    items: rx.Var,
+    row: Callable[[Any], rx.Component],
+    *,
+    empty: str = "",
+    full_width: bool = True,
+) -> rx.Component:
+    """A table in a region called `name`, one `row(item)` per item; when `empty` is given it is
+    said below the (then empty) table."""
+    width = {"width": "100%"} if full_width else {}
+    table = region(
+        name,
+        rx.table.root(header_row(*headers), rx.table.body(rx.foreach(items, row)), **width),
+    )
+    if not empty:
+        return table
+    return rx.fragment(table, rx.cond(items.length() == 0, rx.text(empty, color_scheme="gray")))
 
 
 def error_callout(message: rx.Var[str]) -> rx.Component:

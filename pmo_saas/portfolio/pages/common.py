@@ -1,9 +1,8 @@
-"""Pieces shared by the portfolio pages: route helpers, section navigation, labelled selects."""
+"""Pieces shared by the portfolio pages: choice lists, route helpers, section navigation."""
 
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import Any
 
 import reflex as rx
 
@@ -45,55 +44,3 @@ def portfolio_nav(portfolio_id: rx.Var) -> rx.Component:
         ),
         aria_label="Portfolio",
     )
-
-
-def labelled_select(
-    label: str,
-    name: str,
-    options: list[tuple[str, str]] | rx.Var,
-    *,
-    default: str | rx.Var = "",
-    empty: str = "",
-    input_id: str = "",
-    **props: Any,
-) -> rx.Component:
-    """A label tied to a select of (value, label) pairs, or of `Choice`s when a Var."""
-    input_id = input_id or f"field-{name}"
-    first = [rx.el.option(empty, value="")] if empty else []
-    if isinstance(options, list):
-        opts = [rx.el.option(text, value=value) for value, text in options]
-    else:
-        opts = [rx.foreach(options, lambda o: rx.el.option(o.label, value=o.value))]
-    return rx.vstack(
-        rx.el.label(label, html_for=input_id, class_name="pmo-label"),
-        rx.el.select(
-            *first,
-            *opts,
-            id=input_id,
-            name=name,
-            default_value=default,
-            class_name="pmo-select",
-            **props,
-        ),
-        spacing="1",
-        align="start",
-    )
-
-
-def text_area(label: str, name: str, *, rows: str = "4", **props: Any) -> rx.Component:
-    input_id = f"field-{name}"
-    return rx.vstack(
-        rx.el.label(label, html_for=input_id, class_name="pmo-label"),
-        rx.text_area(id=input_id, name=name, rows=rows, width="100%", **props),
-        spacing="1",
-        width="100%",
-        align="start",
-    )
-
-
-def region(name: str | rx.Var, *children: rx.Component) -> rx.Component:
-    return rx.el.section(*children, aria_label=name, style={"width": "100%"})
-
-
-def header_row(*names: str) -> rx.Component:
-    return rx.table.header(rx.table.row(*[rx.table.column_header_cell(n) for n in names]))

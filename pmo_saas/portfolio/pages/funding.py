@@ -17,12 +17,21 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import scoring
-from pmo_saas.portfolio.pages.common import header_row, id_after, portfolio_nav, region, text_area
+from pmo_saas.portfolio.pages.common import id_after, portfolio_nav
 from pmo_saas.portfolio.schemas import FundingPlan, ScenarioComparison
 from pmo_saas.portfolio.services import funding as funding_services
 from pmo_saas.portfolio.services import initiatives as initiative_services
 from pmo_saas.portfolio.services import portfolios as portfolio_services
-from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.components import (
+    card,
+    data_table,
+    error_callout,
+    field,
+    info_callout,
+    page_heading,
+    region,
+    text_area,
+)
 from pmo_saas.ui.layout import workspace
 
 
@@ -316,22 +325,20 @@ def _plan(plan: rx.Var) -> rx.Component:
             align="start",
             wrap="wrap",
         ),
-        region(
+        data_table(
             "Funding plan",
-            rx.table.root(
-                header_row(
-                    "Initiative",
-                    "Cost",
-                    "Value",
-                    "Value stream",
-                    "MoSCoW",
-                    "Best set",
-                    "Rank cut",
-                    "Why",
-                ),
-                rx.table.body(rx.foreach(plan.lines, _plan_line)),
-                width="100%",
-            ),
+            [
+                "Initiative",
+                "Cost",
+                "Value",
+                "Value stream",
+                "MoSCoW",
+                "Best set",
+                "Rank cut",
+                "Why",
+            ],
+            plan.lines,
+            _plan_line,
         ),
         width="100%",
         align="start",
@@ -482,13 +489,11 @@ def _body() -> rx.Component:
             rx.flex(rx.foreach(s.scenarios, _scenario_card), wrap="wrap", gap="1em", width="100%"),
         ),
         rx.heading("Published plans", size="4", as_="h2"),
-        region(
+        data_table(
             "Published plans",
-            rx.table.root(
-                header_row("Scenario", "Published", "By", "Budget", "Cost", "Value", "Funded"),
-                rx.table.body(rx.foreach(s.published, _published_row)),
-                width="100%",
-            ),
+            ["Scenario", "Published", "By", "Budget", "Cost", "Value", "Funded"],
+            s.published,
+            _published_row,
         ),
         width="100%",
         align="start",

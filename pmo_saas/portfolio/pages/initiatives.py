@@ -14,37 +14,25 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import views
-from pmo_saas.portfolio.pages.common import (
-    MOSCOW_CHOICES,
-    STATUS_CHOICES,
-    header_row,
-    id_after,
-    labelled_select,
-    portfolio_nav,
-    region,
-    text_area,
-)
+from pmo_saas.portfolio.pages.common import MOSCOW_CHOICES, STATUS_CHOICES, id_after, portfolio_nav
 from pmo_saas.portfolio.schemas import ImportRowError
 from pmo_saas.portfolio.services import initiatives as initiative_services
 from pmo_saas.portfolio.views import BoardLane, InitiativeCard, ScoreInput
-from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
+from pmo_saas.ui.components import (
+    card,
+    data_table,
+    error_callout,
+    info_callout,
+    labelled_select,
+    page_heading,
+    region,
+    text_area,
+)
 from pmo_saas.ui.layout import workspace
 
 UPLOAD_ID = "portfolio_csv"
 SCORE_PREFIX = "score__"
-FORM_FIELDS = (
-    "title",
-    "description",
-    "owner",
-    "value_stream",
-    "status",
-    "cost",
-    "job_size",
-    "start_date",
-    "end_date",
-    "moscow",
-    "tags",
-)
+FORM_FIELDS = tuple(k for k in initiative_services.EDITABLE if k != "depends_on")  # typed fields
 
 
 def _csv_given(data: bytes, missing: str) -> bytes:
@@ -660,25 +648,23 @@ def _body() -> rx.Component:
                     align="center",
                     wrap="wrap",
                 ),
-                region(
+                data_table(
                     "Initiatives",
-                    rx.table.root(
-                        header_row(
-                            "Title",
-                            "Status",
-                            "Owner",
-                            "Value stream",
-                            "Cost",
-                            "Job size",
-                            "MoSCoW",
-                            "Tags",
-                            "Depends on",
-                            "Origin",
-                            "",
-                        ),
-                        rx.table.body(rx.foreach(s.shown_cards, _row)),
-                        width="100%",
-                    ),
+                    [
+                        "Title",
+                        "Status",
+                        "Owner",
+                        "Value stream",
+                        "Cost",
+                        "Job size",
+                        "MoSCoW",
+                        "Tags",
+                        "Depends on",
+                        "Origin",
+                        "",
+                    ],
+                    s.shown_cards,
+                    _row,
                 ),
                 width="100%",
             ),

@@ -10,17 +10,20 @@ from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import views
-from pmo_saas.portfolio.pages.common import (
-    MODEL_CHOICES,
-    header_row,
-    labelled_select,
-    portfolio_href,
-    region,
-)
+from pmo_saas.portfolio.pages.common import MODEL_CHOICES, portfolio_href
 from pmo_saas.portfolio.schemas import PortfolioRow
 from pmo_saas.portfolio.services import portfolios as portfolio_services
 from pmo_saas.portfolio.views import ScoringInvite
-from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.components import (
+    card,
+    data_table,
+    error_callout,
+    field,
+    info_callout,
+    labelled_select,
+    page_heading,
+    region,
+)
 from pmo_saas.ui.layout import workspace
 
 
@@ -162,17 +165,12 @@ def _body() -> rx.Component:
             checked=PortfoliosState.show_archived,
             on_change=PortfoliosState.toggle_archived,
         ),
-        region(
+        data_table(
             "Portfolios",
-            rx.table.root(
-                header_row("Name", "Scoring model", "Initiatives", "Budget", ""),
-                rx.table.body(rx.foreach(PortfoliosState.portfolios, _row)),
-                width="100%",
-            ),
-        ),
-        rx.cond(
-            PortfoliosState.portfolios.length() == 0,
-            rx.text("No portfolio yet.", color_scheme="gray"),
+            ["Name", "Scoring model", "Initiatives", "Budget", ""],
+            PortfoliosState.portfolios,
+            _row,
+            empty="No portfolio yet.",
         ),
         width="100%",
         align="start",

@@ -13,18 +13,19 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import scoring, views
-from pmo_saas.portfolio.pages.common import (
-    MODEL_CHOICES,
-    header_row,
-    id_after,
-    labelled_select,
-    portfolio_nav,
-    region,
-)
+from pmo_saas.portfolio.pages.common import MODEL_CHOICES, id_after, portfolio_nav
 from pmo_saas.portfolio.schemas import CriterionRow, RankRow
 from pmo_saas.portfolio.services import portfolios as portfolio_services
 from pmo_saas.portfolio.services import ranking as ranking_services
-from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.components import (
+    card,
+    data_table,
+    error_callout,
+    field,
+    info_callout,
+    labelled_select,
+    page_heading,
+)
 from pmo_saas.ui.layout import workspace
 
 
@@ -233,12 +234,12 @@ def _model_card() -> rx.Component:
             s.scoring_model == "weighted",
             rx.vstack(
                 rx.heading("Criteria", size="3", as_="h3"),
-                region(
+                data_table(
                     "Criteria",
-                    rx.table.root(
-                        header_row("Criterion", "Weight", "Scale", ""),
-                        rx.table.body(rx.foreach(s.criteria, _criterion_row)),
-                    ),
+                    ["Criterion", "Weight", "Scale", ""],
+                    s.criteria,
+                    _criterion_row,
+                    full_width=False,
                 ),
                 rx.cond(
                     AuthState.is_coach,
@@ -371,13 +372,11 @@ def _body() -> rx.Component:
                 color_scheme="gray",
             ),
         ),
-        region(
+        data_table(
             "Ranking",
-            rx.table.root(
-                header_row("Rank", "Initiative", "Score", "MoSCoW", "Explanation", "Override"),
-                rx.table.body(rx.foreach(s.rows, _rank_row)),
-                width="100%",
-            ),
+            ["Rank", "Initiative", "Score", "MoSCoW", "Explanation", "Override"],
+            s.rows,
+            _rank_row,
         ),
         _charts(),
         width="100%",

@@ -11,18 +11,21 @@ from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import views
-from pmo_saas.portfolio.pages.common import (
-    RISK_STATUS_CHOICES,
-    header_row,
-    id_after,
-    labelled_select,
-    portfolio_nav,
-    region,
-)
+from pmo_saas.portfolio.pages.common import RISK_STATUS_CHOICES, id_after, portfolio_nav
 from pmo_saas.portfolio.schemas import RiskRow
 from pmo_saas.portfolio.services import risks as risk_services
 from pmo_saas.portfolio.views import HeatSquare
-from pmo_saas.ui.components import Choice, card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.components import (
+    Choice,
+    card,
+    data_table,
+    error_callout,
+    field,
+    info_callout,
+    labelled_select,
+    page_heading,
+    region,
+)
 from pmo_saas.ui.layout import workspace
 
 LEVELS = [(str(n), str(n)) for n in range(1, 6)]
@@ -180,22 +183,20 @@ def _body() -> rx.Component:
         ),
         rx.hstack(
             _heat_map(),
-            region(
+            data_table(
                 "Risk register",
-                rx.table.root(
-                    header_row(
-                        "Risk",
-                        "Initiative",
-                        "Probability",
-                        "Impact",
-                        "Exposure",
-                        "Owner",
-                        "Mitigation",
-                        "Status",
-                    ),
-                    rx.table.body(rx.foreach(s.risks, _risk_row)),
-                    width="100%",
-                ),
+                [
+                    "Risk",
+                    "Initiative",
+                    "Probability",
+                    "Impact",
+                    "Exposure",
+                    "Owner",
+                    "Mitigation",
+                    "Status",
+                ],
+                s.risks,
+                _risk_row,
             ),
             align="start",
             width="100%",

@@ -15,16 +15,19 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import scoring, views
-from pmo_saas.portfolio.pages.common import (
-    header_row,
-    id_after,
-    portfolio_href,
-    portfolio_nav,
-    region,
-)
+from pmo_saas.portfolio.pages.common import id_after, portfolio_href, portfolio_nav
 from pmo_saas.portfolio.schemas import RoundRow
 from pmo_saas.portfolio.services import rounds as round_services
-from pmo_saas.ui.components import Choice, card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.components import (
+    Choice,
+    card,
+    data_table,
+    error_callout,
+    field,
+    info_callout,
+    page_heading,
+    region,
+)
 from pmo_saas.ui.layout import workspace
 
 
@@ -176,13 +179,8 @@ def _rounds_body() -> rx.Component:
                 width="100%",
             ),
         ),
-        region(
-            "Rounds",
-            rx.table.root(
-                header_row("Round", "Status", "Inputs", "Scorers", "Initiatives"),
-                rx.table.body(rx.foreach(s.rounds, _round_row)),
-                width="100%",
-            ),
+        data_table(
+            "Rounds", ["Round", "Status", "Inputs", "Scorers", "Initiatives"], s.rounds, _round_row
         ),
         width="100%",
         align="start",
@@ -423,13 +421,11 @@ def _final_input(c: CellLine) -> rx.Component:
 def _settle_form() -> rx.Component:
     s = RoundState
     return rx.form(
-        region(
+        data_table(
             "Most disagreed",
-            rx.table.root(
-                header_row("Initiative", "Input", "Scores", "Median", "Spread", "Agreed value"),
-                rx.table.body(rx.foreach(s.disagreed, _final_input)),
-                width="100%",
-            ),
+            ["Initiative", "Input", "Scores", "Median", "Spread", "Agreed value"],
+            s.disagreed,
+            _final_input,
         ),
         rx.text(
             "Discuss these first. Settling writes each cell's median (snapped to the scale), "
@@ -450,14 +446,7 @@ def _settle_form() -> rx.Component:
 
 
 def _cells_table(name: str, rows: rx.Var) -> rx.Component:
-    return region(
-        name,
-        rx.table.root(
-            header_row("Initiative", "Input", "Scores", "Median", "Spread"),
-            rx.table.body(rx.foreach(rows, _cell_row)),
-            width="100%",
-        ),
-    )
+    return data_table(name, ["Initiative", "Input", "Scores", "Median", "Spread"], rows, _cell_row)
 
 
 def _sheet() -> rx.Component:
@@ -480,12 +469,12 @@ def _sheet() -> rx.Component:
                     color_scheme="gray",
                 ),
                 rx.form(
-                    region(
+                    data_table(
                         "Score " + s.sheet_label,
-                        rx.table.root(
-                            header_row("Initiative", s.sheet_label.to(str)),
-                            rx.table.body(rx.foreach(s.items, _score_input)),
-                        ),
+                        ["Initiative", s.sheet_label.to(str)],
+                        s.items,
+                        _score_input,
+                        full_width=False,
                     ),
                     rx.button(
                         "Save " + s.sheet_label + " scores", type="submit", margin_top="0.5em"
