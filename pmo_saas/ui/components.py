@@ -17,7 +17,12 @@ class Choice(BaseModel):
 
 
 def labelled(
-    label: str, input_id: str, control: rx.Component, *extra: rx.Component, full_width: bool = False
+    label: str,
+    input_id: str,
+    control: rx.Component,
+    *extra: rx.Component,
+    full_width: bool = False,
+    **props: Any,
 ) -> rx.Component:
     """A label tied to its control by id (people and tests find the control by its label)."""
     width = {"width": "100%"} if full_width else {}
@@ -28,6 +33,7 @@ def labelled(
         spacing="1",
         align="start",
         **width,
+        **props,
     )
 
 

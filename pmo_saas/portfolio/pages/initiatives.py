@@ -14,7 +14,8 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import views
-from pmo_saas.portfolio.pages.common import MOSCOW_CHOICES, STATUS_CHOICES, id_after, portfolio_nav
+from pmo_saas.portfolio.pages.common import STATUS_CHOICES, id_after, portfolio_nav
+from pmo_saas.portfolio.pages.initiative_forms import UPLOAD_ID, import_card, initiative_fields
 from pmo_saas.portfolio.schemas import ImportRowError
 from pmo_saas.portfolio.services import initiatives as initiative_services
 from pmo_saas.portfolio.views import BoardLane, InitiativeCard, ScoreInput
@@ -23,14 +24,10 @@ from pmo_saas.ui.components import (
     data_table,
     error_callout,
     info_callout,
-    labelled_select,
     page_heading,
-    region,
-    text_area,
 )
 from pmo_saas.ui.layout import workspace
 
-UPLOAD_ID = "portfolio_csv"
 SCORE_PREFIX = "score__"
 FORM_FIELDS = tuple(k for k in initiative_services.EDITABLE if k != "depends_on")  # typed fields
 
@@ -278,89 +275,6 @@ class InitiativesState(WorkspacePage, rx.State):
         return rx.download(data=text, filename=f"{name}-initiatives.csv", mime_type="text/csv")
 
 
-def _fields(prefix: str, values: rx.Var | None) -> rx.Component:
-    """Inputs named as the service expects; ids and labels differ between the two forms."""
-
-    def default(key: str) -> rx.Var | str:
-        return values[key] if values is not None else ""
-
-    word = "Edit " if prefix else ""
-
-    def text(label: str, name: str, *, required: bool = False, type: str = "text") -> rx.Component:
-        input_id = f"{prefix}field-{name}"
-        return rx.vstack(
-            rx.el.label(
-                word + label.lower() if word else label, html_for=input_id, class_name="pmo-label"
-            ),
-            rx.input(
-                id=input_id,
-                name=name,
-                type=type,
-                required=required,
-                default_value=default(name),
-                width="100%",
-            ),
-            spacing="1",
-            align="start",
-            min_width="10em",
-        )
-
-    return rx.vstack(
-        rx.hstack(
-            text("Title", "title", required=True),
-            text("Owner", "owner"),
-            text("Value stream", "value_stream"),
-            labelled_select(
-                "Edit status" if word else "Status",
-                "status",
-                STATUS_CHOICES,
-                default=default("status") if values is not None else "funnel",
-                input_id=f"{prefix}field-status",
-            ),
-            labelled_select(
-                "Edit MoSCoW" if word else "MoSCoW",
-                "moscow",
-                MOSCOW_CHOICES,
-                default=default("moscow"),
-                input_id=f"{prefix}field-moscow",
-            ),
-            wrap="wrap",
-            width="100%",
-            align="end",
-        ),
-        rx.hstack(
-            text("Cost", "cost"),
-            text("Job size", "job_size"),
-            text("Start date", "start_date", type="date"),
-            text("End date", "end_date", type="date"),
-            text("Tags (comma separated)", "tags"),
-            text("Depends on (titles, comma separated)", "depends_on"),
-            wrap="wrap",
-            width="100%",
-            align="end",
-        ),
-        rx.vstack(
-            rx.el.label(
-                "Edit description" if word else "Description",
-                html_for=f"{prefix}field-description",
-                class_name="pmo-label",
-            ),
-            rx.text_area(
-                id=f"{prefix}field-description",
-                name="description",
-                default_value=default("description"),
-                rows="2",
-                width="100%",
-            ),
-            spacing="1",
-            width="100%",
-            align="start",
-        ),
-        width="100%",
-        align="start",
-    )
-
-
 def _score_field(spec: ScoreInput) -> rx.Component:
     s = InitiativesState
     input_id = "edit-score-" + spec.key
@@ -487,96 +401,6 @@ def _row(c: InitiativeCard) -> rx.Component:
     )
 
 
-def _import_card() -> rx.Component:
-    s = InitiativesState
-    return card(
-        rx.heading("Import from CSV", size="4", as_="h2"),
-        rx.text(
-            "Columns: title, description, owner, value_stream, status, cost, moscow, tags, "
-            "depends_on, and the scoring inputs (business_value, time_criticality, "
-            "risk_reduction, job_size, reach, impact, confidence, effort). Nothing is written "
-            "until you confirm the preview.",
-            size="2",
-            color_scheme="gray",
-        ),
-        rx.form(
-            text_area("CSV to import", "csv", rows="6"),
-            rx.button("Preview import", type="submit", margin_top="0.5em"),
-            on_submit=s.preview_import,
-            width="100%",
-        ),
-        rx.hstack(
-            rx.upload(
-                rx.hstack(
-                    rx.button("Choose a CSV file", type="button", variant="outline"),
-                    rx.text(
-                        rx.foreach(rx.selected_files(UPLOAD_ID), lambda f: rx.text(f, as_="span")),
-                        size="2",
-                    ),
-                    align="center",
-                ),
-                id=UPLOAD_ID,
-                accept={"text/csv": [".csv"], "text/plain": [".txt"]},
-                max_files=1,
-                multiple=False,
-                no_drag=False,
-                border="1px dashed var(--gray-7)",
-                padding="0.5em",
-            ),
-            rx.button(
-                "Preview uploaded file",
-                type="button",
-                on_click=s.preview_upload(rx.upload_files(upload_id=UPLOAD_ID)),
-            ),
-            align="center",
-        ),
-        rx.cond(
-            s.previewing,
-            region(
-                "Import preview",
-                rx.vstack(
-                    rx.text(s.preview_rows.to_string() + " row(s) ready to import."),
-                    rx.cond(
-                        s.preview_file_errors.length() > 0,
-                        rx.callout(
-                            rx.foreach(s.preview_file_errors, lambda e: rx.text(e)),
-                            color_scheme="red",
-                            icon="triangle_alert",
-                        ),
-                    ),
-                    rx.cond(
-                        s.preview_errors.length() > 0,
-                        region(
-                            "Import problems",
-                            rx.unordered_list(
-                                rx.foreach(
-                                    s.preview_errors,
-                                    lambda e: rx.list_item(
-                                        "Line " + e.row.to_string() + ": " + e.message
-                                    ),
-                                )
-                            ),
-                        ),
-                    ),
-                    rx.hstack(
-                        rx.cond(
-                            (s.preview_file_errors.length() == 0) & (s.preview_rows > 0),
-                            rx.button(
-                                "Import " + s.preview_rows.to_string() + " valid row(s)",
-                                on_click=s.confirm_import,
-                            ),
-                        ),
-                        rx.button("Cancel import", variant="soft", on_click=s.cancel_import),
-                    ),
-                    align="start",
-                    width="100%",
-                ),
-            ),
-        ),
-        width="100%",
-    )
-
-
 def _body() -> rx.Component:
     s = InitiativesState
     return rx.vstack(
@@ -675,7 +499,7 @@ def _body() -> rx.Component:
                 card(
                     rx.heading("New initiative", size="4", as_="h2"),
                     rx.form(
-                        _fields("", None),
+                        initiative_fields("", None),
                         rx.button("Add initiative", type="submit"),
                         on_submit=s.create,
                         key=InitiativesState.form_version.to_string(),
@@ -688,7 +512,7 @@ def _body() -> rx.Component:
                     card(
                         rx.heading("Edit " + s.edit_values["title"], size="4", as_="h2"),
                         rx.form(
-                            _fields("edit-", s.edit_values),
+                            initiative_fields("edit-", s.edit_values),
                             _score_fields(),
                             rx.hstack(
                                 rx.button("Save initiative", type="submit"),
@@ -703,7 +527,7 @@ def _body() -> rx.Component:
                         width="100%",
                     ),
                 ),
-                _import_card(),
+                import_card(InitiativesState),
                 width="100%",
             ),
         ),
