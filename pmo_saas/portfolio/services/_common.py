@@ -137,6 +137,9 @@ def _member_names(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
     return {uid: name for uid, name in rows if uid is not None}
 
 
+# ---------------------------------------------------------------- shared writes
+
+
 def _upsert_score(session: Session, initiative_id: int, key: str, value: float | None) -> None:
     existing = session.exec(
         select(Score).where(Score.initiative_id == initiative_id, Score.key == key)
@@ -151,6 +154,9 @@ def _upsert_score(session: Session, initiative_id: int, key: str, value: float |
         existing.value = value
         existing.updated_at = utcnow()
         session.add(existing)
+
+
+# ---------------------------------------------------------------- ranking inputs
 
 
 @dataclass(frozen=True, slots=True)

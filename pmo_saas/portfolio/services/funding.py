@@ -40,6 +40,8 @@ from pmo_saas.portfolio.services._common import (
     _stream_budgets,
 )
 
+# ---------------------------------------------------------------- budget
+
 
 def set_budget(
     *,
@@ -83,6 +85,9 @@ def set_budget(
         target=portfolio.name,
         detail=detail,
     )
+
+
+# ---------------------------------------------------------------- funding
 
 
 def _clean_overrides(
@@ -189,6 +194,9 @@ def fund_portfolio(
         _stream_budgets(session, portfolio_id),
         _clean_overrides(session, portfolio_id, overrides),
     )
+
+
+# ---------------------------------------------------------------- scenarios and the plan
 
 
 def _scenario_row(s: Scenario) -> ScenarioRow:

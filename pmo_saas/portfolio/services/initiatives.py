@@ -418,6 +418,9 @@ def export_initiatives(
     )
 
 
+# ---------------------------------------------------------------- scores
+
+
 def set_scores(
     *,
     session: Session,

@@ -34,6 +34,8 @@ from pmo_saas.portfolio.services._common import (
     _scores,
 )
 
+# ---------------------------------------------------------------- criteria (weighted model)
+
 
 def _clean_criterion(
     name: object, weight: object, scale_min: object, scale_max: object
@@ -171,6 +173,9 @@ def formula(*, session: Session, ctx: TenantContext, portfolio_id: int) -> str:
     return scoring.formula_text(portfolio.scoring_model, _criteria(session, portfolio_id))
 
 
+# ---------------------------------------------------------------- ranking
+
+
 _RANK_ROWS = TypeAdapter(list[RankRow])
 
 
@@ -265,6 +270,9 @@ def override_rank(
         target=initiative.title,
         detail=detail,
     )
+
+
+# ---------------------------------------------------------------- charts
 
 
 def value_effort_points(
