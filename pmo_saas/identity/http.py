@@ -69,6 +69,11 @@ async def social_start(request: Request) -> Response:
 async def sso_link_start(request: Request) -> Response:
     """A signed-in member links their account to the organisation's IdP (see sso_link)."""
     org_slug = request.query_params.get("org", "").strip()
+    if request.headers.get("sec-fetch-site", "") == "cross-site":
+        # Only this app's own account page starts linking, never another site.
+        return _refused(
+            "Start linking from your account page.", sso_signin.link_page_path(org_slug)
+        )
     try:
         url = await run_sync(
             sso_link.begin_link,

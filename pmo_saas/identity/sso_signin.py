@@ -281,9 +281,9 @@ def mapped_role(claims: dict[str, Any], claim: str, mapping: dict[str, str]) -> 
     return best
 
 
-def _record_refusal(org_id: int, reason: str, email: str) -> None:
+def _record_refusal(org_id: int, reason: str, email: str, *, warn: bool = True) -> None:
     """Audit the refusal in the organisation whose IdP tried; if the address is an existing
-    account's, also warn that account's own organisations (a security event in each)."""
+    account's (and `warn`), also warn that account's own organisations (a security event)."""
     ctx = _org_ctx(org_id)
     with tenant_session(ctx) as session:
         audit.record(
@@ -294,7 +294,7 @@ def _record_refusal(org_id: int, reason: str, email: str) -> None:
             detail=reason[:500],
             actor_email=email,
         )
-    if not email:
+    if not email or not warn:
         return
     with system_session() as session:
         org = session.get(Organization, org_id)
@@ -405,7 +405,8 @@ def finish_sign_in(
             return finish_link(connection, person, attempt, attempt.link_user_id, session_token)
         user_id, created = _provision(connection, person)
     except SsoRefused as refusal:
-        _record_refusal(org_id, str(refusal), refusal.email)
+        # A refused link was the account holder's own doing: audited, no alarm raised.
+        _record_refusal(org_id, str(refusal), refusal.email, warn=attempt.link_user_id is None)
         raise
     token = _start_linked_session(
         user_id=user_id,
@@ -461,6 +462,15 @@ def _provision(
             )
         ).first()
         user = session.get(User, link.user_id) if link else None
+        if user is not None and _domain_of(user.email) not in connection.domains:
+            # A link to an account outside this organisation's proven domains (one made
+            # before domains had to be proven) never opens that account.
+            raise SsoRefused(
+                f"This identity is linked to an account whose address {connection.org_name} "
+                "has not proven is one of its own, so single sign-on cannot open it. Sign in "
+                "with your password.",
+                email=user.email,
+            )
         if user is None:
             if session.exec(select(User.id).where(User.email == email)).first() is not None:
                 raise SsoRefused(

@@ -168,3 +168,32 @@ def test_linking_needs_a_domain_the_org_proved(
     location = refused.headers["location"]
     assert f"/o/{org_a.org_slug}/account/sso?error=" in location
     assert "has not proven the domain" in query(location)["error"]
+
+
+def test_a_link_planted_before_the_fix_never_opens_the_foreign_account(
+    app_url: str, idp1: str
+) -> None:
+    from pmo_saas.db import tenant_session
+    from pmo_saas.identity.sso_models import SsoIdentity
+
+    victim, _ = _victim()
+    attacker = factories.make_org("Mallory Ltd")
+    configure(attacker, idp1, ["mallory.example"])  # its own domain, genuinely proven
+    sub = f"planted-{secrets.token_hex(3)}"
+    with tenant_session(attacker) as session:  # as the old JIT linking left it
+        session.add(SsoIdentity(user_id=victim.user_id or 0, issuer=idp1, subject=sub))
+    set_user(idp1, sub, {"email": "anyone@mallory.example", "email_verified": True})
+    outcome = sign_in(app_url, sub=sub, org=attacker.org_slug)
+    assert outcome.session_cookie == "" and session_count() == 0
+    assert "linked to an account whose address Mallory Ltd has not proven" in outcome.error
+    assert len(_events(victim.org_id, "security.foreign_sso_refused")) == 1
+
+
+def test_linking_cannot_be_started_from_another_site(app_url: str, org_a: TenantContext) -> None:
+    cookies = {"pmo_session": identity.start_session(user_id=org_a.user_id)}  # type: ignore[arg-type]
+    forged = httpx.get(
+        f"{app_url}/sso/link?org={org_a.org_slug}",
+        cookies=cookies,
+        headers={"sec-fetch-site": "cross-site"},
+    )
+    assert "Start linking from your account page" in query(forged.headers["location"])["error"]
