@@ -28,7 +28,7 @@ from pmo_saas.identity.security import hash_token
 from pmo_saas.identity.sso_models import DOMAIN_VERIFIED, SsoDomain
 from pmo_saas.kernel.clock import as_utc, utcnow
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import Conflict, NotFound, ValidationFailed
+from pmo_saas.kernel.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.settings import get_settings
 
@@ -36,6 +36,8 @@ MAILBOXES = ("admin", "postmaster", "hostmaster", "webmaster")
 TXT_PREFIX = "pmo-saas-verification="
 TXT_LABEL = "_pmo-saas"
 MAIL_LINK_HOURS = 24
+# One mail per claim per minute: the admin mailboxes of a domain are not ours to flood.
+MAIL_COOLDOWN_SECONDS = 60
 VERIFY_PATH = "/sso/verify-domain"
 TAKEN = (
     "{domain} is already verified by another organisation on this service, so it cannot be "
@@ -274,6 +276,14 @@ def send_domain_verification_mail(
         raise Conflict(f"{claim.domain} is already verified.")
     if verified_elsewhere(claim.domain, ctx.org_id):
         raise Conflict(TAKEN.format(domain=claim.domain))
+    if claim.mail_token_hash and claim.mail_token_expires_at is not None:
+        sent_at = as_utc(claim.mail_token_expires_at) - timedelta(hours=MAIL_LINK_HOURS)
+        wait = MAIL_COOLDOWN_SECONDS - (utcnow() - sent_at).total_seconds()
+        if wait > 0:
+            raise RateLimited(
+                f"A verification mail for {claim.domain} was sent moments ago; wait "
+                f"{int(wait) + 1} seconds before sending another."
+            )
     org = session.get(Organization, ctx.org_id)
     org_name = org.name if org else "your organisation"
     token = secrets.token_urlsafe(32)

@@ -17,7 +17,7 @@ from pmo_saas.identity.sso_dns import DnsUnavailable
 from pmo_saas.identity.sso_models import SsoDomain
 from pmo_saas.kernel import clock
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from pmo_saas.kernel.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.settings import get_settings
 from tests.factories import mailed_domain_token, make_member, prove_sso_domain
@@ -151,6 +151,9 @@ def test_mailed_link_expires_and_a_newer_mail_replaces_it(org_a: TenantContext) 
     domain = _fresh("late")
     _claim(org_a, domain)
     first = _mail(org_a, domain)
+    with pytest.raises(RateLimited, match="wait"):
+        _mail(org_a, domain, mailbox="hostmaster")
+    clock.freeze(clock.utcnow() + timedelta(seconds=sso_domains.MAIL_COOLDOWN_SECONDS + 1))
     second = _mail(org_a, domain, mailbox="hostmaster")
     with pytest.raises(ValidationFailed, match="replaced by a newer one"):
         sso_domains.confirm_domain_link(token=first)
