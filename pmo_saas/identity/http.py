@@ -102,7 +102,7 @@ async def sso_callback(request: Request) -> Response:
         )
     except DomainError as error:
         log.info("SSO sign-in refused: %s", error)
-        return _refused(str(error))
+        return _refused(str(error), getattr(error, "back_to", "/signin"))
     if result.linked:
         return RedirectResponse(api.frontend_url(result.next_path), status_code=303)
     return api.signed_in_redirect(result.session_token, result.next_path)

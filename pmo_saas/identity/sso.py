@@ -47,6 +47,7 @@ class SsoRefused(DomainError):
     def __init__(self, message: str, *, email: str = "") -> None:
         super().__init__(message)
         self.email = email
+        self.back_to = "/signin"  # the page that shows the message
 
 
 # ---------------------------------------------------------------- DTOs

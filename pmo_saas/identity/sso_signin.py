@@ -391,10 +391,10 @@ def finish_sign_in(
 
         return finish_social(attempt, code, error, error_description, user_agent)
     org_id = attempt.org_id
+    with system_session() as session:
+        slug = session.exec(select(Organization.slug).where(Organization.id == org_id)).one()
     try:
         _refuse_idp_error(error, error_description, code)
-        with system_session() as session:
-            slug = session.exec(select(Organization.slug).where(Organization.id == org_id)).one()
         connection = _load_connection(org_id, slug)
         metadata, person = _verify(
             connection.issuer, connection.client_id, connection.client_secret, attempt, code
@@ -405,6 +405,8 @@ def finish_sign_in(
             return finish_link(connection, person, attempt, attempt.link_user_id, session_token)
         user_id, created = _provision(connection, person)
     except SsoRefused as refusal:
+        if attempt.link_user_id is not None:
+            refusal.back_to = link_page_path(slug)
         # A refused link was the account holder's own doing: audited, no alarm raised.
         _record_refusal(org_id, str(refusal), refusal.email, warn=attempt.link_user_id is None)
         raise

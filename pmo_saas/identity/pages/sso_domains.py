@@ -140,6 +140,7 @@ def _domain_row(row: rx.Var[SsoDomainRow]) -> rx.Component:
                             on_click=s.check_dns(row.domain),
                             aria_label="Check DNS for " + row.domain,
                         ),
+                        rx.text("or mail a one-time link to", size="2", color_scheme="gray"),
                         rx.form(
                             rx.hstack(
                                 rx.el.input(type="hidden", name="domain", value=row.domain),
@@ -196,7 +197,12 @@ def _domain_row(row: rx.Var[SsoDomainRow]) -> rx.Component:
             spacing="2",
             align="start",
         ),
-        style={"list_style": "none", "width": "100%"},
+        style={
+            "list_style": "none",
+            "width": "100%",
+            "padding": "0.75em 0",
+            "border_top": "1px solid var(--gray-a5)",
+        },
     )
 
 

@@ -142,6 +142,7 @@ def test_linking_is_only_for_the_signed_in_owner_of_the_address(
     other = link(
         dora_cookie, {"email": f"x-{secrets.token_hex(2)}@a.example", "email_verified": True}
     )
+    assert "/account/sso?error=" in other.headers["location"]  # back to the account page
     assert "not your account's verified address" in query(other.headers["location"])["error"]
     # Not verified by the IdP: refused.
     unverified = link(dora_cookie, {"email": dora_email, "email_verified": False})
