@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     sso_microsoft_client_secret: SecretStr = SecretStr("")
     # A tenant id (GUID): "common" has no single issuer to validate ID tokens against.
     sso_microsoft_tenant: str = ""
+    # Outbound SSO fetches (discovery, keys, token, userinfo) refuse private, loopback,
+    # link-local, multicast and reserved addresses unless allowed here: "true" for all, or
+    # PMO_SSO_ALLOWED_NETWORKS as CIDRs (e.g. "127.0.0.0/8,::1/128") for only those.
+    sso_allow_private_networks: bool = False
+    sso_allowed_networks: str = ""
+    # DNS resolver for domain proofs (TXT records), "host:port" or "host"; empty: the system's.
+    dns_resolver: str = ""
     # --- end single sign-on ----------------------------------------------------------
 
     # ---- billing (Stripe) --------------------------------------------------- begin billing

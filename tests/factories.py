@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from sqlmodel import select
@@ -101,6 +102,37 @@ def _make_sso_rows(ctx: TenantContext) -> None:
                 subject=secrets.token_hex(4),
             )
         )
+
+
+def mailed_domain_token(address: str) -> str:
+    """The token of the newest domain-verification link mailed to `address` (the outbox)."""
+    from sqlmodel import col
+
+    from pmo_saas.identity.models import OutboxMessage
+
+    with system_session() as session:
+        body = session.exec(
+            select(OutboxMessage.body)
+            .where(OutboxMessage.to_email == address)
+            .order_by(col(OutboxMessage.id).desc())
+        ).first()
+    assert body is not None, f"no mail to {address}"
+    found = re.search(r"token=([\w-]+)", body)
+    assert found is not None, body
+    return found.group(1)
+
+
+def prove_sso_domain(ctx: TenantContext, domain: str) -> None:
+    """Claim and prove an SSO email domain as an admin would: the link mailed to
+    admin@<domain>, opened and confirmed."""
+    from pmo_saas.identity import sso_domains
+
+    with tenant_session(ctx) as session:
+        sso_domains.claim_sso_domain(session=session, ctx=ctx, domain=domain)
+        sso_domains.send_domain_verification_mail(
+            session=session, ctx=ctx, domain=domain, mailbox="admin"
+        )
+    sso_domains.confirm_domain_link(token=mailed_domain_token(f"admin@{domain}"))
 
 
 def _make_digest(ctx: TenantContext) -> None:

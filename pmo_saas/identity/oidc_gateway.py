@@ -2,14 +2,22 @@
 
 Everything here is plain synchronous HTTP with short timeouts; callers run it off the event
 loop. Failures raise `IdentityProviderError` whose message is fit to show a person.
+
+Every outbound request (discovery, keys, token, userinfo, and each redirect hop) goes through
+`_GuardedSession.send`, which calls `check_outbound_url`: an http(s) URL whose host resolves
+only to public addresses, unless the operator allows private networks (settings).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
+import socket
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from authlib.common.security import generate_token
@@ -27,6 +35,8 @@ from joserfc.errors import (
 )
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
+
+from pmo_saas.settings import get_settings
 
 TIMEOUT_SECONDS = 10
 SCOPE = "openid email profile"
@@ -85,8 +95,79 @@ def new_code_verifier() -> str:
     return generate_token(64)
 
 
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=8)
+def _allowed_networks(raw: str) -> tuple[IpNetwork, ...]:
+    networks = []
+    for item in raw.replace(";", ",").split(","):
+        if item.strip():
+            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+    return tuple(networks)
+
+
+def _is_public(ip: IpAddress) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+
+
+def check_outbound_url(url: str) -> None:
+    """Refuse a URL that SSO must not fetch: not http(s), or a host that resolves to any
+    private, loopback, link-local, multicast or reserved address (unless allowed)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host:
+        raise IdentityProviderError(
+            f"Refused to fetch {url[:200]}: single sign-on only fetches http(s) addresses.",
+            reason="blocked_scheme",
+        )
+    settings = get_settings()
+    if settings.sso_allow_private_networks:
+        return
+    allowed = _allowed_networks(settings.sso_allowed_networks)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError, ValueError):
+        raise IdentityProviderError(
+            f"Could not reach the identity provider at {url[:200]} "
+            f"(the host name {host} does not resolve).",
+            reason="unreachable",
+        ) from None
+    for info in infos:
+        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if _is_public(ip) or any(ip in network for network in allowed):
+            continue
+        raise IdentityProviderError(
+            f"Refused to fetch {url[:200]}: {host} resolves to {ip}, a private, loopback, "
+            "link-local or reserved address, which single sign-on may not reach. An "
+            "identity provider must be reachable on a public address (the operator can "
+            "allow private networks with PMO_SSO_ALLOW_PRIVATE_NETWORKS).",
+            reason="blocked_address",
+        )
+
+
+class _GuardedSession(OAuth2Session):  # type: ignore[misc]
+    """Every request this session sends, redirect hops included, passes the outbound check."""
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        check_outbound_url(str(request.url))
+        return super().send(request, **kwargs)
+
+
 def _session(**kwargs: Any) -> OAuth2Session:
-    client = OAuth2Session(**kwargs)
+    client = _GuardedSession(**kwargs)
+    client.max_redirects = 3
     client.trust_env = False  # never route loopback or IdP traffic through an env proxy
     return client
 
@@ -142,6 +223,15 @@ def discover(issuer_url: str) -> ProviderMetadata:
             "The identity provider does not support PKCE with S256, which is required.",
             reason="no_pkce",
         )
+    for key in ("token_endpoint", "jwks_uri", "userinfo_endpoint"):
+        if data.get(key):
+            check_outbound_url(str(data[key]))
+    for key in ("authorization_endpoint", "end_session_endpoint"):
+        value = str(data.get(key) or "")
+        if value and urlsplit(value).scheme not in ("https", "http"):
+            raise IdentityProviderError(
+                f"The discovery document's {key} is not an http(s) URL.", reason="blocked_scheme"
+            )
     return ProviderMetadata(
         issuer=issuer,
         authorization_endpoint=str(data["authorization_endpoint"]),

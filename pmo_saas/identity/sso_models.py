@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, String, Text, UniqueConstraint
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from pmo_saas.db import TenantOwned
@@ -32,13 +32,41 @@ class SsoConnection(TenantOwned, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-class SsoDomain(TenantOwned, table=True):
-    """An email domain whose people may sign in through the organisation's IdP."""
+DOMAIN_PENDING = "pending"
+DOMAIN_VERIFIED = "verified"
 
-    __table_args__ = (UniqueConstraint("org_id", "domain"),)
+
+class SsoDomain(TenantOwned, table=True):
+    """An email domain the organisation claims for SSO. It counts (sign-in, JIT, linking)
+    only once proven (status verified) by a DNS TXT record or a link mailed to an admin
+    mailbox at the domain; at most one organisation holds a domain verified at a time."""
+
+    __table_args__ = (
+        UniqueConstraint("org_id", "domain"),
+        Index(
+            "uq_ssodomain_verified_domain",
+            "domain",
+            unique=True,
+            sqlite_where=text("status = 'verified'"),
+            postgresql_where=text("status = 'verified'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     domain: str = Field(max_length=253, index=True)
+    status: str = Field(default=DOMAIN_PENDING, max_length=16)
+    # How it was proven: "dns" or "mail" ("" while pending).
+    method: str = Field(default="", max_length=8)
+    # Published in public DNS by design (pmo-saas-verification=<token>), so kept readable.
+    dns_token: str = Field(default="", max_length=64)
+    # The mailed link's one-time token: only its hash, until it is used or expires.
+    mail_token_hash: str = Field(default="", max_length=64, index=True)
+    mail_token_expires_at: datetime | None = None
+    mail_sent_to: str = Field(default="", max_length=320)
+    claimed_at: datetime = Field(default_factory=utcnow)
+    verified_at: datetime | None = None
+    # Who proved it: the admin who ran the DNS check, or the mailbox that confirmed the link.
+    verified_by: str = Field(default="", max_length=320)
 
 
 class SsoIdentity(TenantOwned, table=True):
@@ -65,6 +93,8 @@ class SsoLoginAttempt(SQLModel, table=True):
         default=None, foreign_key="organization.id", index=True, ondelete="CASCADE"
     )
     provider: str = Field(default="org", max_length=32)
+    # Set when a signed-in user links their own account to an IdP identity (no new session).
+    link_user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="CASCADE")
     nonce: str = Field(max_length=128)
     code_verifier_encrypted: str = Field(sa_column=Column(Text, nullable=False))
     redirect_uri: str = Field(max_length=500)

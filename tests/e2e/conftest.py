@@ -24,7 +24,9 @@ from tests.peers import oidc
 
 BUILD_TIMEOUT_S = 600
 # Peer modules whose `app_env()` the app server is started with.
-PEER_MODULES = ("tests.peers.stripe", "tests.peers.smtp")
+PEER_MODULES = ("tests.peers.stripe", "tests.peers.smtp", "tests.peers.dns")
+# The OpenID Connect peers run on loopback: SSO's outbound checks allow exactly that.
+SSO_LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
 
 
 def _free_port() -> int:
@@ -60,6 +62,7 @@ def app_url(engine, tmp_path_factory) -> Iterator[str]:
         REFLEX_STATES_WORKDIR=".states-test" + os.environ.get("PMO_E2E_SUFFIX", ""),
         REFLEX_TELEMETRY_ENABLED="false",
         REFLEX_CHECK_LATEST_VERSION="false",
+        PMO_SSO_ALLOWED_NETWORKS=SSO_LOOPBACK_NETWORKS,
     )
     env.update(_peer_app_env())
     if os.environ.get("PMO_TEST_REDIS_URL"):

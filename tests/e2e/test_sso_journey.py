@@ -1,10 +1,14 @@
 """Single sign-on in a real browser, against two OpenID Connect providers on loopback.
 
-Org A's owner sets up its connection on the settings page (Test connection first), org B's
-is set up through the service. People then sign in through each provider's own authorize
-page: just-in-time provisioning puts each in the right organisation with its default role,
-a group claim sets a role, and an address outside the allowed domains is refused with a
-clear message and no session. The client secret, typed once, never comes back.
+Org A's owner sets up its connection on the settings page (Test connection first) and proves
+its email domains: one by a DNS TXT record (served by the loopback DNS peer, after a first
+"Check DNS" that finds nothing), one by the link mailed to admin@ (through the loopback SMTP
+peer, opened and confirmed in the browser). Org B is set up and proven through the services.
+People then sign in through each provider's own authorize page: just-in-time provisioning
+puts each in the right organisation with its default role, a group claim sets a role, an
+address outside the allowed domains is refused, and the IdP naming an existing account (the
+owner's) gets no session but "sign in with your password and link this identity". The
+client secret, typed once, never comes back.
 """
 
 from __future__ import annotations
@@ -16,11 +20,11 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from pmo_saas.db import system_session, tenant_session
-from pmo_saas.identity import sso
+from pmo_saas.identity import sso, sso_domains
 from pmo_saas.identity.models import Membership, Organization, User, UserSession
 from pmo_saas.identity.sso_models import SsoConnection
 from tests import factories
-from tests.peers import stripe
+from tests.peers import dns, smtp, stripe
 from tests.peers.oidc import set_user
 
 SECRET_A = "org-a-client-secret-never-shown-9173"
@@ -49,6 +53,11 @@ def _memberships(email: str) -> dict[str, str]:
             .where(User.email == email)
         ).all()
     return {slug: str(role) for slug, role in rows}
+
+
+def _domain_rows(ctx) -> list[sso_domains.SsoDomainRow]:  # type: ignore[no-untyped-def]
+    with tenant_session(ctx) as session:
+        return sso_domains.list_sso_domains(session=session, ctx=ctx)
 
 
 def _sessions() -> int:
@@ -112,7 +121,7 @@ def test_two_orgs_two_idps_jit_group_mapping_refusal_and_no_secret(
     # A bad mapping line is refused and what was typed stays; then the connection is saved.
     page.get_by_label("Client id").fill("pmo-acme")
     page.get_by_label("Client secret").fill(SECRET_A)
-    page.get_by_label("Allowed email domains").fill("acme.example")
+    page.get_by_label("Allowed email domains").fill("acme.example, acme-mail.example")
     page.get_by_label("Default role for new people").select_option("member")
     page.get_by_label("Role claim").fill("groups")
     page.get_by_label("Claim values to roles").fill("pmo-coaches coach")
@@ -121,14 +130,52 @@ def test_two_orgs_two_idps_jit_group_mapping_refusal_and_no_secret(
     expect(page.get_by_label("Client id")).to_have_value("pmo-acme")
     page.get_by_label("Claim values to roles").fill("pmo-coaches = coach")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status")).to_contain_text("Single sign-on is set up.")
+    expect(page.get_by_role("status").first).to_contain_text("Single sign-on is set up.")
     expect(page.get_by_text("A secret is set.")).to_be_visible()
     expect(page.get_by_label("Client secret")).to_have_value("")
     expect(page.get_by_label("Issuer URL")).to_have_value(idp1)
     expect(page.get_by_label("Claim values to roles")).to_have_value("pmo-coaches = coach")
 
-    # After a reload: the saved values, "a secret is set", an empty secret field.
+    # Both domains are claimed, neither counts yet. Proof 1: the DNS TXT record.
+    domains = page.get_by_role("list", name="Email domains")
+    expect(domains.get_by_role("listitem")).to_have_count(2)
+    expect(domains).to_contain_text("Not verified yet")
+    expect(domains).to_contain_text("_pmo-saas.acme.example")
+    txt_value = next(row.txt_value for row in _domain_rows(org_a) if row.domain == "acme.example")
+    expect(domains).to_contain_text(txt_value)
+    page.get_by_role("button", name="Check DNS for acme.example").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "acme.example is not verified yet: no pmo-saas-verification record is published"
+    )
+    dns.publish("_pmo-saas.acme.example", txt_value)
+    page.get_by_role("button", name="Check DNS for acme.example").click()
+    expect(page.get_by_role("status").filter(has_text="acme.example is verified.")).to_be_visible()
+
+    # Proof 2: the link mailed to admin@acme-mail.example, opened and confirmed.
+    page.get_by_label("Mailbox for acme-mail.example").select_option("admin")
+    page.get_by_role("button", name="Send verification mail for acme-mail.example").click()
+    expect(
+        page.get_by_role("status").filter(has_text="mailed to admin@acme-mail.example")
+    ).to_be_visible()
+    subject = "Confirm that acme-mail.example belongs to Acme"
+    mails = [m for m in smtp.wait_for(1, subject=subject) if m["To"] == "admin@acme-mail.example"]
+    assert len(mails) == 1
+    link = re.search(r"http\S+/sso/verify-domain\?token=\S+", smtp.body(mails[0]))
+    assert link is not None
+    mailbox = browser.new_context().new_page()
+    mailbox.goto(link.group(0))
+    mailbox.get_by_role("button", name="Confirm").click()
+    expect(mailbox.get_by_role("status")).to_contain_text(
+        "acme-mail.example is now verified for Acme"
+    )
+    mailbox.reload()  # the link is single-use
+    expect(mailbox.get_by_role("alert")).to_contain_text("already used")
+    mailbox.context.close()
+
+    # After a reload: the saved values, "a secret is set", an empty secret field, and
+    # both domains verified.
     page.reload()
+    expect(domains.get_by_text("Verified", exact=True)).to_have_count(2)
     expect(page.get_by_text("A secret is set.")).to_be_visible()
     expect(page.get_by_label("Issuer URL")).to_have_value(idp1)
     expect(page.get_by_label("Client secret")).to_have_value("")
@@ -148,6 +195,7 @@ def test_two_orgs_two_idps_jit_group_mapping_refusal_and_no_secret(
             allowed_domains="bolt.example",
             default_role="coach",
         )
+    factories.prove_sso_domain(org_b, "bolt.example")
 
     set_user(idp1, "ada", {"email": "ada@acme.example", "email_verified": True, "name": "Ada"})
     set_user(
@@ -191,7 +239,7 @@ def test_two_orgs_two_idps_jit_group_mapping_refusal_and_no_secret(
     mal.wait_for_url(re.compile(r".*/signin/?\?error=.*"))
     expect(mal.get_by_role("alert")).to_contain_text(
         "mal@elsewhere.example cannot sign in to Acme with single sign-on: "
-        "only addresses at acme.example are allowed."
+        "only addresses at acme-mail.example, acme.example are allowed."
     )
     assert "pmo_session" not in {c["name"] for c in mal.context.cookies()}
     assert _sessions() == sessions_before
@@ -205,6 +253,18 @@ def test_two_orgs_two_idps_jit_group_mapping_refusal_and_no_secret(
         "No organisation uses single sign-on for elsewhere.example"
     )
 
+    # The IdP names Acme's owner (an existing, unlinked account): no session, a clear way on.
+    set_user(idp1, "fake-olive", {"email": "olive@acme.example", "email_verified": True})
+    fake = browser.new_context().new_page()
+    _sso_sign_in(fake, base_url, "olive@acme.example", idp1, "fake-olive")
+    fake.wait_for_url(re.compile(r".*/signin/?\?error=.*"))
+    expect(fake.get_by_role("alert")).to_contain_text(
+        "Sign in with your password and link this identity"
+    )
+    assert "pmo_session" not in {c["name"] for c in fake.context.cookies()}
+    assert _sessions() == sessions_before
+    fake.context.close()
+
     # The owner's browser: the secret went up once in the save event, never came back.
     page.goto(f"{base_url}/o/{org_a.org_slug}/settings/sso")
     expect(page.get_by_text("A secret is set.")).to_be_visible()
@@ -217,7 +277,7 @@ def test_two_orgs_two_idps_jit_group_mapping_refusal_and_no_secret(
     # Removing the connection asks first; then Acme is back to passwords only.
     page.get_by_role("button", name="Remove connection").click()
     page.get_by_role("alertdialog").get_by_role("button", name="Remove").click()
-    expect(page.get_by_role("status")).to_contain_text("The SSO connection was removed")
+    expect(page.get_by_role("status").first).to_contain_text("The SSO connection was removed")
     expect(page.get_by_text("Not set up yet.")).to_be_visible()
     with tenant_session(org_a) as session:
         assert session.exec(select(SsoConnection)).first() is None

@@ -14,13 +14,15 @@ import reflex as rx
 from pydantic import BaseModel
 
 from pmo_saas.db import in_tenant, run_sync
-from pmo_saas.identity import sso
+from pmo_saas.identity import sso, sso_social
 from pmo_saas.identity.auth_state import (
     AuthState,
     backend_url,
     navigate_to_backend,
     tenant_context,
 )
+from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.pages.sso_domains import SsoDomainsState, sso_domains_card
 from pmo_saas.kernel.errors import DomainError, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.settings import get_settings
@@ -76,7 +78,7 @@ def _found_rows(result: sso.SsoTestResult) -> list[FoundRow]:
 # ---------------------------------------------------------------- organisation settings
 
 
-class SsoSettingsState(rx.State):
+class SsoSettingsState(WorkspacePage, rx.State):
     configured: bool = False
     issuer_url: str = ""
     client_id: str = ""
@@ -97,9 +99,6 @@ class SsoSettingsState(rx.State):
     test_ok: bool = False
     test_message: str = ""
     test_found: list[FoundRow] = []
-
-    error: str = ""
-    notice: str = ""
 
     def _show(self, connection: sso.SsoConnectionPublic) -> None:
         self.configured = connection.configured
@@ -137,11 +136,20 @@ class SsoSettingsState(rx.State):
         self.loaded = True
 
     @rx.event
+    async def reload_form(self) -> None:
+        """Another card changed the domains: rebuild the form from what is saved."""
+        try:
+            ctx = await tenant_context(self, Role.ADMIN)
+            self._show(await in_tenant(ctx, sso.get_sso_connection))
+        except DomainError as error:
+            self.error = str(error)
+
+    @rx.event
     def set_issuer_draft(self, value: str) -> None:
         self.issuer_draft = value
 
     @rx.event
-    async def save(self, form: dict) -> None:
+    async def save(self, form: dict):  # type: ignore[no-untyped-def]
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self, Role.ADMIN)
@@ -160,12 +168,19 @@ class SsoSettingsState(rx.State):
             )
         except DomainError as error:
             self.error = str(error)
-            return
+            return None
         was_configured = self.configured
         self._show(connection)
         self.notice = (
             "Single sign-on settings saved." if was_configured else "Single sign-on is set up."
         )
+        unproven = sorted(set(connection.allowed_domains) - set(connection.verified_domains))
+        if unproven:
+            self.notice += (
+                f" Prove {', '.join(unproven)} under Email domains: until then nobody signs "
+                "in through it."
+            )
+        return SsoDomainsState.refresh_quietly
 
     @rx.event
     async def test_connection(self):  # type: ignore[no-untyped-def]
@@ -188,7 +203,7 @@ class SsoSettingsState(rx.State):
         self.test_found = _found_rows(result) if result.issuer else []
 
     @rx.event
-    async def remove(self) -> None:
+    async def remove(self):  # type: ignore[no-untyped-def]
         self.error = self.notice = ""
         self._clear_test()
         try:
@@ -196,9 +211,10 @@ class SsoSettingsState(rx.State):
             await in_tenant(ctx, sso.delete_sso_connection)
         except DomainError as error:
             self.error = str(error)
-            return
+            return None
         self._show(sso.SsoConnectionPublic(configured=False))
         self.notice = "The SSO connection was removed; people sign in with their passwords."
+        return SsoDomainsState.refresh_quietly
 
 
 def _checkbox(label: str, name: str, checked: rx.Var[bool], hint: str) -> rx.Component:
@@ -274,7 +290,8 @@ def _settings_form() -> rx.Component:
                 "domains",
                 placeholder="example.com, example.org",
                 default_value=s.domains,
-                hint="Only people with an address in these domains may sign in through SSO.",
+                hint="Only people with an address in these domains may sign in through SSO, "
+                "and only once you have proven each domain is yours (below).",
             ),
             _role_select(),
             _checkbox(
@@ -400,7 +417,7 @@ def _remove_dialog() -> rx.Component:
 @rx.page(
     route="/o/[slug]/settings/sso",
     title="Single sign-on",
-    on_load=[AuthState.load_workspace, SsoSettingsState.load],
+    on_load=[AuthState.load_workspace, SsoSettingsState.load, SsoDomainsState.load],
 )
 @workspace
 def sso_settings_page() -> rx.Component:
@@ -439,6 +456,7 @@ def sso_settings_page() -> rx.Component:
                     _test_result(),
                     width="100%",
                 ),
+                rx.cond(s.configured, sso_domains_card()),
                 rx.cond(s.configured, _remove_dialog()),
                 width="100%",
                 align="start",
@@ -455,12 +473,12 @@ def sso_settings_page() -> rx.Component:
 
 class SsoSignInState(rx.State):
     error: str = ""
-    social: list[sso.SocialChoice] = []
+    social: list[sso_social.SocialChoice] = []
 
     @rx.event
     def load(self) -> None:
         self.error = self.router.url.query_parameters.get("error", "")
-        self.social = sso.social_choices()
+        self.social = sso_social.social_choices()
 
     def _next(self) -> dict[str, str]:
         next_path = self.router.url.query_parameters.get("next", "")
@@ -534,3 +552,7 @@ def sso_signin_page() -> rx.Component:
             width="420px",
         )
     )
+
+
+# The account page where a member links their own SSO identity (compiled with this module).
+from pmo_saas.identity.pages import sso_account  # noqa: E402,F401

@@ -3,6 +3,7 @@
 - two oidc-provider-mock processes (two issuers: one per organisation),
 - the strict peer (peers/strict_idp.py): PKCE required, registered clients, tamper switches
   (both started by tests/peers/oidc.py, shared with the browser journey),
+- the loopback DNS server (tests/peers/dns.py) for domain proofs,
 - the app's Starlette routes (`build_api()`) served by uvicorn in a thread.
 Every process is started here and stopped here, by its own pid.
 """
@@ -17,8 +18,27 @@ import pytest
 import uvicorn
 
 from pmo_saas.api import build_api
-from tests.peers import oidc
+from pmo_saas.settings import get_settings
+from tests.peers import dns, oidc
 from tests.peers.oidc import free_port, wait_for
+
+LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
+
+
+@pytest.fixture(autouse=True)
+def allow_loopback_idps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests' identity providers run on loopback: allowed explicitly, and only that
+    (every other private, link-local or reserved address stays refused)."""
+    monkeypatch.setattr(get_settings(), "sso_allow_private_networks", False)
+    monkeypatch.setattr(get_settings(), "sso_allowed_networks", LOOPBACK_NETWORKS)
+
+
+@pytest.fixture
+def dns_peer(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The loopback DNS server (tests/peers/dns.py, one per session) as the app's resolver."""
+    address = dns.resolver()
+    monkeypatch.setattr(get_settings(), "dns_resolver", address)
+    return address
 
 
 @pytest.fixture(scope="session")

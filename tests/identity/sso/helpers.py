@@ -16,17 +16,24 @@ from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import sso
 from pmo_saas.identity.models import UserSession
 from pmo_saas.kernel.context import TenantContext
+from tests.factories import prove_sso_domain
 
 STRICT_SECRET = "strict-client-secret-1"
 
 
-def configure(ctx: TenantContext, issuer: str, domains: list[str], **options: Any) -> None:
+def configure(
+    ctx: TenantContext, issuer: str, domains: list[str], *, prove: bool = True, **options: Any
+) -> None:
+    """Save the connection; with `prove`, each domain is then proven (the mailed link)."""
     options.setdefault("client_id", f"pmo-{ctx.org_slug}")
     options.setdefault("client_secret", f"secret-of-{ctx.org_slug}")
     with tenant_session(ctx) as session:
         sso.save_sso_connection(
             session=session, ctx=ctx, issuer_url=issuer, allowed_domains=domains, **options
         )
+    if prove:
+        for domain in domains:
+            prove_sso_domain(ctx, domain)
 
 
 def register_strict_client(issuer: str, client_id: str, app_url: str, secret: str) -> None:

@@ -122,22 +122,40 @@ def test_group_claim_maps_to_a_role(app_url: str, idp1: str, org_a: TenantContex
     assert _membership(email) == {org_a.org_slug: "admin"}
 
 
-def test_existing_account_is_linked_only_when_the_idp_verified_the_email(
+def test_existing_account_is_never_signed_in_and_its_owner_links_it_themselves(
     app_url: str, idp1: str, org_a: TenantContext, org_b: TenantContext
 ) -> None:
     configure(org_a, idp1, ["a.example"])
     email = f"{_uid('carol')}@a.example"
     carol_in_b = make_member(org_b, Role.MEMBER, email=email)
     sub = _uid("carol-sub")
-    set_user(idp1, sub, {"email": email, "email_verified": False})
-    refused = sign_in(app_url, sub=sub, email=email)
-    assert_refused(refused, "has not confirmed that this email address is yours")
-    assert _membership(email) == {org_b.org_slug: "member"}
-
     set_user(idp1, sub, {"email": email, "email_verified": True})
-    linked = sign_in(app_url, sub=sub, email=email)
-    assert identity.resolve_session(token=linked.session_cookie).user_id == carol_in_b.user_id  # type: ignore[union-attr]
-    assert _membership(email) == {org_a.org_slug: "member", org_b.org_slug: "member"}
+    refused = sign_in(app_url, sub=sub, email=email)
+    assert_refused(refused, "Sign in with your password and link this identity")
+    assert _membership(email) == {org_b.org_slug: "member"}
+    assert "security.foreign_sso_refused" in _actions(org_b)
+
+    # Carol signs in with her password; she is not in Org A, so she cannot link to its IdP.
+    password_session = identity.start_session(user_id=carol_in_b.user_id)  # type: ignore[arg-type]
+    cookies = {"pmo_session": password_session}
+    not_member = httpx.get(f"{app_url}/sso/link?org={org_a.org_slug}", cookies=cookies)
+    assert "was not found" in query(not_member.headers["location"])["error"]
+
+    # Once a member of Org A (an accepted invitation), she links the identity herself.
+    with system_session() as session:
+        session.add(Membership(org_id=org_a.org_id, user_id=carol_in_b.user_id, role=Role.COACH))
+    started = httpx.get(f"{app_url}/sso/link?org={org_a.org_slug}", cookies=cookies)
+    assert started.headers["location"].startswith(idp1 + "/")
+    callback = authorize_at_idp(started.headers["location"], sub)
+    linked = httpx.get(callback, cookies=cookies)
+    assert linked.headers["location"].endswith(f"/o/{org_a.org_slug}/account/sso?linked=1")
+    assert "pmo_session=" not in linked.headers.get("set-cookie", "")
+    assert "sso.identity_linked" in _actions(org_a)
+
+    # From now on SSO opens her own account, and her role in Org A is unchanged.
+    again = sign_in(app_url, sub=sub, email=email)
+    assert identity.resolve_session(token=again.session_cookie).user_id == carol_in_b.user_id  # type: ignore[union-attr]
+    assert _membership(email) == {org_a.org_slug: "coach", org_b.org_slug: "member"}
 
 
 def test_email_domain_not_allowed_is_refused(app_url: str, idp1: str, org_a: TenantContext) -> None:
@@ -334,13 +352,13 @@ def test_sign_out_ends_the_idp_session_when_advertised(
     assert identity.resolve_session(token=token) is None
 
     # The strict peer advertises no end_session_endpoint: local sign-out only.
-    _strict_org(org_b, strict_idp, app_url)
-    sub2, email2 = _strict_user(strict_idp)
     with system_session() as session:
         from pmo_saas.identity.sso_models import SsoDomain
 
         for row in session.exec(select(SsoDomain).where(SsoDomain.org_id == org_a.org_id)):
             session.delete(row)
+    _strict_org(org_b, strict_idp, app_url)
+    sub2, email2 = _strict_user(strict_idp)
     token2 = sign_in(app_url, sub=sub2, email=email2).session_cookie
     assert token2
     out2 = httpx.get(f"{app_url}/auth/signout", cookies={"pmo_session": token2})
@@ -354,7 +372,7 @@ def test_sign_out_ends_the_idp_session_when_advertised(
 def test_social_sign_in_is_off_by_default_and_opens_existing_accounts_only(
     app_url: str, idp1: str, org_a: TenantContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pmo_saas.identity import sso
+    from pmo_saas.identity import sso_social as sso
     from pmo_saas.settings import get_settings
 
     off = httpx.get(f"{app_url}/sso/social/google")

@@ -83,7 +83,8 @@ def test_admin_saves_through_the_page_and_the_secret_is_never_in_a_var(org_a) ->
 
         await state.save(_form())
         assert state.error == "", state.error
-        assert state.notice == "Single sign-on is set up."
+        assert state.notice.startswith("Single sign-on is set up.")
+        assert "Prove a.example, sub.a.example under Email domains" in state.notice
         assert state.configured and state.secret_set and state.enabled and not state.require_sso
         assert state.default_role == "coach"
         assert state.domains == "a.example, sub.a.example"
