@@ -3,6 +3,12 @@
 Functions that act inside an organisation take `session` (a tenant session) and `ctx`.
 Functions that precede an organisation (sign-up, sign-in, accepting an invitation, password
 reset) open a `system_session()` themselves: one transaction per user action.
+
+Every password check goes through `guessing.check_password_guess` (per-client and
+per-account limits, counted before the password is verified). Public flows take the
+browser's `client_ip`; trusted callers (seed, CLI, tests) pass none. Answers never tell
+whether an email has an account: sign-up, reset requests and invitation previews say the
+same either way.
 """
 
 from __future__ import annotations
@@ -18,15 +24,16 @@ from sqlmodel import Session, col, select
 from pmo_saas.billing.entitlements import check_can_add_member, check_writable, seats_changed
 from pmo_saas.db import get_in_org, system_session
 from pmo_saas.identity import audit, sso_policy
+from pmo_saas.identity.guessing import check_password_guess, guessing
 from pmo_saas.identity.mail import send_mail
 from pmo_saas.identity.models import (
     AuditEvent,
+    EmailVerification,
     Invitation,
     Membership,
     Organization,
     OutboxMessage,
     PasswordReset,
-    SignInFailure,
     SignInTicket,
     Team,
     TeamMember,
@@ -43,14 +50,14 @@ from pmo_saas.identity.schemas import (
     SessionUser,
     TeamRow,
 )
-from pmo_saas.identity.security import hash_password, hash_token, new_token, verify_password
+from pmo_saas.identity.security import hash_password, hash_token, new_token
+from pmo_saas.identity.sso_models import SsoConnection, SsoIdentity
 from pmo_saas.kernel.clock import as_utc, utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import (
     Conflict,
     Forbidden,
     NotFound,
-    RateLimited,
     ValidationFailed,
 )
 from pmo_saas.kernel.roles import Role
@@ -143,24 +150,191 @@ def _create_org(session: Session, *, org_name: str, owner: User) -> Organization
     return org
 
 
-def sign_up(*, org_name: str, name: str, email: str, password: str) -> tuple[int, str]:
-    """Create an organisation and its owner. Returns (user_id, org slug)."""
+def _signup_fields(*, org_name: str, name: str, email: str, password: str) -> tuple[str, str, str]:
     org_name = clean_name(org_name, what="organisation name")
     name = clean_name(name, what="name")
     email = clean_email(email)
     check_password(password, email=email)
+    return org_name, name, email
+
+
+def _open_account(
+    session: Session, *, org_name: str, name: str, email: str, password: str
+) -> tuple[int, str]:
+    """A new unverified owner and organisation, and the mail with the verification link."""
+    user = User(email=email, name=name, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    org = _create_org(session, org_name=org_name, owner=user)
+    assert user.id is not None
+    _mail_verification_link(session, user)
+    return user.id, org.slug
+
+
+def sign_up(
+    *, org_name: str, name: str, email: str, password: str, client_ip: str | None = None
+) -> tuple[int, str]:
+    """Create an organisation and its (unverified) owner. Returns (user_id, org slug).
+
+    For trusted callers (tests, benchmarks, CLI): it says when the email is taken. The
+    sign-up page calls `register`, which never does.
+    """
+    org_name, name, email = _signup_fields(
+        org_name=org_name, name=name, email=email, password=password
+    )
+    _limit_signups(client_ip)
     with system_session() as session:
         if session.exec(select(User.id).where(User.email == email)).first():
             raise Conflict(
                 "An account with this email already exists. Sign in, then create the "
                 "organisation from the organisation menu."
             )
-        user = User(email=email, name=name, password_hash=hash_password(password))
+        return _open_account(session, org_name=org_name, name=name, email=email, password=password)
+
+
+def register(*, org_name: str, name: str, email: str, password: str, client_ip: str | None) -> None:
+    """The sign-up page's action: the same answer whether or not the email has an account.
+
+    A new email gets an unverified account, an organisation and a verification link; an
+    email that has an account gets a mail saying someone tried to sign up with it.
+    """
+    org_name, name, email = _signup_fields(
+        org_name=org_name, name=name, email=email, password=password
+    )
+    _limit_signups(client_ip)
+    with system_session() as session:
+        existing = session.exec(select(User).where(User.email == email)).first()
+        if existing is None:
+            _open_account(session, org_name=org_name, name=name, email=email, password=password)
+            return
+        hash_password(password)  # the same work as a new account: the time tells nothing
+        settings = get_settings()
+        if not guessing().allows(
+            "signup-notice", settings.signup_notice_per_email_per_hour, 3600, email
+        ):
+            return  # no mail flood to an address someone keeps entering
+        send_mail(
+            session=session,
+            to=email,
+            subject="Someone tried to sign up with your address on pmo_saas",
+            body=(
+                f"Hello {existing.name},\n\nSomeone (perhaps you) tried to create a new "
+                "pmo_saas account with this address, which already has one. Nothing was "
+                "changed.\n\n"
+                f"Sign in: {settings.public_url}/signin\n"
+                f"Forgot your password? Reset it: {settings.public_url}/forgot\n\n"
+                "To open another organisation, sign in and use the organisation menu.\n"
+            ),
+        )
+
+
+def _limit_signups(client_ip: str | None) -> None:
+    if client_ip:
+        guessing().hit_or_refuse(
+            "signup", get_settings().signup_per_client_per_hour, 3600, client_ip
+        )
+
+
+# ---------------------------------------------------------------- e-mail verification
+
+
+def _mail_verification_link(session: Session, user: User) -> None:
+    assert user.id is not None
+    settings = get_settings()
+    token, token_hash = new_token()
+    session.add(
+        EmailVerification(
+            user_id=user.id,
+            token_hash=token_hash,
+            expires_at=utcnow() + timedelta(hours=settings.email_verification_hours),
+        )
+    )
+    send_mail(
+        session=session,
+        to=user.email,
+        subject="Verify your email for pmo_saas",
+        body=(
+            f"Hello {user.name},\n\nTo confirm this is your address, open this link within "
+            f"{settings.email_verification_hours} hours:\n\n"
+            f"{settings.public_url}/verify/{token}\n\n"
+            "Until then you can use your workspace, but not invite people or set up single "
+            "sign-on. If you did not sign up, ignore this mail.\n"
+        ),
+    )
+
+
+def verify_email(*, token: str) -> str:
+    """Redeem a verification link. Returns the path to continue to (the workspace)."""
+    now = utcnow()
+    with system_session() as session:
+        row = session.exec(
+            select(EmailVerification).where(EmailVerification.token_hash == hash_token(token))
+        ).first()
+        user = session.get(User, row.user_id) if row is not None else None
+        if row is None or user is None:
+            raise NotFound("That verification link")
+        if row.used_at is not None or user.email_verified_at is not None:
+            row.used_at = row.used_at or now
+            session.add(row)
+            return _home_path(session, user)
+        if as_utc(row.expires_at) < now:
+            raise Conflict(
+                "That verification link has expired. Sign in and send a new one from your "
+                "dashboard."
+            )
+        row.used_at = now
+        user.email_verified_at = now
+        session.add(row)
         session.add(user)
-        session.flush()
-        org = _create_org(session, org_name=org_name, owner=user)
-        assert user.id is not None
-        return user.id, org.slug
+        _audit_everywhere(session, user, "user.email_verified")
+        return _home_path(session, user)
+
+
+def _home_path(session: Session, user: User) -> str:
+    slugs = session.exec(
+        select(Organization.slug)
+        .join(Membership, col(Membership.org_id) == Organization.id)
+        .where(Membership.user_id == user.id)
+    ).all()
+    return f"/o/{slugs[0]}" if len(slugs) == 1 else "/orgs"
+
+
+def resend_verification(*, user_id: int) -> None:
+    """A new verification link for a signed-in person whose address is not verified yet."""
+    with system_session() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("Your account")
+        if _is_verified(session, user):
+            raise Conflict("Your email address is already verified.")
+        guessing().hit_or_refuse("verify-resend", 3, 3600, str(user_id))
+        _mail_verification_link(session, user)
+
+
+def _is_verified(session: Session, user: User) -> bool:
+    """Verified by the link, or by signing in through an identity provider (SSO)."""
+    if user.email_verified_at is not None:
+        return True
+    return (
+        session.exec(select(SsoIdentity.id).where(SsoIdentity.user_id == user.id)).first()
+        is not None
+    )
+
+
+def email_verified(*, user_id: int) -> bool:
+    with system_session() as session:
+        user = session.get(User, user_id)
+        return user is not None and _is_verified(session, user)
+
+
+def require_verified_email(*, session: Session, ctx: TenantContext) -> None:
+    """Inviting people and configuring SSO wait until the acting person's address is proven."""
+    user = session.get(User, ctx.user_id)
+    if user is None or not _is_verified(session, user):
+        raise Forbidden(
+            "Verify your email address first: open the link we mailed you (or send a new "
+            "one from the dashboard). Then you can invite people and set up single sign-on."
+        )
 
 
 def create_organization(*, user_id: int, org_name: str) -> str:
@@ -219,40 +393,29 @@ def rename_organization(*, session: Session, ctx: TenantContext, name: str) -> N
 # ---------------------------------------------------------------- sign-in and sessions
 
 
-def authenticate(*, email: str, password: str) -> int:
-    """The user id for a correct email and password; failures are counted and limited."""
-    settings = get_settings()
+WRONG_CREDENTIALS = "Wrong email or password."
+
+
+def authenticate(*, email: str, password: str, client_ip: str | None = None) -> int:
+    """The user id for a correct email and password, under the guessing policy."""
     email = clean_email(email)
     if not password:
         raise ValidationFailed("Enter your password.", field="password")
-    since = utcnow() - timedelta(minutes=settings.signin_lockout_minutes)
     with system_session() as session:
-        failures = session.exec(
-            select(func.count())
-            .select_from(SignInFailure)
-            .where(SignInFailure.email == email, col(SignInFailure.at) >= since)
-        ).one()
-        if failures >= settings.signin_max_failures:
-            raise RateLimited(
-                f"Too many failed sign-in attempts. Try again in "
-                f"{settings.signin_lockout_minutes} minutes, or reset your password."
-            )
         user = session.exec(select(User).where(User.email == email)).first()
-        if user is None or not verify_password(user.password_hash, password):
-            session.add(SignInFailure(email=email))
-            failed = True
-        else:
-            failed = False
-            assert user.id is not None
-            refusal = sso_policy.password_signin_refusal(session=session, user_id=user.id)
-            if refusal:
-                raise Forbidden(refusal)
-            session.exec(delete(SignInFailure).where(col(SignInFailure.email) == email))
-            _audit_everywhere(session, user, "user.signed_in")
-    if failed:
-        raise ValidationFailed("Wrong email or password.", field="password")
-    assert user is not None and user.id is not None
-    return user.id
+        if not check_password_guess(
+            account=email,
+            client_ip=client_ip,
+            password_hash=user.password_hash if user else "",
+            password=password,
+        ):
+            raise ValidationFailed(WRONG_CREDENTIALS, field="password")
+        assert user is not None and user.id is not None
+        refusal = sso_policy.password_signin_refusal(session=session, user_id=user.id)
+        if refusal:
+            raise Forbidden(refusal)
+        _audit_everywhere(session, user, "user.signed_in")
+        return user.id
 
 
 def _audit_everywhere(session: Session, user: User, action: str, detail: str = "") -> None:
@@ -368,14 +531,18 @@ def revoke_all_sessions(session: Session, user_id: int) -> None:
 # ---------------------------------------------------------------- password reset
 
 
-def request_password_reset(*, email: str) -> None:
+def request_password_reset(*, email: str, client_ip: str | None = None) -> None:
     """Mails a one-time link when the account exists; says the same either way."""
     email = clean_email(email)
     settings = get_settings()
+    if client_ip:
+        guessing().hit_or_refuse("reset-client", 10, 3600, client_ip)
     with system_session() as session:
         user = session.exec(select(User).where(User.email == email)).first()
         if user is None or user.id is None:
             return
+        if not guessing().allows("reset-mail", 3, 3600, email):
+            return  # no mail flood to one address
         token, token_hash = new_token()
         session.add(
             PasswordReset(
@@ -398,6 +565,7 @@ def request_password_reset(*, email: str) -> None:
 
 
 def reset_password(*, token: str, password: str) -> None:
+    """A new password from a one-time link; every session and older link of the user dies."""
     now = utcnow()
     with system_session() as session:
         row = session.exec(
@@ -412,14 +580,28 @@ def reset_password(*, token: str, password: str) -> None:
         user = session.get(User, row.user_id)
         if user is None:
             raise NotFound("That reset link")
+        if user.password_changed_at is not None and as_utc(row.created_at) <= as_utc(
+            user.password_changed_at
+        ):
+            raise Conflict(
+                "That reset link was sent before your password was last changed. Ask for a new one."
+            )
         check_password(password, email=user.email)
         user.password_hash = hash_password(password)
+        user.password_changed_at = now
         row.used_at = now
         session.add(user)
         session.add(row)
         revoke_all_sessions(session, row.user_id)
-        session.exec(delete(SignInFailure).where(col(SignInFailure.email) == user.email))
+        for ticket in session.exec(
+            select(SignInTicket).where(
+                SignInTicket.user_id == row.user_id, col(SignInTicket.used_at).is_(None)
+            )
+        ).all():
+            ticket.used_at = now  # a hand-over issued before the reset cannot open a session
+            session.add(ticket)
         _audit_everywhere(session, user, "user.password_reset")
+    guessing().forget_account(user.email)
 
 
 # ---------------------------------------------------------------- members
@@ -509,6 +691,7 @@ def remove_member(*, session: Session, ctx: TenantContext, membership_id: int) -
 def invite_member(*, session: Session, ctx: TenantContext, email: str, role: str) -> int:
     """Create an invitation and mail its one-time link. Returns the invitation id."""
     ctx.require(Role.ADMIN, "Only owners and admins can invite people.")
+    require_verified_email(session=session, ctx=ctx)
     email = clean_email(email)
     try:
         invited_role = Role(role)
@@ -621,36 +804,77 @@ def _usable_invitation(session: Session, token: str) -> Invitation:
 
 
 def preview_invitation(*, token: str) -> InvitationPublic:
+    """What the invitation page shows: the same whether or not the email has an account."""
     with system_session() as session:
         inv = _usable_invitation(session, token)
         org = session.get(Organization, inv.org_id)
-        exists = session.exec(select(User.id).where(User.email == inv.email)).first() is not None
         return InvitationPublic(
-            org_name=org.name if org else "",
-            email=inv.email,
-            role=str(inv.role),
-            account_exists=exists,
+            org_name=org.name if org else "", email=inv.email, role=str(inv.role)
         )
 
 
-def accept_invitation(*, token: str, name: str, password: str) -> tuple[int, str]:
-    """Accept with a new account (name + new password) or an existing one (its password).
+def _sso_required_refusal(session: Session, org: Organization) -> str | None:
+    required = session.exec(
+        select(SsoConnection.id).where(
+            SsoConnection.org_id == org.id,
+            col(SsoConnection.require_sso).is_(True),
+            col(SsoConnection.enabled).is_(True),
+        )
+    ).first()
+    if required is None:
+        return None
+    return (
+        f"{org.name} requires single sign-on: accept by choosing “Sign in with SSO” and "
+        "entering your work email, not with a password."
+    )
+
+
+def accept_invitation(
+    *, token: str, name: str, password: str, client_ip: str | None = None
+) -> tuple[int, str]:
+    """Accept with a new account (name optional + new password) or an existing one (its
+    password, checked under the guessing policy, and that account's own SSO requirements).
 
     Returns (user_id, org slug).
     """
     with system_session() as session:
         inv = _usable_invitation(session, token)
+        org = session.get(Organization, inv.org_id)
+        assert org is not None and org.id is not None
+        refusal = _sso_required_refusal(session, org)
+        if refusal:
+            raise Forbidden(refusal)
+        if not password:
+            raise ValidationFailed("Enter a password.", field="password")
         user = session.exec(select(User).where(User.email == inv.email)).first()
         if user is None:
-            name = clean_name(name, what="name")
             check_password(password, email=inv.email)
-            user = User(email=inv.email, name=name, password_hash=hash_password(password))
+            name = clean_name(name or inv.email.split("@")[0], what="name")
+            # The invitation's link came by mail: that proves the address.
+            user = User(
+                email=inv.email,
+                name=name,
+                password_hash=hash_password(password),
+                email_verified_at=utcnow(),
+            )
             session.add(user)
             session.flush()
-        elif not verify_password(user.password_hash, password):
-            raise ValidationFailed(
-                "An account with this email exists: enter its password to accept.", field="password"
-            )
+        else:
+            if not check_password_guess(
+                account=inv.email,
+                client_ip=client_ip,
+                password_hash=user.password_hash,
+                password=password,
+            ):
+                raise ValidationFailed(
+                    "Wrong email or password. If this email already has an account, enter "
+                    "its password (or reset it, then open this link again).",
+                    field="password",
+                )
+            assert user.id is not None
+            own_refusal = sso_policy.password_signin_refusal(session=session, user_id=user.id)
+            if own_refusal:
+                raise Forbidden(own_refusal)
         assert user.id is not None
         inv.accepted_at = utcnow()
         session.add(inv)
@@ -659,8 +883,6 @@ def accept_invitation(*, token: str, name: str, password: str) -> tuple[int, str
         ).first()
         if already is None:
             session.add(Membership(org_id=inv.org_id, user_id=user.id, role=inv.role))
-        org = session.get(Organization, inv.org_id)
-        assert org is not None and org.id is not None
         ctx = TenantContext(org_id=org.id, user_id=user.id, role=Role(inv.role))
         audit.record(
             session=session,
