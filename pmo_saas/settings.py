@@ -63,8 +63,6 @@ class Settings(BaseSettings):
     signup_per_client_per_hour: int = 10
     signup_notice_per_email_per_hour: int = 3
     email_verification_hours: int = 48
-    # How many reverse proxies in front of the app append to X-Forwarded-For (0: trust none).
-    trusted_proxy_hops: int = 0
     # --- end password guessing ----------------------------------------------------------
 
     # --- single sign-on (identity/sso.py) ---------------------------------------------

@@ -35,6 +35,9 @@ accumulate; it does not clear the per-client or per-account counters (it only re
 reservation), otherwise an attacker could reset them by signing in to an account of their own.
 Unknown emails are counted exactly like existing ones: the limits tell nothing.
 
+The client is `router.session.client_ip`, which Reflex resolves (behind reverse proxies set
+`REFLEX_TRUSTED_PROXY_HOPS`, so X-Forwarded-For is believed only as far as the proxies wrote it).
+
 Storage: Redis when `PMO_REDIS_URL` is set (production runs several processes, which must
 share the counters), memory in the embedded single-process default. Keys hold a hash of the
 email, never the email, under a prefix derived from the database URL (two deployments or two
@@ -49,7 +52,6 @@ import hashlib
 import math
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from limits import RateLimitItem, RateLimitItemPerSecond
@@ -255,17 +257,3 @@ def check_password_guess(
         return True
     attempt.failed()
     return False
-
-
-def client_ip_from(*, peer_ip: str, headers: Mapping[str, str], trusted_hops: int = -1) -> str:
-    """The client's address: the socket's peer, or X-Forwarded-For behind trusted proxies.
-
-    With `trusted_hops` proxies in front, each appending the address it saw, the client is
-    the entry `trusted_hops` from the right; anything further left was written by the client.
-    """
-    hops = get_settings().trusted_proxy_hops if trusted_hops < 0 else trusted_hops
-    if hops > 0:
-        forwarded = [p.strip() for p in headers.get("x-forwarded-for", "").split(",") if p.strip()]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return peer_ip or "unknown"

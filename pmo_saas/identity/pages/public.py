@@ -11,16 +11,18 @@ import reflex as rx
 from pmo_saas.db import run_sync
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState, signed_in_navigation
-from pmo_saas.identity.guessing import client_ip_from
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import public
 
 
 def client_ip(state: rx.State) -> str:
-    """The browser's address, as the services' per-client limits count it."""
-    headers = {k.lower(): v for k, v in state.router.headers.raw_headers.items()}
-    return client_ip_from(peer_ip=state.router.session.client_ip, headers=headers)
+    """The browser's address, as the services' per-client limits count it.
+
+    Reflex resolves it from the socket (and from X-Forwarded-For only through the number of
+    proxies set in REFLEX_TRUSTED_PROXY_HOPS), so a client cannot choose its own.
+    """
+    return state.router.session.client_ip or "unknown"
 
 
 # ---------------------------------------------------------------- landing
