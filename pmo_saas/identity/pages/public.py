@@ -406,16 +406,19 @@ def invite() -> rx.Component:
 
 class VerifyEmailState(rx.State):
     error: str = ""
+    done: str = ""
     next_path: str = ""
 
     @rx.event
     async def load(self) -> None:
-        self.error, self.next_path = "", ""
+        self.error = self.done = self.next_path = ""
         token = self.router.url.path.rstrip("/").split("/")[-1]
         try:
             self.next_path = await run_sync(identity.verify_email, token=token)
         except DomainError as error:
             self.error = str(error)
+            return
+        self.done = "Your email address is verified. You can now invite people."
 
 
 @rx.page(route="/verify/[token]", title="Verify your email", on_load=VerifyEmailState.load)
@@ -428,7 +431,7 @@ def verify_email() -> rx.Component:
             rx.cond(
                 VerifyEmailState.next_path != "",
                 rx.vstack(
-                    info_callout("Your email address is verified. You can now invite people."),
+                    info_callout(VerifyEmailState.done),
                     rx.link("Continue to your workspace", href=VerifyEmailState.next_path),
                 ),
             ),
