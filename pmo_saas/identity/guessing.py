@@ -39,9 +39,9 @@ The client is `router.session.client_ip`, which Reflex resolves (behind reverse 
 `REFLEX_TRUSTED_PROXY_HOPS`, so X-Forwarded-For is believed only as far as the proxies wrote it).
 
 Storage: Redis when `PMO_REDIS_URL` is set (production runs several processes, which must
-share the counters), memory in the embedded single-process default. Keys hold a hash of the
-email, never the email, under a prefix derived from the database URL (two deployments or two
-test runs sharing one Redis never share counters).
+share the counters), memory in the embedded single-process default. Keys hold hashes of the
+email and the address, never either in clear, under a prefix derived from the database URL
+(two deployments or two test runs sharing one Redis never share counters).
 
 The same machinery limits sign-ups per client and mails per address (`hit_or_refuse`).
 """
@@ -177,7 +177,7 @@ class Guessing:
     def reserve(self, *, account: str, client: str | None) -> Attempt:
         """Take one failure from every limit, or raise RateLimited having taken none."""
         account_id = _digest(account)
-        client_id = client or INTERNAL_CLIENT
+        client_id = _digest(client or INTERNAL_CLIENT)
         per_client = [_Reserved(self._client, (client_id,))] if client else []
         ladder = [_Reserved(item, (account_id, client_id)) for item in self._ladder]
         account_wide = [_Reserved(self._account, (account_id,))]
