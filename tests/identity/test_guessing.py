@@ -293,3 +293,44 @@ def test_an_account_whose_own_org_requires_sso_cannot_accept_by_password(org_a, 
     with pytest.raises(Forbidden, match="requires single sign-on"):
         identity.accept_invitation(token=token, name="", password=PASSWORD, client_ip=OWNER_IP)
     assert _count(Membership, Membership.user_id == member.user_id) == 1
+
+
+# ---------------------------------------------------------------- the pages
+
+
+def test_the_sign_in_and_invitation_pages_count_the_browsers_own_address(org_a, org_b):
+    """The states pass Reflex's client address; refusals say only how long to wait."""
+    from reflex.istate.data import RouterData
+    from reflex.state import State
+
+    from pmo_saas.identity.pages.public import InviteState, SignInState
+    from tests.state_harness import run
+
+    async def page(cls, path: str, ip: str):
+        root = State(_reflex_internal_init=True)
+        root.router = RouterData.from_router_data(
+            {"headers": {"origin": "http://test"}, "pathname": path, "asPath": path, "ip": ip}
+        )
+        return await root.get_state(cls)
+
+    owner = _email(org_a)
+    token = _invite(org_b, owner)
+
+    async def scenario() -> None:
+        attacker = await page(SignInState, "/signin", ATTACKER_IP)
+        for n in range(5):
+            assert await attacker.submit({"email": owner, "password": f"{WRONG}-{n}"}) is None
+            assert attacker.error == "Wrong email or password."
+        await attacker.submit({"email": owner, "password": PASSWORD})
+        assert attacker.error == "Too many attempts; try again in 1 minute."
+        # The invitation form of the same browser is refused the same way.
+        invite = await page(InviteState, f"/invite/{token}", ATTACKER_IP)
+        await invite.load()
+        assert await invite.accept({"name": "", "password": PASSWORD}) is None
+        assert invite.error == "Too many attempts; try again in 1 minute."
+        # The owner's own browser signs in (a hand-over to the cookie route).
+        mine = await page(SignInState, "/signin", OWNER_IP)
+        event = await mine.submit({"email": owner, "password": PASSWORD})
+        assert mine.error == "" and "/auth/complete?ticket=" in str(event)
+
+    run(scenario())
