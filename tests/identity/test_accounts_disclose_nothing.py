@@ -28,6 +28,7 @@ from pmo_saas.identity.models import (
 )
 from pmo_saas.identity.pages.home import HomeState
 from pmo_saas.identity.pages.public import InviteState, SignUpState
+from pmo_saas.identity.sso_models import SsoIdentity
 from pmo_saas.kernel import clock
 from pmo_saas.kernel.errors import Conflict, Forbidden, NotFound, RateLimited
 from pmo_saas.settings import get_settings
@@ -213,6 +214,18 @@ def test_people_who_join_by_invitation_are_verified_by_it(org_a):
     assert identity.email_verified(user_id=user_id)
     with system_session() as session:
         assert session.get(User, user_id).name == "joiner"  # the name may be left empty
+
+
+def test_people_who_signed_in_through_sso_are_verified_by_it():
+    owner = factories.make_org("Idp Org", email="idp-user@example.com", verified=False)
+    assert not identity.email_verified(user_id=owner.user_id)
+    with tenant_session(owner) as session:  # the link SSO sign-in leaves (see identity/sso.py)
+        session.add(
+            SsoIdentity(user_id=owner.user_id, issuer="https://idp.example.com", subject="s-1")
+        )
+    assert identity.email_verified(user_id=owner.user_id)
+    with tenant_session(owner) as session:
+        identity.invite_member(session=session, ctx=owner, email="y@example.com", role="member")
 
 
 # ---------------------------------------------------------------- invitation previews
