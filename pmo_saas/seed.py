@@ -13,6 +13,7 @@ from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.models import Membership, Organization, TeamMember, User
 from pmo_saas.identity.security import hash_password
+from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.settings import get_settings
@@ -77,8 +78,14 @@ def seed_demo() -> list[str]:
 
 def _create_demo() -> None:
     password_hash = hash_password(demo_password())
+    verified = utcnow()  # demo people can invite and set up SSO straight away
     with system_session() as session:
-        owner = User(email=DEMO_OWNER, name="Olivia Owner", password_hash=password_hash)
+        owner = User(
+            email=DEMO_OWNER,
+            name="Olivia Owner",
+            password_hash=password_hash,
+            email_verified_at=verified,
+        )
         session.add(owner)
         org = Organization(name="Demo Co", slug=DEMO_SLUG)
         session.add(org)
@@ -87,7 +94,12 @@ def _create_demo() -> None:
         session.add(Membership(org_id=org.id, user_id=owner.id, role=Role.OWNER))
         people: dict[str, tuple[int, Role, str | None]] = {}
         for local, name, role, team in PEOPLE:
-            user = User(email=_email(local), name=name, password_hash=password_hash)
+            user = User(
+                email=_email(local),
+                name=name,
+                password_hash=password_hash,
+                email_verified_at=verified,
+            )
             session.add(user)
             session.flush()
             assert user.id is not None

@@ -48,8 +48,22 @@ class Settings(BaseSettings):
     session_days: int = 14
     invitation_days: int = 7
     password_reset_minutes: int = 60
-    signin_max_failures: int = 5
-    signin_lockout_minutes: int = 15
+    # --- password guessing and sign-up limits (identity/guessing.py) ----------------------
+    # Failures one client may make against one account before each further failure doubles
+    # the wait, from the first delay up to the maximum.
+    guess_account_client_failures: int = 5
+    guess_first_delay_seconds: int = 60
+    guess_max_delay_seconds: int = 900
+    # The per-account ceiling over every client together (a botnet's budget), per hour.
+    guess_account_failures_per_hour: int = 100
+    # Failures one client may make over all accounts, per window.
+    guess_client_failures: int = 10
+    guess_client_window_seconds: int = 900
+    # Sign-ups one client may attempt per hour; "someone tried to sign up" mails per address.
+    signup_per_client_per_hour: int = 10
+    signup_notice_per_email_per_hour: int = 3
+    email_verification_hours: int = 48
+    # --- end password guessing ----------------------------------------------------------
 
     # --- single sign-on (identity/sso.py) ---------------------------------------------
     # Public base URL of the backend that serves /sso/callback (empty: the request's own).

@@ -5,29 +5,63 @@ from __future__ import annotations
 import re
 import secrets
 
-from sqlmodel import select
+from sqlalchemy import delete
+from sqlmodel import col, select
 
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import services as identity
-from pmo_saas.identity.models import Membership, Organization, User
+from pmo_saas.identity.models import Membership, Organization, OutboxMessage, User
 from pmo_saas.identity.security import hash_password
+from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 
 PASSWORD = "correct-horse-battery-9"
+VERIFY_SUBJECT = "Verify your email for pmo_saas"
 
 
 def unique_email(prefix: str = "user") -> str:
     return f"{prefix}-{secrets.token_hex(4)}@example.com"
 
 
-def make_org(name: str = "Org", *, email: str | None = None) -> TenantContext:
-    """A new organisation through sign-up; returns its owner's context."""
+def make_org(
+    name: str = "Org", *, email: str | None = None, verified: bool = True
+) -> TenantContext:
+    """A new organisation through sign-up; returns its owner's context.
+
+    The owner is verified the way a person is: by opening the link of the verification mail.
+    """
     email = email or unique_email("owner")
     user_id, slug = identity.sign_up(
         org_name=name, name=f"{name} Owner", email=email, password=PASSWORD
     )
+    if verified:
+        identity.verify_email(token=verification_token(email))
+        # The person read and used that mail: it leaves the outbox, so the other domains'
+        # tests find there only the mails they caused.
+        with system_session() as session:
+            session.exec(
+                delete(OutboxMessage).where(
+                    col(OutboxMessage.to_email) == email.lower(),
+                    col(OutboxMessage.subject) == VERIFY_SUBJECT,
+                )
+            )
     return identity.workspace_context(user_id=user_id, slug=slug)
+
+
+def verification_token(email: str) -> str:
+    """The token of the newest verification mail to `email`, read from the outbox."""
+    with system_session() as session:
+        mail = session.exec(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.to_email == email.lower(),
+                OutboxMessage.subject == VERIFY_SUBJECT,
+            )
+            .order_by(OutboxMessage.id.desc())  # type: ignore[union-attr]
+        ).first()
+    assert mail is not None, f"no verification mail to {email}"
+    return mail.body.split("/verify/")[1].split()[0]
 
 
 def make_member(
@@ -36,8 +70,12 @@ def make_member(
     """Another person in ctx's organisation with `role`; returns their context."""
     email = email or unique_email(role.value)
     with system_session() as session:
+        # Verified, as accepting an invitation would have left them.
         user = User(
-            email=email, name=name or email.split("@")[0], password_hash=hash_password(PASSWORD)
+            email=email,
+            name=name or email.split("@")[0],
+            password_hash=hash_password(PASSWORD),
+            email_verified_at=utcnow(),
         )
         session.add(user)
         session.flush()

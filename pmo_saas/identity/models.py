@@ -26,6 +26,10 @@ class User(SQLModel, table=True):
     # Empty for an account that signs in only through single sign-on.
     password_hash: str = Field(default="", max_length=255)
     created_at: datetime = Field(default_factory=utcnow)
+    # Until set, the person cannot invite anyone or configure SSO (sign-up mails a link).
+    email_verified_at: datetime | None = None
+    # Reset links issued before this moment are dead.
+    password_changed_at: datetime | None = None
 
 
 class Membership(TenantOwned, table=True):
@@ -104,14 +108,18 @@ class PasswordReset(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True, index=True)
     expires_at: datetime
     used_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
 
 
-class SignInFailure(SQLModel, table=True):
-    """Failed password attempts, counted per email to slow down guessing."""
+class EmailVerification(SQLModel, table=True):
+    """A one-time link that proves the person reads mail at the account's address."""
 
     id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(max_length=254, index=True)
-    at: datetime = Field(default_factory=utcnow, index=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
 
 
 class OutboxMessage(TenantOwned, table=True):

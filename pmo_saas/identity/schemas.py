@@ -45,7 +45,6 @@ class InvitationPublic(BaseModel):
     org_name: str
     email: str
     role: str
-    account_exists: bool
 
 
 class AuditRow(BaseModel):

@@ -227,6 +227,7 @@ def save_sso_connection(
 ) -> SsoConnectionPublic:
     """Create or update the connection. An empty client_secret keeps the saved one."""
     ctx.require(Role.ADMIN, "Only owners and admins can change single sign-on.")
+    identity.require_verified_email(session=session, ctx=ctx)
     from pmo_saas.billing.entitlements import Feature, check_feature
 
     check_feature(session=session, ctx=ctx, feature=Feature.SSO)

@@ -1,8 +1,8 @@
 """The foundation journey in a real browser against the production build.
 
-Sign up an organisation, create a team, invite a member, open the invitation from the outbox,
-join as that member, and find the admin pages refused; all the while, nothing secret reaches
-the browser.
+Sign up an organisation, verify the address from the mail the loopback SMTP peer received,
+sign in, create a team, invite a member, open the invitation from the outbox, join as that
+member, and find the admin pages refused; all the while, nothing secret reaches the browser.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from pmo_saas.db import system_session
 from pmo_saas.identity.models import Membership, User, UserSession
+from tests.peers import smtp
 
 PASSWORD = "a-long-secret-pass-42"
 MEMBER_PASSWORD = "member-secret-pass-77"
@@ -33,16 +34,48 @@ class FrameRecorder:
         return "\n".join(self.frames)
 
 
-def _sign_up(page: Page, base_url: str) -> str:
+VERIFY_SUBJECT = "Verify your email for pmo_saas"
+OWNER = "jo@journey.example"
+
+
+def _sign_in(page: Page, base_url: str, next_path: str = "") -> None:
+    if next_path:
+        page.goto(f"{base_url}/signin?next={next_path}")
+    page.wait_for_url(re.compile(r".*/signin.*"))
+    page.get_by_label("Email").fill(OWNER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _sign_up(page: Page, base_url: str, *, look_before_verifying: bool = False) -> str:
+    """Sign up, open the verification link from the mail, and arrive signed in."""
+    already = len(smtp.wait_for(0, subject=VERIFY_SUBJECT))  # from earlier tests
     page.goto(f"{base_url}/signup")
     page.get_by_label("Organisation name").fill("Journey Org")
     page.get_by_label("Your name").fill("Jo Owner")
-    page.get_by_label("Email").fill("jo@journey.example")
+    page.get_by_label("Email").fill(OWNER)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create organisation").click()
-    page.wait_for_url(re.compile(r".*/o/journey-org/?$"))
+    expect(page.get_by_role("status")).to_contain_text("Check your inbox")
+    slug = "journey-org"
+    if look_before_verifying:
+        # Signed in before verifying: the workspace asks for the link first.
+        _sign_in(page, base_url, f"/o/{slug}")
+        page.wait_for_url(re.compile(rf".*/o/{slug}/?$"))
+        expect(page.get_by_text("Verify your email to invite people")).to_be_visible()
+    mails = smtp.wait_for(already + 1, subject=VERIFY_SUBJECT)
+    assert len(mails) == already + 1 and mails[-1]["To"] == OWNER
+    link = re.search(r"https?://\S+/verify/\S+", smtp.body(mails[-1]))
+    assert link is not None
+    page.goto(link.group(0))
+    expect(page.get_by_role("status")).to_contain_text("Your email address is verified")
+    page.get_by_role("link", name="Continue to your workspace").click()
+    if not look_before_verifying:
+        _sign_in(page, base_url)
+    page.wait_for_url(re.compile(rf".*/o/{slug}/?$"))
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-    return "journey-org"
+    expect(page.get_by_text("Verify your email to invite people")).to_have_count(0)
+    return slug
 
 
 def test_sign_up_invite_join_and_member_is_refused_admin_pages(
@@ -59,7 +92,7 @@ def test_sign_up_invite_join_and_member_is_refused_admin_pages(
     page.get_by_role("button", name="Create organisation").click()
     expect(page.get_by_role("alert")).to_contain_text("at least 10 characters")
 
-    slug = _sign_up(page, base_url)
+    slug = _sign_up(page, base_url, look_before_verifying=True)
 
     # The session cookie: HttpOnly, SameSite=Lax, invisible to page scripts.
     cookies = {c["name"]: c for c in page.context.cookies()}

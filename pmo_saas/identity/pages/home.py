@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pmo_saas.db import in_tenant
+from pmo_saas.db import in_tenant, run_sync
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState, tenant_context
 from pmo_saas.kernel.errors import DomainError
-from pmo_saas.ui.components import card, error_callout, page_heading
+from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
 
@@ -16,17 +16,57 @@ class HomeState(rx.State):
     members: int = 0
     teams: int = 0
     error: str = ""
+    notice: str = ""
+    email_verified: bool = True
 
     @rx.event
     async def load(self) -> None:
-        self.error = ""
+        self.error = self.notice = ""
         try:
             ctx = await tenant_context(self)
             counts = await in_tenant(ctx, identity.workspace_overview)
+            self.email_verified = await run_sync(identity.email_verified, user_id=ctx.user_id)
         except DomainError as error:
             self.error = str(error)
             return
         self.members, self.teams = counts["members"], counts["teams"]
+
+    @rx.event
+    async def resend_verification(self) -> None:
+        self.error = self.notice = ""
+        try:
+            ctx = await tenant_context(self)
+            await run_sync(identity.resend_verification, user_id=ctx.user_id)
+        except DomainError as error:
+            self.error = str(error)
+            return
+        self.notice = "A new verification link is on its way to your inbox."
+
+
+def _verify_banner() -> rx.Component:
+    return rx.cond(
+        HomeState.email_verified,
+        rx.fragment(),
+        rx.callout(
+            rx.hstack(
+                rx.text(
+                    "Verify your email to invite people: open the link we mailed you.",
+                    weight="medium",
+                ),
+                rx.button(
+                    "Send the link again",
+                    size="1",
+                    variant="soft",
+                    on_click=HomeState.resend_verification,
+                ),
+                align="center",
+                spacing="3",
+            ),
+            icon="mail-warning",
+            color_scheme="amber",
+            width="100%",
+        ),
+    )
 
 
 def _stat(label: str, value: rx.Var, href: rx.Var) -> rx.Component:
@@ -44,7 +84,9 @@ def home_page() -> rx.Component:
     return rx.vstack(
         page_heading("Dashboard"),
         rx.heading(AuthState.org_name, size="5", as_="h2"),
+        _verify_banner(),
         error_callout(HomeState.error),
+        info_callout(HomeState.notice),
         rx.link(
             rx.button("Open the executive dashboard", rx.icon("arrow-right", size=16)),
             href="/o/" + AuthState.org_slug + "/dashboard",

@@ -1,4 +1,8 @@
-"""Public pages: landing, sign-up, sign-in, password reset, invitations, organisation list."""
+"""Public pages: landing, sign-up, sign-in, password reset, invitations, organisation list.
+
+The answers here never tell whether an email has an account, and every refusal by the
+guessing limits reads "Too many attempts; try again in N minutes" whichever limit refused.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,16 @@ from pmo_saas.identity.auth_state import AuthState, signed_in_navigation
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import public
+
+
+def client_ip(state: rx.State) -> str:
+    """The browser's address, as the services' per-client limits count it.
+
+    Reflex resolves it from the socket (and from X-Forwarded-For only through the number of
+    proxies set in REFLEX_TRUSTED_PROXY_HOPS), so a client cannot choose its own.
+    """
+    return state.router.session.client_ip or "unknown"
+
 
 # ---------------------------------------------------------------- landing
 
@@ -77,22 +91,29 @@ def landing() -> rx.Component:
 
 class SignUpState(rx.State):
     error: str = ""
+    done: str = ""
 
     @rx.event
-    async def submit(self, form: dict):
-        self.error = ""
+    async def submit(self, form: dict) -> None:
+        self.error = self.done = ""
+        email = " ".join(str(form.get("email", "")).split())
         try:
-            user_id, slug = await run_sync(
-                identity.sign_up,
+            await run_sync(
+                identity.register,
                 org_name=form.get("org_name", ""),
                 name=form.get("name", ""),
-                email=form.get("email", ""),
+                email=email,
                 password=form.get("password", ""),
+                client_ip=client_ip(self),
             )
         except DomainError as error:
             self.error = str(error)
-            return None
-        return await signed_in_navigation(user_id, f"/o/{slug}")
+            return
+        # The same words whether the address is new or already has an account.
+        self.done = (
+            f"Check your inbox: we sent a mail to {email}. Open the link in it to verify "
+            "your address, then sign in to your workspace."
+        )
 
 
 @rx.page(route="/signup", title="Create your organisation", on_load=AuthState.load_public)
@@ -102,6 +123,7 @@ def signup() -> rx.Component:
         card(
             page_heading("Create your organisation", "Your private workspace, ready in a minute."),
             error_callout(SignUpState.error),
+            info_callout(SignUpState.done),
             rx.form(
                 rx.vstack(
                     field("Organisation name", "org_name", placeholder="Acme Corp"),
@@ -145,6 +167,7 @@ class SignInState(rx.State):
                 identity.authenticate,
                 email=form.get("email", ""),
                 password=form.get("password", ""),
+                client_ip=client_ip(self),
             )
         except DomainError as error:
             self.error = str(error)
@@ -201,7 +224,11 @@ class ForgotState(rx.State):
     async def submit(self, form: dict) -> None:
         self.error = self.done = ""
         try:
-            await run_sync(identity.request_password_reset, email=form.get("email", ""))
+            await run_sync(
+                identity.request_password_reset,
+                email=form.get("email", ""),
+                client_ip=client_ip(self),
+            )
         except DomainError as error:
             self.error = str(error)
             return
@@ -288,7 +315,6 @@ class InviteState(rx.State):
     org_name: str = ""
     email: str = ""
     role: str = ""
-    account_exists: bool = False
     valid: bool = False
 
     def _token(self) -> str:
@@ -304,7 +330,6 @@ class InviteState(rx.State):
             return
         self.valid = True
         self.org_name, self.email, self.role = preview.org_name, preview.email, preview.role
-        self.account_exists = preview.account_exists
 
     @rx.event
     async def accept(self, form: dict):
@@ -315,6 +340,7 @@ class InviteState(rx.State):
                 token=self._token(),
                 name=form.get("name", ""),
                 password=form.get("password", ""),
+                client_ip=client_ip(self),
             )
         except DomainError as error:
             self.error = str(error)
@@ -343,16 +369,22 @@ def invite() -> rx.Component:
                     ),
                     rx.form(
                         rx.vstack(
-                            rx.cond(
-                                InviteState.account_exists,
-                                rx.text("You already have an account: enter its password."),
-                                field("Your name", "name"),
+                            # One form for everyone: the page never tells whether the
+                            # email already has an account.
+                            field(
+                                "Your name",
+                                "name",
+                                required=False,
+                                hint="Leave empty if you already have an account.",
                             ),
                             field(
                                 "Password",
                                 "password",
                                 type="password",
-                                hint="At least 10 characters, not easy to guess.",
+                                hint=(
+                                    "Already have an account? Its password. New here? Choose "
+                                    "one of at least 10 characters, not easy to guess."
+                                ),
                             ),
                             rx.button("Accept invitation", type="submit", width="100%"),
                             width="100%",
@@ -365,6 +397,45 @@ def invite() -> rx.Component:
                 ),
             ),
             width="460px",
+        )
+    )
+
+
+# ---------------------------------------------------------------- e-mail verification
+
+
+class VerifyEmailState(rx.State):
+    error: str = ""
+    done: str = ""
+    next_path: str = ""
+
+    @rx.event
+    async def load(self) -> None:
+        self.error = self.done = self.next_path = ""
+        token = self.router.url.path.rstrip("/").split("/")[-1]
+        try:
+            self.next_path = await run_sync(identity.verify_email, token=token)
+        except DomainError as error:
+            self.error = str(error)
+            return
+        self.done = "Your email address is verified. You can now invite people."
+
+
+@rx.page(route="/verify/[token]", title="Verify your email", on_load=VerifyEmailState.load)
+@public
+def verify_email() -> rx.Component:
+    return rx.center(
+        card(
+            page_heading("Verify your email"),
+            error_callout(VerifyEmailState.error),
+            rx.cond(
+                VerifyEmailState.next_path != "",
+                rx.vstack(
+                    info_callout(VerifyEmailState.done),
+                    rx.link("Continue to your workspace", href=VerifyEmailState.next_path),
+                ),
+            ),
+            width="420px",
         )
     )
 
