@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 from pmo_saas.identity import audit, oidc_gateway, sso_domains
 from pmo_saas.identity.oidc_gateway import IdentityProviderError
 from pmo_saas.identity.sso_models import SsoConnection, SsoDomain
+from pmo_saas.identity.verification import require_verified_email
 from pmo_saas.kernel.clock import as_utc, utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError, NotFound, ValidationFailed
@@ -227,7 +228,7 @@ def save_sso_connection(
 ) -> SsoConnectionPublic:
     """Create or update the connection. An empty client_secret keeps the saved one."""
     ctx.require(Role.ADMIN, "Only owners and admins can change single sign-on.")
-    identity.require_verified_email(session=session, ctx=ctx)
+    require_verified_email(session=session, ctx=ctx)
     from pmo_saas.billing.entitlements import Feature, check_feature
 
     check_feature(session=session, ctx=ctx, feature=Feature.SSO)
