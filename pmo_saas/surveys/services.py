@@ -24,7 +24,11 @@ from sqlalchemy import case, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from pmo_saas.billing.entitlements import check_can_open_survey, check_writable
+from pmo_saas.billing.entitlements import (
+    check_can_open_survey,
+    check_writable,
+    register_usage_counter,
+)
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import audit
 from pmo_saas.identity.mail import send_mail
@@ -138,6 +142,20 @@ def _date(value: Any) -> str:
 
 
 # ---------------------------------------------------------------- launch and distribution
+
+
+def count_open_surveys(session: Session) -> int:
+    """Open surveys not past their closing time: what the Free plan's survey limit counts."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Survey)
+            .where(Survey.status == "open", col(Survey.closes_at) > utcnow())
+        ).one()
+    )
+
+
+register_usage_counter("open_surveys", count_open_surveys)
 
 
 def launch_survey(

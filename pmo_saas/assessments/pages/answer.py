@@ -11,9 +11,9 @@ import reflex as rx
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from pmo_saas.assessments import services
 from pmo_saas.assessments.pages.common import back_link, id_after
 from pmo_saas.assessments.schemas import LevelRow, ModelVersionDetail, MyAnswers, MyAssignment
+from pmo_saas.assessments.services import answering, catalog, rounds
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState, tenant_context
 from pmo_saas.kernel.context import TenantContext
@@ -52,16 +52,16 @@ def _questionnaire(
     mine = next(
         (
             a
-            for a in services.my_assignments(session=session, ctx=ctx)
+            for a in answering.my_assignments(session=session, ctx=ctx)
             if a.participant_id == participant_id
         ),
         None,
     )
     if mine is None:
         raise NotFound("That questionnaire")
-    summary = services.get_round(session=session, ctx=ctx, round_id=mine.round_id)
-    detail = services.model_version(session=session, ctx=ctx, version_id=summary.model_version_id)
-    answers = services.my_answers(session=session, ctx=ctx, participant_id=participant_id)
+    summary = rounds.get_round(session=session, ctx=ctx, round_id=mine.round_id)
+    detail = catalog.model_version(session=session, ctx=ctx, version_id=summary.model_version_id)
+    answers = answering.my_answers(session=session, ctx=ctx, participant_id=participant_id)
     return mine, detail, answers
 
 
@@ -178,7 +178,7 @@ class AnswerState(rx.State):
             ctx = await tenant_context(self)
             progress = await in_tenant(
                 ctx,
-                services.save_answers,
+                answering.save_answers,
                 participant_id=self._participant_id(),
                 values=dict(self._values),
                 comments=dict(self._comments),

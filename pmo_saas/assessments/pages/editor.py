@@ -8,9 +8,9 @@ from __future__ import annotations
 import reflex as rx
 from pydantic import BaseModel
 
-from pmo_saas.assessments import services
 from pmo_saas.assessments.pages.common import back_link, id_after
 from pmo_saas.assessments.schemas import DimensionInput, LevelInput, LevelRow, ModelVersionDetail
+from pmo_saas.assessments.services import catalog
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState, tenant_context
 from pmo_saas.kernel.errors import DomainError
@@ -61,7 +61,7 @@ class ModelEditorState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self, Role.COACH)
-            detail = await in_tenant(ctx, services.latest_model_version, model_id=self._model_id())
+            detail = await in_tenant(ctx, catalog.latest_model_version, model_id=self._model_id())
             self._show(detail)
         except DomainError as error:
             self.model_name, self.levels, self.dimensions = "", [], []
@@ -114,7 +114,7 @@ class ModelEditorState(rx.State):
             before = self.version_number
             await in_tenant(
                 ctx,
-                services.update_model,
+                catalog.update_model,
                 model_id=self._model_id(),
                 name=self.model_name,
                 description=self.description,
@@ -129,7 +129,7 @@ class ModelEditorState(rx.State):
                     for d in self.dimensions
                 ],
             )
-            detail = await in_tenant(ctx, services.latest_model_version, model_id=self._model_id())
+            detail = await in_tenant(ctx, catalog.latest_model_version, model_id=self._model_id())
             self._show(detail)
             self.notice = (
                 f"Saved as version {detail.number}. Rounds that used version {before} keep it."
@@ -145,7 +145,7 @@ class ModelEditorState(rx.State):
         try:
             ctx = await tenant_context(self, Role.COACH)
             new_id = await in_tenant(
-                ctx, services.copy_model, model_id=self._model_id(), name=form.get("name", "")
+                ctx, catalog.copy_model, model_id=self._model_id(), name=form.get("name", "")
             )
         except DomainError as error:
             self.error = str(error)

@@ -6,9 +6,10 @@ import reflex as rx
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from pmo_saas.assessments import services
 from pmo_saas.assessments.pages.common import section_href
 from pmo_saas.assessments.schemas import DimensionInput, LevelInput, ModelRow, MyAssignment
+from pmo_saas.assessments.services import answering, catalog
+from pmo_saas.assessments.services import rounds as round_services
 from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState, tenant_context
@@ -39,10 +40,10 @@ class TeamChoice(BaseModel):
 def _coach_overview(
     *, session: Session, ctx: TenantContext
 ) -> tuple[list[ModelRow], list[RoundListRow], list[TeamChoice]]:
-    models = services.list_models(session=session, ctx=ctx)
+    models = catalog.list_models(session=session, ctx=ctx)
     rounds = []
-    for summary in services.list_rounds(session=session, ctx=ctx)[:ROUNDS_SHOWN]:
-        progress = services.round_progress(session=session, ctx=ctx, round_id=summary.id)
+    for summary in round_services.list_rounds(session=session, ctx=ctx)[:ROUNDS_SHOWN]:
+        progress = round_services.round_progress(session=session, ctx=ctx, round_id=summary.id)
         rounds.append(
             RoundListRow(
                 id=summary.id,
@@ -81,7 +82,7 @@ class AssessmentsState(rx.State):
 
     async def _refresh(self) -> None:
         ctx = await tenant_context(self)
-        self.assignments = await in_tenant(ctx, services.my_assignments)
+        self.assignments = await in_tenant(ctx, answering.my_assignments)
         if ctx.has(Role.COACH):
             self.models, self.rounds, self.teams = await in_tenant(ctx, _coach_overview)
             if self.models and not any(str(m.id) == self.chosen_model_id for m in self.models):
@@ -119,7 +120,7 @@ class AssessmentsState(rx.State):
                 return None
             round_id = await in_tenant(
                 ctx,
-                services.start_round,
+                round_services.start_round,
                 model_id=int(self.chosen_model_id),
                 team_ids=list(self.chosen_team_ids),
                 title=form.get("title", ""),
@@ -135,13 +136,13 @@ class AssessmentsState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self, Role.COACH)
-            self.models = await in_tenant(ctx, services.list_models)
+            self.models = await in_tenant(ctx, catalog.list_models)
             source = next((m for m in self.models if m.id == int(model_id)), None)
             if source is None:
                 self.error = "That assessment model was not found."
                 return None
             name = _free_name({m.name.lower() for m in self.models}, f"Copy of {source.name}")
-            new_id = await in_tenant(ctx, services.copy_model, model_id=int(model_id), name=name)
+            new_id = await in_tenant(ctx, catalog.copy_model, model_id=int(model_id), name=name)
         except (DomainError, ValueError) as error:
             self.error = str(error)
             return None
@@ -152,11 +153,11 @@ class AssessmentsState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self, Role.COACH)
-            self.models = await in_tenant(ctx, services.list_models)
+            self.models = await in_tenant(ctx, catalog.list_models)
             name = _free_name({m.name.lower() for m in self.models}, "New model")
             new_id = await in_tenant(
                 ctx,
-                services.create_model,
+                catalog.create_model,
                 name=name,
                 levels=[LevelInput(value=v, label=f"Level {v}") for v in range(1, 6)],
                 dimensions=[DimensionInput(name="First dimension", statements=["First statement"])],

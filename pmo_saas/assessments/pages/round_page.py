@@ -14,9 +14,11 @@ import reflex as rx
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from pmo_saas.assessments import services, views
+from pmo_saas.assessments import views
 from pmo_saas.assessments.pages.common import back_link, id_after
 from pmo_saas.assessments.schemas import RoundSummary
+from pmo_saas.assessments.services import results as result_services
+from pmo_saas.assessments.services import rounds
 from pmo_saas.assessments.views import (
     HeatCellView,
     HeatMapView,
@@ -59,15 +61,15 @@ class RoundPage(BaseModel):
 def _round_page(
     *, session: Session, ctx: TenantContext, round_id: int, rank_by: int | None = None
 ) -> RoundPage:
-    summary = services.get_round(session=session, ctx=ctx, round_id=round_id)
-    notes = services.round_notes(session=session, ctx=ctx, round_id=round_id)
-    progress = services.round_progress(session=session, ctx=ctx, round_id=round_id)
+    summary = rounds.get_round(session=session, ctx=ctx, round_id=round_id)
+    notes = rounds.round_notes(session=session, ctx=ctx, round_id=round_id)
+    progress = rounds.round_progress(session=session, ctx=ctx, round_id=round_id)
     results = [
-        services.team_result(session=session, ctx=ctx, round_id=round_id, team_id=p.team_id)
+        result_services.team_result(session=session, ctx=ctx, round_id=round_id, team_id=p.team_id)
         for p in progress
     ]
     scale = (results[0].scale_min, results[0].scale_max) if results else (1, 5)
-    heat = services.heat_map(
+    heat = result_services.heat_map(
         session=session, ctx=ctx, round_id=round_id, rank_by_dimension_id=rank_by
     )
     return RoundPage(
@@ -156,25 +158,25 @@ class RoundState(rx.State):
     @rx.event
     async def save_notes(self, form: dict) -> None:
         await self._coach_action(
-            services.set_round_notes, "Notes saved.", notes=form.get("notes", "")
+            rounds.set_round_notes, "Notes saved.", notes=form.get("notes", "")
         )
 
     @rx.event
     async def close_round(self) -> None:
-        await self._coach_action(services.close_round, "Round closed. These results are final.")
+        await self._coach_action(rounds.close_round, "Round closed. These results are final.")
 
     @rx.event
     async def toggle_focus(self, team_id: int, dimension_id: int, is_focus: bool) -> None:
         if is_focus:
             await self._coach_action(
-                services.unmark_focus_dimension,
+                result_services.unmark_focus_dimension,
                 "No longer a focus dimension.",
                 team_id=int(team_id),
                 dimension_id=int(dimension_id),
             )
         else:
             await self._coach_action(
-                services.mark_focus_dimension,
+                result_services.mark_focus_dimension,
                 "Marked as a focus dimension; coaching plans can build on it.",
                 team_id=int(team_id),
                 dimension_id=int(dimension_id),
@@ -185,7 +187,7 @@ class RoundState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self, Role.COACH)
-            data = await in_tenant(ctx, services.export_round_csv, round_id=self._round_id())
+            data = await in_tenant(ctx, result_services.export_round_csv, round_id=self._round_id())
         except DomainError as error:
             self.error = str(error)
             return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pmo_saas.coaching import portfolio_link, services
+from pmo_saas.coaching import portfolio_link
 from pmo_saas.coaching.pages.common import (
     Choice,
     overdue_badge,
@@ -13,6 +13,7 @@ from pmo_saas.coaching.pages.common import (
     status_badge,
 )
 from pmo_saas.coaching.schemas import BoardItem
+from pmo_saas.coaching.services.board import leadership_board, promote_to_portfolio
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState, tenant_context
 from pmo_saas.kernel.errors import DomainError
@@ -30,7 +31,7 @@ class BoardState(rx.State):
 
     async def _refresh(self) -> None:
         ctx = await tenant_context(self)
-        self.items = await in_tenant(ctx, services.leadership_board, include_done=self.include_done)
+        self.items = await in_tenant(ctx, leadership_board, include_done=self.include_done)
         if ctx.has(Role.COACH):
             found = await in_tenant(ctx, portfolio_link.portfolio_choices)
             self.portfolios = [Choice(value=str(pid), label=name) for pid, name in found]
@@ -62,7 +63,7 @@ class BoardState(rx.State):
                 return
             ctx = await tenant_context(self)
             row = await in_tenant(
-                ctx, services.promote_to_portfolio, action_id=action_id, portfolio_id=int(raw)
+                ctx, promote_to_portfolio, action_id=action_id, portfolio_id=int(raw)
             )
             self.notice = f"“{row.title}” is now an initiative in the portfolio."
             await self._refresh()

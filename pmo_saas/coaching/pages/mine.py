@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pmo_saas.coaching import services
 from pmo_saas.coaching.pages.common import (
     STATUS_LABELS,
     overdue_badge,
@@ -12,6 +11,7 @@ from pmo_saas.coaching.pages.common import (
     section_nav,
 )
 from pmo_saas.coaching.schemas import ActionRow
+from pmo_saas.coaching.services.actions import my_actions, set_action_status
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState, tenant_context
 from pmo_saas.kernel.errors import DomainError
@@ -27,7 +27,7 @@ class MyActionsState(rx.State):
 
     async def _refresh(self) -> None:
         ctx = await tenant_context(self)
-        self.actions = await in_tenant(ctx, services.my_actions, open_only=not self.show_done)
+        self.actions = await in_tenant(ctx, my_actions, open_only=not self.show_done)
 
     @rx.event
     async def load(self) -> None:
@@ -48,9 +48,7 @@ class MyActionsState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self)
-            row = await in_tenant(
-                ctx, services.set_action_status, action_id=int(action_id), status=status
-            )
+            row = await in_tenant(ctx, set_action_status, action_id=int(action_id), status=status)
             self.notice = f"“{row.title}” is now {STATUS_LABELS.get(row.status, row.status)}."
             await self._refresh()
         except (DomainError, ValueError) as error:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import reflex as rx
 from pydantic import BaseModel
 
-from pmo_saas.coaching import services
 from pmo_saas.coaching.pages.common import (
     PLAN_STATUS_LABELS,
     SCOPE_LABELS,
@@ -27,6 +26,20 @@ from pmo_saas.coaching.pages.common import (
     warning_callout,
 )
 from pmo_saas.coaching.schemas import ActionInput, ActionRow, GoalRow, PlanDetail
+from pmo_saas.coaching.services.actions import (
+    add_action,
+    delete_action,
+    set_action_status,
+    update_action,
+)
+from pmo_saas.coaching.services.goals import (
+    ConfirmationRequired,
+    add_goal,
+    delete_goal,
+    update_goal,
+)
+from pmo_saas.coaching.services.plans import delete_plan, get_plan, update_plan
+from pmo_saas.coaching.services.sessions import log_session
 from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState, tenant_context
@@ -188,7 +201,7 @@ class PlanState(rx.State):
     async def _refresh(self) -> None:
         ctx = await tenant_context(self)
         self.me = ctx.user_id or 0
-        plan = await in_tenant(ctx, services.get_plan, plan_id=self._plan_id())
+        plan = await in_tenant(ctx, get_plan, plan_id=self._plan_id())
         self._show(plan)
         if plan.can_manage:
             members = await in_tenant(ctx, identity.list_members)
@@ -238,7 +251,7 @@ class PlanState(rx.State):
             return
         title = str(form.get("action_title", ""))
         await self._call(
-            services.add_action,
+            add_action,
             notice=f"Action “{title.strip()}” added.",
             plan_id=self._plan_id(),
             title=title,
@@ -257,7 +270,7 @@ class PlanState(rx.State):
             self.error = "Enter the target maturity level as a number, e.g. 3."
             return
         await self._call(
-            services.add_goal,
+            add_goal,
             notice="Goal added.",
             plan_id=self._plan_id(),
             title=str(form.get("goal_title", "")),
@@ -268,7 +281,7 @@ class PlanState(rx.State):
     @rx.event
     async def set_status(self, action_id: int, status: str) -> None:
         await self._call(
-            services.set_action_status,
+            set_action_status,
             notice="Status saved.",
             action_id=int(action_id),
             status=status,
@@ -277,7 +290,7 @@ class PlanState(rx.State):
     @rx.event
     async def set_plan_status(self, status: str) -> None:
         await self._call(
-            services.update_plan,
+            update_plan,
             notice="Plan status saved.",
             plan_id=self._plan_id(),
             title=self.title,
@@ -311,7 +324,7 @@ class PlanState(rx.State):
             self.error = "Choose the owner from the list."
             return
         saved = await self._call(
-            services.update_action,
+            update_action,
             notice="Action saved.",
             action_id=self.edit_id,
             title=str(form.get("edit_title", "")),
@@ -325,7 +338,7 @@ class PlanState(rx.State):
 
     @rx.event
     async def delete_action(self, action_id: int) -> None:
-        await self._call(services.delete_action, notice="Action deleted.", action_id=int(action_id))
+        await self._call(delete_action, notice="Action deleted.", action_id=int(action_id))
 
     @rx.event
     async def delete_goal(self, goal_id: int) -> None:
@@ -334,8 +347,8 @@ class PlanState(rx.State):
         self.confirm_goal_id, self.confirm_message = 0, ""
         try:
             ctx = await tenant_context(self)
-            await in_tenant(ctx, services.delete_goal, goal_id=int(goal_id))
-        except services.ConfirmationRequired as question:
+            await in_tenant(ctx, delete_goal, goal_id=int(goal_id))
+        except ConfirmationRequired as question:
             self.confirm_goal_id, self.confirm_message = int(goal_id), str(question)
             return
         except (DomainError, ValueError) as error:
@@ -350,7 +363,7 @@ class PlanState(rx.State):
         self.confirm_goal_id, self.confirm_message = 0, ""
         if goal_id:
             await self._call(
-                services.delete_goal,
+                delete_goal,
                 notice="Goal and its actions deleted.",
                 goal_id=goal_id,
                 confirm=True,
@@ -383,7 +396,7 @@ class PlanState(rx.State):
             self.error = "Enter the target maturity level as a number, e.g. 3."
             return
         saved = await self._call(
-            services.update_goal,
+            update_goal,
             notice="Goal saved.",
             goal_id=self.goal_edit_id,
             title=str(form.get("goal_edit_title", "")),
@@ -400,10 +413,8 @@ class PlanState(rx.State):
         self.confirm_plan_message = ""
         try:
             ctx = await tenant_context(self)
-            await in_tenant(
-                ctx, services.delete_plan, plan_id=self._plan_id(), confirm=bool(confirm)
-            )
-        except services.ConfirmationRequired as question:
+            await in_tenant(ctx, delete_plan, plan_id=self._plan_id(), confirm=bool(confirm))
+        except ConfirmationRequired as question:
             self.confirm_plan_message = str(question)
             return None
         except DomainError as error:
@@ -434,7 +445,7 @@ class PlanState(rx.State):
             self.error = "Choose attendees and owners from the lists."
             return
         await self._call(
-            services.log_session,
+            log_session,
             notice="Session logged.",
             plan_id=self._plan_id(),
             held_on=str(form.get("held_on", "")) or None,

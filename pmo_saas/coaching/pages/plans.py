@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pmo_saas.assessments import services as assessments
-from pmo_saas.coaching import services
+from pmo_saas.assessments.services import rounds as assessment_rounds
 from pmo_saas.coaching.pages.common import (
     PLAN_STATUS_LABELS,
     Choice,
@@ -17,6 +16,7 @@ from pmo_saas.coaching.pages.common import (
     warning_callout,
 )
 from pmo_saas.coaching.schemas import PlanRow
+from pmo_saas.coaching.services.plans import create_plan, create_plan_from_round, list_plans
 from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState, tenant_context
@@ -33,7 +33,7 @@ def _round_choices(session, ctx: TenantContext) -> list[Choice]:  # type: ignore
     """One choice per (closed round, team in it), newest round first."""
     teams = {t.id: t.name for t in identity.list_teams(session=session, ctx=ctx)}
     choices = []
-    for rnd in assessments.list_rounds(session=session, ctx=ctx):
+    for rnd in assessment_rounds.list_rounds(session=session, ctx=ctx):
         if rnd.status != "closed":
             continue
         for team_id in rnd.team_ids:
@@ -62,7 +62,7 @@ class PlansState(rx.State):
         ctx = await tenant_context(self)
         self.plans = await in_tenant(
             ctx,
-            services.list_plans,
+            list_plans,
             team_id=optional_int(self.filter_team),
             coach_user_id=optional_int(self.filter_coach),
             status=self.filter_status or None,
@@ -114,7 +114,7 @@ class PlansState(rx.State):
             ctx = await tenant_context(self)
             plan = await in_tenant(
                 ctx,
-                services.create_plan_from_round,
+                create_plan_from_round,
                 round_id=round_id,
                 team_id=team_id,
                 title=str(form.get("title", "")).strip(),
@@ -132,7 +132,7 @@ class PlansState(rx.State):
             ctx = await tenant_context(self)
             plan = await in_tenant(
                 ctx,
-                services.create_plan,
+                create_plan,
                 title=str(form.get("plan_title", "")),
                 team_id=optional_int(form.get("plan_team")),
                 person_user_id=optional_int(form.get("plan_person")),

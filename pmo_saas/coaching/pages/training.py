@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pmo_saas.coaching import services
 from pmo_saas.coaching.models import COURSE_LEVELS
 from pmo_saas.coaching.pages.common import Choice, choice_select, progress_bar, section_nav
 from pmo_saas.coaching.schemas import CourseRow, EnrolmentRow, TeamCoverage
+from pmo_saas.coaching.services.training import (
+    complete_enrolment,
+    create_course,
+    enrol,
+    list_courses,
+    list_enrolments,
+    training_coverage,
+)
 from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState, tenant_context
@@ -34,10 +41,10 @@ class TrainingState(rx.State):
         ctx = await tenant_context(self)
         self.me = ctx.user_id or 0
         self.can_manage = ctx.has(Role.COACH)
-        self.courses = await in_tenant(ctx, services.list_courses)
+        self.courses = await in_tenant(ctx, list_courses)
         self.course_choices = [Choice(value=str(c.id), label=c.name) for c in self.courses]
-        self.enrolments = await in_tenant(ctx, services.list_enrolments)
-        self.coverage = await in_tenant(ctx, services.training_coverage)
+        self.enrolments = await in_tenant(ctx, list_enrolments)
+        self.coverage = await in_tenant(ctx, training_coverage)
         if self.can_manage:
             members = await in_tenant(ctx, identity.list_members)
             self.people = [Choice(value=str(m.user_id), label=m.name) for m in members]
@@ -61,7 +68,7 @@ class TrainingState(rx.State):
             ctx = await tenant_context(self)
             row = await in_tenant(
                 ctx,
-                services.create_course,
+                create_course,
                 name=str(form.get("course_name", "")),
                 level=str(form.get("course_level", "beginner")),
                 duration_hours=float(raw_hours),
@@ -85,9 +92,7 @@ class TrainingState(rx.State):
             raw_person = str(form.get("enrol_person", "")).strip()
             user_id = int(raw_person) if raw_person else self.me
             ctx = await tenant_context(self)
-            row = await in_tenant(
-                ctx, services.enrol, course_id=int(raw_course), user_id=user_id or 0
-            )
+            row = await in_tenant(ctx, enrol, course_id=int(raw_course), user_id=user_id or 0)
             self.notice = f"{row.user_name} is enrolled in “{row.course_name}”."
             await self._refresh()
         except (DomainError, ValueError) as error:
@@ -98,7 +103,7 @@ class TrainingState(rx.State):
         self.error = self.notice = ""
         try:
             ctx = await tenant_context(self)
-            row = await in_tenant(ctx, services.complete_enrolment, enrolment_id=int(enrolment_id))
+            row = await in_tenant(ctx, complete_enrolment, enrolment_id=int(enrolment_id))
             self.notice = f"{row.user_name} completed “{row.course_name}”."
             await self._refresh()
         except (DomainError, ValueError) as error:
