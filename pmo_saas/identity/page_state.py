@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import reflex as rx
 
 from pmo_saas.db import in_tenant
-from pmo_saas.identity.auth_state import tenant_context
+from pmo_saas.identity.auth_state import slug_from_path, tenant_context
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.kernel.roles import Role
@@ -84,6 +84,10 @@ class WorkspacePage(rx.State, mixin=True):
             return None
         self.notice = notice
         return result
+
+    def _org_path(self, suffix: str = "") -> str:
+        """`/o/<slug><suffix>` in the organisation of the current URL (redirects after `_act`)."""
+        return f"/o/{slug_from_path(self.router.url.path)}{suffix}"
 
     def _refuse(self, message: str) -> None:
         """A refusal found in the state itself (a form field that is not a number, say)."""
