@@ -25,24 +25,27 @@ depends_on: str | Sequence[str] | None = ("0600_coaching",)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("initiative") as batch:
-        batch.add_column(
-            sa.Column(
-                "origin_kind",
-                sqlmodel.sql.sqltypes.AutoString(length=40),
-                nullable=False,
-                server_default="",
-            )
-        )
-        batch.add_column(sa.Column("origin_id", sa.Integer(), nullable=True))
-        batch.add_column(
-            sa.Column(
-                "origin_title",
-                sqlmodel.sql.sqltypes.AutoString(length=300),
-                nullable=False,
-                server_default="",
-            )
-        )
+    # Plain ADD/DROP COLUMN (SQLite >= 3.35 has both): a batch table copy would drop and
+    # re-create `initiative`, and with foreign keys on, that deletes its dependants' rows.
+    op.add_column(
+        "initiative",
+        sa.Column(
+            "origin_kind",
+            sqlmodel.sql.sqltypes.AutoString(length=40),
+            nullable=False,
+            server_default="",
+        ),
+    )
+    op.add_column("initiative", sa.Column("origin_id", sa.Integer(), nullable=True))
+    op.add_column(
+        "initiative",
+        sa.Column(
+            "origin_title",
+            sqlmodel.sql.sqltypes.AutoString(length=300),
+            nullable=False,
+            server_default="",
+        ),
+    )
     bind = op.get_bind()
     promoted = bind.execute(
         sa.text(
@@ -64,7 +67,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("initiative") as batch:
-        batch.drop_column("origin_title")
-        batch.drop_column("origin_id")
-        batch.drop_column("origin_kind")
+    for column in ("origin_title", "origin_id", "origin_kind"):
+        op.drop_column("initiative", column)
