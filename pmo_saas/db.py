@@ -117,26 +117,6 @@ def _tenant_classes_in(statement: Any) -> list[type[TenantOwned]]:
     return list(found.values())
 
 
-@event.listens_for(_OrmSession, "do_orm_execute")
-def _scope_statement(state: ORMExecuteState) -> None:
-    org_id = state.session.info.get(ORG_KEY)
-    if org_id is None:
-        if not state.session.info.get(SYSTEM_KEY) and _tenant_classes_in(state.statement):
-            raise TenantScopeError("tenant-owned data needs tenant_session(ctx)")
-        return
-    if state.is_select or state.is_update or state.is_delete:
-        # Criteria only for the tenant tables this statement touches: one option per table,
-        # not one per tenant table in the schema (most of a query's cost otherwise).
-        classes = _tenant_classes_in(state.statement)
-        if classes:
-            state.statement = state.statement.options(
-                *(
-                    with_loader_criteria(cls, cls.org_id == org_id, include_aliases=True)  # type: ignore[arg-type]
-                    for cls in classes
-                )
-            )
-
-
 WriteGuard = Callable[[Session, TenantContext], str | None]
 _write_guards: list[WriteGuard] = []
 
@@ -150,11 +130,24 @@ def guard_tenant_writes(guard: WriteGuard) -> None:
 def _read_only_refusal(session: _OrmSession) -> str | None:
     if READ_ONLY_KEY not in session.info:
         ctx = session.info[CTX_KEY]
-        session.info[READ_ONLY_KEY] = next(
-            (m for guard in _write_guards if (m := guard(session, ctx))),  # type: ignore[arg-type]
-            None,
-        )
+        with session.no_autoflush:  # the guard reads; the pending writes are what it judges
+            session.info[READ_ONLY_KEY] = next(
+                (m for g in _write_guards if (m := g(session, ctx))),  # type: ignore[arg-type]
+                None,
+            )
     return session.info[READ_ONLY_KEY]
+
+
+def _refuse_if_read_only(session: _OrmSession) -> None:
+    """Raise ReadOnly for a write to a guarded table when a guard says the workspace is."""
+    if session.info.get(WRITES_ALLOWED_KEY):
+        return
+    if not _write_guards:  # loud, rather than a read-only workspace that silently writes
+        raise TenantScopeError("no write guard registered (import pmo_saas.billing)")
+    message = _read_only_refusal(session)
+    if message:
+        session.info[REFUSED_KEY] = True
+        raise ReadOnly(message)
 
 
 @contextmanager
@@ -166,6 +159,29 @@ def writes_allowed_when_read_only(session: Session) -> Iterator[None]:
         session.flush()
     finally:
         session.info.pop(WRITES_ALLOWED_KEY, None)
+
+
+@event.listens_for(_OrmSession, "do_orm_execute")
+def _scope_statement(state: ORMExecuteState) -> None:
+    org_id = state.session.info.get(ORG_KEY)
+    if org_id is None:
+        if not state.session.info.get(SYSTEM_KEY) and _tenant_classes_in(state.statement):
+            raise TenantScopeError("tenant-owned data needs tenant_session(ctx)")
+        return
+    dml = state.is_update or state.is_delete or state.is_insert  # bulk DML skips the flush
+    if dml and any(c.refused_when_read_only for c in _tenant_classes_in(state.statement)):
+        _refuse_if_read_only(state.session)
+    if state.is_select or state.is_update or state.is_delete:
+        # Criteria only for the tenant tables this statement touches: one option per table,
+        # not one per tenant table in the schema (most of a query's cost otherwise).
+        classes = _tenant_classes_in(state.statement)
+        if classes:
+            state.statement = state.statement.options(
+                *(
+                    with_loader_criteria(cls, cls.org_id == org_id, include_aliases=True)  # type: ignore[arg-type]
+                    for cls in classes
+                )
+            )
 
 
 @event.listens_for(_OrmSession, "before_flush")
@@ -185,13 +201,8 @@ def _stamp_and_guard(session: _OrmSession, _ctx: Any, _instances: Any) -> None:
         if obj.org_id != org_id:
             raise NotFound()
         guarded = guarded or obj.refused_when_read_only
-    if guarded and not session.info.get(WRITES_ALLOWED_KEY):
-        if not _write_guards:  # loud, rather than a read-only workspace that silently writes
-            raise TenantScopeError("no write guard registered (import pmo_saas.billing)")
-        message = _read_only_refusal(session)
-        if message:
-            session.info[REFUSED_KEY] = True
-            raise ReadOnly(message)
+    if guarded:
+        _refuse_if_read_only(session)
 
 
 @event.listens_for(_OrmSession, "after_begin")

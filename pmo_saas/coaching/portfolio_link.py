@@ -18,6 +18,8 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.portfolio import origin as _origin
 
+# How the initiative names its origin: a coaching action, by id.
+ORIGIN_KIND = "coaching_action"
 FUNDED = "funded"
 NOT_FUNDED = "not_funded"
 UNDECIDED = "undecided"
@@ -60,26 +62,27 @@ def create_initiative(
         portfolio_id=portfolio_id,
         title=title,
         description=description,
-        origin_kind=_origin.ORIGIN_COACHING_ACTION,
+        origin_kind=ORIGIN_KIND,
         origin_id=action_id,
         origin_title=origin,
     )
 
 
-def plan_renamed(*, session: Session, action_ids: Sequence[int], origin: str) -> None:
+def plan_renamed(
+    *, session: Session, ctx: TenantContext, action_ids: Sequence[int], origin: str
+) -> None:
     """A plan with promoted items was renamed: their initiatives show the new name."""
     _origin.relabel_origins(
         session=session,
-        origin_kind=_origin.ORIGIN_COACHING_ACTION,
+        ctx=ctx,
+        origin_kind=ORIGIN_KIND,
         titles=dict.fromkeys(action_ids, origin),
     )
 
 
-def actions_deleted(*, session: Session, action_ids: Sequence[int]) -> None:
+def actions_deleted(*, session: Session, ctx: TenantContext, action_ids: Sequence[int]) -> None:
     """Promoted items were deleted: their initiatives stay, no longer "from coaching"."""
-    _origin.forget_origins(
-        session=session, origin_kind=_origin.ORIGIN_COACHING_ACTION, origin_ids=action_ids
-    )
+    _origin.forget_origins(session=session, ctx=ctx, origin_kind=ORIGIN_KIND, origin_ids=action_ids)
 
 
 def initiative_states(

@@ -28,8 +28,6 @@ from pmo_saas.portfolio.services import (  # noqa: F401
     list_published_plans,
 )
 
-ORIGIN_COACHING_ACTION = "coaching_action"
-
 
 def create_initiative_from(
     *,
@@ -78,7 +76,9 @@ def relabel_origins(*, session: Session, origin_kind: str, titles: dict[int, str
         session.add(initiative)
 
 
-def forget_origins(*, session: Session, origin_kind: str, origin_ids: Sequence[int]) -> None:
+def forget_origins(
+    *, session: Session, ctx: TenantContext, origin_kind: str, origin_ids: Sequence[int]
+) -> None:
     """The origin items were deleted: their initiatives stay, without an origin."""
     for initiative in _originating(session, origin_kind, origin_ids):
         initiative.origin_kind, initiative.origin_id, initiative.origin_title = "", None, ""

@@ -7,10 +7,15 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import select
 
-from pmo_saas.assessments.models import AssessmentAnswer, AssessmentModel, AssessmentRound
+from pmo_saas.assessments.models import (
+    AssessmentAnswer,
+    AssessmentModel,
+    AssessmentRound,
+    AssessmentStatement,
+)
 from pmo_saas.assessments.schemas import DimensionInput
 from pmo_saas.assessments.services import answering, catalog, results, rounds
 from pmo_saas.billing.entitlements import READ_ONLY_MESSAGE
@@ -65,8 +70,10 @@ def test_every_assessment_write_is_refused_with_the_billing_message(
     part = helpers.participant_id(ann, round_id, alpha)
     dims = helpers.dimension_ids(coach, round_id)
     statements = helpers.statement_ids(coach, round_id)
+    unused = helpers.small_model(coach, name="Not used by a round")
     _lapse(org_a)
     models_before = _count(org_a, AssessmentModel)
+    statements_before = _count(org_a, AssessmentStatement)
     writes = [
         (
             coach,
@@ -80,6 +87,18 @@ def test_every_assessment_write_is_refused_with_the_billing_message(
         ),
         (coach, lambda s: catalog.copy_model(session=s, ctx=coach, model_id=model_id, name="C")),
         (coach, lambda s: catalog.archive_model(session=s, ctx=coach, model_id=model_id)),
+        (  # a model no round used is edited in place (its old content deleted in bulk)
+            coach,
+            lambda s: catalog.update_model(
+                session=s,
+                ctx=coach,
+                model_id=unused,
+                name="Renamed",
+                description="",
+                levels=helpers.LEVELS,
+                dimensions=[DimensionInput(name="D", statements=["S"])],
+            ),
+        ),
         (
             coach,
             lambda s: rounds.start_round(
@@ -109,7 +128,11 @@ def test_every_assessment_write_is_refused_with_the_billing_message(
         with tenant_session(who) as session, pytest.raises(ReadOnly) as refused:
             write(session)
         assert str(refused.value) == READ_ONLY_MESSAGE
+    # A bulk statement never reaches the flush: refused all the same.
+    with tenant_session(coach) as session, pytest.raises(ReadOnly):
+        session.execute(delete(AssessmentStatement))
     assert _count(org_a, AssessmentModel) == models_before
+    assert _count(org_a, AssessmentStatement) == statements_before
     assert _count(org_a, AssessmentAnswer) == 0
     with tenant_session(coach) as session:
         statuses = session.exec(select(AssessmentRound.status).order_by(AssessmentRound.id))

@@ -185,7 +185,7 @@ def delete_action(*, session: Session, ctx: TenantContext, action_id: int) -> No
         detail=f"plan “{plan.title}”",
     )
     if action.initiative_id is not None:
-        portfolio_link.actions_deleted(session=session, action_ids=[action_id])
+        portfolio_link.actions_deleted(session=session, ctx=ctx, action_ids=[action_id])
     session.delete(action)
     _touch(plan, session)
     session.flush()

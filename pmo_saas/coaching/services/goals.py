@@ -164,7 +164,7 @@ def delete_goal(
         ),
     )
     portfolio_link.actions_deleted(
-        session=session, action_ids=[a.id for a in actions if a.initiative_id and a.id]
+        session=session, ctx=ctx, action_ids=[a.id for a in actions if a.initiative_id and a.id]
     )
     for action in actions:
         session.delete(action)

@@ -286,7 +286,10 @@ def update_plan(
     if title != plan.title and (promoted := _promoted_action_ids(session, plan_id=plan_id)):
         team = _team_names(session, [plan.team_id]).get(plan.team_id or 0, "")
         portfolio_link.plan_renamed(
-            session=session, action_ids=promoted, origin=portfolio_link.origin_title(title, team)
+            session=session,
+            ctx=ctx,
+            action_ids=promoted,
+            origin=portfolio_link.origin_title(title, team),
         )
     plan.title = title
     plan.status = status
@@ -323,7 +326,7 @@ def delete_plan(
         detail=f"{actions} actions deleted",
     )
     portfolio_link.actions_deleted(
-        session=session, action_ids=_promoted_action_ids(session, plan_id=plan_id)
+        session=session, ctx=ctx, action_ids=_promoted_action_ids(session, plan_id=plan_id)
     )
     session.delete(plan)
     session.flush()
