@@ -26,7 +26,6 @@ from sqlmodel import Session, col, select
 
 from pmo_saas.billing.entitlements import (
     check_can_open_survey,
-    check_writable,
     register_usage_counter,
 )
 from pmo_saas.db import system_session, tenant_session
@@ -176,7 +175,6 @@ def launch_survey(
 
     `notify=False` (demo data only) creates the participation without mailing anyone."""
     ctx.require(Role.COACH, MANAGE_MESSAGE)
-    check_writable(session=session, ctx=ctx)
     check_can_open_survey(session=session, ctx=ctx)
     title = " ".join((title or "").split())
     if not title:
@@ -334,7 +332,6 @@ def _invitation_body(survey: Survey, org_name: str, token: str, *, reminder: boo
 def create_open_link(*, session: Session, ctx: TenantContext, survey_id: int, team_id: int) -> str:
     """An open link for one surveyed team (replaces any earlier one). Returns the URL."""
     ctx.require(Role.COACH, MANAGE_MESSAGE)
-    check_writable(session=session, ctx=ctx)
     survey = _survey(session, survey_id)
     if survey.status != OPEN:
         raise Conflict("This survey is closed; open links can only be made while it runs.")
@@ -359,7 +356,6 @@ def create_open_link(*, session: Session, ctx: TenantContext, survey_id: int, te
 def send_reminders(*, session: Session, ctx: TenantContext, survey_id: int) -> int:
     """Mail a fresh personal link to everyone who has not answered. Returns how many."""
     ctx.require(Role.COACH, MANAGE_MESSAGE)
-    check_writable(session=session, ctx=ctx)
     survey = _survey(session, survey_id)
     if survey.status != OPEN:
         raise Conflict("This survey is closed; there is nobody left to remind.")
@@ -397,7 +393,6 @@ def send_reminders(*, session: Session, ctx: TenantContext, survey_id: int) -> i
 
 def close_survey(*, session: Session, ctx: TenantContext, survey_id: int) -> None:
     ctx.require(Role.COACH, MANAGE_MESSAGE)
-    check_writable(session=session, ctx=ctx)
     survey = _survey(session, survey_id)
     if survey.status == CLOSED:
         return
@@ -425,7 +420,6 @@ def rerun_survey(
 ) -> int:
     """A new round of the same questions to the same teams (their members today)."""
     ctx.require(Role.COACH, MANAGE_MESSAGE)
-    check_writable(session=session, ctx=ctx)
     check_can_open_survey(session=session, ctx=ctx)
     previous = _survey(session, survey_id)
     if not 1 <= days_open <= 120:
@@ -474,7 +468,6 @@ def rerun_survey(
 def delete_survey(*, session: Session, ctx: TenantContext, survey_id: int) -> None:
     """Delete a survey round with all its responses, answers, links and participation."""
     ctx.require(Role.COACH, MANAGE_MESSAGE)
-    check_writable(session=session, ctx=ctx)
     survey = _survey(session, survey_id)
     title, round_number = survey.title, survey.round_number
     invitation_ids = select(SurveyInvitation.id).where(SurveyInvitation.survey_id == survey_id)
@@ -671,7 +664,6 @@ def submit_response(
     try:
         with tenant_session(ctx) as session:
             _lock_team(session, team_id)
-            check_writable(session=session, ctx=ctx)
             survey = _survey(session, survey_id)
             _check_accepting(survey)
             rows = _clean_answers(session, survey_id, answers)
