@@ -68,7 +68,9 @@ def _originating(session: Session, origin_kind: str, origin_ids: Sequence[int]) 
     )
 
 
-def relabel_origins(*, session: Session, origin_kind: str, titles: dict[int, str]) -> None:
+def relabel_origins(
+    *, session: Session, ctx: TenantContext, origin_kind: str, titles: dict[int, str]
+) -> None:
     """The origin items were renamed: origin id -> the new text after "From ..."."""
     for initiative in _originating(session, origin_kind, list(titles)):
         assert initiative.origin_id is not None
