@@ -1,3 +1,4 @@
+# About 500 lines because validation and versioning of a model's content belong to one editor.
 """The assessment model catalogue (pages/overview.py lists it, pages/editor.py edits it):
 built-in models, custom models, their versions, levels, dimensions and statements.
 

@@ -1,3 +1,4 @@
+# About 500 lines because the read API coaching depends on stays beside the aggregates it shares.
 """A round's results (pages/round_page.py): aggregates per team, radar and heat map, CSV
 export, focus dimensions. Results are aggregates only, never one person's answers.
 
