@@ -1,6 +1,6 @@
 """The organisation heat map (200 teams x 8 dimensions from 50,000 raw answers).
 
-Times `services.heat_map` (one grouped query through the tenant-scoped ORM session, plus the
+Times `results.heat_map` (one grouped query through the tenant-scoped ORM session, plus the
 team and dimension labels) beside the bare SQL aggregate over the same rows, in the same run,
 and checks both give the same numbers.
 
@@ -30,7 +30,6 @@ from sqlalchemy import delete, insert, text
 from sqlmodel import col, select
 
 import pmo_saas.models  # noqa: F401
-from pmo_saas.assessments import services
 from pmo_saas.assessments.models import (
     AssessmentAnswer,
     AssessmentRound,
@@ -38,6 +37,7 @@ from pmo_saas.assessments.models import (
     RoundTeam,
 )
 from pmo_saas.assessments.schemas import DimensionInput, LevelInput
+from pmo_saas.assessments.services import catalog, results
 from pmo_saas.db import get_engine, system_session, tenant_session
 from pmo_saas.identity.models import Membership, Organization, Team, User
 from pmo_saas.kernel.context import TenantContext
@@ -84,7 +84,7 @@ def build() -> tuple[TenantContext, int]:
             insert(Team), [{"org_id": org.id, "name": f"Team {t:03d}"} for t in range(TEAMS)]
         )
         team_ids = list(session.exec(select(Team.id).order_by(col(Team.id))).all())
-        model_id = services.create_model(
+        model_id = catalog.create_model(
             session=session,
             ctx=ctx,
             name="Bench model",
@@ -94,11 +94,11 @@ def build() -> tuple[TenantContext, int]:
                 for d, n in enumerate(STATEMENTS)
             ],
         )
-        version = services._latest_version(session, model_id)
+        version = catalog._latest_version(session, model_id)
         version.locked = True
         session.add(version)
         session.flush()
-        detail = services._version_detail(session, version)
+        detail = catalog._version_detail(session, version)
         rnd = AssessmentRound(
             org_id=org.id, title="Bench round", model_version_id=version.id or 0, status="closed"
         )
@@ -167,7 +167,7 @@ def main() -> None:
 
     def service() -> object:
         with tenant_session(ctx) as session:
-            return services.heat_map(session=session, ctx=ctx, round_id=round_id)
+            return results.heat_map(session=session, ctx=ctx, round_id=round_id)
 
     def raw() -> object:
         with engine.connect() as conn:
@@ -187,7 +187,7 @@ def main() -> None:
         f"data: {TEAMS} teams x {len(STATEMENTS)} dimensions, {answers} answers "
         f"(built in {build_seconds:.1f} s)"
     )
-    print(f"heat map via services.heat_map: {service_seconds * 1000:8.1f} ms (median of {RUNS})")
+    print(f"heat map via results.heat_map: {service_seconds * 1000:8.1f} ms (median of {RUNS})")
     print(f"raw SQL GROUP BY aggregate:     {raw_seconds * 1000:8.1f} ms (median of {RUNS})")
     print(f"overhead of the service:        {service_seconds / raw_seconds:8.2f} x")
     print(f"cells: {len(cells)}, identical to the raw aggregate")

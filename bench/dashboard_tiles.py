@@ -43,13 +43,13 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 import pmo_saas.models  # noqa: F401
-from pmo_saas.assessments import services as assessments
 from pmo_saas.assessments.models import (
     AssessmentDimension,
     AssessmentModel,
     AssessmentModelVersion,
     AssessmentStatement,
 )
+from pmo_saas.assessments.services import catalog as assessment_catalog
 from pmo_saas.dashboard import services as dashboard
 from pmo_saas.dashboard import tiles
 from pmo_saas.db import get_engine, system_session, tenant_session
@@ -252,7 +252,7 @@ def build() -> TenantContext:
 
     # ---- assessments: 4 closed rounds of the built-in maturity model
     with tenant_session(ctx) as session:
-        assessments.ensure_builtin_models(session=session, ctx=ctx)
+        assessment_catalog.ensure_builtin_models(session=session, ctx=ctx)
         version_id = session.exec(
             select(AssessmentModelVersion.id)
             .join(AssessmentModel, AssessmentModel.id == AssessmentModelVersion.model_id)  # type: ignore[arg-type]

@@ -7,7 +7,11 @@ Every table of an organisation's data subclasses `TenantOwned`. A session opened
 - stamps `org_id` on every new row, and refuses a flush that would write another
   organisation's row or move a row between organisations,
 - on PostgreSQL, switches the transaction to a role bound by row-level security policies
-  keyed on `app.org_id`: a second wall that holds even for raw SQL.
+  keyed on `app.org_id`: a second wall that holds even for raw SQL,
+- refuses (ReadOnly) a flush that writes a table marked `refused_when_read_only` while the
+  workspace is read-only: the one place such writes are stopped. Whether it is read-only is
+  billing's to say; billing registers that answer with `guard_tenant_writes` (db.py sits
+  below the domains and imports none of them).
 
 A `system_session()` has no organisation: the explicit, greppable escape hatch for the work
 that precedes one (sign-in, accepting an invitation, webhooks, seeding). A session that is
@@ -21,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, Table, event, text
 from sqlalchemy.engine import make_url
@@ -31,11 +35,15 @@ from sqlalchemy.sql import visitors
 from sqlmodel import Field, Session, SQLModel, create_engine
 
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import NotFound
+from pmo_saas.kernel.errors import NotFound, ReadOnly
 from pmo_saas.settings import get_settings
 
 ORG_KEY = "pmo_org_id"
 SYSTEM_KEY = "pmo_system"
+CTX_KEY = "pmo_ctx"
+READ_ONLY_KEY = "pmo_read_only"  # the guards' answer, asked once per transaction
+WRITES_ALLOWED_KEY = "pmo_writes_allowed"
+REFUSED_KEY = "pmo_write_refused"
 
 
 class TenantOwned(SQLModel):
@@ -45,6 +53,8 @@ class TenantOwned(SQLModel):
     org_id: int | None = Field(
         default=None, foreign_key="organization.id", index=True, nullable=False, ondelete="CASCADE"
     )
+    # True on a domain's tables that a read-only workspace must not change (see the module doc).
+    refused_when_read_only: ClassVar[bool] = False
 
 
 class TenantScopeError(RuntimeError):
@@ -107,6 +117,50 @@ def _tenant_classes_in(statement: Any) -> list[type[TenantOwned]]:
     return list(found.values())
 
 
+WriteGuard = Callable[[Session, TenantContext], str | None]
+_write_guards: list[WriteGuard] = []
+
+
+def guard_tenant_writes(guard: WriteGuard) -> None:
+    """Register `guard(session, ctx) -> refusal message or None` (billing: read-only)."""
+    if guard not in _write_guards:
+        _write_guards.append(guard)
+
+
+def _read_only_refusal(session: _OrmSession) -> str | None:
+    if READ_ONLY_KEY not in session.info:
+        ctx = session.info[CTX_KEY]
+        with session.no_autoflush:  # the guard reads; the pending writes are what it judges
+            session.info[READ_ONLY_KEY] = next(
+                (m for g in _write_guards if (m := g(session, ctx))),  # type: ignore[arg-type]
+                None,
+            )
+    return session.info[READ_ONLY_KEY]
+
+
+def _refuse_if_read_only(session: _OrmSession) -> None:
+    """Raise ReadOnly for a write to a guarded table when a guard says the workspace is."""
+    if session.info.get(WRITES_ALLOWED_KEY):
+        return
+    if not _write_guards:  # loud, rather than a read-only workspace that silently writes
+        raise TenantScopeError("no write guard registered (import pmo_saas.billing)")
+    message = _read_only_refusal(session)
+    if message:
+        session.info[REFUSED_KEY] = True
+        raise ReadOnly(message)
+
+
+@contextmanager
+def writes_allowed_when_read_only(session: Session) -> Iterator[None]:
+    """For the few writes a read-only workspace still makes (e.g. built-ins on first visit)."""
+    session.info[WRITES_ALLOWED_KEY] = True
+    try:
+        yield
+        session.flush()
+    finally:
+        session.info.pop(WRITES_ALLOWED_KEY, None)
+
+
 @event.listens_for(_OrmSession, "do_orm_execute")
 def _scope_statement(state: ORMExecuteState) -> None:
     org_id = state.session.info.get(ORG_KEY)
@@ -114,6 +168,9 @@ def _scope_statement(state: ORMExecuteState) -> None:
         if not state.session.info.get(SYSTEM_KEY) and _tenant_classes_in(state.statement):
             raise TenantScopeError("tenant-owned data needs tenant_session(ctx)")
         return
+    dml = state.is_update or state.is_delete or state.is_insert  # bulk DML skips the flush
+    if dml and any(c.refused_when_read_only for c in _tenant_classes_in(state.statement)):
+        _refuse_if_read_only(state.session)
     if state.is_select or state.is_update or state.is_delete:
         # Criteria only for the tenant tables this statement touches: one option per table,
         # not one per tenant table in the schema (most of a query's cost otherwise).
@@ -131,6 +188,7 @@ def _scope_statement(state: ORMExecuteState) -> None:
 def _stamp_and_guard(session: _OrmSession, _ctx: Any, _instances: Any) -> None:
     org_id = session.info.get(ORG_KEY)
     new = list(session.new)  # each access to session.new builds a fresh set: read it once
+    guarded = False
     for obj in [*new, *session.dirty, *session.deleted]:
         if not isinstance(obj, TenantOwned):
             continue
@@ -142,6 +200,9 @@ def _stamp_and_guard(session: _OrmSession, _ctx: Any, _instances: Any) -> None:
             obj.org_id = org_id
         if obj.org_id != org_id:
             raise NotFound()
+        guarded = guarded or obj.refused_when_read_only
+    if guarded:
+        _refuse_if_read_only(session)
 
 
 @event.listens_for(_OrmSession, "after_begin")
@@ -177,8 +238,17 @@ def tenant_session(ctx: TenantContext, *, engine: Engine | None = None) -> Itera
     """One unit of work inside one organisation: committed on success, rolled back on error."""
     with Session(engine or get_engine(), expire_on_commit=False) as session:
         session.info[ORG_KEY] = ctx.org_id
-        with session.begin():
+        session.info[CTX_KEY] = ctx
+        session.begin()
+        try:
             yield session
+        except BaseException:
+            session.rollback()
+            raise
+        if session.info.get(REFUSED_KEY):  # a refused write the caller caught: keep nothing
+            session.rollback()
+        else:
+            session.commit()
 
 
 @contextmanager

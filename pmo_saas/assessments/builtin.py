@@ -1,7 +1,7 @@
 """The product's built-in models: an agile maturity model and a team health check.
 
 Written for this product. Each organisation gets its own copy on first use (see
-`services.ensure_builtin_models`); a coach copies one to adapt it.
+`services.catalog.ensure_builtin_models`); a coach copies one to adapt it.
 """
 
 from __future__ import annotations

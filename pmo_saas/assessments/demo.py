@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from pmo_saas.assessments import services
 from pmo_saas.assessments.models import (
     ROUND_CLOSED,
     AssessmentAnswer,
@@ -23,6 +22,7 @@ from pmo_saas.assessments.models import (
     RoundParticipant,
     RoundTeam,
 )
+from pmo_saas.assessments.services import catalog, results
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
@@ -50,7 +50,7 @@ def seed_demo_assessments(
     Deterministic (seeded), idempotent per organisation: does nothing when the demo rounds
     already exist.
     """
-    services.ensure_builtin_models(session=session, ctx=ctx)
+    catalog.ensure_builtin_models(session=session, ctx=ctx)
     model = session.exec(
         select(AssessmentModel).where(AssessmentModel.builtin_key == "agile_maturity")
     ).one()
@@ -59,11 +59,11 @@ def seed_demo_assessments(
         select(AssessmentRound.id).where(col(AssessmentRound.title).in_([r[0] for r in ROUNDS]))
     ).first():
         return
-    version = services._latest_version(session, model.id)
+    version = catalog._latest_version(session, model.id)
     version.locked = True
     session.add(version)
     assert version.id is not None
-    detail = services._version_detail(session, version)
+    detail = catalog._version_detail(session, version)
     rng = random.Random(ctx.org_id * 7919 + 17)
     team_level = {team_id: rng.uniform(1.8, 3.2) for team_id in team_ids}
     dim_bias = {d.id: rng.uniform(-0.7, 0.7) for d in detail.dimensions}
@@ -129,7 +129,7 @@ def seed_demo_assessments(
             for team_id in team_ids:
                 scores = [
                     s
-                    for s in services.team_dimension_scores(
+                    for s in results.team_dimension_scores(
                         session=session, ctx=_as_coach(ctx), round_id=rnd.id, team_id=team_id
                     )
                     if s.mean is not None

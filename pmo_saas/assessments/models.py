@@ -22,6 +22,7 @@ Shape of the data:
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field
@@ -37,6 +38,7 @@ ROUND_CLOSED = "closed"
 
 
 class AssessmentModel(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "name"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -55,6 +57,7 @@ class AssessmentModel(TenantOwned, table=True):
 
 
 class AssessmentModelVersion(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "model_id", "number"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -70,6 +73,7 @@ class AssessmentModelVersion(TenantOwned, table=True):
 class AssessmentLevel(TenantOwned, table=True):
     """One step of a version's rating scale, e.g. 3 = "Defined: ..."."""
 
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "version_id", "value"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -80,6 +84,7 @@ class AssessmentLevel(TenantOwned, table=True):
 
 
 class AssessmentDimension(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "version_id", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -91,6 +96,7 @@ class AssessmentDimension(TenantOwned, table=True):
 
 
 class AssessmentStatement(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     id: int | None = Field(default=None, primary_key=True)
     dimension_id: int = Field(foreign_key="assessmentdimension.id", index=True, ondelete="CASCADE")
     position: int = 0
@@ -98,6 +104,7 @@ class AssessmentStatement(TenantOwned, table=True):
 
 
 class AssessmentRound(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=160)
     model_version_id: int = Field(foreign_key="assessmentmodelversion.id", index=True)
@@ -110,6 +117,7 @@ class AssessmentRound(TenantOwned, table=True):
 
 
 class RoundTeam(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "round_id", "team_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -120,6 +128,7 @@ class RoundTeam(TenantOwned, table=True):
 class RoundParticipant(TenantOwned, table=True):
     """One person answering for one team in one round; their answers are theirs alone."""
 
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "round_id", "team_id", "user_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -134,6 +143,7 @@ class RoundParticipant(TenantOwned, table=True):
 class AssessmentAnswer(TenantOwned, table=True):
     """One raw rating. round/team/dimension are copied in so the database aggregates directly."""
 
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (
         UniqueConstraint("org_id", "participant_id", "statement_id"),
         # Covers the heat map and per-team aggregates: grouped reads never touch the table.
@@ -154,6 +164,7 @@ class AssessmentAnswer(TenantOwned, table=True):
 class DimensionComment(TenantOwned, table=True):
     """A participant's optional comment and (health checks) trend for one dimension."""
 
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "participant_id", "dimension_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -169,6 +180,7 @@ class DimensionComment(TenantOwned, table=True):
 class FocusDimension(TenantOwned, table=True):
     """A dimension the coach chose to work on with a team, marked from a round's result."""
 
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "round_id", "team_id", "dimension_id"),)
 
     id: int | None = Field(default=None, primary_key=True)

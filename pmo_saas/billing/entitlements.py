@@ -11,17 +11,16 @@ create/open service then calls `check_can_open_survey(session=session, ctx=ctx)`
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import event, func
 from sqlmodel import Session, col, select
 
+from pmo_saas import db
 from pmo_saas.billing.models import BillingSubscription
 from pmo_saas.identity.models import Invitation, Membership
 from pmo_saas.kernel.clock import as_utc, utcnow
@@ -84,43 +83,8 @@ def register_usage_counter(limit: str, counter: UsageCounter) -> None:
 
 
 def count_usage(limit: str, session: Session) -> int:
-    counter = _counters.get(limit) or _DEFAULT_COUNTERS.get(limit)
+    counter = _counters.get(limit)
     return counter(session) if counter else 0
-
-
-def _domain_model(module: str, name: str) -> Any:
-    """Another domain's table class, when that domain is installed (None otherwise)."""
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ModuleNotFoundError:
-        return None
-
-
-def _count_open_surveys(session: Session) -> int:
-    """Until the surveys domain registers its own counter: open and not past its closing time."""
-    survey = _domain_model("pmo_saas.surveys.models", "Survey")
-    if survey is None or not hasattr(survey, "status"):
-        return 0
-    query = select(func.count()).select_from(survey).where(survey.status == "open")
-    if hasattr(survey, "closes_at"):
-        query = query.where(survey.closes_at > utcnow())
-    return int(session.exec(query).one())
-
-
-def _count_open_assessment_rounds(session: Session) -> int:
-    """Until the assessments domain registers its own counter."""
-    round_ = _domain_model("pmo_saas.assessments.models", "AssessmentRound")
-    if round_ is None or not hasattr(round_, "status"):
-        return 0
-    return int(
-        session.exec(select(func.count()).select_from(round_).where(round_.status == "open")).one()
-    )
-
-
-_DEFAULT_COUNTERS: dict[str, UsageCounter] = {
-    "open_surveys": _count_open_surveys,
-    "open_assessment_rounds": _count_open_assessment_rounds,
-}
 
 
 def count_members(session: Session, org_id: int) -> int:
@@ -248,17 +212,30 @@ def check_feature(*, session: Session, ctx: TenantContext, feature: Feature) -> 
         )
 
 
-def check_writable(*, session: Session, ctx: TenantContext) -> None:
-    """Raises ReadOnly when the workspace is read-only (past due beyond the grace period)."""
+READ_ONLY_MESSAGE = (
+    "This workspace is read-only because an invoice is overdue. Nothing has been "
+    "deleted: once an owner or admin pays it under Billing > Manage billing, "
+    "editing is back."
+)
+
+
+def read_only_message(session: Session, ctx: TenantContext) -> str | None:
+    """Why the workspace is read-only (past due beyond the grace period), or None."""
     if not billing_enabled():
-        return
+        return None
     since = read_only_since(current_subscription(session, ctx.org_id))
-    if since is not None and utcnow() >= since:
-        raise ReadOnly(
-            "This workspace is read-only because an invoice is overdue. Nothing has been "
-            "deleted: once an owner or admin pays it under Billing > Manage billing, "
-            "editing is back."
-        )
+    return READ_ONLY_MESSAGE if since is not None and utcnow() >= since else None
+
+
+# Every tenant session refuses writes to the domains' guarded tables while this says so.
+db.guard_tenant_writes(read_only_message)
+
+
+def check_writable(*, session: Session, ctx: TenantContext) -> None:
+    """Raises ReadOnly when the workspace is read-only (for writes outside guarded tables)."""
+    message = read_only_message(session, ctx)
+    if message:
+        raise ReadOnly(message)
 
 
 def seats_changed(*, session: Session, org_id: int) -> None:

@@ -7,8 +7,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from pmo_saas.assessments import services as assessments
-from pmo_saas.coaching import services
+from pmo_saas.assessments.services import results as assessment_results
 from pmo_saas.coaching.models import (
     ACTION_DOING,
     ACTION_DONE,
@@ -17,6 +16,12 @@ from pmo_saas.coaching.models import (
     Course,
 )
 from pmo_saas.coaching.schemas import ActionInput, PlanDetail
+from pmo_saas.coaching.services.actions import add_action, set_action_status
+from pmo_saas.coaching.services.common import today
+from pmo_saas.coaching.services.goals import add_goal
+from pmo_saas.coaching.services.plans import create_plan, create_plan_from_round
+from pmo_saas.coaching.services.sessions import log_session
+from pmo_saas.coaching.services.training import complete_enrolment, create_course, enrol
 from pmo_saas.identity.models import Team, TeamMember
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
@@ -57,7 +62,7 @@ def seed_demo_coaching(
     if session.exec(select(CoachingPlan.id)).first() is not None:
         return
     ctx = _as_coach(ctx)
-    on = services.today()
+    on = today()
     people = list(dict.fromkeys(member_user_ids)) or [coach_user_id]
 
     for index, team_id in enumerate(team_ids):
@@ -71,7 +76,7 @@ def seed_demo_coaching(
         ] or people
         plan = _team_plan(session, ctx, team_id, team.name, coach_user_id)
         goals = plan.goals or [
-            services.add_goal(
+            add_goal(
                 session=session,
                 ctx=ctx,
                 plan_id=plan.id,
@@ -82,7 +87,7 @@ def seed_demo_coaching(
         ]
         for g, goal in enumerate(goals):
             for a, (title, status, due_in) in enumerate(TEAM_ACTIONS):
-                action = services.add_action(
+                action = add_action(
                     session=session,
                     ctx=ctx,
                     plan_id=plan.id,
@@ -92,10 +97,8 @@ def seed_demo_coaching(
                     due_date=on + timedelta(days=due_in),
                 )
                 if status != "todo":
-                    services.set_action_status(
-                        session=session, ctx=ctx, action_id=action.id, status=status
-                    )
-        services.log_session(
+                    set_action_status(session=session, ctx=ctx, action_id=action.id, status=status)
+        log_session(
             session=session,
             ctx=ctx,
             plan_id=plan.id,
@@ -114,14 +117,14 @@ def seed_demo_coaching(
         )
 
     if ctx.user_id is not None:
-        leader = services.create_plan(
+        leader = create_plan(
             session=session,
             ctx=ctx,
             title="Leadership coaching: servant leadership",
             person_user_id=ctx.user_id,
             coach_user_id=coach_user_id,
         )
-        goal = services.add_goal(
+        goal = add_goal(
             session=session,
             ctx=ctx,
             plan_id=leader.id,
@@ -129,7 +132,7 @@ def seed_demo_coaching(
             target_level=4,
             due_date=on + timedelta(days=120),
         )
-        services.add_action(
+        add_action(
             session=session,
             ctx=ctx,
             plan_id=leader.id,
@@ -149,20 +152,22 @@ def _team_plan(
     team_name: str,
     coach_user_id: int,
 ) -> PlanDetail:
-    latest = assessments.latest_closed_round_for_team(session=session, ctx=ctx, team_id=team_id)
+    latest = assessment_results.latest_closed_round_for_team(
+        session=session, ctx=ctx, team_id=team_id
+    )
     if latest is not None:
         try:
-            return services.create_plan_from_round(
+            return create_plan_from_round(
                 session=session,
                 ctx=ctx,
                 round_id=latest.id,
                 team_id=team_id,
                 coach_user_id=coach_user_id,
-                goal_due_date=services.today() + timedelta(days=90),
+                goal_due_date=today() + timedelta(days=90),
             )
         except ValidationFailed:
             pass  # no focus dimensions marked: start an empty plan instead
-    return services.create_plan(
+    return create_plan(
         session=session,
         ctx=ctx,
         title=f"{team_name}: growth plan",
@@ -175,7 +180,7 @@ def _seed_training(session: Session, ctx: TenantContext, people: list[int]) -> N
     if session.exec(select(Course.id)).first() is not None:
         return
     courses = [
-        services.create_course(
+        create_course(
             session=session,
             ctx=ctx,
             name=name,
@@ -189,13 +194,11 @@ def _seed_training(session: Session, ctx: TenantContext, people: list[int]) -> N
         for c, course in enumerate(courses):
             if (p + c) % 3 == 2:
                 continue
-            enrolment = services.enrol(
-                session=session, ctx=ctx, course_id=course.id, user_id=user_id
-            )
+            enrolment = enrol(session=session, ctx=ctx, course_id=course.id, user_id=user_id)
             if (p + c) % 2 == 0:
-                services.complete_enrolment(
+                complete_enrolment(
                     session=session,
                     ctx=ctx,
                     enrolment_id=enrolment.id,
-                    completed_on=services.today() - timedelta(days=10 + 7 * c),
+                    completed_on=today() - timedelta(days=10 + 7 * c),
                 )

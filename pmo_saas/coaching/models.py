@@ -21,6 +21,7 @@ Shape of the data:
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
 from sqlalchemy import Column, String, Text, UniqueConstraint
 from sqlmodel import Field
@@ -47,6 +48,7 @@ COURSE_LEVELS = ("beginner", "intermediate", "advanced")
 
 
 class CoachingPlan(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=160)
     # Exactly one of team_id / person_user_id is set.
@@ -70,6 +72,7 @@ class CoachingPlan(TenantOwned, table=True):
 
 
 class CoachingGoal(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="coachingplan.id", index=True, ondelete="CASCADE")
     title: str = Field(max_length=200)
@@ -85,6 +88,7 @@ class CoachingGoal(TenantOwned, table=True):
 
 
 class CoachingSession(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="coachingplan.id", index=True, ondelete="CASCADE")
     held_on: date
@@ -95,6 +99,7 @@ class CoachingSession(TenantOwned, table=True):
 
 
 class SessionAttendee(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "session_id", "user_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -103,6 +108,7 @@ class SessionAttendee(TenantOwned, table=True):
 
 
 class CoachingAction(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="coachingplan.id", index=True, ondelete="CASCADE")
     goal_id: int | None = Field(
@@ -129,6 +135,7 @@ class CoachingAction(TenantOwned, table=True):
 
 
 class Course(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "name"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -141,6 +148,7 @@ class Course(TenantOwned, table=True):
 
 
 class Enrolment(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "course_id", "user_id"),)
 
     id: int | None = Field(default=None, primary_key=True)

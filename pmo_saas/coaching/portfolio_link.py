@@ -1,40 +1,25 @@
 """The seam to the portfolio domain: create an initiative, read initiatives' funding status.
 
-Only this module knows the portfolio's service API. Coaching stores the initiative's id on
-the promoted action (the link from the plan); the portfolio finds where an initiative came
-from with `coaching.services.initiative_origin(s)` (the link back).
+Only this module knows the portfolio's API (`pmo_saas.portfolio.origin`, imported plainly: the
+arrow points coaching -> portfolio, never back). Coaching stores the initiative's id on the
+promoted action (the link from the plan); the initiative records its origin (kind, action id,
+"coaching plan ... (team ...)") when it is created here, so the portfolio shows where it came
+from without knowing coaching. Renaming or deleting the plan keeps that origin current.
 """
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from types import ModuleType
-from typing import Any
 
 from sqlmodel import Session
 
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import DomainError, ValidationFailed
+from pmo_saas.kernel.errors import DomainError
+from pmo_saas.portfolio import origin as _origin
 
-NOT_READY = (
-    "Promoting to the portfolio is not available yet: the portfolio module has no service "
-    "to create initiatives."
-)
-
-
-def _portfolio_services() -> ModuleType | None:
-    try:
-        return importlib.import_module("pmo_saas.portfolio.services")
-    except ModuleNotFoundError:
-        return None
-
-
-def portfolio_available() -> bool:
-    services = _portfolio_services()
-    return services is not None and hasattr(services, "create_initiative")
-
-
+# How the initiative names its origin: a coaching action, by id.
+ORIGIN_KIND = "coaching_action"
 FUNDED = "funded"
 NOT_FUNDED = "not_funded"
 UNDECIDED = "undecided"
@@ -55,23 +40,49 @@ class InitiativeState:
     funding: str  # FUNDED / NOT_FUNDED / UNDECIDED / REMOVED
 
 
+def origin_title(plan_title: str, team_name: str) -> str:
+    """What the portfolio shows after "From ..." on an initiative promoted from a plan."""
+    return f"coaching plan {plan_title}" + (f" (team {team_name})" if team_name else "")
+
+
 def create_initiative(
-    *, session: Session, ctx: TenantContext, portfolio_id: int, title: str, description: str
+    *,
+    session: Session,
+    ctx: TenantContext,
+    portfolio_id: int,
+    title: str,
+    description: str,
+    action_id: int,
+    origin: str,
 ) -> int:
-    """Create an initiative in the portfolio through its services; returns its id."""
-    services = _portfolio_services()
-    create = getattr(services, "create_initiative", None)
-    if create is None:
-        raise ValidationFailed(NOT_READY)
-    result: Any = create(
+    """Create an initiative in the portfolio that remembers the action it came from."""
+    return _origin.create_initiative_from(
         session=session,
         ctx=ctx,
         portfolio_id=portfolio_id,
-        data={"title": title, "description": description},
+        title=title,
+        description=description,
+        origin_kind=ORIGIN_KIND,
+        origin_id=action_id,
+        origin_title=origin,
     )
-    if not isinstance(result, int):
-        raise TypeError("portfolio.create_initiative returned no initiative id")
-    return result
+
+
+def plan_renamed(
+    *, session: Session, ctx: TenantContext, action_ids: Sequence[int], origin: str
+) -> None:
+    """A plan with promoted items was renamed: their initiatives show the new name."""
+    _origin.relabel_origins(
+        session=session,
+        ctx=ctx,
+        origin_kind=ORIGIN_KIND,
+        titles=dict.fromkeys(action_ids, origin),
+    )
+
+
+def actions_deleted(*, session: Session, ctx: TenantContext, action_ids: Sequence[int]) -> None:
+    """Promoted items were deleted: their initiatives stay, no longer "from coaching"."""
+    _origin.forget_origins(session=session, ctx=ctx, origin_kind=ORIGIN_KIND, origin_ids=action_ids)
 
 
 def initiative_states(
@@ -80,22 +91,21 @@ def initiative_states(
     """Initiative id -> its lifecycle status and whether the current published plan funds it."""
     if not initiative_ids:
         return {}
-    services = _portfolio_services()
-    get = getattr(services, "get_initiative", None)
-    plans = getattr(services, "list_published_plans", None)
-    if get is None or plans is None:
-        return {}
     funded_by_portfolio: dict[int, set[int] | None] = {}
     states: dict[int, InitiativeState] = {}
     for initiative_id in initiative_ids:
         try:
-            initiative = get(session=session, ctx=ctx, initiative_id=initiative_id)
+            initiative = _origin.get_initiative(
+                session=session, ctx=ctx, initiative_id=initiative_id
+            )
         except DomainError:  # removed, or not readable with the caller's role
             states[initiative_id] = InitiativeState(status="", funding=REMOVED)
             continue
         portfolio_id = initiative.portfolio_id
         if portfolio_id not in funded_by_portfolio:
-            published = plans(session=session, ctx=ctx, portfolio_id=portfolio_id)
+            published = _origin.list_published_plans(
+                session=session, ctx=ctx, portfolio_id=portfolio_id
+            )
             # Newest first: the first published plan is the current one.
             funded_by_portfolio[portfolio_id] = (
                 set(published[0].plan.funded_ids) if published else None
@@ -110,8 +120,4 @@ def initiative_states(
 
 def portfolio_choices(*, session: Session, ctx: TenantContext) -> list[tuple[int, str]]:
     """(id, name) of the organisation's open portfolios, to promote items into."""
-    services = _portfolio_services()
-    listing = getattr(services, "list_portfolios", None)
-    if listing is None:
-        return []
-    return [(p.id, p.name) for p in listing(session=session, ctx=ctx)]
+    return [(p.id, p.name) for p in _origin.list_portfolios(session=session, ctx=ctx)]

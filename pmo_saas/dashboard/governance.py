@@ -16,7 +16,6 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from pmo_saas.billing.entitlements import check_writable
 from pmo_saas.dashboard.models import GateReview, GovernanceDecision, InitiativeLifecycle
 from pmo_saas.dashboard.schemas import (
     DecisionRow,
@@ -131,7 +130,6 @@ def record_gate_review(
     conditions: str = "",
 ) -> int:
     """Review the gate at the end of the initiative's current stage; returns the review id."""
-    check_writable(session=session, ctx=ctx)
     ctx.require(Role.COACH, MANAGE_MESSAGE)
     initiative = initiative_services.get_initiative(
         session=session, ctx=ctx, initiative_id=initiative_id
@@ -196,7 +194,6 @@ def log_decision(
     decided_by: str = "",
     rationale: str = "",
 ) -> int:
-    check_writable(session=session, ctx=ctx)
     ctx.require(Role.COACH, MANAGE_MESSAGE)
     initiative = initiative_services.get_initiative(
         session=session, ctx=ctx, initiative_id=initiative_id

@@ -23,11 +23,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pmo_saas.assessments import services as assessments
 from pmo_saas.assessments.schemas import HeatMap
 from pmo_saas.assessments.schemas import RoundSummary as AssessmentRound
-from pmo_saas.coaching import services as coaching
+from pmo_saas.assessments.services import results as assessment_results
+from pmo_saas.assessments.services import rounds as assessment_rounds
 from pmo_saas.coaching.schemas import PlanRow
+from pmo_saas.coaching.services.plans import list_plans
 from pmo_saas.dashboard import apikeys, governance, services
 from pmo_saas.dashboard.models import SCOPE_READ_WRITE
 from pmo_saas.dashboard.schemas import ApiCaller, Dashboard, Governance
@@ -242,11 +243,11 @@ def _ep_governance(s, c, ids, body, r):  # type: ignore[no-untyped-def]
 
 
 def _ep_rounds(s, c, ids, body, r):  # type: ignore[no-untyped-def]
-    return assessments.list_rounds(session=s, ctx=c)
+    return assessment_rounds.list_rounds(session=s, ctx=c)
 
 
 def _ep_heatmap(s, c, ids, body, r):  # type: ignore[no-untyped-def]
-    return assessments.heat_map(session=s, ctx=c, round_id=ids["round_id"])
+    return assessment_results.heat_map(session=s, ctx=c, round_id=ids["round_id"])
 
 
 def _ep_surveys(s, c, ids, body, r):  # type: ignore[no-untyped-def]
@@ -262,7 +263,7 @@ def _ep_survey_trend(s, c, ids, body, r):  # type: ignore[no-untyped-def]
 
 
 def _ep_plans(s, c, ids, body, r):  # type: ignore[no-untyped-def]
-    return coaching.list_plans(session=s, ctx=c)
+    return list_plans(session=s, ctx=c)
 
 
 def _ep_dashboard(s, c, ids, body, r):  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
 from sqlalchemy import Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -76,6 +77,7 @@ class InitiativeLifecycle(TenantOwned, table=True):
 
 
 class GateReview(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     id: int | None = Field(default=None, primary_key=True)
     initiative_id: int = Field(foreign_key="initiative.id", index=True, ondelete="CASCADE")
     # The stage whose gate was reviewed, and where the initiative went.
@@ -91,6 +93,7 @@ class GateReview(TenantOwned, table=True):
 
 
 class GovernanceDecision(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     id: int | None = Field(default=None, primary_key=True)
     initiative_id: int = Field(foreign_key="initiative.id", index=True, ondelete="CASCADE")
     gate_review_id: int | None = Field(

@@ -60,6 +60,11 @@ class Initiative(TenantOwned, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     archived_at: datetime | None = None
+    # Set by the domain that created it (see portfolio/origin.py): e.g. "coaching_action", the
+    # item's id, and the text shown after "From ..." (the portfolio never imports that domain).
+    origin_kind: str = Field(default="", max_length=40)
+    origin_id: int | None = None
+    origin_title: str = Field(default="", max_length=300)
 
 
 class Dependency(TenantOwned, table=True):

@@ -9,12 +9,12 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from pmo_saas.coaching import services as coaching
 from pmo_saas.identity import services as identity
 from pmo_saas.kernel import formatting
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role, at_least
 from pmo_saas.portfolio import fields, scoring
+from pmo_saas.portfolio.origin import origin_texts
 from pmo_saas.portfolio.schemas import (
     CriterionRow,
     HeatCell,
@@ -105,13 +105,7 @@ def initiatives_view(
     rows = initiative_services.list_initiatives(
         session=session, ctx=ctx, portfolio_id=portfolio_id, include_archived=include_archived
     )
-    origins = coaching.initiative_origins(
-        session=session, ctx=ctx, initiative_ids=[r.id for r in rows]
-    )
-    texts = {
-        i: f"From coaching plan {o.plan_title}" + (f" (team {o.team_name})" if o.team_name else "")
-        for i, o in origins.items()
-    }
+    texts = origin_texts(session=session, ctx=ctx, initiative_ids=[r.id for r in rows])
     cards = [_card(r, texts.get(r.id, "")) for r in rows]
     lanes = [
         BoardLane(

@@ -13,6 +13,7 @@ Anonymity is a property of the schema, not a promise of the code:
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field
@@ -22,6 +23,7 @@ from pmo_saas.kernel.clock import utcnow
 
 
 class Survey(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=160)
     instrument: str = Field(max_length=16, sa_type=String(16))
@@ -38,6 +40,7 @@ class Survey(TenantOwned, table=True):
 
 
 class SurveyQuestion(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "survey_id", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -54,6 +57,7 @@ class SurveyQuestion(TenantOwned, table=True):
 class SurveyTeam(TenantOwned, table=True):
     """A team as it was when the survey was launched (the name is kept if the team goes)."""
 
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "survey_id", "team_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -66,6 +70,7 @@ class SurveyTeam(TenantOwned, table=True):
 class SurveyInvitation(TenantOwned, table=True):
     """Participation: who was asked and whether they answered. No time, no response id."""
 
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "survey_id", "user_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -79,6 +84,7 @@ class SurveyInvitation(TenantOwned, table=True):
 class SurveyLink(TenantOwned, table=True):
     """A personal link's token (only its hash). A reminder adds a new link; all stay valid."""
 
+    refused_when_read_only: ClassVar[bool] = True
     id: int | None = Field(default=None, primary_key=True)
     invitation_id: int = Field(foreign_key="surveyinvitation.id", index=True, ondelete="CASCADE")
     token_hash: str = Field(max_length=64, unique=True, index=True)
@@ -87,6 +93,7 @@ class SurveyLink(TenantOwned, table=True):
 class SurveyResponse(TenantOwned, table=True):
     """One submitted questionnaire: no user, no invitation, no time; a random id."""
 
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "survey_id", "submission_key"),)
 
     id: str = Field(primary_key=True, max_length=32)
@@ -99,6 +106,7 @@ class SurveyResponse(TenantOwned, table=True):
 class SurveyAnswer(TenantOwned, table=True):
     """One value of a response. Survey and team are repeated so results need no join."""
 
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (
         Index("ix_surveyanswer_results", "survey_id", "question_id", "survey_team_id"),
     )

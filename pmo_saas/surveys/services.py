@@ -24,7 +24,10 @@ from sqlalchemy import case, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from pmo_saas.billing.entitlements import check_can_open_survey, check_writable
+from pmo_saas.billing.entitlements import (
+    check_can_open_survey,
+    register_usage_counter,
+)
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import audit
 from pmo_saas.identity.mail import send_mail
@@ -140,6 +143,20 @@ def _date(value: Any) -> str:
 # ---------------------------------------------------------------- launch and distribution
 
 
+def count_open_surveys(session: Session) -> int:
+    """Open surveys not past their closing time: what the Free plan's survey limit counts."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Survey)
+            .where(Survey.status == "open", col(Survey.closes_at) > utcnow())
+        ).one()
+    )
+
+
+register_usage_counter("open_surveys", count_open_surveys)
+
+
 def launch_survey(
     *,
     session: Session,
@@ -158,7 +175,6 @@ def launch_survey(
 
     `notify=False` (demo data only) creates the participation without mailing anyone."""
     ctx.require(Role.COACH, MANAGE_MESSAGE)
-    check_writable(session=session, ctx=ctx)
     check_can_open_survey(session=session, ctx=ctx)
     title = " ".join((title or "").split())
     if not title:
@@ -316,7 +332,6 @@ def _invitation_body(survey: Survey, org_name: str, token: str, *, reminder: boo
 def create_open_link(*, session: Session, ctx: TenantContext, survey_id: int, team_id: int) -> str:
     """An open link for one surveyed team (replaces any earlier one). Returns the URL."""
     ctx.require(Role.COACH, MANAGE_MESSAGE)
-    check_writable(session=session, ctx=ctx)
     survey = _survey(session, survey_id)
     if survey.status != OPEN:
         raise Conflict("This survey is closed; open links can only be made while it runs.")
@@ -341,7 +356,6 @@ def create_open_link(*, session: Session, ctx: TenantContext, survey_id: int, te
 def send_reminders(*, session: Session, ctx: TenantContext, survey_id: int) -> int:
     """Mail a fresh personal link to everyone who has not answered. Returns how many."""
     ctx.require(Role.COACH, MANAGE_MESSAGE)
-    check_writable(session=session, ctx=ctx)
     survey = _survey(session, survey_id)
     if survey.status != OPEN:
         raise Conflict("This survey is closed; there is nobody left to remind.")
@@ -379,7 +393,6 @@ def send_reminders(*, session: Session, ctx: TenantContext, survey_id: int) -> i
 
 def close_survey(*, session: Session, ctx: TenantContext, survey_id: int) -> None:
     ctx.require(Role.COACH, MANAGE_MESSAGE)
-    check_writable(session=session, ctx=ctx)
     survey = _survey(session, survey_id)
     if survey.status == CLOSED:
         return
@@ -407,7 +420,6 @@ def rerun_survey(
 ) -> int:
     """A new round of the same questions to the same teams (their members today)."""
     ctx.require(Role.COACH, MANAGE_MESSAGE)
-    check_writable(session=session, ctx=ctx)
     check_can_open_survey(session=session, ctx=ctx)
     previous = _survey(session, survey_id)
     if not 1 <= days_open <= 120:
@@ -456,7 +468,6 @@ def rerun_survey(
 def delete_survey(*, session: Session, ctx: TenantContext, survey_id: int) -> None:
     """Delete a survey round with all its responses, answers, links and participation."""
     ctx.require(Role.COACH, MANAGE_MESSAGE)
-    check_writable(session=session, ctx=ctx)
     survey = _survey(session, survey_id)
     title, round_number = survey.title, survey.round_number
     invitation_ids = select(SurveyInvitation.id).where(SurveyInvitation.survey_id == survey_id)
@@ -653,7 +664,6 @@ def submit_response(
     try:
         with tenant_session(ctx) as session:
             _lock_team(session, team_id)
-            check_writable(session=session, ctx=ctx)
             survey = _survey(session, survey_id)
             _check_accepting(survey)
             rows = _clean_answers(session, survey_id, answers)

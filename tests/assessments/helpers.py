@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import secrets
 
-from pmo_saas.assessments import services
 from pmo_saas.assessments.schemas import DimensionInput, LevelInput
+from pmo_saas.assessments.services import answering, catalog, rounds
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity.models import Membership, User
 from pmo_saas.kernel.context import TenantContext
@@ -30,7 +30,7 @@ def person(ctx: TenantContext, role: Role = Role.MEMBER) -> TenantContext:
 def small_model(ctx: TenantContext, name: str = "Small model") -> int:
     """Two dimensions: Flow (statements F1, F2) and Quality (Q1)."""
     with tenant_session(ctx) as session:
-        return services.create_model(
+        return catalog.create_model(
             session=session,
             ctx=ctx,
             name=name,
@@ -45,8 +45,8 @@ def small_model(ctx: TenantContext, name: str = "Small model") -> int:
 def statement_ids(ctx: TenantContext, round_id: int) -> dict[str, int]:
     """Statement text -> id in the version the round uses."""
     with tenant_session(ctx) as session:
-        summary = services.get_round(session=session, ctx=ctx, round_id=round_id)
-        detail = services.model_version(
+        summary = rounds.get_round(session=session, ctx=ctx, round_id=round_id)
+        detail = catalog.model_version(
             session=session, ctx=ctx, version_id=summary.model_version_id
         )
     return {s.text: s.id for d in detail.dimensions for s in d.statements}
@@ -54,8 +54,8 @@ def statement_ids(ctx: TenantContext, round_id: int) -> dict[str, int]:
 
 def dimension_ids(ctx: TenantContext, round_id: int) -> dict[str, int]:
     with tenant_session(ctx) as session:
-        summary = services.get_round(session=session, ctx=ctx, round_id=round_id)
-        detail = services.model_version(
+        summary = rounds.get_round(session=session, ctx=ctx, round_id=round_id)
+        detail = catalog.model_version(
             session=session, ctx=ctx, version_id=summary.model_version_id
         )
     return {d.key: d.id for d in detail.dimensions}
@@ -63,14 +63,14 @@ def dimension_ids(ctx: TenantContext, round_id: int) -> dict[str, int]:
 
 def start(ctx: TenantContext, model_id: int, team_ids: list[int], title: str = "Round") -> int:
     with tenant_session(ctx) as session:
-        return services.start_round(
+        return rounds.start_round(
             session=session, ctx=ctx, model_id=model_id, team_ids=team_ids, title=title
         )
 
 
 def participant_id(person: TenantContext, round_id: int, team_id: int) -> int:
     with tenant_session(person) as session:
-        mine = services.my_assignments(session=session, ctx=person)
+        mine = answering.my_assignments(session=session, ctx=person)
     return next(a.participant_id for a in mine if a.round_id == round_id and a.team_id == team_id)
 
 
@@ -86,12 +86,12 @@ def answer(
     """`values` maps statement text -> rating."""
     pid = participant_id(person, round_id, team_id)
     with tenant_session(person) as session:
-        summary = services.get_round(session=session, ctx=person, round_id=round_id)
-        detail = services.model_version(
+        summary = rounds.get_round(session=session, ctx=person, round_id=round_id)
+        detail = catalog.model_version(
             session=session, ctx=person, version_id=summary.model_version_id
         )
         by_text = {s.text: s.id for d in detail.dimensions for s in d.statements}
-        services.save_answers(
+        answering.save_answers(
             session=session,
             ctx=person,
             participant_id=pid,
@@ -103,4 +103,4 @@ def answer(
 
 def close(ctx: TenantContext, round_id: int) -> None:
     with tenant_session(ctx) as session:
-        services.close_round(session=session, ctx=ctx, round_id=round_id)
+        rounds.close_round(session=session, ctx=ctx, round_id=round_id)

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pmo_saas.assessments import aggregation, services
+from pmo_saas.assessments import aggregation
+from pmo_saas.assessments.services import results
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
@@ -71,9 +72,9 @@ def test_team_result_from_raw_answers_with_missing_ones(org_a: TenantContext) ->
     helpers.answer(b, round_id, team, {"F1": 3, "Q1": 4})  # skipped F2
     helpers.answer(c, round_id, team, {"F1": 5, "F2": 5})  # skipped Q1
     with tenant_session(org_a) as session:
-        result = services.team_result(session=session, ctx=org_a, round_id=round_id, team_id=team)
-        heat = services.heat_map(session=session, ctx=org_a, round_id=round_id)
-        scores = services.team_dimension_scores(
+        result = results.team_result(session=session, ctx=org_a, round_id=round_id, team_id=team)
+        heat = results.heat_map(session=session, ctx=org_a, round_id=round_id)
+        scores = results.team_dimension_scores(
             session=session, ctx=org_a, round_id=round_id, team_id=team
         )
     flow, quality = result.dimensions
@@ -107,7 +108,7 @@ def test_dimension_nobody_answered(org_a: TenantContext) -> None:
     round_id = helpers.start(org_a, helpers.small_model(org_a), [team])
     helpers.answer(a, round_id, team, {"Q1": 3})
     with tenant_session(org_a) as session:
-        result = services.team_result(session=session, ctx=org_a, round_id=round_id, team_id=team)
+        result = results.team_result(session=session, ctx=org_a, round_id=round_id, team_id=team)
     flow = result.dimensions[0]
     assert (flow.mean, flow.median, flow.respondents, flow.answers) == (None, None, 0, 0)
     assert flow.spread_hidden

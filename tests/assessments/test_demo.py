@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import delete, func
 from sqlmodel import col, select
 
-from pmo_saas.assessments import services
 from pmo_saas.assessments.demo import seed_demo_assessments
 from pmo_saas.assessments.models import AssessmentAnswer
+from pmo_saas.assessments.services import results
+from pmo_saas.assessments.services import rounds as round_services
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity.models import Organization
 from pmo_saas.kernel.context import TenantContext
@@ -31,15 +32,15 @@ def test_demo_rounds(org_a: TenantContext) -> None:
                 respondent_user_ids=respondents,
             )
     with tenant_session(org_a) as session:
-        rounds = services.list_rounds(session=session, ctx=org_a)
+        rounds = round_services.list_rounds(session=session, ctx=org_a)
         assert [r.status for r in rounds] == ["closed", "closed"]
         latest, first = rounds
         team = teams["A"]
-        result = services.team_result(session=session, ctx=org_a, round_id=latest.id, team_id=team)
-        focus = services.focus_dimensions(
+        result = results.team_result(session=session, ctx=org_a, round_id=latest.id, team_id=team)
+        focus = results.focus_dimensions(
             session=session, ctx=org_a, round_id=latest.id, team_id=team
         )
-        previous = services.latest_closed_round_for_team(
+        previous = results.latest_closed_round_for_team(
             session=session, ctx=org_a, team_id=team, before_round_id=latest.id
         )
     assert previous is not None and previous.id == first.id

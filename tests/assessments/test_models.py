@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel, select
 
-from pmo_saas.assessments import models, services
+from pmo_saas.assessments import models
 from pmo_saas.assessments.models import AssessmentModel
 from pmo_saas.assessments.schemas import DimensionInput, LevelInput
+from pmo_saas.assessments.services import catalog, results, rounds
 from pmo_saas.db import TenantOwned, tenant_session
 from pmo_saas.identity.models import AuditEvent
 from pmo_saas.kernel.context import TenantContext
@@ -20,7 +21,7 @@ from tests.assessments import helpers
 
 def _builtin(ctx: TenantContext, key: str) -> int:
     with tenant_session(ctx) as session:
-        services.ensure_builtin_models(session=session, ctx=ctx)
+        catalog.ensure_builtin_models(session=session, ctx=ctx)
         model_id = session.exec(
             select(AssessmentModel.id).where(AssessmentModel.builtin_key == key)
         ).one()
@@ -30,9 +31,9 @@ def _builtin(ctx: TenantContext, key: str) -> int:
 
 def test_builtin_maturity_model(org_a: TenantContext) -> None:
     with tenant_session(org_a) as session:
-        rows = services.list_models(session=session, ctx=org_a)
+        rows = catalog.list_models(session=session, ctx=org_a)
         maturity = next(r for r in rows if r.name == "Agile maturity")
-        detail = services.latest_model_version(session=session, ctx=org_a, model_id=maturity.id)
+        detail = catalog.latest_model_version(session=session, ctx=org_a, model_id=maturity.id)
     assert maturity.builtin and maturity.dimension_count >= 6
     assert [lv.value for lv in detail.levels] == [1, 2, 3, 4, 5]
     assert all(lv.description for lv in detail.levels)
@@ -43,7 +44,7 @@ def test_builtin_maturity_model(org_a: TenantContext) -> None:
 
 def test_builtin_health_check_asks_trend(org_a: TenantContext) -> None:
     with tenant_session(org_a) as session:
-        detail = services.latest_model_version(
+        detail = catalog.latest_model_version(
             session=session, ctx=org_a, model_id=_builtin(org_a, "team_health")
         )
     assert detail.kind == "health_check" and detail.asks_trend
@@ -52,8 +53,8 @@ def test_builtin_health_check_asks_trend(org_a: TenantContext) -> None:
 
 def test_builtins_are_created_once(org_a: TenantContext) -> None:
     with tenant_session(org_a) as session:
-        services.list_models(session=session, ctx=org_a)
-        services.list_models(session=session, ctx=org_a)
+        catalog.list_models(session=session, ctx=org_a)
+        catalog.list_models(session=session, ctx=org_a)
         count = len(session.exec(select(AssessmentModel.id)).all())
     assert count == 2
 
@@ -62,7 +63,7 @@ def test_builtin_cannot_be_edited_but_can_be_copied(org_a: TenantContext) -> Non
     maturity = _builtin(org_a, "agile_maturity")
     with tenant_session(org_a) as session:
         with pytest.raises(ValidationFailed, match="copy"):
-            services.update_model(
+            catalog.update_model(
                 session=session,
                 ctx=org_a,
                 model_id=maturity,
@@ -70,18 +71,18 @@ def test_builtin_cannot_be_edited_but_can_be_copied(org_a: TenantContext) -> Non
                 levels=helpers.LEVELS,
                 dimensions=[DimensionInput(name="X", statements=["x"])],
             )
-        copy_id = services.copy_model(
+        copy_id = catalog.copy_model(
             session=session, ctx=org_a, model_id=maturity, name="Our maturity"
         )
-        original = services.latest_model_version(session=session, ctx=org_a, model_id=maturity)
-        copied = services.latest_model_version(session=session, ctx=org_a, model_id=copy_id)
+        original = catalog.latest_model_version(session=session, ctx=org_a, model_id=maturity)
+        copied = catalog.latest_model_version(session=session, ctx=org_a, model_id=copy_id)
         assert copied.builtin_key is None
         assert [d.key for d in copied.dimensions] == [d.key for d in original.dimensions]
         assert [s.text for d in copied.dimensions for s in d.statements] == [
             s.text for d in original.dimensions for s in d.statements
         ]
         with pytest.raises(Conflict):
-            services.copy_model(session=session, ctx=org_a, model_id=maturity, name="our MATURITY")
+            catalog.copy_model(session=session, ctx=org_a, model_id=maturity, name="our MATURITY")
         actions = session.exec(select(AuditEvent.action)).all()
     assert "assessment.model_copied" in actions
 
@@ -89,8 +90,8 @@ def test_builtin_cannot_be_edited_but_can_be_copied(org_a: TenantContext) -> Non
 def test_editing_an_unused_model_changes_it_in_place(org_a: TenantContext) -> None:
     model_id = helpers.small_model(org_a)
     with tenant_session(org_a) as session:
-        before = services.latest_model_version(session=session, ctx=org_a, model_id=model_id)
-        version_id = services.update_model(
+        before = catalog.latest_model_version(session=session, ctx=org_a, model_id=model_id)
+        version_id = catalog.update_model(
             session=session,
             ctx=org_a,
             model_id=model_id,
@@ -98,7 +99,7 @@ def test_editing_an_unused_model_changes_it_in_place(org_a: TenantContext) -> No
             levels=helpers.LEVELS,
             dimensions=[DimensionInput(key="flow", name="Flow", statements=["F1 reworded"])],
         )
-        after = services.latest_model_version(session=session, ctx=org_a, model_id=model_id)
+        after = catalog.latest_model_version(session=session, ctx=org_a, model_id=model_id)
     assert version_id == before.version_id and after.number == 1
     assert [s.text for d in after.dimensions for s in d.statements] == ["F1 reworded"]
 
@@ -114,11 +115,11 @@ def test_editing_after_a_round_makes_a_new_version_and_keeps_old_results(
         helpers.answer(person, round_id, team, {"F1": f1, "F2": f2, "Q1": q1})
     helpers.close(org_a, round_id)
     with tenant_session(org_a) as session:
-        before = services.team_result(session=session, ctx=org_a, round_id=round_id, team_id=team)
-        old_version = services.get_round(
+        before = results.team_result(session=session, ctx=org_a, round_id=round_id, team_id=team)
+        old_version = rounds.get_round(
             session=session, ctx=org_a, round_id=round_id
         ).model_version_id
-        new_version = services.update_model(
+        new_version = catalog.update_model(
             session=session,
             ctx=org_a,
             model_id=model_id,
@@ -130,9 +131,9 @@ def test_editing_after_a_round_makes_a_new_version_and_keeps_old_results(
             ],
         )
     with tenant_session(org_a) as session:
-        after = services.team_result(session=session, ctx=org_a, round_id=round_id, team_id=team)
-        old = services.model_version(session=session, ctx=org_a, version_id=old_version)
-        latest = services.latest_model_version(session=session, ctx=org_a, model_id=model_id)
+        after = results.team_result(session=session, ctx=org_a, round_id=round_id, team_id=team)
+        old = catalog.model_version(session=session, ctx=org_a, version_id=old_version)
+        latest = catalog.latest_model_version(session=session, ctx=org_a, model_id=model_id)
     assert new_version != old_version and latest.number == 2
     assert after == before
     assert [d.name for d in old.dimensions] == ["Flow", "Quality"]
@@ -144,7 +145,7 @@ def test_editing_after_a_round_makes_a_new_version_and_keeps_old_results(
 def test_model_validation(org_a: TenantContext) -> None:
     def create(levels: list[LevelInput], dims: list[DimensionInput], name: str = "M") -> int:
         with tenant_session(org_a) as session:
-            return services.create_model(
+            return catalog.create_model(
                 session=session, ctx=org_a, name=name, levels=levels, dimensions=dims
             )
 
@@ -168,9 +169,9 @@ def test_members_cannot_build_models(org_a: TenantContext) -> None:
     member = helpers.person(org_a, Role.MEMBER)
     with tenant_session(member) as session:
         with pytest.raises(Forbidden):
-            services.list_models(session=session, ctx=member)
+            catalog.list_models(session=session, ctx=member)
         with pytest.raises(Forbidden):
-            services.create_model(
+            catalog.create_model(
                 session=session,
                 ctx=member,
                 name="Mine",
@@ -182,13 +183,13 @@ def test_members_cannot_build_models(org_a: TenantContext) -> None:
 def test_other_org_cannot_see_or_change_models(org_a: TenantContext, org_b: TenantContext) -> None:
     model_id = helpers.small_model(org_a)
     with tenant_session(org_b) as session:
-        assert all(r.id != model_id for r in services.list_models(session=session, ctx=org_b))
+        assert all(r.id != model_id for r in catalog.list_models(session=session, ctx=org_b))
         with pytest.raises(NotFound):
-            services.latest_model_version(session=session, ctx=org_b, model_id=model_id)
+            catalog.latest_model_version(session=session, ctx=org_b, model_id=model_id)
         with pytest.raises(NotFound):
-            services.copy_model(session=session, ctx=org_b, model_id=model_id, name="Stolen")
+            catalog.copy_model(session=session, ctx=org_b, model_id=model_id, name="Stolen")
         with pytest.raises(NotFound):
-            services.update_model(
+            catalog.update_model(
                 session=session,
                 ctx=org_b,
                 model_id=model_id,
@@ -197,7 +198,7 @@ def test_other_org_cannot_see_or_change_models(org_a: TenantContext, org_b: Tena
                 dimensions=[DimensionInput(name="A", statements=["a"])],
             )
         with pytest.raises(NotFound):
-            services.archive_model(session=session, ctx=org_b, model_id=model_id)
+            catalog.archive_model(session=session, ctx=org_b, model_id=model_id)
 
 
 def test_every_assessment_table_is_tenant_owned_with_row_security(engine: Engine) -> None:
@@ -228,7 +229,7 @@ def test_change_follows_a_dimension_across_versions_by_key(org_a: TenantContext)
         helpers.answer(person, first, team, {"F1": 2, "F2": 2, "Q1": 3})
     helpers.close(org_a, first)
     with tenant_session(org_a) as session:
-        services.update_model(
+        catalog.update_model(
             session=session,
             ctx=org_a,
             model_id=model_id,
@@ -241,6 +242,6 @@ def test_change_follows_a_dimension_across_versions_by_key(org_a: TenantContext)
         helpers.answer(person, second, team, {"F9": 4})
     helpers.close(org_a, second)
     with tenant_session(org_a) as session:
-        result = services.team_result(session=session, ctx=org_a, round_id=second, team_id=team)
+        result = results.team_result(session=session, ctx=org_a, round_id=second, team_id=team)
     (flow,) = result.dimensions
     assert (flow.name, flow.previous_mean, flow.change) == ("Flow of work", 2.0, 2.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pmo_saas.assessments import services
+from pmo_saas.assessments.services import results
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import NotFound
@@ -15,7 +15,7 @@ def test_no_closed_round_yet(org_a: TenantContext) -> None:
     team_id = factories.make_team(org_a, "Alpha")
     with tenant_session(org_a) as session:
         assert (
-            services.latest_closed_round_for_team(session=session, ctx=org_a, team_id=team_id)
+            results.latest_closed_round_for_team(session=session, ctx=org_a, team_id=team_id)
             is None
         )
 
@@ -23,4 +23,4 @@ def test_no_closed_round_yet(org_a: TenantContext) -> None:
 def test_other_org_team_is_not_found(org_a: TenantContext, org_b: TenantContext) -> None:
     team_id = factories.make_team(org_a, "Alpha")
     with tenant_session(org_b) as session, pytest.raises(NotFound):
-        services.latest_closed_round_for_team(session=session, ctx=org_b, team_id=team_id)
+        results.latest_closed_round_for_team(session=session, ctx=org_b, team_id=team_id)

@@ -9,8 +9,8 @@ import io
 import pytest
 from sqlmodel import select
 
-from pmo_saas.assessments import services
 from pmo_saas.assessments.models import AssessmentModel
+from pmo_saas.assessments.services import answering, catalog, results, rounds
 from pmo_saas.db import tenant_session
 from pmo_saas.identity.models import AuditEvent
 from pmo_saas.kernel.context import TenantContext
@@ -44,7 +44,7 @@ def test_round_journey_with_save_and_continue(setup: dict) -> None:
     alpha, beta = setup["alpha"], setup["beta"]
     round_id = helpers.start(coach, setup["model"], [alpha, beta], title="Spring")
     with tenant_session(coach) as session:
-        progress = services.round_progress(session=session, ctx=coach, round_id=round_id)
+        progress = rounds.round_progress(session=session, ctx=coach, round_id=round_id)
     assert [(p.team_name, p.invited, p.started, p.submitted) for p in progress] == [
         ("Alpha", 3, 0, 0),
         ("Beta", 1, 0, 0),
@@ -53,17 +53,17 @@ def test_round_journey_with_save_and_continue(setup: dict) -> None:
     # a answers halfway and comes back later
     helpers.answer(a, round_id, alpha, {"F1": 4}, submit=False)
     with tenant_session(a) as session:
-        mine = services.my_assignments(session=session, ctx=a)
+        mine = answering.my_assignments(session=session, ctx=a)
     assert [(m.answered, m.total, m.submitted) for m in mine] == [(1, 3, False)]
     helpers.answer(a, round_id, alpha, {"F2": 4, "Q1": 2})
     with tenant_session(a) as session:
         pid = helpers.participant_id(a, round_id, alpha)
-        saved = services.my_answers(session=session, ctx=a, participant_id=pid)
+        saved = answering.my_answers(session=session, ctx=a, participant_id=pid)
     assert sorted(saved.values.values()) == [2, 4, 4] and saved.submitted
     helpers.answer(b, round_id, alpha, {"F1": 2, "F2": 3, "Q1": 3})
     helpers.answer(c, round_id, alpha, {"F1": 3, "F2": 3, "Q1": 4})
     with tenant_session(coach) as session:
-        progress = services.round_progress(session=session, ctx=coach, round_id=round_id)
+        progress = rounds.round_progress(session=session, ctx=coach, round_id=round_id)
     assert [(p.started, p.submitted) for p in progress] == [(3, 3), (0, 0)]
 
     helpers.close(coach, round_id)
@@ -73,9 +73,9 @@ def test_round_journey_with_save_and_continue(setup: dict) -> None:
         helpers.close(coach, round_id)
 
     with tenant_session(coach) as session:
-        result = services.team_result(session=session, ctx=coach, round_id=round_id, team_id=alpha)
-        radar = services.radar_series(result)
-        heat = services.heat_map(session=session, ctx=coach, round_id=round_id)
+        result = results.team_result(session=session, ctx=coach, round_id=round_id, team_id=alpha)
+        radar = results.radar_series(result)
+        heat = results.heat_map(session=session, ctx=coach, round_id=round_id)
     # Flow: 4, 4, 2, 3, 3, 3 -> 19/6; Quality: 2, 3, 4 -> 3
     assert radar == [
         {"dimension": "Flow", "current": 3.17, "previous": 0},
@@ -85,7 +85,7 @@ def test_round_journey_with_save_and_continue(setup: dict) -> None:
     assert heat.value(alpha, result.dimensions[0].dimension_id) == pytest.approx(19 / 6)
     assert heat.value(beta, result.dimensions[0].dimension_id) is None
     with tenant_session(coach) as session:
-        ranked = services.heat_map(
+        ranked = results.heat_map(
             session=session,
             ctx=coach,
             round_id=round_id,
@@ -100,9 +100,9 @@ def test_round_journey_with_save_and_continue(setup: dict) -> None:
         helpers.answer(person, second, alpha, dict(zip(("F1", "F2", "Q1"), vals, strict=True)))
     helpers.close(coach, second)
     with tenant_session(coach) as session:
-        later = services.team_result(session=session, ctx=coach, round_id=second, team_id=alpha)
-        latest = services.latest_closed_round_for_team(session=session, ctx=coach, team_id=alpha)
-        before = services.latest_closed_round_for_team(
+        later = results.team_result(session=session, ctx=coach, round_id=second, team_id=alpha)
+        latest = results.latest_closed_round_for_team(session=session, ctx=coach, team_id=alpha)
+        before = results.latest_closed_round_for_team(
             session=session, ctx=coach, team_id=alpha, before_round_id=second
         )
     flow, quality = later.dimensions
@@ -122,11 +122,11 @@ def test_comments_shown_without_names_only_from_three_respondents(setup: dict) -
     helpers.answer(a, round_id, alpha, {"F1": 3}, comments={flow_id: "Too much WIP"})
     helpers.answer(b, round_id, alpha, {"F1": 4})
     with tenant_session(coach) as session:
-        early = services.team_result(session=session, ctx=coach, round_id=round_id, team_id=alpha)
+        early = results.team_result(session=session, ctx=coach, round_id=round_id, team_id=alpha)
     assert early.dimensions[0].comments == [] and early.dimensions[0].spread_hidden
     helpers.answer(c, round_id, alpha, {"F1": 2}, comments={flow_id: "Blocked a lot"})
     with tenant_session(coach) as session:
-        later = services.team_result(session=session, ctx=coach, round_id=round_id, team_id=alpha)
+        later = results.team_result(session=session, ctx=coach, round_id=round_id, team_id=alpha)
     assert later.dimensions[0].comments == ["Blocked a lot", "Too much WIP"]
 
 
@@ -134,7 +134,7 @@ def test_health_check_colour_and_trend(org_a: TenantContext) -> None:
     people = [helpers.person(org_a, Role.MEMBER) for _ in range(3)]
     team = factories.make_team(org_a, "Gamma", members=people)
     with tenant_session(org_a) as session:
-        services.ensure_builtin_models(session=session, ctx=org_a)
+        catalog.ensure_builtin_models(session=session, ctx=org_a)
         health = session.exec(
             select(AssessmentModel.id).where(AssessmentModel.builtin_key == "team_health")
         ).one()
@@ -146,7 +146,7 @@ def test_health_check_colour_and_trend(org_a: TenantContext) -> None:
         pid = helpers.participant_id(person, round_id, team)
         statements = helpers.statement_ids(person, round_id)
         with tenant_session(person) as session:
-            services.save_answers(
+            answering.save_answers(
                 session=session,
                 ctx=person,
                 participant_id=pid,
@@ -155,7 +155,7 @@ def test_health_check_colour_and_trend(org_a: TenantContext) -> None:
                 submit=True,
             )
     with tenant_session(org_a) as session:
-        result = services.team_result(session=session, ctx=org_a, round_id=round_id, team_id=team)
+        result = results.team_result(session=session, ctx=org_a, round_id=round_id, team_id=team)
     row = next(d for d in result.dimensions if d.dimension_key == "fun")
     assert row.mean == pytest.approx(8 / 3) and row.colour == "green"
     assert (row.trend_up, row.trend_same, row.trend_down, row.trend) == (2, 1, 0, "improving")
@@ -170,9 +170,9 @@ def test_answer_validation(setup: dict) -> None:
         helpers.answer(a, round_id, alpha, {}, submit=True)
     pid = helpers.participant_id(a, round_id, alpha)
     with tenant_session(a) as session, pytest.raises(ValidationFailed, match="not part"):
-        services.save_answers(session=session, ctx=a, participant_id=pid, values={999_999: 3})
+        answering.save_answers(session=session, ctx=a, participant_id=pid, values={999_999: 3})
     with tenant_session(a) as session, pytest.raises(ValidationFailed, match="trends"):
-        services.save_answers(
+        answering.save_answers(
             session=session,
             ctx=a,
             participant_id=pid,
@@ -183,7 +183,7 @@ def test_answer_validation(setup: dict) -> None:
     helpers.answer(a, round_id, alpha, {"F1": 3}, submit=False)
     helpers.answer(a, round_id, alpha, {"F1": None}, submit=False)
     with tenant_session(a) as session:
-        assert services.my_answers(session=session, ctx=a, participant_id=pid).values == {}
+        assert answering.my_answers(session=session, ctx=a, participant_id=pid).values == {}
 
 
 def test_start_round_validation(setup: dict, org_a: TenantContext) -> None:
@@ -191,11 +191,11 @@ def test_start_round_validation(setup: dict, org_a: TenantContext) -> None:
     empty_team = factories.make_team(org_a, "Empty")
     with tenant_session(coach) as session:
         with pytest.raises(ValidationFailed, match="no members"):
-            services.start_round(
+            rounds.start_round(
                 session=session, ctx=coach, model_id=setup["model"], team_ids=[empty_team]
             )
         with pytest.raises(ValidationFailed, match="at least one team"):
-            services.start_round(session=session, ctx=coach, model_id=setup["model"], team_ids=[])
+            rounds.start_round(session=session, ctx=coach, model_id=setup["model"], team_ids=[])
 
 
 def test_notes_csv_and_focus(setup: dict) -> None:
@@ -207,14 +207,14 @@ def test_notes_csv_and_focus(setup: dict) -> None:
     flow_id = helpers.dimension_ids(coach, round_id)["flow"]
     with tenant_session(coach) as session:
         with pytest.raises(Conflict, match="Close the round"):
-            services.mark_focus_dimension(
+            results.mark_focus_dimension(
                 session=session, ctx=coach, round_id=round_id, team_id=alpha, dimension_id=flow_id
             )
-        services.set_round_notes(
+        rounds.set_round_notes(
             session=session, ctx=coach, round_id=round_id, notes="Flow is the pain."
         )
-        services.close_round(session=session, ctx=coach, round_id=round_id)
-        services.mark_focus_dimension(
+        rounds.close_round(session=session, ctx=coach, round_id=round_id)
+        results.mark_focus_dimension(
             session=session,
             ctx=coach,
             round_id=round_id,
@@ -223,13 +223,13 @@ def test_notes_csv_and_focus(setup: dict) -> None:
             note="Limit WIP",
         )
     with tenant_session(coach) as session:
-        assert services.round_notes(session=session, ctx=coach, round_id=round_id) == (
+        assert rounds.round_notes(session=session, ctx=coach, round_id=round_id) == (
             "Flow is the pain."
         )
-        focus = services.focus_dimensions(
+        focus = results.focus_dimensions(
             session=session, ctx=coach, round_id=round_id, team_id=alpha
         )
-        text = services.export_round_csv(session=session, ctx=coach, round_id=round_id)
+        text = results.export_round_csv(session=session, ctx=coach, round_id=round_id)
         actions = set(session.exec(select(AuditEvent.action)).all())
     assert [(f.dimension_key, f.note) for f in focus] == [("flow", "Limit WIP")]
     assert focus[0].mean == pytest.approx(2.0)
@@ -248,11 +248,11 @@ def test_notes_csv_and_focus(setup: dict) -> None:
         "assessment.exported",
     } <= actions
     with tenant_session(coach) as session:
-        services.unmark_focus_dimension(
+        results.unmark_focus_dimension(
             session=session, ctx=coach, round_id=round_id, team_id=alpha, dimension_id=flow_id
         )
         assert (
-            services.focus_dimensions(session=session, ctx=coach, round_id=round_id, team_id=alpha)
+            results.focus_dimensions(session=session, ctx=coach, round_id=round_id, team_id=alpha)
             == []
         )
 
@@ -264,33 +264,33 @@ def test_members_cannot_start_rounds_or_see_others_answers(setup: dict) -> None:
     a_pid = helpers.participant_id(a, round_id, alpha)
     with tenant_session(b) as session:
         with pytest.raises(Forbidden):
-            services.start_round(session=session, ctx=b, model_id=setup["model"], team_ids=[alpha])
+            rounds.start_round(session=session, ctx=b, model_id=setup["model"], team_ids=[alpha])
         with pytest.raises(NotFound):
-            services.my_answers(session=session, ctx=b, participant_id=a_pid)
+            answering.my_answers(session=session, ctx=b, participant_id=a_pid)
         with pytest.raises(NotFound):
-            services.save_answers(session=session, ctx=b, participant_id=a_pid, values={})
-        for read in (services.team_result, services.team_dimension_scores):
+            answering.save_answers(session=session, ctx=b, participant_id=a_pid, values={})
+        for read in (results.team_result, results.team_dimension_scores):
             with pytest.raises(Forbidden):
                 read(session=session, ctx=b, round_id=round_id, team_id=alpha)
         for action in (
-            services.heat_map,
-            services.round_progress,
-            services.export_round_csv,
-            services.close_round,
-            services.round_notes,
+            results.heat_map,
+            rounds.round_progress,
+            results.export_round_csv,
+            rounds.close_round,
+            rounds.round_notes,
         ):
             with pytest.raises(Forbidden):
                 action(session=session, ctx=b, round_id=round_id)
         with pytest.raises(Forbidden):
-            services.list_rounds(session=session, ctx=b)
+            rounds.list_rounds(session=session, ctx=b)
         # b sees the round they are asked to answer, nothing more
-        assert services.get_round(session=session, ctx=b, round_id=round_id).id == round_id
+        assert rounds.get_round(session=session, ctx=b, round_id=round_id).id == round_id
     # even the coach cannot read a's individual answers
     with tenant_session(coach) as session, pytest.raises(NotFound):
-        services.my_answers(session=session, ctx=coach, participant_id=a_pid)
+        answering.my_answers(session=session, ctx=coach, participant_id=a_pid)
     outsider = helpers.person(coach, Role.MEMBER)
     with tenant_session(outsider) as session, pytest.raises(NotFound):
-        services.get_round(session=session, ctx=outsider, round_id=round_id)
+        rounds.get_round(session=session, ctx=outsider, round_id=round_id)
 
 
 def test_other_org_sees_nothing(setup: dict, org_b: TenantContext) -> None:
@@ -301,42 +301,42 @@ def test_other_org_sees_nothing(setup: dict, org_b: TenantContext) -> None:
     flow_id = helpers.dimension_ids(coach, round_id)["flow"]
     a_pid = helpers.participant_id(a, round_id, alpha)
     with tenant_session(org_b) as session:
-        assert services.list_rounds(session=session, ctx=org_b) == []
-        assert services.my_assignments(session=session, ctx=org_b) == []
+        assert rounds.list_rounds(session=session, ctx=org_b) == []
+        assert answering.my_assignments(session=session, ctx=org_b) == []
         for read in (
-            services.team_result,
-            services.team_dimension_scores,
-            services.focus_dimensions,
+            results.team_result,
+            results.team_dimension_scores,
+            results.focus_dimensions,
         ):
             with pytest.raises(NotFound):
                 read(session=session, ctx=org_b, round_id=round_id, team_id=alpha)
         for action in (
-            services.get_round,
-            services.heat_map,
-            services.round_progress,
-            services.export_round_csv,
-            services.close_round,
-            services.round_notes,
+            rounds.get_round,
+            results.heat_map,
+            rounds.round_progress,
+            results.export_round_csv,
+            rounds.close_round,
+            rounds.round_notes,
         ):
             with pytest.raises(NotFound):
                 action(session=session, ctx=org_b, round_id=round_id)
         with pytest.raises(NotFound):
-            services.set_round_notes(session=session, ctx=org_b, round_id=round_id, notes="x")
+            rounds.set_round_notes(session=session, ctx=org_b, round_id=round_id, notes="x")
         with pytest.raises(NotFound):
-            services.mark_focus_dimension(
+            results.mark_focus_dimension(
                 session=session, ctx=org_b, round_id=round_id, team_id=alpha, dimension_id=flow_id
             )
         with pytest.raises(NotFound):
-            services.my_answers(session=session, ctx=org_b, participant_id=a_pid)
+            answering.my_answers(session=session, ctx=org_b, participant_id=a_pid)
         with pytest.raises(NotFound):
-            services.start_round(
+            rounds.start_round(
                 session=session, ctx=org_b, model_id=setup["model"], team_ids=[alpha]
             )
         with pytest.raises(NotFound):
-            services.latest_closed_round_for_team(session=session, ctx=org_b, team_id=alpha)
+            results.latest_closed_round_for_team(session=session, ctx=org_b, team_id=alpha)
     # org_b's own team cannot be slipped into org_a's round either
     foreign_team = factories.make_team(org_b, "Foreign")
     with tenant_session(coach) as session, pytest.raises(NotFound):
-        services.start_round(
+        rounds.start_round(
             session=session, ctx=coach, model_id=setup["model"], team_ids=[foreign_team]
         )

@@ -1,14 +1,13 @@
 """Free limits through the real surveys and assessments services (their own checks call ours).
 
-These domains may later register their own counters; until then billing counts their open
-rows itself (entitlements._DEFAULT_COUNTERS).
+Each domain registers its own counter with billing (entitlements.register_usage_counter).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from pmo_saas.assessments import services as assessments
+from pmo_saas.assessments.services import rounds as assessment_rounds
 from pmo_saas.billing.models import BillingSubscription
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.context import TenantContext
@@ -34,7 +33,7 @@ def launch(ctx: TenantContext, team_id: int, title: str) -> int:
 
 def start_round(ctx: TenantContext, model_id: int, team_id: int, title: str) -> int:
     with tenant_session(ctx) as session:
-        return assessments.start_round(
+        return assessment_rounds.start_round(
             session=session, ctx=ctx, model_id=model_id, team_ids=[team_id], title=title
         )
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pmo_saas.assessments import services as assessments
 from pmo_saas.assessments.schemas import DimensionInput, LevelInput
+from pmo_saas.assessments.services import answering as assessment_answering
+from pmo_saas.assessments.services import catalog as assessment_catalog
+from pmo_saas.assessments.services import results as assessment_results
+from pmo_saas.assessments.services import rounds as assessment_rounds
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity.models import Membership, User
 from pmo_saas.kernel.context import TenantContext
@@ -53,7 +56,7 @@ def world(owner: TenantContext) -> World:
 def model(ctx: TenantContext) -> int:
     """Three dimensions: Flow (F1, F2), Quality (Q1), Teamwork (T1)."""
     with tenant_session(ctx) as session:
-        return assessments.create_model(
+        return assessment_catalog.create_model(
             session=session,
             ctx=ctx,
             name="Coaching test model",
@@ -80,20 +83,20 @@ def answered_round(
     """Start a round for one team, let `people` answer (statement text -> value), close it
     and mark `focus` dimension keys. `answers` maps a person's user id to their ratings."""
     with tenant_session(coach) as session:
-        round_id = assessments.start_round(
+        round_id = assessment_rounds.start_round(
             session=session, ctx=coach, model_id=model_id, team_ids=[team_id], title=title
         )
     for person in people:
         with tenant_session(person) as session:
-            mine = assessments.my_assignments(session=session, ctx=person)
+            mine = assessment_answering.my_assignments(session=session, ctx=person)
             participant = next(a for a in mine if a.round_id == round_id)
-            summary = assessments.get_round(session=session, ctx=coach, round_id=round_id)
-            detail = assessments.model_version(
+            summary = assessment_rounds.get_round(session=session, ctx=coach, round_id=round_id)
+            detail = assessment_catalog.model_version(
                 session=session, ctx=coach, version_id=summary.model_version_id
             )
             by_text = {s.text: s.id for d in detail.dimensions for s in d.statements}
             assert person.user_id is not None
-            assessments.save_answers(
+            assessment_answering.save_answers(
                 session=session,
                 ctx=person,
                 participant_id=participant.participant_id,
@@ -103,13 +106,13 @@ def answered_round(
     if not close:
         return round_id
     with tenant_session(coach) as session:
-        assessments.close_round(session=session, ctx=coach, round_id=round_id)
-        scores = assessments.team_dimension_scores(
+        assessment_rounds.close_round(session=session, ctx=coach, round_id=round_id)
+        scores = assessment_results.team_dimension_scores(
             session=session, ctx=coach, round_id=round_id, team_id=team_id
         )
         for score in scores:
             if score.dimension_key in focus:
-                assessments.mark_focus_dimension(
+                assessment_results.mark_focus_dimension(
                     session=session,
                     ctx=coach,
                     round_id=round_id,

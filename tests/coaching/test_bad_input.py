@@ -7,8 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from pmo_saas.coaching import services
 from pmo_saas.coaching.models import CoachingAction, CoachingGoal
+from pmo_saas.coaching.schemas import ActionInput
+from pmo_saas.coaching.services.actions import add_action, set_action_status, update_action
+from pmo_saas.coaching.services.common import today
+from pmo_saas.coaching.services.goals import ConfirmationRequired, add_goal, delete_goal
+from pmo_saas.coaching.services.plans import create_plan, delete_plan, get_plan, list_plans
+from pmo_saas.coaching.services.sessions import log_session
 from pmo_saas.db import tenant_session
 from pmo_saas.identity.models import AuditEvent
 from pmo_saas.kernel.context import TenantContext
@@ -18,7 +23,7 @@ from tests.coaching import helpers
 
 def _plan(w: helpers.World) -> int:
     with tenant_session(w.coach) as session:
-        return services.create_plan(session=session, ctx=w.coach, title="P", team_id=w.alpha).id
+        return create_plan(session=session, ctx=w.coach, title="P", team_id=w.alpha).id
 
 
 def test_a_missing_owner_is_refused(org_a: TenantContext) -> None:
@@ -26,31 +31,29 @@ def test_a_missing_owner_is_refused(org_a: TenantContext) -> None:
     plan_id = _plan(w)
     with tenant_session(w.coach) as session:
         with pytest.raises(ValidationFailed, match="Choose the owner") as error:
-            services.add_action(
-                session=session, ctx=w.coach, plan_id=plan_id, title="x", owner_user_id=None
-            )
+            add_action(session=session, ctx=w.coach, plan_id=plan_id, title="x", owner_user_id=None)
         assert error.value.field == "owner"
         with pytest.raises(ValidationFailed, match="Choose the owner"):
-            services.log_session(
+            log_session(
                 session=session,
                 ctx=w.coach,
                 plan_id=plan_id,
-                held_on=services.today(),
+                held_on=today(),
                 attendee_user_ids=[w.alice.user_id or 0],
-                follow_ups=[services.ActionInput(title="follow-up", owner_user_id=None)],
+                follow_ups=[ActionInput(title="follow-up", owner_user_id=None)],
             )
     with tenant_session(w.coach) as session:
         # nothing half-written: neither the action nor the session with the bad follow-up
         assert session.exec(select(CoachingAction)).all() == []
-        assert services.get_plan(session=session, ctx=w.coach, plan_id=plan_id).sessions == []
+        assert get_plan(session=session, ctx=w.coach, plan_id=plan_id).sessions == []
 
 
 def test_a_past_due_date_warns_but_saves(org_a: TenantContext) -> None:
     w = helpers.world(org_a)
     plan_id = _plan(w)
-    yesterday = services.today() - timedelta(days=1)
+    yesterday = today() - timedelta(days=1)
     with tenant_session(w.coach) as session:
-        action = services.add_action(
+        action = add_action(
             session=session,
             ctx=w.coach,
             plan_id=plan_id,
@@ -58,16 +61,16 @@ def test_a_past_due_date_warns_but_saves(org_a: TenantContext) -> None:
             owner_user_id=w.alice.user_id,
             due_date=yesterday,
         )
-        goal = services.add_goal(
+        goal = add_goal(
             session=session, ctx=w.coach, plan_id=plan_id, title="G", due_date=yesterday
         )
-        fine = services.add_action(
+        fine = add_action(
             session=session,
             ctx=w.coach,
             plan_id=plan_id,
             title="Fine",
             owner_user_id=w.alice.user_id,
-            due_date=services.today(),
+            due_date=today(),
         )
     assert action.overdue is True
     assert len(action.warnings) == 1 and "in the past" in action.warnings[0]
@@ -82,7 +85,7 @@ def test_other_bad_input_gets_clear_messages(org_a: TenantContext) -> None:
     plan_id = _plan(w)
     with tenant_session(w.coach) as session:
         with pytest.raises(ValidationFailed, match="not a date"):
-            services.add_action(
+            add_action(
                 session=session,
                 ctx=w.coach,
                 plan_id=plan_id,
@@ -91,7 +94,7 @@ def test_other_bad_input_gets_clear_messages(org_a: TenantContext) -> None:
                 due_date="31/12/2026",
             )
         with pytest.raises(ValidationFailed, match="Enter a"):
-            services.add_action(
+            add_action(
                 session=session,
                 ctx=w.coach,
                 plan_id=plan_id,
@@ -99,16 +102,14 @@ def test_other_bad_input_gets_clear_messages(org_a: TenantContext) -> None:
                 owner_user_id=w.alice.user_id,
             )
         with pytest.raises(ValidationFailed, match="target maturity level"):
-            services.add_goal(
-                session=session, ctx=w.coach, plan_id=plan_id, title="g", target_level=0
-            )
+            add_goal(session=session, ctx=w.coach, plan_id=plan_id, title="g", target_level=0)
         with pytest.raises(ValidationFailed, match="one team or for one person"):
-            services.create_plan(session=session, ctx=w.coach, title="x")
+            create_plan(session=session, ctx=w.coach, title="x")
         with pytest.raises(ValidationFailed, match="status"):
-            services.set_action_status(
+            set_action_status(
                 session=session,
                 ctx=w.coach,
-                action_id=services.add_action(
+                action_id=add_action(
                     session=session,
                     ctx=w.coach,
                     plan_id=plan_id,
@@ -118,11 +119,11 @@ def test_other_bad_input_gets_clear_messages(org_a: TenantContext) -> None:
                 status="finished",
             )
         with pytest.raises(ValidationFailed, match="took place"):
-            services.log_session(
+            log_session(
                 session=session,
                 ctx=w.coach,
                 plan_id=plan_id,
-                held_on=services.today() + timedelta(days=1),
+                held_on=today() + timedelta(days=1),
                 attendee_user_ids=[],
             )
 
@@ -131,8 +132,8 @@ def test_deleting_a_goal_with_actions_asks_first_and_is_audited(org_a: TenantCon
     w = helpers.world(org_a)
     plan_id = _plan(w)
     with tenant_session(w.coach) as session:
-        goal = services.add_goal(session=session, ctx=w.coach, plan_id=plan_id, title="Flow")
-        services.add_action(
+        goal = add_goal(session=session, ctx=w.coach, plan_id=plan_id, title="Flow")
+        add_action(
             session=session,
             ctx=w.coach,
             plan_id=plan_id,
@@ -140,16 +141,16 @@ def test_deleting_a_goal_with_actions_asks_first_and_is_audited(org_a: TenantCon
             title="Limit WIP",
             owner_user_id=w.alice.user_id,
         )
-        empty = services.add_goal(session=session, ctx=w.coach, plan_id=plan_id, title="Empty")
+        empty = add_goal(session=session, ctx=w.coach, plan_id=plan_id, title="Empty")
     with (
         tenant_session(w.coach) as session,
-        pytest.raises(services.ConfirmationRequired, match="confirm"),
+        pytest.raises(ConfirmationRequired, match="confirm"),
     ):
-        services.delete_goal(session=session, ctx=w.coach, goal_id=goal.id)
+        delete_goal(session=session, ctx=w.coach, goal_id=goal.id)
     with tenant_session(w.coach) as session:
         assert session.get(CoachingGoal, goal.id) is not None
-        services.delete_goal(session=session, ctx=w.coach, goal_id=goal.id, confirm=True)
-        services.delete_goal(session=session, ctx=w.coach, goal_id=empty.id)  # no actions
+        delete_goal(session=session, ctx=w.coach, goal_id=goal.id, confirm=True)
+        delete_goal(session=session, ctx=w.coach, goal_id=empty.id)  # no actions
     with tenant_session(w.coach) as session:
         assert session.get(CoachingGoal, goal.id) is None
         assert session.exec(select(CoachingAction)).all() == []
@@ -166,7 +167,7 @@ def test_deleting_a_plan_with_actions_asks_first(org_a: TenantContext) -> None:
     w = helpers.world(org_a)
     plan_id = _plan(w)
     with tenant_session(w.coach) as session:
-        services.add_action(
+        add_action(
             session=session,
             ctx=w.coach,
             plan_id=plan_id,
@@ -175,13 +176,13 @@ def test_deleting_a_plan_with_actions_asks_first(org_a: TenantContext) -> None:
         )
     with (
         tenant_session(w.coach) as session,
-        pytest.raises(services.ConfirmationRequired, match="confirm"),
+        pytest.raises(ConfirmationRequired, match="confirm"),
     ):
-        services.delete_plan(session=session, ctx=w.coach, plan_id=plan_id)
+        delete_plan(session=session, ctx=w.coach, plan_id=plan_id)
     with tenant_session(w.coach) as session:
-        services.delete_plan(session=session, ctx=w.coach, plan_id=plan_id, confirm=True)
+        delete_plan(session=session, ctx=w.coach, plan_id=plan_id, confirm=True)
     with tenant_session(w.coach) as session:
-        assert services.list_plans(session=session, ctx=w.coach) == []
+        assert list_plans(session=session, ctx=w.coach) == []
         assert (
             session.exec(select(AuditEvent).where(AuditEvent.action == "coaching.plan_deleted"))
             .one()
@@ -193,12 +194,12 @@ def test_deleting_a_plan_with_actions_asks_first(org_a: TenantContext) -> None:
 def test_editing_an_action_revalidates_and_goals_turn_overdue(org_a: TenantContext) -> None:
     w = helpers.world(org_a)
     plan_id = _plan(w)
-    last_week = services.today() - timedelta(days=7)
+    last_week = today() - timedelta(days=7)
     with tenant_session(w.coach) as session:
-        goal = services.add_goal(
+        goal = add_goal(
             session=session, ctx=w.coach, plan_id=plan_id, title="G", due_date=last_week
         )
-        action = services.add_action(
+        action = add_action(
             session=session,
             ctx=w.coach,
             plan_id=plan_id,
@@ -207,7 +208,7 @@ def test_editing_an_action_revalidates_and_goals_turn_overdue(org_a: TenantConte
             owner_user_id=w.alice.user_id,
         )
         with pytest.raises(ValidationFailed, match="Choose the owner"):
-            services.update_action(
+            update_action(
                 session=session,
                 ctx=w.coach,
                 action_id=action.id,
@@ -217,7 +218,7 @@ def test_editing_an_action_revalidates_and_goals_turn_overdue(org_a: TenantConte
                 goal_id=goal.id,
                 scope="team",
             )
-        edited = services.update_action(
+        edited = update_action(
             session=session,
             ctx=w.coach,
             action_id=action.id,
@@ -229,9 +230,9 @@ def test_editing_an_action_revalidates_and_goals_turn_overdue(org_a: TenantConte
         )
         assert (edited.title, edited.owner_name, edited.overdue) == ("b", "Bob", True)
         assert edited.warnings
-        detail = services.get_plan(session=session, ctx=w.coach, plan_id=plan_id)
+        detail = get_plan(session=session, ctx=w.coach, plan_id=plan_id)
         assert detail.goals[0].overdue is True
-        services.set_action_status(session=session, ctx=w.coach, action_id=action.id, status="done")
-        detail = services.get_plan(session=session, ctx=w.coach, plan_id=plan_id)
+        set_action_status(session=session, ctx=w.coach, action_id=action.id, status="done")
+        detail = get_plan(session=session, ctx=w.coach, plan_id=plan_id)
         assert detail.goals[0].overdue is False  # every action done
         assert detail.progress_percent == 100

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pmo_saas.assessments.demo import seed_demo_assessments
-from pmo_saas.coaching import services
 from pmo_saas.coaching.demo import seed_demo_coaching
+from pmo_saas.coaching.services.board import leadership_board
+from pmo_saas.coaching.services.plans import get_plan, list_plans
+from pmo_saas.coaching.services.training import list_courses, training_coverage
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.context import TenantContext
 from tests.coaching import helpers
@@ -35,18 +37,18 @@ def test_demo_coaching_uses_assessment_results(org_a: TenantContext) -> None:
             coach_user_id=w.coach.user_id or 0,
         )
     with tenant_session(w.coach) as session:
-        plans = services.list_plans(session=session, ctx=w.coach)
+        plans = list_plans(session=session, ctx=w.coach)
         assert len(plans) == 3  # two team plans and a leader's plan
         team_plan = next(p for p in plans if p.team_id == w.alpha)
-        detail = services.get_plan(session=session, ctx=w.coach, plan_id=team_plan.id)
+        detail = get_plan(session=session, ctx=w.coach, plan_id=team_plan.id)
         assert detail.source_round_id is not None
         assert detail.goals and all(g.baseline_score is not None for g in detail.goals)
         assert 0 < detail.progress_percent < 100
         assert detail.overdue_actions >= 1
         assert detail.sessions and detail.sessions[0].decisions
-        assert services.leadership_board(session=session, ctx=w.coach)
-        assert len(services.list_courses(session=session, ctx=w.coach)) == 4
-        coverage = services.training_coverage(session=session, ctx=w.coach)
+        assert leadership_board(session=session, ctx=w.coach)
+        assert len(list_courses(session=session, ctx=w.coach)) == 4
+        coverage = training_coverage(session=session, ctx=w.coach)
         assert any(c.trained for c in coverage)
 
 
@@ -61,5 +63,5 @@ def test_demo_coaching_without_rounds(org_a: TenantContext) -> None:
             coach_user_id=w.coach.user_id or 0,
         )
     with tenant_session(w.coach) as session:
-        plan = services.list_plans(session=session, ctx=w.coach, team_id=w.alpha)[0]
+        plan = list_plans(session=session, ctx=w.coach, team_id=w.alpha)[0]
         assert plan.actions_total == 4  # three team actions and one follow-up

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
-from pmo_saas.coaching import services
 from pmo_saas.coaching.digest import send_weekly_digests
+from pmo_saas.coaching.services.actions import add_action, set_action_status
+from pmo_saas.coaching.services.plans import create_plan, update_plan
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity.models import OutboxMessage, User
 from pmo_saas.kernel import clock
@@ -38,12 +39,10 @@ def test_each_coach_gets_a_weekly_digest_with_overdue_actions_first(
     idle_coach = helpers.person(org_a, Role.COACH, "Idle Coach")
     today = MONDAY.date()
     with tenant_session(w.coach) as session:
-        plan = services.create_plan(
-            session=session, ctx=w.coach, title="Alpha growth", team_id=w.alpha
-        )
+        plan = create_plan(session=session, ctx=w.coach, title="Alpha growth", team_id=w.alpha)
 
         def add(title: str, owner: TenantContext, due_in: int | None) -> int:
-            return services.add_action(
+            return add_action(
                 session=session,
                 ctx=w.coach,
                 plan_id=plan.id,
@@ -56,13 +55,11 @@ def test_each_coach_gets_a_weekly_digest_with_overdue_actions_first(
         add("Visualise blockers", w.bob, 3)
         blocked = add("Get a test environment", w.bob, 20)
         done = add("Hold a flow retrospective", w.alice, -1)
-        services.set_action_status(
-            session=session, ctx=w.coach, action_id=blocked, status="blocked"
-        )
-        services.set_action_status(session=session, ctx=w.coach, action_id=done, status="done")
+        set_action_status(session=session, ctx=w.coach, action_id=blocked, status="blocked")
+        set_action_status(session=session, ctx=w.coach, action_id=done, status="done")
         # a completed plan is not in the digest
-        old = services.create_plan(session=session, ctx=w.coach, title="Old plan", team_id=w.beta)
-        services.update_plan(
+        old = create_plan(session=session, ctx=w.coach, title="Old plan", team_id=w.beta)
+        update_plan(
             session=session,
             ctx=w.coach,
             plan_id=old.id,
@@ -71,9 +68,7 @@ def test_each_coach_gets_a_weekly_digest_with_overdue_actions_first(
             coach_user_id=w.coach.user_id,
         )
     with tenant_session(org_b) as session:
-        services.create_plan(
-            session=session, ctx=org_b, title="B plan", person_user_id=org_b.user_id
-        )
+        create_plan(session=session, ctx=org_b, title="B plan", person_user_id=org_b.user_id)
 
     assert send_weekly_digests(now=MONDAY) == 2
     mails = {m.to_email: m for m in _outbox()}
@@ -107,7 +102,7 @@ def test_each_coach_gets_a_weekly_digest_with_overdue_actions_first(
 def test_a_coach_who_left_gets_no_digest(org_a: TenantContext) -> None:
     w = helpers.world(org_a)
     with tenant_session(w.coach) as session:
-        services.create_plan(session=session, ctx=w.coach, title="P", team_id=w.alpha)
+        create_plan(session=session, ctx=w.coach, title="P", team_id=w.alpha)
     from pmo_saas.identity.models import Membership
 
     with system_session() as session:

@@ -4,7 +4,30 @@ from __future__ import annotations
 
 import pytest
 
-from pmo_saas.coaching import services
+from pmo_saas.coaching.services.actions import (
+    add_action,
+    delete_action,
+    my_actions,
+    set_action_status,
+)
+from pmo_saas.coaching.services.board import leadership_board, promote_to_portfolio
+from pmo_saas.coaching.services.common import today
+from pmo_saas.coaching.services.goals import add_goal, delete_goal, update_goal
+from pmo_saas.coaching.services.plans import (
+    create_plan,
+    delete_plan,
+    get_plan,
+    list_plans,
+    update_plan,
+)
+from pmo_saas.coaching.services.sessions import log_session
+from pmo_saas.coaching.services.training import (
+    complete_enrolment,
+    create_course,
+    enrol,
+    list_courses,
+    list_enrolments,
+)
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Forbidden, NotFound
@@ -14,23 +37,23 @@ from tests.coaching import helpers
 def _plans(w: helpers.World) -> tuple[int, int, int, int]:
     """An Alpha plan with actions of Alice and Bob, and a Beta plan with Carol's action."""
     with tenant_session(w.coach) as session:
-        alpha = services.create_plan(session=session, ctx=w.coach, title="Alpha", team_id=w.alpha)
-        beta = services.create_plan(session=session, ctx=w.coach, title="Beta", team_id=w.beta)
-        alice_action = services.add_action(
+        alpha = create_plan(session=session, ctx=w.coach, title="Alpha", team_id=w.alpha)
+        beta = create_plan(session=session, ctx=w.coach, title="Beta", team_id=w.beta)
+        alice_action = add_action(
             session=session,
             ctx=w.coach,
             plan_id=alpha.id,
             title="Alice's",
             owner_user_id=w.alice.user_id,
         ).id
-        bob_action = services.add_action(
+        bob_action = add_action(
             session=session,
             ctx=w.coach,
             plan_id=alpha.id,
             title="Bob's",
             owner_user_id=w.bob.user_id,
         ).id
-        services.add_action(
+        add_action(
             session=session,
             ctx=w.coach,
             plan_id=beta.id,
@@ -46,21 +69,19 @@ def test_members_read_their_teams_plans_and_update_their_own_actions(
     w = helpers.world(org_a)
     alpha, beta, alice_action, bob_action = _plans(w)
     with tenant_session(w.alice) as session:
-        assert {p.title for p in services.list_plans(session=session, ctx=w.alice)} == {"Alpha"}
-        plan = services.get_plan(session=session, ctx=w.alice, plan_id=alpha)
+        assert {p.title for p in list_plans(session=session, ctx=w.alice)} == {"Alpha"}
+        plan = get_plan(session=session, ctx=w.alice, plan_id=alpha)
         assert plan.can_manage is False
         assert plan.measurement_visible is False
         with pytest.raises(Forbidden):
-            services.get_plan(session=session, ctx=w.alice, plan_id=beta)
-        row = services.set_action_status(
+            get_plan(session=session, ctx=w.alice, plan_id=beta)
+        row = set_action_status(
             session=session, ctx=w.alice, action_id=alice_action, status="doing"
         )
         assert row.status == "doing"
         with pytest.raises(Forbidden, match="your own actions"):
-            services.set_action_status(
-                session=session, ctx=w.alice, action_id=bob_action, status="done"
-            )
-        assert [a.title for a in services.my_actions(session=session, ctx=w.alice)] == ["Alice's"]
+            set_action_status(session=session, ctx=w.alice, action_id=bob_action, status="done")
+        assert [a.title for a in my_actions(session=session, ctx=w.alice)] == ["Alice's"]
 
 
 def test_members_cannot_manage_plans(org_a: TenantContext) -> None:
@@ -68,9 +89,9 @@ def test_members_cannot_manage_plans(org_a: TenantContext) -> None:
     alpha, _, alice_action, _ = _plans(w)
     with tenant_session(w.alice) as session:
         with pytest.raises(Forbidden, match="coaches and admins"):
-            services.create_plan(session=session, ctx=w.alice, title="Mine", team_id=w.alpha)
+            create_plan(session=session, ctx=w.alice, title="Mine", team_id=w.alpha)
         with pytest.raises(Forbidden):
-            services.add_action(
+            add_action(
                 session=session,
                 ctx=w.alice,
                 plan_id=alpha,
@@ -78,32 +99,30 @@ def test_members_cannot_manage_plans(org_a: TenantContext) -> None:
                 owner_user_id=w.alice.user_id,
             )
         with pytest.raises(Forbidden):
-            services.add_goal(session=session, ctx=w.alice, plan_id=alpha, title="g")
+            add_goal(session=session, ctx=w.alice, plan_id=alpha, title="g")
         with pytest.raises(Forbidden):
-            services.delete_action(session=session, ctx=w.alice, action_id=alice_action)
+            delete_action(session=session, ctx=w.alice, action_id=alice_action)
 
 
 def test_viewers_only_read(org_a: TenantContext) -> None:
     w = helpers.world(org_a)
     alpha, beta, alice_action, _ = _plans(w)
     with tenant_session(w.viewer) as session:
-        assert {p.title for p in services.list_plans(session=session, ctx=w.viewer)} == {
+        assert {p.title for p in list_plans(session=session, ctx=w.viewer)} == {
             "Alpha",
             "Beta",
         }
-        assert services.get_plan(session=session, ctx=w.viewer, plan_id=beta).title == "Beta"
+        assert get_plan(session=session, ctx=w.viewer, plan_id=beta).title == "Beta"
         with pytest.raises(Forbidden):
-            services.set_action_status(
-                session=session, ctx=w.viewer, action_id=alice_action, status="done"
-            )
+            set_action_status(session=session, ctx=w.viewer, action_id=alice_action, status="done")
         with pytest.raises(Forbidden):
-            services.create_plan(session=session, ctx=w.viewer, title="V", team_id=w.alpha)
+            create_plan(session=session, ctx=w.viewer, title="V", team_id=w.alpha)
         with pytest.raises(Forbidden):
-            services.log_session(
+            log_session(
                 session=session,
                 ctx=w.viewer,
                 plan_id=alpha,
-                held_on=services.today(),
+                held_on=today(),
                 attendee_user_ids=[],
             )
 
@@ -113,8 +132,8 @@ def test_coaches_and_admins_manage_plans(org_a: TenantContext) -> None:
     admin = helpers.person(org_a, helpers.Role.ADMIN, "Ada Admin")
     alpha, _, alice_action, _ = _plans(w)
     with tenant_session(admin) as session:
-        goal = services.add_goal(session=session, ctx=admin, plan_id=alpha, title="Flow")
-        services.update_goal(
+        goal = add_goal(session=session, ctx=admin, plan_id=alpha, title="Flow")
+        update_goal(
             session=session,
             ctx=admin,
             goal_id=goal.id,
@@ -122,11 +141,11 @@ def test_coaches_and_admins_manage_plans(org_a: TenantContext) -> None:
             target_level=4,
             due_date=None,
         )
-        row = services.set_action_status(
+        row = set_action_status(
             session=session, ctx=admin, action_id=alice_action, status="blocked"
         )
         assert row.status == "blocked"
-        services.update_plan(
+        update_plan(
             session=session,
             ctx=admin,
             plan_id=alpha,
@@ -135,7 +154,7 @@ def test_coaches_and_admins_manage_plans(org_a: TenantContext) -> None:
             coach_user_id=w.coach.user_id,
         )
     with tenant_session(w.coach) as session:
-        plan = services.get_plan(session=session, ctx=w.coach, plan_id=alpha)
+        plan = get_plan(session=session, ctx=w.coach, plan_id=alpha)
     assert (plan.title, plan.status, plan.can_manage) == ("Alpha 2", "completed", True)
     assert plan.goals[0].title == "Better flow" and plan.goals[0].target_level == 4
 
@@ -143,7 +162,7 @@ def test_coaches_and_admins_manage_plans(org_a: TenantContext) -> None:
 def test_the_coach_of_a_plan_must_have_the_coach_role(org_a: TenantContext) -> None:
     w = helpers.world(org_a)
     with tenant_session(w.coach) as session, pytest.raises(Exception, match="coach"):
-        services.create_plan(
+        create_plan(
             session=session,
             ctx=w.coach,
             title="P",
@@ -156,54 +175,50 @@ def test_another_organisation_sees_nothing(org_a: TenantContext, org_b: TenantCo
     w = helpers.world(org_a)
     alpha, _, alice_action, _ = _plans(w)
     with tenant_session(w.coach) as session:
-        goal = services.add_goal(session=session, ctx=w.coach, plan_id=alpha, title="G")
-        course = services.create_course(session=session, ctx=w.coach, name="Scrum")
-        enrolment = services.enrol(
+        goal = add_goal(session=session, ctx=w.coach, plan_id=alpha, title="G")
+        course = create_course(session=session, ctx=w.coach, name="Scrum")
+        enrolment = enrol(
             session=session, ctx=w.coach, course_id=course.id, user_id=w.alice.user_id or 0
         )
     with tenant_session(org_b) as session:
-        assert services.list_plans(session=session, ctx=org_b) == []
-        assert services.leadership_board(session=session, ctx=org_b) == []
-        assert services.list_courses(session=session, ctx=org_b) == []
-        assert services.list_enrolments(session=session, ctx=org_b) == []
-        assert services.my_actions(session=session, ctx=org_b) == []
+        assert list_plans(session=session, ctx=org_b) == []
+        assert leadership_board(session=session, ctx=org_b) == []
+        assert list_courses(session=session, ctx=org_b) == []
+        assert list_enrolments(session=session, ctx=org_b) == []
+        assert my_actions(session=session, ctx=org_b) == []
         calls = [
-            lambda: services.get_plan(session=session, ctx=org_b, plan_id=alpha),
-            lambda: services.set_action_status(
+            lambda: get_plan(session=session, ctx=org_b, plan_id=alpha),
+            lambda: set_action_status(
                 session=session, ctx=org_b, action_id=alice_action, status="done"
             ),
-            lambda: services.delete_goal(session=session, ctx=org_b, goal_id=goal.id, confirm=True),
-            lambda: services.add_goal(session=session, ctx=org_b, plan_id=alpha, title="x"),
-            lambda: services.delete_plan(session=session, ctx=org_b, plan_id=alpha, confirm=True),
-            lambda: services.log_session(
+            lambda: delete_goal(session=session, ctx=org_b, goal_id=goal.id, confirm=True),
+            lambda: add_goal(session=session, ctx=org_b, plan_id=alpha, title="x"),
+            lambda: delete_plan(session=session, ctx=org_b, plan_id=alpha, confirm=True),
+            lambda: log_session(
                 session=session,
                 ctx=org_b,
                 plan_id=alpha,
-                held_on=services.today(),
+                held_on=today(),
                 attendee_user_ids=[],
             ),
-            lambda: services.promote_to_portfolio(
+            lambda: promote_to_portfolio(
                 session=session, ctx=org_b, action_id=alice_action, portfolio_id=1
             ),
-            lambda: services.enrol(
+            lambda: enrol(
                 session=session, ctx=org_b, course_id=course.id, user_id=org_b.user_id or 0
             ),
-            lambda: services.complete_enrolment(
-                session=session, ctx=org_b, enrolment_id=enrolment.id
-            ),
+            lambda: complete_enrolment(session=session, ctx=org_b, enrolment_id=enrolment.id),
         ]
         for call in calls:
             with pytest.raises(NotFound):
                 call()
         # org_b cannot make org_a's team or people part of its plans either
         with pytest.raises(NotFound):
-            services.create_plan(session=session, ctx=org_b, title="x", team_id=w.alpha)
+            create_plan(session=session, ctx=org_b, title="x", team_id=w.alpha)
     with tenant_session(org_b) as session:
-        plan = services.create_plan(
-            session=session, ctx=org_b, title="B's", person_user_id=org_b.user_id
-        )
+        plan = create_plan(session=session, ctx=org_b, title="B's", person_user_id=org_b.user_id)
         with pytest.raises(Exception, match="member of this organisation"):
-            services.add_action(
+            add_action(
                 session=session,
                 ctx=org_b,
                 plan_id=plan.id,
@@ -211,16 +226,16 @@ def test_another_organisation_sees_nothing(org_a: TenantContext, org_b: TenantCo
                 owner_user_id=w.alice.user_id,
             )
     with tenant_session(w.coach) as session:
-        assert services.get_plan(session=session, ctx=w.coach, plan_id=alpha).title == "Alpha"
+        assert get_plan(session=session, ctx=w.coach, plan_id=alpha).title == "Alpha"
 
 
 def test_a_person_reads_their_own_plan(org_a: TenantContext) -> None:
     w = helpers.world(org_a)
     with tenant_session(w.coach) as session:
-        plan = services.create_plan(
+        plan = create_plan(
             session=session, ctx=w.coach, title="Carol's growth", person_user_id=w.carol.user_id
         )
     with tenant_session(w.carol) as session:
-        assert [p.id for p in services.list_plans(session=session, ctx=w.carol)] == [plan.id]
+        assert [p.id for p in list_plans(session=session, ctx=w.carol)] == [plan.id]
     with tenant_session(w.alice) as session:
-        assert services.list_plans(session=session, ctx=w.alice) == []
+        assert list_plans(session=session, ctx=w.alice) == []

@@ -6,8 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from pmo_saas.assessments import services as assessments
-from pmo_saas.coaching import services
+from pmo_saas.assessments.services import rounds as assessment_rounds
+from pmo_saas.coaching.services import common
+from pmo_saas.coaching.services.actions import add_action, set_action_status
+from pmo_saas.coaching.services.goals import suggested_target
+from pmo_saas.coaching.services.plans import (
+    create_plan,
+    create_plan_from_round,
+    get_plan,
+    list_plans,
+    update_plan,
+)
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
@@ -47,7 +56,7 @@ def test_plan_from_closed_round_prefills_goals(org_a: TenantContext) -> None:
     w = helpers.world(org_a)
     _, round_id = _first_round(w)
     with tenant_session(w.coach) as session:
-        plan = services.create_plan_from_round(
+        plan = create_plan_from_round(
             session=session, ctx=w.coach, round_id=round_id, team_id=w.alpha
         )
     assert plan.team_name == "Alpha"
@@ -70,7 +79,7 @@ def test_after_the_next_round_the_plan_shows_the_measured_change(org_a: TenantCo
     w = helpers.world(org_a)
     model_id, round_id = _first_round(w)
     with tenant_session(w.coach) as session:
-        plan_id = services.create_plan_from_round(
+        plan_id = create_plan_from_round(
             session=session, ctx=w.coach, round_id=round_id, team_id=w.alpha
         ).id
     # an open second round does not count yet
@@ -84,13 +93,10 @@ def test_after_the_next_round_the_plan_shows_the_measured_change(org_a: TenantCo
         close=False,
     )
     with tenant_session(w.coach) as session:
-        assert (
-            services.get_plan(session=session, ctx=w.coach, plan_id=plan_id).measured_round_id
-            is None
-        )
-        assessments.close_round(session=session, ctx=w.coach, round_id=second)
+        assert get_plan(session=session, ctx=w.coach, plan_id=plan_id).measured_round_id is None
+        assessment_rounds.close_round(session=session, ctx=w.coach, round_id=second)
     with tenant_session(w.coach) as session:
-        plan = services.get_plan(session=session, ctx=w.coach, plan_id=plan_id)
+        plan = get_plan(session=session, ctx=w.coach, plan_id=plan_id)
     assert plan.measured_round_id == second
     assert plan.measured_round_title == "Follow-up"
     goals = {g.dimension_key: g for g in plan.goals}
@@ -115,45 +121,39 @@ def test_a_plan_needs_a_closed_round_with_focus_dimensions(org_a: TenantContext)
         close=False,
     )
     with tenant_session(w.coach) as session, pytest.raises(ValidationFailed, match="closed"):
-        services.create_plan_from_round(
-            session=session, ctx=w.coach, round_id=open_round, team_id=w.alpha
-        )
+        create_plan_from_round(session=session, ctx=w.coach, round_id=open_round, team_id=w.alpha)
     with tenant_session(w.coach) as session:
-        assessments.close_round(session=session, ctx=w.coach, round_id=open_round)
+        assessment_rounds.close_round(session=session, ctx=w.coach, round_id=open_round)
     with tenant_session(w.coach) as session, pytest.raises(ValidationFailed, match="focus"):
-        services.create_plan_from_round(
-            session=session, ctx=w.coach, round_id=open_round, team_id=w.alpha
-        )
+        create_plan_from_round(session=session, ctx=w.coach, round_id=open_round, team_id=w.alpha)
 
 
 def test_suggested_target_is_the_next_level() -> None:
-    assert services.suggested_target(2.25) == 3
-    assert services.suggested_target(3.0) == 4
-    assert services.suggested_target(4.8) == 5
-    assert services.suggested_target(5.0) == 5
-    assert services.suggested_target(None) == 3
+    assert suggested_target(2.25) == 3
+    assert suggested_target(3.0) == 4
+    assert suggested_target(4.8) == 5
+    assert suggested_target(5.0) == 5
+    assert suggested_target(None) == 3
 
 
 def test_progress_is_the_share_of_actions_done_and_filters_work(org_a: TenantContext) -> None:
     w = helpers.world(org_a)
     other_coach = helpers.person(org_a, Role.COACH, "Otto")
-    today = services.today()
+    today = common.today()
     with tenant_session(w.coach) as session:
-        alpha = services.create_plan(
-            session=session, ctx=w.coach, title="Alpha plan", team_id=w.alpha
-        )
-        beta = services.create_plan(
+        alpha = create_plan(session=session, ctx=w.coach, title="Alpha plan", team_id=w.alpha)
+        beta = create_plan(
             session=session,
             ctx=w.coach,
             title="Beta plan",
             team_id=w.beta,
             coach_user_id=other_coach.user_id,
         )
-        leader = services.create_plan(
+        leader = create_plan(
             session=session, ctx=w.coach, title="Leader", person_user_id=w.owner.user_id
         )
         ids = [
-            services.add_action(
+            add_action(
                 session=session,
                 ctx=w.coach,
                 plan_id=alpha.id,
@@ -163,7 +163,7 @@ def test_progress_is_the_share_of_actions_done_and_filters_work(org_a: TenantCon
             ).id
             for i in range(4)
         ]
-        services.add_action(
+        add_action(
             session=session,
             ctx=w.coach,
             plan_id=beta.id,
@@ -172,10 +172,8 @@ def test_progress_is_the_share_of_actions_done_and_filters_work(org_a: TenantCon
             due_date=today - timedelta(days=2),
         )
         for action_id in ids[:3]:
-            services.set_action_status(
-                session=session, ctx=w.coach, action_id=action_id, status="done"
-            )
-        services.update_plan(
+            set_action_status(session=session, ctx=w.coach, action_id=action_id, status="done")
+        update_plan(
             session=session,
             ctx=w.coach,
             plan_id=leader.id,
@@ -184,7 +182,7 @@ def test_progress_is_the_share_of_actions_done_and_filters_work(org_a: TenantCon
             coach_user_id=w.coach.user_id,
         )
     with tenant_session(w.coach) as session:
-        rows = {r.title: r for r in services.list_plans(session=session, ctx=w.coach)}
+        rows = {r.title: r for r in list_plans(session=session, ctx=w.coach)}
         assert rows["Alpha plan"].progress_percent == 75
         assert (rows["Alpha plan"].actions_done, rows["Alpha plan"].actions_total) == (3, 4)
         assert rows["Beta plan"].overdue_actions == 1
@@ -192,11 +190,11 @@ def test_progress_is_the_share_of_actions_done_and_filters_work(org_a: TenantCon
         assert rows["Leader"].person_name == "Org A Owner"
 
         def titles(**filters: object) -> set[str]:
-            return {r.title for r in services.list_plans(session=session, ctx=w.coach, **filters)}  # type: ignore[arg-type]
+            return {r.title for r in list_plans(session=session, ctx=w.coach, **filters)}  # type: ignore[arg-type]
 
         assert titles(team_id=w.alpha) == {"Alpha plan"}
         assert titles(coach_user_id=other_coach.user_id) == {"Beta plan"}
         assert titles(status="on_hold") == {"Leader"}
         assert titles(overdue_only=True) == {"Beta plan"}
-        detail = services.get_plan(session=session, ctx=w.coach, plan_id=beta.id)
+        detail = get_plan(session=session, ctx=w.coach, plan_id=beta.id)
         assert detail.loose_actions[0].overdue is True

@@ -8,7 +8,9 @@ from typing import Any
 
 from sqlalchemy import event
 
-from pmo_saas.coaching import services
+from pmo_saas.coaching.services.actions import add_action
+from pmo_saas.coaching.services.board import leadership_board
+from pmo_saas.coaching.services.plans import create_plan, list_plans
 from pmo_saas.db import get_engine, tenant_session
 from pmo_saas.kernel.context import TenantContext
 from tests.coaching import helpers
@@ -32,11 +34,9 @@ def counting() -> Iterator[list[str]]:
 def _add_plans(w: helpers.World, n: int) -> None:
     with tenant_session(w.coach) as session:
         for i in range(n):
-            plan = services.create_plan(
-                session=session, ctx=w.coach, title=f"Plan {i}", team_id=w.alpha
-            )
+            plan = create_plan(session=session, ctx=w.coach, title=f"Plan {i}", team_id=w.alpha)
             for j in range(3):
-                services.add_action(
+                add_action(
                     session=session,
                     ctx=w.coach,
                     plan_id=plan.id,
@@ -49,9 +49,9 @@ def _add_plans(w: helpers.World, n: int) -> None:
 def _queries(ctx: TenantContext) -> tuple[int, int]:
     with tenant_session(ctx) as session:
         with counting() as listed:
-            assert services.list_plans(session=session, ctx=ctx)
+            assert list_plans(session=session, ctx=ctx)
         with counting() as board:
-            assert services.leadership_board(session=session, ctx=ctx)
+            assert leadership_board(session=session, ctx=ctx)
     return len(listed), len(board)
 
 

@@ -8,7 +8,12 @@ from datetime import timedelta
 import pytest
 
 from pmo_saas.billing.models import BillingSubscription
-from pmo_saas.coaching import services
+from pmo_saas.coaching.services.actions import add_action, set_action_status
+from pmo_saas.coaching.services.common import today
+from pmo_saas.coaching.services.goals import add_goal, delete_goal
+from pmo_saas.coaching.services.plans import create_plan, get_plan
+from pmo_saas.coaching.services.sessions import log_session
+from pmo_saas.coaching.services.training import create_course, enrol
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
@@ -31,16 +36,16 @@ def test_every_write_is_refused_in_a_read_only_workspace(
 ) -> None:
     w = helpers.world(org_a)
     with tenant_session(w.coach) as session:
-        plan = services.create_plan(session=session, ctx=w.coach, title="P", team_id=w.alpha)
-        goal = services.add_goal(session=session, ctx=w.coach, plan_id=plan.id, title="G")
-        action = services.add_action(
+        plan = create_plan(session=session, ctx=w.coach, title="P", team_id=w.alpha)
+        goal = add_goal(session=session, ctx=w.coach, plan_id=plan.id, title="G")
+        action = add_action(
             session=session,
             ctx=w.coach,
             plan_id=plan.id,
             title="a",
             owner_user_id=w.alice.user_id,
         )
-        course = services.create_course(session=session, ctx=w.coach, name="Scrum")
+        course = create_course(session=session, ctx=w.coach, name="Scrum")
     with tenant_session(org_a) as session:
         session.add(
             BillingSubscription(
@@ -53,29 +58,27 @@ def test_every_write_is_refused_in_a_read_only_workspace(
     writes = [
         (
             w.coach,
-            lambda s: services.create_plan(session=s, ctx=w.coach, title="Q", team_id=w.beta),
+            lambda s: create_plan(session=s, ctx=w.coach, title="Q", team_id=w.beta),
         ),
-        (w.coach, lambda s: services.add_goal(session=s, ctx=w.coach, plan_id=plan.id, title="H")),
-        (w.coach, lambda s: services.delete_goal(session=s, ctx=w.coach, goal_id=goal.id)),
+        (w.coach, lambda s: add_goal(session=s, ctx=w.coach, plan_id=plan.id, title="H")),
+        (w.coach, lambda s: delete_goal(session=s, ctx=w.coach, goal_id=goal.id)),
         (
             w.alice,
-            lambda s: services.set_action_status(
-                session=s, ctx=w.alice, action_id=action.id, status="done"
-            ),
+            lambda s: set_action_status(session=s, ctx=w.alice, action_id=action.id, status="done"),
         ),
         (
             w.coach,
-            lambda s: services.log_session(
+            lambda s: log_session(
                 session=s,
                 ctx=w.coach,
                 plan_id=plan.id,
-                held_on=services.today(),
+                held_on=today(),
                 attendee_user_ids=[],
             ),
         ),
         (
             w.alice,
-            lambda s: services.enrol(
+            lambda s: enrol(
                 session=s, ctx=w.alice, course_id=course.id, user_id=w.alice.user_id or 0
             ),
         ),
@@ -84,5 +87,5 @@ def test_every_write_is_refused_in_a_read_only_workspace(
         with tenant_session(who) as session, pytest.raises(ReadOnly):
             write(session)
     with tenant_session(w.alice) as session:
-        detail = services.get_plan(session=session, ctx=w.alice, plan_id=plan.id)
+        detail = get_plan(session=session, ctx=w.alice, plan_id=plan.id)
     assert detail.actions_total == 1 and detail.goals[0].title == "G"

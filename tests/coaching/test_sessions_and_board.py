@@ -6,8 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from pmo_saas.coaching import services
 from pmo_saas.coaching.schemas import ActionInput
+from pmo_saas.coaching.services import common
+from pmo_saas.coaching.services.actions import add_action, set_action_status
+from pmo_saas.coaching.services.board import (
+    initiative_origin,
+    leadership_board,
+    promote_to_portfolio,
+)
+from pmo_saas.coaching.services.goals import add_goal
+from pmo_saas.coaching.services.plans import create_plan, get_plan, list_plans
+from pmo_saas.coaching.services.sessions import log_session
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, ValidationFailed
@@ -19,11 +28,11 @@ from tests.coaching import helpers
 
 def test_a_session_log_puts_its_follow_ups_in_the_plan(org_a: TenantContext) -> None:
     w = helpers.world(org_a)
-    today = services.today()
+    today = common.today()
     with tenant_session(w.coach) as session:
-        plan = services.create_plan(session=session, ctx=w.coach, title="Alpha", team_id=w.alpha)
-        goal = services.add_goal(session=session, ctx=w.coach, plan_id=plan.id, title="Flow")
-        logged = services.log_session(
+        plan = create_plan(session=session, ctx=w.coach, title="Alpha", team_id=w.alpha)
+        goal = add_goal(session=session, ctx=w.coach, plan_id=plan.id, title="Flow")
+        logged = log_session(
             session=session,
             ctx=w.coach,
             plan_id=plan.id,
@@ -48,7 +57,7 @@ def test_a_session_log_puts_its_follow_ups_in_the_plan(org_a: TenantContext) -> 
     assert logged.attendee_names == ["Alice", "Bob"]
     assert logged.warnings == []
     with tenant_session(w.alice) as session:  # a team member reads the log
-        detail = services.get_plan(session=session, ctx=w.alice, plan_id=plan.id)
+        detail = get_plan(session=session, ctx=w.alice, plan_id=plan.id)
     assert [s.decisions for s in detail.sessions] == ["Limit WIP to 3."]
     assert detail.sessions[0].notes == "Looked at the cycle-time chart."
     assert len(detail.sessions[0].follow_up_action_ids) == 2
@@ -59,18 +68,18 @@ def test_a_session_log_puts_its_follow_ups_in_the_plan(org_a: TenantContext) -> 
 
 
 def _org_items(w: helpers.World) -> tuple[int, int]:
-    today = services.today()
+    today = common.today()
     with tenant_session(w.coach) as session:
-        alpha = services.create_plan(session=session, ctx=w.coach, title="Alpha", team_id=w.alpha)
-        beta = services.create_plan(session=session, ctx=w.coach, title="Beta", team_id=w.beta)
-        services.add_action(
+        alpha = create_plan(session=session, ctx=w.coach, title="Alpha", team_id=w.alpha)
+        beta = create_plan(session=session, ctx=w.coach, title="Beta", team_id=w.beta)
+        add_action(
             session=session,
             ctx=w.coach,
             plan_id=alpha.id,
             title="Team-only item",
             owner_user_id=w.alice.user_id,
         )
-        late = services.add_action(
+        late = add_action(
             session=session,
             ctx=w.coach,
             plan_id=beta.id,
@@ -79,7 +88,7 @@ def _org_items(w: helpers.World) -> tuple[int, int]:
             scope="organisation",
             due_date=today - timedelta(days=3),
         )
-        later = services.add_action(
+        later = add_action(
             session=session,
             ctx=w.coach,
             plan_id=alpha.id,
@@ -95,19 +104,17 @@ def test_organisational_items_roll_up_to_the_leadership_board(org_a: TenantConte
     w = helpers.world(org_a)
     late, later = _org_items(w)
     with tenant_session(w.viewer) as session:
-        board = services.leadership_board(session=session, ctx=w.viewer)
+        board = leadership_board(session=session, ctx=w.viewer)
     assert [(i.action.title, i.team_name, i.action.overdue) for i in board] == [
         ("Stable release budget", "Beta", True),  # overdue first
         ("Fewer approval steps", "Alpha", False),
     ]
     with tenant_session(w.alice) as session:  # members see the items of their teams' plans
-        assert [i.action.id for i in services.leadership_board(session=session, ctx=w.alice)] == [
-            later
-        ]
+        assert [i.action.id for i in leadership_board(session=session, ctx=w.alice)] == [later]
     with tenant_session(w.coach) as session:
-        services.set_action_status(session=session, ctx=w.coach, action_id=late, status="done")
-        assert len(services.leadership_board(session=session, ctx=w.coach)) == 1
-        assert len(services.leadership_board(session=session, ctx=w.coach, include_done=True)) == 2
+        set_action_status(session=session, ctx=w.coach, action_id=late, status="done")
+        assert len(leadership_board(session=session, ctx=w.coach)) == 1
+        assert len(leadership_board(session=session, ctx=w.coach, include_done=True)) == 2
 
 
 def test_promotion_to_the_portfolio_links_both_ways(org_a: TenantContext) -> None:
@@ -117,7 +124,7 @@ def test_promotion_to_the_portfolio_links_both_ways(org_a: TenantContext) -> Non
         portfolio_id = portfolio_services.create_portfolio(
             session=session, ctx=w.coach, name="Change"
         )
-        row = services.promote_to_portfolio(
+        row = promote_to_portfolio(
             session=session, ctx=w.coach, action_id=late, portfolio_id=portfolio_id
         )
         assert row.initiative_id is not None
@@ -128,13 +135,11 @@ def test_promotion_to_the_portfolio_links_both_ways(org_a: TenantContext) -> Non
         )
         assert initiative.title == "Stable release budget"
         assert "Beta" in initiative.description
-        origin = services.initiative_origin(
-            session=session, ctx=w.coach, initiative_id=row.initiative_id
-        )
+        origin = initiative_origin(session=session, ctx=w.coach, initiative_id=row.initiative_id)
         assert origin is not None
         assert (origin.action_id, origin.plan_title, origin.team_name) == (late, "Beta", "Beta")
         with pytest.raises(Conflict, match="already"):
-            services.promote_to_portfolio(
+            promote_to_portfolio(
                 session=session, ctx=w.coach, action_id=late, portfolio_id=portfolio_id
             )
         # the portfolio funds it: the plan shows the funding status
@@ -149,7 +154,7 @@ def test_promotion_to_the_portfolio_links_both_ways(org_a: TenantContext) -> Non
         )
         funding_services.publish_scenario(session=session, ctx=w.coach, scenario_id=scenario)
     with tenant_session(w.viewer) as session:
-        board = services.leadership_board(session=session, ctx=w.viewer)
+        board = leadership_board(session=session, ctx=w.viewer)
     promoted = next(i.action for i in board if i.action.id == late)
     assert promoted.funding_status == "funded"
     assert promoted.funding_label == "Funded in the published plan"
@@ -162,8 +167,8 @@ def test_only_organisational_items_are_promoted_by_coaches(org_a: TenantContext)
         portfolio_id = portfolio_services.create_portfolio(
             session=session, ctx=w.coach, name="Change"
         )
-        plan = services.list_plans(session=session, ctx=w.coach, team_id=w.alpha)[0]
-        team_item = services.add_action(
+        plan = list_plans(session=session, ctx=w.coach, team_id=w.alpha)[0]
+        team_item = add_action(
             session=session,
             ctx=w.coach,
             plan_id=plan.id,
@@ -171,10 +176,10 @@ def test_only_organisational_items_are_promoted_by_coaches(org_a: TenantContext)
             owner_user_id=w.alice.user_id,
         )
         with pytest.raises(ValidationFailed, match="organisational"):
-            services.promote_to_portfolio(
+            promote_to_portfolio(
                 session=session, ctx=w.coach, action_id=team_item.id, portfolio_id=portfolio_id
             )
     with tenant_session(w.viewer) as session, pytest.raises(Exception, match="coaches"):
-        services.promote_to_portfolio(
+        promote_to_portfolio(
             session=session, ctx=w.viewer, action_id=late, portfolio_id=portfolio_id
         )

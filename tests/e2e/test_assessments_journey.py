@@ -21,8 +21,8 @@ import re
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from pmo_saas.assessments import services
 from pmo_saas.assessments.schemas import DimensionInput
+from pmo_saas.assessments.services import catalog
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
@@ -34,7 +34,7 @@ SLUG_ORG = "Assess Journey"
 
 def _journey_model(owner: TenantContext) -> None:
     with tenant_session(owner) as session:
-        services.create_model(
+        catalog.create_model(
             session=session,
             ctx=owner,
             name="Journey model",

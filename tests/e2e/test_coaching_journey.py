@@ -16,7 +16,7 @@ from datetime import timedelta
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import col, select
 
-from pmo_saas.coaching import services as coaching
+from pmo_saas.coaching.services.board import initiative_origin
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity.models import AuditEvent, User
 from pmo_saas.kernel.clock import utcnow
@@ -213,9 +213,7 @@ def test_plan_from_round_actions_session_measured_change_and_promotion(
         )
         assert [i.title for i in initiatives] == [item]
         assert "Alpha" in initiatives[0].description
-        origin = coaching.initiative_origin(
-            session=session, ctx=owner, initiative_id=initiatives[0].id
-        )
+        origin = initiative_origin(session=session, ctx=owner, initiative_id=initiatives[0].id)
     assert origin is not None
     assert origin.team_name == "Alpha" and origin.plan_title.startswith("Alpha: growth plan")
     # ... and the plan shows its funding status.

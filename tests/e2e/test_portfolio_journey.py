@@ -14,7 +14,9 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import select
 
-from pmo_saas.coaching import services as coaching
+from pmo_saas.coaching.services.actions import add_action
+from pmo_saas.coaching.services.board import promote_to_portfolio
+from pmo_saas.coaching.services.plans import create_plan
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity.models import User
 from pmo_saas.kernel.roles import Role
@@ -237,8 +239,8 @@ def test_initiatives_edit_dependencies_board_archive_export_and_origin(page: Pag
     alpha = make_initiative(owner, pid, "Alpha", cost=1000, scores=wsjf(8, 5, 3, 5))
     make_initiative(owner, pid, "Beta", cost=2000, depends_on=[alpha])
     with tenant_session(owner) as session:
-        plan = coaching.create_plan(session=session, ctx=owner, title="Team growth", team_id=team)
-        action = coaching.add_action(
+        plan = create_plan(session=session, ctx=owner, title="Team growth", team_id=team)
+        action = add_action(
             session=session,
             ctx=owner,
             plan_id=plan.id,
@@ -246,9 +248,7 @@ def test_initiatives_edit_dependencies_board_archive_export_and_origin(page: Pag
             owner_user_id=alice.user_id,
             scope="organisation",
         )
-        coaching.promote_to_portfolio(
-            session=session, ctx=owner, action_id=action.id, portfolio_id=pid
-        )
+        promote_to_portfolio(session=session, ctx=owner, action_id=action.id, portfolio_id=pid)
     with system_session() as session:
         email = session.get(User, owner.user_id).email
     path = f"/o/{owner.org_slug}/portfolio/p/{pid}"

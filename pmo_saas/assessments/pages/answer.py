@@ -11,13 +11,14 @@ import reflex as rx
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from pmo_saas.assessments import services
 from pmo_saas.assessments.pages.common import back_link, id_after
 from pmo_saas.assessments.schemas import LevelRow, ModelVersionDetail, MyAnswers, MyAssignment
+from pmo_saas.assessments.services import answering, catalog, rounds
 from pmo_saas.db import in_tenant
-from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import DomainError, NotFound
+from pmo_saas.kernel.errors import NotFound
 from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
@@ -52,20 +53,20 @@ def _questionnaire(
     mine = next(
         (
             a
-            for a in services.my_assignments(session=session, ctx=ctx)
+            for a in answering.my_assignments(session=session, ctx=ctx)
             if a.participant_id == participant_id
         ),
         None,
     )
     if mine is None:
         raise NotFound("That questionnaire")
-    summary = services.get_round(session=session, ctx=ctx, round_id=mine.round_id)
-    detail = services.model_version(session=session, ctx=ctx, version_id=summary.model_version_id)
-    answers = services.my_answers(session=session, ctx=ctx, participant_id=participant_id)
+    summary = rounds.get_round(session=session, ctx=ctx, round_id=mine.round_id)
+    detail = catalog.model_version(session=session, ctx=ctx, version_id=summary.model_version_id)
+    answers = answering.my_answers(session=session, ctx=ctx, participant_id=participant_id)
     return mine, detail, answers
 
 
-class AnswerState(rx.State):
+class AnswerState(WorkspacePage, rx.State):
     round_title: str = ""
     team_name: str = ""
     round_open: bool = False
@@ -75,8 +76,6 @@ class AnswerState(rx.State):
     dimensions: list[AnswerDimension] = []
     answered: int = 0
     total: int = 0
-    error: str = ""
-    notice: str = ""
     # what the person has chosen in this page, saved or not: statement id -> value
     _values: dict[int, int] = {}
     _comments: dict[int, str] = {}
@@ -122,24 +121,16 @@ class AnswerState(rx.State):
         self.total = len(statement_ids)
         self.answered = len(statement_ids & set(self._values))
 
-    def _clear(self) -> None:
+    def _on_failed_load(self) -> None:
         self.round_title = self.team_name = ""
         self.round_open = self.submitted = self.asks_trend = False
         self._values, self._comments, self._trends, self._detail = {}, {}, {}, None
         self._render()
 
-    @rx.event
-    async def load(self) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self)
-            mine, detail, answers = await in_tenant(
-                ctx, _questionnaire, participant_id=self._participant_id()
-            )
-        except DomainError as error:
-            self._clear()
-            self.error = str(error)
-            return
+    async def _refresh(self, ctx: TenantContext) -> None:
+        mine, detail, answers = await in_tenant(
+            ctx, _questionnaire, participant_id=self._participant_id()
+        )
         self.round_title, self.team_name = mine.round_title, mine.team_name
         self.round_open, self.submitted = mine.round_open, answers.submitted
         self.asks_trend = detail.asks_trend
@@ -148,6 +139,10 @@ class AnswerState(rx.State):
         self._comments = dict(answers.comments)
         self._trends = {k: v for k, v in answers.trends.items()}
         self._render()
+
+    @rx.event
+    async def load(self) -> None:
+        await self._load()
 
     @rx.event
     def choose(self, statement_id: int, value: int) -> None:
@@ -173,20 +168,17 @@ class AnswerState(rx.State):
         self._render()
 
     async def _save(self, submit: bool) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self)
-            progress = await in_tenant(
-                ctx,
-                services.save_answers,
-                participant_id=self._participant_id(),
-                values=dict(self._values),
-                comments=dict(self._comments),
-                trends=dict(self._trends) if self.asks_trend else None,
-                submit=submit,
-            )
-        except DomainError as error:
-            self.error = str(error)
+        # No refresh: the page keeps what the person chose, saved or not.
+        progress = await self._act(
+            answering.save_answers,
+            refresh=False,
+            participant_id=self._participant_id(),
+            values=dict(self._values),
+            comments=dict(self._comments),
+            trends=dict(self._trends) if self.asks_trend else None,
+            submit=submit,
+        )
+        if progress is None:
             return
         self.submitted = progress.submitted
         counted = f"{progress.answered} of {progress.total} statements answered"

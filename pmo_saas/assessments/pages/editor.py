@@ -8,12 +8,13 @@ from __future__ import annotations
 import reflex as rx
 from pydantic import BaseModel
 
-from pmo_saas.assessments import services
 from pmo_saas.assessments.pages.common import back_link, id_after
 from pmo_saas.assessments.schemas import DimensionInput, LevelInput, LevelRow, ModelVersionDetail
+from pmo_saas.assessments.services import catalog
 from pmo_saas.db import in_tenant
-from pmo_saas.identity.auth_state import AuthState, tenant_context
-from pmo_saas.kernel.errors import DomainError
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
@@ -26,7 +27,7 @@ class EditDimension(BaseModel):
     statements: str = ""  # one statement a line
 
 
-class ModelEditorState(rx.State):
+class ModelEditorState(WorkspacePage, rx.State):
     model_name: str = ""
     description: str = ""
     kind: str = ""
@@ -35,8 +36,6 @@ class ModelEditorState(rx.State):
     builtin: bool = False
     levels: list[LevelRow] = []
     dimensions: list[EditDimension] = []
-    error: str = ""
-    notice: str = ""
 
     def _model_id(self) -> int:
         return id_after(self.router.url.path, "models")
@@ -56,16 +55,15 @@ class ModelEditorState(rx.State):
             for d in detail.dimensions
         ]
 
+    async def _refresh(self, ctx: TenantContext) -> None:
+        self._show(await in_tenant(ctx, catalog.latest_model_version, model_id=self._model_id()))
+
+    def _on_failed_load(self) -> None:
+        self.model_name, self.levels, self.dimensions = "", [], []
+
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            detail = await in_tenant(ctx, services.latest_model_version, model_id=self._model_id())
-            self._show(detail)
-        except DomainError as error:
-            self.model_name, self.levels, self.dimensions = "", [], []
-            self.error = str(error)
+        await self._load(Role.COACH)
 
     @rx.event
     def set_model_name(self, value: str) -> None:
@@ -108,49 +106,44 @@ class ModelEditorState(rx.State):
 
     @rx.event
     async def save(self) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            before = self.version_number
-            await in_tenant(
-                ctx,
-                services.update_model,
-                model_id=self._model_id(),
-                name=self.model_name,
-                description=self.description,
-                levels=[LevelInput(**lv.model_dump()) for lv in self.levels],
-                dimensions=[
-                    DimensionInput(
-                        key=d.key,
-                        name=d.name,
-                        description=d.description,
-                        statements=[s for s in d.statements.splitlines() if s.strip()],
-                    )
-                    for d in self.dimensions
-                ],
-            )
-            detail = await in_tenant(ctx, services.latest_model_version, model_id=self._model_id())
-            self._show(detail)
+        before = self.version_number
+        await self._act(
+            catalog.update_model,
+            minimum=Role.COACH,
+            model_id=self._model_id(),
+            name=self.model_name,
+            description=self.description,
+            levels=[LevelInput(**lv.model_dump()) for lv in self.levels],
+            dimensions=[
+                DimensionInput(
+                    key=d.key,
+                    name=d.name,
+                    description=d.description,
+                    statements=[s for s in d.statements.splitlines() if s.strip()],
+                )
+                for d in self.dimensions
+            ],
+        )
+        if not self.error:  # saved and re-read: say which version the change became
             self.notice = (
-                f"Saved as version {detail.number}. Rounds that used version {before} keep it."
-                if detail.number != before
-                else f"Saved (version {detail.number})."
+                f"Saved as version {self.version_number}. Rounds that used version {before} "
+                "keep it."
+                if self.version_number != before
+                else f"Saved (version {self.version_number})."
             )
-        except DomainError as error:
-            self.error = str(error)
 
     @rx.event
     async def copy(self, form: dict):
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            new_id = await in_tenant(
-                ctx, services.copy_model, model_id=self._model_id(), name=form.get("name", "")
-            )
-        except DomainError as error:
-            self.error = str(error)
+        new_id = await self._act(
+            catalog.copy_model,
+            minimum=Role.COACH,
+            refresh=False,
+            model_id=self._model_id(),
+            name=form.get("name", ""),
+        )
+        if new_id is None:
             return None
-        return rx.redirect(f"/o/{ctx.org_slug}/assessments/models/{new_id}")
+        return rx.redirect(self._org_path(f"/assessments/models/{new_id}"))
 
 
 def _text_input(label: rx.Var | str, value: rx.Var, on_change, **props) -> rx.Component:  # type: ignore[no-untyped-def]

@@ -6,14 +6,16 @@ import reflex as rx
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from pmo_saas.assessments import services
 from pmo_saas.assessments.pages.common import section_href
 from pmo_saas.assessments.schemas import DimensionInput, LevelInput, ModelRow, MyAssignment
+from pmo_saas.assessments.services import answering, catalog
+from pmo_saas.assessments.services import rounds as round_services
 from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
-from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import DomainError
+from pmo_saas.kernel.errors import NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
@@ -39,10 +41,10 @@ class TeamChoice(BaseModel):
 def _coach_overview(
     *, session: Session, ctx: TenantContext
 ) -> tuple[list[ModelRow], list[RoundListRow], list[TeamChoice]]:
-    models = services.list_models(session=session, ctx=ctx)
+    models = catalog.list_models(session=session, ctx=ctx)
     rounds = []
-    for summary in services.list_rounds(session=session, ctx=ctx)[:ROUNDS_SHOWN]:
-        progress = services.round_progress(session=session, ctx=ctx, round_id=summary.id)
+    for summary in round_services.list_rounds(session=session, ctx=ctx)[:ROUNDS_SHOWN]:
+        progress = round_services.round_progress(session=session, ctx=ctx, round_id=summary.id)
         rounds.append(
             RoundListRow(
                 id=summary.id,
@@ -69,19 +71,46 @@ def _free_name(taken: set[str], wanted: str) -> str:
     return name
 
 
-class AssessmentsState(rx.State):
+def _start_chosen_round(
+    *, session: Session, ctx: TenantContext, model_id: str, team_ids: list[int], title: str
+) -> int:
+    if not model_id.isdigit():
+        raise ValidationFailed("Choose a model.", field="model")
+    return round_services.start_round(
+        session=session, ctx=ctx, model_id=int(model_id), team_ids=team_ids, title=title
+    )
+
+
+def _copy_under_a_free_name(*, session: Session, ctx: TenantContext, model_id: int) -> int:
+    models = catalog.list_models(session=session, ctx=ctx)
+    source = next((m for m in models if m.id == model_id), None)
+    if source is None:
+        raise NotFound("That assessment model")
+    name = _free_name({m.name.lower() for m in models}, f"Copy of {source.name}")
+    return catalog.copy_model(session=session, ctx=ctx, model_id=model_id, name=name)
+
+
+def _new_model_under_a_free_name(*, session: Session, ctx: TenantContext) -> int:
+    models = catalog.list_models(session=session, ctx=ctx)
+    return catalog.create_model(
+        session=session,
+        ctx=ctx,
+        name=_free_name({m.name.lower() for m in models}, "New model"),
+        levels=[LevelInput(value=v, label=f"Level {v}") for v in range(1, 6)],
+        dimensions=[DimensionInput(name="First dimension", statements=["First statement"])],
+    )
+
+
+class AssessmentsState(WorkspacePage, rx.State):
     assignments: list[MyAssignment] = []
     models: list[ModelRow] = []
     rounds: list[RoundListRow] = []
     teams: list[TeamChoice] = []
     chosen_team_ids: list[int] = []
     chosen_model_id: str = ""
-    error: str = ""
-    notice: str = ""
 
-    async def _refresh(self) -> None:
-        ctx = await tenant_context(self)
-        self.assignments = await in_tenant(ctx, services.my_assignments)
+    async def _refresh(self, ctx: TenantContext) -> None:
+        self.assignments = await in_tenant(ctx, answering.my_assignments)
         if ctx.has(Role.COACH):
             self.models, self.rounds, self.teams = await in_tenant(ctx, _coach_overview)
             if self.models and not any(str(m.id) == self.chosen_model_id for m in self.models):
@@ -89,15 +118,13 @@ class AssessmentsState(rx.State):
         else:
             self.models, self.rounds, self.teams = [], [], []
 
+    def _on_failed_load(self) -> None:
+        self.assignments, self.models, self.rounds, self.teams = [], [], [], []
+
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = ""
         self.chosen_team_ids = []
-        try:
-            await self._refresh()
-        except DomainError as error:
-            self.assignments, self.models, self.rounds, self.teams = [], [], [], []
-            self.error = str(error)
+        await self._load()
 
     @rx.event
     def choose_team(self, team_id: int, chosen: bool) -> None:
@@ -111,60 +138,34 @@ class AssessmentsState(rx.State):
 
     @rx.event
     async def start_round(self, form: dict):
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            if not self.chosen_model_id.isdigit():
-                self.error = "Choose a model."
-                return None
-            round_id = await in_tenant(
-                ctx,
-                services.start_round,
-                model_id=int(self.chosen_model_id),
-                team_ids=list(self.chosen_team_ids),
-                title=form.get("title", ""),
-            )
-        except DomainError as error:
-            self.error = str(error)
+        round_id = await self._act(
+            _start_chosen_round,
+            minimum=Role.COACH,
+            refresh=False,
+            model_id=self.chosen_model_id,
+            team_ids=list(self.chosen_team_ids),
+            title=form.get("title", ""),
+        )
+        if round_id is None:
             return None
         self.chosen_team_ids = []
-        return rx.redirect(f"/o/{ctx.org_slug}/assessments/rounds/{round_id}")
+        return rx.redirect(self._org_path(f"/assessments/rounds/{round_id}"))
 
     @rx.event
     async def copy_model(self, model_id: int):
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            self.models = await in_tenant(ctx, services.list_models)
-            source = next((m for m in self.models if m.id == int(model_id)), None)
-            if source is None:
-                self.error = "That assessment model was not found."
-                return None
-            name = _free_name({m.name.lower() for m in self.models}, f"Copy of {source.name}")
-            new_id = await in_tenant(ctx, services.copy_model, model_id=int(model_id), name=name)
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+        new_id = await self._act(
+            _copy_under_a_free_name, minimum=Role.COACH, refresh=False, model_id=int(model_id)
+        )
+        if new_id is None:
             return None
-        return rx.redirect(f"/o/{ctx.org_slug}/assessments/models/{new_id}")
+        return rx.redirect(self._org_path(f"/assessments/models/{new_id}"))
 
     @rx.event
     async def new_model(self):
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            self.models = await in_tenant(ctx, services.list_models)
-            name = _free_name({m.name.lower() for m in self.models}, "New model")
-            new_id = await in_tenant(
-                ctx,
-                services.create_model,
-                name=name,
-                levels=[LevelInput(value=v, label=f"Level {v}") for v in range(1, 6)],
-                dimensions=[DimensionInput(name="First dimension", statements=["First statement"])],
-            )
-        except DomainError as error:
-            self.error = str(error)
+        new_id = await self._act(_new_model_under_a_free_name, minimum=Role.COACH, refresh=False)
+        if new_id is None:
             return None
-        return rx.redirect(f"/o/{ctx.org_slug}/assessments/models/{new_id}")
+        return rx.redirect(self._org_path(f"/assessments/models/{new_id}"))
 
 
 def _assignment_row(a: MyAssignment) -> rx.Component:

@@ -14,9 +14,11 @@ import reflex as rx
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from pmo_saas.assessments import services, views
+from pmo_saas.assessments import views
 from pmo_saas.assessments.pages.common import back_link, id_after
 from pmo_saas.assessments.schemas import RoundSummary
+from pmo_saas.assessments.services import results as result_services
+from pmo_saas.assessments.services import rounds
 from pmo_saas.assessments.views import (
     HeatCellView,
     HeatMapView,
@@ -26,9 +28,9 @@ from pmo_saas.assessments.views import (
     TeamResultView,
 )
 from pmo_saas.db import in_tenant
-from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import DomainError
 from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
@@ -59,15 +61,15 @@ class RoundPage(BaseModel):
 def _round_page(
     *, session: Session, ctx: TenantContext, round_id: int, rank_by: int | None = None
 ) -> RoundPage:
-    summary = services.get_round(session=session, ctx=ctx, round_id=round_id)
-    notes = services.round_notes(session=session, ctx=ctx, round_id=round_id)
-    progress = services.round_progress(session=session, ctx=ctx, round_id=round_id)
+    summary = rounds.get_round(session=session, ctx=ctx, round_id=round_id)
+    notes = rounds.round_notes(session=session, ctx=ctx, round_id=round_id)
+    progress = rounds.round_progress(session=session, ctx=ctx, round_id=round_id)
     results = [
-        services.team_result(session=session, ctx=ctx, round_id=round_id, team_id=p.team_id)
+        result_services.team_result(session=session, ctx=ctx, round_id=round_id, team_id=p.team_id)
         for p in progress
     ]
     scale = (results[0].scale_min, results[0].scale_max) if results else (1, 5)
-    heat = services.heat_map(
+    heat = result_services.heat_map(
         session=session, ctx=ctx, round_id=round_id, rank_by_dimension_id=rank_by
     )
     return RoundPage(
@@ -83,7 +85,7 @@ def _export_name(title: str) -> str:
     return (re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "round") + ".csv"
 
 
-class RoundState(rx.State):
+class RoundState(WorkspacePage, rx.State):
     title: str = ""
     status: str = ""
     model_label: str = ""
@@ -97,14 +99,11 @@ class RoundState(rx.State):
     rank_choices: list[str] = []
     rank_by: str = ""
     _rank_ids: dict[str, int] = {}
-    error: str = ""
-    notice: str = ""
 
     def _round_id(self) -> int:
         return id_after(self.router.url.path, "rounds")
 
-    async def _refresh(self) -> None:
-        ctx = await tenant_context(self, Role.COACH)
+    async def _refresh(self, ctx: TenantContext) -> None:
         page = await in_tenant(
             ctx, _round_page, round_id=self._round_id(), rank_by=self._rank_ids.get(self.rank_by)
         )
@@ -119,7 +118,7 @@ class RoundState(rx.State):
         )
         self.rank_choices = list(self._rank_ids)
 
-    def _clear(self) -> None:
+    def _on_failed_load(self) -> None:
         self.title = self.status = self.model_label = self.opened_at = self.closed_at = ""
         self.notes = ""
         self.progress, self.results = [], []
@@ -127,54 +126,39 @@ class RoundState(rx.State):
 
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = ""
         self.rank_by = ""
-        try:
-            await self._refresh()
-        except DomainError as error:
-            self._clear()
-            self.error = str(error)
+        await self._load(Role.COACH)
 
     @rx.event
     async def order_heat_map(self, dimension: str) -> None:
         self.rank_by = dimension if dimension in self._rank_ids else ""
-        try:
-            await self._refresh()
-        except DomainError as error:
-            self.error = str(error)
+        await self._load(Role.COACH)
 
     async def _coach_action(self, fn, notice: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            await in_tenant(ctx, fn, round_id=self._round_id(), **kwargs)
-            await self._refresh()
-            self.notice = notice
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+        await self._act(fn, notice=notice, minimum=Role.COACH, round_id=self._round_id(), **kwargs)
 
     @rx.event
     async def save_notes(self, form: dict) -> None:
         await self._coach_action(
-            services.set_round_notes, "Notes saved.", notes=form.get("notes", "")
+            rounds.set_round_notes, "Notes saved.", notes=form.get("notes", "")
         )
 
     @rx.event
     async def close_round(self) -> None:
-        await self._coach_action(services.close_round, "Round closed. These results are final.")
+        await self._coach_action(rounds.close_round, "Round closed. These results are final.")
 
     @rx.event
     async def toggle_focus(self, team_id: int, dimension_id: int, is_focus: bool) -> None:
         if is_focus:
             await self._coach_action(
-                services.unmark_focus_dimension,
+                result_services.unmark_focus_dimension,
                 "No longer a focus dimension.",
                 team_id=int(team_id),
                 dimension_id=int(dimension_id),
             )
         else:
             await self._coach_action(
-                services.mark_focus_dimension,
+                result_services.mark_focus_dimension,
                 "Marked as a focus dimension; coaching plans can build on it.",
                 team_id=int(team_id),
                 dimension_id=int(dimension_id),
@@ -182,12 +166,13 @@ class RoundState(rx.State):
 
     @rx.event
     async def export_csv(self):
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            data = await in_tenant(ctx, services.export_round_csv, round_id=self._round_id())
-        except DomainError as error:
-            self.error = str(error)
+        data = await self._act(
+            result_services.export_round_csv,
+            minimum=Role.COACH,
+            refresh=False,
+            round_id=self._round_id(),
+        )
+        if data is None:
             return None
         return rx.download(data=data, filename=_export_name(self.title), mime_type="text/csv")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pmo_saas.coaching import portfolio_link, services
+from pmo_saas.coaching import portfolio_link
 from pmo_saas.coaching.pages.common import (
     Choice,
     overdue_badge,
@@ -13,38 +13,35 @@ from pmo_saas.coaching.pages.common import (
     status_badge,
 )
 from pmo_saas.coaching.schemas import BoardItem
+from pmo_saas.coaching.services.board import leadership_board, promote_to_portfolio
 from pmo_saas.db import in_tenant
-from pmo_saas.identity.auth_state import AuthState, tenant_context
-from pmo_saas.kernel.errors import DomainError
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import error_callout, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
 
-class BoardState(rx.State):
+class BoardState(WorkspacePage, rx.State):
     items: list[BoardItem] = []
     portfolios: list[Choice] = []
     include_done: bool = False
-    error: str = ""
-    notice: str = ""
 
-    async def _refresh(self) -> None:
-        ctx = await tenant_context(self)
-        self.items = await in_tenant(ctx, services.leadership_board, include_done=self.include_done)
+    async def _refresh(self, ctx: TenantContext) -> None:
+        self.items = await in_tenant(ctx, leadership_board, include_done=self.include_done)
         if ctx.has(Role.COACH):
             found = await in_tenant(ctx, portfolio_link.portfolio_choices)
             self.portfolios = [Choice(value=str(pid), label=name) for pid, name in found]
         else:
             self.portfolios = []
 
+    def _on_failed_load(self) -> None:
+        self.items, self.portfolios = [], []
+
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = ""
-        try:
-            await self._refresh()
-        except DomainError as error:
-            self.items, self.portfolios = [], []
-            self.error = str(error)
+        await self._load()
 
     @rx.event
     async def toggle_done(self, value: bool) -> None:
@@ -53,21 +50,19 @@ class BoardState(rx.State):
 
     @rx.event
     async def promote(self, form: dict) -> None:
-        self.error = self.notice = ""
-        try:
-            action_id = int(form.get("action_id", 0))
-            raw = str(form.get("portfolio", "")).strip()
-            if not raw:
-                self.error = "Choose the portfolio the item goes to."
-                return
-            ctx = await tenant_context(self)
-            row = await in_tenant(
-                ctx, services.promote_to_portfolio, action_id=action_id, portfolio_id=int(raw)
-            )
+        raw_action = str(form.get("action_id", 0)).strip()
+        raw = str(form.get("portfolio", "")).strip()
+        if not raw:
+            self._refuse("Choose the portfolio the item goes to.")
+            return
+        if not (raw.isdigit() and raw_action.isdigit()):
+            self._refuse("Choose the item and the portfolio from the lists.")
+            return
+        row = await self._act(
+            promote_to_portfolio, action_id=int(raw_action), portfolio_id=int(raw)
+        )
+        if row is not None:
             self.notice = f"“{row.title}” is now an initiative in the portfolio."
-            await self._refresh()
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
 
 
 def _promote_cell(item: BoardItem) -> rx.Component:

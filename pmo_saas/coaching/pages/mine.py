@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pmo_saas.coaching import services
 from pmo_saas.coaching.pages.common import (
     STATUS_LABELS,
     overdue_badge,
@@ -12,31 +11,28 @@ from pmo_saas.coaching.pages.common import (
     section_nav,
 )
 from pmo_saas.coaching.schemas import ActionRow
+from pmo_saas.coaching.services.actions import my_actions, set_action_status
 from pmo_saas.db import in_tenant
-from pmo_saas.identity.auth_state import AuthState, tenant_context
-from pmo_saas.kernel.errors import DomainError
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.kernel.context import TenantContext
 from pmo_saas.ui.components import error_callout, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
 
-class MyActionsState(rx.State):
+class MyActionsState(WorkspacePage, rx.State):
     actions: list[ActionRow] = []
     show_done: bool = False
-    error: str = ""
-    notice: str = ""
 
-    async def _refresh(self) -> None:
-        ctx = await tenant_context(self)
-        self.actions = await in_tenant(ctx, services.my_actions, open_only=not self.show_done)
+    async def _refresh(self, ctx: TenantContext) -> None:
+        self.actions = await in_tenant(ctx, my_actions, open_only=not self.show_done)
+
+    def _on_failed_load(self) -> None:
+        self.actions = []
 
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = ""
-        try:
-            await self._refresh()
-        except DomainError as error:
-            self.actions = []
-            self.error = str(error)
+        await self._load()
 
     @rx.event
     async def toggle_done(self, value: bool) -> None:
@@ -45,16 +41,9 @@ class MyActionsState(rx.State):
 
     @rx.event
     async def set_status(self, action_id: int, status: str) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self)
-            row = await in_tenant(
-                ctx, services.set_action_status, action_id=int(action_id), status=status
-            )
+        row = await self._act(set_action_status, action_id=int(action_id), status=status)
+        if row is not None:
             self.notice = f"“{row.title}” is now {STATUS_LABELS.get(row.status, row.status)}."
-            await self._refresh()
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
 
 
 def _row(a: ActionRow) -> rx.Component:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import reflex as rx
+from sqlmodel import Session
 
-from pmo_saas.assessments import services as assessments
-from pmo_saas.coaching import services
+from pmo_saas.assessments.services import rounds as assessment_rounds
 from pmo_saas.coaching.pages.common import (
     PLAN_STATUS_LABELS,
     Choice,
@@ -14,14 +14,15 @@ from pmo_saas.coaching.pages.common import (
     plan_href,
     progress_bar,
     section_nav,
-    warning_callout,
 )
-from pmo_saas.coaching.schemas import PlanRow
+from pmo_saas.coaching.schemas import PlanDetail, PlanRow
+from pmo_saas.coaching.services.plans import create_plan, create_plan_from_round, list_plans
 from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
-from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import DomainError
+from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role, at_least
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
@@ -33,7 +34,7 @@ def _round_choices(session, ctx: TenantContext) -> list[Choice]:  # type: ignore
     """One choice per (closed round, team in it), newest round first."""
     teams = {t.id: t.name for t in identity.list_teams(session=session, ctx=ctx)}
     choices = []
-    for rnd in assessments.list_rounds(session=session, ctx=ctx):
+    for rnd in assessment_rounds.list_rounds(session=session, ctx=ctx):
         if rnd.status != "closed":
             continue
         for team_id in rnd.team_ids:
@@ -44,7 +45,39 @@ def _round_choices(session, ctx: TenantContext) -> list[Choice]:  # type: ignore
     return choices
 
 
-class PlansState(rx.State):
+def _choices(*, session: Session, ctx: TenantContext) -> tuple[list[Choice], ...]:
+    """Teams, people, coaches and (for coaches) the closed rounds a plan can start from."""
+    teams = identity.list_teams(session=session, ctx=ctx)
+    members = identity.list_members(session=session, ctx=ctx)
+    return (
+        [Choice(value=str(t.id), label=t.name) for t in teams],
+        [Choice(value=str(m.user_id), label=m.name) for m in members],
+        [
+            Choice(value=str(m.user_id), label=m.name)
+            for m in members
+            if at_least(m.role, Role.COACH)
+        ],
+        _round_choices(session, ctx) if ctx.has(Role.COACH) else [],
+    )
+
+
+def _ids(raw: object) -> int | None:
+    """`optional_int`, with a bad value as a clear refusal rather than a ValueError."""
+    try:
+        return optional_int(raw)
+    except ValueError:
+        raise ValidationFailed("Choose from the lists.") from None
+
+
+def _create_empty_plan(
+    *, session: Session, ctx: TenantContext, title: str, team: object, person: object
+) -> PlanDetail:
+    return create_plan(
+        session=session, ctx=ctx, title=title, team_id=_ids(team), person_user_id=_ids(person)
+    )
+
+
+class PlansState(WorkspacePage, rx.State):
     plans: list[PlanRow] = []
     teams: list[Choice] = []
     coaches: list[Choice] = []
@@ -54,93 +87,64 @@ class PlansState(rx.State):
     filter_coach: str = ""
     filter_status: str = ""
     filter_overdue: bool = False
-    error: str = ""
-    notice: str = ""
-    warning: str = ""
 
-    async def _refresh(self) -> None:
-        ctx = await tenant_context(self)
+    async def _refresh(self, ctx: TenantContext) -> None:
+        self.teams, self.people, self.coaches, self.rounds = await in_tenant(ctx, _choices)
         self.plans = await in_tenant(
             ctx,
-            services.list_plans,
-            team_id=optional_int(self.filter_team),
-            coach_user_id=optional_int(self.filter_coach),
+            list_plans,
+            team_id=_ids(self.filter_team),
+            coach_user_id=_ids(self.filter_coach),
             status=self.filter_status or None,
             overdue_only=self.filter_overdue,
         )
 
+    def _on_failed_load(self) -> None:
+        self.plans, self.rounds = [], []
+
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = self.warning = ""
-        try:
-            ctx = await tenant_context(self)
-            teams = await in_tenant(ctx, identity.list_teams)
-            members = await in_tenant(ctx, identity.list_members)
-            self.teams = [Choice(value=str(t.id), label=t.name) for t in teams]
-            self.people = [Choice(value=str(m.user_id), label=m.name) for m in members]
-            self.coaches = [
-                Choice(value=str(m.user_id), label=m.name)
-                for m in members
-                if at_least(m.role, Role.COACH)
-            ]
-            self.rounds = await in_tenant(ctx, _round_choices) if ctx.has(Role.COACH) else []
-            await self._refresh()
-        except (DomainError, ValueError) as error:
-            self.plans, self.rounds = [], []
-            self.error = str(error)
+        await self._load()
 
     @rx.event
     async def apply_filters(self, form: dict) -> None:
-        self.error = self.notice = self.warning = ""
         self.filter_team = str(form.get("team", ""))
         self.filter_coach = str(form.get("coach", ""))
         self.filter_status = str(form.get("status", ""))
         self.filter_overdue = bool(form.get("overdue"))
-        try:
-            await self._refresh()
-        except (DomainError, ValueError) as error:
-            self.plans = []
-            self.error = str(error)
+        await self._load()
 
     @rx.event
     async def create_from_round(self, form: dict):
-        self.error = self.notice = self.warning = ""
         choice = str(form.get("round_team", ""))
-        if ":" not in choice:
-            self.error = "Choose the closed round and team the plan starts from."
+        round_id, _, team_id = choice.partition(":")
+        if not (round_id.isdigit() and team_id.isdigit()):
+            self._refuse("Choose the closed round and team the plan starts from.")
             return None
-        try:
-            round_id, team_id = (int(part) for part in choice.split(":", 1))
-            ctx = await tenant_context(self)
-            plan = await in_tenant(
-                ctx,
-                services.create_plan_from_round,
-                round_id=round_id,
-                team_id=team_id,
-                title=str(form.get("title", "")).strip(),
-                goal_due_date=str(form.get("goal_due", "")) or None,
-            )
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+        plan = await self._act(
+            create_plan_from_round,
+            refresh=False,
+            round_id=int(round_id),
+            team_id=int(team_id),
+            title=str(form.get("title", "")).strip(),
+            goal_due_date=str(form.get("goal_due", "")) or None,
+        )
+        if plan is None:
             return None
-        return rx.redirect(f"/o/{ctx.org_slug}/coaching/plans/{plan.id}")
+        return rx.redirect(self._org_path(f"/coaching/plans/{plan.id}"))
 
     @rx.event
     async def create_empty(self, form: dict):
-        self.error = self.notice = self.warning = ""
-        try:
-            ctx = await tenant_context(self)
-            plan = await in_tenant(
-                ctx,
-                services.create_plan,
-                title=str(form.get("plan_title", "")),
-                team_id=optional_int(form.get("plan_team")),
-                person_user_id=optional_int(form.get("plan_person")),
-            )
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+        plan = await self._act(
+            _create_empty_plan,
+            refresh=False,
+            title=str(form.get("plan_title", "")),
+            team=form.get("plan_team"),
+            person=form.get("plan_person"),
+        )
+        if plan is None:
             return None
-        return rx.redirect(f"/o/{ctx.org_slug}/coaching/plans/{plan.id}")
+        return rx.redirect(self._org_path(f"/coaching/plans/{plan.id}"))
 
 
 def _plan_row(p: PlanRow) -> rx.Component:
@@ -264,7 +268,6 @@ def _plans_body() -> rx.Component:
         section_nav(),
         error_callout(PlansState.error),
         info_callout(PlansState.notice),
-        warning_callout(PlansState.warning),
         _new_plan_forms(),
         _filters(),
         rx.el.section(

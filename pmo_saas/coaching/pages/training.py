@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pmo_saas.coaching import services
 from pmo_saas.coaching.models import COURSE_LEVELS
 from pmo_saas.coaching.pages.common import Choice, choice_select, progress_bar, section_nav
 from pmo_saas.coaching.schemas import CourseRow, EnrolmentRow, TeamCoverage
+from pmo_saas.coaching.services.training import (
+    complete_enrolment,
+    create_course,
+    enrol,
+    list_courses,
+    list_enrolments,
+    training_coverage,
+)
 from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
-from pmo_saas.identity.auth_state import AuthState, tenant_context
-from pmo_saas.kernel.errors import DomainError
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
@@ -19,7 +27,7 @@ from pmo_saas.ui.layout import workspace
 LEVEL_CHOICES = [Choice(value=level, label=level.capitalize()) for level in COURSE_LEVELS]
 
 
-class TrainingState(rx.State):
+class TrainingState(WorkspacePage, rx.State):
     courses: list[CourseRow] = []
     enrolments: list[EnrolmentRow] = []
     coverage: list[TeamCoverage] = []
@@ -27,82 +35,64 @@ class TrainingState(rx.State):
     people: list[Choice] = []
     can_manage: bool = False
     me: int = 0
-    error: str = ""
-    notice: str = ""
 
-    async def _refresh(self) -> None:
-        ctx = await tenant_context(self)
+    async def _refresh(self, ctx: TenantContext) -> None:
         self.me = ctx.user_id or 0
         self.can_manage = ctx.has(Role.COACH)
-        self.courses = await in_tenant(ctx, services.list_courses)
+        self.courses = await in_tenant(ctx, list_courses)
         self.course_choices = [Choice(value=str(c.id), label=c.name) for c in self.courses]
-        self.enrolments = await in_tenant(ctx, services.list_enrolments)
-        self.coverage = await in_tenant(ctx, services.training_coverage)
+        self.enrolments = await in_tenant(ctx, list_enrolments)
+        self.coverage = await in_tenant(ctx, training_coverage)
         if self.can_manage:
             members = await in_tenant(ctx, identity.list_members)
             self.people = [Choice(value=str(m.user_id), label=m.name) for m in members]
         else:
             self.people = []
 
+    def _on_failed_load(self) -> None:
+        self.courses, self.enrolments, self.coverage = [], [], []
+
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = ""
-        try:
-            await self._refresh()
-        except DomainError as error:
-            self.courses, self.enrolments, self.coverage = [], [], []
-            self.error = str(error)
+        await self._load()
 
     @rx.event
     async def create_course(self, form: dict) -> None:
-        self.error = self.notice = ""
         try:
-            raw_hours = str(form.get("course_hours", "")).strip() or "0"
-            ctx = await tenant_context(self)
-            row = await in_tenant(
-                ctx,
-                services.create_course,
-                name=str(form.get("course_name", "")),
-                level=str(form.get("course_level", "beginner")),
-                duration_hours=float(raw_hours),
-                provider=str(form.get("course_provider", "")),
-            )
-            self.notice = f"Course “{row.name}” added to the catalogue."
-            await self._refresh()
+            hours = float(str(form.get("course_hours", "")).strip() or "0")
         except ValueError:
-            self.error = "Enter the duration in hours as a number, e.g. 16."
-        except DomainError as error:
-            self.error = str(error)
+            self._refuse("Enter the duration in hours as a number, e.g. 16.")
+            return
+        row = await self._act(
+            create_course,
+            name=str(form.get("course_name", "")),
+            level=str(form.get("course_level", "beginner")),
+            duration_hours=hours,
+            provider=str(form.get("course_provider", "")),
+        )
+        if row is not None:
+            self.notice = f"Course “{row.name}” added to the catalogue."
 
     @rx.event
     async def enrol(self, form: dict) -> None:
-        self.error = self.notice = ""
-        try:
-            raw_course = str(form.get("enrol_course", "")).strip()
-            if not raw_course:
-                self.error = "Choose a course."
-                return
-            raw_person = str(form.get("enrol_person", "")).strip()
-            user_id = int(raw_person) if raw_person else self.me
-            ctx = await tenant_context(self)
-            row = await in_tenant(
-                ctx, services.enrol, course_id=int(raw_course), user_id=user_id or 0
-            )
+        raw_course = str(form.get("enrol_course", "")).strip()
+        if not raw_course:
+            self._refuse("Choose a course.")
+            return
+        raw_person = str(form.get("enrol_person", "")).strip()
+        if not raw_course.isdigit() or not (raw_person.isdigit() or not raw_person):
+            self._refuse("Choose the course and the person from the lists.")
+            return
+        user_id = int(raw_person) if raw_person else self.me
+        row = await self._act(enrol, course_id=int(raw_course), user_id=user_id or 0)
+        if row is not None:
             self.notice = f"{row.user_name} is enrolled in “{row.course_name}”."
-            await self._refresh()
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
 
     @rx.event
     async def complete(self, enrolment_id: int) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self)
-            row = await in_tenant(ctx, services.complete_enrolment, enrolment_id=int(enrolment_id))
+        row = await self._act(complete_enrolment, enrolment_id=int(enrolment_id))
+        if row is not None:
             self.notice = f"{row.user_name} completed “{row.course_name}”."
-            await self._refresh()
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
 
 
 def _course_row(c: CourseRow) -> rx.Component:

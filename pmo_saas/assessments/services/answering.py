@@ -1,0 +1,227 @@
+"""Answering a round (pages/answer.py): a participant's assignments, their own answers, saving
+them. Nobody reads another person's answers through this module.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from pmo_saas.assessments.models import (
+    ROUND_OPEN,
+    AssessmentAnswer,
+    AssessmentDimension,
+    AssessmentModelVersion,
+    AssessmentRound,
+    AssessmentStatement,
+    DimensionComment,
+    RoundParticipant,
+)
+from pmo_saas.assessments.schemas import (
+    MyAnswers,
+    MyAssignment,
+)
+from pmo_saas.assessments.services.common import _get, _round, _scale
+from pmo_saas.identity import audit
+from pmo_saas.identity.models import Team
+from pmo_saas.kernel.clock import utcnow
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import Conflict, NotFound, ValidationFailed
+
+
+def _my_participant(session: Session, ctx: TenantContext, participant_id: int) -> RoundParticipant:
+    row = session.get(RoundParticipant, participant_id)
+    # Someone else's questionnaire is "not found", like a missing one.
+    if row is None or row.user_id != ctx.user_id:
+        raise NotFound("That questionnaire")
+    return row
+
+
+def _statement_dimensions(session: Session, version_id: int) -> dict[int, int]:
+    """statement id -> dimension id for one version."""
+    rows = session.exec(
+        select(AssessmentStatement.id, AssessmentStatement.dimension_id)
+        .join(AssessmentDimension, col(AssessmentDimension.id) == AssessmentStatement.dimension_id)
+        .where(AssessmentDimension.version_id == version_id)
+    ).all()
+    return {s or 0: d for s, d in rows}
+
+
+def my_assignments(*, session: Session, ctx: TenantContext) -> list[MyAssignment]:
+    """The rounds the signed-in person was asked to answer, open ones first."""
+    rows = session.exec(
+        select(RoundParticipant, AssessmentRound, Team)
+        .join(AssessmentRound, col(AssessmentRound.id) == RoundParticipant.round_id)
+        .join(Team, col(Team.id) == RoundParticipant.team_id)
+        .where(RoundParticipant.user_id == ctx.user_id)
+        .order_by(col(AssessmentRound.status).desc(), col(AssessmentRound.opened_at).desc())
+    ).all()
+    result = []
+    for part, rnd, team in rows:
+        assert part.id is not None and rnd.id is not None and team.id is not None
+        total = len(_statement_dimensions(session, rnd.model_version_id))
+        answered = session.exec(
+            select(func.count(col(AssessmentAnswer.id))).where(
+                AssessmentAnswer.participant_id == part.id
+            )
+        ).one()
+        result.append(
+            MyAssignment(
+                participant_id=part.id,
+                round_id=rnd.id,
+                round_title=rnd.title,
+                team_id=team.id,
+                team_name=team.name,
+                answered=int(answered),
+                total=total,
+                submitted=part.submitted_at is not None,
+                round_open=rnd.status == ROUND_OPEN,
+            )
+        )
+    return result
+
+
+def my_answers(*, session: Session, ctx: TenantContext, participant_id: int) -> MyAnswers:
+    """The signed-in person's own answers (nobody else can read them)."""
+    part = _my_participant(session, ctx, participant_id)
+    values = {
+        a.statement_id: a.value
+        for a in session.exec(
+            select(AssessmentAnswer).where(AssessmentAnswer.participant_id == participant_id)
+        ).all()
+    }
+    comments, trends = {}, {}
+    for c in session.exec(
+        select(DimensionComment).where(DimensionComment.participant_id == participant_id)
+    ).all():
+        if c.comment:
+            comments[c.dimension_id] = c.comment
+        if c.trend is not None:
+            trends[c.dimension_id] = c.trend
+    return MyAnswers(
+        participant_id=participant_id,
+        values=values,
+        comments=comments,
+        trends=trends,
+        submitted=part.submitted_at is not None,
+    )
+
+
+def save_answers(
+    *,
+    session: Session,
+    ctx: TenantContext,
+    participant_id: int,
+    values: dict[int, int | None],
+    comments: dict[int, str] | None = None,
+    trends: dict[int, int | None] | None = None,
+    submit: bool = False,
+) -> MyAssignment:
+    """Save some or all of one's answers; call again later to continue.
+
+    `values` maps statement id -> rating (None clears it); `comments` and `trends` map
+    dimension id -> text / -1, 0, +1. With `submit`, the questionnaire counts as done (it can
+    still be changed while the round is open). Returns the updated progress.
+    """
+    part = _my_participant(session, ctx, participant_id)
+    rnd = _round(session, part.round_id)
+    if rnd.status != ROUND_OPEN:
+        raise Conflict("This round is closed; answers can no longer change.")
+    version = _get(session, AssessmentModelVersion, rnd.model_version_id, "That model version")
+    statement_dims = _statement_dimensions(session, version.id or 0)
+    low, high = _scale(session, version.id or 0)
+    existing = {
+        a.statement_id: a
+        for a in session.exec(
+            select(AssessmentAnswer).where(AssessmentAnswer.participant_id == participant_id)
+        ).all()
+    }
+    for statement_id, value in values.items():
+        if statement_id not in statement_dims:
+            raise ValidationFailed("That statement is not part of this questionnaire.")
+        answer = existing.get(statement_id)
+        if value is None:
+            if answer is not None:
+                session.delete(answer)
+            continue
+        if not low <= int(value) <= high:
+            raise ValidationFailed(f"Choose a rating from {low} to {high}.", field="value")
+        if answer is None:
+            session.add(
+                AssessmentAnswer(
+                    org_id=ctx.org_id,
+                    participant_id=participant_id,
+                    statement_id=statement_id,
+                    round_id=part.round_id,
+                    team_id=part.team_id,
+                    dimension_id=statement_dims[statement_id],
+                    value=int(value),
+                )
+            )
+        else:
+            answer.value = int(value)
+            session.add(answer)
+    _save_dimension_notes(session, part, set(statement_dims.values()), version, comments, trends)
+    now = utcnow()
+    part.started_at = part.started_at or now
+    part.updated_at = now
+    session.flush()
+    if submit:
+        answered = session.exec(
+            select(func.count(col(AssessmentAnswer.id))).where(
+                AssessmentAnswer.participant_id == participant_id
+            )
+        ).one()
+        if not answered:
+            raise ValidationFailed("Rate at least one statement before you submit.")
+        if part.submitted_at is None:
+            part.submitted_at = now
+            audit.record(
+                session=session, ctx=ctx, action="assessment.answers_submitted", target=rnd.title
+            )
+    session.add(part)
+    session.flush()
+    return next(a for a in my_assignments(session=session, ctx=ctx) if a.participant_id == part.id)
+
+
+def _save_dimension_notes(
+    session: Session,
+    part: RoundParticipant,
+    dimension_ids: set[int],
+    version: AssessmentModelVersion,
+    comments: dict[int, str] | None,
+    trends: dict[int, int | None] | None,
+) -> None:
+    comments, trends = comments or {}, trends or {}
+    if trends and not version.asks_trend:
+        raise ValidationFailed("This questionnaire does not ask for trends.")
+    touched = set(comments) | set(trends)
+    if not touched:
+        return
+    if touched - dimension_ids:
+        raise ValidationFailed("That dimension is not part of this questionnaire.")
+    rows = {
+        c.dimension_id: c
+        for c in session.exec(
+            select(DimensionComment).where(DimensionComment.participant_id == part.id)
+        ).all()
+    }
+    for dimension_id in touched:
+        row = rows.get(dimension_id) or DimensionComment(
+            org_id=part.org_id,
+            participant_id=part.id or 0,
+            round_id=part.round_id,
+            team_id=part.team_id,
+            dimension_id=dimension_id,
+        )
+        if dimension_id in comments:
+            text = (comments[dimension_id] or "").strip()
+            if len(text) > 2000:
+                raise ValidationFailed("A comment is limited to 2,000 characters.", field="comment")
+            row.comment = text
+        if dimension_id in trends:
+            trend = trends[dimension_id]
+            if trend not in (None, -1, 0, 1):
+                raise ValidationFailed("Choose better, the same or worse.", field="trend")
+            row.trend = trend
+        session.add(row)

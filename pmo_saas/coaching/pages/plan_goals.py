@@ -1,0 +1,173 @@
+"""The plan page's goals: one card per goal (current vs target, measured change, its
+actions), adding and editing a goal, and confirming a deletion that takes actions with it.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pmo_saas.coaching.pages.common import (
+    overdue_badge,
+)
+from pmo_saas.coaching.pages.plan_actions import actions_table, form_grid
+from pmo_saas.coaching.pages.plan_state import (
+    GoalView,
+    PlanState,
+)
+from pmo_saas.ui.components import card, field
+
+
+def goal_card(g: GoalView) -> rx.Component:
+    return rx.el.article(
+        card(
+            rx.hstack(
+                rx.heading(g.title, size="4", as_="h3"),
+                overdue_badge(g.overdue),
+                rx.cond(g.reached, rx.badge("Target reached", color_scheme="green")),
+                rx.spacer(),
+                rx.cond(
+                    PlanState.can_manage,
+                    rx.hstack(
+                        rx.button(
+                            "Edit goal",
+                            size="1",
+                            variant="ghost",
+                            aria_label="Edit goal " + g.title,
+                            on_click=PlanState.start_goal_edit(g.id),
+                        ),
+                        rx.button(
+                            "Delete goal",
+                            size="1",
+                            variant="ghost",
+                            color_scheme="red",
+                            aria_label="Delete goal " + g.title,
+                            on_click=PlanState.delete_goal(g.id),
+                        ),
+                    ),
+                ),
+                width="100%",
+                align="center",
+            ),
+            rx.el.dl(
+                rx.hstack(
+                    rx.vstack(
+                        rx.el.dt("Dimension"),
+                        rx.el.dd(rx.cond(g.dimension != "", g.dimension, "—")),
+                        spacing="0",
+                    ),
+                    rx.vstack(rx.el.dt("Current"), rx.el.dd(g.current), spacing="0"),
+                    rx.vstack(rx.el.dt("Target"), rx.el.dd(g.target), spacing="0"),
+                    rx.vstack(
+                        rx.el.dt("Due"), rx.el.dd(rx.cond(g.due != "", g.due, "—")), spacing="0"
+                    ),
+                    rx.vstack(
+                        rx.el.dt("Measured"),
+                        rx.el.dd(rx.cond(g.measured != "", g.measured, "—")),
+                        spacing="0",
+                    ),
+                    rx.vstack(
+                        rx.el.dt("Change"),
+                        rx.el.dd(
+                            rx.cond(
+                                g.change != "",
+                                rx.badge(g.change, color_scheme=g.change_tone),
+                                "—",
+                            )
+                        ),
+                        spacing="0",
+                    ),
+                    spacing="6",
+                    wrap="wrap",
+                ),
+            ),
+            rx.cond(
+                g.actions.length() > 0,
+                actions_table(g.actions, "Actions for " + g.title),
+                rx.text("No actions yet.", size="2", color_scheme="gray"),
+            ),
+            width="100%",
+        ),
+        aria_label="Goal " + g.title,
+        style={"width": "100%"},
+    )
+
+
+def confirm_goal_box() -> rx.Component:
+    return rx.cond(
+        PlanState.confirm_goal_id != 0,
+        rx.box(
+            rx.callout(PlanState.confirm_message, icon="triangle_alert", color_scheme="orange"),
+            rx.hstack(
+                rx.button(
+                    "Delete goal and its actions",
+                    color_scheme="red",
+                    on_click=PlanState.confirm_delete_goal,
+                ),
+                rx.button("Keep the goal", variant="soft", on_click=PlanState.cancel_delete_goal),
+                margin_top="0.5em",
+            ),
+            role="alertdialog",
+            aria_label="Confirm deleting the goal",
+            width="100%",
+        ),
+    )
+
+
+def edit_goal_form() -> rx.Component:
+    return rx.cond(
+        PlanState.goal_edit_id != 0,
+        card(
+            rx.heading("Edit the goal", size="4", as_="h2"),
+            rx.form(
+                form_grid(
+                    field("Goal title", "goal_edit_title", default_value=PlanState.goal_edit_title),
+                    field(
+                        "Goal target level",
+                        "goal_edit_target",
+                        type="number",
+                        step="0.5",
+                        required=False,
+                        default_value=PlanState.goal_edit_target,
+                    ),
+                    field(
+                        "Goal due by",
+                        "goal_edit_due",
+                        type="date",
+                        required=False,
+                        default_value=PlanState.goal_edit_due,
+                    ),
+                    rx.hstack(
+                        rx.button("Save goal", type="submit"),
+                        rx.button(
+                            "Cancel",
+                            type="button",
+                            variant="soft",
+                            on_click=PlanState.cancel_goal_edit,
+                        ),
+                    ),
+                ),
+                on_submit=PlanState.save_goal,
+                key=PlanState.goal_edit_id.to(str),
+                width="100%",
+            ),
+            width="100%",
+        ),
+    )
+
+
+def add_goal_form() -> rx.Component:
+    return card(
+        rx.heading("Add a goal", size="4", as_="h2"),
+        rx.form(
+            form_grid(
+                field("Goal", "goal_title"),
+                field("Target level", "goal_target", type="number", required=False, step="0.5"),
+                field("Goal due date", "goal_due", type="date", required=False),
+                rx.button("Add goal", type="submit", variant="soft"),
+            ),
+            on_submit=PlanState.add_goal,
+            reset_on_submit=True,
+            width="100%",
+        ),
+        width="100%",
+    )

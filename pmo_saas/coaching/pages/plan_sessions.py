@@ -1,0 +1,96 @@
+"""The plan page's coaching sessions: the log, and logging one with its follow-up actions."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from pmo_saas.coaching.pages.common import (
+    Choice,
+    choice_select,
+    textarea_field,
+)
+from pmo_saas.coaching.pages.plan_actions import form_grid
+from pmo_saas.coaching.pages.plan_state import (
+    FOLLOW_UP_ROWS,
+    PlanState,
+    SessionView,
+)
+from pmo_saas.ui.components import card, field
+
+
+def attendee_box(c: Choice) -> rx.Component:
+    return rx.el.label(
+        rx.el.input(type="checkbox", name="attendee_" + c.value, value="on"),
+        " ",
+        c.label,
+        class_name="pmo-label",
+        style={"marginRight": "1em"},
+    )
+
+
+def follow_up_row(n: int) -> rx.Component:
+    return form_grid(
+        field(f"Follow-up action {n}", f"fu{n}_title", required=False),
+        choice_select(f"Owner of follow-up {n}", f"fu{n}_owner", PlanState.people, empty="—"),
+        field(f"Due date of follow-up {n}", f"fu{n}_due", type="date", required=False),
+    )
+
+
+def log_session_form() -> rx.Component:
+    return card(
+        rx.heading("Log a coaching session", size="4", as_="h2"),
+        rx.form(
+            rx.vstack(
+                field("Session date", "held_on", type="date"),
+                rx.el.fieldset(
+                    rx.el.legend("Attendees", class_name="pmo-label"),
+                    rx.flex(rx.foreach(PlanState.people, attendee_box), wrap="wrap"),
+                ),
+                textarea_field("Notes", "notes"),
+                textarea_field("Decisions", "decisions"),
+                *[follow_up_row(n) for n in FOLLOW_UP_ROWS],
+                rx.button("Log session", type="submit"),
+                align="start",
+                width="100%",
+            ),
+            on_submit=PlanState.log_session,
+            reset_on_submit=True,
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def session_row(s: SessionView) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(s.held_on),
+        rx.table.cell(s.attendees),
+        rx.table.cell(rx.text(s.notes, white_space="pre-wrap")),
+        rx.table.cell(rx.text(s.decisions, white_space="pre-wrap")),
+        rx.table.cell(s.follow_ups),
+    )
+
+
+def sessions_log() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Sessions log", size="5", as_="h2"),
+        rx.el.section(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("Date"),
+                        rx.table.column_header_cell("Attendees"),
+                        rx.table.column_header_cell("Notes"),
+                        rx.table.column_header_cell("Decisions"),
+                        rx.table.column_header_cell("Follow-up actions"),
+                    )
+                ),
+                rx.table.body(rx.foreach(PlanState.sessions, session_row)),
+                width="100%",
+            ),
+            aria_label="Sessions log",
+            style={"width": "100%"},
+        ),
+        width="100%",
+        align="start",
+    )

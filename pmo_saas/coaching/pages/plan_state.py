@@ -1,0 +1,452 @@
+"""The coaching plan page's state (pages/plan.py and its sections plan_goals.py,
+plan_actions.py, plan_sessions.py draw it): the plan as the page shows it, and the handlers.
+
+Coaches and admins change everything here; a member changes the status of the actions they
+own; a viewer reads. The server decides each time (the services check the role).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from pmo_saas.coaching.pages.common import (
+    PLAN_STATUS_LABELS,
+    SCOPE_LABELS,
+    STATUS_LABELS,
+    Choice,
+    id_after,
+    optional_int,
+)
+from pmo_saas.coaching.schemas import ActionInput, ActionRow, GoalRow, PlanDetail
+from pmo_saas.coaching.services.actions import (
+    add_action,
+    delete_action,
+    set_action_status,
+    update_action,
+)
+from pmo_saas.coaching.services.goals import (
+    ConfirmationRequired,
+    add_goal,
+    delete_goal,
+    update_goal,
+)
+from pmo_saas.coaching.services.plans import delete_plan, get_plan, update_plan
+from pmo_saas.coaching.services.sessions import log_session
+from pmo_saas.db import in_tenant
+from pmo_saas.identity import services as identity
+from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.kernel.context import TenantContext
+
+STATUS_CHOICES = [Choice(value=k, label=v) for k, v in STATUS_LABELS.items()]
+SCOPE_CHOICES = [Choice(value=k, label=v) for k, v in SCOPE_LABELS.items()]
+PLAN_STATUS_CHOICES = [Choice(value=k, label=v) for k, v in PLAN_STATUS_LABELS.items()]
+FOLLOW_UP_ROWS = (1, 2)
+
+
+def number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def signed(value: float) -> str:
+    return ("+" if value > 0 else "") + number(value)
+
+
+class GoalView(BaseModel):
+    """A goal as the page shows it: numbers already formatted on the server."""
+
+    id: int
+    title: str
+    dimension: str
+    current: str
+    target: str
+    due: str
+    overdue: bool
+    measured: str
+    change: str
+    change_tone: str  # green / red / gray
+    reached: bool
+    actions: list[ActionRow]
+
+
+class SessionView(BaseModel):
+    id: int
+    held_on: str
+    attendees: str
+    notes: str
+    decisions: str
+    follow_ups: str
+
+
+def _goal_view(goal: GoalRow, plan: PlanDetail) -> GoalView:
+    measured, change, tone = "", "", "gray"
+    if not plan.measurement_visible:
+        measured = "Shown to coaches"
+    elif goal.measured_score is not None:
+        measured = f"{number(goal.measured_score)} in {plan.measured_round_title}"
+        if goal.measured_change is not None:
+            change = signed(goal.measured_change)
+            tone = (
+                "green"
+                if goal.measured_change > 0
+                else "red"
+                if goal.measured_change < 0
+                else "gray"
+            )
+    elif goal.dimension_key:
+        measured = "After the team's next round"
+    return GoalView(
+        id=goal.id,
+        title=goal.title,
+        dimension=goal.dimension_name,
+        current=number(goal.baseline_score),
+        target=number(goal.target_level),
+        due=goal.due_date or "",
+        overdue=goal.overdue,
+        measured=measured,
+        change=change,
+        change_tone=tone,
+        reached=bool(goal.target_reached),
+        actions=goal.actions,
+    )
+
+
+def _session_view(row, action_titles: dict[int, str]) -> SessionView:  # type: ignore[no-untyped-def]
+    return SessionView(
+        id=row.id,
+        held_on=row.held_on,
+        attendees=", ".join(row.attendee_names),
+        notes=row.notes,
+        decisions=row.decisions,
+        follow_ups="; ".join(action_titles.get(a, "") for a in row.follow_up_action_ids),
+    )
+
+
+def _unless_asked(service: Any, *, session: Session, ctx: TenantContext, **kwargs: Any) -> str:
+    """Run a deletion that may first ask for confirmation: "" once done, else the question
+    (the service raises ConfirmationRequired before it changes anything)."""
+    try:
+        service(session=session, ctx=ctx, **kwargs)
+    except ConfirmationRequired as question:
+        return str(question)
+    return ""
+
+
+def _delete_goal_unless_asked(*, session: Session, ctx: TenantContext, goal_id: int) -> str:
+    return _unless_asked(delete_goal, session=session, ctx=ctx, goal_id=goal_id)
+
+
+def _delete_plan_unless_asked(
+    *, session: Session, ctx: TenantContext, plan_id: int, confirm: bool
+) -> str:
+    return _unless_asked(delete_plan, session=session, ctx=ctx, plan_id=plan_id, confirm=confirm)
+
+
+class PlanState(WorkspacePage, rx.State):
+    title: str = ""
+    for_label: str = ""
+    coach_name: str = ""
+    coach_id: str = ""
+    plan_status: str = ""
+    progress: int = 0
+    actions_done: int = 0
+    actions_total: int = 0
+    overdue_actions: int = 0
+    source_round: str = ""
+    measured_round: str = ""
+    can_manage: bool = False
+    me: int = 0
+    goals: list[GoalView] = []
+    loose_actions: list[ActionRow] = []
+    sessions: list[SessionView] = []
+    people: list[Choice] = []
+    goal_choices: list[Choice] = []
+    # Editing one action (0 = none).
+    edit_id: int = 0
+    edit_title: str = ""
+    edit_owner: str = ""
+    edit_due: str = ""
+    edit_goal: str = ""
+    edit_scope: str = "team"
+    # A goal deletion waiting for the user's confirmation (0 = none).
+    confirm_goal_id: int = 0
+    confirm_message: str = ""
+    # A plan deletion waiting for the user's confirmation.
+    confirm_plan_message: str = ""
+    # Editing one goal (0 = none).
+    goal_edit_id: int = 0
+    goal_edit_title: str = ""
+    goal_edit_target: str = ""
+    goal_edit_due: str = ""
+    # This page's own message: what the service accepted but flags (a due date in the past).
+    warning: str = ""
+
+    def _plan_id(self) -> int:
+        return id_after(self.router.url.path, "plans")
+
+    def _clear_messages(self) -> None:
+        self.error = self.notice = self.warning = ""
+
+    def _show(self, plan: PlanDetail) -> None:
+        self.title = plan.title
+        self.for_label = f"Team {plan.team_name}" if plan.team_name else plan.person_name
+        self.coach_name = plan.coach_name or "no coach"
+        self.coach_id = str(plan.coach_user_id or "")
+        self.plan_status = plan.status
+        self.progress = plan.progress_percent
+        self.actions_done, self.actions_total = plan.actions_done, plan.actions_total
+        self.overdue_actions = plan.overdue_actions
+        self.source_round = plan.source_round_title
+        self.measured_round = plan.measured_round_title
+        self.can_manage = plan.can_manage
+        self.goals = [_goal_view(g, plan) for g in plan.goals]
+        self.loose_actions = plan.loose_actions
+        titles = {a.id: a.title for g in plan.goals for a in g.actions}
+        titles.update({a.id: a.title for a in plan.loose_actions})
+        self.sessions = [_session_view(s, titles) for s in plan.sessions]
+        self.goal_choices = [Choice(value=str(g.id), label=g.title) for g in plan.goals]
+
+    async def _refresh(self, ctx: TenantContext) -> None:
+        self.me = ctx.user_id or 0
+        plan = await in_tenant(ctx, get_plan, plan_id=self._plan_id())
+        self._show(plan)
+        if plan.can_manage:
+            members = await in_tenant(ctx, identity.list_members)
+            self.people = [Choice(value=str(m.user_id), label=m.name) for m in members]
+        else:
+            self.people = []
+
+    def _on_failed_load(self) -> None:
+        self.title, self.goals, self.loose_actions, self.sessions = "", [], [], []
+        self.can_manage = False
+
+    def _all_actions(self) -> list[ActionRow]:
+        return [a for g in self.goals for a in g.actions] + list(self.loose_actions)
+
+    @rx.event
+    async def load(self) -> None:
+        self.edit_id = self.confirm_goal_id = self.goal_edit_id = 0
+        self.confirm_message = self.confirm_plan_message = ""
+        await self._load()
+
+    async def _call(self, fn, notice: str = "", **kwargs):  # type: ignore[no-untyped-def]
+        """`_act`, then the warnings the service returned with its row (if any)."""
+        result = await self._act(fn, notice=notice, **kwargs)
+        self.warning = " ".join(getattr(result, "warnings", None) or [])
+        return result
+
+    @rx.event
+    async def add_action(self, form: dict) -> None:
+        try:
+            owner = optional_int(form.get("action_owner"))
+            goal = optional_int(form.get("action_goal"))
+        except ValueError:
+            self._refuse("Choose the owner from the list.")
+            return
+        title = str(form.get("action_title", ""))
+        await self._call(
+            add_action,
+            notice=f"Action “{title.strip()}” added.",
+            plan_id=self._plan_id(),
+            title=title,
+            owner_user_id=owner,
+            due_date=str(form.get("action_due", "")) or None,
+            goal_id=goal,
+            scope=str(form.get("action_scope", "team")),
+        )
+
+    @rx.event
+    async def add_goal(self, form: dict) -> None:
+        raw_target = str(form.get("goal_target", "")).strip()
+        try:
+            target = float(raw_target) if raw_target else None
+        except ValueError:
+            self._refuse("Enter the target maturity level as a number, e.g. 3.")
+            return
+        await self._call(
+            add_goal,
+            notice="Goal added.",
+            plan_id=self._plan_id(),
+            title=str(form.get("goal_title", "")),
+            target_level=target,
+            due_date=str(form.get("goal_due", "")) or None,
+        )
+
+    @rx.event
+    async def set_status(self, action_id: int, status: str) -> None:
+        await self._call(
+            set_action_status,
+            notice="Status saved.",
+            action_id=int(action_id),
+            status=status,
+        )
+
+    @rx.event
+    async def set_plan_status(self, status: str) -> None:
+        try:
+            coach = optional_int(self.coach_id)
+        except ValueError:
+            self._refuse("Choose the coach from the list.")
+            return
+        await self._call(
+            update_plan,
+            notice="Plan status saved.",
+            plan_id=self._plan_id(),
+            title=self.title,
+            status=status,
+            coach_user_id=coach,
+        )
+
+    @rx.event
+    def start_edit(self, action_id: int) -> None:
+        self._clear_messages()
+        action = next((a for a in self._all_actions() if a.id == int(action_id)), None)
+        if action is None:
+            return
+        self.edit_id = action.id
+        self.edit_title = action.title
+        self.edit_owner = str(action.owner_user_id or "")
+        self.edit_due = action.due_date or ""
+        self.edit_goal = str(action.goal_id or "")
+        self.edit_scope = action.scope
+
+    @rx.event
+    def cancel_edit(self) -> None:
+        self.edit_id = 0
+
+    @rx.event
+    async def save_action(self, form: dict) -> None:
+        try:
+            owner = optional_int(form.get("edit_owner"))
+            goal = optional_int(form.get("edit_goal"))
+        except ValueError:
+            self._refuse("Choose the owner from the list.")
+            return
+        saved = await self._call(
+            update_action,
+            notice="Action saved.",
+            action_id=self.edit_id,
+            title=str(form.get("edit_title", "")),
+            owner_user_id=owner,
+            due_date=str(form.get("edit_due", "")) or None,
+            goal_id=goal,
+            scope=str(form.get("edit_scope", "team")),
+        )
+        if saved is not None:
+            self.edit_id = 0
+
+    @rx.event
+    async def delete_action(self, action_id: int) -> None:
+        await self._call(delete_action, notice="Action deleted.", action_id=int(action_id))
+
+    @rx.event
+    async def delete_goal(self, goal_id: int) -> None:
+        """Ask first when the goal has actions (the service says so), else delete at once."""
+        self.confirm_goal_id, self.confirm_message = 0, ""
+        question = await self._act(
+            _delete_goal_unless_asked, notice="Goal deleted.", goal_id=int(goal_id)
+        )
+        if question:
+            self.notice = ""
+            self.confirm_goal_id, self.confirm_message = int(goal_id), question
+
+    @rx.event
+    async def confirm_delete_goal(self) -> None:
+        goal_id = self.confirm_goal_id
+        self.confirm_goal_id, self.confirm_message = 0, ""
+        if goal_id:
+            await self._call(
+                delete_goal,
+                notice="Goal and its actions deleted.",
+                goal_id=goal_id,
+                confirm=True,
+            )
+
+    @rx.event
+    def cancel_delete_goal(self) -> None:
+        self.confirm_goal_id, self.confirm_message = 0, ""
+
+    @rx.event
+    def start_goal_edit(self, goal_id: int) -> None:
+        self._clear_messages()
+        goal = next((g for g in self.goals if g.id == int(goal_id)), None)
+        if goal is None:
+            return
+        self.goal_edit_id, self.goal_edit_title = goal.id, goal.title
+        self.goal_edit_target = "" if goal.target == "—" else goal.target
+        self.goal_edit_due = goal.due
+
+    @rx.event
+    def cancel_goal_edit(self) -> None:
+        self.goal_edit_id = 0
+
+    @rx.event
+    async def save_goal(self, form: dict) -> None:
+        raw_target = str(form.get("goal_edit_target", "")).strip()
+        try:
+            target = float(raw_target) if raw_target else None
+        except ValueError:
+            self._refuse("Enter the target maturity level as a number, e.g. 3.")
+            return
+        saved = await self._call(
+            update_goal,
+            notice="Goal saved.",
+            goal_id=self.goal_edit_id,
+            title=str(form.get("goal_edit_title", "")),
+            target_level=target,
+            due_date=str(form.get("goal_edit_due", "")) or None,
+        )
+        if saved is not None:
+            self.goal_edit_id = 0
+
+    @rx.event
+    async def delete_plan(self, confirm: bool = False):
+        """Delete the whole plan; one with actions only after the user confirms."""
+        self.confirm_plan_message = ""
+        question = await self._act(
+            _delete_plan_unless_asked, refresh=False, plan_id=self._plan_id(), confirm=bool(confirm)
+        )
+        if question is None:
+            return None
+        if question:
+            self.confirm_plan_message = question
+            return None
+        return rx.redirect(self._org_path("/coaching"))
+
+    @rx.event
+    def cancel_delete_plan(self) -> None:
+        self.confirm_plan_message = ""
+
+    @rx.event
+    async def log_session(self, form: dict) -> None:
+        try:
+            attendees = [
+                int(key.removeprefix("attendee_"))
+                for key, value in form.items()
+                if key.startswith("attendee_") and value
+            ]
+            follow_ups = []
+            for n in FOLLOW_UP_ROWS:
+                title = str(form.get(f"fu{n}_title", "")).strip()
+                owner = optional_int(form.get(f"fu{n}_owner"))
+                due = str(form.get(f"fu{n}_due", "")) or None
+                if title or owner is not None or due:
+                    follow_ups.append(ActionInput(title=title, owner_user_id=owner, due_date=due))
+        except ValueError:
+            self._refuse("Choose attendees and owners from the lists.")
+            return
+        await self._call(
+            log_session,
+            notice="Session logged.",
+            plan_id=self._plan_id(),
+            held_on=str(form.get("held_on", "")) or None,
+            attendee_user_ids=attendees,
+            notes=str(form.get("notes", "")),
+            decisions=str(form.get("decisions", "")),
+            follow_ups=follow_ups,
+        )

@@ -1,0 +1,90 @@
+"""A read-only workspace (invoice overdue past the grace period): surveys read, nothing
+writes (the tenant session refuses it, db.py), respondents' answers included."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlmodel import func, select
+
+from pmo_saas.billing.entitlements import READ_ONLY_MESSAGE
+from pmo_saas.billing.models import BillingSubscription
+from pmo_saas.dashboard import governance
+from pmo_saas.db import tenant_session
+from pmo_saas.kernel.clock import utcnow
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import ReadOnly
+from pmo_saas.settings import get_settings
+from pmo_saas.surveys import services
+from pmo_saas.surveys.models import Survey, SurveyResponse, SurveyTeam
+from tests.dashboard.helpers import initiative_ids, make_portfolio
+from tests.surveys.helpers import email_of, launch, links_from_outbox, team_with, westrum_answers
+
+
+@pytest.fixture
+def billing_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("PMO_STRIPE_SECRET_KEY", "sk_test_surveys_read_only")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.delenv("PMO_STRIPE_SECRET_KEY")
+    get_settings.cache_clear()
+
+
+def _lapse(ctx: TenantContext) -> None:
+    with tenant_session(ctx) as session:
+        session.add(
+            BillingSubscription(
+                org_id=ctx.org_id,
+                stripe_subscription_id="sub_overdue",
+                status="past_due",
+                past_due_since=utcnow() - timedelta(days=60),
+            )
+        )
+
+
+def test_survey_and_governance_writes_are_refused(org_a: TenantContext, billing_on: None) -> None:
+    team, members = team_with(org_a, "Alpha", 2)
+    survey_id = launch(org_a, [team], title="Pulse")
+    token = links_from_outbox(org_a)[email_of(members[0])][0]
+    initiative = initiative_ids(org_a, make_portfolio(org_a, initiatives=1))[0]
+    with tenant_session(org_a) as session:
+        surveyed = session.exec(
+            select(SurveyTeam.id).where(SurveyTeam.survey_id == survey_id)
+        ).one()
+    _lapse(org_a)
+    writes = [
+        lambda s: services.launch_survey(
+            session=s, ctx=org_a, title="Second", instrument="enps", team_ids=[team], notify=False
+        ),
+        lambda s: services.create_open_link(
+            session=s, ctx=org_a, survey_id=survey_id, team_id=surveyed
+        ),
+        lambda s: services.send_reminders(session=s, ctx=org_a, survey_id=survey_id),
+        lambda s: services.close_survey(session=s, ctx=org_a, survey_id=survey_id),
+        lambda s: services.rerun_survey(session=s, ctx=org_a, survey_id=survey_id),
+        lambda s: services.delete_survey(session=s, ctx=org_a, survey_id=survey_id),
+        lambda s: governance.log_decision(
+            session=s, ctx=org_a, initiative_id=initiative, title="Go", decided_on="2026-11-02"
+        ),
+        lambda s: governance.record_gate_review(
+            session=s,
+            ctx=org_a,
+            initiative_id=initiative,
+            decision="proceed",
+            decided_on="2026-11-02",
+            approvers="Ann",
+        ),
+    ]
+    for write in writes:
+        with tenant_session(org_a) as session, pytest.raises(ReadOnly) as refused:
+            write(session)
+        assert str(refused.value) == READ_ONLY_MESSAGE
+    with pytest.raises(ReadOnly, match="read-only"):
+        services.submit_response(token=token, answers=westrum_answers(6))
+    with tenant_session(org_a) as session:
+        assert session.exec(select(Survey.title, Survey.status)).all() == [("Pulse", "open")]
+        assert session.exec(select(func.count()).select_from(SurveyResponse)).one() == 0
+        assert services.survey_progress(session=session, ctx=org_a, survey_id=survey_id)
+        assert governance.get_governance(session=session, ctx=org_a, initiative_id=initiative)
