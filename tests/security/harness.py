@@ -52,7 +52,8 @@ def dump_org(org_id: int) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     with system_session() as session:
         for cls in _tenant_classes():
-            out[cls.__tablename__] = _dump_rows(session, cls, cls.__table__.c.org_id == org_id)  # type: ignore[attr-defined]
+            name = str(cls.__tablename__)
+            out[name] = _dump_rows(session, cls, cls.__table__.c.org_id == org_id)  # type: ignore[attr-defined]
         out["organization"] = _dump_rows(session, Organization, Organization.id == org_id)  # type: ignore[arg-type]
         people = select(Membership.user_id).where(Membership.org_id == org_id)
         out["user"] = _dump_rows(session, User, User.id.in_(people))  # type: ignore[union-attr]
@@ -133,7 +134,7 @@ def _default_state_text() -> str:
     async def dump() -> str:
         from tests.security.surface import app_states
 
-        root = State(_reflex_internal_init=True)
+        root = State(_reflex_internal_init=True)  # type: ignore[call-arg]
         for cls in app_states():
             await root.get_state(cls)
         return state_text(root)
@@ -164,6 +165,7 @@ def build_world() -> World:
         membership_id = session.exec(
             select(Membership.id).where(Membership.user_id == admin_id)
         ).one()
+        assert membership_id is not None
         identity.remove_member(session=session, ctx=b, membership_id=membership_id)
     b_dump = dump_org(org_b_id)
     a_text = json.dumps(dump_org(a.org_id))
@@ -210,7 +212,7 @@ def forged_token() -> str:
 
 
 def root_for(*, token: str, path: str) -> State:
-    root = State(_reflex_internal_init=True)
+    root = State(_reflex_internal_init=True)  # type: ignore[call-arg]
     root.router = RouterData.from_router_data(
         {
             "headers": {"cookie": f"pmo_session={token}" if token else "", "origin": "http://t"},

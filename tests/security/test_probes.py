@@ -271,7 +271,7 @@ def test_the_state_store_never_holds_a_session_token(world: World) -> None:
     async def visit() -> bytes:
         root = root_for(token=token, path=f"/o/{world.a_slug}")
         auth = await root.get_state(AuthState)
-        await auth.load_workspace()
+        await auth.load_workspace()  # type: ignore[operator]
         assert auth.signed_in
         return b"".join(state._serialize() for state in _tree(root))
 
@@ -311,3 +311,39 @@ def test_the_outbox_holds_no_usable_link(world: World) -> None:
     COUNTS["outbox checks"] += 1
     usable = [t for t in re.findall(r"/invite/([\w-]+)", body) if hash_token(t) in hashes]
     assert usable == [], "the outbox holds a usable invitation link"
+
+
+# ---------------------------------------------------------------- the probes' own checks
+
+
+def test_the_leak_detector_sees_b_data_when_b_reads_it(world: World) -> None:
+    """Positive control: B's own owner on B's pages sees B's values, so the probes above
+    would notice the same values reaching an outsider."""
+    from pmo_saas.identity import services as identity
+
+    token = identity.start_session(user_id=world.b.user_id or 0)
+    seen = []
+    for page in surface.pages():
+        if not page.workspace:
+            continue
+        url = surface.page_path(page, slug=world.b_slug, target=world.target, token="x")
+        outcome = run(load_page(page, token=token, path=url))
+        if world.leaks(outcome.text, echo=url, token=token):
+            seen.append(page.route)
+    assert len(seen) >= 20, f"the detector saw B's data on only {seen}"
+
+
+def test_an_argument_the_generator_cannot_build_fails_by_name() -> None:
+    from pmo_saas.identity.pages.members import TeamsState
+
+    async def mystery_handler(self: object, mystery: str) -> None: ...
+
+    class Unknown:
+        fn = staticmethod(mystery_handler)
+
+    handler = surface.Handler(TeamsState, "mystery", Unknown())  # type: ignore[arg-type]
+    target = surface.Target(ids={}, user_id=1)
+    with pytest.raises(surface.CannotSynthesise, match=r"mystery.*ARG_VALUES"):
+        surface.synthesise(handler, target)
+    with pytest.raises(surface.CannotSynthesise, match="ID_TABLES"):
+        surface.table_for("gizmo_id", "portfolio")
