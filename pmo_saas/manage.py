@@ -33,10 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     backup_parser = sub.add_parser("backup", help="write the whole database to FILE")
     backup_parser.add_argument("file")
     backup_parser.add_argument("--force", action="store_true", help="replace an existing FILE")
+    backup_parser.add_argument(
+        "--database-url", help="connect as this role instead (PostgreSQL: one that bypasses RLS)"
+    )
     restore_parser = sub.add_parser("restore", help="load a backup FILE into the database")
     restore_parser.add_argument("file")
     restore_parser.add_argument(
         "--force", action="store_true", help="replace the contents of a non-empty database"
+    )
+    restore_parser.add_argument(
+        "--database-url", help="connect as this role instead (PostgreSQL: one that bypasses RLS)"
     )
     args = parser.parse_args(argv)
 
@@ -57,9 +63,10 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             if args.command == "backup":
-                print(f"backup written to {backup.backup(args.file, force=args.force)}")
+                written = backup.backup(args.file, database_url=args.database_url, force=args.force)
+                print(f"backup written to {written}")
             else:
-                backup.restore(args.file, force=args.force)
+                backup.restore(args.file, database_url=args.database_url, force=args.force)
                 print(f"database restored from {args.file}")
         except backup.BackupError as error:
             print(f"{args.command} refused: {error}", file=sys.stderr)

@@ -1,9 +1,12 @@
 """Backups of the whole database: `python -m pmo_saas.manage backup FILE` / `restore FILE`.
 
 PostgreSQL: `pg_dump --format=custom` and `pg_restore` (the client tools must match or be newer
-than the server). The embedded SQLite file: SQLite's online backup API, safe while the app
-runs. Restoring refuses a database that already holds tables unless `force=True`, which
-replaces its contents. A backup never overwrites an existing file unless `force=True`.
+than the server). Tenant tables FORCE row-level security, so even their owner (the app's role)
+cannot dump or load them: run both as a role that bypasses it (the PostgreSQL admin,
+`--database-url`). Ownership is kept: a restore run by the admin gives the tables back to the
+app's role. The embedded SQLite file: SQLite's online backup API, safe while the app runs.
+Restoring refuses a database that already holds tables unless `force=True`, which replaces
+its contents. A backup never overwrites an existing file unless `force=True`.
 """
 
 from __future__ import annotations
@@ -53,10 +56,18 @@ def _tool(name: str) -> str:
     return found
 
 
+RLS_HINT = (
+    " (tenant tables force row-level security: run backup and restore as a role that bypasses"
+    " it, e.g. --database-url postgresql://postgres@host/db)"
+)
+
+
 def _run(command: list[str], env: dict[str, str]) -> None:
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
-        raise BackupError(f"{Path(command[0]).name} failed: {result.stderr.strip()[-2000:]}")
+        detail = result.stderr.strip()[-2000:]
+        hint = RLS_HINT if "row-level security" in detail else ""
+        raise BackupError(f"{Path(command[0]).name} failed: {detail}{hint}")
 
 
 def backup(file: str | Path, *, database_url: str | None = None, force: bool = False) -> Path:
@@ -83,7 +94,7 @@ def backup(file: str | Path, *, database_url: str | None = None, force: bool = F
     if url.get_backend_name() == "postgresql":
         dsn, env = _libpq(url)
         partial = target.with_name(target.name + ".partial")
-        _run([_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={partial}", dsn], env)
+        _run([_tool("pg_dump"), "--format=custom", f"--file={partial}", dsn], env)
         partial.replace(target)
         return target
     raise BackupError(f"backups of {url.get_backend_name()} databases are not supported")
@@ -137,7 +148,7 @@ def restore(file: str | Path, *, database_url: str | None = None, force: bool = 
             source.close()
         return
     dsn, env = _libpq(url)
-    command = [_tool("pg_restore"), "--no-owner", "--exit-on-error", "--single-transaction"]
+    command = [_tool("pg_restore"), "--exit-on-error", "--single-transaction"]
     if present:
         command += ["--clean", "--if-exists"]
     _run([*command, f"--dbname={dsn}", str(source_file)], env)

@@ -127,13 +127,15 @@ def image_database() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _container_env(database_url: str, port: int) -> list[str]:
+def _container_env(database_url: str, port: int, public_url: str) -> list[str]:
     env = {
         "PMO_ENVIRONMENT": "production",
         "PMO_SECRET_KEY": secrets.token_urlsafe(48),
         "PMO_DATABASE_URL": database_url,
         "PMO_REDIS_URL": REDIS,
-        "PMO_PUBLIC_URL": f"http://localhost:{port}",
+        "PMO_PUBLIC_URL": public_url,
+        # As in deploy/compose.yaml: the browser reaches the backend through the proxy.
+        "REFLEX_API_URL": public_url,
         "GRANIAN_WORKERS": "1",
         "PORT": str(port),
     }
@@ -150,10 +152,60 @@ def _healthz(url: str) -> tuple[int, str]:
         return 0, str(error)
 
 
+def _proxy_config(tmp: Path, listen: int, upstreams: list[int]) -> Path:
+    """deploy/nginx.conf with the compose names replaced by loopback ports."""
+    conf = (PROJECT_ROOT / "deploy" / "nginx.conf").read_text()
+    assert "listen 80;" in conf and "server app3:8000" in conf
+    conf = conf.replace("listen 80;", f"listen 127.0.0.1:{listen};")
+    for n, port in enumerate(upstreams, start=1):
+        conf = conf.replace(f"server app{n}:8000", f"server 127.0.0.1:{port}")
+    path = tmp / "nginx.conf"
+    path.write_text(conf)
+    return path
+
+
+def _nginx(tmp: Path, conf: Path, *extra: str) -> list[str]:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    return [nginx, "-p", str(tmp), "-c", str(conf), "-g", f"pid {tmp}/nginx.pid;", *extra]
+
+
+def test_the_proxy_configuration_is_valid(tmp_path: Path):
+    assert Path(shutil.which("nginx") or "/usr/sbin/nginx").exists(), (
+        "nginx is missing: apt-get install -y nginx-light"
+    )
+    conf = _proxy_config(tmp_path, _free_port(), [_free_port(), _free_port(), _free_port()])
+    result = subprocess.run(_nginx(tmp_path, conf, "-t"), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
+
+
 @pytest.fixture(scope="module")
-def app_container(request: pytest.FixtureRequest, image: str, image_database: str) -> Iterator[str]:
-    port = _free_port()
-    env = _container_env(image_database, port)
+def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """deploy/nginx.conf on loopback: the app replica first, then two replicas that are down
+    (nothing listens there), so requests also exercise max_fails and proxy_next_upstream."""
+    tmp = tmp_path_factory.mktemp("proxy")
+    listen, app_port = _free_port(), _free_port()
+    conf = _proxy_config(tmp, listen, [app_port, _free_port(), _free_port()])
+    with (tmp / "nginx.err").open("w") as errors:
+        process = subprocess.Popen(
+            _nginx(tmp, conf, "-g", "daemon off;"), stdout=subprocess.DEVNULL, stderr=errors
+        )
+    try:
+        yield f"http://localhost:{listen}", app_port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def app_container(
+    request: pytest.FixtureRequest, image: str, image_database: str, proxy: tuple[str, int]
+) -> Iterator[str]:
+    public_url, port = proxy
+    env = _container_env(image_database, port, public_url)
     name = f"pmo-image-test-{os.getpid()}"
     # Migrations run once per deploy, in a one-shot container, never in the app's CMD.
     migrate = _podman(
@@ -193,13 +245,35 @@ def app_container(request: pytest.FixtureRequest, image: str, image_database: st
         _podman("rm", "-f", "--time", "10", name, check=False)
 
 
-def test_the_image_serves_a_sign_up_against_postgresql_and_redis(
-    app_container: str, image_database: str, page: Page
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_the_image_serves_a_sign_up_through_the_proxy_against_postgresql_and_redis(
+    app_container: str, proxy: tuple[str, int], image_database: str, page: Page
 ):
     user = _podman("exec", f"pmo-image-test-{os.getpid()}", "id", "-un").stdout.strip()
     assert user == "pmo", "the app runs as the non-root user"
+    public_url, _port = proxy
+    # Through the proxy (two of its three upstreams are down): health answers, metrics do not.
+    for _ in range(4):
+        assert _get(f"{public_url}/healthz")[0] == 200
+    assert _get(f"{public_url}/metrics")[0] == 404
+    # Straight to the replica but as if proxied: refused without the token.
+    request = urllib.request.Request(  # noqa: S310
+        f"{app_container}/metrics", headers={"X-Forwarded-For": "203.0.113.9"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)  # noqa: S310
+    assert refused.value.code == 403
 
-    page.goto(f"{app_container}/signup")
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.goto(f"{public_url}/signup")
     page.get_by_label("Organisation name").fill("Image Org")
     page.get_by_label("Your name").fill("Ima Owner")
     page.get_by_label("Email").fill("ima@image.example")
@@ -207,6 +281,9 @@ def test_the_image_serves_a_sign_up_against_postgresql_and_redis(
     page.get_by_role("button", name="Create organisation").click()
     page.wait_for_url(re.compile(r".*/o/image-org/?$"), timeout=60_000)
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    assert sockets and all(url.startswith(public_url.replace("http", "ws")) for url in sockets), (
+        f"the websocket went through the proxy: {sockets}"
+    )
 
     with psycopg.connect(image_database) as conn:
         rows = conn.execute("SELECT name, slug FROM organization").fetchall()
