@@ -18,6 +18,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
+
+from pmo_saas.db import ORG_KEY
 from pmo_saas.settings import get_settings
 
 REDACTED = "[redacted]"
@@ -46,6 +50,14 @@ def bind_actor(*, org_id: int | None, user_id: int | None) -> None:
     """Say who acts, for the rest of this request or event (call it where the context is built)."""
     org_id_var.set(org_id)
     user_id_var.set(user_id)
+
+
+@event.listens_for(OrmSession, "after_begin")
+def _bind_org_of_tenant_session(session: OrmSession, _transaction: Any, _connection: Any) -> None:
+    """A tenant session names its organisation: log lines written inside it carry org_id."""
+    org_id = session.info.get(ORG_KEY)
+    if org_id is not None:
+        org_id_var.set(org_id)
 
 
 # key=value / "key": "value" pairs whose key names a secret.
@@ -153,4 +165,19 @@ def configure_logging() -> logging.Handler:
     handler._pmo_handler = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     logging.getLogger("pmo_saas").setLevel(settings.log_level.upper())
+    _redact_reflex_sinks()
     return handler
+
+
+def _redact_reflex_sinks() -> None:
+    """Under its CLI, Reflex logs through its own handlers on the "reflex" logger, which does
+    not propagate to ours: give those handlers the same redaction."""
+    try:
+        from reflex_base.utils import log as reflex_log
+
+        sinks = [reflex_log._console_handler(), reflex_log._json_handler()]
+    except (ImportError, AttributeError):  # another Reflex version: its logs stay as they are
+        return
+    for sink in sinks:
+        if not any(isinstance(f, RedactingFilter) for f in sink.filters):
+            sink.addFilter(RedactingFilter())
