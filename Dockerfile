@@ -50,8 +50,10 @@ RUN mkdir pmo_saas && touch pmo_saas/__init__.py \
  && pip install -e . \
  && rm -rf pmo_saas pmo_saas.egg-info
 COPY --chown=pmo:pmo . .
-# Editable, so the code (and alembic.ini beside it) stays in /app, the project root.
-RUN pip install --no-deps -e . && chown -R pmo:pmo /app
+# Editable, so the code (and alembic.ini beside it) stays in /app, the project root. No
+# `chown -R /app`: it would copy tools/node_modules into one more layer (about 300 MB); the
+# user writes only the folders Reflex builds in (/app is its own).
+RUN pip install --no-deps -e .
 USER pmo
 
 # Build the frontend now (bun fetches its packages here, never at run time).

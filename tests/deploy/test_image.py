@@ -2,9 +2,11 @@
 
 Builds the Debian base with debootstrap (cached as `localhost/bookworm-min`), builds the image
 with podman, migrates a fresh PostgreSQL database with a one-shot container, starts the app
-container against it and Redis, waits for its health check, signs up through a browser and
-finds the organisation's row. Marked `image`: the README's test command deselects it,
-`.ci/run` runs it (after installing podman, runc and debootstrap).
+container against it and Redis behind deploy/nginx.conf (run on loopback, two of its three
+upstreams down), waits for its health check, signs up through the proxy in a browser and
+finds the organisation's row. Prints the image size, build time and seconds from `run` to
+healthy. Marked `image`: the README's test command deselects it, `.ci/run` runs it (after
+installing podman, runc, debootstrap and nginx-light).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ PASSWORD = "image-test-pass-2026"
 
 
 def _report(config: pytest.Config, line: str) -> None:
-    """Measured figures, printed past pytest's capture (and kept for the summary)."""
+    """Measured figures, printed past pytest's capture."""
     capture = config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled():
         print(f"\n[image] {line}", flush=True)
