@@ -1,10 +1,14 @@
 """Logs: one JSON object per line in production, with the request id, organisation id and user
 id where known, and never a secret.
 
-Every handler of the `pmo_saas` loggers (and the root logger, when `configure_logging` owns it)
-carries `RedactingFilter`: values that look like tokens, passwords, cookies, bearer headers or
-URLs with credentials are replaced by `[redacted]` before a record is formatted, whatever the
-message. Survey answers are never logged by the code; the filter is the net under that rule.
+The handler `configure_logging` puts on the root logger, and Reflex's own sinks, carry
+`RedactingFilter`: values that look like tokens, passwords, cookies, bearer headers or URLs with
+credentials are replaced by `[redacted]` before a record is formatted, whatever the message.
+Survey answers are never logged by the code; the filter is the net under that rule.
+
+The request id is bound per HTTP request (metrics.HttpMetricsMiddleware) and per Reflex event
+(metrics.EventMetricsMiddleware); org_id by every tenant session (below); user_id where the
+code calls `bind_actor`.
 """
 
 from __future__ import annotations
