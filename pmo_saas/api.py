@@ -15,9 +15,10 @@ from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from pmo_saas import ops
 from pmo_saas.identity import services as identity
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.models import DOMAINS
@@ -98,10 +99,6 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
-async def health(_request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
-
-
 def _domain_http_modules() -> list[object]:
     modules: list[object] = []
     for domain in DOMAINS:
@@ -121,8 +118,8 @@ def build_api() -> Starlette:
     routes: list[BaseRoute] = [
         Route("/auth/complete", complete_sign_in, methods=["GET"]),
         Route("/auth/signout", sign_out, methods=["GET", "POST"]),
-        Route("/healthz", health, methods=["GET"]),
+        *ops.http_routes,  # /healthz, /metrics
     ]
     for module in _domain_http_modules():
         routes.extend(getattr(module, "routes", []))
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=ops.http_middleware)

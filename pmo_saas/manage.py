@@ -1,4 +1,4 @@
-"""Operator commands: `python -m pmo_saas.manage migrate|seed|check-settings`."""
+"""Operator commands: `python -m pmo_saas.manage migrate|seed|check-settings|backup|restore`."""
 
 from __future__ import annotations
 
@@ -30,6 +30,20 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply all migrations")
     sub.add_parser("seed", help="create the demo organisation (idempotent)")
     sub.add_parser("check-settings", help="validate settings and exit")
+    backup_parser = sub.add_parser("backup", help="write the whole database to FILE")
+    backup_parser.add_argument("file")
+    backup_parser.add_argument("--force", action="store_true", help="replace an existing FILE")
+    backup_parser.add_argument(
+        "--database-url", help="connect as this role instead (PostgreSQL: one that bypasses RLS)"
+    )
+    restore_parser = sub.add_parser("restore", help="load a backup FILE into the database")
+    restore_parser.add_argument("file")
+    restore_parser.add_argument(
+        "--force", action="store_true", help="replace the contents of a non-empty database"
+    )
+    restore_parser.add_argument(
+        "--database-url", help="connect as this role instead (PostgreSQL: one that bypasses RLS)"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "check-settings":
@@ -44,6 +58,19 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "migrate":
         migrate()
         print("database migrated")
+    elif args.command in ("backup", "restore"):
+        from pmo_saas.ops import backup
+
+        try:
+            if args.command == "backup":
+                written = backup.backup(args.file, database_url=args.database_url, force=args.force)
+                print(f"backup written to {written}")
+            else:
+                backup.restore(args.file, database_url=args.database_url, force=args.force)
+                print(f"database restored from {args.file}")
+        except backup.BackupError as error:
+            print(f"{args.command} refused: {error}", file=sys.stderr)
+            return 1
     elif args.command == "seed":
         from pmo_saas.seed import seed_demo
 

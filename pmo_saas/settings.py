@@ -97,6 +97,14 @@ class Settings(BaseSettings):
     billing_past_due_grace_days: int = 7
     # ---------------------------------------------------------------------- end billing
 
+    # ---- operations (pmo_saas/ops) ---------------------------------------------- begin ops
+    # "json" in the image: one object per line with request, organisation and user ids.
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+    # Bearer token for /metrics; without one, /metrics answers loopback callers only.
+    metrics_token: SecretStr = SecretStr("")
+    # -------------------------------------------------------------------------- end ops
+
     @model_validator(mode="after")
     def _secret_key_policy(self) -> Settings:
         if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:

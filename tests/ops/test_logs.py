@@ -1,0 +1,132 @@
+"""Logs carry request ids and never a secret: a sign-in and a survey submission, end to end."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import select
+from starlette.testclient import TestClient
+
+from pmo_saas.api import build_api
+from pmo_saas.db import tenant_session
+from pmo_saas.identity import services as identity
+from pmo_saas.identity.models import OutboxMessage
+from pmo_saas.ops.logs import REDACTED, bind_actor, build_handler, redact
+from pmo_saas.surveys import services as surveys
+from tests.surveys.helpers import email_of, launch, links_from_outbox, team_with, westrum_answers
+
+PASSWORD = "correct-horse-battery-77"
+
+
+@pytest.fixture
+def captured() -> Iterator[io.StringIO]:
+    """Every record of every logger at DEBUG, through the production handler (JSON)."""
+    stream = io.StringIO()
+    handler = build_handler(stream, "json")
+    root = logging.getLogger()
+    previous = root.level, logging.getLogger("pmo_saas").level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    logging.getLogger("pmo_saas").setLevel(logging.DEBUG)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous[0])
+        logging.getLogger("pmo_saas").setLevel(previous[1])
+
+
+def _lines(stream: io.StringIO) -> list[dict]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def test_redact_hides_token_like_values_and_keeps_words():
+    samples = {
+        "Authorization: Bearer abcdefghijklmnop123": "abcdefghijklmnop123",
+        "url postgresql://pmo:hunter2-secret@db/pmo": "hunter2-secret",
+        'payload {"password": "p@ss word!"}': "p@ss word!",
+        "GET /auth/complete?ticket=tkt-123&next=/o/x": "tkt-123",
+        "cookie: pmo_session=s3ss10n; theme=dark": "s3ss10n",
+        "stripe key sk_live_51HxYzAbCdEf rejected": "sk_live_51HxYzAbCdEf",
+        "open https://pmo.example/s/Zq3_v9KfLm0PqR7sTuVwXyZ12345abcd now": "Zq3_v9KfLm0PqR7s",
+    }
+    for text, secret in samples.items():
+        cleaned = redact(text)
+        assert secret not in cleaned, cleaned
+        assert REDACTED in cleaned
+    keep = "event pmo_saas___identity___pages___public____sign_up_state.submit took 3 ms"
+    assert redact(keep) == keep
+
+
+def test_a_sign_in_and_a_survey_submission_log_nothing_secret(captured, org_a):
+    # Sign up and sign in through the service and the HTTP hand-over that sets the cookie.
+    user_id, _slug = identity.sign_up(
+        org_name="Log Org", name="Lo Owner", email="lo@log.example", password=PASSWORD
+    )
+    assert identity.authenticate(email="lo@log.example", password=PASSWORD) == user_id
+    ticket = identity.issue_signin_ticket(user_id=user_id, next_path="/o/log-org")
+    response = TestClient(build_api(), follow_redirects=False).get(
+        "/auth/complete", params={"ticket": ticket}, headers={"x-request-id": "req-signin-1"}
+    )
+    assert response.status_code == 303
+    assert response.headers["x-request-id"] == "req-signin-1"
+    session_token = (
+        response.cookies.get("pmo_session")
+        or response.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+    )
+    identity.request_password_reset(email="lo@log.example")  # mails a reset link to the log
+
+    # A survey: invitations (with personal tokens) are mailed to the log, one is answered.
+    bind_actor(org_id=None, user_id=org_a.user_id)
+    team, members = team_with(org_a, "Alpha", 2)
+    launch(org_a, [team])
+    token = links_from_outbox(org_a)[email_of(members[0])][0]
+    comment = "our manager hides bad news from the board"
+    surveys.submit_response(token=token, answers=westrum_answers(2, comment=comment))
+
+    with tenant_session(org_a) as session:
+        bodies = session.exec(select(OutboxMessage.body)).all()
+    mailed_tokens = [t for body in bodies for t in re.findall(r"/s/([A-Za-z0-9_-]+)", body)]
+    assert token in mailed_tokens
+
+    output = captured.getvalue()
+    lines = _lines(captured)
+    assert any("no SMTP configured" in line["message"] for line in lines), "mail was logged"
+    assert REDACTED in output
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    # Lines written inside a tenant session name its organisation; bound ids are kept.
+    survey_mails = [line for line in lines if "survey" in line["message"].lower()]
+    assert survey_mails and all(line.get("org_id") == org_a.org_id for line in survey_mails)
+    assert all(line.get("user_id") == org_a.user_id for line in survey_mails)
+    for secret in (PASSWORD, ticket, session_token, comment, *mailed_tokens):
+        assert secret not in output, f"{secret[:6]}... reached the log"
+
+
+def test_each_http_request_gets_its_own_request_id(captured):
+    client = TestClient(build_api())
+    first = client.get("/healthz").headers["x-request-id"]
+    second = client.get("/healthz").headers["x-request-id"]
+    assert first != second and len(first) == 32
+    # A caller's id is kept only when it is a plain short id.
+    odd = client.get("/healthz", headers={"x-request-id": "<script>"}).headers["x-request-id"]
+    assert odd != "<script>" and len(odd) == 32
+
+
+def test_reflex_own_log_sinks_redact_too():
+    from reflex_base.utils import log as reflex_log
+
+    from pmo_saas.ops.logs import RedactingFilter, configure_logging
+
+    configure_logging()
+    for sink in (reflex_log._console_handler(), reflex_log._json_handler()):
+        assert any(isinstance(f, RedactingFilter) for f in sink.filters)
+    record = logging.LogRecord(
+        "reflex.app", logging.WARNING, __file__, 1, "Event data: %s", ({"password": "pw-1"},), None
+    )
+    assert reflex_log._json_handler().filter(record)
+    assert "pw-1" not in record.getMessage() and REDACTED in record.getMessage()
