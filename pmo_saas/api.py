@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from pmo_saas import security_headers
 from pmo_saas.identity import services as identity
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.models import DOMAINS
@@ -75,8 +76,12 @@ async def complete_sign_in(request: Request) -> Response:
     ticket = request.query_params.get("ticket", "")
     try:
         token, next_path = identity.redeem_signin_ticket(
-            ticket=ticket, user_agent=request.headers.get("user-agent", "")
+            ticket=ticket,
+            user_agent=request.headers.get("user-agent", ""),
+            browser_binding=request.cookies.get(security_headers.BIND_COOKIE, ""),
         )
+    except identity.TicketForAnotherBrowser as error:
+        return RedirectResponse(frontend_url("/signin?error=" + quote(str(error))), status_code=303)
     except DomainError:
         return RedirectResponse(
             frontend_url("/signin?error=" + quote("That sign-in link has expired; sign in again.")),
@@ -85,7 +90,39 @@ async def complete_sign_in(request: Request) -> Response:
     return signed_in_redirect(token, next_path)
 
 
+async def csrf_refusal(request: Request) -> Response | None:
+    """None when a state-changing form POST passes the CSRF check, else the 403 to send.
+
+    Same origin (Origin, else Referer, must be PMO_PUBLIC_URL's) and the browser's own token
+    (an HMAC of its HttpOnly `pmo_bind` cookie, sent as a form field). Routes authenticated
+    otherwise, without cookies (the Stripe webhook's signature, the REST API's bearer key),
+    do not use it.
+    """
+    form = await request.form()
+    ok = security_headers.csrf_ok(
+        binding=request.cookies.get(security_headers.BIND_COOKIE, ""),
+        token=str(form.get(security_headers.CSRF_FIELD, "")),
+        origin=request.headers.get("origin", ""),
+        referer=request.headers.get("referer", ""),
+    )
+    if ok:
+        return None
+    return Response(
+        "Refused: this form did not come from this site (CSRF check). Go back and retry.",
+        status_code=403,
+        media_type="text/plain",
+    )
+
+
 async def sign_out(request: Request) -> Response:
+    """POST only, with the CSRF check: a link or a foreign page cannot sign anyone out."""
+    if request.method != "POST":  # answered here: the frontend mount would catch a GET
+        return Response(
+            "Sign out with the button (POST).", status_code=405, headers={"Allow": "POST"}
+        )
+    refusal = await csrf_refusal(request)
+    if refusal is not None:
+        return refusal
     token = request.cookies.get(SESSION_COOKIE, "")
     if token:
         identity.revoke_session(token=token)

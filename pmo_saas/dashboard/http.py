@@ -53,6 +53,7 @@ from pmo_saas.surveys.schemas import SurveyResults, SurveyRow, TrendPoint
 PREFIX = "/api/v1"
 MAX_ID = 2**31 - 1
 MAX_BODY = 64 * 1024
+MAX_JSON_DEPTH = 32  # our bodies are 3 levels deep; json.loads recurses per level
 
 
 class ErrorBody(BaseModel):
@@ -83,13 +84,39 @@ def _no_nul(value: Any) -> None:
             _no_nul(v)
 
 
+def _json_depth(raw: bytes) -> int:
+    """Deepest bracket nesting, outside strings: a linear scan, before the recursive parser."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
+
+
 async def _json_object(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_BODY:
         raise Problem(413, "too_large", "The request body is larger than 64 KiB.")
+    if _json_depth(raw) > MAX_JSON_DEPTH:
+        raise Problem(
+            400, "bad_json", f"The request body nests deeper than {MAX_JSON_DEPTH} levels."
+        )
     try:
         data = json.loads(raw or b"null", parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise Problem(400, "bad_json", "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise Problem(422, "validation_failed", "The request body must be a JSON object.")
@@ -104,7 +131,35 @@ def _path_id(request: Request, name: str) -> int:
     return int(raw)
 
 
+def _check_text_fields(body: Mapping[str, Any]) -> None:
+    """Text fields must be JSON strings (or null where the schema allows): 123 is no title."""
+    for name, prop in _INITIATIVE_PROPS.items():
+        kinds = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
+        if "string" not in kinds or name not in body:
+            continue
+        value = body[name]
+        if isinstance(value, str) or (value is None and "null" in kinds):
+            continue
+        allowed = "a string or null" if "null" in kinds else "a string"
+        raise Problem(400, "bad_request", f"{name} must be {allowed}, not {_json_type(value)}.")
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "a string"
+
+
 def _initiative_data(body: Mapping[str, Any]) -> dict[str, Any]:
+    _check_text_fields(body)
     deps = body.get("depends_on")
     valid = isinstance(deps, list) and all(
         isinstance(d, int) and not isinstance(d, bool) and 0 < d <= MAX_ID for d in deps

@@ -7,6 +7,7 @@ reset) open a `system_session()` themselves: one transaction per user action.
 
 from __future__ import annotations
 
+import hmac
 import re
 import unicodedata
 from datetime import timedelta
@@ -54,6 +55,7 @@ from pmo_saas.kernel.errors import (
     ValidationFailed,
 )
 from pmo_saas.kernel.roles import Role
+from pmo_saas.security_headers import hash_binding
 from pmo_saas.settings import get_settings
 
 MIN_PASSWORD_LENGTH = 10
@@ -271,8 +273,16 @@ def _audit_everywhere(session: Session, user: User, action: str, detail: str = "
         )
 
 
-def issue_signin_ticket(*, user_id: int, next_path: str = "/") -> str:
-    """A one-time ticket the browser exchanges, within a minute, for the session cookie."""
+class TicketForAnotherBrowser(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("That sign-in link belongs to another browser; sign in again.")
+
+
+def issue_signin_ticket(*, user_id: int, next_path: str = "/", browser_binding: str = "") -> str:
+    """A one-time ticket the browser exchanges, within a minute, for the session cookie.
+
+    `browser_binding` is the asking browser's `pmo_bind` cookie; only that browser redeems it.
+    """
     token, token_hash = new_token()
     with system_session() as session:
         session.add(
@@ -281,6 +291,7 @@ def issue_signin_ticket(*, user_id: int, next_path: str = "/") -> str:
                 token_hash=token_hash,
                 next_path=safe_next_path(next_path),
                 expires_at=utcnow() + timedelta(seconds=TICKET_SECONDS),
+                browser_binding_hash=hash_binding(browser_binding),
             )
         )
     return token
@@ -293,8 +304,13 @@ def safe_next_path(path: str) -> str:
     return path
 
 
-def redeem_signin_ticket(*, ticket: str, user_agent: str = "") -> tuple[str, str]:
-    """Exchange a ticket for a new session. Returns (session token, next path)."""
+def redeem_signin_ticket(
+    *, ticket: str, user_agent: str = "", browser_binding: str = ""
+) -> tuple[str, str]:
+    """Exchange a ticket for a new session. Returns (session token, next path).
+
+    Refused (TicketForAnotherBrowser) unless `browser_binding` is the one it was issued to.
+    """
     now = utcnow()
     with system_session() as session:
         row = session.exec(
@@ -302,6 +318,11 @@ def redeem_signin_ticket(*, ticket: str, user_agent: str = "") -> tuple[str, str
         ).first()
         if row is None or row.used_at is not None or as_utc(row.expires_at) < now:
             raise NotFound("That sign-in link")
+        presented = hash_binding(browser_binding)
+        if not row.browser_binding_hash or not hmac.compare_digest(
+            row.browser_binding_hash, presented
+        ):
+            raise TicketForAnotherBrowser()
         row.used_at = now
         session.add(row)
         return _start_session(session, row.user_id, user_agent), row.next_path
