@@ -4,6 +4,7 @@
   if (!("BroadcastChannel" in window)) return;
   const channel = new BroadcastChannel("pmo_session");
   channel.onmessage = (message) => {
-    if (message.data === "signed-out") window.location.assign("/signin");
+    // A channel hears the other channels of its own tab too: the signing-out tab stays put.
+    if (message.data === "signed-out" && !window.pmoSigningOut) window.location.assign("/signin");
   };
 })();

@@ -87,7 +87,7 @@ def content_security_policy() -> str:
             "connect-src " + " ".join(connect),
             "object-src 'none'",
             "base-uri 'self'",
-            "form-action 'self' " + origin_of(backend),
+            # No form-action: sign-out's form may be redirected on to the IdP's end_session.
             "frame-ancestors 'none'",
         ]
     )

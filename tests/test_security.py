@@ -162,6 +162,23 @@ def test_the_handshake_cookie_never_reaches_the_headers_reflex_keeps():
     assert seen["handshake"]["authorization"] == "Bearer pmo_secret"
 
 
+def test_a_browser_first_seen_on_the_websocket_is_bound_there():
+    """Development: the page comes from another port (Vite), the websocket is its first
+    contact with the backend; the handshake's answer sets the cookie it was bound with."""
+    with _client().websocket_connect("/_event", headers={"origin": allowed_origins()[0]}) as ws:
+        seen = ws.receive_json()
+        accept_headers = dict(ws.extra_headers or [])
+    cookie = accept_headers[b"set-cookie"].decode()
+    value = cookie.split(";")[0].split("=", 1)[1]
+    assert cookie.startswith(f"{BIND_COOKIE}=") and "HttpOnly" in cookie
+    assert seen["handshake"]["cookie"] == f"{BIND_COOKIE}={value}"
+    client = _client()
+    client.cookies.set(BIND_COOKIE, "already-bound")
+    with client.websocket_connect("/_event", headers={"origin": allowed_origins()[0]}) as ws:
+        ws.receive_json()
+        assert b"set-cookie" not in dict(ws.extra_headers or [])
+
+
 # ---------------------------------------------------------------- sign-out: POST + CSRF
 
 

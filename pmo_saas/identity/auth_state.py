@@ -123,6 +123,7 @@ def sign_out_form(path: str, binding: str) -> rx.event.EventSpec:
     url, token = json.dumps(backend_url(path)), json.dumps(security_headers.csrf_token(binding))
     return rx.call_script(
         "(() => {"
+        "window.pmoSigningOut = true;"
         "try { new BroadcastChannel('pmo_session').postMessage('signed-out'); } catch (e) {}"
         "const f = document.createElement('form'); f.method = 'POST';"
         f"f.action = {url};"
