@@ -206,8 +206,11 @@ class AuthState(rx.State):
 
     @rx.event
     async def sign_out(self):
-        """Reset the tab, then POST to /auth/signout (revokes the session, clears the cookie)."""
-        binding = browser_binding(self)
+        """Revoke the session, reset the tab, tell the other tabs, then POST to /auth/signout
+        (which clears the cookie and ends the IdP session where there is one)."""
+        binding, token = browser_binding(self), self._session_token()
+        if token:  # revoked before the other tabs hear of it, so their reload finds no session
+            await run_sync(identity.revoke_session, token=token)
         await reset_tab(self)
         return sign_out_form("/auth/signout", binding)
 
