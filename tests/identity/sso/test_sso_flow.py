@@ -321,14 +321,14 @@ def test_wrong_pkce_verifier_is_refused(
 
 
 def _post_sign_out(app_url: str, token: str) -> httpx.Response:
-    """Sign-out is a same-origin POST with the browser's CSRF token."""
-    from pmo_saas.security_headers import csrf_token
+    """Sign-out is a POST from the public origin with the browser's CSRF token."""
+    from pmo_saas.security_headers import allowed_origins, csrf_token
 
     return httpx.post(
         f"{app_url}/auth/signout",
         cookies={"pmo_session": token, "pmo_bind": "sso-test-browser"},
         data={"csrf_token": csrf_token("sso-test-browser")},
-        headers={"origin": app_url},
+        headers={"origin": allowed_origins()[0]},
     )
 
 
