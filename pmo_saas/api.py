@@ -90,6 +90,20 @@ async def complete_sign_in(request: Request) -> Response:
     return signed_in_redirect(token, next_path)
 
 
+async def claim_sign_in(request: Request) -> Response:
+    """The page claims a ticket issued while its websocket knew no binding (development's
+    first visit: the frontend is on another port); same-origin fetch only."""
+    origin = request.headers.get("origin", "")
+    if origin.lower() not in security_headers.allowed_origins():
+        return JSONResponse({"claimed": False}, status_code=403)
+    form = await request.form()
+    claimed = identity.claim_signin_ticket(
+        ticket=str(form.get("ticket", "")),
+        browser_binding=security_headers.request_binding(request),
+    )
+    return JSONResponse({"claimed": claimed}, status_code=200 if claimed else 409)
+
+
 async def csrf_refusal(request: Request) -> Response | None:
     """None when a state-changing form POST passes the CSRF check, else the 403 to send.
 
@@ -135,6 +149,28 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
+# Every page loads this from the backend in its head (pmo_saas.pmo_saas): its response gives a
+# new browser its `pmo_bind` cookie before the websocket connects (see security_headers), and
+# it makes the browser's other tabs leave when one signs out (auth_state.sign_out_form).
+SESSION_SCRIPT = """(() => {
+  if (!("BroadcastChannel" in window)) return;
+  const channel = new BroadcastChannel("pmo_session");
+  channel.onmessage = (message) => {
+    // A channel hears the other channels of its own tab too: the signing-out tab stays put.
+    if (message.data === "signed-out" && !window.pmoSigningOut) window.location.assign("/signin");
+  };
+})();
+"""
+
+
+async def session_script(_request: Request) -> Response:
+    return Response(
+        SESSION_SCRIPT,
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-store"},  # a browser without the cookie must reach us
+    )
+
+
 async def health(_request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -157,8 +193,10 @@ def _signout_hooks() -> list:
 def build_api() -> Starlette:
     routes: list[BaseRoute] = [
         Route("/auth/complete", complete_sign_in, methods=["GET"]),
+        Route("/auth/claim", claim_sign_in, methods=["POST"]),
         Route("/auth/signout", sign_out, methods=["GET", "POST"]),
         Route("/healthz", health, methods=["GET"]),
+        Route("/auth/session.js", session_script, methods=["GET"]),
     ]
     for module in _domain_http_modules():
         routes.extend(getattr(module, "routes", []))

@@ -6,6 +6,7 @@ import reflex as rx
 
 import pmo_saas.models  # noqa: F401  (every table registered before any page runs)
 from pmo_saas.api import build_api
+from pmo_saas.identity.auth_state import backend_url
 from pmo_saas.identity.pages import admin, home, members, public, sso  # noqa: F401
 from pmo_saas.identity.pages.sections import SECTIONS, register_section_pages
 from pmo_saas.security_headers import SecurityMiddleware
@@ -39,5 +40,6 @@ class App(rx.App):
 app = App(
     api_transformer=build_api(),
     stylesheets=["/styles.css"],
-    head_components=[rx.script(src="/session_sync.js")],
+    # From the backend (another port in development): binds the browser, syncs sign-out.
+    head_components=[rx.script(src=backend_url("/auth/session.js"))],
 )

@@ -6,9 +6,11 @@ the websocket handshake's credentials kept out of Reflex's state.
   `X-Content-Type-Options: nosniff`, `Referrer-Policy` and, in production only, HSTS. Five
   constant headers do not need a library (the `secure` package would add a dependency for
   a dict of strings); this middleware exists anyway for the two jobs below.
-- **Browser binding.** A random `pmo_bind` cookie (HttpOnly, SameSite=Lax) is set on the
-  first response a browser gets, HTTP or websocket handshake (so it also works when the
-  development frontend is served from another port: cookies are per host, not per port).
+- **Browser binding.** A random `pmo_bind` cookie (HttpOnly, SameSite=Lax) is set on any
+  HTTP response to a browser that has none. Every page loads `/auth/session.js` from the
+  backend in its head (a blocking script, before the websocket connects), so the cookie
+  exists before the handshake also when the development frontend is served from another
+  port (cookies are per host, not per port; granian drops headers on `websocket.accept`).
   Sign-in tickets are bound to it, and it keys the CSRF token of state-changing forms.
 - **Handshake credentials.** On a websocket handshake the `Cookie` and `Authorization`
   headers are moved out of the ASGI scope's header list into `scope[HANDSHAKE_KEY]`. Reflex
@@ -122,6 +124,13 @@ def bind_cookie_header(value: str) -> bytes:
     ).encode()
 
 
+def request_binding(request: Any) -> str:
+    """A request's binding: its cookie, or the one the middleware sets on this response."""
+    return str(
+        request.cookies.get(BIND_COOKIE, "") or getattr(request.state, "new_binding", "") or ""
+    )
+
+
 def hash_binding(binding: str) -> str:
     return hashlib.sha256(("pmo_bind|" + binding).encode()).hexdigest() if binding else ""
 
@@ -166,6 +175,9 @@ class SecurityMiddleware:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         has_binding = bool(cookie_value(_header(scope, b"cookie"), BIND_COOKIE))
+        new_binding = "" if has_binding else secrets.token_urlsafe(32)
+        if new_binding:  # routes see the value this response sets (request.state.new_binding)
+            scope.setdefault("state", {})["new_binding"] = new_binding
         extra = security_headers()
 
         async def send_with_headers(message: Message) -> None:
@@ -179,8 +191,8 @@ class SecurityMiddleware:
                         if k.lower() != b"access-control-allow-credentials"
                     ]
                 headers.extend((k, v) for k, v in extra if k not in present)
-                if not has_binding:
-                    headers.append((b"set-cookie", bind_cookie_header(secrets.token_urlsafe(32))))
+                if new_binding:
+                    headers.append((b"set-cookie", bind_cookie_header(new_binding)))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -198,20 +210,5 @@ class SecurityMiddleware:
                 credentials[key.lower().decode()] = value.decode("latin-1")
             else:
                 kept.append((key, value))
-        new_binding = ""
-        if not cookie_value(credentials.get("cookie", ""), BIND_COOKIE):
-            new_binding = secrets.token_urlsafe(32)
-            cookie = credentials.get("cookie", "")
-            credentials["cookie"] = (cookie + "; " if cookie else "") + (
-                f"{BIND_COOKIE}={new_binding}"
-            )
         inner = {**scope, "headers": kept, HANDSHAKE_KEY: credentials}
-
-        async def send_accept(message: Message) -> None:
-            if message["type"] == "websocket.accept" and new_binding:
-                headers = list(message.get("headers", []))
-                headers.append((b"set-cookie", bind_cookie_header(new_binding)))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(inner, receive, send_accept)
+        await self.app(inner, receive, send)

@@ -91,6 +91,7 @@ def test_every_kind_of_response_carries_the_security_headers(org_a):
         "health": client.get("/healthz"),
         "sign-in hand-over": client.get("/auth/complete", params={"ticket": "nope"}),
         "static asset": client.get("/styles.css"),
+        "session script": client.get("/auth/session.js"),
         "api json": client.get("/api/v1/openapi.json"),
         "api ok": client.get("/api/v1/portfolios", headers=bearer(key)),
         "api error": client.get("/api/v1/portfolios"),
@@ -158,25 +159,20 @@ def test_the_handshake_cookie_never_reaches_the_headers_reflex_keeps():
         seen = socket.receive_json()
     assert "cookie" not in seen["headers"] and "authorization" not in seen["headers"]
     assert "secret-session-token" in seen["handshake"]["cookie"]
-    assert f"{BIND_COOKIE}=" in seen["handshake"]["cookie"]  # bound on first contact
     assert seen["handshake"]["authorization"] == "Bearer pmo_secret"
 
 
-def test_a_browser_first_seen_on_the_websocket_is_bound_there():
-    """Development: the page comes from another port (Vite), the websocket is its first
-    contact with the backend; the handshake's answer sets the cookie it was bound with."""
-    with _client().websocket_connect("/_event", headers={"origin": allowed_origins()[0]}) as ws:
-        seen = ws.receive_json()
-        accept_headers = dict(ws.extra_headers or [])
-    cookie = accept_headers[b"set-cookie"].decode()
-    value = cookie.split(";")[0].split("=", 1)[1]
-    assert cookie.startswith(f"{BIND_COOKIE}=") and "HttpOnly" in cookie
-    assert seen["handshake"]["cookie"] == f"{BIND_COOKIE}={value}"
+def test_the_session_script_binds_a_new_browser_before_its_websocket():
+    """Development: the page comes from another port (Vite); the backend script in its head
+    is the browser's first contact with the backend, and sets the cookie."""
     client = _client()
-    client.cookies.set(BIND_COOKIE, "already-bound")
+    script = client.get("/auth/session.js")
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "BroadcastChannel" in script.text and script.headers["cache-control"] == "no-store"
+    value = script.headers["set-cookie"].split(";")[0].split("=", 1)[1]
     with client.websocket_connect("/_event", headers={"origin": allowed_origins()[0]}) as ws:
-        ws.receive_json()
-        assert b"set-cookie" not in dict(ws.extra_headers or [])
+        seen = ws.receive_json()
+    assert seen["handshake"]["cookie"] == f"{BIND_COOKIE}={value}"
 
 
 # ---------------------------------------------------------------- sign-out: POST + CSRF
@@ -275,6 +271,35 @@ def test_sign_in_binds_the_ticket_to_the_handshake_browser(org_a):
         identity.redeem_signin_ticket(ticket=ticket, browser_binding="other")
     token, _ = identity.redeem_signin_ticket(ticket=ticket, browser_binding="tab-browser")
     assert identity.resolve_session(token=token) is not None
+
+
+def test_a_ticket_issued_before_the_browser_was_bound_is_claimed_once(org_a):
+    """Development's first visit: the websocket knew no binding; the tab claims the ticket."""
+    from pmo_saas.identity.auth_state import AuthState, signed_in_navigation
+
+    async def scenario() -> str:
+        auth = await state_for(AuthState, token="", path="/signin", binding="")
+        return script_of(await signed_in_navigation(org_a.user_id, "/o/org-a", auth))
+
+    script = run(scenario())
+    assert "/auth/claim" in script and "credentials: 'include'" in script
+    ticket = script.split("encodeURIComponent(")[1].split('"')[1]
+    own = {"origin": allowed_origins()[0]}
+    unclaimed = _client()
+    unclaimed.cookies.set(BIND_COOKIE, "b1")
+    refused = unclaimed.get("/auth/complete", params={"ticket": ticket})
+    assert "another%20browser" in refused.headers["location"]  # unclaimed: no one redeems it
+    foreign = _client().post("/auth/claim", data={"ticket": ticket}, headers={"origin": FOREIGN})
+    assert foreign.status_code == 403
+    first = _client()  # no cookie yet: the claim's own response binds it
+    claim = first.post("/auth/claim", data={"ticket": ticket}, headers=own)
+    assert claim.status_code == 200 and claim.headers["set-cookie"].startswith(BIND_COOKIE)
+    assert unclaimed.post("/auth/claim", data={"ticket": ticket}, headers=own).status_code == 409
+    assert "another%20browser" in unclaimed.get(
+        "/auth/complete", params={"ticket": ticket}
+    ).headers["location"]
+    accepted = first.get("/auth/complete", params={"ticket": ticket})
+    assert accepted.headers["location"].endswith("/o/org-a")
 
 
 # ---------------------------------------------------------------- the tab after sign-out

@@ -9,7 +9,7 @@ sid, until the socket closes (websockets are sticky to one process). `handshake_
 reads them back for the event being processed; nothing here ever stores a token in a var.
 
 Signing out resets every state of the tab (`reset_tab`), revokes the session server-side,
-and tells the browser's other tabs (a BroadcastChannel message, `assets/session_sync.js`);
+and tells the browser's other tabs (a BroadcastChannel message, `api.SESSION_SCRIPT`);
 any tab whose session has gone is reset on its next event too (`AuthState.current_user`).
 """
 
@@ -86,13 +86,25 @@ async def signed_in_navigation(
     The ticket is bound to this browser (its `pmo_bind` cookie): handed to another browser,
     `/auth/complete` refuses it.
     """
+    binding = browser_binding(state)
     ticket = await run_sync(
         identity.issue_signin_ticket,
         user_id=user_id,
         next_path=next_path,
-        browser_binding=browser_binding(state),
+        browser_binding=binding,
     )
-    return navigate_to_backend(f"/auth/complete?ticket={quote(ticket)}")
+    complete = f"/auth/complete?ticket={quote(ticket)}"
+    if binding:
+        return navigate_to_backend(complete)
+    # The websocket connected before the browser had its cookie (development, first visit:
+    # the page is served from another port): this tab claims the ticket first, by a
+    # same-origin fetch that carries (or receives) the cookie, then redeems it.
+    return rx.call_script(
+        f"fetch({json.dumps(backend_url('/auth/claim'))}, {{method: 'POST', "
+        "credentials: 'include', headers: {'Content-Type': 'application/x-www-form-urlencoded'},"
+        f" body: 'ticket=' + encodeURIComponent({json.dumps(ticket)})}})"
+        f".finally(() => window.location.assign({json.dumps(backend_url(complete))}))"
+    )
 
 
 def _all_substate_classes(cls: type[rx.State]) -> list[type[rx.State]]:

@@ -297,6 +297,24 @@ def issue_signin_ticket(*, user_id: int, next_path: str = "/", browser_binding: 
     return token
 
 
+def claim_signin_ticket(*, ticket: str, browser_binding: str) -> bool:
+    """Bind a ticket issued before its browser had a binding cookie (the development
+    frontend's first visit) to the browser that claims it first; False if unknown or bound."""
+    if not browser_binding:
+        return False
+    with system_session() as session:
+        row = session.exec(
+            select(SignInTicket).where(SignInTicket.token_hash == hash_token(ticket))
+        ).first()
+        if row is None or row.used_at is not None or row.browser_binding_hash:
+            return False
+        if as_utc(row.expires_at) < utcnow():
+            return False
+        row.browser_binding_hash = hash_binding(browser_binding)
+        session.add(row)
+        return True
+
+
 def safe_next_path(path: str) -> str:
     """Only same-site paths: never an open redirect."""
     if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:

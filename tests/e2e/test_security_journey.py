@@ -54,7 +54,8 @@ def test_every_kind_of_response_carries_the_security_headers(app_url: str):
         responses = {
             "page": page,
             "static asset": client.get(script.group(1)),
-            "asset file": client.get("/session_sync.js"),
+            "asset file": client.get("/styles.css"),
+            "session script": client.get("/auth/session.js"),
             "api json": client.get("/api/v1/openapi.json"),
             "api error": client.get("/api/v1/portfolios"),
             "404": client.get("/no/such/page/here"),
