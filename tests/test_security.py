@@ -81,6 +81,7 @@ def assert_security_headers(response, *, production: bool = False) -> None:  # t
         assert response.headers.get(name) == value, name
     csp = response.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    assert "default-src 'self'" in csp and "connect-src 'self'" in csp and "ws://" in csp
     assert ("strict-transport-security" in response.headers) is production
 
 
