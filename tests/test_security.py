@@ -296,9 +296,10 @@ def test_a_ticket_issued_before_the_browser_was_bound_is_claimed_once(org_a):
     claim = first.post("/auth/claim", data={"ticket": ticket}, headers=own)
     assert claim.status_code == 200 and claim.headers["set-cookie"].startswith(BIND_COOKIE)
     assert unclaimed.post("/auth/claim", data={"ticket": ticket}, headers=own).status_code == 409
-    assert "another%20browser" in unclaimed.get(
-        "/auth/complete", params={"ticket": ticket}
-    ).headers["location"]
+    assert (
+        "another%20browser"
+        in unclaimed.get("/auth/complete", params={"ticket": ticket}).headers["location"]
+    )
     accepted = first.get("/auth/complete", params={"ticket": ticket})
     assert accepted.headers["location"].endswith("/o/org-a")
 
