@@ -381,6 +381,15 @@ def test_a_new_api_key_is_revealed_by_an_event_never_kept_in_a_var(org_a):
     assert token not in persisted
 
 
+def test_a_share_link_hands_its_token_over_in_an_httponly_cookie_not_the_page_url():
+    opened = _client().get("/share/some-share-token")
+    assert opened.status_code == 303 and opened.headers["location"].endswith("/shared")
+    cookie = opened.headers["set-cookie"]
+    assert cookie.startswith("pmo_share=some-share-token;") and "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert_security_headers(opened)
+
+
 # ---------------------------------------------------------------- REST API hardening
 
 

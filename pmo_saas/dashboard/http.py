@@ -20,7 +20,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from pmo_saas.assessments import services as assessments
@@ -47,6 +47,7 @@ from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import fields as portfolio_fields
 from pmo_saas.portfolio import services as portfolio
 from pmo_saas.portfolio.schemas import CriterionRow, InitiativeRow, PortfolioRow, Ranking, RiskRow
+from pmo_saas.settings import get_settings
 from pmo_saas.surveys import services as surveys
 from pmo_saas.surveys.schemas import SurveyResults, SurveyRow, TrendPoint
 
@@ -654,4 +655,35 @@ def _routes() -> list[Route]:
     return routes
 
 
-routes: list[Route] = _routes()
+# ---------------------------------------------------------------- share links
+
+SHARE_COOKIE = "pmo_share"
+SHARED_PAGE = "/shared"
+
+
+async def open_share_link(request: Request) -> Response:
+    """`/share/<token>`: the token goes into an HttpOnly cookie and the browser on to the
+    page without it, so the token is in no page URL (Reflex's router data, which the state
+    store persists, nor history or Referer); the page reads it from the websocket handshake.
+    """
+    from pmo_saas.api import frontend_url  # api mounts this module's routes
+
+    token = str(request.path_params.get("token", ""))[:100]
+    response = RedirectResponse(frontend_url(SHARED_PAGE), status_code=303)
+    response.set_cookie(
+        SHARE_COOKIE,
+        token,
+        max_age=86400,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().cookie_secure,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+routes: list[Route] = [
+    *_routes(),
+    Route("/share/{token}", open_share_link, methods=["GET"], name="open_share_link"),
+]

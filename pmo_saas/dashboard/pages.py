@@ -1,5 +1,6 @@
 """Dashboard pages: the executive dashboard, its monthly report, governance, sharing, API keys,
-and the public `/share/[token]` view (the dashboard alone, for people without an account).
+and the public `/shared` view opened by a `/share/<token>` link (the dashboard alone, for
+people without an account).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 import reflex as rx
 
 from pmo_saas.dashboard import apikeys, governance, services, share
+from pmo_saas.dashboard.http import SHARE_COOKIE, SHARED_PAGE
 from pmo_saas.dashboard.schemas import (
     ApiKeyRow,
     CultureFigure,
@@ -23,10 +25,15 @@ from pmo_saas.dashboard.schemas import (
     StageStep,
 )
 from pmo_saas.db import in_tenant, run_sync
-from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.identity.auth_state import (
+    AuthState,
+    backend_url,
+    handshake_cookie_header,
+    tenant_context,
+)
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.kernel.roles import Role
-from pmo_saas.settings import get_settings
+from pmo_saas.security_headers import cookie_value
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
@@ -149,12 +156,14 @@ class DashboardState(DashboardView, rx.State):
 
 
 class SharedDashboardState(DashboardView, rx.State):
-    """The public view: the token comes from the URL; nothing but the figures is loaded."""
+    """The public view: nothing but the figures is loaded. The token comes from the
+    HttpOnly cookie `/share/<token>` set (dashboard.http), read from the websocket handshake
+    like the session: never from the URL, never in a var."""
 
     @rx.event
     async def load(self) -> None:
         self.error = ""
-        token = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        token = cookie_value(handshake_cookie_header(self.router.session.session_id), SHARE_COOKIE)
         try:
             self._apply(await run_sync(share.shared_dashboard, token=token))
         except DomainError:
@@ -577,7 +586,7 @@ def report_page() -> rx.Component:
 # ---------------------------------------------------------------- share page (public)
 
 
-@rx.page(route="/share/[token]", title="Dashboard", on_load=SharedDashboardState.load)
+@rx.page(route=SHARED_PAGE, title="Dashboard", on_load=SharedDashboardState.load)
 def shared_dashboard_page() -> rx.Component:
     s = SharedDashboardState
     return rx.box(
@@ -636,7 +645,7 @@ class SharingState(rx.State):
         except DomainError as error:
             self.error = str(error)
             return None
-        return reveal_once(NEW_LINK_ID, get_settings().public_url.rstrip("/") + created.path)
+        return reveal_once(NEW_LINK_ID, backend_url(created.path))  # dashboard.http opens it
 
     @rx.event
     async def revoke(self, link_id: int) -> None:

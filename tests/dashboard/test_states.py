@@ -19,7 +19,7 @@ from pmo_saas.identity import services as identity
 from pmo_saas.kernel.roles import Role
 from tests import factories
 from tests.dashboard.helpers import initiative_ids, make_portfolio
-from tests.state_harness import run, state_for
+from tests.state_harness import connect_socket, run, state_for
 
 
 def _count(model) -> int:
@@ -92,10 +92,12 @@ def test_the_share_page_needs_no_session_and_refuses_bad_tokens(org_a):
         created = share.create_share_link(session=session, ctx=org_a, label="Board")
 
     async def scenario():
-        good = await state_for(SharedDashboardState, token="", path=created.path)
+        good_socket = await connect_socket(f"pmo_share={created.token}")
+        good = await state_for(SharedDashboardState, token="", path="/shared", sid=good_socket)
         await good.load()
         assert good.loaded and good.initiatives_total == 3
-        bad = await state_for(SharedDashboardState, token="", path="/share/guessed")
+        bad_socket = await connect_socket("pmo_share=guessed")
+        bad = await state_for(SharedDashboardState, token="", path="/shared", sid=bad_socket)
         await bad.load()
         assert not bad.loaded and "not valid" in bad.error and bad.initiatives_total == 0
 

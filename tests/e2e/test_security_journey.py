@@ -170,7 +170,9 @@ def _state_store_dump() -> bytes:
     return b"\n".join(p.read_bytes() for p in states.rglob("*") if p.is_file())
 
 
-def test_the_state_store_holds_no_session_token_api_key_or_share_token(page: Page, base_url: str):
+def test_the_state_store_holds_no_session_token_api_key_or_share_token(
+    page: Page, browser: Browser, base_url: str
+):
     slug = _sign_up(page, base_url)
     dashboard = f"{base_url}/o/{slug}/dashboard"
     page.goto(f"{dashboard}/api-keys")
@@ -182,7 +184,15 @@ def test_the_state_store_holds_no_session_token_api_key_or_share_token(page: Pag
     page.get_by_label("Who is it for").fill("Store Probe Link")
     page.get_by_role("button", name="Create link").click()
     expect(page.get_by_label("New share link")).to_contain_text("/share/")
-    share_token = page.get_by_label("New share link").inner_text().rsplit("/share/", 1)[1]
+    share_url = page.get_by_label("New share link").inner_text()
+    share_token = share_url.rsplit("/share/", 1)[1]
+    # Someone without an account opens it: the dashboard, and the token in no page URL.
+    guest_context = browser.new_context()
+    guest = guest_context.new_page()
+    guest.goto(f"{base_url}/share/{share_token}")
+    guest.wait_for_url(re.compile(r".*/shared/?$"))
+    expect(guest.get_by_role("region", name="Portfolio")).to_be_visible()
+    guest_context.close()
     page.goto(f"{base_url}/o/{slug}/members")
     expect(page.get_by_role("region", name="Members")).to_contain_text(OWNER_EMAIL)
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
