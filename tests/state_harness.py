@@ -1,7 +1,8 @@
 """Call Reflex state handlers as the websocket would, without a browser.
 
-`state_for(cls, token=..., path=...)` builds a state tree whose router carries the browser's
-request headers (with the HttpOnly session cookie) and the page URL; `run(coro)` runs the
+`state_for(cls, token=..., path=...)` builds a state tree for a socket connection whose
+handshake carried the HttpOnly session cookie (registered with the app's socket.io server, as
+a real handshake is: see `pmo_saas.identity.auth_state`) and the page URL; `run(coro)` runs the
 scenario on a fresh event loop in a worker thread (the browser tests' Playwright keeps a loop
 running in the main thread).
 """
@@ -10,14 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import secrets
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import reflex as rx
 from reflex.istate.data import RouterData
 from reflex.state import BaseState, State
 
-import pmo_saas.pmo_saas  # noqa: F401  (registers every page and state)
+import pmo_saas.pmo_saas  # (registers every page and state)
+from pmo_saas.security_headers import HANDSHAKE_KEY
 
 T = TypeVar("T")
 S = TypeVar("S", bound=BaseState)
@@ -29,11 +33,25 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(context.run, asyncio.run, coroutine).result()
 
 
-async def state_for(cls: type[S], *, token: str, path: str) -> S:
+async def connect_socket(cookie: str) -> str:
+    """A socket connection of the app's socket.io server whose handshake sent `cookie`."""
+    sio = pmo_saas.pmo_saas.app.sio
+    assert sio is not None
+    eio_sid = "test-" + secrets.token_hex(8)
+    sio.environ[eio_sid] = {"asgi.scope": {HANDSHAKE_KEY: {"cookie": cookie}}}
+    namespace = rx.config.get_config().get_event_namespace()
+    return str(await sio.manager.connect(eio_sid, namespace))
+
+
+async def state_for(
+    cls: type[S], *, token: str, path: str, binding: str = "test-binding", sid: str = ""
+) -> S:
+    sid = sid or await connect_socket(f"theme=dark; pmo_session={token}; pmo_bind={binding}")
     root = State(_reflex_internal_init=True)
     root.router = RouterData.from_router_data(
         {
-            "headers": {"cookie": f"theme=dark; pmo_session={token}", "origin": "http://test"},
+            "sid": sid,
+            "headers": {"origin": "http://test"},
             "pathname": path,
             "asPath": path,
             "query": {},

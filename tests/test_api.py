@@ -6,6 +6,8 @@ from starlette.testclient import TestClient
 
 from pmo_saas.api import SESSION_COOKIE, build_api, session_token_from_cookie_header
 from pmo_saas.identity import services as identity
+from pmo_saas.security_headers import BIND_COOKIE, csrf_token
+from pmo_saas.settings import get_settings
 
 
 def _client() -> TestClient:
@@ -13,8 +15,11 @@ def _client() -> TestClient:
 
 
 def test_ticket_sets_an_httponly_lax_cookie_once(org_a):
-    ticket = identity.issue_signin_ticket(user_id=org_a.user_id, next_path="/o/org-a")
+    ticket = identity.issue_signin_ticket(
+        user_id=org_a.user_id, next_path="/o/org-a", browser_binding="browser-1"
+    )
     client = _client()
+    client.cookies.set(BIND_COOKIE, "browser-1")
     response = client.get("/auth/complete", params={"ticket": ticket})
     assert response.status_code == 303
     assert response.headers["location"].endswith("/o/org-a")
@@ -23,7 +28,7 @@ def test_ticket_sets_an_httponly_lax_cookie_once(org_a):
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
     token = session_token_from_cookie_header(cookie.split(";")[0])
     assert identity.resolve_session(token=token).user_id == org_a.user_id
-    again = _client().get("/auth/complete", params={"ticket": ticket})
+    again = client.get("/auth/complete", params={"ticket": ticket})
     assert again.status_code == 303
     assert "/signin?error=" in again.headers["location"]
     assert "set-cookie" not in again.headers
@@ -33,7 +38,12 @@ def test_sign_out_revokes_the_session_and_clears_the_cookie(org_a):
     token = identity.start_session(user_id=org_a.user_id)
     client = _client()
     client.cookies.set(SESSION_COOKIE, token)
-    response = client.get("/auth/signout")
+    client.cookies.set(BIND_COOKIE, "browser-1")
+    response = client.post(
+        "/auth/signout",
+        data={"csrf_token": csrf_token("browser-1")},
+        headers={"origin": get_settings().public_url},
+    )
     assert response.status_code == 303
     assert f'{SESSION_COOKIE}=""' in response.headers["set-cookie"]
     assert identity.resolve_session(token=token) is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from datetime import datetime
 
 from sqlalchemy import delete, func
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,13 +21,15 @@ from pmo_saas.dashboard.models import SCOPES, ApiKey, ApiRateCounter
 from pmo_saas.dashboard.schemas import ApiCaller, ApiKeyRow, CreatedApiKey
 from pmo_saas.db import system_session
 from pmo_saas.identity import audit
-from pmo_saas.identity.models import Organization, User
+from pmo_saas.identity.models import Membership, Organization, User
 from pmo_saas.kernel.clock import as_utc, utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError, NotFound, RateLimited, ValidationFailed
-from pmo_saas.kernel.roles import Role
+from pmo_saas.kernel.roles import Role, at_least
 
 KEY_PREFIX = "pmo_"
+# Creating a key needs this role; a key lives only while its creator still holds it.
+KEY_ROLE = Role.ADMIN
 ADMIN_MESSAGE = "Only admins and owners manage API keys."
 SCOPE_LABELS = {"read": "Read only", "read_write": "Read and write"}
 
@@ -85,7 +88,7 @@ def create_api_key(
     *, session: Session, ctx: TenantContext, name: str, scope: str = "read"
 ) -> CreatedApiKey:
     """A new key; the returned `key` is the only time it is ever seen in clear."""
-    ctx.require(Role.ADMIN, ADMIN_MESSAGE)
+    ctx.require(KEY_ROLE, ADMIN_MESSAGE)
     name = " ".join(str(name or "").split())
     if not name:
         raise ValidationFailed("Give the key a name, e.g. the tool that will use it.", field="name")
@@ -144,49 +147,74 @@ def _count_request(session: Session, key_id: int, minute: int) -> int:
     return int(session.execute(statement).scalar_one())
 
 
+def _creator_still_entitled(session: Session, key: ApiKey) -> bool:
+    """The key's creator is still a member of its organisation, with at least KEY_ROLE."""
+    if key.created_by_id is None:
+        return False
+    role = session.exec(
+        select(Membership.role).where(
+            Membership.org_id == key.org_id, Membership.user_id == key.created_by_id
+        )
+    ).first()
+    return role is not None and at_least(Role(role), KEY_ROLE)
+
+
 def authenticate(authorization: str) -> ApiCaller:
     """Check `Authorization: Bearer <key>` and count the request against the key's limit.
 
     Runs before any organisation is known (like signing in), so it uses a system session.
+    A key dies with its creator's membership: creator removed, or demoted below KEY_ROLE,
+    the key is revoked here, for good (committed before the 401).
     """
     scheme, _, raw = (authorization or "").partition(" ")
     raw = raw.strip()
     if scheme.lower() != "bearer" or not raw.startswith(KEY_PREFIX) or len(raw) > 200:
         raise InvalidApiKey()
     now = utcnow()
-    minute = int(now.timestamp() // 60)
     with system_session() as session:
-        found = session.exec(
-            select(ApiKey, Organization.slug)
-            .join(Organization, col(Organization.id) == ApiKey.org_id)
-            .where(ApiKey.key_hash == hash_key(raw))
-        ).first()
-        if found is None or found[0].revoked_at is not None:
-            raise InvalidApiKey()
-        key, slug = found
-        assert key.id is not None
-        used = _count_request(session, key.id, minute)
-        if used == 1:  # the key's first request this minute: drop its past minutes
-            session.exec(
-                delete(ApiRateCounter).where(
-                    col(ApiRateCounter.key_id) == key.id, col(ApiRateCounter.minute) < minute
-                )
+        caller = _authenticate_in(session, raw, now)
+    if caller is None:  # after the block: the revocation of an orphaned key is committed
+        raise InvalidApiKey()
+    return caller
+
+
+def _authenticate_in(session: Session, raw: str, now: datetime) -> ApiCaller | None:
+    found = session.exec(
+        select(ApiKey, Organization.slug)
+        .join(Organization, col(Organization.id) == ApiKey.org_id)
+        .where(ApiKey.key_hash == hash_key(raw))
+    ).first()
+    if found is None or found[0].revoked_at is not None:
+        return None
+    key, slug = found
+    assert key.id is not None
+    if not _creator_still_entitled(session, key):
+        key.revoked_at = now
+        session.add(key)
+        return None
+    minute = int(now.timestamp() // 60)
+    used = _count_request(session, key.id, minute)
+    if used == 1:  # the key's first request this minute: drop its past minutes
+        session.exec(
+            delete(ApiRateCounter).where(
+                col(ApiRateCounter.key_id) == key.id, col(ApiRateCounter.minute) < minute
             )
-        if used > rate_limit_per_minute():
-            raise RateLimited(
-                f"This key made more than {rate_limit_per_minute()} requests this minute; "
-                "wait a minute and retry."
-            )
-        if key.last_used_at is None or (now - as_utc(key.last_used_at)).total_seconds() > 60:
-            key.last_used_at = now
-            session.add(key)
-        return ApiCaller(
-            key_id=key.id,
-            org_id=key.org_id or 0,
-            org_slug=slug,
-            scope=key.scope,
-            created_by_id=key.created_by_id,
         )
+    if used > rate_limit_per_minute():
+        raise RateLimited(
+            f"This key made more than {rate_limit_per_minute()} requests this minute; "
+            "wait a minute and retry."
+        )
+    if key.last_used_at is None or (now - as_utc(key.last_used_at)).total_seconds() > 60:
+        key.last_used_at = now
+        session.add(key)
+    return ApiCaller(
+        key_id=key.id,
+        org_id=key.org_id or 0,
+        org_slug=slug,
+        scope=key.scope,
+        created_by_id=key.created_by_id,
+    )
 
 
 def prune_rate_counters(*, older_than_minutes: int = 60) -> int:

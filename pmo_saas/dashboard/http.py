@@ -20,7 +20,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from pmo_saas.assessments.schemas import HeatMap
@@ -51,12 +51,14 @@ from pmo_saas.portfolio.services import initiatives as initiative_services
 from pmo_saas.portfolio.services import portfolios as portfolio_services
 from pmo_saas.portfolio.services import ranking as ranking_services
 from pmo_saas.portfolio.services import risks as risk_services
+from pmo_saas.settings import get_settings
 from pmo_saas.surveys import services as surveys
 from pmo_saas.surveys.schemas import SurveyResults, SurveyRow, TrendPoint
 
 PREFIX = "/api/v1"
 MAX_ID = 2**31 - 1
 MAX_BODY = 64 * 1024
+MAX_JSON_DEPTH = 32  # our bodies are 3 levels deep; json.loads recurses per level
 
 
 class ErrorBody(BaseModel):
@@ -87,13 +89,39 @@ def _no_nul(value: Any) -> None:
             _no_nul(v)
 
 
+def _json_depth(raw: bytes) -> int:
+    """Deepest bracket nesting, outside strings: a linear scan, before the recursive parser."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
+
+
 async def _json_object(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_BODY:
         raise Problem(413, "too_large", "The request body is larger than 64 KiB.")
+    if _json_depth(raw) > MAX_JSON_DEPTH:
+        raise Problem(
+            400, "bad_json", f"The request body nests deeper than {MAX_JSON_DEPTH} levels."
+        )
     try:
         data = json.loads(raw or b"null", parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise Problem(400, "bad_json", "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise Problem(422, "validation_failed", "The request body must be a JSON object.")
@@ -108,7 +136,35 @@ def _path_id(request: Request, name: str) -> int:
     return int(raw)
 
 
+def _check_text_fields(body: Mapping[str, Any]) -> None:
+    """Text fields must be JSON strings (or null where the schema allows): 123 is no title."""
+    for name, prop in _INITIATIVE_PROPS.items():
+        kinds = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
+        if "string" not in kinds or name not in body:
+            continue
+        value = body[name]
+        if isinstance(value, str) or (value is None and "null" in kinds):
+            continue
+        allowed = "a string or null" if "null" in kinds else "a string"
+        raise Problem(400, "bad_request", f"{name} must be {allowed}, not {_json_type(value)}.")
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "a string"
+
+
 def _initiative_data(body: Mapping[str, Any]) -> dict[str, Any]:
+    _check_text_fields(body)
     deps = body.get("depends_on")
     valid = isinstance(deps, list) and all(
         isinstance(d, int) and not isinstance(d, bool) and 0 < d <= MAX_ID for d in deps
@@ -605,4 +661,35 @@ def _routes() -> list[Route]:
     return routes
 
 
-routes: list[Route] = _routes()
+# ---------------------------------------------------------------- share links
+
+SHARE_COOKIE = "pmo_share"
+SHARED_PAGE = "/shared"
+
+
+async def open_share_link(request: Request) -> Response:
+    """`/share/<token>`: the token goes into an HttpOnly cookie and the browser on to the
+    page without it, so the token is in no page URL (Reflex's router data, which the state
+    store persists, nor history or Referer); the page reads it from the websocket handshake.
+    """
+    from pmo_saas.api import frontend_url  # api mounts this module's routes
+
+    token = str(request.path_params.get("token", ""))[:100]
+    response = RedirectResponse(frontend_url(SHARED_PAGE), status_code=303)
+    response.set_cookie(
+        SHARE_COOKIE,
+        token,
+        max_age=86400,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().cookie_secure,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+routes: list[Route] = [
+    *_routes(),
+    Route("/share/{token}", open_share_link, methods=["GET"], name="open_share_link"),
+]

@@ -1,14 +1,17 @@
 """Dashboard pages: the executive dashboard, its monthly report, governance, sharing, API keys,
-and the public `/share/[token]` view (the dashboard alone, for people without an account).
+and the public `/shared` view opened by a `/share/<token>` link (the dashboard alone, for
+people without an account).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import reflex as rx
 
 from pmo_saas.dashboard import apikeys, governance, services, share
+from pmo_saas.dashboard.http import SHARE_COOKIE, SHARED_PAGE
 from pmo_saas.dashboard.schemas import (
     ApiKeyRow,
     CultureFigure,
@@ -22,12 +25,36 @@ from pmo_saas.dashboard.schemas import (
     StageStep,
 )
 from pmo_saas.db import in_tenant, run_sync
-from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.identity.auth_state import (
+    AuthState,
+    backend_url,
+    handshake_cookie_header,
+    tenant_context,
+)
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.kernel.roles import Role
-from pmo_saas.settings import get_settings
+from pmo_saas.security_headers import cookie_value
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
+
+NEW_KEY_ID = "new-api-key"
+NEW_LINK_ID = "new-share-link"
+
+
+def reveal_once(element_id: str, secret: str) -> rx.event.EventSpec:
+    """Show a new secret once without a state var: it travels in this event only.
+
+    Vars are persisted by the state store (disk, Redis); an event's script is sent to the
+    browser and kept nowhere. The script writes the value into the element (which the
+    state's flag mounts) once React has rendered it.
+    """
+    return rx.call_script(
+        "(() => { let n = 0; const put = () => {"
+        f"const el = document.getElementById({json.dumps(element_id)});"
+        f"if (el) {{ el.textContent = {json.dumps(secret)}; }}"
+        "else if (n++ < 250) { setTimeout(put, 20); } }; put(); })()"
+    )
+
 
 PALETTE = ["#3e63dd", "#e5484d", "#30a46c", "#f76b15", "#8e4ec6", "#12a594", "#ffc53d", "#d6409f"]
 
@@ -129,12 +156,14 @@ class DashboardState(DashboardView, rx.State):
 
 
 class SharedDashboardState(DashboardView, rx.State):
-    """The public view: the token comes from the URL; nothing but the figures is loaded."""
+    """The public view: nothing but the figures is loaded. The token comes from the
+    HttpOnly cookie `/share/<token>` set (dashboard.http), read from the websocket handshake
+    like the session: never from the URL, never in a var."""
 
     @rx.event
     async def load(self) -> None:
         self.error = ""
-        token = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        token = cookie_value(handshake_cookie_header(self.router.session.session_id), SHARE_COOKIE)
         try:
             self._apply(await run_sync(share.shared_dashboard, token=token))
         except DomainError:
@@ -557,7 +586,7 @@ def report_page() -> rx.Component:
 # ---------------------------------------------------------------- share page (public)
 
 
-@rx.page(route="/share/[token]", title="Dashboard", on_load=SharedDashboardState.load)
+@rx.page(route=SHARED_PAGE, title="Dashboard", on_load=SharedDashboardState.load)
 def shared_dashboard_page() -> rx.Component:
     s = SharedDashboardState
     return rx.box(
@@ -581,7 +610,8 @@ def shared_dashboard_page() -> rx.Component:
 
 class SharingState(rx.State):
     rows: list[ShareLinkRow] = []
-    new_url: str = ""
+    # The label of the link just created (its URL is revealed by an event, never kept).
+    new_link_label: str = ""
     error: str = ""
     notice: str = ""
 
@@ -591,7 +621,7 @@ class SharingState(rx.State):
 
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = self.new_url = ""
+        self.error = self.notice = self.new_link_label = ""
         try:
             await self._refresh()
         except DomainError as error:
@@ -599,8 +629,8 @@ class SharingState(rx.State):
             self.error = str(error)
 
     @rx.event
-    async def create(self, form: dict) -> None:
-        self.error = self.notice = self.new_url = ""
+    async def create(self, form: dict):  # type: ignore[no-untyped-def]
+        self.error = self.notice = self.new_link_label = ""
         try:
             ctx = await tenant_context(self, Role.ADMIN)
             created = await in_tenant(
@@ -609,15 +639,17 @@ class SharingState(rx.State):
                 label=form.get("label", ""),
                 days=form.get("days", "30") or "30",
             )
-            self.new_url = get_settings().public_url.rstrip("/") + created.path
+            self.new_link_label = created.row.label
             self.notice = "Link created. Copy it now: it is shown only once."
             await self._refresh()
         except DomainError as error:
             self.error = str(error)
+            return None
+        return reveal_once(NEW_LINK_ID, backend_url(created.path))  # dashboard.http opens it
 
     @rx.event
     async def revoke(self, link_id: int) -> None:
-        self.error = self.notice = self.new_url = ""
+        self.error = self.notice = self.new_link_label = ""
         try:
             ctx = await tenant_context(self, Role.ADMIN)
             await in_tenant(ctx, share.revoke_share_link, link_id=int(link_id))
@@ -642,10 +674,10 @@ def sharing_page() -> rx.Component:
         error_callout(SharingState.error),
         info_callout(SharingState.notice),
         rx.cond(
-            SharingState.new_url != "",
+            SharingState.new_link_label != "",
             card(
                 rx.text("The new link (shown once):", weight="bold"),
-                rx.code(SharingState.new_url, aria_label="New share link"),
+                rx.code(id=NEW_LINK_ID, aria_label="New share link"),
                 width="100%",
             ),
         ),
@@ -700,7 +732,8 @@ def sharing_page() -> rx.Component:
 
 class ApiKeysState(rx.State):
     rows: list[ApiKeyRow] = []
-    new_key: str = ""
+    # The name of the key just created (the key itself is revealed by an event, never kept).
+    new_key_name: str = ""
     error: str = ""
     notice: str = ""
 
@@ -710,7 +743,7 @@ class ApiKeysState(rx.State):
 
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = self.new_key = ""
+        self.error = self.notice = self.new_key_name = ""
         try:
             await self._refresh()
         except DomainError as error:
@@ -718,24 +751,25 @@ class ApiKeysState(rx.State):
             self.error = str(error)
 
     @rx.event
-    async def create(self, form: dict) -> None:
-        self.error = self.notice = self.new_key = ""
+    async def create(self, form: dict):  # type: ignore[no-untyped-def]
+        self.error = self.notice = self.new_key_name = ""
         scope = "read_write" if form.get("scope") == "Read and write" else "read"
         try:
             ctx = await tenant_context(self, Role.ADMIN)
             created = await in_tenant(
                 ctx, apikeys.create_api_key, name=form.get("name", ""), scope=scope
             )
-            # Shown once: the next load clears it, and only its hash is stored.
-            self.new_key = created.key
+            self.new_key_name = created.row.name
             self.notice = "Key created. Copy it now: it will not be shown again."
             await self._refresh()
         except DomainError as error:
             self.error = str(error)
+            return None
+        return reveal_once(NEW_KEY_ID, created.key)  # only its hash is stored
 
     @rx.event
     async def revoke(self, key_id: int) -> None:
-        self.error = self.notice = self.new_key = ""
+        self.error = self.notice = self.new_key_name = ""
         try:
             ctx = await tenant_context(self, Role.ADMIN)
             await in_tenant(ctx, apikeys.revoke_api_key, key_id=int(key_id))
@@ -761,10 +795,10 @@ def api_keys_page() -> rx.Component:
         error_callout(ApiKeysState.error),
         info_callout(ApiKeysState.notice),
         rx.cond(
-            ApiKeysState.new_key != "",
+            ApiKeysState.new_key_name != "",
             card(
                 rx.text("The new key (shown once):", weight="bold"),
-                rx.code(ApiKeysState.new_key, aria_label="New API key"),
+                rx.code(id=NEW_KEY_ID, aria_label="New API key"),
                 rx.text(
                     "Send it as the header Authorization: Bearer <key>. "
                     "The API is described at /api/v1/openapi.json.",

@@ -1,7 +1,16 @@
 """The root auth state every page fetches: who is signed in, and in which organisation.
 
-The session token lives only in an HttpOnly cookie set by `pmo_saas.api`; it is read here from
-the websocket's request headers on the server and never stored in any var.
+Secrets and the state store, ONE mechanism: the session token lives only in an HttpOnly
+cookie set by `pmo_saas.api`. `pmo_saas.security_headers.SecurityMiddleware` moves the
+websocket handshake's `Cookie` and `Authorization` headers out of the headers Reflex copies
+into `router_data` (and so into every pickled state, on disk or in Redis) and keeps them in
+the socket's environ, which python-socketio holds in this process, keyed by the socket's
+sid, until the socket closes (websockets are sticky to one process). `handshake_cookie_header`
+reads them back for the event being processed; nothing here ever stores a token in a var.
+
+Signing out resets every state of the tab (`reset_tab`), revokes the session server-side,
+and tells the browser's other tabs (a BroadcastChannel message, `api.SESSION_SCRIPT`);
+any tab whose session has gone is reset on its next event too (`AuthState.current_user`).
 """
 
 from __future__ import annotations
@@ -10,7 +19,10 @@ import json
 from urllib.parse import quote
 
 import reflex as rx
+from reflex.utils.prerequisites import get_app
+from reflex_base.event.context import EventContext
 
+from pmo_saas import security_headers
 from pmo_saas.api import session_token_from_cookie_header
 from pmo_saas.db import run_sync
 from pmo_saas.identity import services as identity
@@ -40,10 +52,98 @@ def navigate_to_backend(path: str) -> rx.event.EventSpec:
     return rx.call_script(f"window.location.assign({json.dumps(backend_url(path))})")
 
 
-async def signed_in_navigation(user_id: int, next_path: str) -> rx.event.EventSpec:
-    """After a verified form: hand over to the HTTP route that sets the session cookie."""
-    ticket = await run_sync(identity.issue_signin_ticket, user_id=user_id, next_path=next_path)
-    return navigate_to_backend(f"/auth/complete?ticket={quote(ticket)}")
+def handshake_cookie_header(sid: str) -> str:
+    """The Cookie header of websocket `sid`'s handshake (process-local; see the docstring)."""
+    if not sid:
+        return ""
+    sio = getattr(get_app().app, "sio", None)
+    if sio is None:
+        return ""
+    namespace = rx.config.get_config().get_event_namespace()
+    environ = sio.get_environ(sid, namespace) or {}
+    credentials = environ.get("asgi.scope", {}).get(security_headers.HANDSHAKE_KEY, {})
+    return str(credentials.get("cookie", ""))
+
+
+def _current_sid() -> str:
+    """The socket of the event being processed (for helpers that are not given the state)."""
+    try:
+        return str(EventContext.get().router_data.get("sid", ""))
+    except LookupError:
+        return ""
+
+
+def browser_binding(state: rx.State | None = None) -> str:
+    sid = state.router.session.session_id if state is not None else _current_sid()
+    return security_headers.cookie_value(handshake_cookie_header(sid), security_headers.BIND_COOKIE)
+
+
+async def signed_in_navigation(
+    user_id: int, next_path: str, state: rx.State | None = None
+) -> rx.event.EventSpec:
+    """After a verified form: hand over to the HTTP route that sets the session cookie.
+
+    The ticket is bound to this browser (its `pmo_bind` cookie): handed to another browser,
+    `/auth/complete` refuses it.
+    """
+    binding = browser_binding(state)
+    ticket = await run_sync(
+        identity.issue_signin_ticket,
+        user_id=user_id,
+        next_path=next_path,
+        browser_binding=binding,
+    )
+    complete = f"/auth/complete?ticket={quote(ticket)}"
+    if binding:
+        return navigate_to_backend(complete)
+    # The websocket connected before the browser had its cookie (development, first visit:
+    # the page is served from another port): this tab claims the ticket first, by a
+    # same-origin fetch that carries (or receives) the cookie, then redeems it.
+    return rx.call_script(
+        f"fetch({json.dumps(backend_url('/auth/claim'))}, {{method: 'POST', "
+        "credentials: 'include', headers: {'Content-Type': 'application/x-www-form-urlencoded'},"
+        f" body: 'ticket=' + encodeURIComponent({json.dumps(ticket)})}})"
+        f".finally(() => window.location.assign({json.dumps(backend_url(complete))}))"
+    )
+
+
+def _all_substate_classes(cls: type[rx.State]) -> list[type[rx.State]]:
+    found: list[type[rx.State]] = []
+    for sub in cls.get_substates():
+        found.append(sub)  # type: ignore[arg-type]
+        found.extend(_all_substate_classes(sub))  # type: ignore[arg-type]
+    return found
+
+
+async def reset_tab(state: rx.State) -> None:
+    """Every state of this tab back to its defaults (members, API keys, every page's data).
+
+    Substates are loaded from the store first: the store keeps each one apart, and one not
+    loaded by this event would otherwise keep its data. The root keeps Reflex's own fields.
+    """
+    root: rx.State = state
+    while root.parent_state is not None:
+        root = root.parent_state  # type: ignore[assignment]
+    for cls in _all_substate_classes(type(root)):
+        await root.get_state(cls)
+    for substate in list(root.substates.values()):
+        substate.reset()
+
+
+def sign_out_form(path: str, binding: str) -> rx.event.EventSpec:
+    """Tell the other tabs, then submit a hidden POST form (with the CSRF token) to `path`."""
+    url, token = json.dumps(backend_url(path)), json.dumps(security_headers.csrf_token(binding))
+    return rx.call_script(
+        "(() => {"
+        "window.pmoSigningOut = true;"
+        "try { new BroadcastChannel('pmo_session').postMessage('signed-out'); } catch (e) {}"
+        "const f = document.createElement('form'); f.method = 'POST';"
+        f"f.action = {url};"
+        "const i = document.createElement('input'); i.type = 'hidden';"
+        f"i.name = {json.dumps(security_headers.CSRF_FIELD)}; i.value = {token};"
+        "f.appendChild(i); document.body.appendChild(f); f.submit();"
+        "})()"
+    )
 
 
 class AuthState(rx.State):
@@ -55,12 +155,21 @@ class AuthState(rx.State):
     org_name: str = ""
     role: str = ""
     workspace_error: str = ""
+    _had_session: bool = False
 
     def _session_token(self) -> str:
-        return session_token_from_cookie_header(self.router.headers.cookie)
+        return session_token_from_cookie_header(
+            handshake_cookie_header(self.router.session.session_id)
+        )
 
     async def current_user(self) -> SessionUser | None:
-        return await run_sync(identity.resolve_session, token=self._session_token())
+        """The signed-in user; a tab whose session ended elsewhere is reset here."""
+        user = await run_sync(identity.resolve_session, token=self._session_token())
+        if user is None and self._had_session:
+            await reset_tab(self)
+        elif user is not None and not self._had_session:
+            self._had_session = True
+        return user
 
     @rx.var
     def is_admin(self) -> bool:
@@ -108,9 +217,14 @@ class AuthState(rx.State):
         return None
 
     @rx.event
-    def sign_out(self):
-        self._clear()
-        return navigate_to_backend("/auth/signout")
+    async def sign_out(self):
+        """Revoke the session, reset the tab, tell the other tabs, then POST to /auth/signout
+        (which clears the cookie and ends the IdP session where there is one)."""
+        binding, token = browser_binding(self), self._session_token()
+        if token:  # revoked before the other tabs hear of it, so their reload finds no session
+            await run_sync(identity.revoke_session, token=token)
+        await reset_tab(self)
+        return sign_out_form("/auth/signout", binding)
 
 
 async def tenant_context(state: rx.State, minimum: Role = Role.VIEWER) -> TenantContext:

@@ -100,6 +100,10 @@ class SignInTicket(SQLModel, table=True):
     next_path: str = Field(default="/", max_length=255)
     expires_at: datetime
     used_at: datetime | None = None
+    # SHA-256 of the asking browser's `pmo_bind` cookie: redeemed in another browser, refused.
+    browser_binding_hash: str = Field(
+        default="", max_length=64, sa_column_kwargs={"server_default": ""}
+    )
 
 
 class PasswordReset(SQLModel, table=True):

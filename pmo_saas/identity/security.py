@@ -40,3 +40,8 @@ def new_token() -> tuple[str, str]:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def hash_binding(binding: str) -> str:
+    """What a sign-in ticket keeps of the browser's `pmo_bind` cookie (see security_headers)."""
+    return hashlib.sha256(("pmo_bind|" + binding).encode()).hexdigest() if binding else ""

@@ -9,6 +9,7 @@ per user action. Split by concern, every name stays importable from here:
 
 from __future__ import annotations
 
+import hmac
 from datetime import timedelta
 
 from sqlalchemy import delete, func
@@ -50,7 +51,7 @@ from pmo_saas.identity.schemas import (
     SessionUser,
     TeamRow,
 )
-from pmo_saas.identity.security import hash_token, new_token
+from pmo_saas.identity.security import hash_binding, hash_token, new_token
 from pmo_saas.identity.validation import COMMON_PASSWORDS as COMMON_PASSWORDS
 from pmo_saas.identity.validation import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH
 from pmo_saas.identity.validation import check_password as check_password
@@ -134,8 +135,16 @@ def rename_organization(*, session: Session, ctx: TenantContext, name: str) -> N
 # ---------------------------------------------------------------- sessions
 
 
-def issue_signin_ticket(*, user_id: int, next_path: str = "/") -> str:
-    """A one-time ticket the browser exchanges, within a minute, for the session cookie."""
+class TicketForAnotherBrowser(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("That sign-in link belongs to another browser; sign in again.")
+
+
+def issue_signin_ticket(*, user_id: int, next_path: str = "/", browser_binding: str = "") -> str:
+    """A one-time ticket the browser exchanges, within a minute, for the session cookie.
+
+    `browser_binding` is the asking browser's `pmo_bind` cookie; only that browser redeems it.
+    """
     token, token_hash = new_token()
     with system_session() as session:
         session.add(
@@ -144,9 +153,28 @@ def issue_signin_ticket(*, user_id: int, next_path: str = "/") -> str:
                 token_hash=token_hash,
                 next_path=safe_next_path(next_path),
                 expires_at=utcnow() + timedelta(seconds=TICKET_SECONDS),
+                browser_binding_hash=hash_binding(browser_binding),
             )
         )
     return token
+
+
+def claim_signin_ticket(*, ticket: str, browser_binding: str) -> bool:
+    """Bind a ticket issued before its browser had a binding cookie (the development
+    frontend's first visit) to the browser that claims it first; False if unknown or bound."""
+    if not browser_binding:
+        return False
+    with system_session() as session:
+        row = session.exec(
+            select(SignInTicket).where(SignInTicket.token_hash == hash_token(ticket))
+        ).first()
+        if row is None or row.used_at is not None or row.browser_binding_hash:
+            return False
+        if as_utc(row.expires_at) < utcnow():
+            return False
+        row.browser_binding_hash = hash_binding(browser_binding)
+        session.add(row)
+        return True
 
 
 def safe_next_path(path: str) -> str:
@@ -156,8 +184,13 @@ def safe_next_path(path: str) -> str:
     return path
 
 
-def redeem_signin_ticket(*, ticket: str, user_agent: str = "") -> tuple[str, str]:
-    """Exchange a ticket for a new session. Returns (session token, next path)."""
+def redeem_signin_ticket(
+    *, ticket: str, user_agent: str = "", browser_binding: str = ""
+) -> tuple[str, str]:
+    """Exchange a ticket for a new session. Returns (session token, next path).
+
+    Refused (TicketForAnotherBrowser) unless `browser_binding` is the one it was issued to.
+    """
     now = utcnow()
     with system_session() as session:
         row = session.exec(
@@ -165,6 +198,11 @@ def redeem_signin_ticket(*, ticket: str, user_agent: str = "") -> tuple[str, str
         ).first()
         if row is None or row.used_at is not None or as_utc(row.expires_at) < now:
             raise NotFound("That sign-in link")
+        presented = hash_binding(browser_binding)
+        if not row.browser_binding_hash or not hmac.compare_digest(
+            row.browser_binding_hash, presented
+        ):
+            raise TicketForAnotherBrowser()
         row.used_at = now
         session.add(row)
         return _start_session(session, row.user_id, user_agent), row.next_path

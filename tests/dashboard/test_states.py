@@ -19,7 +19,7 @@ from pmo_saas.identity import services as identity
 from pmo_saas.kernel.roles import Role
 from tests import factories
 from tests.dashboard.helpers import initiative_ids, make_portfolio
-from tests.state_harness import run, state_for
+from tests.state_harness import connect_socket, run, state_for
 
 
 def _count(model) -> int:
@@ -38,10 +38,10 @@ def test_a_member_is_refused_keys_and_sharing_but_reads_the_dashboard(org_a):
         await keys.load()
         assert keys.error == "This needs the admin role or higher." and keys.rows == []
         await keys.create({"name": "sneaky", "scope": "Read and write"})
-        assert keys.new_key == "" and "admin" in keys.error
+        assert keys.new_key_name == "" and "admin" in keys.error
         links = await state_for(SharingState, token=token, path=f"{base}/sharing")
         await links.create({"label": "leak", "days": "30"})
-        assert links.new_url == "" and "admin" in links.error
+        assert links.new_link_label == "" and "admin" in links.error
         dashboard = await state_for(DashboardState, token=token, path=base)
         await dashboard.load()
         assert dashboard.error == "" and dashboard.initiatives_total == 2
@@ -92,10 +92,12 @@ def test_the_share_page_needs_no_session_and_refuses_bad_tokens(org_a):
         created = share.create_share_link(session=session, ctx=org_a, label="Board")
 
     async def scenario():
-        good = await state_for(SharedDashboardState, token="", path=created.path)
+        good_socket = await connect_socket(f"pmo_share={created.token}")
+        good = await state_for(SharedDashboardState, token="", path="/shared", sid=good_socket)
         await good.load()
         assert good.loaded and good.initiatives_total == 3
-        bad = await state_for(SharedDashboardState, token="", path="/share/guessed")
+        bad_socket = await connect_socket("pmo_share=guessed")
+        bad = await state_for(SharedDashboardState, token="", path="/shared", sid=bad_socket)
         await bad.load()
         assert not bad.loaded and "not valid" in bad.error and bad.initiatives_total == 0
 

@@ -104,6 +104,8 @@ def test_demo_dashboard_share_link_and_api_key(page: Page, browser: Browser, bas
     page.goto(f"{base_url}{dashboard}/sharing")
     page.get_by_label("Who is it for").fill("Board, December")
     page.get_by_role("button", name="Create link").click()
+    # Revealed by the event's script (never a state var): wait for it to be written.
+    expect(page.get_by_label("New share link")).to_contain_text("/share/")
     shared_url = page.get_by_label("New share link").inner_text()
     assert "/share/" in shared_url
     guest_context = browser.new_context()
@@ -131,6 +133,8 @@ def test_demo_dashboard_share_link_and_api_key(page: Page, browser: Browser, bas
     # Expired: a second link, moved past its end date.
     page.get_by_label("Who is it for").fill("Auditors")
     page.get_by_role("button", name="Create link").click()
+    expect(page.get_by_label("New share link")).not_to_have_text(shared_url)
+    expect(page.get_by_label("New share link")).to_contain_text("/share/")
     second = page.get_by_label("New share link").inner_text()
     with system_session() as session:
         link = session.exec(select(ShareLink).where(ShareLink.label == "Auditors")).one()
@@ -145,6 +149,7 @@ def test_demo_dashboard_share_link_and_api_key(page: Page, browser: Browser, bas
     page.get_by_label("Key name").fill("Power BI")
     page.get_by_label("Access").select_option("Read only")
     page.get_by_role("button", name="Create key").click()
+    expect(page.get_by_label("New API key")).to_contain_text("pmo_")
     key = page.get_by_label("New API key").inner_text()
     assert key.startswith("pmo_")
     assert _api_status(f"{base_url}/api/v1/portfolios", key) == 200

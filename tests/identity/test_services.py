@@ -127,23 +127,25 @@ def test_failed_attempts_are_limited_with_the_generic_message(org_a):
 
 
 def test_session_lifecycle_ticket_redeem_resolve_revoke(org_a):
-    ticket = identity.issue_signin_ticket(user_id=org_a.user_id, next_path="/o/x")
-    token, next_path = identity.redeem_signin_ticket(ticket=ticket)
+    ticket = identity.issue_signin_ticket(
+        user_id=org_a.user_id, next_path="/o/x", browser_binding="browser-1"
+    )
+    token, next_path = identity.redeem_signin_ticket(ticket=ticket, browser_binding="browser-1")
     assert next_path == "/o/x"
     user = identity.resolve_session(token=token)
     assert user is not None and user.user_id == org_a.user_id
     with pytest.raises(NotFound):
-        identity.redeem_signin_ticket(ticket=ticket)  # one-time
+        identity.redeem_signin_ticket(ticket=ticket, browser_binding="browser-1")  # one-time
     identity.revoke_session(token=token)
     assert identity.resolve_session(token=token) is None
     assert identity.resolve_session(token="guessed-token") is None
 
 
 def test_tickets_and_sessions_expire(org_a):
-    ticket = identity.issue_signin_ticket(user_id=org_a.user_id)
+    ticket = identity.issue_signin_ticket(user_id=org_a.user_id, browser_binding="b")
     clock.freeze(clock.utcnow() + timedelta(seconds=61))
     with pytest.raises(NotFound):
-        identity.redeem_signin_ticket(ticket=ticket)
+        identity.redeem_signin_ticket(ticket=ticket, browser_binding="b")
     clock.freeze(None)
     token = identity.start_session(user_id=org_a.user_id)
     clock.freeze(clock.utcnow() + timedelta(days=15))

@@ -23,7 +23,7 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.manage import main
 from pmo_saas.ops import backup
-from pmo_saas.portfolio import services as portfolio
+from pmo_saas.portfolio.services import portfolios as portfolio
 from pmo_saas.seed import DEMO_OWNER, DEMO_SLUG, seed_demo
 from pmo_saas.settings import get_settings
 

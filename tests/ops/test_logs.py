@@ -69,8 +69,11 @@ def test_a_sign_in_and_a_survey_submission_log_nothing_secret(captured, org_a):
         org_name="Log Org", name="Lo Owner", email="lo@log.example", password=PASSWORD
     )
     assert identity.authenticate(email="lo@log.example", password=PASSWORD) == user_id
-    ticket = identity.issue_signin_ticket(user_id=user_id, next_path="/o/log-org")
-    response = TestClient(build_api(), follow_redirects=False).get(
+    ticket = identity.issue_signin_ticket(
+        user_id=user_id, next_path="/o/log-org", browser_binding="log-browser"
+    )
+    client = TestClient(build_api(), follow_redirects=False, cookies={"pmo_bind": "log-browser"})
+    response = client.get(
         "/auth/complete", params={"ticket": ticket}, headers={"x-request-id": "req-signin-1"}
     )
     assert response.status_code == 303

@@ -338,6 +338,18 @@ def test_wrong_pkce_verifier_is_refused(
 # ------------------------------------------------------------------ sign-out
 
 
+def _post_sign_out(app_url: str, token: str) -> httpx.Response:
+    """Sign-out is a POST from the public origin with the browser's CSRF token."""
+    from pmo_saas.security_headers import allowed_origins, csrf_token
+
+    return httpx.post(
+        f"{app_url}/auth/signout",
+        cookies={"pmo_session": token, "pmo_bind": "sso-test-browser"},
+        data={"csrf_token": csrf_token("sso-test-browser")},
+        headers={"origin": allowed_origins()[0]},
+    )
+
+
 def test_sign_out_ends_the_idp_session_when_advertised(
     app_url: str, idp1: str, strict_idp: str, org_a: TenantContext, org_b: TenantContext
 ) -> None:
@@ -345,7 +357,7 @@ def test_sign_out_ends_the_idp_session_when_advertised(
     sub = _uid("o")
     set_user(idp1, sub, {"email": f"{sub}@a.example", "email_verified": True})
     token = sign_in(app_url, sub=sub, email=f"{sub}@a.example").session_cookie
-    out = httpx.get(f"{app_url}/auth/signout", cookies={"pmo_session": token})
+    out = _post_sign_out(app_url, token)
     location = out.headers["location"]
     assert location.startswith(f"{idp1}/oauth2/end_session?")
     assert query(location)["id_token_hint"] and query(location)["post_logout_redirect_uri"]
@@ -361,7 +373,7 @@ def test_sign_out_ends_the_idp_session_when_advertised(
     sub2, email2 = _strict_user(strict_idp)
     token2 = sign_in(app_url, sub=sub2, email=email2).session_cookie
     assert token2
-    out2 = httpx.get(f"{app_url}/auth/signout", cookies={"pmo_session": token2})
+    out2 = _post_sign_out(app_url, token2)
     assert not out2.headers["location"].startswith(strict_idp)
     assert identity.resolve_session(token=token2) is None
 
