@@ -4,9 +4,11 @@ Functions that act inside an organisation take `session` (a tenant session) and 
 Answering through a link precedes any sign-in: `load_survey_form` and `submit_response`
 find the organisation from the token, then work in that organisation's tenant session.
 
-Anonymity (see models.py and anonymity.py): responses carry no person and no time;
-participation is kept apart; every figure shown passes the group thresholds and the
+Anonymity (see anonymity.py for the threat model, tally.py for the storage): responses are
+sealed until the survey closes, then become counters and shuffled comments; participation is
+kept apart and carries no time; every figure shown passes the group thresholds and the
 differencing protection; submissions are never audited (an audit row would be a timeline).
+Open links count only on surveys launched for them, once per browser and up to a cap.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import csv
 import io
 import json
 import random
-import secrets
 from collections import Counter, defaultdict
 from datetime import timedelta
 from typing import Any
@@ -36,7 +37,7 @@ from pmo_saas.kernel.errors import Conflict, DomainError, Forbidden, NotFound, V
 from pmo_saas.kernel.roles import Role
 from pmo_saas.settings import get_settings
 from pmo_saas.surveys import instruments as ins
-from pmo_saas.surveys import scoring
+from pmo_saas.surveys import scoring, tally
 from pmo_saas.surveys.anonymity import (
     DEFAULT_MIN_COMMENTS,
     DEFAULT_MIN_GROUP,
@@ -46,11 +47,13 @@ from pmo_saas.surveys.anonymity import (
 )
 from pmo_saas.surveys.models import (
     Survey,
-    SurveyAnswer,
+    SurveyComment,
     SurveyInvitation,
     SurveyLink,
+    SurveyOpenKey,
     SurveyQuestion,
-    SurveyResponse,
+    SurveySealedResponse,
+    SurveyTally,
     SurveyTeam,
 )
 from pmo_saas.surveys.schemas import (
@@ -153,9 +156,13 @@ def launch_survey(
     days_open: int = 14,
     personal_links: bool = True,
     notify: bool = True,
+    open_links: bool = False,
+    open_link_cap: int | None = None,
 ) -> int:
     """Create a survey for `team_ids` and mail every member a personal link. Returns its id.
 
+    `open_links=True` (with `personal_links=False`) launches it for open links instead: one
+    link per team, each taking at most `open_link_cap` answers (default: the team's size).
     `notify=False` (demo data only) creates the participation without mailing anyone."""
     ctx.require(Role.COACH, MANAGE_MESSAGE)
     check_writable(session=session, ctx=ctx)
@@ -185,7 +192,14 @@ def launch_survey(
         )
     if not 1 <= days_open <= 120:
         raise ValidationFailed("Keep the survey open for 1 to 120 days.", field="days_open")
+    if open_links and personal_links:
+        raise ValidationFailed(OPEN_AND_PERSONAL, field="open_links")
+    if open_link_cap is not None and not 1 <= open_link_cap <= 10000:
+        raise ValidationFailed(
+            "The open link limit must be between 1 and 10,000 answers.", field="open_link_cap"
+        )
     survey = Survey(
+        open_links=open_links,
         title=title,
         instrument=instrument,
         min_group_size=min_group_size,
@@ -199,16 +213,41 @@ def launch_survey(
     survey.series_id = survey.id
     _add_questions(session, survey.id, specs)
     invited = _add_teams_and_invite(
-        session, ctx, survey, team_ids, personal_links=personal_links, mail=notify
+        session,
+        ctx,
+        survey,
+        team_ids,
+        personal_links=personal_links,
+        mail=notify,
+        open_caps=_caps(session, team_ids, open_link_cap) if open_links else {},
     )
     audit.record(
         session=session,
         ctx=ctx,
         action="survey.launched",
         target=title,
-        detail=f"{instrument}, {len(set(team_ids))} teams, {invited} personal links",
+        detail=f"{instrument}, {len(set(team_ids))} teams, "
+        + (f"{invited} personal links" if personal_links else "open links"),
     )
     return survey.id
+
+
+OPEN_AND_PERSONAL = (
+    "Choose personal links or open links, not both: on a survey with personal links an open "
+    "link would let anyone add answers and work out a small team's answers."
+)
+
+
+def _caps(session: Session, team_ids: list[int], cap: int | None) -> dict[int, int]:
+    """Per team, how many answers its open link takes: `cap`, or the team's size."""
+    sizes = dict(
+        session.exec(
+            select(TeamMember.team_id, func.count())
+            .where(col(TeamMember.team_id).in_(sorted(set(team_ids))))
+            .group_by(col(TeamMember.team_id))
+        ).all()
+    )
+    return {t: cap if cap is not None else int(sizes.get(t, 0)) for t in set(team_ids)}
 
 
 def _add_questions(session: Session, survey_id: int, specs: list[ins.QuestionSpec]) -> None:
@@ -234,6 +273,7 @@ def _add_teams_and_invite(
     *,
     personal_links: bool,
     mail: bool,
+    open_caps: dict[int, int] | None = None,
 ) -> int:
     wanted = sorted(set(team_ids))
     if not wanted:
@@ -247,7 +287,12 @@ def _add_teams_and_invite(
     invited_users: set[int] = set()
     count = 0
     for team in sorted(teams, key=lambda t: t.name):
-        survey_team = SurveyTeam(survey_id=survey.id, team_id=team.id, team_name=team.name)
+        survey_team = SurveyTeam(
+            survey_id=survey.id,
+            team_id=team.id,
+            team_name=team.name,
+            open_cap=(open_caps or {}).get(team.id or 0) if survey.open_links else None,
+        )
         session.add(survey_team)
         session.flush()
         assert survey_team.id is not None
@@ -289,12 +334,17 @@ def _add_teams_and_invite(
 def _mail_link(
     session: Session, ctx: TenantContext, *, to: str, subject: str, body: str, token: str
 ) -> None:
-    message = send_mail(session=session, org_id=ctx.org_id, to=to, subject=subject, body=body)
-    if message.sent_via == "smtp":
-        # Delivered: the outbox copy keeps no usable link (only the token's hash is stored).
-        # Without SMTP the outbox is the only delivery, so the link has to stay there.
-        message.body = body.replace(token, "[personal link removed]")
-        session.add(message)
+    # The outbox and the log get the body with the link masked, and the day only (a
+    # reminder's time would tell who had not answered by then); SMTP gets the real link.
+    send_mail(
+        session=session,
+        org_id=ctx.org_id,
+        to=to,
+        subject=subject,
+        body=body,
+        secret=token,
+        day_only=True,
+    )
 
 
 def _invitation_body(survey: Survey, org_name: str, token: str, *, reminder: bool = False) -> str:
@@ -320,6 +370,12 @@ def create_open_link(*, session: Session, ctx: TenantContext, survey_id: int, te
     survey = _survey(session, survey_id)
     if survey.status != OPEN:
         raise Conflict("This survey is closed; open links can only be made while it runs.")
+    if not survey.open_links:
+        raise Conflict(
+            "This survey was launched with personal links, so it takes no open links: "
+            "answers through one could be used to work out a small team's answers. Launch "
+            "a survey with open links instead."
+        )
     survey_team = session.exec(
         select(SurveyTeam).where(SurveyTeam.survey_id == survey_id, SurveyTeam.id == team_id)
     ).first()
@@ -369,7 +425,8 @@ def send_reminders(*, session: Session, ctx: TenantContext, survey_id: int) -> i
         ctx=ctx,
         action="survey.reminders_sent",
         target=survey.title,
-        detail=f"{len(pending)} reminders",
+        # No count: with its time it would tell how many had answered by then.
+        detail="to everyone who had not answered",
     )
     return len(pending)
 
@@ -386,14 +443,10 @@ def close_survey(*, session: Session, ctx: TenantContext, survey_id: int) -> Non
     survey.status = CLOSED
     survey.closed_at = utcnow()
     session.add(survey)
-    # Open-link form keys only guard against double submits while the survey runs; a browser
-    # that kept its key could otherwise find its response later.
-    session.exec(
-        update(SurveyResponse)
-        .where(col(SurveyResponse.survey_id) == survey_id)
-        .values(submission_key=None)
-        .execution_options(synchronize_session=False)
-    )
+    session.flush()
+    # Open-link browser keys only guard against a second answer while the survey runs.
+    session.exec(delete(SurveyOpenKey).where(col(SurveyOpenKey.survey_id) == survey_id))
+    tally.open_sealed(session, survey_id)
     audit.record(session=session, ctx=ctx, action="survey.closed", target=survey.title)
 
 
@@ -426,6 +479,7 @@ def rerun_survey(
         round_number=(last_round or 1) + 1,
         min_group_size=previous.min_group_size,
         min_comment_group_size=previous.min_comment_group_size,
+        open_links=previous.open_links,
         created_by_id=ctx.user_id,
         closes_at=utcnow() + timedelta(days=days_open),
     )
@@ -433,6 +487,10 @@ def rerun_survey(
     session.flush()
     assert survey.id is not None
     assert previous.id is not None
+    caps = _caps(session, team_ids, None)
+    for t in _survey_teams(session, previous.id):
+        if t.team_id is not None and t.open_cap is not None:
+            caps[t.team_id] = t.open_cap
     _add_questions(session, survey.id, [_spec(q) for q in _questions(session, previous.id)])
     personal = (
         session.exec(
@@ -442,7 +500,15 @@ def rerun_survey(
         ).one()
         > 0
     )
-    _add_teams_and_invite(session, ctx, survey, team_ids, personal_links=personal, mail=notify)
+    _add_teams_and_invite(
+        session,
+        ctx,
+        survey,
+        team_ids,
+        personal_links=personal and not survey.open_links,
+        mail=notify,
+        open_caps=caps,
+    )
     audit.record(
         session=session,
         ctx=ctx,
@@ -460,8 +526,8 @@ def delete_survey(*, session: Session, ctx: TenantContext, survey_id: int) -> No
     survey = _survey(session, survey_id)
     title, round_number = survey.title, survey.round_number
     invitation_ids = select(SurveyInvitation.id).where(SurveyInvitation.survey_id == survey_id)
-    session.exec(delete(SurveyAnswer).where(col(SurveyAnswer.survey_id) == survey_id))
-    session.exec(delete(SurveyResponse).where(col(SurveyResponse.survey_id) == survey_id))
+    for table in (SurveyTally, SurveyComment, SurveySealedResponse, SurveyOpenKey):
+        session.exec(delete(table).where(col(table.survey_id) == survey_id))
     session.exec(delete(SurveyLink).where(col(SurveyLink.invitation_id).in_(invitation_ids)))
     session.exec(delete(SurveyInvitation).where(col(SurveyInvitation.survey_id) == survey_id))
     session.exec(delete(SurveyTeam).where(col(SurveyTeam.survey_id) == survey_id))
@@ -494,7 +560,9 @@ def list_surveys(*, session: Session, ctx: TenantContext) -> list[SurveyRow]:
         answered[survey_id] += int(bool(done))
     responses = dict(
         session.exec(
-            select(SurveyResponse.survey_id, func.count()).group_by(col(SurveyResponse.survey_id))
+            select(SurveyTeam.survey_id, func.sum(SurveyTeam.responses)).group_by(
+                col(SurveyTeam.survey_id)
+            )
         ).all()
     )
     rows = []
@@ -516,6 +584,7 @@ def list_surveys(*, session: Session, ctx: TenantContext) -> list[SurveyRow]:
                 responses=int(responses.get(s.id, 0)),
                 min_group_size=s.min_group_size,
                 min_comment_group_size=s.min_comment_group_size,
+                open_links=s.open_links,
             )
         )
     return rows
@@ -534,12 +603,11 @@ def survey_progress(*, session: Session, ctx: TenantContext, survey_id: int) -> 
     ).all():
         invited[team_id] += 1
         answered[team_id] += int(bool(done))
-    responses = _response_counts(session, survey_id)
     rows = []
     for t in _survey_teams(session, survey_id):
         assert t.id is not None
         base = invited[t.id]
-        got = responses.get(t.id, 0)
+        got = t.responses
         rate = 100.0 * min(answered[t.id], base) / base if base else 0.0
         rows.append(
             TeamProgress(
@@ -550,6 +618,8 @@ def survey_progress(*, session: Session, ctx: TenantContext, survey_id: int) -> 
                 responses=got,
                 response_rate=round(rate, 1),
                 has_open_link=t.open_token_hash is not None,
+                open_responses=t.open_responses,
+                open_cap=t.open_cap,
             )
         )
     return rows
@@ -605,8 +675,10 @@ def _check_accepting(survey: Survey) -> None:
         )
 
 
-def load_survey_form(*, token: str) -> SurveyForm:
-    """What a respondent sees when opening their link (refused if used, expired or unknown)."""
+def load_survey_form(*, token: str, submission_key: str | None = None) -> SurveyForm:
+    """What a respondent sees when opening their link (refused if used, expired or unknown).
+
+    For an open link, `submission_key` is the key the browser keeps for it."""
     org_id, survey_id, team_id, invitation_id = _resolve_token(token)
     with tenant_session(_respondent_ctx(org_id)) as session:
         survey = _survey(session, survey_id)
@@ -618,6 +690,9 @@ def load_survey_form(*, token: str) -> SurveyForm:
             if invitation.answered:
                 raise Conflict(_USED_MESSAGE)
         team = session.get(SurveyTeam, team_id)
+        if invitation_id is None:
+            assert team is not None
+            _check_open_link(session, survey, team, submission_key)
         return SurveyForm(
             title=survey.title,
             instrument=survey.instrument,
@@ -641,13 +716,44 @@ def load_survey_form(*, token: str) -> SurveyForm:
 _USED_MESSAGE = (
     "This link has already been used: your answers were received and counted once. Thank you!"
 )
+_BROWSER_USED = (
+    "This browser has already answered through this link: each browser answers once, so a "
+    "reload cannot add answers. Thank you!"
+)
+
+
+def _open_key_hash(survey_id: int, submission_key: str) -> str:
+    return hash_token(f"{survey_id}:{submission_key}")
+
+
+def _check_open_link(
+    session: Session, survey: Survey, team: SurveyTeam, submission_key: str | None
+) -> None:
+    """An open link answers only on an open-link survey, once per browser, up to its cap."""
+    assert survey.id is not None
+    if not survey.open_links:
+        raise Conflict(
+            "This open link no longer works: the survey uses personal links, sent by email. "
+            "Answer through your personal link."
+        )
+    if submission_key:
+        used = session.get(SurveyOpenKey, _open_key_hash(survey.id, submission_key))
+        if used is not None:
+            raise Conflict(_BROWSER_USED)
+    cap = team.open_cap or 0
+    if team.open_responses >= cap:
+        raise Conflict(
+            f"This open link has taken all the answers it was made for ({cap}, set when the "
+            "survey was launched), so it accepts no more. Ask the person running the survey."
+        )
 
 
 def submit_response(
     *, token: str, answers: dict[str, Any], submission_key: str | None = None
 ) -> None:
-    """Store one anonymous response. A personal link works once; an open link counts a
-    form's `submission_key` (a random value the form carries) once."""
+    """Store one anonymous response, sealed until the survey closes. A personal link works
+    once; an open link once per browser (`submission_key`: the key the browser keeps for
+    it, so a reload brings the same one) and up to the link's cap."""
     org_id, survey_id, team_id, invitation_id = _resolve_token(token)
     ctx = _respondent_ctx(org_id)
     try:
@@ -657,24 +763,23 @@ def submit_response(
             survey = _survey(session, survey_id)
             _check_accepting(survey)
             rows = _clean_answers(session, survey_id, answers)
-            key_hash = None
             if invitation_id is not None:
                 _mark_answered(session, team_id, invitation_id)
             else:
-                if not submission_key:
+                if not submission_key or len(submission_key) > 200:
                     raise ValidationFailed("The form is incomplete; reload the page and answer.")
-                key_hash = hash_token(f"{survey_id}:{submission_key}")
-                already = session.exec(
-                    select(SurveyResponse.id).where(
-                        SurveyResponse.survey_id == survey_id,
-                        SurveyResponse.submission_key == key_hash,
+                team = session.get(SurveyTeam, team_id)
+                assert team is not None
+                session.refresh(team)
+                _check_open_link(session, survey, team, submission_key)
+                session.add(
+                    SurveyOpenKey(
+                        key_hash=_open_key_hash(survey_id, submission_key), survey_id=survey_id
                     )
-                ).first()
-                if already is not None:
-                    raise Conflict("These answers were already received; they count once.")
-            _store_response(session, survey_id, team_id, rows, submission_key=key_hash)
+                )
+            _store_response(session, survey_id, team_id, rows, open_link=invitation_id is None)
     except IntegrityError:
-        raise Conflict("These answers were already received; they count once.") from None
+        raise Conflict(_BROWSER_USED) from None
 
 
 def _clean_answers(
@@ -732,73 +837,18 @@ def _store_response(
     session: Session,
     survey_id: int,
     team_id: int,
-    rows: list[tuple[int, str, float | None, str | None]],
+    rows: list[tally.AnswerRow],
     *,
-    submission_key: str | None = None,
+    open_link: bool = False,
 ) -> None:
-    response_id = secrets.token_hex(16)
-    session.add(
-        SurveyResponse(
-            id=response_id,
-            survey_id=survey_id,
-            survey_team_id=team_id,
-            submission_key=submission_key,
-        )
-    )
-    session.flush()
-    session.add_all(
-        SurveyAnswer(
-            response_id=response_id,
-            question_id=question_id,
-            option_key=option_key,
-            survey_id=survey_id,
-            survey_team_id=team_id,
-            value=value,
-            text=text,
-        )
-        for question_id, option_key, value, text in rows
-    )
+    tally.seal_response(session, survey_id, team_id, rows)
+    tally.count_response(session, team_id, open_link=open_link)
 
 
 # ---------------------------------------------------------------- results
 
 
-def _response_counts(session: Session, survey_id: int) -> dict[int, int]:
-    return {
-        team_id: int(n)
-        for team_id, n in session.exec(
-            select(SurveyResponse.survey_team_id, func.count())
-            .where(SurveyResponse.survey_id == survey_id)
-            .group_by(col(SurveyResponse.survey_team_id))
-        ).all()
-    }
-
-
-# (question_id, option_key) -> value -> count, per surveyed team
-TeamHistograms = dict[int, dict[tuple[int, str], Counter[float]]]
-
-
-def _histograms(session: Session, survey_id: int) -> TeamHistograms:
-    """The one aggregation the database does: counts per team, question, option and value."""
-    result: TeamHistograms = defaultdict(lambda: defaultdict(Counter))
-    for team_id, question_id, option_key, value, n in session.exec(
-        select(  # type: ignore[call-overload]
-            SurveyAnswer.survey_team_id,
-            SurveyAnswer.question_id,
-            SurveyAnswer.option_key,
-            SurveyAnswer.value,
-            func.count(),
-        )
-        .where(SurveyAnswer.survey_id == survey_id, col(SurveyAnswer.value).is_not(None))
-        .group_by(
-            col(SurveyAnswer.survey_team_id),
-            col(SurveyAnswer.question_id),
-            col(SurveyAnswer.option_key),
-            col(SurveyAnswer.value),
-        )
-    ).all():
-        result[team_id][(question_id, option_key)][float(value)] += int(n)
-    return result
+TeamHistograms = tally.TeamHistograms
 
 
 def _merge(histograms: TeamHistograms, team_ids: set[int]) -> dict[tuple[int, str], Counter[float]]:
@@ -920,7 +970,8 @@ def _headline(
 
 
 class _Comments:
-    """All free-text answers of a survey, read once (only when some group may show them)."""
+    """All free-text answers of a survey, read once (only when some group may show them);
+    stored apart from any response, under random ids, and shuffled again on every read."""
 
     def __init__(self, session: Session, survey_id: int, questions: list[SurveyQuestion]):
         self.session, self.survey_id = session, survey_id
@@ -929,18 +980,9 @@ class _Comments:
 
     def _load(self) -> dict[int, dict[int, list[str]]]:
         if self._by_team is None:
-            self._by_team = defaultdict(lambda: defaultdict(list))
-            for team_id, question_id, text in self.session.exec(
-                select(
-                    SurveyAnswer.survey_team_id, SurveyAnswer.question_id, SurveyAnswer.text
-                ).where(
-                    SurveyAnswer.survey_id == self.survey_id,
-                    col(SurveyAnswer.question_id).in_(list(self.prompts)),
-                    col(SurveyAnswer.text).is_not(None),
-                )
-            ).all():
-                if text:
-                    self._by_team[team_id][question_id].append(text)
+            self._by_team = tally.comments_by_team(
+                self.session, self.survey_id, [q for q in self.prompts if q is not None]
+            )
         return self._by_team
 
     def for_teams(self, team_ids: set[int]) -> list[CommentGroup]:
@@ -968,6 +1010,7 @@ def _group(
     survey_team_id: int | None,
     team_ids: set[int],
     n: int,
+    open_n: int,
     visible: bool,
     hidden_reason: str,
     comments_visible: bool,
@@ -978,6 +1021,7 @@ def _group(
             label=label,
             survey_team_id=survey_team_id,
             responses=n,
+            open_responses=open_n,
             visible=False,
             hidden_reason=hidden_reason,
             comments_hidden_reason=hidden_reason,
@@ -988,6 +1032,7 @@ def _group(
         label=label,
         survey_team_id=survey_team_id,
         responses=n,
+        open_responses=open_n,
         visible=True,
         headline=_headline(survey.instrument, questions, merged, n),
         questions=[_question_result(q, merged, n) for q in questions if q.kind != ins.TEXT],
@@ -1004,13 +1049,17 @@ def _compute_results(
     session: Session, survey: Survey, selected_team_ids: list[int] | None
 ) -> SurveyResults:
     assert survey.id is not None
+    if _status(survey) == CLOSED and tally.has_sealed(session, survey.id):
+        # Closed by its end date: the first read opens the sealed answers, once.
+        tally.open_sealed(session, survey.id)
     questions = _questions(session, survey.id)
     teams = _survey_teams(session, survey.id)
-    counts = _response_counts(session, survey.id)
+    counts = tally.response_counts(session, survey.id)
+    open_counts = tally.open_counts(session, survey.id)
     team_counts = {t.id: counts.get(t.id or 0, 0) for t in teams if t.id is not None}
     numbers: Disclosure = protect(team_counts, survey.min_group_size)
     words: Disclosure = protect(team_counts, survey.min_comment_group_size)
-    histograms = _histograms(session, survey.id)
+    histograms = tally.histograms(session, survey.id)
     comments = _Comments(session, survey.id, questions)
     all_ids = set(team_counts)
     total = sum(team_counts.values())
@@ -1037,6 +1086,7 @@ def _compute_results(
             survey_team_id=stid,
             team_ids=ids,
             n=n,
+            open_n=sum(open_counts.get(i, 0) for i in ids),
             visible=visible,
             hidden_reason=reason,
             comments_visible=visible and comments_ok,
@@ -1094,6 +1144,8 @@ def _compute_results(
         min_group_size=survey.min_group_size,
         min_comment_group_size=survey.min_comment_group_size,
         responses=total,
+        open_links=survey.open_links,
+        open_responses=sum(open_counts.values()),
         org=org,
         teams=team_results,
         selection=selection,

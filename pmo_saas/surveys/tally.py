@@ -1,0 +1,209 @@
+"""Where answers are kept: sealed while the survey runs, counters and loose comments after.
+
+`seal_response` runs inside the submit transaction: the answer is acknowledged only once the
+sealed row is committed. `open_sealed` runs once a survey has closed (from `close_survey`, or
+from the first results read after the end date): under the survey's team locks it opens every
+sealed response of the survey, shuffles them, adds them to the counters, stores the comments
+under random ids in shuffled order and deletes the sealed rows, all in one transaction. If any
+step fails nothing is written and the sealed rows stay for the next attempt, so an answer is
+never lost and never counted twice. See anonymity.py for what this protects against.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections import Counter, defaultdict
+from typing import Any
+
+from sqlalchemy import delete, func, update
+from sqlmodel import Session, col, select
+
+from pmo_saas.kernel.errors import Conflict
+from pmo_saas.surveys import sealing
+from pmo_saas.surveys.models import (
+    SurveyComment,
+    SurveySealedResponse,
+    SurveyTally,
+    SurveyTeam,
+)
+
+# (question_id, option_key, value or None, text or None): one stored value of a response.
+AnswerRow = tuple[int, str, float | None, str | None]
+# (question_id, option_key) -> value -> count, per surveyed team
+TeamHistograms = dict[int, dict[tuple[int, str], Counter[float]]]
+
+_shuffle = random.SystemRandom().shuffle
+
+
+def _associated(survey_id: int, team_id: int) -> bytes:
+    # Binds a sealed box to its survey and team: moving it to another team breaks it.
+    return f"{survey_id}:{team_id}".encode()
+
+
+def seal_response(session: Session, survey_id: int, team_id: int, rows: list[AnswerRow]) -> None:
+    """Keep one response sealed until the survey closes, and count it for its team."""
+    session.add(
+        SurveySealedResponse(
+            id=secrets.token_hex(16),
+            survey_id=survey_id,
+            survey_team_id=team_id,
+            sealed=sealing.seal(
+                [list(r) for r in rows], associated=_associated(survey_id, team_id)
+            ),
+        )
+    )
+
+
+def count_response(session: Session, team_id: int, *, open_link: bool) -> None:
+    session.exec(
+        update(SurveyTeam)
+        .where(col(SurveyTeam.id) == team_id)
+        .values(
+            responses=col(SurveyTeam.responses) + 1,
+            open_responses=col(SurveyTeam.open_responses) + int(open_link),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def lock_survey_teams(session: Session, survey_id: int) -> None:
+    """Take every team lock of a survey (the ones submissions take), so no answer is mid-way."""
+    session.exec(
+        update(SurveyTeam)
+        .where(col(SurveyTeam.survey_id) == survey_id)
+        .values(team_name=col(SurveyTeam.team_name))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def has_sealed(session: Session, survey_id: int) -> bool:
+    return (
+        session.exec(
+            select(SurveySealedResponse.id).where(SurveySealedResponse.survey_id == survey_id)
+        ).first()
+        is not None
+    )
+
+
+def open_sealed(session: Session, survey_id: int) -> int:
+    """Turn a closed survey's sealed responses into counters and shuffled comments."""
+    lock_survey_teams(session, survey_id)
+    sealed = session.exec(
+        select(SurveySealedResponse).where(SurveySealedResponse.survey_id == survey_id)
+    ).all()
+    if not sealed:
+        return 0
+    opened: list[tuple[int, list[Any]]] = []
+    for box in sealed:
+        try:
+            rows = sealing.unseal(box.sealed, associated=_associated(survey_id, box.survey_team_id))
+        except sealing.Unsealable:
+            raise Conflict(
+                "Some answers of this survey cannot be opened: they were sealed with another "
+                "secret key. Restore the PMO_SECRET_KEY the survey ran with; nothing was lost."
+            ) from None
+        opened.append((box.survey_team_id, rows))
+    _shuffle(opened)
+    counts: Counter[tuple[int, int, str, float]] = Counter()
+    comments: list[SurveyComment] = []
+    for team_id, rows in opened:
+        for question_id, option_key, value, text in rows:
+            if value is not None:
+                counts[(team_id, int(question_id), str(option_key), float(value))] += 1
+            if text:
+                comments.append(
+                    SurveyComment(
+                        id=secrets.token_hex(16),
+                        survey_id=survey_id,
+                        survey_team_id=team_id,
+                        question_id=int(question_id),
+                        text=str(text),
+                    )
+                )
+    existing = {
+        (t.survey_team_id, t.question_id, t.option_key, t.value): t
+        for t in session.exec(select(SurveyTally).where(SurveyTally.survey_id == survey_id))
+    }
+    for key in sorted(counts):
+        tally = existing.get(key)
+        if tally is None:
+            team_id, question_id, option_key, value = key
+            tally = SurveyTally(
+                survey_team_id=team_id,
+                question_id=question_id,
+                option_key=option_key,
+                value=value,
+                survey_id=survey_id,
+            )
+        tally.count += counts[key]
+        session.add(tally)
+    _shuffle(comments)
+    session.add_all(comments)
+    session.exec(
+        delete(SurveySealedResponse).where(
+            col(SurveySealedResponse.id).in_([box.id for box in sealed])
+        )
+    )
+    session.flush()
+    return len(sealed)
+
+
+def response_counts(session: Session, survey_id: int) -> dict[int, int]:
+    return {
+        team_id: int(n)
+        for team_id, n in session.exec(
+            select(SurveyTeam.id, SurveyTeam.responses).where(SurveyTeam.survey_id == survey_id)
+        ).all()
+        if team_id is not None
+    }
+
+
+def open_counts(session: Session, survey_id: int) -> dict[int, int]:
+    return {
+        team_id: int(n)
+        for team_id, n in session.exec(
+            select(SurveyTeam.id, SurveyTeam.open_responses).where(
+                SurveyTeam.survey_id == survey_id
+            )
+        ).all()
+        if team_id is not None
+    }
+
+
+def histograms(session: Session, survey_id: int) -> TeamHistograms:
+    """Counts per team, question, option and value, from the counters."""
+    result: TeamHistograms = defaultdict(lambda: defaultdict(Counter))
+    for team_id, question_id, option_key, value, n in session.exec(
+        select(  # type: ignore[call-overload]
+            SurveyTally.survey_team_id,
+            SurveyTally.question_id,
+            SurveyTally.option_key,
+            SurveyTally.value,
+            func.sum(SurveyTally.count),
+        )
+        .where(SurveyTally.survey_id == survey_id)
+        .group_by(
+            col(SurveyTally.survey_team_id),
+            col(SurveyTally.question_id),
+            col(SurveyTally.option_key),
+            col(SurveyTally.value),
+        )
+    ).all():
+        if n:
+            result[team_id][(question_id, option_key)][float(value)] += int(n)
+    return result
+
+
+def comments_by_team(
+    session: Session, survey_id: int, question_ids: list[int]
+) -> dict[int, dict[int, list[str]]]:
+    by_team: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for team_id, question_id, text in session.exec(
+        select(SurveyComment.survey_team_id, SurveyComment.question_id, SurveyComment.text).where(
+            SurveyComment.survey_id == survey_id, col(SurveyComment.question_id).in_(question_ids)
+        )
+    ).all():
+        if text:
+            by_team[team_id][question_id].append(text)
+    return by_team
