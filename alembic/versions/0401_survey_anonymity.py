@@ -43,18 +43,20 @@ def _org_fk() -> sa.ForeignKeyConstraint:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("survey", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("open_links", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("surveyteam", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("open_cap", sa.Integer(), nullable=True))
-        batch_op.add_column(
-            sa.Column("responses", sa.Integer(), nullable=False, server_default="0")
-        )
-        batch_op.add_column(
-            sa.Column("open_responses", sa.Integer(), nullable=False, server_default="0")
-        )
+    # Plain ADD COLUMN, never a batch copy: on SQLite a copy drops the old table, and with
+    # foreign keys on that would cascade-delete every survey's questions, teams and answers.
+    # (A text default keeps Alembic from choosing the copy.)
+    op.add_column(
+        "survey", sa.Column("open_links", sa.Boolean(), nullable=False, server_default="0")
+    )
+    op.add_column("surveyteam", sa.Column("open_cap", sa.Integer(), nullable=True))
+    op.add_column(
+        "surveyteam", sa.Column("responses", sa.Integer(), nullable=False, server_default="0")
+    )
+    op.add_column(
+        "surveyteam",
+        sa.Column("open_responses", sa.Integer(), nullable=False, server_default="0"),
+    )
 
     op.create_table(
         "surveysealedresponse",
@@ -149,6 +151,7 @@ def _convert_responses(conn: sa.Connection) -> None:
 
     now = datetime.now(UTC)
     surveys = conn.execute(sa.text("SELECT id, org_id, status, closes_at FROM survey")).all()
+
     for survey_id, org_id, status, closes_at in surveys:
         if isinstance(closes_at, str):
             closes_at = datetime.fromisoformat(closes_at)
@@ -338,9 +341,8 @@ def downgrade() -> None:
     for table in NEW_TABLES:
         disable_tenant_rls(op, table)
         op.drop_table(table)
-    with op.batch_alter_table("surveyteam", schema=None) as batch_op:
-        batch_op.drop_column("open_responses")
-        batch_op.drop_column("responses")
-        batch_op.drop_column("open_cap")
-    with op.batch_alter_table("survey", schema=None) as batch_op:
-        batch_op.drop_column("open_links")
+    # Plain DROP COLUMN (SQLite >= 3.35), for the same reason as in the upgrade.
+    op.drop_column("surveyteam", "open_responses")
+    op.drop_column("surveyteam", "responses")
+    op.drop_column("surveyteam", "open_cap")
+    op.drop_column("survey", "open_links")

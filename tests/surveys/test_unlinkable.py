@@ -263,3 +263,41 @@ def test_a_survey_closed_by_its_end_date_opens_its_answers_on_the_first_read(org
     assert first.teams[0].headline is not None and first.teams[0].headline.value == 3.0
     with tenant_session(org_a) as session:
         assert session.exec(select(SurveySealedResponse)).all() == []
+
+
+def test_without_smtp_neither_the_outbox_page_nor_the_log_holds_a_link(
+    org_a, monkeypatch, caplog
+):
+    """An admin reading the outbox (or the log) could otherwise answer as anyone."""
+    from pmo_saas.identity import services as identity
+    from pmo_saas.identity.mail import UNSENT_MASK
+    from pmo_saas.settings import get_settings
+
+    monkeypatch.setenv("PMO_SMTP_HOST", "")
+    get_settings.cache_clear()
+    issued: list[str] = []
+    real_new_token = services.new_token
+
+    def recording_new_token() -> tuple[str, str]:
+        token, token_hash = real_new_token()
+        issued.append(token)
+        return token, token_hash
+
+    monkeypatch.setattr(services, "new_token", recording_new_token)
+    team, _ = team_with(org_a, "Alpha", 3)
+    caplog.set_level("DEBUG")
+    with tenant_session(org_a) as session:
+        survey_id = services.launch_survey(
+            session=session, ctx=org_a, title="Quiet", instrument="westrum", team_ids=[team]
+        )
+    with tenant_session(org_a) as session:
+        services.send_reminders(session=session, ctx=org_a, survey_id=survey_id)
+        rows = identity.list_outbox(session=session, ctx=org_a)
+    assert len(issued) == 6 and len(rows) == 6
+    for row in rows:
+        assert UNSENT_MASK in row.body
+        assert not any(t in row.body for t in issued)
+        assert row.at.endswith("00:00")  # the day only
+    logged = caplog.text
+    assert "/s/" not in logged and not any(t in logged for t in issued)
+    assert not any(email_of_row in logged for email_of_row in (r.to_email for r in rows))
