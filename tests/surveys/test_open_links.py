@@ -7,9 +7,10 @@ from __future__ import annotations
 import secrets
 
 import pytest
+from sqlmodel import select
 
 from pmo_saas.db import tenant_session
-from pmo_saas.kernel.errors import Conflict
+from pmo_saas.kernel.errors import Conflict, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.surveys import services
 from tests.state_harness import run
@@ -126,7 +127,7 @@ def test_no_open_link_on_a_personal_link_survey(org_a):
                 team_id=progress.survey_team_id,
             )
         # Launching both ways at once is refused too.
-        with pytest.raises(services.ValidationFailed, match="not both"):
+        with pytest.raises(ValidationFailed, match="not both"):
             services.launch_survey(
                 session=session,
                 ctx=org_a,
@@ -153,7 +154,7 @@ def test_an_old_open_link_on_a_personal_link_survey_stops_counting(org_a):
     token, token_hash = new_token()
     with tenant_session(org_a) as session:
         survey_team = session.exec(
-            services.select(SurveyTeam).where(SurveyTeam.survey_id == survey_id)
+            select(SurveyTeam).where(SurveyTeam.survey_id == survey_id)
         ).one()
         survey_team.open_token_hash = token_hash
         session.add(survey_team)

@@ -265,9 +265,7 @@ def test_a_survey_closed_by_its_end_date_opens_its_answers_on_the_first_read(org
         assert session.exec(select(SurveySealedResponse)).all() == []
 
 
-def test_without_smtp_neither_the_outbox_page_nor_the_log_holds_a_link(
-    org_a, monkeypatch, caplog
-):
+def test_without_smtp_neither_the_outbox_page_nor_the_log_holds_a_link(org_a, monkeypatch, caplog):
     """An admin reading the outbox (or the log) could otherwise answer as anyone."""
     from pmo_saas.identity import services as identity
     from pmo_saas.identity.mail import UNSENT_MASK
@@ -276,14 +274,16 @@ def test_without_smtp_neither_the_outbox_page_nor_the_log_holds_a_link(
     monkeypatch.setenv("PMO_SMTP_HOST", "")
     get_settings.cache_clear()
     issued: list[str] = []
-    real_new_token = services.new_token
+    from pmo_saas.surveys.services import launch as launching
+
+    real_new_token = launching.new_token
 
     def recording_new_token() -> tuple[str, str]:
         token, token_hash = real_new_token()
         issued.append(token)
         return token, token_hash
 
-    monkeypatch.setattr(services, "new_token", recording_new_token)
+    monkeypatch.setattr(launching, "new_token", recording_new_token)
     team, _ = team_with(org_a, "Alpha", 3)
     caplog.set_level("DEBUG")
     with tenant_session(org_a) as session:
