@@ -92,10 +92,11 @@ def test_the_state_store_after_six_answers_holds_no_token_link_or_respondent(
     survey_id = launch(org_a, [team], min_comment_group_size=5)
     links = links_from_outbox(org_a)
     tokens = [links[email_of(m)][0] for m in members]
-    manager = _manager(tmp_path, monkeypatch)
     clients = [secrets.token_hex(16) for _ in members]
 
-    async def scenario() -> None:
+    async def scenario() -> list[bytes]:
+        # One event loop for the whole scenario: a Redis client belongs to its loop.
+        manager = _manager(tmp_path, monkeypatch)
         for n, (client, token) in enumerate(zip(clients, tokens, strict=True)):
             link = f"/s/{token}"
             opened = _router_data(client, link, "/s/[token]", link)
@@ -104,14 +105,16 @@ def test_the_state_store_after_six_answers_holds_no_token_link_or_respondent(
             await _event(manager, client, opened, "")  # the chained set_is_hydrated
             await _event(manager, client, answer, "load")  # after the redirect to /s
             await _event(manager, client, answer, "submit", _answer_form(n + 1, f"c{n}"))
-            async with manager.modify_state(BaseStateToken(ident=client, cls=RespondState)) as root:
+            async with manager.modify_state(
+                BaseStateToken(ident=client, cls=RespondState)
+            ) as root:
                 respond = await root.get_state(RespondState)
                 assert respond.submitted and respond.error == "", respond.error
                 # What the backend keeps is a sealed handle, useless without the secret.
                 assert respond._handle and all(t not in respond._handle for t in tokens)
+        return await _dump(manager, clients, tmp_path)
 
-    run(scenario())
-    blobs = run(_dump(manager, clients, tmp_path))
+    blobs = run(scenario())
     assert blobs, "the state store holds the six respondents' states"
     dump = b"\n".join(blobs)
     assert b"Alpha" in dump  # the dump is real: it holds the page's team name
