@@ -12,8 +12,9 @@ Threat model: who holds what
 
 How each holder is answered
 - Database and backups: a response is stored sealed (AES-GCM under a key derived from the
-  secret, padded to whole 16 KiB blocks, random id, no time, no person; SQLite keeps it in
-  random-id order) and counted on its team. At the close, all of a survey's sealed responses
+  secret, padded to whole 2 KiB blocks, so a comment's length shows only in 2 KiB steps: one
+  block unless it is very long; random id, no time, no person; SQLite keeps it in random-id
+  order) and counted on its team. At the close, all of a survey's sealed responses
   are opened in one transaction, shuffled and added to counters per (team, question, option,
   value); comments are stored apart under random ids in shuffled order. No per-response row
   is ever readable, so row order, ids, row versions and lengths carry nothing, and a backup

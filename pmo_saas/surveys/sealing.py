@@ -2,7 +2,8 @@
 
 Two uses, each with its own key derived from `settings.secret_key` (HKDF-SHA256):
 - a submitted response waits, sealed, until its survey closes (see anonymity.py): AES-GCM over
-  JSON padded to whole blocks of `BLOCK` bytes, so not even the length of a comment shows;
+  JSON padded to whole blocks of `BLOCK` bytes, so a comment's length shows only in 2 KiB
+  steps (every answer without a long comment fills exactly one block);
 - the respondent page keeps, instead of the link's token, a short-lived sealed handle in a
   backend var: the state store then holds nothing that opens a survey without the server.
 
@@ -27,7 +28,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from pmo_saas.settings import get_settings
 
-BLOCK = 16 * 1024
+BLOCK = 2 * 1024
 RESPONSE = b"pmo-survey-sealed-response-v1"
 HANDLE = b"pmo-survey-page-handle-v1"
 HANDLE_SECONDS = 4 * 3600

@@ -89,21 +89,24 @@ def has_sealed(session: Session, survey_id: int) -> bool:
 def open_sealed(session: Session, survey_id: int) -> int:
     """Turn a closed survey's sealed responses into counters and shuffled comments."""
     lock_survey_teams(session, survey_id)
-    sealed = session.exec(
-        select(SurveySealedResponse).where(SurveySealedResponse.survey_id == survey_id)
-    ).all()
-    if not sealed:
-        return 0
+    # Under every team lock of the survey no submission is mid-way, so what is read here is
+    # all there is, and deleting by survey below deletes exactly what was opened.
     opened: list[tuple[int, list[Any]]] = []
-    for box in sealed:
+    for team_id, blob in session.exec(
+        select(SurveySealedResponse.survey_team_id, SurveySealedResponse.sealed)
+        .where(SurveySealedResponse.survey_id == survey_id)
+        .execution_options(yield_per=2000)
+    ):
         try:
-            rows = sealing.unseal(box.sealed, associated=_associated(survey_id, box.survey_team_id))
+            rows = sealing.unseal(blob, associated=_associated(survey_id, team_id))
         except sealing.Unsealable:
             raise Conflict(
                 "Some answers of this survey cannot be opened: they were sealed with another "
                 "secret key. Restore the PMO_SECRET_KEY the survey ran with; nothing was lost."
             ) from None
-        opened.append((box.survey_team_id, rows))
+        opened.append((team_id, rows))
+    if not opened:
+        return 0
     _shuffle(opened)
     counts: Counter[tuple[int, int, str, float]] = Counter()
     comments: list[SurveyComment] = []
@@ -141,12 +144,10 @@ def open_sealed(session: Session, survey_id: int) -> int:
     _shuffle(comments)
     session.add_all(comments)
     session.exec(
-        delete(SurveySealedResponse).where(
-            col(SurveySealedResponse.id).in_([box.id for box in sealed])
-        )
+        delete(SurveySealedResponse).where(col(SurveySealedResponse.survey_id) == survey_id)
     )
     session.flush()
-    return len(sealed)
+    return len(opened)
 
 
 def response_counts(session: Session, survey_id: int) -> dict[int, int]:
