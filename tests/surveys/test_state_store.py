@@ -105,9 +105,7 @@ def test_the_state_store_after_six_answers_holds_no_token_link_or_respondent(
             await _event(manager, client, opened, "")  # the chained set_is_hydrated
             await _event(manager, client, answer, "load")  # after the redirect to /s
             await _event(manager, client, answer, "submit", _answer_form(n + 1, f"c{n}"))
-            async with manager.modify_state(
-                BaseStateToken(ident=client, cls=RespondState)
-            ) as root:
+            async with manager.modify_state(BaseStateToken(ident=client, cls=RespondState)) as root:
                 respond = await root.get_state(RespondState)
                 assert respond.submitted and respond.error == "", respond.error
                 # What the backend keeps is a sealed handle, useless without the secret.
