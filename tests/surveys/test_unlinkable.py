@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import func, select
 
 from pmo_saas.db import get_engine, system_session, tenant_session
-from pmo_saas.identity.models import OutboxMessage
+from pmo_saas.identity.models import AuditEvent, OutboxMessage
 from pmo_saas.kernel import clock
 from pmo_saas.surveys import sealing, services, tally
 from pmo_saas.surveys.models import (
@@ -200,7 +200,7 @@ def test_reminders_and_audit_keep_only_the_day(org_a):
         ).all()
         mails = session.exec(select(OutboxMessage)).all()
         audit_rows = session.exec(
-            text("SELECT detail FROM auditevent WHERE action = 'survey.reminders_sent'")
+            select(AuditEvent).where(AuditEvent.action == "survey.reminders_sent")
         ).all()
     # Only those who had not answered get one.
     assert sorted(m.to_email for m in reminders) == sorted(email_of(m) for m in members[2:])
@@ -208,8 +208,12 @@ def test_reminders_and_audit_keep_only_the_day(org_a):
     for m in mails:
         at = clock.as_utc(m.created_at)
         assert (at.hour, at.minute, at.second, at.microsecond) == (0, 0, 0, 0)
-    # The audit row says reminders went out, not how many (that would count who answered).
-    assert [row[0] for row in audit_rows] == ["to everyone who had not answered"]
+    # The audit row says reminders went out that day, not when nor how many (with the
+    # reminder mails that would tell who had answered by then).
+    assert [row.detail for row in audit_rows] == ["to everyone who had not answered"]
+    for row in audit_rows:
+        at = clock.as_utc(row.created_at)
+        assert (at.hour, at.minute, at.second, at.microsecond) == (0, 0, 0, 0)
     # A fresh reminder link, like the first one, is in no stored form.
     fresh = links_from_outbox(org_a, "Reminder")
     assert not any(t in m.body for m in mails for ts in fresh.values() for t in ts)

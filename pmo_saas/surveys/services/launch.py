@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from pmo_saas.billing.entitlements import check_can_open_survey, check_writable
 from pmo_saas.identity import audit
 from pmo_saas.identity.mail import send_mail
-from pmo_saas.identity.models import Organization, Team, TeamMember, User
+from pmo_saas.identity.models import AuditEvent, Organization, Team, TeamMember, User
 from pmo_saas.identity.security import new_token
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
@@ -336,13 +336,20 @@ def send_reminders(*, session: Session, ctx: TenantContext, survey_id: int) -> i
             body=_invitation_body(survey, "", token, reminder=True),
             token=token,
         )
-    audit.record(
-        session=session,
-        ctx=ctx,
-        action="survey.reminders_sent",
-        target=survey.title,
-        # No count: with its time it would tell how many had answered by then.
-        detail="to everyone who had not answered",
+    # Dated to the day and without a count: with the time of day, it and the reminder mails
+    # would tell who (and how many) had not answered by then.
+    actor = session.get(User, ctx.user_id) if ctx.user_id is not None else None
+    now = utcnow()
+    session.add(
+        AuditEvent(
+            org_id=ctx.org_id,
+            actor_id=ctx.user_id,
+            actor_email=actor.email if actor else "",
+            action="survey.reminders_sent",
+            target=survey.title[:254],
+            detail="to everyone who had not answered",
+            created_at=datetime.combine(now.date(), time(), tzinfo=now.tzinfo),
+        )
     )
     return len(pending)
 
