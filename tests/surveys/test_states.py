@@ -393,3 +393,25 @@ def test_results_of_an_ocai_survey_show_now_against_preferred(org_a):
     run(scenario())
     with tenant_session(org_a) as session:
         assert session.exec(select(func.sum(SurveyTeam.responses))).one() == 3
+
+
+def test_launching_personal_links_without_smtp_says_they_could_not_be_delivered(world, monkeypatch):
+    from pmo_saas.settings import get_settings
+
+    monkeypatch.setenv("PMO_SMTP_HOST", "")
+    get_settings.cache_clear()
+    org, coach = world["org"], world["coach"]
+
+    async def scenario():
+        state = await state_for(
+            SurveysState, token=_token(coach), path=f"/o/{org.org_slug}/surveys"
+        )
+        await state.load()
+        state.choose_team(world["alpha"], True)
+        await state.launch({"title": "Quiet launch", "min_group_size": "5", "days_open": "7"})
+        assert state.error == "", state.error
+        assert "no mail server (SMTP) is configured" in state.notice
+        assert "send reminders" in state.notice
+
+    run(scenario())
+    get_settings.cache_clear()

@@ -172,11 +172,16 @@ class SurveysState(rx.State):
             )
             self.chosen_team_ids = []
             await self._refresh()
-            self.notice = (
-                "Survey launched for open links: make each team's link from the list below."
-                if open_links
-                else "Survey launched: everyone in the chosen teams got a personal link by email."
-            )
+            if open_links:
+                self.notice = (
+                    "Survey launched for open links: make each team's link from the list below."
+                )
+            elif not services.links_deliverable():
+                self.notice = services.UNDELIVERED
+            else:
+                self.notice = (
+                    "Survey launched: everyone in the chosen teams got a personal link by email."
+                )
         except DomainError as error:
             self.error = str(error)
 

@@ -14,10 +14,12 @@ Open links count only on surveys launched for them, once per browser and up to a
 from pmo_saas.surveys.services.common import CLOSED, MANAGE_MESSAGE, OPEN, InvalidLink, _questions
 from pmo_saas.surveys.services.launch import (
     OPEN_AND_PERSONAL,
+    UNDELIVERED,
     close_survey,
     create_open_link,
     delete_survey,
     launch_survey,
+    links_deliverable,
     list_surveys,
     my_surveys,
     rerun_survey,
@@ -42,6 +44,7 @@ __all__ = [
     "MANAGE_MESSAGE",
     "OPEN",
     "OPEN_AND_PERSONAL",
+    "UNDELIVERED",
     "InvalidLink",
     "TeamHistograms",
     "_questions",
@@ -51,6 +54,7 @@ __all__ = [
     "delete_survey",
     "export_results_csv",
     "launch_survey",
+    "links_deliverable",
     "list_surveys",
     "load_survey_form",
     "my_surveys",

@@ -19,6 +19,7 @@ from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
+from pmo_saas.settings import get_settings
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys import tally
 from pmo_saas.surveys.anonymity import (
@@ -146,6 +147,18 @@ def launch_survey(
         + (f"{invited} personal links" if personal_links else "open links"),
     )
     return survey.id
+
+
+def links_deliverable() -> bool:
+    """Personal links reach people only by SMTP (the outbox keeps them hidden)."""
+    return get_settings().smtp_enabled
+
+
+UNDELIVERED = (
+    "Survey launched, but no mail server (SMTP) is configured, so the personal links could "
+    "not be delivered: they are hidden in the outbox on purpose. Configure SMTP, then send "
+    "reminders: everyone who has not answered gets a fresh link."
+)
 
 
 OPEN_AND_PERSONAL = (
