@@ -54,7 +54,9 @@ def test_padding_a_one_person_team_through_an_open_link_is_refused(org_a):
         browser = secrets.token_urlsafe(24)
         for _ in range(7):
             padded = await _open(token, browser_key=browser)
+            assert padded.questions == [] and "taken all the answers" in padded.error
             await padded.submit(_answer_form(7, "known"))
+            assert not padded.submitted and "taken all the answers" in padded.error
         # ... or from 7 fresh browsers (a private window each time): the cap (1) stops it.
         for _ in range(7):
             fresh = await _open(token)

@@ -177,7 +177,6 @@ def submit_response(
             check_writable(session=session, ctx=ctx)
             survey = _survey(session, survey_id)
             _check_accepting(survey)
-            rows = _clean_answers(session, survey_id, answers)
             if invitation_id is not None:
                 _mark_answered(session, team_id, invitation_id)
             else:
@@ -192,6 +191,7 @@ def submit_response(
                         key_hash=_open_key_hash(survey_id, submission_key), survey_id=survey_id
                     )
                 )
+            rows = _clean_answers(session, survey_id, answers)
             _store_response(session, survey_id, team_id, rows, open_link=invitation_id is None)
     except IntegrityError:
         raise Conflict(_BROWSER_USED) from None
