@@ -166,7 +166,8 @@ class RespondState(rx.State):
                 services.submit_response,
                 token=token,
                 answers=answers_from_form(self.questions, form),
-                submission_key=None if self.personal else self.browser_key,
+                # Used for open links only (a personal link is its own once-only key).
+                submission_key=self.browser_key,
             )
         except DomainError as error:
             self.error = str(error)
