@@ -138,16 +138,19 @@ def _make_running_survey_rows(ctx: TenantContext) -> None:
             personal_links=False,
             open_links=True,
             open_link_cap=3,
+            min_group_size=3,
+            min_comment_group_size=3,
         )
         [team] = surveys.survey_progress(session=session, ctx=ctx, survey_id=closed_id)
         url = surveys.create_open_link(
             session=session, ctx=ctx, survey_id=closed_id, team_id=team.survey_team_id
         )
-    surveys.submit_response(
-        token=url.rsplit("/", 1)[1],
-        answers={"enps": 8, "why": "fine"},
-        submission_key="browser",
-    )
+    for n in range(3):  # a group of 3 (its threshold): opened and counted at the close
+        surveys.submit_response(
+            token=url.rsplit("/", 1)[1],
+            answers={"enps": 8, "why": "fine"},
+            submission_key=f"browser-{n}",
+        )
     with tenant_session(ctx) as session:
         surveys.close_survey(session=session, ctx=ctx, survey_id=closed_id)
 

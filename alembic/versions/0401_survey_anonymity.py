@@ -7,7 +7,8 @@ Create Date: 2026-12-01 21:00:00
 Data: every stored response is converted, none dropped except answers that came through an
 open link of a personal-link survey still running (open links stop counting there; that is
 the padding hole this revision closes). A closed survey's responses become counters and
-comments (shuffled, random ids); a running survey's are sealed as if just submitted. Outbox
+comments (shuffled, random ids), except those of teams below its threshold, which are sealed
+for good; a running survey's are sealed as if just submitted. Outbox
 rows holding a survey link get the token masked. The downgrade restores the old tables'
 shape but not per-response rows (they no longer exist anywhere).
 """
@@ -150,9 +151,11 @@ def _convert_responses(conn: sa.Connection) -> None:
     from pmo_saas.surveys import sealing
 
     now = datetime.now(UTC)
-    surveys = conn.execute(sa.text("SELECT id, org_id, status, closes_at FROM survey")).all()
-
-    for survey_id, org_id, status, closes_at in surveys:
+    surveys = conn.execute(
+        sa.text("SELECT id, org_id, status, closes_at, min_group_size FROM survey")
+    ).all()
+    for survey_id, org_id, status, closes_at, min_group_size in surveys:
+        threshold = max(int(min_group_size), 3)
         if isinstance(closes_at, str):
             closes_at = datetime.fromisoformat(closes_at)
         if closes_at is not None and closes_at.tzinfo is None:
@@ -224,7 +227,8 @@ def _convert_responses(conn: sa.Connection) -> None:
         counts: Counter[tuple[int, int, str, float]] = Counter()
         for response_id, team_id, key in kept:
             rows = answers.get(response_id, [])
-            if running:
+            # Running, or a team below the threshold: sealed (a small team's stay so for good).
+            if running or per_team[team_id] < threshold:
                 conn.execute(
                     sa.text(
                         "INSERT INTO surveysealedresponse (org_id, id, survey_id, "

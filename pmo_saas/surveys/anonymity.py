@@ -14,17 +14,20 @@ How each holder is answered
 - Database and backups: a response is stored sealed (AES-GCM under a key derived from the
   secret, padded to whole 2 KiB blocks, so a comment's length shows only in 2 KiB steps: one
   block unless it is very long; random id, no time, no person; SQLite keeps it in random-id
-  order) and counted on its team. At the close, all of a survey's sealed responses
-  are opened in one transaction, shuffled and added to counters per (team, question, option,
-  value); comments are stored apart under random ids in shuffled order. No per-response row
-  is ever readable, so row order, ids, row versions and lengths carry nothing, and a backup
-  taken while the survey runs holds only sealed boxes and a count. Participation
-  (`SurveyInvitation.answered`) holds no time, is set by rewriting every participation row of
-  the team in one statement, and is never linked to a response.
+  order) and counted on its team. At the close, the sealed responses of every team with at
+  least the threshold are opened in one transaction, shuffled and added to counters per
+  (team, question, option, value); comments are stored apart under random ids in shuffled
+  order. A team below the threshold stays sealed for good: its answers are opened only in
+  memory for the figures that include it (the organisation total), never stored readable.
+  No per-response row is ever readable, so row order, ids, row versions and lengths carry
+  nothing, and a backup taken while the survey runs holds only sealed boxes and a count.
+  Participation (`SurveyInvitation.answered`) holds no time, is set by rewriting every
+  participation row of the team in one statement, and is never linked to a response.
+  Reminders and their audit row are dated to the day and the audit row has no count.
 - Outbox and logs: a survey link's token is masked before the outbox row or the log line is
   written (only the SMTP delivery carries it; without SMTP the outbox says the link is
   hidden), and survey mails are dated to the day. Reminders go only to those who have not
-  answered and are audited without a count; submissions are never audited or logged.
+  answered; submissions are never audited or logged.
 - State store: the respondent page swaps the token for a sealed, expiring handle in a backend
   var, scrubs the URL, referer, cookies and client address from the router data it persists
   and moves the browser to `/s`, so no later event brings the token back.

@@ -4,11 +4,12 @@ Anonymity is a property of the schema, not a promise of the code (threat model: 
 - While a survey runs, a response exists only as a `SurveySealedResponse`: encrypted with a
   key derived from the server's secret, padded to whole blocks, with a random id, no person,
   no invitation and no time (SQLite keeps it in random-id order, not insertion order).
-- When the survey closes, all of a survey's sealed responses are opened in one transaction,
-  shuffled, and become counters (`SurveyTally`: per team, question, option and value) and
-  comments (`SurveyComment`: random ids, inserted in shuffled order); the sealed rows go.
-  No per-response row ever becomes readable, so neither row order nor ids nor versions can
-  pair a scored answer with anyone.
+- When the survey closes, the sealed responses of every team with at least the threshold
+  are opened in one transaction, shuffled, and become counters (`SurveyTally`: per team,
+  question, option and value) and comments (`SurveyComment`: random ids, inserted in
+  shuffled order); those sealed rows go. A smaller team's stay sealed (opened in memory
+  only, for the organisation total). No per-response row ever becomes readable, so neither
+  row order nor ids nor versions can pair a scored answer with anyone.
 - `SurveyInvitation` (participation: who was asked, whether they answered, for reminders)
   holds no time and no reference to a response. Every submission rewrites all participation
   rows of its team in one statement, so even PostgreSQL's row versions (xmin) cannot pair an

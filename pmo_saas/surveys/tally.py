@@ -2,11 +2,15 @@
 
 `seal_response` runs inside the submit transaction: the answer is acknowledged only once the
 sealed row is committed. `open_sealed` runs once a survey has closed (from `close_survey`, or
-from the first results read after the end date): under the survey's team locks it opens every
-sealed response of the survey, shuffles them, adds them to the counters, stores the comments
-under random ids in shuffled order and deletes the sealed rows, all in one transaction. If any
-step fails nothing is written and the sealed rows stay for the next attempt, so an answer is
-never lost and never counted twice. See anonymity.py for what this protects against.
+from the first results read after the end date): under the survey's team locks it opens the
+sealed responses of every team with at least the survey's threshold of responses, shuffles
+them, adds them to the counters, stores the comments under random ids in shuffled order and
+deletes those sealed rows, all in one transaction. If any step fails nothing is written and
+the sealed rows stay for the next attempt, so an answer is never lost and never counted twice.
+
+A team below the threshold stays sealed for good: its answers are opened only in memory, for
+the figures that include it (the organisation total), and never stored readable, so not even
+the database shows a small team's answers. See anonymity.py for the whole threat model.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from pmo_saas.kernel.errors import Conflict
 from pmo_saas.surveys import sealing
+from pmo_saas.surveys.anonymity import ABSOLUTE_MINIMUM
 from pmo_saas.surveys.models import (
     SurveyComment,
     SurveySealedResponse,
@@ -77,24 +82,43 @@ def lock_survey_teams(session: Session, survey_id: int) -> None:
     )
 
 
-def has_sealed(session: Session, survey_id: int) -> bool:
-    return (
+def _large_teams(session: Session, survey_id: int, threshold: int) -> list[int]:
+    threshold = max(threshold, ABSOLUTE_MINIMUM)
+    return [
+        t
+        for t in session.exec(
+            select(SurveyTeam.id).where(
+                SurveyTeam.survey_id == survey_id, col(SurveyTeam.responses) >= threshold
+            )
+        ).all()
+        if t is not None
+    ]
+
+
+def has_sealed(session: Session, survey_id: int, threshold: int) -> bool:
+    """Whether a closed survey still has sealed answers of a team large enough to open."""
+    large = _large_teams(session, survey_id, threshold)
+    return bool(large) and (
         session.exec(
-            select(SurveySealedResponse.id).where(SurveySealedResponse.survey_id == survey_id)
+            select(SurveySealedResponse.id).where(
+                SurveySealedResponse.survey_id == survey_id,
+                col(SurveySealedResponse.survey_team_id).in_(large),
+            )
         ).first()
         is not None
     )
 
 
-def open_sealed(session: Session, survey_id: int) -> int:
-    """Turn a closed survey's sealed responses into counters and shuffled comments."""
-    lock_survey_teams(session, survey_id)
-    # Under every team lock of the survey no submission is mid-way, so what is read here is
-    # all there is, and deleting by survey below deletes exactly what was opened.
+def _unsealed(session: Session, survey_id: int, team_ids: list[int]) -> list[tuple[int, list[Any]]]:
     opened: list[tuple[int, list[Any]]] = []
+    if not team_ids:
+        return opened
     for team_id, blob in session.exec(
         select(SurveySealedResponse.survey_team_id, SurveySealedResponse.sealed)
-        .where(SurveySealedResponse.survey_id == survey_id)
+        .where(
+            SurveySealedResponse.survey_id == survey_id,
+            col(SurveySealedResponse.survey_team_id).in_(team_ids),
+        )
         .execution_options(yield_per=2000)
     ):
         try:
@@ -105,6 +129,17 @@ def open_sealed(session: Session, survey_id: int) -> int:
                 "secret key. Restore the PMO_SECRET_KEY the survey ran with; nothing was lost."
             ) from None
         opened.append((team_id, rows))
+    return opened
+
+
+def open_sealed(session: Session, survey_id: int, threshold: int) -> int:
+    """Turn a closed survey's sealed responses of teams with at least `threshold` responses
+    into counters and shuffled comments (smaller teams stay sealed)."""
+    lock_survey_teams(session, survey_id)
+    # Under every team lock of the survey no submission is mid-way, so what is read here is
+    # all there is of these teams, and deleting them below deletes exactly what was opened.
+    large = _large_teams(session, survey_id, threshold)
+    opened = _unsealed(session, survey_id, large)
     if not opened:
         return 0
     _shuffle(opened)
@@ -144,10 +179,30 @@ def open_sealed(session: Session, survey_id: int) -> int:
     _shuffle(comments)
     session.add_all(comments)
     session.exec(
-        delete(SurveySealedResponse).where(col(SurveySealedResponse.survey_id) == survey_id)
+        delete(SurveySealedResponse).where(
+            col(SurveySealedResponse.survey_id) == survey_id,
+            col(SurveySealedResponse.survey_team_id).in_(large),
+        )
     )
     session.flush()
     return len(opened)
+
+
+def small_teams_in_memory(
+    session: Session, survey_id: int, threshold: int
+) -> tuple[TeamHistograms, dict[int, dict[int, list[str]]]]:
+    """The answers of teams below the threshold, opened in memory only (never stored)."""
+    large = set(_large_teams(session, survey_id, threshold))
+    small = [t for t in response_counts(session, survey_id) if t not in large]
+    hist: TeamHistograms = defaultdict(lambda: defaultdict(Counter))
+    texts: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for team_id, rows in _unsealed(session, survey_id, small):
+        for question_id, option_key, value, text in rows:
+            if value is not None:
+                hist[team_id][(int(question_id), str(option_key))][float(value)] += 1
+            if text:
+                texts[team_id][int(question_id)].append(str(text))
+    return hist, texts
 
 
 def response_counts(session: Session, survey_id: int) -> dict[int, int]:

@@ -41,6 +41,11 @@ def _fill(db: sqlite3.Connection) -> None:
                 "options, required) VALUES (1, ?, ?, ?, ?, ?, 'P', '[]', 1)",
                 [survey_id * 10 + q, survey_id, q, key, kind],
             )
+    # Survey 1 also had a team of two (below its threshold of 5).
+    db.execute(
+        "INSERT INTO surveyteam (org_id, id, survey_id, team_id, team_name, open_token_hash) "
+        "VALUES (1, 4, 1, NULL, 'Pair', NULL)"
+    )
     # Surveys 1 and 2 had personal links (invitations); survey 3 only an open link.
     for survey_id in (1, 2):
         db.execute(
@@ -48,29 +53,30 @@ def _fill(db: sqlite3.Connection) -> None:
             "answered, reminders_sent) VALUES (1, ?, ?, ?, 99, 1, 0)",
             [survey_id, survey_id, survey_id],
         )
-    responses = [  # (response id, survey, open-link form key, value, comment)
-        *[(f"r1{n}", 1, None, n + 1, f"closed {n}") for n in range(6)],
-        ("r20", 2, None, 3, "personal"),
-        ("r21", 2, "k" * 64, 7, "padding"),  # an open link's answer on a personal survey
-        ("r30", 3, "a" * 64, 4, "open a"),
-        ("r31", 3, "b" * 64, 5, ""),
+    responses = [  # (response id, survey, team, open-link form key, value, comment)
+        *[(f"r1{n}", 1, 1, None, n + 1, f"closed {n}") for n in range(6)],
+        *[(f"r4{n}", 1, 4, None, 7, f"pair {n}") for n in range(2)],
+        ("r20", 2, 2, None, 3, "personal"),
+        ("r21", 2, 2, "k" * 64, 7, "padding"),  # an open link's answer on a personal survey
+        ("r30", 3, 3, "a" * 64, 4, "open a"),
+        ("r31", 3, 3, "b" * 64, 5, ""),
     ]
-    for rid, survey_id, key, value, comment in responses:
+    for rid, survey_id, team_id, key, value, comment in responses:
         db.execute(
             "INSERT INTO surveyresponse (org_id, id, survey_id, survey_team_id, submission_key) "
             "VALUES (1, ?, ?, ?, ?)",
-            [rid, survey_id, survey_id, key],
+            [rid, survey_id, team_id, key],
         )
         db.execute(
             "INSERT INTO surveyanswer (org_id, response_id, question_id, option_key, survey_id, "
             "survey_team_id, value, text) VALUES (1, ?, ?, '', ?, ?, ?, NULL)",
-            [rid, survey_id * 10, survey_id, survey_id, float(value)],
+            [rid, survey_id * 10, survey_id, team_id, float(value)],
         )
         if comment:
             db.execute(
                 "INSERT INTO surveyanswer (org_id, response_id, question_id, option_key, "
                 "survey_id, survey_team_id, value, text) VALUES (1, ?, ?, '', ?, ?, NULL, ?)",
-                [rid, survey_id * 10 + 1, survey_id, survey_id, comment],
+                [rid, survey_id * 10 + 1, survey_id, team_id, comment],
             )
     db.execute(
         "INSERT INTO outboxmessage (org_id, id, to_email, subject, body, sent_via, created_at) "
@@ -101,25 +107,30 @@ def test_upgrade_converts_every_response_and_masks_old_links():
     teams = {
         r[0]: r[1:]
         for r in db.execute(
-            "SELECT survey_id, responses, open_responses, open_cap, open_token_hash FROM surveyteam"
+            "SELECT id, responses, open_responses, open_cap, open_token_hash FROM surveyteam"
         )
     }
     assert teams[1] == (6, 0, None, None)
+    # ... while the pair (below the threshold) is sealed for good: nothing of it readable.
+    assert teams[4] == (2, 0, None, None)
+    tally_rows = db.execute("SELECT count(*) FROM surveytally WHERE survey_team_id = 4")
+    assert tally_rows.fetchone() == (0,)
+    assert "pair 0" not in str(db.execute("SELECT text FROM surveycomment").fetchall())
 
     # Running, personal links: the personal answer sealed; the open link's stops counting.
     assert teams[2] == (1, 0, None, None)
     sealed = db.execute(
         "SELECT survey_id, survey_team_id, sealed FROM surveysealedresponse"
     ).fetchall()
-    opened = Counter()
+    opened: Counter[int] = Counter()
     for survey_id, team_id, blob in sealed:
         rows = sealing.unseal(blob, associated=f"{survey_id}:{team_id}".encode())
-        opened[survey_id] += 1
+        opened[team_id] += 1
         if survey_id == 2:
             assert sorted(r[2] for r in rows if r[2] is not None) == [3.0]
             assert [r[3] for r in rows if r[3]] == ["personal"]
     # Running, open links only: both answers sealed, counted as open-link answers.
-    assert opened == {2: 1, 3: 2}
+    assert opened == {2: 1, 3: 2, 4: 2}
     assert teams[3][:3] == (2, 2, 2) and teams[3][3] is not None
     assert db.execute("SELECT open_links FROM survey ORDER BY id").fetchall() == [
         (0,),

@@ -305,3 +305,42 @@ def test_without_smtp_neither_the_outbox_page_nor_the_log_holds_a_link(org_a, mo
     logged = caplog.text
     assert "/s/" not in logged and not any(t in logged for t in issued)
     assert not any(email_of_row in logged for email_of_row in (r.to_email for r in rows))
+
+
+def test_a_team_below_the_threshold_is_never_stored_readable(org_a):
+    """After the close, a database holder finds counters for the large teams only: the
+    one-person team's answer stays sealed, and is opened in memory for the org total."""
+    alpha, alpha_people = team_with(org_a, "Alpha", 6)
+    beta, beta_people = team_with(org_a, "Beta", 5)
+    solo, solo_people = team_with(org_a, "Solo", 1)
+    survey_id = launch(org_a, [alpha, beta, solo], min_comment_group_size=5)
+    links = links_from_outbox(org_a)
+    values = {}
+    for n, person in enumerate(alpha_people + beta_people + solo_people):
+        value = 7 if person in solo_people else 1 + n % 5
+        values[person.user_id] = value
+        comment = "solo secret" if person in solo_people else f"note {n}"
+        services.submit_response(
+            token=links[email_of(person)][0], answers=westrum_answers(value, comment)
+        )
+    close(org_a, survey_id)
+    with tenant_session(org_a) as session:
+        solo_team = session.exec(select(SurveyTeam).where(SurveyTeam.team_name == "Solo")).one()
+        assert (
+            session.exec(
+                select(SurveyTally).where(SurveyTally.survey_team_id == solo_team.id)
+            ).all()
+            == []
+        )
+        assert "solo secret" not in [c.text for c in session.exec(select(SurveyComment)).all()]
+        [box] = session.exec(select(SurveySealedResponse)).all()
+        assert box.survey_team_id == solo_team.id and b"solo secret" not in box.sealed
+    r = results(org_a, survey_id)
+    shown = {g.label: g.visible for g in r.teams}
+    assert shown == {"Alpha": True, "Beta": False, "Solo": False}  # Beta hidden: differencing
+    assert r.org.visible and r.org.responses == 12
+    assert r.org.headline is not None
+    assert r.org.headline.value == pytest.approx(sum(values.values()) / 12, abs=0.01)
+    assert "solo secret" in [c for g in r.org.comments for c in g.comments]
+    # Read again: the same figures, still nothing of Solo stored readable.
+    assert results(org_a, survey_id).org.headline == r.org.headline

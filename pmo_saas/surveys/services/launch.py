@@ -382,7 +382,7 @@ def close_survey(*, session: Session, ctx: TenantContext, survey_id: int) -> Non
     session.flush()
     # Open-link browser keys only guard against a second answer while the survey runs.
     session.exec(delete(SurveyOpenKey).where(col(SurveyOpenKey.survey_id) == survey_id))
-    tally.open_sealed(session, survey_id)
+    tally.open_sealed(session, survey_id, survey.min_group_size)
     audit.record(session=session, ctx=ctx, action="survey.closed", target=survey.title)
 
 

@@ -178,9 +178,17 @@ class _Comments:
     """All free-text answers of a survey, read once (only when some group may show them);
     stored apart from any response, under random ids, and shuffled again on every read."""
 
-    def __init__(self, session: Session, survey_id: int, questions: list[SurveyQuestion]):
+    def __init__(
+        self,
+        session: Session,
+        survey_id: int,
+        questions: list[SurveyQuestion],
+        in_memory: dict[int, dict[int, list[str]]] | None = None,
+    ):
         self.session, self.survey_id = session, survey_id
         self.prompts = {q.id: q.prompt for q in questions if q.kind == ins.TEXT}
+        # Teams below the threshold: their comments exist only sealed, opened in memory.
+        self.in_memory = in_memory or {}
         self._by_team: dict[int, dict[int, list[str]]] | None = None
 
     def _load(self) -> dict[int, dict[int, list[str]]]:
@@ -188,6 +196,9 @@ class _Comments:
             self._by_team = tally.comments_by_team(
                 self.session, self.survey_id, [q for q in self.prompts if q is not None]
             )
+            for team_id, texts in self.in_memory.items():
+                for question_id, found in texts.items():
+                    self._by_team[team_id][question_id].extend(found)
         return self._by_team
 
     def for_teams(self, team_ids: set[int]) -> list[CommentGroup]:
@@ -254,9 +265,10 @@ def _compute_results(
     session: Session, survey: Survey, selected_team_ids: list[int] | None
 ) -> SurveyResults:
     assert survey.id is not None
-    if _status(survey) == CLOSED and tally.has_sealed(session, survey.id):
+    threshold = survey.min_group_size
+    if _status(survey) == CLOSED and tally.has_sealed(session, survey.id, threshold):
         # Closed by its end date: the first read opens the sealed answers, once.
-        tally.open_sealed(session, survey.id)
+        tally.open_sealed(session, survey.id, threshold)
     questions = _questions(session, survey.id)
     teams = _survey_teams(session, survey.id)
     counts = tally.response_counts(session, survey.id)
@@ -265,7 +277,9 @@ def _compute_results(
     numbers: Disclosure = protect(team_counts, survey.min_group_size)
     words: Disclosure = protect(team_counts, survey.min_comment_group_size)
     histograms = tally.histograms(session, survey.id)
-    comments = _Comments(session, survey.id, questions)
+    small_histograms, small_comments = tally.small_teams_in_memory(session, survey.id, threshold)
+    histograms.update(small_histograms)
+    comments = _Comments(session, survey.id, questions, small_comments)
     all_ids = set(team_counts)
     total = sum(team_counts.values())
 
