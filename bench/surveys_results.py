@@ -1,10 +1,11 @@
-"""Survey results for 100,000 responses across 200 teams, computed in the database.
+"""Survey close and results for 100,000 responses across 200 teams.
 
-Loads one Westrum round (six 7-point items; 600,000 answer rows) with COPY, then times
-`services.survey_results` end to end: the grouped count per team x question x value that
-PostgreSQL computes (under the tenant role and row-level security), the thresholds and
-differencing protection, per-team and organisation scores, distributions and the heat map.
-The bare aggregate query over the same rows is timed beside it, and the CSV export too.
+Loads one running Westrum round (six 7-point items) as 100,000 sealed responses with COPY
+(each sealed as `submit_response` seals it), then times `close_survey`, which opens them all,
+shuffles them and adds them to the counters in one transaction, and `services.survey_results`
+end to end (counters read under the tenant role and row-level security, thresholds and
+differencing protection, scores, distributions and the heat map). The bare aggregate over
+the counters is timed beside it, and the CSV export too.
 
     PMO_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/DB python bench/surveys_results.py
 
@@ -35,7 +36,7 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.manage import migrate
 from pmo_saas.settings import get_settings
-from pmo_saas.surveys import services
+from pmo_saas.surveys import sealing, services
 
 logging.getLogger("pmo_saas.mail").setLevel(logging.ERROR)
 
@@ -46,8 +47,8 @@ RUNS = 5
 SMALL_TEAMS = {7: 3, 42: 2, 99: 4, 150: 3}
 
 RAW_SQL = text(
-    "SELECT survey_team_id, question_id, option_key, value, COUNT(*) FROM surveyanswer "
-    "WHERE org_id = :org AND survey_id = :survey AND value IS NOT NULL "
+    "SELECT survey_team_id, question_id, option_key, value, SUM(count) FROM surveytally "
+    "WHERE org_id = :org AND survey_id = :survey "
     "GROUP BY survey_team_id, question_id, option_key, value"
 )
 
@@ -95,35 +96,46 @@ def build() -> tuple[TenantContext, int]:
     raw = get_engine().raw_connection()
     try:
         cursor = raw.cursor()
+        sizes = list(zip(survey_teams, team_sizes(), strict=True))
         with cursor.copy(  # type: ignore[attr-defined]
-            "COPY surveyresponse (id, org_id, survey_id, survey_team_id) FROM STDIN"
+            "COPY surveysealedresponse (id, org_id, survey_id, survey_team_id, sealed) FROM STDIN"
         ) as copy_r:
-            response_rows = []
-            for survey_team_id, size in zip(survey_teams, team_sizes(), strict=True):
+            for survey_team_id, size in sizes:
                 lean = rng.uniform(3.0, 6.0)
+                associated = f"{survey_id}:{survey_team_id}".encode()
                 for _ in range(size):
-                    rid = secrets.token_hex(16)
-                    copy_r.write_row((rid, ctx.org_id, survey_id, survey_team_id))
-                    response_rows.append((rid, survey_team_id, lean))
-        with cursor.copy(  # type: ignore[attr-defined]
-            "COPY surveyanswer (response_id, question_id, option_key, org_id, survey_id, "
-            "survey_team_id, value) FROM STDIN"
-        ) as copy_a:
-            for rid, survey_team_id, lean in response_rows:
-                for q in questions:
-                    value = min(7, max(1, round(rng.gauss(lean, 1.2))))
-                    copy_a.write_row((rid, q, "", ctx.org_id, survey_id, survey_team_id, value))
+                    rows = [
+                        [q, "", float(min(7, max(1, round(rng.gauss(lean, 1.2))))), None]
+                        for q in questions
+                    ]
+                    copy_r.write_row(
+                        (
+                            secrets.token_hex(16),
+                            ctx.org_id,
+                            survey_id,
+                            survey_team_id,
+                            sealing.seal(rows, associated=associated),
+                        )
+                    )
+        for survey_team_id, size in sizes:
+            cursor.execute(
+                "UPDATE surveyteam SET responses = %s WHERE id = %s", (size, survey_team_id)
+            )
         raw.commit()
-        cursor.execute("ANALYZE surveyresponse")
-        cursor.execute("ANALYZE surveyanswer")
+        cursor.execute("ANALYZE surveysealedresponse")
         raw.commit()
     finally:
         raw.close()
+    print(
+        f"sealed and loaded {RESPONSES:,} responses with COPY in "
+        f"{time.perf_counter() - start:.1f} s"
+    )
+    start = time.perf_counter()
     with tenant_session(ctx) as session:
         services.close_survey(session=session, ctx=ctx, survey_id=survey_id)
     print(
-        f"loaded {RESPONSES:,} responses / {RESPONSES * len(questions):,} answers "
-        f"with COPY in {time.perf_counter() - start:.1f} s"
+        f"close_survey (open {RESPONSES:,} sealed responses, shuffle, count): "
+        f"{time.perf_counter() - start:.1f} s"
     )
     return ctx, survey_id
 
@@ -152,7 +164,8 @@ def main() -> int:
                 )
             export_times.append(time.perf_counter() - start)
         assert results.responses == RESPONSES
-        assert sum(n for *_, n in rows) == RESPONSES * 6
+        # Teams below the threshold stay sealed (opened in memory only): not in the counters.
+        assert sum(n for *_, n in rows) == (RESPONSES - sum(SMALL_TEAMS.values())) * 6
         shown = sum(1 for g in results.teams if g.visible)
         score = results.org.headline.value if results.org.headline else None
         print(f"PostgreSQL, {RESPONSES:,} responses across {TEAMS} teams, median of {RUNS} runs")

@@ -173,6 +173,58 @@ def prove_sso_domain(ctx: TenantContext, domain: str) -> None:
     sso_domains.confirm_domain_link(token=mailed_domain_token(f"admin@{domain}"))
 
 
+def _make_running_survey_rows(ctx: TenantContext) -> None:
+    """A running open-link survey with one answer (a sealed response and a browser key), and a
+    closed one with a comment."""
+    from pmo_saas.surveys import services as surveys
+
+    team_id = make_team(ctx, "Survey team " + secrets.token_hex(3))
+    with tenant_session(ctx) as session:
+        survey_id = surveys.launch_survey(
+            session=session,
+            ctx=ctx,
+            title="Running pulse",
+            instrument="enps",
+            team_ids=[team_id],
+            personal_links=False,
+            open_links=True,
+            open_link_cap=3,
+        )
+        [team] = surveys.survey_progress(session=session, ctx=ctx, survey_id=survey_id)
+        url = surveys.create_open_link(
+            session=session, ctx=ctx, survey_id=survey_id, team_id=team.survey_team_id
+        )
+    surveys.submit_response(
+        token=url.rsplit("/", 1)[1], answers={"enps": 9}, submission_key="browser"
+    )
+    # And a closed one with a comment (the demo's teams are too small for comments).
+    with tenant_session(ctx) as session:
+        closed_id = surveys.launch_survey(
+            session=session,
+            ctx=ctx,
+            title="Closed pulse",
+            instrument="enps",
+            team_ids=[team_id],
+            personal_links=False,
+            open_links=True,
+            open_link_cap=3,
+            min_group_size=3,
+            min_comment_group_size=3,
+        )
+        [team] = surveys.survey_progress(session=session, ctx=ctx, survey_id=closed_id)
+        url = surveys.create_open_link(
+            session=session, ctx=ctx, survey_id=closed_id, team_id=team.survey_team_id
+        )
+    for n in range(3):  # a group of 3 (its threshold): opened and counted at the close
+        surveys.submit_response(
+            token=url.rsplit("/", 1)[1],
+            answers={"enps": 8, "why": "fine"},
+            submission_key=f"browser-{n}",
+        )
+    with tenant_session(ctx) as session:
+        surveys.close_survey(session=session, ctx=ctx, survey_id=closed_id)
+
+
 def _make_digest(ctx: TenantContext) -> None:
     """A weekly digest record, as `send_weekly_digests` leaves one per coach and week."""
     from pmo_saas.coaching.digest import send_weekly_digests
@@ -204,6 +256,8 @@ def _domain_row_makers() -> None:
         {
             "ssoconnection": _make_sso_rows,
             "digestsent": _make_digest,
+            # also surveyopenkey and surveycomment
+            "surveysealedresponse": _make_running_survey_rows,
             "criterion": _make_weighted_portfolio,
             "dashboard": make_dashboard_rows,
         }

@@ -36,7 +36,6 @@ KNOWN_DEBT_LONG: set[str] = {
     "pmo_saas/dashboard/http.py",
     "pmo_saas/dashboard/pages.py",
     "pmo_saas/surveys/pages/overview.py",
-    "pmo_saas/surveys/services.py",
 }
 
 

@@ -1,14 +1,22 @@
-"""Outgoing mail: always recorded in the outbox; sent through SMTP when it is configured."""
+"""Outgoing mail: always recorded in the outbox; sent through SMTP when it is configured.
+
+A mail carrying a secret (a personal survey link's token) passes it as `secret=`: only the
+SMTP delivery gets it; the outbox row and the log line are written with it masked, so neither
+the outbox page nor the database nor the logs ever hold it. Without SMTP such a mail cannot
+be delivered at all (the outbox says so): configure SMTP to send personal links.
+"""
 
 from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import datetime, time
 from email.message import EmailMessage
 
 from sqlmodel import Session
 
 from pmo_saas.identity.models import OutboxMessage
+from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.settings import get_settings
 
@@ -20,18 +28,46 @@ class MailNotSent(DomainError):
         super().__init__("The email could not be sent (the mail server did not answer). Try again.")
 
 
+SENT_MASK = "[link hidden: sent by email only]"
+UNSENT_MASK = "[link hidden; configure SMTP to deliver it]"
+
+
+def mask(body: str, secret: str | None, *, delivered: bool) -> str:
+    if not secret:
+        return body
+    return body.replace(secret, SENT_MASK if delivered else UNSENT_MASK)
+
+
 def send_mail(
-    *, session: Session, to: str, subject: str, body: str, org_id: int | None = None
+    *,
+    session: Session,
+    to: str,
+    subject: str,
+    body: str,
+    org_id: int | None = None,
+    secret: str | None = None,
+    day_only: bool = False,
 ) -> OutboxMessage:
+    """Send (or keep) a mail. `secret`: a value only the SMTP delivery may carry (masked in
+    the outbox and the log). `day_only`: the outbox keeps the day, not the time (mail whose
+    time would tell something, like who had not answered a survey by then)."""
     settings = get_settings()
-    message = OutboxMessage(to_email=to, subject=subject, body=body, org_id=org_id)
-    if settings.smtp_enabled:
+    delivered = settings.smtp_enabled
+    kept = mask(body, secret, delivered=delivered)
+    message = OutboxMessage(to_email=to, subject=subject, body=kept, org_id=org_id)
+    if day_only:
+        now = utcnow()
+        message.created_at = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
+    if delivered:
         try:
             _deliver_smtp(to=to, subject=subject, body=body)
         except (OSError, smtplib.SMTPException) as error:
-            log.error("SMTP delivery to %s failed: %s", to, error)
+            log.error("SMTP delivery failed: %s", error)
             raise MailNotSent() from error
         message.sent_via = "smtp"
+    elif secret:
+        # Not even the recipient: with the log line's time it would be a timeline.
+        log.warning("mail not sent (no SMTP configured; its link is hidden): %s", subject)
     else:
         log.warning(
             "mail to %s (no SMTP configured; kept in the outbox): %s\n%s", to, subject, body

@@ -1,5 +1,41 @@
-"""The anonymity rules: which groups may be shown, and which filters are allowed.
+"""The anonymity rules: the threat model, which groups may be shown, which filters are allowed.
 
+Threat model: who holds what
+- Respondents trust nobody with their answer except the running server process. Coaches,
+  admins and owners see results through the app; an operator or attacker may hold the
+  database and its backups (taken at any time, including while a survey runs), the logs, the
+  outbox (it is in the database) and Reflex's state store (`.states` pickles or Redis).
+  None of them holds `PMO_SECRET_KEY`; whoever holds it and the live database at once is the
+  server itself, and is out of scope.
+- Goal: none of them can tie a response to a person better than chance among a group of at
+  least the survey's threshold, nor push a group over its threshold with answers of their own.
+
+How each holder is answered
+- Database and backups: a response is stored sealed (AES-GCM under a key derived from the
+  secret, padded to whole 2 KiB blocks, so a comment's length shows only in 2 KiB steps: one
+  block unless it is very long; random id, no time, no person; SQLite keeps it in random-id
+  order) and counted on its team. At the close, the sealed responses of every team with at
+  least the threshold are opened in one transaction, shuffled and added to counters per
+  (team, question, option, value); comments are stored apart under random ids in shuffled
+  order. A team below the threshold stays sealed for good: its answers are opened only in
+  memory for the figures that include it (the organisation total), never stored readable.
+  No per-response row is ever readable, so row order, ids, row versions and lengths carry
+  nothing, and a backup taken while the survey runs holds only sealed boxes and a count.
+  Participation (`SurveyInvitation.answered`) holds no time, is set by rewriting every
+  participation row of the team in one statement, and is never linked to a response.
+  Reminders and their audit row are dated to the day and the audit row has no count.
+- Outbox and logs: a survey link's token is masked before the outbox row or the log line is
+  written (only the SMTP delivery carries it; without SMTP the outbox says the link is
+  hidden), and survey mails are dated to the day. Reminders go only to those who have not
+  answered; submissions are never audited or logged.
+- State store: the respondent page swaps the token for a sealed, expiring handle in a backend
+  var, scrubs the URL, referer, cookies and client address from the router data it persists
+  and moves the browser to `/s`, so no later event brings the token back.
+- Padding: open links count only on surveys launched for them (never next to personal
+  links), once per browser (a key kept in its localStorage) and up to a cap per link set at
+  launch (default: the team's size); results say how many came through open links.
+
+The display rules
 - A group is shown only with at least `threshold` responses (never fewer than 3).
 - Differencing protection: the org total minus the shown teams is the hidden teams together;
   when that remainder is non-empty but smaller than the threshold, more teams are hidden
@@ -8,6 +44,8 @@
 - A filter is a set of teams: allowed when it is every team (the org total) or only teams
   that are shown. Every figure shown is then a sum of shown teams or the org total, and any
   difference of two such figures is itself a group of at least `threshold` responses.
+- Results appear only after the close, so nobody can compare figures before and after one
+  colleague answers.
 """
 
 from __future__ import annotations

@@ -1,9 +1,15 @@
 """Culture surveys: the survey, its questions and teams, who was asked, and the answers.
 
-Anonymity is a property of the schema, not a promise of the code:
-- `SurveyResponse` and `SurveyAnswer` have no user id, no invitation id and no timestamp; a
-  response knows only its survey and the team as it was at launch (`SurveyTeam`). Response
-  ids are random, so not even insertion order is kept.
+Anonymity is a property of the schema, not a promise of the code (threat model: anonymity.py):
+- While a survey runs, a response exists only as a `SurveySealedResponse`: encrypted with a
+  key derived from the server's secret, padded to whole blocks, with a random id, no person,
+  no invitation and no time (SQLite keeps it in random-id order, not insertion order).
+- When the survey closes, the sealed responses of every team with at least the threshold
+  are opened in one transaction, shuffled, and become counters (`SurveyTally`: per team,
+  question, option and value) and comments (`SurveyComment`: random ids, inserted in
+  shuffled order); those sealed rows go. A smaller team's stay sealed (opened in memory
+  only, for the organisation total). No per-response row ever becomes readable, so neither
+  row order nor ids nor versions can pair a scored answer with anyone.
 - `SurveyInvitation` (participation: who was asked, whether they answered, for reminders)
   holds no time and no reference to a response. Every submission rewrites all participation
   rows of its team in one statement, so even PostgreSQL's row versions (xmin) cannot pair an
@@ -15,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import Column, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field
 
 from pmo_saas.db import TenantOwned
@@ -33,6 +39,8 @@ class Survey(TenantOwned, table=True):
     status: str = Field(default="open", max_length=16, sa_type=String(16))
     min_group_size: int = 5
     min_comment_group_size: int = 8
+    # Launched to be answered through open links (one per team) instead of personal links.
+    open_links: bool = False
     created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
     closes_at: datetime
@@ -58,6 +66,7 @@ class SurveyTeam(TenantOwned, table=True):
     """A team as it was when the survey was launched (the name is kept if the team goes)."""
 
     refused_when_read_only: ClassVar[bool] = True
+
     __table_args__ = (UniqueConstraint("org_id", "survey_id", "team_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -65,12 +74,18 @@ class SurveyTeam(TenantOwned, table=True):
     team_id: int | None = Field(default=None, foreign_key="team.id", ondelete="SET NULL")
     team_name: str = Field(max_length=120)
     open_token_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    # Open-link surveys: at most this many answers through the team's link (set at launch).
+    open_cap: int | None = None
+    # Acknowledged responses (sealed or tallied), and how many of them came by open link.
+    responses: int = 0
+    open_responses: int = 0
 
 
 class SurveyInvitation(TenantOwned, table=True):
     """Participation: who was asked and whether they answered. No time, no response id."""
 
     refused_when_read_only: ClassVar[bool] = True
+
     __table_args__ = (UniqueConstraint("org_id", "survey_id", "user_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -85,39 +100,64 @@ class SurveyLink(TenantOwned, table=True):
     """A personal link's token (only its hash). A reminder adds a new link; all stay valid."""
 
     refused_when_read_only: ClassVar[bool] = True
+
     id: int | None = Field(default=None, primary_key=True)
     invitation_id: int = Field(foreign_key="surveyinvitation.id", index=True, ondelete="CASCADE")
     token_hash: str = Field(max_length=64, unique=True, index=True)
 
 
-class SurveyResponse(TenantOwned, table=True):
-    """One submitted questionnaire: no user, no invitation, no time; a random id."""
+# SQLite: no rowid, so rows sit in the order of their random primary key, not of insertion.
+NO_ROWID = {"sqlite_with_rowid": False}
+
+
+class SurveySealedResponse(TenantOwned, table=True):
+    """A response waiting, sealed, for its survey to close: random id, no person, no time."""
 
     refused_when_read_only: ClassVar[bool] = True
-    __table_args__ = (UniqueConstraint("org_id", "survey_id", "submission_key"),)
+
+    __table_args__ = NO_ROWID
 
     id: str = Field(primary_key=True, max_length=32)
     survey_id: int = Field(foreign_key="survey.id", index=True, ondelete="CASCADE")
     survey_team_id: int = Field(foreign_key="surveyteam.id", index=True, ondelete="CASCADE")
-    # Open links only: the hash of a random key the form carries, so a double submit counts once.
-    submission_key: str | None = Field(default=None, max_length=64)
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
-class SurveyAnswer(TenantOwned, table=True):
-    """One value of a response. Survey and team are repeated so results need no join."""
+class SurveyTally(TenantOwned, table=True):
+    """How many responses of a team gave `value` to a question ("" option for scales; the
+    option for choices; "now:clan" etc. for OCAI points). Counters only: no response rows."""
 
     refused_when_read_only: ClassVar[bool] = True
-    __table_args__ = (
-        Index("ix_surveyanswer_results", "survey_id", "question_id", "survey_team_id"),
-    )
 
-    response_id: str = Field(
-        foreign_key="surveyresponse.id", primary_key=True, max_length=32, ondelete="CASCADE"
-    )
+    survey_team_id: int = Field(foreign_key="surveyteam.id", primary_key=True, ondelete="CASCADE")
     question_id: int = Field(foreign_key="surveyquestion.id", primary_key=True, ondelete="CASCADE")
-    # "" for scales; the option for choices; "now:clan" etc. for OCAI points.
     option_key: str = Field(default="", primary_key=True, max_length=40)
-    survey_id: int = Field(foreign_key="survey.id", ondelete="CASCADE")
+    value: float = Field(primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id", index=True, ondelete="CASCADE")
+    count: int = 0
+
+
+class SurveyComment(TenantOwned, table=True):
+    """One free-text answer, apart from the response it came with: random id, no time."""
+
+    refused_when_read_only: ClassVar[bool] = True
+
+    __table_args__ = NO_ROWID
+
+    id: str = Field(primary_key=True, max_length=32)
+    survey_id: int = Field(foreign_key="survey.id", index=True, ondelete="CASCADE")
     survey_team_id: int = Field(foreign_key="surveyteam.id", ondelete="CASCADE")
-    value: float | None = None
-    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    question_id: int = Field(foreign_key="surveyquestion.id", ondelete="CASCADE")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class SurveyOpenKey(TenantOwned, table=True):
+    """A browser that answered through an open link (the hash of the key it keeps), so a
+    reload cannot answer again. Dropped when the survey closes."""
+
+    refused_when_read_only: ClassVar[bool] = True
+
+    __table_args__ = NO_ROWID
+
+    key_hash: str = Field(primary_key=True, max_length=64)
+    survey_id: int = Field(foreign_key="survey.id", index=True, ondelete="CASCADE")

@@ -30,6 +30,7 @@ class SurveyRow(BaseModel):
     responses: int
     min_group_size: int
     min_comment_group_size: int
+    open_links: bool = False
 
 
 class TeamProgress(BaseModel):
@@ -41,6 +42,9 @@ class TeamProgress(BaseModel):
     # 0-100; the progress bar per team.
     response_rate: float
     has_open_link: bool
+    # Answers that came through the team's open link, and how many it takes at most.
+    open_responses: int = 0
+    open_cap: int | None = None
 
 
 class QuestionForm(BaseModel):
@@ -94,6 +98,8 @@ class GroupResult(BaseModel):
     label: str
     survey_team_id: int | None
     responses: int
+    # Of `responses`, how many came through an open link (only on open-link surveys).
+    open_responses: int = 0
     visible: bool
     hidden_reason: str = ""
     headline: Headline | None = None
@@ -124,6 +130,8 @@ class SurveyResults(BaseModel):
     min_group_size: int
     min_comment_group_size: int
     responses: int
+    open_links: bool = False
+    open_responses: int = 0
     org: GroupResult
     teams: list[GroupResult]
     selection: GroupResult | None = None

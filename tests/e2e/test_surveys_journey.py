@@ -173,3 +173,45 @@ def test_coach_launches_to_two_teams_people_answer_by_mail_and_results_keep_anon
     ).click()
     expect(page.get_by_role("status")).to_contain_text("deleted with all its responses")
     expect(surveys).not_to_contain_text(TITLE)
+
+
+def test_an_open_link_answers_once_per_browser_and_stops_at_its_cap(
+    page: Page, browser: Browser, base_url: str
+):
+    """The padding attack in a real browser: a one-person team's open link takes one answer;
+    reloading in the same browser (the key stays in localStorage) or opening it in a fresh
+    browser both say no, and the link never stays in the address bar."""
+    owner = factories.make_org("Open Link Journey")
+    slug = owner.org_slug
+    factories.make_member(owner, Role.COACH, name="Oz Coach", email="oz@open.test")
+    factories.make_team(owner, "Solo", members=people(owner, 1))
+    _sign_in(page, base_url, slug, "oz@open.test")
+    page.get_by_label("Survey title").fill("Open pulse")
+    page.get_by_role("checkbox", name="Solo (1)").click()
+    page.get_by_label("How people answer").select_option("open")
+    page.get_by_role("button", name="Launch survey").click()
+    expect(page.get_by_role("status")).to_contain_text("launched for open links")
+    page.get_by_role("button", name="Make an open link for Solo in Open pulse").click()
+    link = page.get_by_label("Open link for Solo", exact=True).inner_text()
+    assert "/s/" in link
+
+    first = browser.new_context()
+    tab = first.new_page()
+    tab.goto(link)
+    expect(tab.get_by_role("heading", name="Open pulse")).to_be_visible()
+    assert tab.url.rstrip("/").endswith("/s")  # the token has left the address bar
+    _answer(tab, 2, "only mine")
+    expect(tab.get_by_role("status")).to_contain_text("Thank you")
+    again = first.new_page()  # same browser, fresh page load
+    again.goto(link)
+    expect(again.get_by_role("alert")).to_contain_text("already answered")
+    expect(again.get_by_role("button", name="Send my answers")).to_have_count(0)
+    first.close()
+
+    other = browser.new_context()  # another browser: the cap (the team's size, 1) is reached
+    tab = other.new_page()
+    tab.goto(link)
+    expect(tab.get_by_role("alert")).to_contain_text("taken all the answers")
+    other.close()
+    page.reload()
+    expect(page.get_by_role("region", name="Surveys")).to_contain_text("1 through the open link")

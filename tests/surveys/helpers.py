@@ -1,9 +1,17 @@
-"""Survey test helpers: quick people and teams, links read from the mails sent."""
+"""Survey test helpers: quick people and teams, links read from the mails sent.
+
+Personal links reach people only by SMTP (the outbox keeps them masked), so survey tests mail
+through the loopback SMTP server of tests/peers/smtp.py (`smtp_delivery`, on for every test
+in tests/surveys and for `launch` here) and read the links from what it received.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import secrets
+from collections.abc import Iterator
 
 from sqlmodel import select
 
@@ -11,8 +19,10 @@ from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity.models import Membership, OutboxMessage, User
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
+from pmo_saas.settings import get_settings
 from pmo_saas.surveys import services
 from tests import factories
+from tests.peers import smtp
 
 LINK = re.compile(r"/s/([A-Za-z0-9_\-]+)")
 
@@ -36,13 +46,35 @@ def team_with(ctx: TenantContext, name: str, n: int) -> tuple[int, list[TenantCo
     return factories.make_team(ctx, name, members), members
 
 
+@contextlib.contextmanager
+def smtp_delivery() -> Iterator[None]:
+    """Mail goes to the loopback SMTP server meanwhile (nested uses keep the outer one)."""
+    before = {k: os.environ.get(k) for k in ("PMO_SMTP_HOST", "PMO_SMTP_PORT")}
+    os.environ.update(smtp.app_env())
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
+
+
 def links_from_outbox(ctx: TenantContext, subject_contains: str = "") -> dict[str, list[str]]:
-    """email -> tokens, oldest first, from the outbox of ctx's organisation."""
-    found: dict[str, list[str]] = {}
+    """email -> tokens, oldest first, as delivered by SMTP to ctx's organisation's mail."""
     with tenant_session(ctx) as session:
-        for m in session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all():
-            if subject_contains in m.subject:
-                found.setdefault(m.to_email, []).extend(LINK.findall(m.body))
+        ours = {
+            m.to_email
+            for m in session.exec(select(OutboxMessage)).all()
+            if subject_contains in m.subject
+        }
+    found: dict[str, list[str]] = {}
+    for message in smtp.messages():
+        if message["To"] in ours and subject_contains in (message["Subject"] or ""):
+            found.setdefault(message["To"], []).extend(LINK.findall(smtp.body(message)))
     return found
 
 
@@ -54,7 +86,7 @@ def email_of(ctx: TenantContext) -> str:
 
 
 def launch(ctx: TenantContext, team_ids: list[int], instrument: str = "westrum", **kw) -> int:
-    with tenant_session(ctx) as session:
+    with smtp_delivery(), tenant_session(ctx) as session:
         return services.launch_survey(
             session=session,
             ctx=ctx,

@@ -159,6 +159,8 @@ def test_results_filters_and_export_never_reveal_a_small_group(
         ctx,
         team_ids,
         personal_links=False,
+        open_links=True,
+        open_link_cap=50,
         min_group_size=threshold,
         min_comment_group_size=threshold + comment_extra,
     )

@@ -2,51 +2,34 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from email import message_from_bytes
 from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from pmo_saas.db import tenant_session
 from pmo_saas.identity.models import OutboxMessage
 from pmo_saas.kernel.errors import Conflict
-from pmo_saas.settings import get_settings
 from pmo_saas.surveys import services
+from tests.peers import smtp as peer
 from tests.surveys.helpers import LINK, close, email_of, launch, results, team_with, westrum_answers
 
 
 class Capture:
+    """What the loopback SMTP server (tests/peers/smtp.py) received since the test began."""
+
     def __init__(self) -> None:
-        self.messages: list[Message] = []
+        self.start = len(peer.messages())
 
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    @property
+    def messages(self) -> list[Message]:
+        return peer.messages()[self.start :]
 
 
 @pytest.fixture
-def smtp(monkeypatch) -> Iterator[Capture]:
-    capture = Capture()
-    controller = Controller(capture, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    monkeypatch.setenv("PMO_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("PMO_SMTP_PORT", str(controller.port))
-    get_settings.cache_clear()
-    try:
-        yield capture
-    finally:
-        controller.stop()
-        get_settings.cache_clear()
+def smtp() -> Iterator[Capture]:
+    yield Capture()
 
 
 def test_launch_mails_links_over_smtp_and_results_respect_thresholds(org_a, smtp):
@@ -66,7 +49,7 @@ def test_launch_mails_links_over_smtp_and_results_respect_thresholds(org_a, smtp
         kept = session.exec(select(OutboxMessage)).all()
     assert len(kept) == 9 and all(m.sent_via == "smtp" for m in kept)
     assert not any(token in m.body for m in kept for token in links.values())
-    assert all("[personal link removed]" in m.body for m in kept)
+    assert all("[link hidden: sent by email only]" in m.body for m in kept)
     for n, person in enumerate(m1 + m2):
         services.submit_response(
             token=links[email_of(person)], answers=westrum_answers(3 + n % 4, f"comment {n}")

@@ -18,7 +18,7 @@ from pmo_saas.identity import services as identity
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.surveys import instruments as ins
-from pmo_saas.surveys.models import Survey, SurveyResponse
+from pmo_saas.surveys.models import Survey, SurveyTeam
 from pmo_saas.surveys.pages.overview import SurveysState, parse_custom_questions
 from pmo_saas.surveys.pages.respond import RespondState
 from pmo_saas.surveys.pages.results import MyTeamState, ResultsState
@@ -26,6 +26,18 @@ from tests.state_harness import run, state_for
 from tests.surveys.helpers import close, launch, links_from_outbox, people, team_with
 
 NO_SESSION = "no-session"
+
+
+def _responses(survey_id: int) -> int:
+    """Acknowledged responses of a survey (they are sealed, then counted: no rows to count)."""
+    with system_session() as session:
+        return int(
+            session.exec(
+                select(func.coalesce(func.sum(SurveyTeam.responses), 0)).where(
+                    SurveyTeam.survey_id == survey_id
+                )
+            ).one()
+        )
 
 
 def _count(model, **where) -> int:  # type: ignore[no-untyped-def]
@@ -73,9 +85,17 @@ def _answer_form(value: int, comment: str = "") -> dict:
     return form
 
 
-async def _respond(token: str, form: dict) -> RespondState:
+async def _open(token: str, browser_key: str = "") -> RespondState:
+    """A browser opens /s/<token>: the page seals the token and goes on to /s, which loads."""
     state = await state_for(RespondState, token=NO_SESSION, path=f"/s/{token}")
+    state.browser_key = browser_key  # what the browser's localStorage holds ("" at first)
+    state.open_link()
     await state.load()
+    return state
+
+
+async def _respond(token: str, form: dict) -> RespondState:
+    state = await _open(token)
     await state.submit(form)
     return state
 
@@ -172,7 +192,7 @@ def test_coach_launches_people_answer_by_link_and_results_follow_the_thresholds(
         assert results.teams == []
 
         # The first person also opens the link in a second tab, before answering.
-        second_tab = await state_for(RespondState, token=NO_SESSION, path=f"/s/{alpha_links[0]}")
+        second_tab = await _open(alpha_links[0])
         await second_tab.load()
         assert second_tab.error == "" and len(second_tab.questions) == 7
         for n, token in enumerate(alpha_links):
@@ -184,10 +204,10 @@ def test_coach_launches_people_answer_by_link_and_results_follow_the_thresholds(
         await second_tab.submit(_answer_form(7))
         assert "already been used" in second_tab.error and not second_tab.submitted
         # Opening the used link again: a clear message instead of the form.
-        again = await state_for(RespondState, token=NO_SESSION, path=f"/s/{alpha_links[0]}")
+        again = await _open(alpha_links[0])
         await again.load()
         assert "already been used" in again.error and again.questions == []
-        guessed = await state_for(RespondState, token=NO_SESSION, path="/s/not-a-real-token")
+        guessed = await _open("not-a-real-token")
         await guessed.load()
         assert "not valid" in guessed.error
 
@@ -246,7 +266,7 @@ def test_coach_launches_people_answer_by_link_and_results_follow_the_thresholds(
         assert hidden.team is not None and not hidden.team.visible
 
     run(scenario())
-    assert _count(SurveyResponse, survey_id=world["survey_id"]) == 9
+    assert _responses(world["survey_id"]) == 9
 
 
 def _downloaded(event) -> str:  # type: ignore[no-untyped-def]
@@ -279,19 +299,20 @@ def test_coach_launches_a_custom_survey_reruns_and_deletes_after_confirming(worl
                 "min_group_size": "5",
                 "min_comment_group_size": "8",
                 "days_open": "7",
+                "distribution": "open",
             }
         )
         assert state.error == "", state.error
-        assert "Survey launched" in state.notice
+        assert "Survey launched for open links" in state.notice
         custom = next(s for s in state.surveys if s.survey.title == "Retro check")
         assert custom.survey.instrument == ins.CUSTOM
         assert [p.team_name for p in custom.progress] == ["Alpha"]
         await state.make_open_link(custom.survey.id, custom.progress[0].survey_team_id, "Alpha")
         assert "/s/" in state.open_link
 
-        # Anyone with the open link answers; the same form sent twice counts once.
+        # Anyone with the open link answers; the same browser answers once.
         token = state.open_link.rsplit("/", 1)[-1]
-        respond = await state_for(RespondState, token=NO_SESSION, path=f"/s/{token}")
+        respond = await _open(token)
         await respond.load()
         assert [q.kind for q in respond.questions] == ["scale5", "single", "multi", "text"]
         form = {"q1": "4", "q2": "o2", "q3::o1": "on", "q3::o2": "on", "q4": "fine"}
@@ -299,8 +320,8 @@ def test_coach_launches_a_custom_survey_reruns_and_deletes_after_confirming(worl
         assert respond.submitted
         respond.submitted = False  # as if the browser sent the same form again
         await respond.submit(form)
-        assert "count once" in respond.error
-        assert _count(SurveyResponse, survey_id=custom.survey.id) == 1
+        assert "already answered" in respond.error
+        assert _responses(custom.survey.id) == 1
 
         await state.close(custom.survey.id)
         await state.rerun(custom.survey.id)
@@ -317,7 +338,7 @@ def test_coach_launches_a_custom_survey_reruns_and_deletes_after_confirming(worl
         await state.delete_confirmed()
         assert "deleted with all its responses" in state.notice
         assert _count(Survey, id=custom.survey.id) == 0
-        assert _count(SurveyResponse, survey_id=custom.survey.id) == 0
+        assert _responses(custom.survey.id) == 0
 
         bad = await state_for(SurveysState, token=_token(coach), path=path)
         bad.choose_instrument(ins.CUSTOM)
@@ -371,4 +392,26 @@ def test_results_of_an_ocai_survey_show_now_against_preferred(org_a):
 
     run(scenario())
     with tenant_session(org_a) as session:
-        assert session.exec(select(func.count()).select_from(SurveyResponse)).one() == 3
+        assert session.exec(select(func.sum(SurveyTeam.responses))).one() == 3
+
+
+def test_launching_personal_links_without_smtp_says_they_could_not_be_delivered(world, monkeypatch):
+    from pmo_saas.settings import get_settings
+
+    monkeypatch.setenv("PMO_SMTP_HOST", "")
+    get_settings.cache_clear()
+    org, coach = world["org"], world["coach"]
+
+    async def scenario():
+        state = await state_for(
+            SurveysState, token=_token(coach), path=f"/o/{org.org_slug}/surveys"
+        )
+        await state.load()
+        state.choose_team(world["alpha"], True)
+        await state.launch({"title": "Quiet launch", "min_group_size": "5", "days_open": "7"})
+        assert state.error == "", state.error
+        assert "no mail server (SMTP) is configured" in state.notice
+        assert "send reminders" in state.notice
+
+    run(scenario())
+    get_settings.cache_clear()

@@ -54,6 +54,7 @@ class QuestionView(BaseModel):
 class GroupView(BaseModel):
     label: str
     responses: int
+    open_responses: int = 0
     visible: bool
     hidden_reason: str
     headline_label: str
@@ -120,6 +121,7 @@ def group_view(group: GroupResult, org: GroupResult | None, instrument: str) -> 
     return GroupView(
         label=group.label,
         responses=group.responses,
+        open_responses=group.open_responses,
         visible=group.visible,
         hidden_reason=group.hidden_reason,
         headline_label=headline.label if headline else "",
@@ -288,6 +290,13 @@ def group_card(group: GroupView, *, details: bool = True) -> rx.Component:
             rx.hstack(
                 rx.heading(group.label, size="4", as_="h3"),
                 rx.badge(group.responses.to_string() + " responses"),
+                rx.cond(
+                    group.open_responses > 0,
+                    rx.badge(
+                        group.open_responses.to_string() + " through open links",
+                        color_scheme="gray",
+                    ),
+                ),
                 rx.cond(~group.visible, rx.badge("hidden", color_scheme="orange")),
                 align="center",
                 wrap="wrap",

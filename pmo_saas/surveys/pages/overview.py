@@ -148,6 +148,7 @@ class SurveysState(rx.State):
     @rx.event
     async def launch(self, form: dict) -> None:
         self._reset_messages()
+        open_links = str(form.get("distribution", "personal")) == "open"
         try:
             ctx = await tenant_context(self, Role.COACH)
             questions = (
@@ -165,12 +166,22 @@ class SurveysState(rx.State):
                 min_group_size=_int(form, "min_group_size", DEFAULT_MIN_GROUP),
                 min_comment_group_size=_int(form, "min_comment_group_size", DEFAULT_MIN_COMMENTS),
                 days_open=_int(form, "days_open", 14),
+                personal_links=not open_links,
+                open_links=open_links,
+                open_link_cap=_int(form, "open_link_cap", 0) or None,
             )
             self.chosen_team_ids = []
             await self._refresh()
-            self.notice = (
-                "Survey launched: everyone in the chosen teams got a personal link by email."
-            )
+            if open_links:
+                self.notice = (
+                    "Survey launched for open links: make each team's link from the list below."
+                )
+            elif not services.links_deliverable():
+                self.notice = services.UNDELIVERED
+            else:
+                self.notice = (
+                    "Survey launched: everyone in the chosen teams got a personal link by email."
+                )
         except DomainError as error:
             self.error = str(error)
 
@@ -221,8 +232,9 @@ class SurveysState(rx.State):
         if isinstance(url, str):
             self.open_link, self.open_link_team = url, team_name
             self.notice = (
-                f"Open link for {team_name}: anyone with it can answer once per visit, so "
-                "share it only with the team. It is shown only now; a new one replaces it."
+                f"Open link for {team_name}: each browser answers once through it, up to the "
+                "limit set at launch, so share it only with the team. It is shown only now; "
+                "a new one replaces it."
             )
 
     @rx.event
@@ -382,6 +394,36 @@ def _launch() -> rx.Component:
                     width="100%",
                     align="start",
                 ),
+                rx.hstack(
+                    rx.vstack(
+                        rx.el.label(
+                            "How people answer",
+                            html_for="field-distribution",
+                            class_name="pmo-label",
+                        ),
+                        rx.el.select(
+                            rx.el.option("Personal links by email", value="personal"),
+                            rx.el.option("Open links, one per team", value="open"),
+                            id="field-distribution",
+                            name="distribution",
+                            default_value="personal",
+                            class_name="pmo-select",
+                        ),
+                        spacing="1",
+                        align="start",
+                    ),
+                    field(
+                        "Open link limit (answers per team)",
+                        "open_link_cap",
+                        type="number",
+                        min=1,
+                        required=False,
+                        hint="Open links only; empty: the team's size.",
+                    ),
+                    spacing="4",
+                    width="100%",
+                    align="start",
+                ),
                 rx.button("Launch survey", type="submit"),
                 spacing="3",
                 align="start",
@@ -409,14 +451,14 @@ def _team_progress(item: SurveyItem, p: TeamProgress) -> rx.Component:
         rx.text(
             p.answered.to_string() + " of " + p.invited.to_string() + " answered",
             rx.cond(
-                p.responses > p.answered,
-                " · " + p.responses.to_string() + " with open link",
+                p.open_responses > 0,
+                " · " + p.open_responses.to_string() + " through the open link",
                 "",
             ),
             size="2",
         ),
         rx.cond(
-            item.survey.status == "open",
+            (item.survey.status == "open") & item.survey.open_links,
             rx.button(
                 "Open link",
                 size="1",

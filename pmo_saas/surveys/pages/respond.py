@@ -3,6 +3,12 @@
 Public: no account and no sign-in. The token identifies the invitation (or the team, for an
 open link) only to check that it may answer; the stored response carries neither. The form
 is read as a whole on submit, so answering costs one round trip.
+
+The token never stays in Reflex's state (persisted to disk or Redis): `/s/<token>` swaps it
+for a sealed, short-lived handle in a backend var (useless without the server's secret),
+scrubs the URL from the state's router data and sends the browser on to `/s` (replacing the
+history entry), so no later event carries the token either. An open link's browser keeps a
+random key in its localStorage: a reload brings the same key back, so it answers once.
 """
 
 from __future__ import annotations
@@ -16,12 +22,36 @@ from pydantic import BaseModel
 from pmo_saas.db import run_sync
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.surveys import instruments as ins
-from pmo_saas.surveys import services
+from pmo_saas.surveys import sealing, services
 from pmo_saas.surveys.schemas import QuestionForm
 from pmo_saas.ui.components import card, error_callout, page_heading
 from pmo_saas.ui.layout import public
 
 SEP = "::"
+ANSWER_ROUTE = "/s"
+EXPIRED = "This page has been open too long. Open the link from your mail (or the open link) again."
+
+
+def forget_route(state: rx.State) -> None:
+    """Replace the URL (with its token), the referer, cookies and client address in the
+    state tree's router data by neutral values, so the persisted state holds none of them."""
+    root = state
+    while root.parent_state is not None:
+        root = root.parent_state
+    data = dict(root.router_data)
+    for key in ("pathname", "asPath"):
+        if key in data:
+            data[key] = ANSWER_ROUTE
+    data["query"] = {}
+    data["ip"] = ""
+    headers = {
+        k: v
+        for k, v in dict(data.get("headers", {})).items()
+        if k.lower() not in ("cookie", "referer", "x-forwarded-for", "x-real-ip")
+    }
+    data["headers"] = headers
+    root._update_router_vars(data, root.router_data)
+    root.router_data = data
 
 
 class Choice(BaseModel):
@@ -79,18 +109,40 @@ class RespondState(rx.State):
     questions: list[FormQuestion] = []
     submitted: bool = False
     error: str = ""
-    # Open links: a random key per form shown, so a double submit counts once.
-    _submission_key: str = ""
+    # Open links: this browser's key, kept in its localStorage (a reload brings it back).
+    browser_key: str = rx.LocalStorage("", name="pmo_survey_browser")
+    # The link's token, sealed by the server and expiring (see sealing.page_handle).
+    _handle: str = ""
+
+    @rx.event
+    def open_link(self) -> rx.event.EventSpec:
+        """On `/s/<token>`: keep the token only sealed, forget the URL, go on to `/s`."""
+        token = self.router.url.path.rstrip("/").split("/")[-1]
+        self._handle = sealing.page_handle(token) if 0 < len(token) <= 200 else ""
+        forget_route(self)
+        return rx.redirect(ANSWER_ROUTE, replace=True)
 
     def _token(self) -> str:
-        return self.router.url.path.rstrip("/").split("/")[-1]
+        try:
+            return sealing.token_from_handle(self._handle)
+        except sealing.Unsealable:
+            return ""
 
     @rx.event
     async def load(self) -> None:
+        forget_route(self)
         self.error, self.submitted = "", False
-        self._submission_key = secrets.token_urlsafe(16)
+        if not self.browser_key:
+            self.browser_key = secrets.token_urlsafe(24)
+        token = self._token()
+        if not token:
+            self.title, self.questions = "", []
+            self.error = EXPIRED if self._handle else str(services.InvalidLink())
+            return
         try:
-            form = await run_sync(services.load_survey_form, token=self._token())
+            form = await run_sync(
+                services.load_survey_form, token=token, submission_key=self.browser_key
+            )
         except DomainError as error:
             self.title, self.questions = "", []
             self.error = str(error)
@@ -104,12 +156,18 @@ class RespondState(rx.State):
         if self.submitted:  # a second click on the same form: already counted
             return
         self.error = ""
+        forget_route(self)
+        token = self._token()
+        if not token:
+            self.error = EXPIRED
+            return
         try:
             await run_sync(
                 services.submit_response,
-                token=self._token(),
+                token=token,
                 answers=answers_from_form(self.questions, form),
-                submission_key=None if self.personal else self._submission_key,
+                # Used for open links only (a personal link is its own once-only key).
+                submission_key=self.browser_key,
             )
         except DomainError as error:
             self.error = str(error)
@@ -201,7 +259,13 @@ def _question(q: FormQuestion) -> rx.Component:
     )
 
 
-@rx.page(route="/s/[token]", title="Survey", on_load=RespondState.load)
+@rx.page(route="/s/[token]", title="Survey", on_load=RespondState.open_link)
+@public
+def open_link_page() -> rx.Component:
+    return rx.vstack(page_heading("Your view, anonymously"), rx.text("Opening the survey…"))
+
+
+@rx.page(route=ANSWER_ROUTE, title="Survey", on_load=RespondState.load)
 @public
 def respond_page() -> rx.Component:
     return rx.vstack(

@@ -97,6 +97,7 @@ class ResultsState(rx.State):
     instrument_label: str = ""
     round_number: int = 0
     responses: int = 0
+    open_responses: int = 0
     min_group_size: int = 0
     min_comment_group_size: int = 0
     waiting: str = ""
@@ -119,7 +120,7 @@ class ResultsState(rx.State):
 
     def _clear(self) -> None:
         self.title = self.instrument_label = self.waiting = ""
-        self.round_number = self.responses = 0
+        self.round_number = self.responses = self.open_responses = 0
         self.progress, self.teams, self.heatmap, self.trend, self.trend_chart = [], [], [], [], []
         self.heat_columns = []
         self.org = None
@@ -146,7 +147,7 @@ class ResultsState(rx.State):
             return
         digits = 1 if r.instrument == ins.ENPS else 2
         self.instrument_label = ins.INSTRUMENT_LABELS.get(r.instrument, r.instrument)
-        self.responses = r.responses
+        self.responses, self.open_responses = r.responses, r.open_responses
         self.min_group_size, self.min_comment_group_size = (
             r.min_group_size,
             r.min_comment_group_size,
@@ -406,6 +407,13 @@ def results_page() -> rx.Component:
                                 ResultsState.min_group_size.to_string(),
                                 " responses, comments ",
                                 ResultsState.min_comment_group_size.to_string(),
+                                rx.cond(
+                                    ResultsState.open_responses > 0,
+                                    " · "
+                                    + ResultsState.open_responses.to_string()
+                                    + " of the responses came through open links",
+                                    "",
+                                ),
                                 size="2",
                                 color_scheme="gray",
                             ),

@@ -1,0 +1,81 @@
+"""The look-ups every survey service shares: surveys, questions, teams, status, dates."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from pmo_saas.kernel.clock import as_utc, utcnow
+from pmo_saas.kernel.errors import DomainError, NotFound
+from pmo_saas.settings import get_settings
+from pmo_saas.surveys import instruments as ins
+from pmo_saas.surveys.models import (
+    Survey,
+    SurveyQuestion,
+    SurveyTeam,
+)
+
+OPEN = "open"
+CLOSED = "closed"
+MANAGE_MESSAGE = "Only coaches, admins and owners can run surveys."
+
+
+class InvalidLink(NotFound):
+    def __init__(self) -> None:
+        DomainError.__init__(
+            self,
+            "This survey link is not valid. Check that you opened the whole link from your "
+            "mail, or ask the person running the survey for a new one.",
+        )
+
+
+# ---------------------------------------------------------------- look-ups
+
+
+def _survey(session: Session, survey_id: int) -> Survey:
+    survey = session.get(Survey, survey_id)
+    if survey is None:
+        raise NotFound("That survey")
+    return survey
+
+
+def _questions(session: Session, survey_id: int) -> list[SurveyQuestion]:
+    return list(
+        session.exec(
+            select(SurveyQuestion)
+            .where(SurveyQuestion.survey_id == survey_id)
+            .order_by(col(SurveyQuestion.position))
+        ).all()
+    )
+
+
+def _spec(q: SurveyQuestion) -> ins.QuestionSpec:
+    options = [(str(k), str(label)) for k, label in json.loads(q.options or "[]")]
+    return ins.QuestionSpec(q.key, q.kind, q.prompt, options, q.required)
+
+
+def _survey_teams(session: Session, survey_id: int) -> list[SurveyTeam]:
+    return list(
+        session.exec(
+            select(SurveyTeam)
+            .where(SurveyTeam.survey_id == survey_id)
+            .order_by(col(SurveyTeam.team_name))
+        ).all()
+    )
+
+
+def _status(survey: Survey) -> str:
+    """`closed` once closed or past its end date (links then stop working either way)."""
+    if survey.status == CLOSED or as_utc(survey.closes_at) < utcnow():
+        return CLOSED
+    return OPEN
+
+
+def _link(token: str) -> str:
+    return f"{get_settings().public_url.rstrip('/')}/s/{token}"
+
+
+def _date(value: Any) -> str:
+    return f"{as_utc(value):%Y-%m-%d}" if value else ""
