@@ -1,4 +1,4 @@
-"""Operator commands: `python -m pmo_saas.manage migrate|seed|check-settings`."""
+"""Operator commands: `python -m pmo_saas.manage migrate|seed|check-settings|worker`."""
 
 from __future__ import annotations
 
@@ -30,6 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply all migrations")
     sub.add_parser("seed", help="create the demo organisation (idempotent)")
     sub.add_parser("check-settings", help="validate settings and exit")
+    worker = sub.add_parser("worker", help="run the background jobs (huey consumer)")
+    worker.add_argument("--workers", type=int, default=None, help="threads (PMO_JOBS_WORKERS)")
+    worker.add_argument(
+        "--no-periodic", action="store_true", help="run queued tasks only, no schedule"
+    )
+    worker.add_argument(
+        "--stop-with-parent", action="store_true", help="stop when the starting process ends"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "check-settings":
@@ -49,6 +57,14 @@ def main(argv: list[str] | None = None) -> int:
 
         for line in seed_demo():
             print(line)
+    elif args.command == "worker":
+        from pmo_saas.jobs.worker import run_worker
+
+        return run_worker(
+            workers=args.workers,
+            periodic=not args.no_periodic,
+            stop_with_parent=args.stop_with_parent,
+        )
     return 0
 
 
