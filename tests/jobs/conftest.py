@@ -38,3 +38,13 @@ def fresh_settings() -> Iterator[None]:
 def empty_queue_at_exit() -> Iterator[None]:
     yield
     tasks.huey.storage.flush_all()  # nothing of this run's queue outlives it (Redis)
+
+
+# The billing fixtures (billing on, the local Stripe peer, the app's webhook route served),
+# for the seat reconciliation job.
+from tests.billing.conftest import (  # noqa: E402,F401
+    app_server,
+    billing_on,
+    peer_billing,
+    stripe_peer,
+)

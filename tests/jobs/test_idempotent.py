@@ -95,3 +95,29 @@ def test_a_job_whose_lease_is_held_is_skipped_until_the_lease_expires(
     assert count_sessions() == 0
     # and it released its own lease
     assert services.acquire_lease("purge_expired", ttl=timedelta(minutes=1), holder="next")
+
+
+def test_two_workers_racing_for_a_lease_get_it_once() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def take(n: int) -> bool:
+        return services.acquire_lease("race", ttl=timedelta(minutes=5), holder=f"w{n}")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        won = list(pool.map(take, range(8)))
+    assert won.count(True) == 1
+
+
+def test_every_finished_run_reaches_the_hooks_and_a_failing_hook_harms_nothing(
+    org_a: TenantContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[services.FinishedRun] = []
+
+    def broken(_run: services.FinishedRun) -> None:
+        raise RuntimeError("metrics backend down")
+
+    monkeypatch.setattr(services, "RUN_FINISHED_HOOKS", [broken, seen.append])
+    add_sessions(org_a, expired=1)
+    run = tasks.run_purge_expired()
+    assert run is not None and run.outcome == "ok"
+    assert [(r.job, r.outcome, r.items) for r in seen] == [("purge_expired", "ok", 1)]

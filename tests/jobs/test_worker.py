@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from huey import PriorityRedisHuey, SqliteHuey
@@ -87,3 +88,28 @@ def test_without_redis_the_queue_is_a_sqlite_file_beside_the_embedded_database(
     assert Path(queue.storage.filename) == database.with_name("jobs.db")
     postgres = Settings(redis_url="", database_url="postgresql://u@127.0.0.1/db", _env_file=None)
     assert sqlite_queue_path(postgres) == PROJECT_ROOT / ".data" / "jobs.db"
+
+
+def test_a_worker_started_beside_the_app_stops_when_the_app_stops(tmp_path: Path) -> None:
+    """As scripts/run does: the worker in the background, then `exec` the app in its place."""
+    pid_file = tmp_path / "worker.pid"
+    script = (
+        f'"{sys.executable}" -m pmo_saas.manage worker --no-periodic --stop-with-parent '
+        f'> "{tmp_path / "worker.log"}" 2>&1 & echo $! > "{pid_file}"; exec sleep 2'
+    )
+    app = subprocess.Popen(["bash", "-c", script], cwd=PROJECT_ROOT, env=dict(os.environ))
+    assert app.wait(timeout=30) == 0
+    worker_pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 20
+    while _alive(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(worker_pid), (tmp_path / "worker.log").read_text()
+    assert "stopped, stopping" in (tmp_path / "worker.log").read_text()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
