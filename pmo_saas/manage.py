@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         "--no-periodic", action="store_true", help="run queued tasks only, no schedule"
     )
     worker.add_argument(
-        "--stop-with-parent", action="store_true", help="stop when the starting process ends"
+        "--stop-with", type=int, metavar="PID", help="stop when this parent process ends"
     )
     args = parser.parse_args(argv)
 
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_worker(
             workers=args.workers,
             periodic=not args.no_periodic,
-            stop_with_parent=args.stop_with_parent,
+            stop_with=args.stop_with,
         )
     return 0
 

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from huey import PriorityRedisHuey, SqliteHuey
 from huey.storage import PriorityRedisStorage, SqliteStorage
 
@@ -90,12 +91,16 @@ def test_without_redis_the_queue_is_a_sqlite_file_beside_the_embedded_database(
     assert sqlite_queue_path(postgres) == PROJECT_ROOT / ".data" / "jobs.db"
 
 
-def test_a_worker_started_beside_the_app_stops_when_the_app_stops(tmp_path: Path) -> None:
-    """As scripts/run does: the worker in the background, then `exec` the app in its place."""
+@pytest.mark.parametrize("app_seconds", [0, 6], ids=["app-ends-first", "worker-ready-first"])
+def test_a_worker_started_beside_the_app_stops_when_the_app_stops(
+    tmp_path: Path, app_seconds: int
+) -> None:
+    """As scripts/run does: the worker in the background, then `exec` the app in its place;
+    the app ends before the worker is ready, or after (then the worker was serving)."""
     pid_file = tmp_path / "worker.pid"
     script = (
-        f'"{sys.executable}" -m pmo_saas.manage worker --no-periodic --stop-with-parent '
-        f'> "{tmp_path / "worker.log"}" 2>&1 & echo $! > "{pid_file}"; exec sleep 2'
+        f'"{sys.executable}" -m pmo_saas.manage worker --no-periodic --stop-with $$ '
+        f'> "{tmp_path / "worker.log"}" 2>&1 & echo $! > "{pid_file}"; exec sleep {app_seconds}'
     )
     app = subprocess.Popen(["bash", "-c", script], cwd=PROJECT_ROOT, env=dict(os.environ))
     assert app.wait(timeout=30) == 0
