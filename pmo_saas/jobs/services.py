@@ -26,6 +26,7 @@ from pmo_saas.db import system_session
 from pmo_saas.jobs.models import (
     OUTCOME_FAILED,
     OUTCOME_OK,
+    OUTCOME_RUNNING,
     JobLock,
     JobRun,
 )
@@ -38,6 +39,7 @@ from pmo_saas.kernel.roles import Role
 log = logging.getLogger("pmo_saas.jobs")
 
 DETAIL_MAX = 2000
+INTERRUPTED = "interrupted: the worker stopped before the run finished"
 
 
 @dataclass
@@ -113,6 +115,12 @@ def run_job(name: str, work: Callable[[Progress], None], *, lease: timedelta) ->
     try:
         started = utcnow()
         with system_session() as session:
+            # We hold the lease: a run still "running" was cut off (its worker was killed).
+            session.connection().execute(
+                update(JobRun)
+                .where(col(JobRun.job) == name, col(JobRun.outcome) == OUTCOME_RUNNING)
+                .values(outcome=OUTCOME_FAILED, finished_at=started, detail=INTERRUPTED)
+            )
             row = JobRun(job=name, started_at=started)
             session.add(row)
             session.flush()

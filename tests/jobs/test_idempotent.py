@@ -121,3 +121,21 @@ def test_every_finished_run_reaches_the_hooks_and_a_failing_hook_harms_nothing(
     run = tasks.run_purge_expired()
     assert run is not None and run.outcome == "ok"
     assert [(r.job, r.outcome, r.items) for r in seen] == [("purge_expired", "ok", 1)]
+
+
+def test_a_run_cut_off_by_a_killed_worker_is_marked_failed_by_the_next_run(
+    org_a: TenantContext,
+) -> None:
+    from pmo_saas.jobs.models import JobRun
+
+    add_sessions(org_a, expired=2)
+    # what a worker killed mid-run leaves: its run "running", its lease held
+    with system_session() as session:
+        session.add(JobRun(job="purge_expired", started_at=utcnow()))
+    assert services.acquire_lease("purge_expired", ttl=timedelta(minutes=30), holder="killed")
+    clock.freeze(utcnow() + timedelta(minutes=31))
+    run = tasks.run_purge_expired()
+    assert run is not None and (run.outcome, run.items) == ("ok", 2)
+    cut_off, finished = runs("purge_expired")
+    assert (cut_off.outcome, cut_off.detail) == ("failed", services.INTERRUPTED)
+    assert finished.outcome == "ok"
