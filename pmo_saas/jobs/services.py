@@ -179,15 +179,6 @@ def last_runs(session: Session) -> dict[str, LastRun]:
     }
 
 
-def runs_of(session: Session, job: str, *, limit: int = 20) -> list[JobRun]:
-    """Operators: a job's latest runs with their detail (not for organisation pages)."""
-    return list(
-        session.exec(
-            select(JobRun).where(JobRun.job == job).order_by(col(JobRun.id).desc()).limit(limit)
-        ).all()
-    )
-
-
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
