@@ -1,4 +1,4 @@
-"""Operator commands: `python -m pmo_saas.manage migrate|seed|check-settings|backup|restore`."""
+"""Operator commands: `python -m pmo_saas.manage COMMAND` (run with --help for the list)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     restore_parser.add_argument(
         "--database-url", help="connect as this role instead (PostgreSQL: one that bypasses RLS)"
     )
+    worker = sub.add_parser("worker", help="run the background jobs (huey consumer)")
+    worker.add_argument("--workers", type=int, default=None, help="threads (PMO_JOBS_WORKERS)")
+    worker.add_argument(
+        "--no-periodic", action="store_true", help="run queued tasks only, no schedule"
+    )
+    worker.add_argument(
+        "--stop-with", type=int, metavar="PID", help="stop when this parent process ends"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "check-settings":
@@ -76,6 +84,14 @@ def main(argv: list[str] | None = None) -> int:
 
         for line in seed_demo():
             print(line)
+    elif args.command == "worker":
+        from pmo_saas.jobs.worker import run_worker
+
+        return run_worker(
+            workers=args.workers,
+            periodic=not args.no_periodic,
+            stop_with=args.stop_with,
+        )
     return 0
 
 

@@ -7,7 +7,16 @@ import pkgutil
 
 import pmo_saas
 
-DOMAINS = ("identity", "billing", "portfolio", "assessments", "coaching", "surveys", "dashboard")
+DOMAINS = (
+    "identity",
+    "billing",
+    "portfolio",
+    "assessments",
+    "coaching",
+    "surveys",
+    "dashboard",
+    "jobs",
+)
 # Modules that hold tables beside a domain's models.py.
 EXTRA_MODEL_MODULES = ("pmo_saas.identity.sso_models",)
 

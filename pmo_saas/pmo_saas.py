@@ -28,6 +28,7 @@ def _import_domain_pages() -> list[str]:
 
 register_section_pages(_import_domain_pages())
 importlib.import_module("pmo_saas.dashboard.pages")
+importlib.import_module("pmo_saas.jobs.pages")
 
 
 class App(rx.App):

@@ -104,6 +104,17 @@ class Settings(BaseSettings):
     # Bearer token for /metrics; without one, /metrics answers loopback callers only.
     metrics_token: SecretStr = SecretStr("")
     # -------------------------------------------------------------------------- end ops
+    # ---- background jobs (pmo_saas/jobs) -------------------------------------- begin jobs
+    # The job queue: Redis (PMO_REDIS_URL) when set, else a SQLite file; empty means beside
+    # the embedded database (or .data/jobs.db when the database is PostgreSQL).
+    jobs_sqlite_path: str = ""
+    # The queue's name (Redis key prefix): distinct per deployment sharing one Redis.
+    jobs_queue_name: str = "pmo_saas"
+    jobs_workers: int = 2
+    # A failed mail is retried with back-off (1, 2, 4 ... minutes, at most 6 hours apart)
+    # until it is delivered or has been tried this many times.
+    jobs_mail_max_attempts: int = 10
+    # -------------------------------------------------------------------------- end jobs
 
     @model_validator(mode="after")
     def _secret_key_policy(self) -> Settings:

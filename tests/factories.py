@@ -265,3 +265,14 @@ def _domain_row_makers() -> None:
 
 
 _domain_row_makers()
+
+
+def make_coaching_plan(ctx: TenantContext, title: str = "Growth plan") -> int:
+    """An active coaching plan for ctx's own person, coached by ctx (a digest's subject)."""
+    from pmo_saas.coaching.services import plans as coaching
+
+    with tenant_session(ctx) as session:
+        plan = coaching.create_plan(
+            session=session, ctx=ctx, title=title, person_user_id=ctx.user_id
+        )
+    return int(plan.id)

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, time
 from email.message import EmailMessage
 
@@ -21,6 +24,9 @@ from pmo_saas.kernel.errors import DomainError
 from pmo_saas.settings import get_settings
 
 log = logging.getLogger("pmo_saas.mail")
+
+# Background jobs set this: a failed send is kept as "failed" for the retry job, not raised.
+_keep_failed: ContextVar[bool] = ContextVar("pmo_mail_keep_failed", default=False)
 
 
 class MailNotSent(DomainError):
@@ -63,8 +69,13 @@ def send_mail(
             _deliver_smtp(to=to, subject=subject, body=body)
         except (OSError, smtplib.SMTPException) as error:
             log.error("SMTP delivery failed: %s", error)
-            raise MailNotSent() from error
-        message.sent_via = "smtp"
+            # A mail carrying a secret cannot be retried later: the outbox keeps it masked.
+            if secret or not _keep_failed.get():
+                raise MailNotSent() from error
+            message.status, message.attempts = "failed", 1
+            message.last_error = str(error)[:500]
+        else:
+            message.sent_via = "smtp"
     elif secret:
         # Not even the recipient: with the log line's time it would be a timeline.
         log.warning("mail not sent (no SMTP configured; its link is hidden): %s", subject)
@@ -89,3 +100,19 @@ def _deliver_smtp(*, to: str, subject: str, body: str) -> None:
         if settings.smtp_user:
             smtp.login(settings.smtp_user, settings.smtp_password)
         smtp.send_message(mail)
+
+
+@contextmanager
+def keep_failed_mail() -> Iterator[None]:
+    """Inside (background jobs): a send SMTP refuses is kept in the outbox as "failed" and
+    retried later by `pmo_saas.jobs.mail_retry`, instead of raising MailNotSent."""
+    token = _keep_failed.set(True)
+    try:
+        yield
+    finally:
+        _keep_failed.reset(token)
+
+
+def deliver_again(message: OutboxMessage) -> None:
+    """One more SMTP attempt for a kept message (raises OSError/SMTPException on failure)."""
+    _deliver_smtp(to=message.to_email, subject=message.subject, body=message.body)

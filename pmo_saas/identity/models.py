@@ -139,3 +139,11 @@ class OutboxMessage(TenantOwned, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     sent_via: str = Field(default="outbox", max_length=16)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+    # Delivery (pmo_saas/jobs/mail_retry.py): "sent", or "failed" until the retry job
+    # delivers it, or "gave_up" after settings.jobs_mail_max_attempts.
+    status: str = Field(
+        default="sent", max_length=16, index=True, sa_column_kwargs={"server_default": "sent"}
+    )
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    next_attempt_at: datetime | None = None
+    last_error: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})

@@ -1,0 +1,184 @@
+"""The background jobs: each a plain function `run_<job>()` (recorded, under its lease) and a
+huey periodic task on the schedule in schedule.py, which the worker's scheduler enqueues.
+
+Every job is safe to run twice and safe after a crash mid-way: the lease stops two runs at
+once, and the work itself is idempotent (digests are recorded per coach and ISO week by the
+coaching domain's `DigestSent`; seats reconcile to the member count; purges and pruning
+delete by expiry; a retried mail is marked sent in the same transaction as its attempt).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from huey import crontab
+from sqlmodel import col, select
+
+from pmo_saas.billing.entitlements import billing_enabled
+from pmo_saas.billing.services import reconcile_seats
+from pmo_saas.coaching.digest import iso_week, send_org_digests
+from pmo_saas.dashboard.apikeys import prune_rate_counters
+from pmo_saas.db import system_session, tenant_session
+from pmo_saas.identity.mail import keep_failed_mail
+from pmo_saas.identity.models import Organization
+from pmo_saas.jobs.mail_retry import retry_failed_mail
+from pmo_saas.jobs.purge import purge_expired
+from pmo_saas.jobs.runner import huey
+from pmo_saas.jobs.schedule import JOBS_BY_NAME, JobSpec
+from pmo_saas.jobs.services import FinishedRun, Progress, run_job
+from pmo_saas.kernel.clock import utcnow
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.roles import Role
+
+log = logging.getLogger("pmo_saas.jobs")
+
+
+def _run(name: str, work: Callable[[Progress], None]) -> FinishedRun | None:
+    spec: JobSpec = JOBS_BY_NAME[name]
+    return run_job(spec.name, work, lease=spec.lease)
+
+
+def run_coaching_digest(
+    *, now: datetime | None = None, after_org: Callable[[int], None] | None = None
+) -> FinishedRun | None:
+    """This week's coaching digests, one tenant transaction per organisation.
+
+    Mail SMTP refuses is kept for `retry_mail` (the digest still counts as sent this week).
+    `after_org(org_id)` runs after each organisation's transaction committed.
+    """
+
+    def work(progress: Progress) -> None:
+        at = now or utcnow()
+        with system_session() as session:
+            org_ids = [
+                i for i in session.exec(select(Organization.id).order_by(col(Organization.id)))
+            ]
+        failed: list[int] = []
+        with keep_failed_mail():
+            for org_id in org_ids:
+                if org_id is None:
+                    continue
+                ctx = TenantContext(org_id=org_id, user_id=None, role=Role.OWNER)
+                try:
+                    with tenant_session(ctx) as session:
+                        sent = send_org_digests(session=session, ctx=ctx, now=at)
+                except Exception:  # one organisation's failure must not stop the others
+                    log.exception("coaching digest failed for organisation %s", org_id)
+                    failed.append(org_id)
+                else:
+                    progress.done(sent)
+                if after_org is not None:
+                    after_org(org_id)
+        progress.note(f"week {iso_week(at)}: {progress.items} digests sent")
+        if failed:
+            raise RuntimeError(f"the digest failed for organisations {failed}")
+
+    return _run("coaching_digest", work)
+
+
+def run_reconcile_seats() -> FinishedRun | None:
+    def work(progress: Progress) -> None:
+        if not billing_enabled():
+            progress.note("billing is off (no Stripe key): nothing to reconcile")
+            return
+        pushed = reconcile_seats()
+        progress.done(len(pushed))
+        progress.note(", ".join(f"org {org}: {seats} seats" for org, seats in pushed))
+
+    return _run("reconcile_seats", work)
+
+
+def run_prune_rate_counters() -> FinishedRun | None:
+    def work(progress: Progress) -> None:
+        progress.done(prune_rate_counters())
+
+    return _run("prune_rate_counters", work)
+
+
+def run_purge_expired(
+    *, batch_size: int = 500, after_batch: Callable[[int], None] | None = None
+) -> FinishedRun | None:
+    def work(progress: Progress) -> None:
+        def committed(count: int) -> None:
+            progress.done(count)
+            if after_batch is not None:
+                after_batch(count)
+
+        purged = purge_expired(batch_size=batch_size, after_batch=committed)
+        progress.note(
+            f"{purged.sessions} sessions, {purged.sign_in_tickets} sign-in tickets, "
+            f"{purged.password_resets} password resets, {purged.share_links} share links"
+        )
+
+    return _run("purge_expired", work)
+
+
+def run_retry_mail(*, after_each: Callable[[str], None] | None = None) -> FinishedRun | None:
+    def work(progress: Progress) -> None:
+        def committed(status: str) -> None:
+            if status == "sent":
+                progress.done()
+            if after_each is not None:
+                after_each(status)
+
+        retried = retry_failed_mail(after_each=committed)
+        progress.note(
+            f"{retried.delivered} delivered, {retried.failed} to try again, "
+            f"{retried.gave_up} given up"
+        )
+
+    return _run("retry_mail", work)
+
+
+RUNNERS: dict[str, Callable[[], FinishedRun | None]] = {
+    "coaching_digest": run_coaching_digest,
+    "reconcile_seats": run_reconcile_seats,
+    "prune_rate_counters": run_prune_rate_counters,
+    "purge_expired": run_purge_expired,
+    "retry_mail": run_retry_mail,
+}
+
+
+def _summary(run: FinishedRun | None) -> dict[str, Any] | None:
+    """A task's result (kept by huey): plain values only."""
+    if run is None:
+        return None
+    return {"job": run.job, "outcome": run.outcome, "items": run.items, "detail": run.detail}
+
+
+def _schedule(name: str) -> Any:
+    return crontab(strict=True, **JOBS_BY_NAME[name].cron)
+
+
+@huey.periodic_task(_schedule("coaching_digest"), name="coaching_digest")
+def coaching_digest_task() -> dict[str, Any] | None:
+    return _summary(run_coaching_digest())
+
+
+@huey.periodic_task(_schedule("reconcile_seats"), name="reconcile_seats")
+def reconcile_seats_task() -> dict[str, Any] | None:
+    return _summary(run_reconcile_seats())
+
+
+@huey.periodic_task(_schedule("prune_rate_counters"), name="prune_rate_counters")
+def prune_rate_counters_task() -> dict[str, Any] | None:
+    return _summary(run_prune_rate_counters())
+
+
+@huey.periodic_task(_schedule("purge_expired"), name="purge_expired")
+def purge_expired_task() -> dict[str, Any] | None:
+    return _summary(run_purge_expired())
+
+
+@huey.periodic_task(_schedule("retry_mail"), name="retry_mail")
+def retry_mail_task() -> dict[str, Any] | None:
+    return _summary(run_retry_mail())
+
+
+@huey.task(name="run_job_now")
+def run_job_now(name: str) -> dict[str, Any] | None:
+    """Any job on demand (operators, tests): `run_job_now("purge_expired")` enqueues it."""
+    return _summary(RUNNERS[name]())

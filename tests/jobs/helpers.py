@@ -1,0 +1,85 @@
+"""Shared by the job tests: SMTP settings, rows that expire, outbox reads, run rows."""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import col, select
+
+from pmo_saas.db import system_session
+from pmo_saas.identity.models import OutboxMessage, User, UserSession
+from pmo_saas.jobs.models import JobRun
+from pmo_saas.kernel.clock import utcnow
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.settings import get_settings
+
+MONDAY = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 06:00 UTC on the Monday of 2026-W48
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def use_smtp(monkeypatch: pytest.MonkeyPatch, port: int) -> None:
+    monkeypatch.setenv("PMO_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PMO_SMTP_PORT", str(port))
+    get_settings.cache_clear()
+
+
+def email_of(ctx: TenantContext) -> str:
+    with system_session() as session:
+        user = session.get(User, ctx.user_id)
+        assert user is not None
+        return user.email
+
+
+def outbox() -> list[OutboxMessage]:
+    with system_session() as session:
+        return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all())
+
+
+def runs(job: str) -> list[JobRun]:
+    with system_session() as session:
+        return list(
+            session.exec(select(JobRun).where(JobRun.job == job).order_by(col(JobRun.id))).all()
+        )
+
+
+def add_sessions(ctx: TenantContext, *, expired: int, live: int = 0) -> None:
+    now = utcnow()
+    with system_session() as session:
+        for n in range(expired + live):
+            session.add(
+                UserSession(
+                    user_id=ctx.user_id,
+                    token_hash=f"{ctx.user_id}-{n}-{now.timestamp()}".ljust(64, "x")[:64],
+                    expires_at=now - timedelta(minutes=5)
+                    if n < expired
+                    else now + timedelta(days=1),
+                )
+            )
+
+
+def count_sessions() -> int:
+    with system_session() as session:
+        return len(session.exec(select(UserSession.id)).all())
+
+
+class Interrupt(RuntimeError):
+    """Raised by a test inside a job, after part of its work, as a crash would stop it."""
+
+
+def crash_on_call(number: int):  # type: ignore[no-untyped-def]
+    """A hook that raises Interrupt on its `number`-th call."""
+    calls = {"n": 0}
+
+    def hook(*_args: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == number:
+            raise Interrupt(f"interrupted after step {number}")
+
+    return hook
