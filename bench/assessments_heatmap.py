@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._size import smoke
 
 if not os.environ.get("PMO_DATABASE_URL", "").startswith("postgres"):
     _tmp = Path(tempfile.mkdtemp(prefix="pmo-bench-"))
@@ -44,10 +45,11 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.manage import migrate
 
-TEAMS = 200
-MEMBERS_PER_TEAM = 10
+SMOKE = smoke(__doc__)
+TEAMS = 4 if SMOKE else 200
+MEMBERS_PER_TEAM = 3 if SMOKE else 10
 STATEMENTS = (3, 3, 3, 3, 3, 3, 3, 4)  # 8 dimensions, 25 statements
-RUNS = 7
+RUNS = 2 if SMOKE else 7
 
 RAW_SQL = text(
     "SELECT team_id, dimension_id, AVG(value), COUNT(*) FROM assessmentanswer "

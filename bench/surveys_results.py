@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._size import smoke
+
 os.environ["PMO_SMTP_HOST"] = ""
 os.environ.setdefault("PMO_ENVIRONMENT", "development")
 
@@ -40,9 +42,10 @@ from pmo_saas.surveys import sealing, services
 
 logging.getLogger("pmo_saas.mail").setLevel(logging.ERROR)
 
+SMOKE = smoke(__doc__)
 TEAMS = 200
-RESPONSES = 100_000
-RUNS = 5
+RESPONSES = 2_000 if SMOKE else 100_000
+RUNS = 2 if SMOKE else 5
 # A few small teams (2-4 responses) so hiding and differencing protection do real work.
 SMALL_TEAMS = {7: 3, 42: 2, 99: 4, 150: 3}
 
@@ -180,6 +183,10 @@ def main() -> int:
         print(
             f"export_results_csv ({len(csv_text.splitlines()):,} lines):                       "
             f"{statistics.median(export_times) * 1000:7.0f} ms"
+        )
+        print(
+            "survey_results / bare GROUP BY: "
+            f"{statistics.median(service_times) / statistics.median(raw_times):.1f}x"
         )
         print(
             f"teams shown {shown}, hidden {TEAMS - shown} "

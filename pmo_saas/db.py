@@ -29,7 +29,7 @@ from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, Table, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
+from sqlalchemy.orm import Mapper, ORMExecuteState, with_loader_criteria
 from sqlalchemy.orm import Session as _OrmSession
 from sqlalchemy.sql import visitors
 from sqlmodel import Field, Session, SQLModel, create_engine
@@ -89,32 +89,58 @@ def get_engine(url: str | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def _tenant_classes() -> list[type[TenantOwned]]:
-    """Every mapped table class that subclasses TenantOwned (found once they are all imported)."""
-    found: list[type[TenantOwned]] = []
-    stack = list(TenantOwned.__subclasses__())
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if hasattr(cls, "__table__"):
-            found.append(cls)
-    return found
-
-
 _tenant_by_table: dict[str, type[TenantOwned]] = {}
+# The tenant classes each statement shape touches, keyed by SQLAlchemy's cache key of the
+# statement (equal keys mean equal structure, hence equal tables); bounded like its own cache.
+_classes_by_shape: dict[Any, tuple[type[TenantOwned], ...]] = {}
+_SHAPES_KEPT = 2000
 
 
-def _tenant_classes_in(statement: Any) -> list[type[TenantOwned]]:
-    """The tenant tables a statement touches anywhere: FROM, joins, subqueries, DML target."""
-    if not _tenant_by_table or len(_tenant_by_table) != len(_tenant_classes()):
-        _tenant_by_table.clear()
-        _tenant_by_table.update({c.__tablename__: c for c in _tenant_classes()})  # type: ignore[misc]
+@event.listens_for(Mapper, "after_mapper_constructed")
+def _forget_tenant_classes(_mapper: Mapper[Any], _cls: type) -> None:
+    """A newly mapped class may be a tenant table: find them again on next use."""
+    _tenant_by_table.clear()
+    _classes_by_shape.clear()
+
+
+def _tenant_tables() -> dict[str, type[TenantOwned]]:
+    """Every mapped TenantOwned subclass by table name, found once after the models load."""
+    if not _tenant_by_table:
+        stack = list(TenantOwned.__subclasses__())
+        while stack:
+            cls = stack.pop()
+            stack.extend(cls.__subclasses__())
+            if hasattr(cls, "__table__"):
+                _tenant_by_table[str(cls.__tablename__)] = cls  # type: ignore[assignment]
+    return _tenant_by_table
+
+
+def _tenant_classes() -> list[type[TenantOwned]]:
+    """Every mapped table class that subclasses TenantOwned."""
+    return list(_tenant_tables().values())
+
+
+def _walk_tenant_classes(statement: Any) -> tuple[type[TenantOwned], ...]:
+    tables = _tenant_tables()
     found: dict[str, type[TenantOwned]] = {}
     for element in visitors.iterate(statement):
         table = element if isinstance(element, Table) else getattr(element, "table", None)
-        if isinstance(table, Table) and table.name in _tenant_by_table:
-            found[table.name] = _tenant_by_table[table.name]
-    return list(found.values())
+        if isinstance(table, Table) and table.name in tables:
+            found[table.name] = tables[table.name]
+    return tuple(found.values())
+
+
+def _tenant_classes_in(statement: Any) -> tuple[type[TenantOwned], ...]:
+    """The tenant tables a statement touches anywhere: FROM, joins, subqueries, DML target."""
+    cache_key = statement._generate_cache_key()
+    if cache_key is None:  # a statement SQLAlchemy does not cache: walk it every time
+        return _walk_tenant_classes(statement)
+    classes = _classes_by_shape.get(cache_key.key)
+    if classes is None:
+        if len(_classes_by_shape) >= _SHAPES_KEPT:
+            _classes_by_shape.clear()
+        classes = _classes_by_shape[cache_key.key] = _walk_tenant_classes(statement)
+    return classes
 
 
 WriteGuard = Callable[[Session, TenantContext], str | None]

@@ -6,6 +6,9 @@ Each function has the service signature (`*, session, ctx, ...`) so a page runs 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from pydantic import BaseModel
 from sqlmodel import Session
 
@@ -14,6 +17,7 @@ from pmo_saas.kernel import formatting
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role, at_least
 from pmo_saas.portfolio import fields, scoring
+from pmo_saas.portfolio.models import Portfolio
 from pmo_saas.portfolio.origin import origin_texts
 from pmo_saas.portfolio.schemas import (
     CriterionRow,
@@ -27,6 +31,20 @@ from pmo_saas.portfolio.services import portfolios as portfolio_services
 from pmo_saas.portfolio.services import ranking as ranking_services
 from pmo_saas.portfolio.services import risks as risk_services
 from pmo_saas.portfolio.services import rounds as round_services
+
+
+@contextmanager
+def _portfolio_held(session: Session, portfolio_id: int) -> Iterator[None]:
+    """Keep the portfolio's row referenced while a view composes several services.
+
+    Each service looks the portfolio up itself (and refuses one that is missing or not ours);
+    the session's identity map holds rows only weakly, so without this each look-up is a query.
+    """
+    held = session.get(Portfolio, portfolio_id) if 0 < portfolio_id < 2**31 else None
+    try:
+        yield
+    finally:
+        del held
 
 
 class InitiativeCard(BaseModel):
@@ -99,6 +117,15 @@ def _card(row: InitiativeRow, origin: str) -> InitiativeCard:
 def initiatives_view(
     *, session: Session, ctx: TenantContext, portfolio_id: int, include_archived: bool = False
 ) -> InitiativesView:
+    with _portfolio_held(session, portfolio_id):
+        return _initiatives_view(
+            session=session, ctx=ctx, portfolio_id=portfolio_id, include_archived=include_archived
+        )
+
+
+def _initiatives_view(
+    *, session: Session, ctx: TenantContext, portfolio_id: int, include_archived: bool
+) -> InitiativesView:
     portfolio = portfolio_services.get_portfolio(
         session=session, ctx=ctx, portfolio_id=portfolio_id
     )
@@ -152,6 +179,11 @@ class ScoringSetup(BaseModel):
 
 
 def scoring_setup(*, session: Session, ctx: TenantContext, portfolio_id: int) -> ScoringSetup:
+    with _portfolio_held(session, portfolio_id):
+        return _scoring_setup(session=session, ctx=ctx, portfolio_id=portfolio_id)
+
+
+def _scoring_setup(*, session: Session, ctx: TenantContext, portfolio_id: int) -> ScoringSetup:
     return ScoringSetup(
         portfolio=portfolio_services.get_portfolio(
             session=session, ctx=ctx, portfolio_id=portfolio_id
@@ -221,6 +253,11 @@ class RiskView(BaseModel):
 
 
 def risk_view(*, session: Session, ctx: TenantContext, portfolio_id: int) -> RiskView:
+    with _portfolio_held(session, portfolio_id):
+        return _risk_view(session=session, ctx=ctx, portfolio_id=portfolio_id)
+
+
+def _risk_view(*, session: Session, ctx: TenantContext, portfolio_id: int) -> RiskView:
     portfolio = portfolio_services.get_portfolio(
         session=session, ctx=ctx, portfolio_id=portfolio_id
     )
