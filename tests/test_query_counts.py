@@ -31,7 +31,7 @@ EXPECTED = {
     "portfolio initiatives": 9,  # the origin is a column of the initiative now (no coaching query)
     "ranking": 18,
     "funding": 38,  # compare_scenarios reads per scenario
-    "dashboard": 32,  # the culture tile reads each closed survey's tallies (sealed storage)
+    "dashboard": 32,  # 22 before the sealed survey storage (culture tile): look at it
     "assessments round results": 66,  # team_result per team
     "coaching plan": 9,
     "surveys list": 13,  # survey_progress per survey
