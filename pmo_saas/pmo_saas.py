@@ -5,6 +5,7 @@ import importlib
 import reflex as rx
 
 import pmo_saas.models  # noqa: F401  (every table registered before any page runs)
+from pmo_saas import event_guard
 from pmo_saas.api import build_api
 from pmo_saas.identity.pages import admin, home, members, public, sso  # noqa: F401
 from pmo_saas.identity.pages.sections import SECTIONS, register_section_pages
@@ -30,3 +31,4 @@ app = rx.App(
     api_transformer=build_api(),
     stylesheets=["/styles.css"],
 )
+event_guard.install(app)  # event arguments checked against the handler's hints
