@@ -175,3 +175,14 @@ def test_reflex_s_own_handlers_are_not_checked() -> None:
     setvar = TeamsState.event_handlers["setvar"]
     assert not event_guard.is_app_handler(setvar)
     assert event_guard.is_app_handler(TeamsState.event_handlers["create"])
+
+
+def test_a_state_without_an_error_var_gets_the_message_as_a_toast() -> None:
+    from reflex.state import State
+
+    async def scenario() -> Any:
+        return await event_guard.refuse(State(_reflex_internal_init=True), "Refused here.")  # type: ignore[call-arg]
+
+    update = run(scenario())
+    assert "Refused here." in repr(update.events)
+    assert "__toast" in repr(update.events), update.events  # rx.toast.error, as Reflex sends it
