@@ -57,6 +57,7 @@ BAD_TEXT = "Text contains characters that cannot be stored (lone surrogates)."
 NOT_A_CHOICE = "That is not a yes/no value."
 BAD_FORM = "The form was not sent as this page sends it; reload the page and try again."
 BAD_LIST = "That list was not sent as this page sends it; reload the page and try again."
+BAD_EVENT = "This action was not sent as this page sends it; reload the page and try again."
 
 
 def _is_id(name: str) -> bool:
@@ -145,17 +146,20 @@ def check_arguments(handler: EventHandler, payload: Mapping[str, Any]) -> str | 
     prepared = _prepare_event_payload(handler, payload)
     hints = handler._type_hints
     if hints is None:
-        hints = get_type_hints(handler.fn)
+        try:
+            hints = get_type_hints(handler.fn)
+        except Exception:  # an unresolvable hint: Reflex's own conversion already warned
+            hints = {}
     parameters = list(inspect.signature(handler.fn).parameters.values())[1:]  # self
     named = {p.name: p for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
     takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters)
     for name in prepared:
         if name not in named and not takes_any:
-            return BAD_FORM
+            return BAD_EVENT
     for name, parameter in named.items():
         if name not in prepared:
             if parameter.default is inspect.Parameter.empty:
-                return BAD_FORM
+                return BAD_EVENT
             continue
         problem = check_value(prepared[name], hints.get(name, Any), name=name)
         if problem:

@@ -186,3 +186,11 @@ def test_a_state_without_an_error_var_gets_the_message_as_a_toast() -> None:
     update = run(scenario())
     assert "Refused here." in repr(update.events)
     assert "__toast" in repr(update.events), update.events  # rx.toast.error, as Reflex sends it
+
+
+def test_a_missing_or_unknown_argument_is_refused() -> None:
+    delete = TeamsState.event_handlers["delete"]
+    assert event_guard.check_arguments(delete, {}) == event_guard.BAD_EVENT
+    assert event_guard.check_arguments(delete, {"team_id": 1, "x": 1}) == event_guard.BAD_EVENT
+    assert event_guard.check_arguments(delete, {"team_id": 1}) is None
+    assert event_guard.check_arguments(delete, {"team_id": "7"}) is None  # Reflex converts it
