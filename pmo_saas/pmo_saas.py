@@ -5,7 +5,7 @@ import importlib
 import reflex as rx
 
 import pmo_saas.models  # noqa: F401  (every table registered before any page runs)
-from pmo_saas import ops
+from pmo_saas import event_guard, ops
 from pmo_saas.api import build_api
 from pmo_saas.identity.auth_state import backend_url
 from pmo_saas.identity.pages import admin, home, members, public, sso  # noqa: F401
@@ -46,3 +46,4 @@ app = App(
     head_components=[rx.script(src=backend_url("/auth/session.js"))],
 )
 ops.install(app)  # JSON logs, event metrics, connected-sessions gauge
+event_guard.install(app)  # event arguments checked against the handler's hints

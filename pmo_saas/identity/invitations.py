@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from pmo_saas.billing.entitlements import check_can_add_member, check_writable, seats_changed
-from pmo_saas.db import system_session
+from pmo_saas.db import get_in_org, system_session
 from pmo_saas.identity import audit, sso_policy
 from pmo_saas.identity.guessing import check_password_guess
 from pmo_saas.identity.mail import send_mail
@@ -128,9 +128,7 @@ def list_invitations(*, session: Session, ctx: TenantContext) -> list[Invitation
 
 def revoke_invitation(*, session: Session, ctx: TenantContext, invitation_id: int) -> None:
     ctx.require(Role.ADMIN)
-    inv = session.get(Invitation, invitation_id)
-    if inv is None:
-        raise NotFound("That invitation")
+    inv = get_in_org(session, Invitation, invitation_id, "That invitation")
     if inv.accepted_at is None and inv.revoked_at is None:
         inv.revoked_at = utcnow()
         session.add(inv)

@@ -383,9 +383,12 @@ def _team(session: Session, team_id: int) -> Team:
 
 
 def _check_team_name_free(session: Session, name: str, *, except_id: int | None = None) -> None:
-    clash = session.exec(select(Team.id).where(func.lower(Team.name) == name.lower())).first()
-    if clash is not None and clash != except_id:
-        raise Conflict(f"A team called {name!r} already exists.")
+    # Compared in Python: SQLite's lower() folds ASCII only ("Équipe" vs "équipe" would pass
+    # the check and then hit the unique index). An organisation has few teams.
+    wanted = name.casefold()
+    for team_id, other in session.exec(select(Team.id, Team.name)).all():
+        if other.casefold() == wanted and team_id != except_id:
+            raise Conflict(f"A team called {name!r} already exists.")
 
 
 def create_team(*, session: Session, ctx: TenantContext, name: str) -> int:

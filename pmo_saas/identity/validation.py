@@ -52,7 +52,14 @@ def check_password(password: str, *, email: str = "") -> None:
         raise ValidationFailed("The password must not contain your email name.", field="password")
 
 
+def refuse_nul(text: str, *, what: str = "text") -> None:
+    """PostgreSQL cannot store NUL in text (a DataError): refuse it with a message."""
+    if "\x00" in (text or ""):
+        raise ValidationFailed(f"The {what} contains a NUL character; remove it.", field=what)
+
+
 def clean_name(raw: str, *, what: str = "name", max_length: int = 120) -> str:
+    refuse_nul(raw, what=what)
     name = " ".join((raw or "").split())
     if not name:
         raise ValidationFailed(f"Enter a {what}.", field=what)

@@ -19,13 +19,16 @@ from typing import Any
 
 from reflex.istate.data import RouterData
 from reflex.state import BaseState, State
+from reflex.utils.format import format_event_handler
 from reflex_base.constants.state import FIELD_MARKER
+from reflex_base.event import Event
 from reflex_base.event.processor.base_state_processor import _prepare_event_payload
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 
 import pmo_saas
+import pmo_saas.pmo_saas as app_module
 from pmo_saas.db import _tenant_classes, system_session, tenant_session
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.models import Membership, Organization, User
@@ -283,6 +286,12 @@ async def call(
     events: list[Any] = []
     error: BaseException | None = None
     try:
+        # The app's middlewares first, as Reflex's `_execute_event` runs them (the event guard
+        # refuses arguments that do not fit the handler's hints there); then the handler.
+        event = Event(name=format_event_handler(handler.handler), payload=payload)
+        update = await app_module.app._preprocess(root, event)
+        if update is not None:
+            return Outcome(root, state, list(update.events), None)
         prepared = _prepare_event_payload(handler.handler, payload)
         result = fn(state, **prepared)
         if inspect.iscoroutine(result):

@@ -249,6 +249,7 @@ ARG_VALUES: dict[str, Any] = {
     "team_name": "Probe team",
     "index": 0,
     "files": [],
+    "domain": "unclaimed.invalid",  # never claimed: refused before any DNS look-up
 }
 
 

@@ -174,10 +174,11 @@ def _latest_version(session: Session, model_id: int) -> AssessmentModelVersion:
 
 
 def _name_taken(session: Session, name: str, *, except_id: int | None = None) -> bool:
-    query = select(AssessmentModel.id).where(func.lower(AssessmentModel.name) == name.lower())
-    if except_id is not None:
-        query = query.where(col(AssessmentModel.id) != except_id)
-    return session.exec(query).first() is not None
+    # Compared in Python: SQLite's lower() folds ASCII only ("Ölmodell" vs "ölmodell" would
+    # pass and then hit the unique index). An organisation has few models.
+    wanted = name.casefold()
+    rows = session.exec(select(AssessmentModel.id, AssessmentModel.name)).all()
+    return any(other.casefold() == wanted and model_id != except_id for model_id, other in rows)
 
 
 def _new_model(

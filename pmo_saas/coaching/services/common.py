@@ -45,6 +45,15 @@ def _get(session: Session, cls: type[T], row_id: int | None, what: str) -> T:
     return get_in_org(session, cls, row_id, what)
 
 
+_ID_MAX = 2**31 - 1  # PostgreSQL `integer`, as db.get_in_org bounds ids
+
+
+def _fits_id(value: int | None) -> bool:
+    """Whether an id filter can match a row at all (one beyond the column crashes the driver:
+    OverflowError on SQLite, NumericValueOutOfRange on PostgreSQL)."""
+    return value is None or (isinstance(value, int) and -_ID_MAX <= value <= _ID_MAX)
+
+
 def _require_manage(ctx: TenantContext) -> None:
     ctx.require(Role.COACH, MANAGE_ONLY)
 
@@ -90,7 +99,7 @@ def _clean_text(raw: str | None, *, what: str) -> str:
 
 
 def _member_role(session: Session, user_id: int | None) -> Role | None:
-    if user_id is None:
+    if user_id is None or not _fits_id(user_id):
         return None
     role = session.exec(select(Membership.role).where(Membership.user_id == user_id)).first()
     return Role(role) if role is not None else None

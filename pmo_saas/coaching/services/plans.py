@@ -29,6 +29,7 @@ from pmo_saas.coaching.schemas import (
 )
 from pmo_saas.coaching.services.common import (
     _action_rows,
+    _fits_id,
     _get,
     _member_role,
     _names,
@@ -342,6 +343,8 @@ def list_plans(
     overdue_only: bool = False,
 ) -> list[PlanRow]:
     """The plans the caller may read, filtered by team, coach, status and overdue actions."""
+    if not (_fits_id(team_id) and _fits_id(coach_user_id)):
+        return []  # no row has an id beyond the column
     query = select(CoachingPlan)
     if team_id is not None:
         query = query.where(CoachingPlan.team_id == team_id)

@@ -10,9 +10,10 @@ from pydantic import TypeAdapter
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from pmo_saas.db import get_in_org
 from pmo_saas.identity import audit
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import Conflict, NotFound, ValidationFailed
+from pmo_saas.kernel.errors import Conflict, ValidationFailed
 from pmo_saas.portfolio import fields, scoring
 from pmo_saas.portfolio.models import (
     Criterion,
@@ -104,9 +105,7 @@ def update_criterion(
 ) -> None:
     """Rename, reweigh or rescale; a scale that would strand given scores is refused."""
     _can_write(session, ctx)
-    criterion = session.exec(select(Criterion).where(Criterion.id == criterion_id)).first()
-    if criterion is None:
-        raise NotFound("That criterion")
+    criterion = get_in_org(session, Criterion, criterion_id, "That criterion")
     clean_name, w, low, high = _clean_criterion(name, weight, scale_min, scale_max)
     clash = session.exec(
         select(Criterion.id).where(
@@ -143,9 +142,7 @@ def update_criterion(
 
 def remove_criterion(*, session: Session, ctx: TenantContext, criterion_id: int) -> None:
     _can_write(session, ctx)
-    criterion = session.exec(select(Criterion).where(Criterion.id == criterion_id)).first()
-    if criterion is None:
-        raise NotFound("That criterion")
+    criterion = get_in_org(session, Criterion, criterion_id, "That criterion")
     session.exec(delete(Score).where(col(Score.key) == f"c{criterion_id}"))
     session.delete(criterion)
     audit.record(
