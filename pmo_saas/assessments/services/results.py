@@ -467,7 +467,6 @@ def mark_focus_dimension(
     ).first()
     if mark is None:
         mark = FocusDimension(
-            org_id=ctx.org_id,
             round_id=round_id,
             team_id=team_id,
             dimension_id=dimension_id,
