@@ -120,6 +120,19 @@ def header_row(*names: str | rx.Var) -> rx.Component:
     return rx.table.header(rx.table.row(*[rx.table.column_header_cell(n) for n in names]))
 
 
+def plain_table(
+    headers: Sequence[str | rx.Var],
+    items: rx.Var,
+    row: Callable[[Any], rx.Component],
+    *,
+    full_width: bool = True,
+) -> rx.Component:
+    """A table, one `row(item)` per item, for a region that holds more than the table (a
+    heading, an empty-state line): otherwise use `data_table`."""
+    width = {"width": "100%"} if full_width else {}
+    return rx.table.root(header_row(*headers), rx.table.body(rx.foreach(items, row)), **width)
+
+
 def data_table(
     name: str | rx.Var,
     headers: Sequence[str | rx.Var],
@@ -131,11 +144,7 @@ def data_table(
 ) -> rx.Component:
     """A table in a region called `name`, one `row(item)` per item; when `empty` is given it is
     said below the (then empty) table."""
-    width = {"width": "100%"} if full_width else {}
-    table = region(
-        name,
-        rx.table.root(header_row(*headers), rx.table.body(rx.foreach(items, row)), **width),
-    )
+    table = region(name, plain_table(headers, items, row, full_width=full_width))
     if not empty:
         return table
     return rx.fragment(table, rx.cond(items.length() == 0, rx.text(empty, color_scheme="gray")))
