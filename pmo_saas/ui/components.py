@@ -178,11 +178,3 @@ def page_heading(title: str, subtitle: str = "") -> rx.Component:
 
 def card(*children: rx.Component, **props: Any) -> rx.Component:
     return rx.card(rx.vstack(*children, spacing="3", align="start", width="100%"), **props)
-
-
-def coming_soon(what: list[str]) -> rx.Component:
-    return card(
-        rx.text("This section is being built. It will hold:", weight="medium"),
-        rx.unordered_list(*[rx.list_item(item) for item in what]),
-        width="100%",
-    )

@@ -1,4 +1,4 @@
-"""The workspace home (until the executive dashboard lands): a short overview."""
+"""The workspace home: members and teams at a glance, the way to the executive dashboard."""
 
 from __future__ import annotations
 
