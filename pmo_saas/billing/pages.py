@@ -11,6 +11,7 @@ import asyncio
 import json
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from pmo_saas.billing import services
 from pmo_saas.billing.banner import BillingBannerState, billing_banner  # noqa: F401
@@ -26,7 +27,7 @@ CHECKOUT_POLLS = 15  # seconds the page waits for the webhook after Checkout
 WAITING = "Thank you. Waiting for Stripe to confirm the subscription…"
 
 
-def _full_page_navigation(url: str) -> rx.event.EventSpec:
+def _full_page_navigation(url: str) -> EventSpec:
     """Stripe's hosted pages live on another host: leave the app with a real page load."""
     return rx.call_script(f"window.location.assign({json.dumps(url)})")
 

@@ -126,25 +126,29 @@ def plain_table(
     row: Callable[[Any], rx.Component],
     *,
     full_width: bool = True,
+    **props: Any,
 ) -> rx.Component:
     """A table, one `row(item)` per item, for a region that holds more than the table (a
-    heading, an empty-state line): otherwise use `data_table`."""
+    heading, an empty-state line): otherwise use `data_table`. `props` go to the table."""
     width = {"width": "100%"} if full_width else {}
-    return rx.table.root(header_row(*headers), rx.table.body(rx.foreach(items, row)), **width)
+    return rx.table.root(
+        header_row(*headers), rx.table.body(rx.foreach(items, row)), **width, **props
+    )
 
 
 def data_table(
     name: str | rx.Var,
     headers: Sequence[str | rx.Var],
-    items: rx.Var,
+    items: rx.vars.ArrayVar,
     row: Callable[[Any], rx.Component],
     *,
     empty: str = "",
     full_width: bool = True,
+    **props: Any,
 ) -> rx.Component:
     """A table in a region called `name`, one `row(item)` per item; when `empty` is given it is
-    said below the (then empty) table."""
-    table = region(name, plain_table(headers, items, row, full_width=full_width))
+    said below the (then empty) table. `props` go to the table (size="1", say)."""
+    table = region(name, plain_table(headers, items, row, full_width=full_width, **props))
     if not empty:
         return table
     return rx.fragment(table, rx.cond(items.length() == 0, rx.text(empty, color_scheme="gray")))

@@ -16,13 +16,13 @@ from pmo_saas.identity.models import AuditEvent
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.errors import ReadOnly
 from pmo_saas.portfolio.models import Initiative, Portfolio
-from pmo_saas.settings import get_settings
 from pmo_saas.portfolio.services import funding as funding_services
 from pmo_saas.portfolio.services import initiatives as initiative_services
 from pmo_saas.portfolio.services import portfolios as portfolio_services
 from pmo_saas.portfolio.services import ranking as ranking_services
 from pmo_saas.portfolio.services import risks as risk_services
 from pmo_saas.portfolio.services import rounds as round_services
+from pmo_saas.settings import get_settings
 from tests.portfolio.builders import make_initiative, make_portfolio
 
 
