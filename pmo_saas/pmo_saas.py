@@ -1,34 +1,21 @@
-"""The Reflex app: pages are registered by importing their modules; HTTP routes from api.py."""
-
-import importlib
+"""The Reflex app: pages are registered by importing their modules (a page never imported is
+never compiled: one line per domain's pages); HTTP routes from api.py."""
 
 import reflex as rx
 
 import pmo_saas.models  # noqa: F401  (every table registered before any page runs)
 from pmo_saas import event_guard, ops
 from pmo_saas.api import build_api
+from pmo_saas.assessments import pages as assessments_pages  # noqa: F401
+from pmo_saas.billing import pages as billing_pages  # noqa: F401
+from pmo_saas.coaching import pages as coaching_pages  # noqa: F401
+from pmo_saas.dashboard import pages as dashboard_pages  # noqa: F401
 from pmo_saas.identity.auth_state import backend_url
 from pmo_saas.identity.pages import admin, home, members, public, sso  # noqa: F401
-from pmo_saas.identity.pages.sections import SECTIONS, register_section_pages
+from pmo_saas.jobs import pages as jobs_pages  # noqa: F401
+from pmo_saas.portfolio import pages as portfolio_pages  # noqa: F401
 from pmo_saas.security_headers import SecurityMiddleware
-
-
-def _import_domain_pages() -> list[str]:
-    """Import `pmo_saas/<domain>/pages.py` where it exists; the rest show what they will hold."""
-    placeholders = []
-    for key in SECTIONS:
-        try:
-            importlib.import_module(f"pmo_saas.{key}.pages")
-        except ModuleNotFoundError as error:
-            if error.name != f"pmo_saas.{key}.pages":
-                raise
-            placeholders.append(key)
-    return placeholders
-
-
-register_section_pages(_import_domain_pages())
-importlib.import_module("pmo_saas.dashboard.pages")
-importlib.import_module("pmo_saas.jobs.pages")
+from pmo_saas.surveys import pages as surveys_pages  # noqa: F401
 
 
 class App(rx.App):

@@ -71,7 +71,6 @@ def seed_demo_assessments(
     for title, days_ago, gain, notes in ROUNDS:
         opened = now - timedelta(days=days_ago)
         rnd = AssessmentRound(
-            org_id=ctx.org_id,
             title=title,
             model_version_id=version.id,
             status=ROUND_CLOSED,
@@ -84,10 +83,9 @@ def seed_demo_assessments(
         session.flush()
         assert rnd.id is not None
         for team_id in team_ids:
-            session.add(RoundTeam(org_id=ctx.org_id, round_id=rnd.id, team_id=team_id))
+            session.add(RoundTeam(round_id=rnd.id, team_id=team_id))
             for user_id in respondent_user_ids.get(team_id, []):
                 part = RoundParticipant(
-                    org_id=ctx.org_id,
                     round_id=rnd.id,
                     team_id=team_id,
                     user_id=user_id,
@@ -104,7 +102,6 @@ def seed_demo_assessments(
                         value = round(centre + rng.gauss(0, 0.8))
                         session.add(
                             AssessmentAnswer(
-                                org_id=ctx.org_id,
                                 participant_id=part.id,
                                 statement_id=statement.id,
                                 round_id=rnd.id,
@@ -116,7 +113,6 @@ def seed_demo_assessments(
                     if rng.random() < 0.15:
                         session.add(
                             DimensionComment(
-                                org_id=ctx.org_id,
                                 participant_id=part.id,
                                 round_id=rnd.id,
                                 team_id=team_id,
@@ -138,7 +134,6 @@ def seed_demo_assessments(
                     lowest = min(scores, key=lambda s: s.mean or 0)
                     session.add(
                         FocusDimension(
-                            org_id=ctx.org_id,
                             round_id=rnd.id,
                             team_id=team_id,
                             dimension_id=lowest.dimension_id,

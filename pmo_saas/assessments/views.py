@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from pmo_saas.assessments.schemas import DimensionStats, HeatMap, TeamProgress, TeamResult
+from pmo_saas.kernel.formatting import fixed, signed_fixed
 
 NO_VALUE = "-"
 HIDDEN = "hidden"
@@ -75,15 +76,12 @@ class ProgressView(BaseModel):
     summary: str
 
 
-def number(value: float | int | None) -> str:
-    return NO_VALUE if value is None else f"{value:.2f}"
+def number(value: float | None) -> str:
+    return fixed(value, empty=NO_VALUE)
 
 
 def signed(value: float | None) -> str:
-    if value is None:
-        return NO_VALUE
-    rounded = round(value, 2)
-    return "±0.00" if rounded == 0 else f"{rounded:+.2f}"
+    return signed_fixed(value, empty=NO_VALUE)
 
 
 def _row(d: DimensionStats, scale_min: int) -> ResultRowView:

@@ -10,21 +10,23 @@ import reflex as rx
 
 from pmo_saas.billing import services
 from pmo_saas.db import in_tenant
-from pmo_saas.identity.auth_state import tenant_context
-from pmo_saas.kernel.errors import DomainError
+from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.kernel.context import TenantContext
 
 
-class BillingBannerState(rx.State):
+class BillingBannerState(WorkspacePage, rx.State):
     message: str = ""
+
+    async def _refresh(self, ctx: TenantContext) -> None:
+        self.message = await in_tenant(ctx, services.billing_banner)
+
+    def _on_failed_load(self) -> None:
+        self.message = ""
 
     @rx.event
     async def load(self) -> None:
         """Any member of the organisation in the URL; nothing shown outside a workspace."""
-        try:
-            ctx = await tenant_context(self)
-            self.message = await in_tenant(ctx, services.billing_banner)
-        except DomainError:
-            self.message = ""
+        await self._reload(quiet=True)
 
 
 def billing_banner() -> rx.Component:

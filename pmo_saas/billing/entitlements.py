@@ -232,7 +232,10 @@ db.guard_tenant_writes(read_only_message)
 
 
 def check_writable(*, session: Session, ctx: TenantContext) -> None:
-    """Raises ReadOnly when the workspace is read-only (for writes outside guarded tables)."""
+    """Raises ReadOnly when the workspace is read-only, for writes the tenant-session hook cannot
+    refuse: the organisation row (not a tenant table), and team members and invitations, whose
+    tables stay writable so that removing a member or revoking an invitation works while
+    read-only."""
     message = read_only_message(session, ctx)
     if message:
         raise ReadOnly(message)

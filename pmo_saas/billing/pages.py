@@ -11,47 +11,44 @@ import asyncio
 import json
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from pmo_saas.billing import services
 from pmo_saas.billing.banner import BillingBannerState, billing_banner  # noqa: F401
 from pmo_saas.billing.schemas import BillingOverview, InvoiceRow, LimitRow, PlanOffer
 from pmo_saas.db import in_tenant
-from pmo_saas.identity.auth_state import AuthState, tenant_context
-from pmo_saas.kernel.errors import DomainError
-from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.ui.components import card, error_callout, info_callout, page_heading, plain_table
 from pmo_saas.ui.layout import workspace
 
 CHECKOUT_POLLS = 15  # seconds the page waits for the webhook after Checkout
 WAITING = "Thank you. Waiting for Stripe to confirm the subscription…"
 
 
-def _full_page_navigation(url: str) -> rx.event.EventSpec:
+def _full_page_navigation(url: str) -> EventSpec:
     """Stripe's hosted pages live on another host: leave the app with a real page load."""
     return rx.call_script(f"window.location.assign({json.dumps(url)})")
 
 
-class BillingState(rx.State):
+class BillingState(WorkspacePage, rx.State):
     overview: BillingOverview = BillingOverview(billing_enabled=False)
     loaded: bool = False
     waiting: bool = False
-    error: str = ""
-    notice: str = ""
 
-    async def _read(self) -> BillingOverview:
-        ctx = await tenant_context(self)
-        return await in_tenant(ctx, services.billing_overview)
+    async def _refresh(self, ctx: TenantContext) -> None:
+        self.overview = await in_tenant(ctx, services.billing_overview)
+
+    def _on_failed_load(self) -> None:
+        self.overview = BillingOverview(billing_enabled=False)
+        self.loaded = False
 
     @rx.event
     async def load(self):
-        self.error = self.notice = ""
         self.waiting = False
-        try:
-            self.overview = await self._read()
-            self.loaded = True
-        except DomainError as error:
-            self.overview = BillingOverview(billing_enabled=False)
-            self.loaded = False
-            self.error = str(error)
+        self.loaded = await self._load()
+        if not self.loaded:
             return None
         checkout = self.router.url.query_parameters.get("checkout", "")
         if checkout == "canceled":
@@ -71,22 +68,12 @@ class BillingState(rx.State):
             async with self:
                 if not self.waiting:
                     return
-                try:
-                    ctx = await tenant_context(self)
-                except DomainError as error:
-                    self.error, self.waiting = str(error), False
-                    return
-            try:
-                overview = await in_tenant(ctx, services.billing_overview)
-            except DomainError as error:
-                async with self:
-                    self.error, self.waiting = str(error), False
-                return
-            async with self:
-                self.overview = overview
-                if overview.plan != "free":
+                if not await self._reload():
                     self.waiting = False
-                    self.notice = f"Your {overview.plan_label} subscription is set up."
+                    return
+                if self.overview.plan != "free":
+                    self.waiting = False
+                    self.notice = f"Your {self.overview.plan_label} subscription is set up."
                     return
         async with self:
             self.waiting = False
@@ -96,25 +83,13 @@ class BillingState(rx.State):
 
     @rx.event
     async def upgrade(self, plan: str):
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self)
-            url = await in_tenant(ctx, services.start_checkout, plan=str(plan))
-        except DomainError as error:
-            self.error = str(error)
-            return None
-        return self._leave_for(url)
+        url = await self._act(services.start_checkout, refresh=False, plan=str(plan))
+        return None if url is None else self._leave_for(url)
 
     @rx.event
     async def manage_billing(self):
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self)
-            url = await in_tenant(ctx, services.open_billing_portal)
-        except DomainError as error:
-            self.error = str(error)
-            return None
-        return self._leave_for(url)
+        url = await self._act(services.open_billing_portal, refresh=False)
+        return None if url is None else self._leave_for(url)
 
     def _leave_for(self, url: str):
         if not url.startswith(("https://", "http://")):
@@ -202,17 +177,7 @@ def _limit_row(row: LimitRow) -> rx.Component:
 def _limits() -> rx.Component:
     return rx.el.section(
         rx.heading("Limits", size="4", as_="h2", margin_bottom="0.5em"),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell("Limit"),
-                    rx.table.column_header_cell("In use"),
-                    rx.table.column_header_cell("Allowed"),
-                )
-            ),
-            rx.table.body(rx.foreach(BillingState.overview.limits, _limit_row)),
-            width="100%",
-        ),
+        plain_table(["Limit", "In use", "Allowed"], BillingState.overview.limits, _limit_row),
         aria_label="Limits",
         style={"width": "100%"},
     )
@@ -238,17 +203,10 @@ def _invoices() -> rx.Component:
         rx.heading("Invoices", size="4", as_="h2", margin_bottom="0.5em"),
         rx.cond(
             BillingState.overview.invoices.length() > 0,
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("Invoice"),
-                        rx.table.column_header_cell("Issued"),
-                        rx.table.column_header_cell("Amount"),
-                        rx.table.column_header_cell("Status"),
-                    )
-                ),
-                rx.table.body(rx.foreach(BillingState.overview.invoices, _invoice_row)),
-                width="100%",
+            plain_table(
+                ["Invoice", "Issued", "Amount", "Status"],
+                BillingState.overview.invoices,
+                _invoice_row,
             ),
             rx.text("No invoices yet.", color_scheme="gray"),
         ),

@@ -198,7 +198,7 @@ def _ensure_customer(session: Session, ctx: TenantContext) -> str:
     customer_id = gateway.create_customer(
         org_id=ctx.org_id, name=org.name if org else "", email=email
     )
-    session.add(BillingCustomer(org_id=ctx.org_id, stripe_customer_id=customer_id, email=email))
+    session.add(BillingCustomer(stripe_customer_id=customer_id, email=email))
     session.flush()
     return customer_id
 

@@ -196,11 +196,7 @@ def send_org_digests(*, session: Session, ctx: TenantContext, now: datetime) -> 
             body=digest.body,
             org_id=ctx.org_id,
         )
-        session.add(
-            DigestSent(
-                org_id=ctx.org_id, coach_user_id=digest.coach_user_id, week=week, sent_at=now
-            )
-        )
+        session.add(DigestSent(coach_user_id=digest.coach_user_id, week=week, sent_at=now))
         sent += 1
     return sent
 

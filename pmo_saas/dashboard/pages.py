@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from pmo_saas.dashboard import apikeys, governance, services, share
 from pmo_saas.dashboard.http import SHARE_COOKIE, SHARED_PAGE
@@ -41,7 +42,7 @@ NEW_KEY_ID = "new-api-key"
 NEW_LINK_ID = "new-share-link"
 
 
-def reveal_once(element_id: str, secret: str) -> rx.event.EventSpec:
+def reveal_once(element_id: str, secret: str) -> EventSpec:
     """Show a new secret once without a state var: it travels in this event only.
 
     Vars are persisted by the state store (disk, Redis); an event's script is sent to the

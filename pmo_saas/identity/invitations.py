@@ -52,7 +52,7 @@ def invite_member(*, session: Session, ctx: TenantContext, email: str, role: str
     ).first()
     if existing:
         raise Conflict(f"{email} is already a member of this organisation.")
-    check_writable(session=session, ctx=ctx)
+    check_writable(session=session, ctx=ctx)  # Invitation unguarded: revoking stays possible
     check_can_add_member(session=session, ctx=ctx)
     now = utcnow()
     for pending in session.exec(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -42,6 +43,7 @@ class Membership(TenantOwned, table=True):
 
 
 class Team(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "name"),)
 
     id: int | None = Field(default=None, primary_key=True)

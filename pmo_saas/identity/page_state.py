@@ -13,20 +13,23 @@ A page state subclasses `WorkspacePage` (a Reflex state mixin) next to `rx.State
 `_act` clears the messages, builds the tenant context from the server-side session (never from
 an event argument), runs `fn(session=, ctx=, **kwargs)`, shows `notice` on success and the
 domain error's message on refusal (nothing is written then: one transaction), and refreshes.
-`_load` is the same for `on_load`. A form read in the state (a title looked up among the cards,
-a number typed) goes in `prepare`: it runs after the caller's role is checked and may refuse like
-a service. `_org_path` gives a link inside the organisation of the URL (for a redirect after a
-create). If a page writes `except DomainError`, this is missing something.
+`_load` is the same for `on_load`; `_reload` reads again keeping the messages (another card
+changed what this one shows). `_act_outside` is `_act` for a service that opens its own
+sessions (it asks DNS or an identity provider outside any transaction). A form read in the
+state (a title looked up among the cards, a number typed) goes in `prepare`: it runs after the
+caller's role is checked and may refuse like a service. `_org_path` gives a link inside the
+organisation of the URL (for a redirect after a create). If a page writes `except DomainError`,
+this is missing something.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import reflex as rx
 
-from pmo_saas.db import in_tenant
+from pmo_saas.db import in_tenant, run_sync
 from pmo_saas.identity.auth_state import slug_from_path, tenant_context
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError, ValidationFailed
@@ -64,6 +67,19 @@ class WorkspacePage(rx.State, mixin=True):
             return False
         return True
 
+    async def _reload(self, minimum: Role = Role.VIEWER, *, quiet: bool = False) -> bool:
+        """`_refresh` again, keeping the messages; a refusal is shown, or with `quiet` the page
+        only empties (`_on_failed_load`). False when refused."""
+        try:
+            await self._refresh(await self._context(minimum))
+        except DomainError as error:
+            if quiet:
+                self._on_failed_load()
+            else:
+                self.error = str(error)
+            return False
+        return True
+
     async def _act(
         self,
         fn: Callable[..., R],
@@ -80,6 +96,40 @@ class WorkspacePage(rx.State, mixin=True):
         `prepare()` (optional) reads the form in the state once the role is checked; what it
         returns joins `kwargs`. It refuses with a DomainError, or a ValueError (shown as is).
         """
+        return await self._attempt(
+            lambda ctx, args: in_tenant(ctx, fn, **args), notice, minimum, refresh, prepare, kwargs
+        )
+
+    async def _act_outside(
+        self,
+        fn: Callable[..., R],
+        /,
+        *,
+        notice: str = "",
+        minimum: Role = Role.VIEWER,
+        refresh: bool = True,
+        prepare: Callable[[], Mapping[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> R | None:
+        """`_act` for `fn(ctx=, **kwargs)` that opens its own sessions (run off the loop)."""
+        return await self._attempt(
+            lambda ctx, args: run_sync(fn, ctx=ctx, **args),
+            notice,
+            minimum,
+            refresh,
+            prepare,
+            kwargs,
+        )
+
+    async def _attempt(
+        self,
+        call: Callable[[TenantContext, dict[str, Any]], Awaitable[R]],
+        notice: str,
+        minimum: Role,
+        refresh: bool,
+        prepare: Callable[[], Mapping[str, Any]] | None,
+        kwargs: dict[str, Any],
+    ) -> R | None:
         self._clear_messages()
         try:
             ctx = await self._context(minimum)
@@ -88,7 +138,7 @@ class WorkspacePage(rx.State, mixin=True):
                     kwargs = {**kwargs, **prepare()}
                 except ValueError as error:  # a typed value that is not a number, say
                     raise ValidationFailed(str(error)) from None
-            result = await in_tenant(ctx, fn, **kwargs)
+            result = await call(ctx, kwargs)
             if refresh:
                 await self._refresh(ctx)
         except DomainError as error:

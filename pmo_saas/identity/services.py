@@ -122,7 +122,7 @@ def organization_name(*, session: Session, ctx: TenantContext) -> str:
 
 def rename_organization(*, session: Session, ctx: TenantContext, name: str) -> None:
     ctx.require(Role.ADMIN)
-    check_writable(session=session, ctx=ctx)
+    check_writable(session=session, ctx=ctx)  # Organization is no tenant table: no hook
     name = clean_name(name, what="organisation name")
     org = session.get(Organization, ctx.org_id)
     if org is None:
@@ -393,7 +393,6 @@ def _check_team_name_free(session: Session, name: str, *, except_id: int | None 
 
 def create_team(*, session: Session, ctx: TenantContext, name: str) -> int:
     ctx.require(Role.ADMIN, "Only owners and admins can create teams.")
-    check_writable(session=session, ctx=ctx)
     name = clean_name(name, what="team name")
     _check_team_name_free(session, name)
     team = Team(name=name)
@@ -406,7 +405,6 @@ def create_team(*, session: Session, ctx: TenantContext, name: str) -> int:
 
 def rename_team(*, session: Session, ctx: TenantContext, team_id: int, name: str) -> None:
     ctx.require(Role.ADMIN, "Only owners and admins can rename teams.")
-    check_writable(session=session, ctx=ctx)
     name = clean_name(name, what="team name")
     team = _team(session, team_id)
     _check_team_name_free(session, name, except_id=team_id)
@@ -417,7 +415,6 @@ def rename_team(*, session: Session, ctx: TenantContext, team_id: int, name: str
 
 def delete_team(*, session: Session, ctx: TenantContext, team_id: int) -> None:
     ctx.require(Role.ADMIN, "Only owners and admins can delete teams.")
-    check_writable(session=session, ctx=ctx)
     team = _team(session, team_id)
     session.exec(delete(TeamMember).where(col(TeamMember.team_id) == team_id))
     session.delete(team)
@@ -428,7 +425,7 @@ def add_team_member(
     *, session: Session, ctx: TenantContext, team_id: int, membership_id: int
 ) -> None:
     ctx.require(Role.ADMIN, "Only owners and admins can change teams.")
-    check_writable(session=session, ctx=ctx)
+    check_writable(session=session, ctx=ctx)  # TeamMember unguarded: remove_member shrinks seats
     team = _team(session, team_id)
     m = _membership(session, membership_id)
     exists = session.exec(
@@ -451,7 +448,7 @@ def remove_team_member(
     *, session: Session, ctx: TenantContext, team_id: int, membership_id: int
 ) -> None:
     ctx.require(Role.ADMIN, "Only owners and admins can change teams.")
-    check_writable(session=session, ctx=ctx)
+    check_writable(session=session, ctx=ctx)  # TeamMember unguarded: remove_member shrinks seats
     team = _team(session, team_id)
     m = _membership(session, membership_id)
     session.exec(

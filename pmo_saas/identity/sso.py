@@ -259,7 +259,7 @@ def save_sso_connection(
     changes: list[str] = []
     if connection is None:
         connection = SsoConnection(
-            org_id=ctx.org_id, issuer_url=issuer, client_id=client_id, client_secret_encrypted=""
+            issuer_url=issuer, client_id=client_id, client_secret_encrypted=""
         )
         action = "sso.configured"
     else:

@@ -136,7 +136,7 @@ def list_sso_domains(*, session: Session, ctx: TenantContext) -> list[SsoDomainR
 def _add_claim(session: Session, ctx: TenantContext, domain: str) -> SsoDomain:
     if verified_elsewhere(domain, ctx.org_id):
         raise Conflict(TAKEN.format(domain=domain))
-    claim = SsoDomain(org_id=ctx.org_id, domain=domain, dns_token=secrets.token_urlsafe(24))
+    claim = SsoDomain(domain=domain, dns_token=secrets.token_urlsafe(24))
     session.add(claim)
     audit.record(
         session=session,

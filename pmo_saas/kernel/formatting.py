@@ -32,3 +32,17 @@ def signed(value: float | None, *, empty: str = NO_VALUE) -> str:
     if value is None:
         return empty
     return ("+" if value > 0 else "") + number(value)
+
+
+def fixed(value: float | None, *, empty: str = NO_VALUE) -> str:
+    """Always two decimals (3.00, 2.50): means read side by side in a column."""
+    return empty if value is None else f"{value:.2f}"
+
+
+def signed_fixed(value: float | None, *, empty: str = NO_VALUE) -> str:
+    """A change in `fixed`'s two decimals with its sign: +0.33, -0.50; ±0.00 when it rounds to
+    nothing."""
+    if value is None:
+        return empty
+    rounded = round(value, 2)
+    return "±0.00" if rounded == 0 else f"{rounded:+.2f}"

@@ -6,6 +6,7 @@ A score that has not been given is a missing `Score` row ("not scored"), never a
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
 from sqlalchemy import BigInteger, Column, String, Text, UniqueConstraint
 from sqlmodel import Field
@@ -15,6 +16,7 @@ from pmo_saas.kernel.clock import utcnow
 
 
 class Portfolio(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "name"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -31,6 +33,8 @@ class Portfolio(TenantOwned, table=True):
 class StreamBudget(TenantOwned, table=True):
     """A share of the portfolio budget reserved for one value stream (participatory budgeting)."""
 
+    refused_when_read_only: ClassVar[bool] = True
+
     __table_args__ = (UniqueConstraint("org_id", "portfolio_id", "value_stream"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -40,6 +44,7 @@ class StreamBudget(TenantOwned, table=True):
 
 
 class Initiative(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "portfolio_id", "title"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -70,6 +75,8 @@ class Initiative(TenantOwned, table=True):
 class Dependency(TenantOwned, table=True):
     """`initiative_id` cannot be funded without `depends_on_id`."""
 
+    refused_when_read_only: ClassVar[bool] = True
+
     __table_args__ = (UniqueConstraint("org_id", "initiative_id", "depends_on_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -79,6 +86,8 @@ class Dependency(TenantOwned, table=True):
 
 class Criterion(TenantOwned, table=True):
     """A custom criterion of the weighted-criteria model."""
+
+    refused_when_read_only: ClassVar[bool] = True
 
     __table_args__ = (UniqueConstraint("org_id", "portfolio_id", "name"),)
 
@@ -94,6 +103,8 @@ class Criterion(TenantOwned, table=True):
 class Score(TenantOwned, table=True):
     """One settled input of one initiative (`key` names the input, e.g. `job_size`, `c12`)."""
 
+    refused_when_read_only: ClassVar[bool] = True
+
     __table_args__ = (UniqueConstraint("org_id", "initiative_id", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -104,6 +115,7 @@ class Score(TenantOwned, table=True):
 
 
 class ScoringRound(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     id: int | None = Field(default=None, primary_key=True)
     portfolio_id: int = Field(foreign_key="portfolio.id", index=True, ondelete="CASCADE")
     name: str = Field(max_length=120)
@@ -119,6 +131,7 @@ class ScoringRound(TenantOwned, table=True):
 
 
 class RoundScorer(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     __table_args__ = (UniqueConstraint("org_id", "round_id", "user_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -128,6 +141,8 @@ class RoundScorer(TenantOwned, table=True):
 
 class RoundScore(TenantOwned, table=True):
     """One scorer's private score, hidden from the others until the round is settled."""
+
+    refused_when_read_only: ClassVar[bool] = True
 
     __table_args__ = (UniqueConstraint("org_id", "round_id", "user_id", "initiative_id", "key"),)
 
@@ -143,6 +158,8 @@ class RoundScore(TenantOwned, table=True):
 class Scenario(TenantOwned, table=True):
     """A named what-if: a budget and initiatives forced in or out."""
 
+    refused_when_read_only: ClassVar[bool] = True
+
     __table_args__ = (UniqueConstraint("org_id", "portfolio_id", "name"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -157,6 +174,8 @@ class Scenario(TenantOwned, table=True):
 class PublishedPlan(TenantOwned, table=True):
     """A scenario published as the plan: a dated, frozen snapshot of its funding result."""
 
+    refused_when_read_only: ClassVar[bool] = True
+
     id: int | None = Field(default=None, primary_key=True)
     portfolio_id: int = Field(foreign_key="portfolio.id", index=True, ondelete="CASCADE")
     scenario_id: int | None = Field(default=None, foreign_key="scenario.id", ondelete="SET NULL")
@@ -167,6 +186,7 @@ class PublishedPlan(TenantOwned, table=True):
 
 
 class Risk(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
     id: int | None = Field(default=None, primary_key=True)
     portfolio_id: int = Field(foreign_key="portfolio.id", index=True, ondelete="CASCADE")
     initiative_id: int | None = Field(

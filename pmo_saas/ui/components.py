@@ -120,22 +120,35 @@ def header_row(*names: str | rx.Var) -> rx.Component:
     return rx.table.header(rx.table.row(*[rx.table.column_header_cell(n) for n in names]))
 
 
-def data_table(
-    name: str | rx.Var,
+def plain_table(
     headers: Sequence[str | rx.Var],
     items: rx.Var,
     row: Callable[[Any], rx.Component],
     *,
+    full_width: bool = True,
+    **props: Any,
+) -> rx.Component:
+    """A table, one `row(item)` per item, for a region that holds more than the table (a
+    heading, an empty-state line): otherwise use `data_table`. `props` go to the table."""
+    width = {"width": "100%"} if full_width else {}
+    return rx.table.root(
+        header_row(*headers), rx.table.body(rx.foreach(items, row)), **width, **props
+    )
+
+
+def data_table(
+    name: str | rx.Var,
+    headers: Sequence[str | rx.Var],
+    items: rx.vars.ArrayVar,
+    row: Callable[[Any], rx.Component],
+    *,
     empty: str = "",
     full_width: bool = True,
+    **props: Any,
 ) -> rx.Component:
     """A table in a region called `name`, one `row(item)` per item; when `empty` is given it is
-    said below the (then empty) table."""
-    width = {"width": "100%"} if full_width else {}
-    table = region(
-        name,
-        rx.table.root(header_row(*headers), rx.table.body(rx.foreach(items, row)), **width),
-    )
+    said below the (then empty) table. `props` go to the table (size="1", say)."""
+    table = region(name, plain_table(headers, items, row, full_width=full_width, **props))
     if not empty:
         return table
     return rx.fragment(table, rx.cond(items.length() == 0, rx.text(empty, color_scheme="gray")))
@@ -169,11 +182,3 @@ def page_heading(title: str, subtitle: str = "") -> rx.Component:
 
 def card(*children: rx.Component, **props: Any) -> rx.Component:
     return rx.card(rx.vstack(*children, spacing="3", align="start", width="100%"), **props)
-
-
-def coming_soon(what: list[str]) -> rx.Component:
-    return card(
-        rx.text("This section is being built. It will hold:", weight="medium"),
-        rx.unordered_list(*[rx.list_item(item) for item in what]),
-        width="100%",
-    )

@@ -1,26 +1,41 @@
-"""Every write service asks `check_writable` first (a read-only workspace changes nothing),
-and the important writes leave an audit trail."""
+"""Every write service is refused in a read-only workspace (an invoice overdue past the grace
+period: the tenant session refuses writes to the portfolio's tables), and the important writes
+leave an audit trail."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
+from pmo_saas.billing.models import BillingSubscription
 from pmo_saas.db import tenant_session
 from pmo_saas.identity.models import AuditEvent
+from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.errors import ReadOnly
 from pmo_saas.portfolio.models import Initiative, Portfolio
-from pmo_saas.portfolio.services import _common
 from pmo_saas.portfolio.services import funding as funding_services
 from pmo_saas.portfolio.services import initiatives as initiative_services
 from pmo_saas.portfolio.services import portfolios as portfolio_services
 from pmo_saas.portfolio.services import ranking as ranking_services
 from pmo_saas.portfolio.services import risks as risk_services
 from pmo_saas.portfolio.services import rounds as round_services
+from pmo_saas.settings import get_settings
 from tests.portfolio.builders import make_initiative, make_portfolio
 
 
-def test_read_only_workspace_refuses_every_write(org_a, monkeypatch):
+@pytest.fixture
+def billing_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("PMO_STRIPE_SECRET_KEY", "sk_test_portfolio_read_only")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.delenv("PMO_STRIPE_SECRET_KEY")
+    get_settings.cache_clear()
+
+
+def test_read_only_workspace_refuses_every_write(org_a, billing_on):
     pid = make_portfolio(org_a, budget=100)
     iid = make_initiative(org_a, pid, "A", cost=5)
     with tenant_session(org_a) as session:
@@ -39,11 +54,14 @@ def test_read_only_workspace_refuses_every_write(org_a, monkeypatch):
         round_id = round_services.open_scoring_round(
             session=session, ctx=org_a, portfolio_id=pid, name="R0", scorer_user_ids=[org_a.user_id]
         )
-
-    def read_only(*, session, ctx):
-        raise ReadOnly()
-
-    monkeypatch.setattr(_common, "check_writable", read_only)  # every write asks through it
+        session.add(
+            BillingSubscription(
+                org_id=org_a.org_id,
+                stripe_subscription_id="sub_overdue",
+                status="past_due",
+                past_due_since=utcnow() - timedelta(days=60),
+            )
+        )
     writes = [
         lambda s: portfolio_services.create_portfolio(session=s, ctx=org_a, name="New"),
         lambda s: portfolio_services.update_portfolio(
@@ -63,7 +81,7 @@ def test_read_only_workspace_refuses_every_write(org_a, monkeypatch):
         ),
         lambda s: initiative_services.archive_initiative(session=s, ctx=org_a, initiative_id=iid),
         lambda s: initiative_services.set_scores(
-            session=s, ctx=org_a, initiative_id=iid, scores={}
+            session=s, ctx=org_a, initiative_id=iid, scores={"job_size": 3}
         ),
         lambda s: ranking_services.override_rank(
             session=s, ctx=org_a, initiative_id=iid, position=None
@@ -74,7 +92,12 @@ def test_read_only_workspace_refuses_every_write(org_a, monkeypatch):
         lambda s: funding_services.create_scenario(
             session=s, ctx=org_a, portfolio_id=pid, name="S"
         ),
-        lambda s: risk_services.create_risk(session=s, ctx=org_a, portfolio_id=pid, data={}),
+        lambda s: risk_services.create_risk(
+            session=s,
+            ctx=org_a,
+            portfolio_id=pid,
+            data={"title": "r2", "probability": 1, "impact": 1},
+        ),
         lambda s: round_services.open_scoring_round(
             session=s, ctx=org_a, portfolio_id=pid, name="R", scorer_user_ids=[org_a.user_id]
         ),

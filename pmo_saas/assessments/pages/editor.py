@@ -16,7 +16,14 @@ from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
-from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.components import (
+    card,
+    data_table,
+    error_callout,
+    field,
+    info_callout,
+    page_heading,
+)
 from pmo_saas.ui.layout import workspace
 
 
@@ -283,20 +290,11 @@ def model_editor_page() -> rx.Component:
                     width="100%",
                 ),
                 rx.heading("Scale", size="4", as_="h2"),
-                rx.el.section(
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                rx.table.column_header_cell("Value"),
-                                rx.table.column_header_cell("Label"),
-                                rx.table.column_header_cell("What this level looks like"),
-                            )
-                        ),
-                        rx.table.body(rx.foreach(ModelEditorState.levels, _level_row)),
-                        width="100%",
-                    ),
-                    aria_label="Scale levels",
-                    style={"width": "100%"},
+                data_table(
+                    "Scale levels",
+                    ["Value", "Label", "What this level looks like"],
+                    ModelEditorState.levels,
+                    _level_row,
                 ),
                 rx.cond(
                     ~ModelEditorState.builtin,

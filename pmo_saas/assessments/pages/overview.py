@@ -17,7 +17,14 @@ from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
-from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.components import (
+    card,
+    data_table,
+    error_callout,
+    field,
+    info_callout,
+    page_heading,
+)
 from pmo_saas.ui.layout import workspace
 
 ROUNDS_SHOWN = 50  # the newest; each row costs a progress query
@@ -205,21 +212,11 @@ def _my_questionnaires() -> rx.Component:
         rx.heading("Your questionnaires", size="4", as_="h2"),
         rx.cond(
             AssessmentsState.assignments.length() > 0,
-            rx.el.section(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(h)
-                                for h in ("Round", "Team", "Progress", "Status", "")
-                            ]
-                        )
-                    ),
-                    rx.table.body(rx.foreach(AssessmentsState.assignments, _assignment_row)),
-                    width="100%",
-                ),
-                aria_label="Your questionnaires",
-                style={"width": "100%"},
+            data_table(
+                "Your questionnaires",
+                ["Round", "Team", "Progress", "Status", ""],
+                AssessmentsState.assignments,
+                _assignment_row,
             ),
             rx.text("Nobody has asked you to answer an assessment yet.", color_scheme="gray"),
         ),
@@ -259,21 +256,11 @@ def _models() -> rx.Component:
             width="100%",
             align="center",
         ),
-        rx.el.section(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in ("Model", "Kind", "Version", "Dimensions", "Statements", "")
-                        ]
-                    )
-                ),
-                rx.table.body(rx.foreach(AssessmentsState.models, _model_row)),
-                width="100%",
-            ),
-            aria_label="Models",
-            style={"width": "100%"},
+        data_table(
+            "Models",
+            ["Model", "Kind", "Version", "Dimensions", "Statements", ""],
+            AssessmentsState.models,
+            _model_row,
         ),
         width="100%",
         align="start",
@@ -294,21 +281,11 @@ def _rounds() -> rx.Component:
     return rx.vstack(
         rx.heading("Rounds", size="4", as_="h2"),
         rx.text(f"The {ROUNDS_SHOWN} newest rounds.", size="1", color_scheme="gray"),
-        rx.el.section(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in ("Round", "Model", "Opened", "Status", "Progress per team")
-                        ]
-                    )
-                ),
-                rx.table.body(rx.foreach(AssessmentsState.rounds, _round_row)),
-                width="100%",
-            ),
-            aria_label="Rounds",
-            style={"width": "100%"},
+        data_table(
+            "Rounds",
+            ["Round", "Model", "Opened", "Status", "Progress per team"],
+            AssessmentsState.rounds,
+            _round_row,
         ),
         width="100%",
         align="start",

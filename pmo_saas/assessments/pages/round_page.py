@@ -32,7 +32,14 @@ from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
-from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
+from pmo_saas.ui.components import (
+    card,
+    error_callout,
+    info_callout,
+    page_heading,
+    plain_table,
+    region,
+)
 from pmo_saas.ui.layout import workspace
 
 RESULT_COLUMNS = (
@@ -194,22 +201,12 @@ def _progress_row(p: ProgressView) -> rx.Component:
 
 
 def _progress() -> rx.Component:
-    return rx.el.section(
+    return region(
+        "Response progress",
         rx.heading("Response progress", size="4", as_="h2"),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    *[
-                        rx.table.column_header_cell(h)
-                        for h in ("Team", "Asked", "Started", "Submitted", "")
-                    ]
-                )
-            ),
-            rx.table.body(rx.foreach(RoundState.progress, _progress_row)),
-            width="100%",
+        plain_table(
+            ["Team", "Asked", "Started", "Submitted", ""], RoundState.progress, _progress_row
         ),
-        aria_label="Response progress",
-        style={"width": "100%"},
     )
 
 

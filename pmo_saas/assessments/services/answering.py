@@ -149,7 +149,6 @@ def save_answers(
         if answer is None:
             session.add(
                 AssessmentAnswer(
-                    org_id=ctx.org_id,
                     participant_id=participant_id,
                     statement_id=statement_id,
                     round_id=part.round_id,

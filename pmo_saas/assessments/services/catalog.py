@@ -195,7 +195,6 @@ def _new_model(
     copied_from_id: int | None = None,
 ) -> AssessmentModel:
     model = AssessmentModel(
-        org_id=ctx.org_id,
         name=name,
         description=description,
         kind=kind,
@@ -206,9 +205,7 @@ def _new_model(
     session.add(model)
     session.flush()
     assert model.id is not None
-    version = AssessmentModelVersion(
-        org_id=ctx.org_id, model_id=model.id, number=1, asks_trend=asks_trend
-    )
+    version = AssessmentModelVersion(model_id=model.id, number=1, asks_trend=asks_trend)
     session.add(version)
     session.flush()
     assert version.id is not None
@@ -461,7 +458,6 @@ def update_model(
     version = _latest_version(session, model_id)
     if version.locked:
         version = AssessmentModelVersion(
-            org_id=ctx.org_id,
             model_id=model_id,
             number=version.number + 1,
             asks_trend=version.asks_trend,

@@ -55,6 +55,7 @@ from pmo_saas.identity import audit
 from pmo_saas.identity.models import Team
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, NotFound
+from pmo_saas.kernel.formatting import fixed
 
 
 def team_dimension_scores(
@@ -381,10 +382,9 @@ def heat_map(
     )
 
 
-def _fmt(value: float | int | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:.2f}" if isinstance(value, float) else str(value)
+def _csv_cell(value: float | int | None) -> str:
+    """Means in two decimals, whole answers (minimum, maximum) as they are, nothing as empty."""
+    return fixed(value, empty="") if isinstance(value, float) or value is None else str(value)
 
 
 def export_round_csv(*, session: Session, ctx: TenantContext, round_id: int) -> str:
@@ -424,14 +424,14 @@ def export_round_csv(*, session: Session, ctx: TenantContext, round_id: int) -> 
                     d.name,
                     d.respondents,
                     d.answers,
-                    _fmt(d.mean),
-                    _fmt(d.median),
-                    _fmt(d.minimum),
-                    _fmt(d.maximum),
-                    _fmt(d.stddev),
+                    _csv_cell(d.mean),
+                    _csv_cell(d.median),
+                    _csv_cell(d.minimum),
+                    _csv_cell(d.maximum),
+                    _csv_cell(d.stddev),
                     " ".join(str(n) for n in d.distribution),
-                    _fmt(d.previous_mean),
-                    _fmt(d.change),
+                    _csv_cell(d.previous_mean),
+                    _csv_cell(d.change),
                     "yes" if d.is_focus else "",
                 ]
             )
@@ -467,7 +467,6 @@ def mark_focus_dimension(
     ).first()
     if mark is None:
         mark = FocusDimension(
-            org_id=ctx.org_id,
             round_id=round_id,
             team_id=team_id,
             dimension_id=dimension_id,

@@ -86,7 +86,6 @@ def start_round(
     now = utcnow()
     title = _clean(title or f"{model.name} {now:%B %Y}", what="round title", max_length=160)
     rnd = AssessmentRound(
-        org_id=ctx.org_id,
         title=title,
         model_version_id=version.id or 0,
         created_by_id=ctx.user_id,
@@ -97,13 +96,9 @@ def start_round(
     assert rnd.id is not None
     for team in teams:
         assert team.id is not None
-        session.add(RoundTeam(org_id=ctx.org_id, round_id=rnd.id, team_id=team.id))
+        session.add(RoundTeam(round_id=rnd.id, team_id=team.id))
         for user_id in members[team.id]:
-            session.add(
-                RoundParticipant(
-                    org_id=ctx.org_id, round_id=rnd.id, team_id=team.id, user_id=user_id
-                )
-            )
+            session.add(RoundParticipant(round_id=rnd.id, team_id=team.id, user_id=user_id))
     session.flush()
     audit.record(
         session=session,

@@ -19,7 +19,7 @@ from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
-from pmo_saas.ui.components import error_callout, info_callout, page_heading
+from pmo_saas.ui.components import data_table, error_callout, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
 
@@ -134,28 +134,12 @@ def _board_body() -> rx.Component:
             checked=BoardState.include_done,
             on_change=BoardState.toggle_done,
         ),
-        rx.el.section(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("Item"),
-                        rx.table.column_header_cell("Plan"),
-                        rx.table.column_header_cell("Team"),
-                        rx.table.column_header_cell("Owner"),
-                        rx.table.column_header_cell("Due"),
-                        rx.table.column_header_cell("Status"),
-                        rx.table.column_header_cell("Portfolio / funding"),
-                    )
-                ),
-                rx.table.body(rx.foreach(BoardState.items, _item_row)),
-                width="100%",
-            ),
-            aria_label="Organisational growth items",
-            style={"width": "100%"},
-        ),
-        rx.cond(
-            BoardState.items.length() == 0,
-            rx.text("No organisational growth items.", color_scheme="gray"),
+        data_table(
+            "Organisational growth items",
+            ["Item", "Plan", "Team", "Owner", "Due", "Status", "Portfolio / funding"],
+            BoardState.items,
+            _item_row,
+            empty="No organisational growth items.",
         ),
         width="100%",
         align="start",

@@ -1,4 +1,5 @@
-"""Small pieces shared by the coaching pages: route helpers, choice lists, labelled selects."""
+"""Small pieces shared by the coaching pages: route helpers, choice lists, labelled selects
+(the shared `Choice`, `labelled_select` and `text_area` of ui.components underneath)."""
 
 from __future__ import annotations
 
@@ -6,20 +7,13 @@ from itertools import pairwise
 from typing import Any
 
 import reflex as rx
-from pydantic import BaseModel
 
 from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.ui.components import Choice, labelled_select, text_area
 
 STATUS_LABELS = {"todo": "To do", "doing": "Doing", "done": "Done", "blocked": "Blocked"}
 PLAN_STATUS_LABELS = {"active": "Active", "on_hold": "On hold", "completed": "Completed"}
 SCOPE_LABELS = {"team": "Team growth item", "organisation": "Organisational (leadership)"}
-
-
-class Choice(BaseModel):
-    """One option of a select: the submitted value and what people read."""
-
-    value: str
-    label: str
 
 
 def id_after(path: str, segment: str) -> int:
@@ -68,37 +62,12 @@ def choice_select(
     **props: Any,
 ) -> rx.Component:
     """A label tied to a select of (value, label) choices; `empty` adds a first blank option."""
-    input_id = f"field-{name}"
-    first = [rx.el.option(empty, value="")] if empty else []
-    return rx.vstack(
-        rx.el.label(label, html_for=input_id, class_name="pmo-label"),
-        rx.el.select(
-            *first,
-            *(
-                [rx.el.option(o.label, value=o.value) for o in options]
-                if isinstance(options, list)
-                else [rx.foreach(options, lambda o: rx.el.option(o.label, value=o.value))]
-            ),
-            id=input_id,
-            name=name,
-            default_value=default,
-            class_name="pmo-select",
-            **props,
-        ),
-        spacing="1",
-        align="start",
-    )
+    pairs = [(o.value, o.label) for o in options] if isinstance(options, list) else options
+    return labelled_select(label, name, pairs, default=default, empty=empty, **props)
 
 
 def textarea_field(label: str, name: str, *, default: str | rx.Var = "") -> rx.Component:
-    input_id = f"field-{name}"
-    return rx.vstack(
-        rx.el.label(label, html_for=input_id, class_name="pmo-label"),
-        rx.text_area(id=input_id, name=name, default_value=default, width="100%", rows="3"),
-        spacing="1",
-        width="100%",
-        align="start",
-    )
+    return text_area(label, name, rows="3", default_value=default)
 
 
 def warning_callout(message: rx.Var[str]) -> rx.Component:

@@ -16,7 +16,7 @@ from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.ui.components import error_callout, info_callout, page_heading
+from pmo_saas.ui.components import data_table, error_callout, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
 
@@ -77,25 +77,12 @@ def _mine_body() -> rx.Component:
             checked=MyActionsState.show_done,
             on_change=MyActionsState.toggle_done,
         ),
-        rx.el.section(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("Action"),
-                        rx.table.column_header_cell("Plan"),
-                        rx.table.column_header_cell("Due"),
-                        rx.table.column_header_cell("Status"),
-                    )
-                ),
-                rx.table.body(rx.foreach(MyActionsState.actions, _row)),
-                width="100%",
-            ),
-            aria_label="My actions",
-            style={"width": "100%"},
-        ),
-        rx.cond(
-            MyActionsState.actions.length() == 0,
-            rx.text("Nothing open for you.", color_scheme="gray"),
+        data_table(
+            "My actions",
+            ["Action", "Plan", "Due", "Status"],
+            MyActionsState.actions,
+            _row,
+            empty="Nothing open for you.",
         ),
         width="100%",
         align="start",

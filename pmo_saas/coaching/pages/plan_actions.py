@@ -15,7 +15,7 @@ from pmo_saas.coaching.pages.plan_state import (
     PlanState,
 )
 from pmo_saas.coaching.schemas import ActionRow
-from pmo_saas.ui.components import card, field
+from pmo_saas.ui.components import card, data_table, field
 
 
 def form_grid(*children: rx.Component) -> rx.Component:
@@ -92,24 +92,12 @@ def action_row(a: ActionRow) -> rx.Component:
 
 
 def actions_table(actions: rx.Var, name: rx.Var | str) -> rx.Component:
-    return rx.el.section(
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell("Action"),
-                    rx.table.column_header_cell("Owner"),
-                    rx.table.column_header_cell("Due"),
-                    rx.table.column_header_cell("Status"),
-                    rx.table.column_header_cell("Kind"),
-                    rx.table.column_header_cell(""),
-                )
-            ),
-            rx.table.body(rx.foreach(actions, action_row)),
-            width="100%",
-            size="1",
-        ),
-        aria_label=name,
-        style={"width": "100%"},
+    return data_table(
+        name,
+        ["Action", "Owner", "Due", "Status", "Kind", ""],
+        actions,
+        action_row,
+        size="1",
     )
 
 

@@ -15,7 +15,7 @@ from pmo_saas.coaching.pages.plan_state import (
     PlanState,
     SessionView,
 )
-from pmo_saas.ui.components import card, field
+from pmo_saas.ui.components import card, data_table, field
 
 
 def attendee_box(c: Choice) -> rx.Component:
@@ -74,22 +74,11 @@ def session_row(s: SessionView) -> rx.Component:
 def sessions_log() -> rx.Component:
     return rx.vstack(
         rx.heading("Sessions log", size="5", as_="h2"),
-        rx.el.section(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("Date"),
-                        rx.table.column_header_cell("Attendees"),
-                        rx.table.column_header_cell("Notes"),
-                        rx.table.column_header_cell("Decisions"),
-                        rx.table.column_header_cell("Follow-up actions"),
-                    )
-                ),
-                rx.table.body(rx.foreach(PlanState.sessions, session_row)),
-                width="100%",
-            ),
-            aria_label="Sessions log",
-            style={"width": "100%"},
+        data_table(
+            "Sessions log",
+            ["Date", "Attendees", "Notes", "Decisions", "Follow-up actions"],
+            PlanState.sessions,
+            session_row,
         ),
         width="100%",
         align="start",

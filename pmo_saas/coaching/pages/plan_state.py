@@ -40,21 +40,12 @@ from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.formatting import NO_VALUE, number, optional_number, signed
 
 STATUS_CHOICES = [Choice(value=k, label=v) for k, v in STATUS_LABELS.items()]
 SCOPE_CHOICES = [Choice(value=k, label=v) for k, v in SCOPE_LABELS.items()]
 PLAN_STATUS_CHOICES = [Choice(value=k, label=v) for k, v in PLAN_STATUS_LABELS.items()]
 FOLLOW_UP_ROWS = (1, 2)
-
-
-def number(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-def signed(value: float) -> str:
-    return ("+" if value > 0 else "") + number(value)
 
 
 class GoalView(BaseModel):
@@ -104,8 +95,8 @@ def _goal_view(goal: GoalRow, plan: PlanDetail) -> GoalView:
         id=goal.id,
         title=goal.title,
         dimension=goal.dimension_name,
-        current=number(goal.baseline_score),
-        target=number(goal.target_level),
+        current=optional_number(goal.baseline_score, NO_VALUE),
+        target=optional_number(goal.target_level, NO_VALUE),
         due=goal.due_date or "",
         overdue=goal.overdue,
         measured=measured,

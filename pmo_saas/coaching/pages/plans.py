@@ -24,7 +24,14 @@ from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role, at_least
-from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.components import (
+    card,
+    data_table,
+    error_callout,
+    field,
+    info_callout,
+    page_heading,
+)
 from pmo_saas.ui.layout import workspace
 
 STATUS_CHOICES = [Choice(value=k, label=v) for k, v in PLAN_STATUS_LABELS.items()]
@@ -270,27 +277,12 @@ def _plans_body() -> rx.Component:
         info_callout(PlansState.notice),
         _new_plan_forms(),
         _filters(),
-        rx.el.section(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("Plan"),
-                        rx.table.column_header_cell("For"),
-                        rx.table.column_header_cell("Coach"),
-                        rx.table.column_header_cell("Status"),
-                        rx.table.column_header_cell("Progress"),
-                        rx.table.column_header_cell("Overdue"),
-                    )
-                ),
-                rx.table.body(rx.foreach(PlansState.plans, _plan_row)),
-                width="100%",
-            ),
-            aria_label="Coaching plans",
-            style={"width": "100%"},
-        ),
-        rx.cond(
-            PlansState.plans.length() == 0,
-            rx.text("No coaching plans match.", color_scheme="gray"),
+        data_table(
+            "Coaching plans",
+            ["Plan", "For", "Coach", "Status", "Progress", "Overdue"],
+            PlansState.plans,
+            _plan_row,
+            empty="No coaching plans match.",
         ),
         width="100%",
         align="start",

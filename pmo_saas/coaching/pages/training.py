@@ -21,7 +21,14 @@ from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
-from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.components import (
+    card,
+    data_table,
+    error_callout,
+    field,
+    info_callout,
+    page_heading,
+)
 from pmo_saas.ui.layout import workspace
 
 LEVEL_CHOICES = [Choice(value=level, label=level.capitalize()) for level in COURSE_LEVELS]
@@ -139,18 +146,6 @@ def _coverage_row(t: TeamCoverage) -> rx.Component:
     )
 
 
-def _table(name: str, headers: list[str], rows: rx.Var, render) -> rx.Component:  # type: ignore[no-untyped-def]
-    return rx.el.section(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(rx.foreach(rows, render)),
-            width="100%",
-        ),
-        aria_label=name,
-        style={"width": "100%"},
-    )
-
-
 def _forms() -> rx.Component:
     return rx.hstack(
         rx.cond(
@@ -209,21 +204,21 @@ def _training_body() -> rx.Component:
         info_callout(TrainingState.notice),
         rx.cond(AuthState.role != "viewer", _forms()),
         rx.heading("Catalogue", size="5", as_="h2"),
-        _table(
+        data_table(
             "Course catalogue",
             ["Course", "Level", "Duration", "Provider", "Enrolled", "Completed"],
             TrainingState.courses,
             _course_row,
         ),
         rx.heading("Enrolments", size="5", as_="h2"),
-        _table(
+        data_table(
             "Enrolments",
             ["Person", "Course", "Completion"],
             TrainingState.enrolments,
             _enrolment_row,
         ),
         rx.heading("Coverage per team", size="5", as_="h2"),
-        _table(
+        data_table(
             "Training coverage",
             ["Team", "Members", "Trained", "Coverage"],
             TrainingState.coverage,

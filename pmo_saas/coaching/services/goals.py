@@ -98,7 +98,6 @@ def add_goal(
         select(func.max(CoachingGoal.position)).where(CoachingGoal.plan_id == plan_id)
     ).one()
     goal = CoachingGoal(
-        org_id=ctx.org_id,
         plan_id=plan_id,
         title=clean_name(title, what="goal", max_length=200),
         target_level=_clean_target(target_level),

@@ -140,7 +140,6 @@ def _new_plan(
     if person_user_id is not None:
         _require_member(session, person_user_id, what="person", field="person")
     plan = CoachingPlan(
-        org_id=ctx.org_id,
         title=clean_name(title, what="plan title", max_length=160),
         team_id=team_id,
         person_user_id=person_user_id,
@@ -243,7 +242,6 @@ def create_plan_from_round(
         target = suggested_target(dim.mean)
         session.add(
             CoachingGoal(
-                org_id=ctx.org_id,
                 plan_id=plan.id,
                 title=f"Raise {dim.name} to level {target:g}",
                 dimension_key=dim.dimension_key,

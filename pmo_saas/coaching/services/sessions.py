@@ -108,7 +108,6 @@ def log_session(
     # Every follow-up is checked before anything is written.
     built = [_build_action(session, plan=plan, data=data) for data in follow_ups]
     log = CoachingSession(
-        org_id=ctx.org_id,
         plan_id=plan_id,
         held_on=held,
         notes=notes,
@@ -119,7 +118,7 @@ def log_session(
     session.flush()
     assert log.id is not None
     for user_id in people:
-        session.add(SessionAttendee(org_id=ctx.org_id, session_id=log.id, user_id=user_id))
+        session.add(SessionAttendee(session_id=log.id, user_id=user_id))
     created: list[CoachingAction] = []
     warnings: list[str] = []
     for action, action_warnings in built:

@@ -106,9 +106,7 @@ def create_course(
     _require_manage(ctx)
     name, level, duration_hours, provider = _clean_course(name, level, duration_hours, provider)
     _check_course_name_free(session, name)
-    course = Course(
-        org_id=ctx.org_id, name=name, level=level, duration_hours=duration_hours, provider=provider
-    )
+    course = Course(name=name, level=level, duration_hours=duration_hours, provider=provider)
     session.add(course)
     session.flush()
     audit.record(session=session, ctx=ctx, action="coaching.course_created", target=name)
@@ -198,7 +196,7 @@ def enrol(*, session: Session, ctx: TenantContext, course_id: int, user_id: int)
     ).first()
     if exists is not None:
         raise Conflict("This person is already enrolled in this course.")
-    enrolment = Enrolment(org_id=ctx.org_id, course_id=course_id, user_id=user_id)
+    enrolment = Enrolment(course_id=course_id, user_id=user_id)
     session.add(enrolment)
     session.flush()
     return _enrolment_rows(session, [enrolment])[0]

@@ -6,47 +6,49 @@ import reflex as rx
 
 from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
-from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.identity.schemas import AuditRow, OutboxRow
-from pmo_saas.kernel.errors import DomainError
+from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.settings import get_settings
-from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.components import (
+    card,
+    data_table,
+    error_callout,
+    field,
+    info_callout,
+    page_heading,
+)
 from pmo_saas.ui.layout import workspace
 
 PAGE_SIZE = 50
 
 
-class AuditState(rx.State):
+class AuditState(WorkspacePage, rx.State):
     rows: list[AuditRow] = []
-    error: str = ""
     offset: int = 0
 
-    async def _fetch(self) -> None:
-        self.error = ""
-        try:
-            ctx = await tenant_context(self, Role.ADMIN)
-            self.rows = await in_tenant(
-                ctx, identity.list_audit, limit=PAGE_SIZE, offset=self.offset
-            )
-        except DomainError as error:
-            self.rows = []
-            self.error = str(error)
+    async def _refresh(self, ctx: TenantContext) -> None:
+        self.rows = await in_tenant(ctx, identity.list_audit, limit=PAGE_SIZE, offset=self.offset)
+
+    def _on_failed_load(self) -> None:
+        self.rows = []
 
     @rx.event
     async def load(self) -> None:
         self.offset = 0
-        await self._fetch()
+        await self._load(Role.ADMIN)
 
     @rx.event
     async def next_page(self) -> None:
         self.offset += PAGE_SIZE
-        await self._fetch()
+        await self._load(Role.ADMIN)
 
     @rx.event
     async def previous_page(self) -> None:
         self.offset = max(0, self.offset - PAGE_SIZE)
-        await self._fetch()
+        await self._load(Role.ADMIN)
 
 
 @rx.page(
@@ -57,33 +59,17 @@ def audit_page() -> rx.Component:
     return rx.vstack(
         page_heading("Audit log", "Who did what, and when."),
         error_callout(AuditState.error),
-        rx.el.section(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("When (UTC)"),
-                        rx.table.column_header_cell("Who"),
-                        rx.table.column_header_cell("What"),
-                        rx.table.column_header_cell("Target"),
-                        rx.table.column_header_cell("Detail"),
-                    )
-                ),
-                rx.table.body(
-                    rx.foreach(
-                        AuditState.rows,
-                        lambda r: rx.table.row(
-                            rx.table.cell(r.at),
-                            rx.table.cell(r.actor),
-                            rx.table.cell(r.action),
-                            rx.table.cell(r.target),
-                            rx.table.cell(r.detail),
-                        ),
-                    )
-                ),
-                width="100%",
+        data_table(
+            "Audit events",
+            ["When (UTC)", "Who", "What", "Target", "Detail"],
+            AuditState.rows,
+            lambda r: rx.table.row(
+                rx.table.cell(r.at),
+                rx.table.cell(r.actor),
+                rx.table.cell(r.action),
+                rx.table.cell(r.target),
+                rx.table.cell(r.detail),
             ),
-            aria_label="Audit events",
-            style={"width": "100%"},
         ),
         rx.hstack(
             rx.button(
@@ -104,21 +90,20 @@ def audit_page() -> rx.Component:
     )
 
 
-class OutboxState(rx.State):
+class OutboxState(WorkspacePage, rx.State):
     rows: list[OutboxRow] = []
-    error: str = ""
     smtp: bool = False
+
+    async def _refresh(self, ctx: TenantContext) -> None:
+        self.rows = await in_tenant(ctx, identity.list_outbox)
+
+    def _on_failed_load(self) -> None:
+        self.rows = []
 
     @rx.event
     async def load(self) -> None:
-        self.error = ""
         self.smtp = get_settings().smtp_enabled
-        try:
-            ctx = await tenant_context(self, Role.ADMIN)
-            self.rows = await in_tenant(ctx, identity.list_outbox)
-        except DomainError as error:
-            self.rows = []
-            self.error = str(error)
+        await self._load(Role.ADMIN)
 
 
 @rx.page(
@@ -153,21 +138,17 @@ def outbox_page() -> rx.Component:
     )
 
 
-class OrgSettingsState(rx.State):
-    error: str = ""
-    notice: str = ""
-
+class OrgSettingsState(WorkspacePage, rx.State):
     @rx.event
     async def rename(self, form: dict):
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.ADMIN)
-            await in_tenant(ctx, identity.rename_organization, name=form.get("name", ""))
-        except DomainError as error:
-            self.error = str(error)
-            return None
-        self.notice = "Organisation renamed."
-        return AuthState.load_workspace
+        await self._act(
+            identity.rename_organization,
+            notice="Organisation renamed.",
+            minimum=Role.ADMIN,
+            refresh=False,
+            name=form.get("name", ""),
+        )
+        return None if self.error else AuthState.load_workspace
 
 
 @rx.page(route="/o/[slug]/settings", title="Settings", on_load=AuthState.load_workspace)

@@ -1,4 +1,4 @@
-"""The workspace home (until the executive dashboard lands): a short overview."""
+"""The workspace home: members and teams at a glance, the way to the executive dashboard."""
 
 from __future__ import annotations
 
@@ -6,41 +6,43 @@ import reflex as rx
 
 from pmo_saas.db import in_tenant, run_sync
 from pmo_saas.identity import services as identity
-from pmo_saas.identity.auth_state import AuthState, tenant_context
-from pmo_saas.kernel.errors import DomainError
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.kernel.context import TenantContext
 from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
 
-class HomeState(rx.State):
+def _signed_in_user(ctx: TenantContext) -> int:
+    assert ctx.user_id is not None  # a workspace context always names who is signed in
+    return ctx.user_id
+
+
+def _resend_verification(*, ctx: TenantContext) -> None:
+    identity.resend_verification(user_id=_signed_in_user(ctx))
+
+
+class HomeState(WorkspacePage, rx.State):
     members: int = 0
     teams: int = 0
-    error: str = ""
-    notice: str = ""
     email_verified: bool = True
 
-    @rx.event
-    async def load(self) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self)
-            counts = await in_tenant(ctx, identity.workspace_overview)
-            self.email_verified = await run_sync(identity.email_verified, user_id=ctx.user_id)
-        except DomainError as error:
-            self.error = str(error)
-            return
+    async def _refresh(self, ctx: TenantContext) -> None:
+        counts = await in_tenant(ctx, identity.workspace_overview)
+        self.email_verified = await run_sync(identity.email_verified, user_id=_signed_in_user(ctx))
         self.members, self.teams = counts["members"], counts["teams"]
 
     @rx.event
+    async def load(self) -> None:
+        await self._load()
+
+    @rx.event
     async def resend_verification(self) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self)
-            await run_sync(identity.resend_verification, user_id=ctx.user_id)
-        except DomainError as error:
-            self.error = str(error)
-            return
-        self.notice = "A new verification link is on its way to your inbox."
+        await self._act_outside(
+            _resend_verification,
+            notice="A new verification link is on its way to your inbox.",
+            refresh=False,
+        )
 
 
 def _verify_banner() -> rx.Component:

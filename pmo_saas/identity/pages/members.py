@@ -6,12 +6,14 @@ import reflex as rx
 
 from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
-from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.identity.schemas import InvitationRow, MemberRow, TeamRow
-from pmo_saas.kernel.errors import DomainError
+from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import (
     card,
+    data_table,
     error_callout,
     field,
     info_callout,
@@ -24,76 +26,60 @@ ROLE_CHOICES = [r.value for r in Role]
 INVITE_ROLES = ["member", "coach", "viewer", "admin", "owner"]
 
 
-class MembersState(rx.State):
+class MembersState(WorkspacePage, rx.State):
     members: list[MemberRow] = []
     invitations: list[InvitationRow] = []
-    error: str = ""
-    notice: str = ""
 
-    async def _refresh(self) -> None:
-        ctx = await tenant_context(self)
+    async def _refresh(self, ctx: TenantContext) -> None:
         self.members = await in_tenant(ctx, identity.list_members)
         if ctx.has(Role.ADMIN):
             self.invitations = await in_tenant(ctx, identity.list_invitations)
         else:
             self.invitations = []
 
+    def _on_failed_load(self) -> None:
+        self.members, self.invitations = [], []
+
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = ""
-        try:
-            await self._refresh()
-        except DomainError as error:
-            self.members, self.invitations = [], []
-            self.error = str(error)
+        await self._load()
 
     @rx.event
     async def invite(self, form: dict) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.ADMIN)
-            await in_tenant(
-                ctx,
-                identity.invite_member,
-                email=form.get("email", ""),
-                role=form.get("role", "member"),
-            )
-            self.notice = f"Invitation sent to {form.get('email', '').strip()}."
-            await self._refresh()
-        except DomainError as error:
-            self.error = str(error)
+        await self._act(
+            identity.invite_member,
+            notice=f"Invitation sent to {form.get('email', '').strip()}.",
+            minimum=Role.ADMIN,
+            email=form.get("email", ""),
+            role=form.get("role", "member"),
+        )
 
     @rx.event
     async def change_role(self, membership_id: int, role: str) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.ADMIN)
-            await in_tenant(ctx, identity.change_role, membership_id=int(membership_id), role=role)
-            self.notice = "Role changed."
-            await self._refresh()
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+        await self._act(
+            identity.change_role,
+            notice="Role changed.",
+            minimum=Role.ADMIN,
+            prepare=lambda: {"membership_id": int(membership_id)},
+            role=role,
+        )
 
     @rx.event
     async def remove(self, membership_id: int) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.ADMIN)
-            await in_tenant(ctx, identity.remove_member, membership_id=int(membership_id))
-            self.notice = "Member removed."
-            await self._refresh()
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+        await self._act(
+            identity.remove_member,
+            notice="Member removed.",
+            minimum=Role.ADMIN,
+            prepare=lambda: {"membership_id": int(membership_id)},
+        )
 
     @rx.event
     async def revoke(self, invitation_id: int) -> None:
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.ADMIN)
-            await in_tenant(ctx, identity.revoke_invitation, invitation_id=int(invitation_id))
-            await self._refresh()
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+        await self._act(
+            identity.revoke_invitation,
+            minimum=Role.ADMIN,
+            prepare=lambda: {"invitation_id": int(invitation_id)},
+        )
 
 
 def _member_row(m: MemberRow) -> rx.Component:
@@ -172,43 +158,18 @@ def _members_body() -> rx.Component:
                 width="100%",
             ),
         ),
-        rx.el.section(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("Name"),
-                        rx.table.column_header_cell("Email"),
-                        rx.table.column_header_cell("Role"),
-                        rx.table.column_header_cell("Teams"),
-                        rx.table.column_header_cell(""),
-                    )
-                ),
-                rx.table.body(rx.foreach(MembersState.members, _member_row)),
-                width="100%",
-            ),
-            aria_label="Members",
-            style={"width": "100%"},
+        data_table(
+            "Members", ["Name", "Email", "Role", "Teams", ""], MembersState.members, _member_row
         ),
         rx.cond(
             AuthState.is_admin,
             rx.vstack(
                 rx.heading("Invitations", size="4", as_="h2"),
-                rx.el.section(
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                rx.table.column_header_cell("Email"),
-                                rx.table.column_header_cell("Role"),
-                                rx.table.column_header_cell("Status"),
-                                rx.table.column_header_cell("Expires"),
-                                rx.table.column_header_cell(""),
-                            )
-                        ),
-                        rx.table.body(rx.foreach(MembersState.invitations, _invitation_row)),
-                        width="100%",
-                    ),
-                    aria_label="Invitations",
-                    style={"width": "100%"},
+                data_table(
+                    "Invitations",
+                    ["Email", "Role", "Status", "Expires", ""],
+                    MembersState.invitations,
+                    _invitation_row,
                 ),
                 width="100%",
             ),
@@ -232,71 +193,70 @@ def members_page() -> rx.Component:
 # ---------------------------------------------------------------- teams
 
 
-class TeamsState(rx.State):
+class TeamsState(WorkspacePage, rx.State):
     teams: list[TeamRow] = []
     members: list[MemberRow] = []
-    error: str = ""
-    notice: str = ""
 
-    async def _refresh(self) -> None:
-        ctx = await tenant_context(self)
+    async def _refresh(self, ctx: TenantContext) -> None:
         self.teams = await in_tenant(ctx, identity.list_teams)
         self.members = await in_tenant(ctx, identity.list_members)
 
+    def _on_failed_load(self) -> None:
+        self.teams, self.members = [], []
+
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = ""
-        try:
-            await self._refresh()
-        except DomainError as error:
-            self.teams, self.members = [], []
-            self.error = str(error)
-
-    async def _admin_action(self, fn, notice: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.ADMIN)
-            await in_tenant(ctx, fn, **kwargs)
-            self.notice = notice
-            await self._refresh()
-        except (DomainError, ValueError) as error:
-            self.error = str(error)
+        await self._load()
 
     @rx.event
     async def create(self, form: dict) -> None:
         name = form.get("name", "")
-        await self._admin_action(identity.create_team, f"Team {name.strip()} created.", name=name)
+        await self._act(
+            identity.create_team,
+            notice=f"Team {name.strip()} created.",
+            minimum=Role.ADMIN,
+            name=name,
+        )
 
     @rx.event
     async def rename(self, team_id: int, form: dict) -> None:
-        await self._admin_action(
-            identity.rename_team, "Team renamed.", team_id=int(team_id), name=form.get("name", "")
+        await self._act(
+            identity.rename_team,
+            notice="Team renamed.",
+            minimum=Role.ADMIN,
+            prepare=lambda: {"team_id": int(team_id)},
+            name=form.get("name", ""),
         )
 
     @rx.event
     async def delete(self, team_id: int) -> None:
-        await self._admin_action(identity.delete_team, "Team deleted.", team_id=int(team_id))
+        await self._act(
+            identity.delete_team,
+            notice="Team deleted.",
+            minimum=Role.ADMIN,
+            prepare=lambda: {"team_id": int(team_id)},
+        )
 
     @rx.event
     async def add_member(self, team_id: int, form: dict) -> None:
         membership = form.get("membership_id", "")
         if not str(membership).isdigit():
-            self.error = "Choose a member to add."
+            self._refuse("Choose a member to add.")
             return
-        await self._admin_action(
+        await self._act(
             identity.add_team_member,
-            "Member added to the team.",
-            team_id=int(team_id),
-            membership_id=int(membership),
+            notice="Member added to the team.",
+            minimum=Role.ADMIN,
+            prepare=lambda: {"team_id": int(team_id), "membership_id": int(membership)},
         )
 
     @rx.event
     async def remove_member(self, team_id: int, membership_id: int) -> None:
-        await self._admin_action(
+        await self._act(
             identity.remove_team_member,
-            "Member removed from the team.",
-            team_id=int(team_id),
-            membership_id=int(membership_id),
+            notice="Member removed from the team.",
+            minimum=Role.ADMIN,
+            prepare=lambda: {"team_id": int(team_id), "membership_id": int(membership_id)},
         )
 
 

@@ -13,17 +13,13 @@ from urllib.parse import urlencode
 import reflex as rx
 from pydantic import BaseModel
 
-from pmo_saas.db import in_tenant, run_sync
+from pmo_saas.db import in_tenant
 from pmo_saas.identity import sso, sso_social
-from pmo_saas.identity.auth_state import (
-    AuthState,
-    backend_url,
-    navigate_to_backend,
-    tenant_context,
-)
+from pmo_saas.identity.auth_state import AuthState, backend_url, navigate_to_backend
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.identity.pages.sso_domains import SsoDomainsState, sso_domains_card
-from pmo_saas.kernel.errors import DomainError, ValidationFailed
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.settings import get_settings
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
@@ -118,31 +114,24 @@ class SsoSettingsState(WorkspacePage, rx.State):
     def _clear_test(self) -> None:
         self.test_ok, self.test_message, self.test_found = False, "", []
 
+    async def _refresh(self, ctx: TenantContext) -> None:
+        self._show(await in_tenant(ctx, sso.get_sso_connection))
+
+    def _on_failed_load(self) -> None:
+        self._show(sso.SsoConnectionPublic(configured=False))
+
     @rx.event
     async def load(self) -> None:
-        self.error = self.notice = ""
         self.loaded = False
         self._clear_test()
         settings = get_settings()
         self.redirect_uri = sso.callback_url(settings.sso_callback_base_url or backend_url(""))
-        try:
-            ctx = await tenant_context(self, Role.ADMIN)
-            connection = await in_tenant(ctx, sso.get_sso_connection)
-        except DomainError as error:
-            self._show(sso.SsoConnectionPublic(configured=False))
-            self.error = str(error)
-            return
-        self._show(connection)
-        self.loaded = True
+        self.loaded = await self._load(Role.ADMIN)
 
     @rx.event
     async def reload_form(self) -> None:
         """Another card changed the domains: rebuild the form from what is saved."""
-        try:
-            ctx = await tenant_context(self, Role.ADMIN)
-            self._show(await in_tenant(ctx, sso.get_sso_connection))
-        except DomainError as error:
-            self.error = str(error)
+        await self._reload(Role.ADMIN)
 
     @rx.event
     def set_issuer_draft(self, value: str) -> None:
@@ -150,24 +139,21 @@ class SsoSettingsState(WorkspacePage, rx.State):
 
     @rx.event
     async def save(self, form: dict):  # type: ignore[no-untyped-def]
-        self.error = self.notice = ""
-        try:
-            ctx = await tenant_context(self, Role.ADMIN)
-            connection = await in_tenant(
-                ctx,
-                sso.save_sso_connection,
-                issuer_url=form.get("issuer_url", ""),
-                client_id=form.get("client_id", ""),
-                client_secret=form.get("client_secret", ""),
-                allowed_domains=form.get("domains", ""),
-                default_role=form.get("default_role", Role.MEMBER.value),
-                require_sso=bool(form.get("require_sso")),
-                enabled=bool(form.get("enabled")),
-                role_claim=form.get("role_claim", ""),
-                role_mapping=parse_role_mapping(form.get("role_mapping", "")),
-            )
-        except DomainError as error:
-            self.error = str(error)
+        connection = await self._act(
+            sso.save_sso_connection,
+            minimum=Role.ADMIN,
+            refresh=False,
+            prepare=lambda: {"role_mapping": parse_role_mapping(form.get("role_mapping", ""))},
+            issuer_url=form.get("issuer_url", ""),
+            client_id=form.get("client_id", ""),
+            client_secret=form.get("client_secret", ""),
+            allowed_domains=form.get("domains", ""),
+            default_role=form.get("default_role", Role.MEMBER.value),
+            require_sso=bool(form.get("require_sso")),
+            enabled=bool(form.get("enabled")),
+            role_claim=form.get("role_claim", ""),
+        )
+        if connection is None:
             return None
         was_configured = self.configured
         self._show(connection)
@@ -184,36 +170,37 @@ class SsoSettingsState(WorkspacePage, rx.State):
 
     @rx.event
     async def test_connection(self):  # type: ignore[no-untyped-def]
-        self.error = self.notice = ""
+        self._clear_messages()
         self._clear_test()
         self.testing = True
         yield
         try:
-            ctx = await tenant_context(self, Role.ADMIN)
-            result = await run_sync(
-                sso.check_sso_connection, ctx=ctx, issuer_url=self.issuer_draft or self.issuer_url
+            result = await self._act_outside(
+                sso.check_sso_connection,
+                minimum=Role.ADMIN,
+                refresh=False,
+                issuer_url=self.issuer_draft or self.issuer_url,
             )
-        except DomainError as error:
-            self.error = str(error)
-            return
         finally:
             self.testing = False
+        if result is None:
+            return
         self.test_ok = result.ok
         self.test_message = result.message
         self.test_found = _found_rows(result) if result.issuer else []
 
     @rx.event
     async def remove(self):  # type: ignore[no-untyped-def]
-        self.error = self.notice = ""
         self._clear_test()
-        try:
-            ctx = await tenant_context(self, Role.ADMIN)
-            await in_tenant(ctx, sso.delete_sso_connection)
-        except DomainError as error:
-            self.error = str(error)
+        await self._act(
+            sso.delete_sso_connection,
+            minimum=Role.ADMIN,
+            refresh=False,
+            notice="The SSO connection was removed; people sign in with their passwords.",
+        )
+        if self.error:
             return None
         self._show(sso.SsoConnectionPublic(configured=False))
-        self.notice = "The SSO connection was removed; people sign in with their passwords."
         return SsoDomainsState.refresh_quietly
 
 

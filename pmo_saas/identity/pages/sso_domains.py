@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pmo_saas.db import run_sync
+from pmo_saas.db import in_tenant, run_sync
 from pmo_saas.identity import sso_domains
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
@@ -27,8 +27,6 @@ class SsoDomainsState(WorkspacePage, rx.State):
     checking: str = ""  # the domain whose DNS check is running
 
     async def _refresh(self, ctx: TenantContext) -> None:
-        from pmo_saas.db import in_tenant
-
         self.rows = await in_tenant(ctx, sso_domains.list_sso_domains)
 
     def _on_failed_load(self) -> None:
@@ -41,10 +39,7 @@ class SsoDomainsState(WorkspacePage, rx.State):
     @rx.event
     async def refresh_quietly(self) -> None:
         """After the connection form saved: show the claims, keep the messages."""
-        try:
-            await self._refresh(await self._context(Role.ADMIN))
-        except DomainError:
-            self.rows = []
+        await self._reload(Role.ADMIN, quiet=True)
 
     @rx.event
     async def check_dns(self, domain: str):  # type: ignore[no-untyped-def]
@@ -52,15 +47,13 @@ class SsoDomainsState(WorkspacePage, rx.State):
         self.checking = domain
         yield
         try:
-            ctx = await self._context(Role.ADMIN)
-            row = await run_sync(sso_domains.check_domain_dns, ctx=ctx, domain=domain)
-            await self._refresh(ctx)
-        except DomainError as error:
-            self.error = str(error)
-            return
+            row = await self._act_outside(
+                sso_domains.check_domain_dns, minimum=Role.ADMIN, domain=domain
+            )
         finally:
             self.checking = ""
-        self.notice = f"{row.domain} is verified." if row.verified else ""
+        if row is not None:
+            self.notice = f"{row.domain} is verified." if row.verified else ""
 
     @rx.event
     async def send_mail(self, form: dict) -> None:

@@ -13,7 +13,7 @@ from pmo_saas.ui.components import card, labelled, labelled_select, region, text
 UPLOAD_ID = "portfolio_csv"
 
 
-def initiative_fields(prefix: str, values: rx.Var | None) -> rx.Component:
+def initiative_fields(prefix: str, values: rx.vars.ObjectVar | None) -> rx.Component:
     """Inputs named as the service expects; ids and labels differ between the two forms."""
 
     def default(key: str) -> rx.Var | str:

@@ -1,4 +1,4 @@
-"""What every portfolio service module shares: the write check, look-ups inside the
+"""What every portfolio service module shares: the role check for writes, look-ups inside the
 organisation, and the column reads that several pages' services build on."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from pmo_saas.billing.entitlements import check_writable
 from pmo_saas.db import get_in_org
 from pmo_saas.identity.models import Membership, User
 from pmo_saas.kernel.clock import utcnow
@@ -37,8 +36,7 @@ SCORER_MESSAGE = "Viewers read the portfolio but do not score."
 def _can_write(
     session: Session, ctx: TenantContext, minimum: Role = MANAGE, message: str = MANAGE_MESSAGE
 ) -> None:
-    check_writable(session=session, ctx=ctx)
-    ctx.require(minimum, message)
+    ctx.require(minimum, message)  # read-only workspaces: the tenant session refuses the flush
 
 
 # ---------------------------------------------------------------- look-ups (in the org only)

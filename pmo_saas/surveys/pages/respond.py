@@ -18,6 +18,7 @@ from typing import Any
 
 import reflex as rx
 from pydantic import BaseModel
+from reflex.event import EventSpec
 
 from pmo_saas.db import run_sync
 from pmo_saas.kernel.errors import DomainError
@@ -35,7 +36,7 @@ EXPIRED = "This page has been open too long. Open the link from your mail (or th
 def forget_route(state: rx.State) -> None:
     """Replace the URL (with its token), the referer, cookies and client address in the
     state tree's router data by neutral values, so the persisted state holds none of them."""
-    root = state
+    root: rx.state.BaseState = state
     while root.parent_state is not None:
         root = root.parent_state
     data = dict(root.router_data)
@@ -115,7 +116,7 @@ class RespondState(rx.State):
     _handle: str = ""
 
     @rx.event
-    def open_link(self) -> rx.event.EventSpec:
+    def open_link(self) -> EventSpec:
         """On `/s/<token>`: keep the token only sealed, forget the URL, go on to `/s`."""
         token = self.router.url.path.rstrip("/").split("/")[-1]
         self._handle = sealing.page_handle(token) if 0 < len(token) <= 200 else ""
