@@ -2,13 +2,20 @@
 
 The answers here never tell whether an email has an account, and every refusal by the
 guessing limits reads "Too many attempts; try again in N minutes" whichever limit refused.
+
+The one-time link pages (`/reset/<token>`, `/invite/<token>`, `/verify/<token>`) keep the
+token only sealed in a backend var, scrub the URL from the state's router data and go on to
+the neutral route (`/reset`, `/invite`, `/verify`), so Reflex's state store never holds a
+usable link (see `pmo_saas.identity.link_tokens`).
 """
 
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from pmo_saas.db import run_sync
+from pmo_saas.identity import link_tokens
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState, signed_in_navigation
 from pmo_saas.kernel.errors import DomainError
@@ -23,6 +30,17 @@ def client_ip(state: rx.State) -> str:
     proxies set in REFLEX_TRUSTED_PROXY_HOPS), so a client cannot choose its own.
     """
     return state.router.session.client_ip or "unknown"
+
+
+def take_link_token(state: rx.State, route: str, purpose: str) -> str:
+    """On `<route>/<token>`: the token sealed into a handle ("" on the neutral route); either
+    way the URL, referer and cookies leave the state's router data."""
+    token = link_tokens.token_in_path(state.router.url.path, route)
+    link_tokens.forget_route(state, route, keep_ip=True)
+    return link_tokens.seal(token, purpose=purpose) if token else ""
+
+
+RESET_ROUTE, INVITE_ROUTE, VERIFY_ROUTE = "/reset", "/invite", "/verify"
 
 
 # ---------------------------------------------------------------- landing
@@ -260,20 +278,32 @@ def forgot() -> rx.Component:
 class ResetState(rx.State):
     error: str = ""
     done: bool = False
+    # The link's token, sealed and expiring (see link_tokens).
+    _handle: str = ""
+
+    @rx.event
+    def load(self) -> EventSpec | None:
+        handle = take_link_token(self, RESET_ROUTE, link_tokens.RESET)
+        if not handle:
+            return None
+        self._handle, self.error, self.done = handle, "", False
+        return rx.redirect(RESET_ROUTE, replace=True)
 
     @rx.event
     async def submit(self, form: dict) -> None:
+        link_tokens.forget_route(self, RESET_ROUTE, keep_ip=True)
         self.error = ""
-        token = self.router.url.path.rstrip("/").split("/")[-1]
         try:
+            token = link_tokens.unseal(self._handle, purpose=link_tokens.RESET)
             await run_sync(identity.reset_password, token=token, password=form.get("password", ""))
-        except DomainError as error:
+        except (DomainError, link_tokens.HandleExpired) as error:
             self.error = str(error)
             return
-        self.done = True
+        self._handle, self.done = "", True
 
 
-@rx.page(route="/reset/[token]", title="Choose a new password")
+@rx.page(route="/reset/[token]", title="Choose a new password", on_load=ResetState.load)
+@rx.page(route=RESET_ROUTE, title="Choose a new password", on_load=ResetState.load)
 @public
 def reset() -> rx.Component:
     return rx.center(
@@ -316,39 +346,50 @@ class InviteState(rx.State):
     email: str = ""
     role: str = ""
     valid: bool = False
-
-    def _token(self) -> str:
-        return self.router.url.path.rstrip("/").split("/")[-1]
+    # The link's token, sealed and expiring (see link_tokens); the handle last previewed.
+    _handle: str = ""
+    _previewed: str = ""
 
     @rx.event
-    async def load(self) -> None:
-        self.error, self.valid = "", False
+    async def load(self) -> EventSpec | None:
+        handle = take_link_token(self, INVITE_ROUTE, link_tokens.INVITE)
+        if handle:
+            self._handle = handle
+        elif self._handle and self._handle == self._previewed:
+            return None  # after the hop to /invite (or a reload): the preview is shown
+        self.error, self.valid, self._previewed = "", False, self._handle
         try:
-            preview = await run_sync(identity.preview_invitation, token=self._token())
-        except DomainError as error:
+            token = link_tokens.unseal(self._handle, purpose=link_tokens.INVITE)
+            preview = await run_sync(identity.preview_invitation, token=token)
+        except (DomainError, link_tokens.HandleExpired) as error:
             self.error = str(error)
-            return
-        self.valid = True
-        self.org_name, self.email, self.role = preview.org_name, preview.email, preview.role
+        else:
+            self.valid = True
+            self.org_name, self.email, self.role = preview.org_name, preview.email, preview.role
+        return rx.redirect(INVITE_ROUTE, replace=True) if handle else None
 
     @rx.event
     async def accept(self, form: dict):
+        link_tokens.forget_route(self, INVITE_ROUTE, keep_ip=True)
         self.error = ""
         try:
+            token = link_tokens.unseal(self._handle, purpose=link_tokens.INVITE)
             user_id, slug = await run_sync(
                 identity.accept_invitation,
-                token=self._token(),
+                token=token,
                 name=form.get("name", ""),
                 password=form.get("password", ""),
                 client_ip=client_ip(self),
             )
-        except DomainError as error:
+        except (DomainError, link_tokens.HandleExpired) as error:
             self.error = str(error)
             return None
+        self._handle = self._previewed = ""
         return await signed_in_navigation(user_id, f"/o/{slug}")
 
 
 @rx.page(route="/invite/[token]", title="Join your organisation", on_load=InviteState.load)
+@rx.page(route=INVITE_ROUTE, title="Join your organisation", on_load=InviteState.load)
 @public
 def invite() -> rx.Component:
     return rx.center(
@@ -408,20 +449,31 @@ class VerifyEmailState(rx.State):
     error: str = ""
     done: str = ""
     next_path: str = ""
+    # The link's token, sealed and expiring (see link_tokens), until it is redeemed.
+    _handle: str = ""
 
     @rx.event
-    async def load(self) -> None:
+    async def load(self) -> EventSpec | None:
+        handle = take_link_token(self, VERIFY_ROUTE, link_tokens.VERIFY)
+        if not handle and not self._handle:
+            if not (self.next_path or self.error):  # /verify opened without a link
+                self.error = str(link_tokens.HandleExpired())
+            return None  # after the hop to /verify (or a reload): the outcome is shown
+        self._handle = handle or self._handle
         self.error = self.done = self.next_path = ""
-        token = self.router.url.path.rstrip("/").split("/")[-1]
         try:
+            token = link_tokens.unseal(self._handle, purpose=link_tokens.VERIFY)
             self.next_path = await run_sync(identity.verify_email, token=token)
-        except DomainError as error:
+        except (DomainError, link_tokens.HandleExpired) as error:
             self.error = str(error)
-            return
-        self.done = "Your email address is verified. You can now invite people."
+        else:
+            self.done = "Your email address is verified. You can now invite people."
+        self._handle = ""  # redeemed (or refused): nothing to keep
+        return rx.redirect(VERIFY_ROUTE, replace=True) if handle else None
 
 
 @rx.page(route="/verify/[token]", title="Verify your email", on_load=VerifyEmailState.load)
+@rx.page(route=VERIFY_ROUTE, title="Verify your email", on_load=VerifyEmailState.load)
 @public
 def verify_email() -> rx.Component:
     return rx.center(

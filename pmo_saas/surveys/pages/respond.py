@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from reflex.event import EventSpec
 
 from pmo_saas.db import run_sync
+from pmo_saas.identity.link_tokens import forget_route
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys import sealing, services
@@ -31,28 +32,6 @@ from pmo_saas.ui.layout import public
 SEP = "::"
 ANSWER_ROUTE = "/s"
 EXPIRED = "This page has been open too long. Open the link from your mail (or the open link) again."
-
-
-def forget_route(state: rx.State) -> None:
-    """Replace the URL (with its token), the referer, cookies and client address in the
-    state tree's router data by neutral values, so the persisted state holds none of them."""
-    root: rx.state.BaseState = state
-    while root.parent_state is not None:
-        root = root.parent_state
-    data = dict(root.router_data)
-    for key in ("pathname", "asPath"):
-        if key in data:
-            data[key] = ANSWER_ROUTE
-    data["query"] = {}
-    data["ip"] = ""
-    headers = {
-        k: v
-        for k, v in dict(data.get("headers", {})).items()
-        if k.lower() not in ("cookie", "referer", "x-forwarded-for", "x-real-ip")
-    }
-    data["headers"] = headers
-    root._update_router_vars(data, root.router_data)
-    root.router_data = data
 
 
 class Choice(BaseModel):
@@ -120,7 +99,7 @@ class RespondState(rx.State):
         """On `/s/<token>`: keep the token only sealed, forget the URL, go on to `/s`."""
         token = self.router.url.path.rstrip("/").split("/")[-1]
         self._handle = sealing.page_handle(token) if 0 < len(token) <= 200 else ""
-        forget_route(self)
+        forget_route(self, ANSWER_ROUTE)
         return rx.redirect(ANSWER_ROUTE, replace=True)
 
     def _token(self) -> str:
@@ -131,7 +110,7 @@ class RespondState(rx.State):
 
     @rx.event
     async def load(self) -> None:
-        forget_route(self)
+        forget_route(self, ANSWER_ROUTE)
         self.error, self.submitted = "", False
         if not self.browser_key:
             self.browser_key = secrets.token_urlsafe(24)
@@ -157,7 +136,7 @@ class RespondState(rx.State):
         if self.submitted:  # a second click on the same form: already counted
             return
         self.error = ""
-        forget_route(self)
+        forget_route(self, ANSWER_ROUTE)
         token = self._token()
         if not token:
             self.error = EXPIRED
