@@ -18,6 +18,7 @@ The rules:
 - `float`: a finite number; `bool`: a bool;
 - `str`: text without NUL and without lone surrogates (neither can be stored);
 - `dict` (a form): str keys, str or bool values (what a page's form sends), same text rules;
+  a null entry is first dropped: it is a control the page does not render (its ref is empty);
 - `list[X]`: a list of X; `X | None`: None, or an X.
 
 tests/security/test_event_guard.py runs a bad event through Reflex's own event processor, so a
@@ -39,6 +40,7 @@ from reflex.state import BaseState, StateUpdate
 from reflex_base.event import Event, EventHandler
 from reflex_base.event.processor.base_state_processor import _prepare_event_payload
 from reflex_base.registry import RegistrationContext
+from reflex_base.utils.form import FORM_DATA_ENTRIES_KEY
 from reflex_base.utils.types import get_type_hints
 
 if TYPE_CHECKING:
@@ -93,10 +95,36 @@ def check_float(value: Any) -> str | None:
     return None
 
 
+def drop_absent_controls(payload: dict[str, Any]) -> None:
+    """Remove, in place, the null entries of every form in `payload`.
+
+    Reflex's form reads every control with an `id` through its ref (getRefValue), and a
+    control the page does not render right now (inside an `rx.cond`, such as the surveys'
+    custom-questions box while another survey type is chosen) has no element behind its ref,
+    so it is sent as null. That is the browser saying "this control is not there", the same
+    as a control it does not send at all, so the handler gets the form without it (its
+    `form.get(name, default)` applies) rather than a None it would have to defend against.
+    """
+    for name, value in payload.items():
+        if not isinstance(value, dict):
+            continue
+        entries = value.get(FORM_DATA_ENTRIES_KEY)
+        if isinstance(entries, list):
+            kept = [
+                e
+                for e in entries
+                if not (isinstance(e, list | tuple) and len(e) == 2 and e[1] is None)
+            ]
+            payload[name] = {**value, FORM_DATA_ENTRIES_KEY: kept}
+        elif FORM_DATA_ENTRIES_KEY not in value:
+            payload[name] = {k: v for k, v in value.items() if v is not None}
+
+
 def _check_form_value(value: Any) -> str | None:
     # What a browser's form sends (Reflex's getFormData): FormData entries are text, a field
-    # read through its ref is text or, for a checkbox or switch, a bool. Numbers, lists and
-    # null never come from a page, and the handlers read the values as text.
+    # read through its ref is text or, for a checkbox or switch, a bool (the null of a control
+    # not rendered is dropped first, by drop_absent_controls). Numbers, lists and null never
+    # come from a page, and the handlers read the values as text.
     if isinstance(value, bool):
         return None
     return check_text(value) if isinstance(value, str) else BAD_FORM
@@ -194,6 +222,7 @@ class EventArgumentGuard(Middleware):
         registered = RegistrationContext.get().event_handlers.get(event.name)
         if registered is None or not is_app_handler(registered.handler):
             return None
+        drop_absent_controls(event.payload)  # the handler gets this same dict (Reflex 0.10.1)
         problem = check_arguments(registered.handler, event.payload)
         if problem is None:
             return None
