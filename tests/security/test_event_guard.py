@@ -26,7 +26,7 @@ from pmo_saas.identity.models import Team
 from pmo_saas.identity.pages.members import TeamsState
 from pmo_saas.kernel.context import TenantContext
 from tests import factories
-from tests.state_harness import run
+from tests.state_harness import connect_socket, run
 
 Deltas = list[Mapping[str, Any]]
 
@@ -38,6 +38,9 @@ async def _through_reflex(
     processor = BaseStateEventProcessor(middleware=app_module.app)
     processor.configure(state_manager=StateManagerMemory())
     client_token = secrets.token_hex(8)
+    # The session cookie travels in the websocket handshake, not in the event's router data
+    # (pmo_saas.identity.auth_state reads it from the socket's environ by the event's sid).
+    sid = await connect_socket(cookie)
     event = Event(
         name=format_event_handler(handler),
         payload=payload,
@@ -46,8 +49,8 @@ async def _through_reflex(
             "asPath": f"/o/{slug}/teams",
             "query": {},
             "token": client_token,
-            "sid": "sid",
-            "headers": {"cookie": cookie, "origin": "http://test"},
+            "sid": sid,
+            "headers": {"origin": "http://test"},
         },
     )
     async with processor:
