@@ -379,3 +379,23 @@ def test_an_argument_the_generator_cannot_build_fails_by_name() -> None:
         surface.synthesise(handler, target)
     with pytest.raises(surface.CannotSynthesise, match="ID_TABLES"):
         surface.table_for("gizmo_id", "portfolio")
+
+
+def test_the_shared_page_shows_b_data_through_a_real_link(world: World) -> None:
+    """Positive control for the cookie hand-over probe: a real link of B, handed over the same
+    way, does show B's figures, so the forged-link check above would notice them."""
+    from pmo_saas.dashboard import share
+
+    with tenant_session(world.b) as session:
+        created = share.create_share_link(session=session, ctx=world.b, label="Probe control")
+    from tests.security.harness import dump_org
+
+    world.b_dump = dump_org(world.b.org_id)
+    cookie_name, page_route = COOKIE_HANDOVERS["/share/{token}"]
+    page = next(p for p in surface.pages() if p.route == page_route)
+    outcome = run(
+        load_page(page, token="", path=page_route, cookies=f"{cookie_name}={created.token}")
+    )
+    _fail_with(f"{page_route} with a real link", outcome)
+    assert not getattr(outcome.state, "error", ""), outcome.state
+    assert world.leaks(outcome.text) != [], "B's figures were not seen through a real link"
