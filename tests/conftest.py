@@ -7,6 +7,7 @@ SQLite (a fresh file) by default; PostgreSQL when PMO_TEST_DATABASE_URL names a 
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,10 @@ os.environ["PMO_DATABASE_URL"] = os.environ.get(
 os.environ["PMO_REDIS_URL"] = os.environ.get("PMO_TEST_REDIS_URL", "")
 os.environ.setdefault("PMO_SECRET_KEY", "test-secret-key-" + "x" * 40)
 os.environ["PMO_SMTP_HOST"] = ""
+# This run's own job queue. Set here, before any test module is collected: the app's queue
+# (`pmo_saas.jobs.runner.huey`) is built once, when the first test module imports the app,
+# and a worker subprocess builds its queue from this same environment.
+os.environ["PMO_JOBS_QUEUE_NAME"] = f"pmo-test-{secrets.token_hex(4)}"
 
 import pytest  # noqa: E402
 from sqlalchemy import Engine, inspect, text  # noqa: E402

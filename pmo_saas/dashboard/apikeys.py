@@ -19,12 +19,12 @@ from sqlmodel import Session, col, select
 
 from pmo_saas.dashboard.models import SCOPES, ApiKey, ApiRateCounter
 from pmo_saas.dashboard.schemas import ApiCaller, ApiKeyRow, CreatedApiKey
-from pmo_saas.db import system_session
+from pmo_saas.db import get_in_org, system_session
 from pmo_saas.identity import audit
 from pmo_saas.identity.models import Membership, Organization, User
 from pmo_saas.kernel.clock import as_utc, utcnow
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import DomainError, NotFound, RateLimited, ValidationFailed
+from pmo_saas.kernel.errors import DomainError, RateLimited, ValidationFailed
 from pmo_saas.kernel.roles import Role, at_least
 
 KEY_PREFIX = "pmo_"
@@ -122,9 +122,7 @@ def list_api_keys(*, session: Session, ctx: TenantContext) -> list[ApiKeyRow]:
 
 def revoke_api_key(*, session: Session, ctx: TenantContext, key_id: int) -> None:
     ctx.require(Role.ADMIN, ADMIN_MESSAGE)
-    key = session.exec(select(ApiKey).where(ApiKey.id == key_id)).first()
-    if key is None:
-        raise NotFound("That API key")
+    key = get_in_org(session, ApiKey, key_id, "That API key")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.add(key)

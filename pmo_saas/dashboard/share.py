@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from pmo_saas.dashboard import services
 from pmo_saas.dashboard.models import ShareLink
 from pmo_saas.dashboard.schemas import CreatedShareLink, Dashboard, ShareLinkRow
-from pmo_saas.db import system_session, tenant_session
+from pmo_saas.db import get_in_org, system_session, tenant_session
 from pmo_saas.identity import audit
 from pmo_saas.identity.models import Organization, User
 from pmo_saas.kernel.clock import as_utc, utcnow
@@ -112,9 +112,7 @@ def list_share_links(*, session: Session, ctx: TenantContext) -> list[ShareLinkR
 
 def revoke_share_link(*, session: Session, ctx: TenantContext, link_id: int) -> None:
     ctx.require(Role.ADMIN, MANAGE_MESSAGE)
-    link = session.exec(select(ShareLink).where(ShareLink.id == link_id)).first()
-    if link is None:
-        raise NotFound("That share link")
+    link = get_in_org(session, ShareLink, link_id, "That share link")
     if link.revoked_at is None:
         link.revoked_at = utcnow()
         session.add(link)

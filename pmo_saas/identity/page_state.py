@@ -56,6 +56,16 @@ class WorkspacePage(rx.State, mixin=True):
     async def _context(self, minimum: Role = Role.VIEWER) -> TenantContext:
         return await tenant_context(self, minimum)
 
+    async def _checked_context(self, minimum: Role = Role.VIEWER) -> TenantContext | None:
+        """The caller's context for a handler that only navigates; None (with the message
+        shown) when the caller is signed out or not a member."""
+        self._clear_messages()
+        try:
+            return await self._context(minimum)
+        except DomainError as error:
+            self.error = str(error)
+            return None
+
     async def _load(self, minimum: Role = Role.VIEWER) -> bool:
         """The on_load: messages cleared, `_refresh` run; False (with the message) if refused."""
         self._clear_messages()

@@ -4,18 +4,16 @@ database, or Redis under a unique name with PMO_TEST_REDIS_URL); immediate mode 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 
 import pytest
 from huey import Huey
 
+from pmo_saas.jobs import tasks
 from pmo_saas.settings import get_settings
 
-os.environ["PMO_JOBS_QUEUE_NAME"] = f"pmo-test-{secrets.token_hex(4)}"
-get_settings.cache_clear()
-
-from pmo_saas.jobs import tasks  # noqa: E402  (the queue is built from the settings above)
+# The queue name is set in tests/conftest.py, before any module builds the app's queue.
+assert tasks.huey.name == get_settings().jobs_queue_name == os.environ["PMO_JOBS_QUEUE_NAME"]
 
 
 @pytest.fixture

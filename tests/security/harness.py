@@ -36,7 +36,7 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.seed import DEMO_SLUG
 from tests import factories
 from tests.security.surface import Handler, Page, Target
-from tests.state_harness import run
+from tests.state_harness import connect_socket, router_headers, run
 
 # Probes run, by kind; printed at the end of the session (tests/security/conftest.py).
 COUNTS: Counter[str] = Counter()
@@ -88,6 +88,26 @@ class World:
     fingerprints: frozenset[str]
     b_dump: dict[str, list[str]] = field(default_factory=dict)
     own: dict[str, str] = field(default_factory=dict)  # session token -> the caller's name, email
+    session_users: dict[str, int] = field(default_factory=dict)  # session token -> its user
+    _renewed: dict[str, str] = field(default_factory=dict)  # revoked token -> its successor
+
+    def live(self, token: str) -> str:
+        """`token`, or a new session of the same user once a probed handler ended it (every
+        handler is probed as each caller, AuthState.sign_out too): the probes after it still
+        run as that caller, not as a signed-out stranger."""
+        while token in self._renewed:
+            token = self._renewed[token]
+        if not token or identity.resolve_session(token=token) is not None:
+            return token
+        fresh = identity.start_session(user_id=self.session_users[token])
+        self._renewed[token] = fresh
+        self.session_users[fresh] = self.session_users[token]
+        if token in self.own:
+            self.own[fresh] = self.own[token]
+        for name in ("token_a", "token_b_viewer", "token_b_removed"):
+            if getattr(self, name) == token:
+                setattr(self, name, fresh)
+        return fresh
 
     def leaks(self, text: str, *, echo: str = "", token: str = "") -> list[str]:
         """B's distinctive values found in `text`, except what the caller sent (`echo`) and
@@ -188,16 +208,19 @@ def build_world() -> World:
     )
     assert len(fingerprints) > 50, "organisation B has too few distinctive values to probe"
     token_a = identity.start_session(user_id=a.user_id or 0)
+    viewer_id = _demo_user("viewer")
+    token_b_viewer = identity.start_session(user_id=viewer_id)
     with system_session() as session:
         admin = session.get(User, admin_id)
         assert admin is not None
         own = {token_removed: f"{admin.name} {admin.email}"}
     return World(
         own=own,
+        session_users={token_a: a.user_id or 0, token_b_viewer: viewer_id, token_removed: admin_id},
         b=b,
         a=a,
         token_a=token_a,
-        token_b_viewer=identity.start_session(user_id=_demo_user("viewer")),
+        token_b_viewer=token_b_viewer,
         token_b_removed=token_removed,
         b_slug=DEMO_SLUG,
         a_slug=a.org_slug,
@@ -214,11 +237,20 @@ def forged_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def root_for(*, token: str, path: str) -> State:
+async def root_for(*, token: str, path: str, cookies: str = "") -> State:
+    """A state tree for an event of a socket whose handshake carried the session cookie.
+
+    The handshake goes through the app's `SecurityMiddleware` and the router headers are the
+    ones Reflex builds from it, so the cookie is where the app really finds it (the socket's
+    environ), never in the state.
+    """
+    cookie = "; ".join(c for c in (f"pmo_session={token}" if token else "", cookies) if c)
+    sid = await connect_socket(cookie)
     root = State(_reflex_internal_init=True)  # type: ignore[call-arg]
     root.router = RouterData.from_router_data(
         {
-            "headers": {"cookie": f"pmo_session={token}" if token else "", "origin": "http://t"},
+            "sid": sid,
+            "headers": {**router_headers(sid), "origin": "http://t"},
             "pathname": path,
             "asPath": path,
             "query": {},
@@ -278,7 +310,7 @@ async def call(
     handler: Handler, *, token: str, path: str, payload: dict[str, Any], prime: dict[str, Any]
 ) -> Outcome:
     """Run one handler as the websocket does: payload transformed by the handler's hints."""
-    root = root_for(token=token, path=path)
+    root = await root_for(token=token, path=path)
     state = await root.get_state(handler.state)
     for name, value in prime.items():
         setattr(state, name, value)
@@ -302,9 +334,10 @@ async def call(
     return Outcome(root, state, events, error)
 
 
-async def load_page(page: Page, *, token: str, path: str) -> Outcome:
-    """The page's on_load chain in one state tree, in order, as the browser triggers it."""
-    root = root_for(token=token, path=path)
+async def load_page(page: Page, *, token: str, path: str, cookies: str = "") -> Outcome:
+    """The page's on_load chain in one state tree, in order, as the browser triggers it
+    (`cookies`: more cookies of the websocket handshake, `name=value; ...`)."""
+    root = await root_for(token=token, path=path, cookies=cookies)
     events: list[Any] = []
     error: BaseException | None = None
     state: BaseState = root

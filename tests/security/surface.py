@@ -440,10 +440,12 @@ def http_routes() -> tuple[HttpRoute, ...]:
     return tuple(found)
 
 
-def http_path(route: HttpRoute, target: Target) -> str:
+def http_path(route: HttpRoute, target: Target, *, token: str = "") -> str:
     path = route.path
     for param in route.params:
-        if is_id(param):
+        if param == "token" and token:  # a link's token (forged by the probe)
+            value = token
+        elif is_id(param):
             domain = _api_domain(param)
             value = str(target.row(param, domain))
         elif param in ARG_VALUES:

@@ -38,6 +38,9 @@ async def _through_reflex(
     processor = BaseStateEventProcessor(middleware=app_module.app)
     processor.configure(state_manager=StateManagerMemory())
     client_token = secrets.token_hex(8)
+    # The session cookie travels in the websocket handshake, not in the event's router data
+    # (pmo_saas.identity.auth_state reads it from the socket's environ by the event's sid).
+    sid = await connect_socket(cookie)
     event = Event(
         name=format_event_handler(handler),
         payload=payload,
@@ -46,8 +49,7 @@ async def _through_reflex(
             "asPath": f"/o/{slug}/teams",
             "query": {},
             "token": client_token,
-            # The session cookie comes from the socket's handshake (as a browser's does).
-            "sid": await connect_socket(cookie),
+            "sid": sid,
             "headers": {"origin": "http://test"},
         },
     )

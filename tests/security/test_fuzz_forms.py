@@ -184,7 +184,7 @@ def _check(world: World, writes: Writes, token: str, handler: surface.Handler, p
         from tests.security.harness import root_for
 
         if handler.id not in _FRESH:
-            fresh = root_for(token=token, path=path)
+            fresh = await root_for(token=token, path=path)
             _FRESH[handler.id] = state_text(await fresh.get_state(handler.state))
         outcome = await call(handler, token=token, path=path, payload=payload, prime={})
         return outcome, _FRESH[handler.id], state_text(outcome.state)
@@ -391,7 +391,7 @@ def test_csv_upload_through_the_page_previews_or_says_why(
     async def scenario() -> Any:
         from tests.security.harness import root_for
 
-        root = root_for(token=owner_token, path=path)
+        root = await root_for(token=owner_token, path=path)
         state = await root.get_state(InitiativesState)
         await state.preview_upload([rx.UploadFile(file=io.BytesIO(data))])  # type: ignore[operator]
         return state
@@ -468,27 +468,22 @@ def test_an_id_beyond_the_column_is_not_found(world: World, which: str, huge: in
                 invitations.revoke_invitation(session=session, ctx=world.b, invitation_id=huge)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services in files other helpers are editing still select `X.id == id` with an "
-    "unbounded id (dashboard/apikeys.py revoke_api_key, dashboard/share.py revoke_share_link, "
-    "surveys/services.py _survey and send_reminders): the websocket is guarded "
-    "(pmo_saas/event_guard.py), a direct service call is not; db.get_in_org bounds ids",
-)
-@pytest.mark.parametrize("which", ["api key", "share link", "survey"])
-def test_an_id_beyond_the_column_is_not_found_in_services_left_to_fix(
+@pytest.mark.parametrize("which", ["api key", "share link", "survey", "survey reminders"])
+def test_an_id_beyond_the_column_is_not_found_in_dashboard_and_survey_services(
     world: World, which: str
 ) -> None:
     from pmo_saas.dashboard import apikeys, share
     from pmo_saas.surveys import services as surveys
 
-    with pytest.raises(DomainError), tenant_session(world.b) as session:
+    with pytest.raises(NotFound), tenant_session(world.b) as session:
         if which == "api key":
             apikeys.revoke_api_key(session=session, ctx=world.b, key_id=HUGE_ID)
         elif which == "share link":
             share.revoke_share_link(session=session, ctx=world.b, link_id=HUGE_ID)
-        else:
+        elif which == "survey":
             surveys.close_survey(session=session, ctx=world.b, survey_id=HUGE_ID)
+        else:
+            surveys.send_reminders(session=session, ctx=world.b, survey_id=HUGE_ID)
 
 
 def test_a_nul_character_is_refused_with_a_message(world: World) -> None:

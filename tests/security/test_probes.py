@@ -98,6 +98,7 @@ def test_page_gives_outsiders_nothing(world: World, page: surface.Page) -> None:
             ("other organisation's owner", world.token_a, path(world.b_slug)),
         ]
     for who, token, url in cast:
+        token = world.live(token)
         outcome = run(load_page(page, token=token, path=url))
         what = f"page {page.route} as {who} ({url})"
         _fail_with(what, outcome)
@@ -154,6 +155,7 @@ def test_handler_gives_outsiders_nothing(world: World, handler: surface.Handler)
     if page.workspace:
         cast.append(("other owner, own slug, B's ids", world.token_a, a_path))
     for who, token, url in cast:
+        token = world.live(token)
         outcome = run(call(handler, token=token, path=url, payload=payload, prime=prime))
         what = f"{handler.id}({payload}) as {who} at {url}"
         _fail_with(what, outcome)
@@ -162,7 +164,13 @@ def test_handler_gives_outsiders_nothing(world: World, handler: surface.Handler)
         COUNTS[f"(b) handler calls as {who}"] += 1
     if page.workspace:
         outcome = run(
-            call(handler, token=world.token_b_viewer, path=b_path, payload=payload, prime=prime)
+            call(
+                handler,
+                token=world.live(world.token_b_viewer),
+                path=b_path,
+                payload=payload,
+                prime=prime,
+            )
         )
         what = f"{handler.id}({payload}) as B's viewer at {b_path}"
         _fail_with(what, outcome)
@@ -216,8 +224,9 @@ def test_http_route_gives_outsiders_nothing(
     world: World, keys: dict[str, str], route: surface.HttpRoute, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PMO_API_RATE_PER_MINUTE", "100000")
+    link_token = forged_token()  # a path's {token} (a share link's): forged, aimed at B
     try:
-        url = surface.http_path(route, world.target)
+        url = surface.http_path(route, world.target, token=link_token)
     except surface.CannotSynthesise as error:
         pytest.fail(str(error))
     if route.path in QUERIES:
@@ -250,26 +259,49 @@ def test_http_route_gives_outsiders_nothing(
             else:
                 expected = {401}
             assert response.status_code in expected, f"{what}: {response.status_code}"
+        if route.path in COOKIE_HANDOVERS:
+            _check_cookie_handover(world, route, response, link_token, what)
         COUNTS[f"(c) HTTP requests with {who}"] += 1
+
+
+# Routes that hand a link's token over to a page in an HttpOnly cookie and redirect there:
+# the route answers nothing itself (a redirect and a cookie are not data), so the probe
+# follows the hand-over and loads the page as the browser would, with the forged token.
+COOKIE_HANDOVERS = {"/share/{token}": ("pmo_share", "/shared")}
+
+
+def _check_cookie_handover(
+    world: World, route: surface.HttpRoute, response: Any, link_token: str, what: str
+) -> None:
+    cookie_name, page_route = COOKIE_HANDOVERS[route.path]
+    assert response.status_code == 303, f"{what}: {response.status_code}"
+    assert response.headers["location"].endswith(page_route), f"{what}: {response.headers}"
+    assert link_token not in response.headers["location"], f"{what}: the token is in the URL"
+    set_cookie = response.headers.get("set-cookie", "")
+    assert f"{cookie_name}={link_token}" in set_cookie and "httponly" in set_cookie.lower(), (
+        f"{what}: {set_cookie}"
+    )
+    page = next(p for p in surface.pages() if p.route == page_route)
+    outcome = run(load_page(page, token="", path=page_route, cookies=f"{cookie_name}={link_token}"))
+    shown = f"{what}, then {page_route} with that cookie"
+    _fail_with(shown, outcome)
+    assert world.leaks(outcome.text, echo=link_token) == [], f"{shown} showed B's data"
+    assert getattr(outcome.state, "error", ""), f"{shown}: refused without a message"
+    world.assert_b_unchanged(shown)
+    COUNTS["(c) cookie hand-overs followed to their page"] += 1
 
 
 # ---------------------------------------------------------------- the state store
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Reflex pickles the root state with its router data, whose headers include the "
-    "HttpOnly session cookie: the Redis/disk state store holds live session tokens "
-    "(pmo_saas/identity/auth_state.py reads the cookie from router.headers)",
-)
 def test_the_state_store_never_holds_a_session_token(world: World) -> None:
     """What Redis (or the disk state store) receives for a signed-in visit of a page."""
     from pmo_saas.identity.auth_state import AuthState
 
-    token = world.token_a
+    token = world.live(world.token_a)
 
     async def visit() -> bytes:
-        root = root_for(token=token, path=f"/o/{world.a_slug}")
+        root = await root_for(token=token, path=f"/o/{world.a_slug}")
         auth = await root.get_state(AuthState)
         await auth.load_workspace()  # type: ignore[operator]
         assert auth.signed_in
@@ -347,3 +379,23 @@ def test_an_argument_the_generator_cannot_build_fails_by_name() -> None:
         surface.synthesise(handler, target)
     with pytest.raises(surface.CannotSynthesise, match="ID_TABLES"):
         surface.table_for("gizmo_id", "portfolio")
+
+
+def test_the_shared_page_shows_b_data_through_a_real_link(world: World) -> None:
+    """Positive control for the cookie hand-over probe: a real link of B, handed over the same
+    way, does show B's figures, so the forged-link check above would notice them."""
+    from pmo_saas.dashboard import share
+
+    with tenant_session(world.b) as session:
+        created = share.create_share_link(session=session, ctx=world.b, label="Probe control")
+    from tests.security.harness import dump_org
+
+    world.b_dump = dump_org(world.b.org_id)
+    cookie_name, page_route = COOKIE_HANDOVERS["/share/{token}"]
+    page = next(p for p in surface.pages() if p.route == page_route)
+    outcome = run(
+        load_page(page, token="", path=page_route, cookies=f"{cookie_name}={created.token}")
+    )
+    _fail_with(f"{page_route} with a real link", outcome)
+    assert not getattr(outcome.state, "error", ""), outcome.state
+    assert world.leaks(outcome.text) != [], "B's figures were not seen through a real link"

@@ -37,7 +37,9 @@ class SsoAccountState(WorkspacePage, rx.State):
 
     @rx.event
     async def start_link(self):  # type: ignore[no-untyped-def]
-        ctx = await self._context()
+        ctx = await self._checked_context()
+        if ctx is None:
+            return None
         return navigate_to_backend(f"/sso/link?org={quote(ctx.org_slug)}")
 
     @rx.event

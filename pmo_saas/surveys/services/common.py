@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from pmo_saas.db import get_in_org
 from pmo_saas.kernel.clock import as_utc, utcnow
 from pmo_saas.kernel.errors import DomainError, NotFound
 from pmo_saas.settings import get_settings
@@ -35,10 +36,7 @@ class InvalidLink(NotFound):
 
 
 def _survey(session: Session, survey_id: int) -> Survey:
-    survey = session.get(Survey, survey_id)
-    if survey is None:
-        raise NotFound("That survey")
-    return survey
+    return get_in_org(session, Survey, survey_id, "That survey")
 
 
 def _questions(session: Session, survey_id: int) -> list[SurveyQuestion]:
