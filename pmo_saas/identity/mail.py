@@ -11,7 +11,9 @@ SMTP, the log line of a secret-bearing mail shows the whole body, link included,
 running `scripts/run` can still accept an invitation, verify an address or reset a password
 from the terminal (the line is marked so the log redaction of pmo_saas.ops.logs, which would
 otherwise hide the token, lets it through; it does so in development only). In `test` and
-`production` the log never holds the link: configure SMTP to send these mails. Tested in
+`production` the log never holds the link: configure SMTP to send these mails. A `day_only`
+mail (a personal survey link: its time would tell who had not answered by then) is never
+logged with its link, not even in development. Tested in
 tests/identity/test_mail.py and tests/security/test_probes.py.
 """
 
@@ -86,7 +88,7 @@ def send_mail(
             message.last_error = str(error)[:500]
         else:
             message.sent_via = "smtp"
-    elif secret and settings.environment == "development":
+    elif secret and settings.environment == "development" and not day_only:
         # Local development only (see the module docstring): the terminal is the mailbox.
         log.warning(
             "mail to %s NOT sent (no SMTP configured; development only: its link is shown "

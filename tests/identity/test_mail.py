@@ -219,3 +219,23 @@ def test_in_development_without_smtp_the_link_is_in_the_log_only(org_a, kind, mo
     assert "configure SMTP" in kept.body and re.findall(pattern, kept.body) == []
     (token,) = re.findall(pattern, _logged(caplog))  # through the app's log redaction
     redeem(token)  # and it works
+
+
+def test_in_development_a_personal_survey_link_stays_out_of_the_log(org_a, monkeypatch, caplog):
+    """A day_only mail (a survey link: its time would tell who had not answered) is the
+    exception to the development exception."""
+    from pmo_saas.identity.mail import send_mail
+
+    _no_smtp(monkeypatch, "development")
+    with caplog.at_level("INFO", logger="pmo_saas.mail"), tenant_session(org_a) as session:
+        send_mail(
+            session=session,
+            org_id=org_a.org_id,
+            to="respondent@example.com",
+            subject="Your voice, anonymously",
+            body="Your personal link: http://localhost:3000/s/the-survey-secret-0123456789",
+            secret="the-survey-secret-0123456789",
+            day_only=True,
+        )
+    assert "the-survey-secret" not in caplog.text and "its link is hidden" in caplog.text
+    assert "respondent@example.com" not in caplog.text
