@@ -71,6 +71,17 @@ def clear() -> None:
         _inbox.clear()
 
 
+def discard(to: str, subject: str) -> None:
+    """Forget the messages to `to` with exactly `subject` (read and used: a test counting
+    what later reached that address does not see them)."""
+    with _lock:
+        _inbox[:] = [
+            m
+            for m in _inbox
+            if not ((m["To"] or "").lower() == to.lower() and m["Subject"] == subject)
+        ]
+
+
 def links(to: str, pattern: str) -> list[str]:
     """The first group of `pattern` in every mail delivered to `to`, oldest first."""
     found = []
