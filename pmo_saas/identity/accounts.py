@@ -212,6 +212,7 @@ def request_password_reset(*, email: str, client_ip: str | None = None) -> None:
                 f"{settings.password_reset_minutes} minutes:\n\n{link}\n\n"
                 "If you did not ask for this, ignore this mail; your password stays as it is.\n"
             ),
+            secret=token,
         )
 
 

@@ -86,6 +86,7 @@ def invite_member(*, session: Session, ctx: TenantContext, email: str, role: str
             f"Accept within {settings.invitation_days} days:\n\n"
             f"{settings.public_url}/invite/{token}\n"
         ),
+        secret=token,
     )
     audit.record(
         session=session,

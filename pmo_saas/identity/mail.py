@@ -1,9 +1,20 @@
 """Outgoing mail: always recorded in the outbox; sent through SMTP when it is configured.
 
-A mail carrying a secret (a personal survey link's token) passes it as `secret=`: only the
-SMTP delivery gets it; the outbox row and the log line are written with it masked, so neither
-the outbox page nor the database nor the logs ever hold it. Without SMTP such a mail cannot
-be delivered at all (the outbox says so): configure SMTP to send personal links.
+A mail carrying a secret passes it as `secret=`: a personal survey link's token, a password
+reset, an e-mail verification, an invitation, an SSO domain-verification link. Only the SMTP
+delivery gets it; the outbox row is always written with it masked, so neither the outbox page
+(which an organisation's admins read) nor the database nor its backups ever hold it. Without
+SMTP such a mail cannot be delivered (the outbox says "configure SMTP").
+
+The log line is masked too, with one exception: with `PMO_ENVIRONMENT=development` and no
+SMTP, the log line of a secret-bearing mail shows the whole body, link included, so a newcomer
+running `scripts/run` can still accept an invitation, verify an address or reset a password
+from the terminal (the line is marked so the log redaction of pmo_saas.ops.logs, which would
+otherwise hide the token, lets it through; it does so in development only). In `test` and
+`production` the log never holds the link: configure SMTP to send these mails. A `day_only`
+mail (a personal survey link: its time would tell who had not answered by then) is never
+logged with its link, not even in development. Tested in
+tests/identity/test_mail.py and tests/security/test_probes.py.
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ from sqlmodel import Session
 from pmo_saas.identity.models import OutboxMessage
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.errors import DomainError
+from pmo_saas.ops.logs import DEV_MAIL_LINK
 from pmo_saas.settings import get_settings
 
 log = logging.getLogger("pmo_saas.mail")
@@ -76,6 +88,16 @@ def send_mail(
             message.last_error = str(error)[:500]
         else:
             message.sent_via = "smtp"
+    elif secret and settings.environment == "development" and not day_only:
+        # Local development only (see the module docstring): the terminal is the mailbox.
+        log.warning(
+            "mail to %s NOT sent (no SMTP configured; development only: its link is shown "
+            "here, never in the outbox): %s\n%s",
+            to,
+            subject,
+            body,
+            extra={DEV_MAIL_LINK: True},  # the log redaction lets it through in development
+        )
     elif secret:
         # Not even the recipient: with the log line's time it would be a timeline.
         log.warning("mail not sent (no SMTP configured; its link is hidden): %s", subject)

@@ -304,6 +304,8 @@ def send_domain_verification_mail(
             "nothing changes without your confirmation."
         ),
         org_id=ctx.org_id,
+        # The claiming org's admins read its outbox: the link must reach admin@ only.
+        secret=token,
     )
     audit.record(
         session=session,

@@ -50,6 +50,7 @@ def mail_verification_link(session: Session, user: User) -> None:
             "Until then you can use your workspace, but not invite people or set up single "
             "sign-on. If you did not sign up, ignore this mail.\n"
         ),
+        secret=token,
     )
 
 

@@ -11,11 +11,11 @@ from sqlmodel import select
 
 from pmo_saas.billing import entitlements, services
 from pmo_saas.billing.models import BillingSubscription
-from pmo_saas.db import system_session, tenant_session
+from pmo_saas.db import tenant_session
 from pmo_saas.identity import services as identity
-from pmo_saas.identity.models import OutboxMessage
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
+from tests import factories
 from tests.billing.conftest import wait_for
 from tests.billing.stripe_events import SECRET_KEY
 from tests.factories import PASSWORD
@@ -65,13 +65,7 @@ def test_seats_follow_membership_and_payment_failure_reaches_the_banner(
 ) -> None:
     upgrade(org_a)
     wait_for(lambda: overview(org_a).status == "trialing")
-    with tenant_session(org_a) as session:
-        identity.invite_member(session=session, ctx=org_a, email="new@example.com", role="member")
-    with system_session() as session:
-        body = session.exec(
-            select(OutboxMessage.body).where(OutboxMessage.to_email == "new@example.com")
-        ).one()
-    token = body.split("/invite/")[1].split()[0]
+    token = factories.invite(org_a, "new@example.com")  # read from the mail SMTP delivered
     identity.accept_invitation(token=token, name="New Person", password=PASSWORD)
     # accept_invitation calls seats_changed: Stripe's quantity follows, and its webhook the mirror.
     wait_for(lambda: overview(org_a).seats_billed == 2)

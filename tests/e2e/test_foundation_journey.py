@@ -1,8 +1,9 @@
 """The foundation journey in a real browser against the production build.
 
 Sign up an organisation, verify the address from the mail the loopback SMTP peer received,
-sign in, create a team, invite a member, open the invitation from the outbox, join as that
-member, and find the admin pages refused; all the while, nothing secret reaches the browser.
+sign in, create a team, invite a member, see the outbox keep its link masked, open the
+invitation from the mail SMTP delivered, join as that member, and find the admin pages
+refused; all the while, nothing secret reaches the browser.
 """
 
 from __future__ import annotations
@@ -119,12 +120,21 @@ def test_sign_up_invite_join_and_member_is_refused_admin_pages(
     expect(page.get_by_role("status")).to_contain_text("Invitation sent to sam@journey.example")
     expect(page.get_by_role("region", name="Invitations")).to_contain_text("pending")
 
-    # The invitation link, from the outbox page.
+    # The outbox page lists the invitation with its link masked; the link itself reached
+    # sam only by SMTP.
     page.get_by_role("link", name="Outbox").click()
-    body = page.locator("pre").filter(has_text="/invite/").first
+    body = page.locator("pre").filter(has_text="You have been invited").first
     expect(body).to_be_visible()
-    link = re.search(r"https?://\S+/invite/\S+", body.inner_text())
+    expect(body).to_contain_text("/invite/[link hidden: sent by email only]")
+    invitations = [
+        m
+        for m in smtp.wait_for(1, subject="You are invited to")
+        if m["To"] == "sam@journey.example"
+    ]
+    assert invitations, "the invitation reached sam only by SMTP, and it did not arrive"
+    link = re.search(r"https?://\S+/invite/\S+", smtp.body(invitations[-1]))
     assert link is not None
+    assert link.group(0).rsplit("/", 1)[1] not in body.inner_text()  # the page never had it
 
     # The member joins in a browser of their own.
     member_context = browser.new_context()

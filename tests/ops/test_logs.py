@@ -90,11 +90,13 @@ def test_a_sign_in_and_a_survey_submission_log_nothing_secret(captured, org_a):
         response.cookies.get("pmo_session")
         or response.headers["set-cookie"].split(";")[0].split("=", 1)[1]
     )
-    identity.request_password_reset(email="lo@log.example")  # mails a reset link to the log
+    identity.request_password_reset(email="lo@log.example")  # its link is masked in the log
 
     # A survey: invitations (with personal tokens) are mailed to the log, one is answered.
     bind_actor(org_id=None, user_id=org_a.user_id)
     team, members = team_with(org_a, "Alpha", 2)
+    with tenant_session(org_a) as session:  # no SMTP: "mail not sent", inside org_a's session
+        identity.invite_member(session=session, ctx=org_a, email="new@log.example", role="member")
     with smtp_delivery():  # personal survey links travel only by SMTP
         launch(org_a, [team])
         token = links_from_outbox(org_a)[email_of(members[0])][0]
@@ -117,6 +119,7 @@ def test_a_sign_in_and_a_survey_submission_log_nothing_secret(captured, org_a):
     # Lines written inside a tenant session name its organisation; bound ids are kept.
     scoped = [line for line in lines if line.get("org_id") is not None]
     assert scoped and all(line["org_id"] == org_a.org_id for line in scoped)
+    assert any("You are invited" in line["message"] for line in scoped)
     assert all(line.get("user_id") in (None, org_a.user_id) for line in scoped)
     assert any(
         line["message"] == "inside org A" and line.get("user_id") == org_a.user_id

@@ -7,11 +7,8 @@ in tests/surveys and for `launch` here) and read the links from what it received
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import secrets
-from collections.abc import Iterator
 
 from sqlmodel import select
 
@@ -19,10 +16,10 @@ from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity.models import Membership, OutboxMessage, User
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
-from pmo_saas.settings import get_settings
 from pmo_saas.surveys import services
 from tests import factories
 from tests.peers import smtp
+from tests.peers.smtp import smtp_delivery
 
 LINK = re.compile(r"/s/([A-Za-z0-9_\-]+)")
 
@@ -44,23 +41,6 @@ def people(ctx: TenantContext, n: int, role: Role = Role.MEMBER) -> list[TenantC
 def team_with(ctx: TenantContext, name: str, n: int) -> tuple[int, list[TenantContext]]:
     members = people(ctx, n)
     return factories.make_team(ctx, name, members), members
-
-
-@contextlib.contextmanager
-def smtp_delivery() -> Iterator[None]:
-    """Mail goes to the loopback SMTP server meanwhile (nested uses keep the outer one)."""
-    before = {k: os.environ.get(k) for k in ("PMO_SMTP_HOST", "PMO_SMTP_PORT")}
-    os.environ.update(smtp.app_env())
-    get_settings.cache_clear()
-    try:
-        yield
-    finally:
-        for key, value in before.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        get_settings.cache_clear()
 
 
 def links_from_outbox(ctx: TenantContext, subject_contains: str = "") -> dict[str, list[str]]:
