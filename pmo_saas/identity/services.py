@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
-from pmo_saas.billing.entitlements import check_writable
+from pmo_saas.billing.entitlements import check_writable, seats_changed
 from pmo_saas.db import get_in_org, system_session
 from pmo_saas.identity import audit
 
@@ -345,6 +345,7 @@ def remove_member(*, session: Session, ctx: TenantContext, membership_id: int) -
         action="member.removed",
         target=user.email if user else str(m.user_id),
     )
+    seats_changed(session=session, org_id=ctx.org_id)  # the billed seats go down too
 
 
 # ---------------------------------------------------------------- teams

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from pmo_saas.billing import entitlements, services
+from pmo_saas.billing import services
 from pmo_saas.billing.models import BillingSubscription
 from pmo_saas.db import tenant_session
 from pmo_saas.identity import services as identity
@@ -76,7 +76,7 @@ def test_seats_follow_membership_and_payment_failure_reaches_the_banner(
     ).json()
     assert (at_stripe["quantity"], at_stripe["status"]) == (2, "trialing")
 
-    # Removing a member: identity's remove_member is to call seats_changed the same way.
+    # Removing a member: remove_member calls seats_changed the same way (the count goes down).
     with tenant_session(org_a) as session:
         newcomer = next(
             m
@@ -84,7 +84,6 @@ def test_seats_follow_membership_and_payment_failure_reaches_the_banner(
             if m.email == "new@example.com"
         )
         identity.remove_member(session=session, ctx=org_a, membership_id=newcomer.membership_id)
-        entitlements.seats_changed(session=session, org_id=org_a.org_id)
     wait_for(lambda: overview(org_a).seats_billed == 1)
 
     httpx.post(
