@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from pmo_saas.api import build_api
 from pmo_saas.ops import metrics
 from pmo_saas.settings import get_settings
+from tests.state_harness import run
 
 LOOPBACK = ("127.0.0.1", 50000)
 OUTSIDE = ("203.0.113.9", 50000)
@@ -83,7 +84,7 @@ def test_event_latency_is_observed_when_the_event_task_ends():
             await asyncio.create_task(handle(True))
         await asyncio.sleep(0)  # done callbacks run on the next loop turn
 
-    asyncio.run(scenario())
+    run(scenario())  # in its own thread: the browser tests' Playwright loop may run in this one
     assert _sample("pmo_event_duration_seconds_count", labels) == before + 1
     assert _sample("pmo_event_duration_seconds_count", failed) == before_failed + 1
     assert _sample("pmo_event_duration_seconds_sum", labels) >= 0.01
