@@ -62,6 +62,7 @@ from pmo_saas.kernel.roles import Role
 from pmo_saas.manage import migrate
 from pmo_saas.portfolio.fields import STATUSES
 from pmo_saas.settings import get_settings
+from pmo_saas.surveys import sealing
 from pmo_saas.surveys import services as surveys
 from pmo_saas.surveys.models import SurveyInvitation, SurveyQuestion
 
@@ -376,37 +377,39 @@ def build() -> TenantContext:
                 ).all()
             ]
         numeric = [(q, kind) for q, kind in questions if kind in ("scale7", "nps")]
-        rows = [(secrets.token_hex(16), survey_teams[n % len(survey_teams)]) for n in range(count)]
+        teams_of = [survey_teams[n % len(survey_teams)] for n in range(count)]
+        # Sealed as submit_response seals them; close_survey opens them into the counters.
         responses += bulk(
-            "surveyresponse",
-            ["id", "org_id", "survey_id", "survey_team_id"],
-            ((rid, org_id, survey_id, st) for rid, st in rows),
-        )
-        bulk(
-            "surveyanswer",
-            [
-                "response_id",
-                "question_id",
-                "option_key",
-                "org_id",
-                "survey_id",
-                "survey_team_id",
-                "value",
-            ],
+            "surveysealedresponse",
+            ["id", "org_id", "survey_id", "survey_team_id", "sealed"],
             (
                 (
-                    rid,
-                    q,
-                    "",
+                    secrets.token_hex(16),
                     org_id,
                     survey_id,
                     st,
-                    rng.randint(0, 10) if kind == "nps" else rng.randint(2, 7),
+                    sealing.seal(
+                        [
+                            [
+                                q,
+                                "",
+                                float(rng.randint(0, 10) if kind == "nps" else rng.randint(2, 7)),
+                                None,
+                            ]
+                            for q, kind in numeric
+                        ],
+                        associated=f"{survey_id}:{st}".encode(),
+                    ),
                 )
-                for rid, st in rows
-                for q, kind in numeric
+                for st in teams_of
             ),
         )
+        with system_session() as session:
+            for st in set(teams_of):
+                session.execute(
+                    text("UPDATE surveyteam SET responses = :n WHERE id = :i"),
+                    {"n": teams_of.count(st), "i": st},
+                )
     with tenant_session(ctx) as session:
         invitations = session.exec(select(SurveyInvitation)).all()
         for inv in invitations:

@@ -71,7 +71,6 @@ from pmo_saas.db import get_engine, system_session, tenant_session  # noqa: E402
 from pmo_saas.identity.models import (  # noqa: E402
     Membership,
     Organization,
-    OutboxMessage,
     Team,
     TeamMember,
     User,
@@ -80,6 +79,7 @@ from pmo_saas.kernel.context import TenantContext  # noqa: E402
 from pmo_saas.kernel.roles import Role  # noqa: E402
 from pmo_saas.manage import migrate  # noqa: E402
 from pmo_saas.seed import DEMO_OWNER, DEMO_SLUG, demo_password, seed_demo  # noqa: E402
+from tests.peers import smtp  # noqa: E402  (the loopback SMTP peer of the tests)
 
 logging.getLogger("pmo_saas.mail").setLevel(logging.ERROR)  # invitations go to the outbox
 
@@ -159,8 +159,9 @@ def build_fixture(survey_links: int) -> Fixture:
             assert person.id is not None
             session.add(Membership(org_id=org.id, user_id=person.id, role=Role.MEMBER))
             session.add(TeamMember(org_id=org.id, team_id=team_id, user_id=person.id))
-    with tenant_session(ctx) as session:
-        before = set(session.exec(select(OutboxMessage.id)).all())
+    # Personal links travel only by SMTP (the outbox masks them): a loopback peer takes them.
+    smtp.clear()
+    with smtp.smtp_delivery(), tenant_session(ctx) as session:
         surveys.launch_survey(
             session=session,
             ctx=ctx,
@@ -168,7 +169,8 @@ def build_fixture(survey_links: int) -> Fixture:
             instrument="westrum",
             team_ids=[team_id],
         )
-        bodies = [m.body for m in session.exec(select(OutboxMessage)).all() if m.id not in before]
+    bodies = [smtp.body(m) for m in smtp.messages()]
+    with tenant_session(ctx) as session:
         portfolio = portfolio_services.list_portfolios(session=session, ctx=ctx)[0]
         model = session.exec(select(AssessmentModel).order_by(AssessmentModel.id)).first()  # type: ignore[arg-type]
         checkout = session.exec(select(Team).where(Team.name == "Checkout")).first()

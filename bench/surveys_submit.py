@@ -1,11 +1,10 @@
 """500 survey submissions from concurrent clients through the real submit service.
 
-Each of 500 people gets a personal link (read from the outbox); 8 client threads submit a
-six-item Westrum questionnaire through `services.submit_response` (token check, per-team
-lock, participation rewrite, one response + its answers, all under the tenant role and
-row-level security). In the same run, the same threads do raw INSERTs into the same table
-(`surveyresponse`, one row per transaction), and then raw INSERTs of a response with its six
-answer rows per transaction, as the baselines.
+Each of 500 people gets a personal link (delivered to the tests' loopback SMTP peer: the
+outbox masks it); 8 client threads submit a six-item Westrum questionnaire through
+`services.submit_response` (token check, per-team lock, participation, one sealed response,
+all under the tenant role and row-level security). In the same run, the same threads do raw
+INSERTs of a sealed response, without and with the team counter's update, as the baselines.
 
     PMO_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/DB python bench/surveys_submit.py
 
@@ -31,16 +30,16 @@ os.environ["PMO_SMTP_HOST"] = ""
 os.environ.setdefault("PMO_ENVIRONMENT", "development")
 
 from sqlalchemy import text
-from sqlmodel import select
 
 import pmo_saas.models  # noqa: F401
 from pmo_saas.db import get_engine, system_session, tenant_session
-from pmo_saas.identity.models import Membership, Organization, OutboxMessage, Team, TeamMember, User
+from pmo_saas.identity.models import Membership, Organization, Team, TeamMember, User
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.manage import migrate
 from pmo_saas.settings import get_settings
-from pmo_saas.surveys import services
+from pmo_saas.surveys import sealing, services
+from tests.peers import smtp  # the loopback SMTP peer of the tests
 
 logging.getLogger("pmo_saas.mail").setLevel(logging.ERROR)  # 500 invitations go to the outbox
 
@@ -75,7 +74,9 @@ def build() -> tuple[TenantContext, int, list[str]]:
                 assert user.id is not None
                 session.add(Membership(org_id=org.id, user_id=user.id, role=Role.MEMBER))
                 session.add(TeamMember(org_id=org.id, team_id=team.id, user_id=user.id))
-    with tenant_session(ctx) as session:
+    # Personal links travel only by SMTP (the outbox masks them): a loopback peer takes them.
+    smtp.clear()
+    with smtp.smtp_delivery(), tenant_session(ctx) as session:
         survey_id = services.launch_survey(
             session=session,
             ctx=ctx,
@@ -83,7 +84,7 @@ def build() -> tuple[TenantContext, int, list[str]]:
             instrument="westrum",
             team_ids=team_ids,
         )
-        bodies = session.exec(select(OutboxMessage.body)).all()
+    bodies = [smtp.body(m) for m in smtp.messages()]
     tokens = [m.group(1) for b in bodies if (m := re.search(r"/s/([A-Za-z0-9_\-]+)", b))]
     assert len(tokens) == SUBMISSIONS, len(tokens)
     return ctx, survey_id, tokens
@@ -126,47 +127,35 @@ def main() -> int:
             counted = services.survey_results(session=session, ctx=ctx, survey_id=survey_id)
         assert counted.responses == SUBMISSIONS, counted.responses
         engine = get_engine()
+        # Baselines: what a submission stores now (a sealed response row; then the same with
+        # the team's response counter bumped), as bare SQL in one transaction each.
+        sealed = sealing.seal(
+            [[q, "", 5.0, None] for q in question_ids],
+            associated=f"{survey_id}:{survey_team_id}".encode(),
+        )
         response_sql = text(
-            "INSERT INTO surveyresponse (id, org_id, survey_id, survey_team_id) "
-            "VALUES (:id, :org, :survey, :team)"
+            "INSERT INTO surveysealedresponse (id, org_id, survey_id, survey_team_id, sealed) "
+            "VALUES (:id, :org, :survey, :team, :sealed)"
         )
-        answer_sql = text(
-            "INSERT INTO surveyanswer (response_id, question_id, option_key, org_id, survey_id, "
-            "survey_team_id, value) VALUES (:rid, :q, '', :org, :survey, :team, 5)"
-        )
+        counter_sql = text("UPDATE surveyteam SET responses = responses + 1 WHERE id = :team")
+
+        def row() -> dict[str, object]:
+            return {
+                "id": secrets.token_hex(16),
+                "org": ctx.org_id,
+                "survey": survey_id,
+                "team": survey_team_id,
+                "sealed": sealed,
+            }
 
         def raw_response() -> None:
             with engine.begin() as conn:
-                conn.execute(
-                    response_sql,
-                    {
-                        "id": secrets.token_hex(16),
-                        "org": ctx.org_id,
-                        "survey": survey_id,
-                        "team": survey_team_id,
-                    },
-                )
+                conn.execute(response_sql, row())
 
         def raw_response_with_answers() -> None:
-            rid = secrets.token_hex(16)
             with engine.begin() as conn:
-                conn.execute(
-                    response_sql,
-                    {"id": rid, "org": ctx.org_id, "survey": survey_id, "team": survey_team_id},
-                )
-                conn.execute(
-                    answer_sql,
-                    [
-                        {
-                            "rid": rid,
-                            "q": q,
-                            "org": ctx.org_id,
-                            "survey": survey_id,
-                            "team": survey_team_id,
-                        }
-                        for q in question_ids
-                    ],
-                )
+                conn.execute(response_sql, row())
+                conn.execute(counter_sql, {"team": survey_team_id})
 
         raw_s = timed([raw_response for _ in range(SUBMISSIONS)])
         raw_full_s = timed([raw_response_with_answers for _ in range(SUBMISSIONS)])
@@ -179,14 +168,15 @@ def main() -> int:
             f"{SUBMISSIONS / service_s:8.1f} submissions/s  ({service_s:.2f} s)"
         )
         print(
-            f"raw INSERT surveyresponse, 1 row per transaction:                       "
+            f"raw INSERT of a sealed response, 1 row per transaction:                 "
             f"{SUBMISSIONS / raw_s:8.1f} rows/s         ({raw_s:.2f} s)"
         )
         print(
-            f"raw INSERT surveyresponse + 6 surveyanswer rows per transaction:          "
+            f"raw INSERT of a sealed response + the team counter per transaction:    "
             f"{SUBMISSIONS / raw_full_s:8.1f} rows/s         ({raw_full_s:.2f} s)"
         )
         print(f"service / raw single-row INSERT: {raw_s / service_s:.2f}x")
+        print(f"service / raw INSERT + counter: {raw_full_s / service_s:.2f}x")
     finally:
         with system_session() as session:
             org = session.get(Organization, ctx.org_id)
