@@ -396,6 +396,7 @@ def build_ops(fx: Fixture, survey_tokens: list[str]) -> list[Op]:
     save_edit = handler_name(
         "pmo_saas.portfolio.pages.initiatives", "InitiativesState", ("save_edit",)
     )
+    respond_open = handler_name("pmo_saas.surveys.pages.respond", None, ("open_link",))
     respond_load = handler_name("pmo_saas.surveys.pages.respond", None, ("load",))
     respond = handler_name(
         "pmo_saas.surveys.pages.respond", None, ("submit", "submit_response", "submit_answers")
@@ -427,11 +428,12 @@ def build_ops(fx: Fixture, survey_tokens: list[str]) -> list[Op]:
         )
 
     async def survey(c: Client, i: int, timed):  # type: ignore[no-untyped-def]
-        path = f"/s/{next(links)}"
-        loaded = await c.send(respond_load, path)
+        # As the browser does: /s/<token> seals the token and moves to /s, which loads the form.
+        await c.send(respond_open, f"/s/{next(links)}")
+        loaded = await c.send(respond_load, "/s")
         if error := refused(loaded, respond_load):
             raise BenchError(f"the survey link did not open: {error}")
-        return await timed(c.send(respond, path, form={k: "5" for k in WESTRUM}))
+        return await timed(c.send(respond, "/s", form={k: "5" for k in WESTRUM}))
 
     async def assessment(c: Client, i: int, timed):  # type: ignore[no-untyped-def]
         statement_id, values = statements[c.token]
