@@ -48,9 +48,9 @@ def _audit(ctx: TenantContext) -> list[tuple[str, str, str]]:
         return [
             (a, t, d)
             for a, t, d in session.exec(
-                select(AuditEvent.action, AuditEvent.target, AuditEvent.detail).where(
-                    AuditEvent.org_id == ctx.org_id
-                )
+                select(AuditEvent.action, AuditEvent.target, AuditEvent.detail)
+                .where(AuditEvent.org_id == ctx.org_id)
+                .order_by(AuditEvent.id)  # type: ignore[arg-type]  (no order without it)
             ).all()
         ]
 
