@@ -78,3 +78,16 @@ def org_b() -> TenantContext:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def billing_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Billing switched on (a Stripe key set), so a lapsed subscription makes a workspace
+    read-only (tests/billing/conftest.py has its own, with the Stripe peer)."""
+    from pmo_saas.settings import get_settings
+
+    monkeypatch.setenv("PMO_STRIPE_SECRET_KEY", "sk_test_read_only")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.delenv("PMO_STRIPE_SECRET_KEY")
+    get_settings.cache_clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import delete
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import services as identity
@@ -274,3 +274,22 @@ def make_coaching_plan(ctx: TenantContext, title: str = "Growth plan") -> int:
             session=session, ctx=ctx, title=title, person_user_id=ctx.user_id
         )
     return int(plan.id)
+
+
+def lapse_subscription(ctx: TenantContext, session: Session | None = None) -> None:
+    """A subscription 60 days past due: with billing on, ctx's workspace is read-only."""
+    from datetime import timedelta
+
+    from pmo_saas.billing.models import BillingSubscription
+
+    row = BillingSubscription(
+        org_id=ctx.org_id,
+        stripe_subscription_id=f"sub_overdue_{ctx.org_id}",
+        status="past_due",
+        past_due_since=utcnow() - timedelta(days=60),
+    )
+    if session is not None:
+        session.add(row)
+        return
+    with tenant_session(ctx) as own:
+        own.add(row)

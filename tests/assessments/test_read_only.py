@@ -3,9 +3,6 @@ writes, and a refused write leaves nothing behind, even when the caller goes on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import delete, func
 from sqlmodel import select
@@ -19,36 +16,12 @@ from pmo_saas.assessments.models import (
 from pmo_saas.assessments.schemas import DimensionInput
 from pmo_saas.assessments.services import answering, catalog, results, rounds
 from pmo_saas.billing.entitlements import READ_ONLY_MESSAGE
-from pmo_saas.billing.models import BillingSubscription
 from pmo_saas.db import tenant_session
-from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ReadOnly
 from pmo_saas.kernel.roles import Role
-from pmo_saas.settings import get_settings
 from tests import factories
 from tests.assessments import helpers
-
-
-@pytest.fixture
-def billing_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("PMO_STRIPE_SECRET_KEY", "sk_test_assessments_read_only")
-    get_settings.cache_clear()
-    yield
-    monkeypatch.delenv("PMO_STRIPE_SECRET_KEY")
-    get_settings.cache_clear()
-
-
-def _lapse(ctx: TenantContext) -> None:
-    with tenant_session(ctx) as session:
-        session.add(
-            BillingSubscription(
-                org_id=ctx.org_id,
-                stripe_subscription_id=f"sub_overdue_{ctx.org_id}",
-                status="past_due",
-                past_due_since=utcnow() - timedelta(days=60),
-            )
-        )
 
 
 def _count(ctx: TenantContext, model: type) -> int:
@@ -71,7 +44,7 @@ def test_every_assessment_write_is_refused_with_the_billing_message(
     dims = helpers.dimension_ids(coach, round_id)
     statements = helpers.statement_ids(coach, round_id)
     unused = helpers.small_model(coach, name="Not used by a round")
-    _lapse(org_a)
+    factories.lapse_subscription(org_a)
     models_before = _count(org_a, AssessmentModel)
     statements_before = _count(org_a, AssessmentStatement)
     writes = [
@@ -149,7 +122,7 @@ def test_the_catalogue_still_gets_its_built_in_models_when_read_only(
     org_a: TenantContext, billing_on: None
 ) -> None:
     coach = helpers.person(org_a, Role.COACH)
-    _lapse(org_a)
+    factories.lapse_subscription(org_a)
     assert _count(org_a, AssessmentModel) == 0  # the first visit adds them
     with tenant_session(coach) as session:
         models = catalog.list_models(session=session, ctx=coach)

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import timedelta
-
 import pytest
 
-from pmo_saas.billing.models import BillingSubscription
 from pmo_saas.coaching.services.actions import add_action, set_action_status
 from pmo_saas.coaching.services.common import today
 from pmo_saas.coaching.services.goals import add_goal, delete_goal
@@ -15,20 +11,10 @@ from pmo_saas.coaching.services.plans import create_plan, get_plan
 from pmo_saas.coaching.services.sessions import log_session
 from pmo_saas.coaching.services.training import create_course, enrol
 from pmo_saas.db import tenant_session
-from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ReadOnly
-from pmo_saas.settings import get_settings
+from tests import factories
 from tests.coaching import helpers
-
-
-@pytest.fixture
-def billing_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("PMO_STRIPE_SECRET_KEY", "sk_test_coaching_read_only")
-    get_settings.cache_clear()
-    yield
-    monkeypatch.delenv("PMO_STRIPE_SECRET_KEY")
-    get_settings.cache_clear()
 
 
 def test_every_write_is_refused_in_a_read_only_workspace(
@@ -47,14 +33,7 @@ def test_every_write_is_refused_in_a_read_only_workspace(
         )
         course = create_course(session=session, ctx=w.coach, name="Scrum")
     with tenant_session(org_a) as session:
-        session.add(
-            BillingSubscription(
-                org_id=org_a.org_id,
-                stripe_subscription_id="sub_overdue",
-                status="past_due",
-                past_due_since=utcnow() - timedelta(days=60),
-            )
-        )
+        factories.lapse_subscription(org_a, session)
     writes = [
         (
             w.coach,

@@ -4,16 +4,11 @@ leave an audit trail."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import timedelta
-
 import pytest
 from sqlmodel import select
 
-from pmo_saas.billing.models import BillingSubscription
 from pmo_saas.db import tenant_session
 from pmo_saas.identity.models import AuditEvent
-from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.errors import ReadOnly
 from pmo_saas.portfolio.models import Initiative, Portfolio
 from pmo_saas.portfolio.services import funding as funding_services
@@ -22,17 +17,8 @@ from pmo_saas.portfolio.services import portfolios as portfolio_services
 from pmo_saas.portfolio.services import ranking as ranking_services
 from pmo_saas.portfolio.services import risks as risk_services
 from pmo_saas.portfolio.services import rounds as round_services
-from pmo_saas.settings import get_settings
+from tests import factories
 from tests.portfolio.builders import make_initiative, make_portfolio
-
-
-@pytest.fixture
-def billing_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("PMO_STRIPE_SECRET_KEY", "sk_test_portfolio_read_only")
-    get_settings.cache_clear()
-    yield
-    monkeypatch.delenv("PMO_STRIPE_SECRET_KEY")
-    get_settings.cache_clear()
 
 
 def test_read_only_workspace_refuses_every_write(org_a, billing_on):
@@ -54,14 +40,7 @@ def test_read_only_workspace_refuses_every_write(org_a, billing_on):
         round_id = round_services.open_scoring_round(
             session=session, ctx=org_a, portfolio_id=pid, name="R0", scorer_user_ids=[org_a.user_id]
         )
-        session.add(
-            BillingSubscription(
-                org_id=org_a.org_id,
-                stripe_subscription_id="sub_overdue",
-                status="past_due",
-                past_due_since=utcnow() - timedelta(days=60),
-            )
-        )
+        factories.lapse_subscription(org_a, session)
     writes = [
         lambda s: portfolio_services.create_portfolio(session=s, ctx=org_a, name="New"),
         lambda s: portfolio_services.update_portfolio(

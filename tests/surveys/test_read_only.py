@@ -3,45 +3,19 @@ writes (the tenant session refuses it, db.py), respondents' answers included."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import timedelta
-
 import pytest
 from sqlmodel import func, select
 
 from pmo_saas.billing.entitlements import READ_ONLY_MESSAGE
-from pmo_saas.billing.models import BillingSubscription
 from pmo_saas.dashboard import governance
 from pmo_saas.db import tenant_session
-from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ReadOnly
-from pmo_saas.settings import get_settings
 from pmo_saas.surveys import services
 from pmo_saas.surveys.models import Survey, SurveySealedResponse
+from tests import factories
 from tests.dashboard.helpers import initiative_ids, make_portfolio
 from tests.surveys.helpers import email_of, launch, links_from_outbox, team_with, westrum_answers
-
-
-@pytest.fixture
-def billing_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("PMO_STRIPE_SECRET_KEY", "sk_test_surveys_read_only")
-    get_settings.cache_clear()
-    yield
-    monkeypatch.delenv("PMO_STRIPE_SECRET_KEY")
-    get_settings.cache_clear()
-
-
-def _lapse(ctx: TenantContext) -> None:
-    with tenant_session(ctx) as session:
-        session.add(
-            BillingSubscription(
-                org_id=ctx.org_id,
-                stripe_subscription_id="sub_overdue",
-                status="past_due",
-                past_due_since=utcnow() - timedelta(days=60),
-            )
-        )
 
 
 def test_survey_and_governance_writes_are_refused(org_a: TenantContext, billing_on: None) -> None:
@@ -49,7 +23,7 @@ def test_survey_and_governance_writes_are_refused(org_a: TenantContext, billing_
     survey_id = launch(org_a, [team], title="Pulse")
     token = links_from_outbox(org_a)[email_of(members[0])][0]
     initiative = initiative_ids(org_a, make_portfolio(org_a, initiatives=1))[0]
-    _lapse(org_a)
+    factories.lapse_subscription(org_a)
     writes = [
         lambda s: services.launch_survey(
             session=s, ctx=org_a, title="Second", instrument="enps", team_ids=[team], notify=False
