@@ -2,7 +2,7 @@
 
 The session cookie is set and cleared only here, by HTTP responses, so it can be HttpOnly:
 page scripts never see it; the Reflex backend reads it from the websocket's request headers.
-Domains that need HTTP routes (SSO callback, Stripe webhook, REST API) expose a list of
+Domains that need HTTP routes (SSO callback, Stripe webhook, the REST API in rest/) expose a list of
 Starlette routes named `routes` in `pmo_saas/<domain>/http.py`; they are mounted here.
 """
 

@@ -16,11 +16,11 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from pmo_saas.api import SESSION_COOKIE, build_api
-from pmo_saas.dashboard.models import ApiKey
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.models import Membership
 from pmo_saas.kernel.roles import Role
+from pmo_saas.rest.models import ApiKey
 from pmo_saas.security_headers import (
     BIND_COOKIE,
     HANDSHAKE_KEY,
@@ -30,7 +30,8 @@ from pmo_saas.security_headers import (
 )
 from pmo_saas.settings import PROJECT_ROOT, get_settings
 from tests import factories
-from tests.dashboard.helpers import bearer, make_key, make_portfolio
+from tests.dashboard.helpers import make_portfolio
+from tests.rest.helpers import bearer, make_key
 from tests.state_harness import run, state_for
 
 FOREIGN = "https://evil.example"
@@ -308,9 +309,10 @@ def test_a_ticket_issued_before_the_browser_was_bound_is_claimed_once(org_a):
 
 
 def test_sign_out_resets_every_state_of_the_tab_and_the_other_tabs(org_a):
-    from pmo_saas.dashboard.pages import ApiKeysState, SharingState
+    from pmo_saas.dashboard.pages import SharingState
     from pmo_saas.identity.auth_state import AuthState
     from pmo_saas.identity.pages.members import MembersState
+    from pmo_saas.rest.pages import ApiKeysState
 
     factories.make_member(org_a, Role.COACH, name="Carla Coach")
     make_key(org_a, name="Power BI")
@@ -354,7 +356,8 @@ def test_sign_out_resets_every_state_of_the_tab_and_the_other_tabs(org_a):
 
 
 def test_a_new_api_key_is_revealed_by_an_event_never_kept_in_a_var(org_a):
-    from pmo_saas.dashboard.pages import ApiKeysState, SharingState
+    from pmo_saas.dashboard.pages import SharingState
+    from pmo_saas.rest.pages import ApiKeysState
 
     token = identity.start_session(user_id=org_a.user_id)
 

@@ -1,6 +1,6 @@
-"""Dashboard pages: the executive dashboard, its monthly report, governance, sharing, API keys,
-and the public `/shared` view opened by a `/share/<token>` link (the dashboard alone, for
-people without an account).
+"""Dashboard pages: the executive dashboard, its monthly report, governance, sharing, and the
+public `/shared` view opened by a `/share/<token>` link (the dashboard alone, for people
+without an account). The API keys page is pmo_saas.rest.pages.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from typing import Any
 import reflex as rx
 from reflex.event import EventSpec
 
-from pmo_saas.dashboard import apikeys, governance, services, share
+from pmo_saas.dashboard import governance, services, share
 from pmo_saas.dashboard.http import SHARE_COOKIE, SHARED_PAGE
 from pmo_saas.dashboard.schemas import (
-    ApiKeyRow,
     CultureFigure,
     Dashboard,
     DecisionRow,
@@ -38,7 +37,6 @@ from pmo_saas.security_headers import cookie_value
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 from pmo_saas.ui.layout import workspace
 
-NEW_KEY_ID = "new-api-key"
 NEW_LINK_ID = "new-share-link"
 
 
@@ -718,144 +716,6 @@ def sharing_page() -> rx.Component:
                             variant="soft",
                             aria_label="Revoke link for " + r.label,
                             on_click=SharingState.revoke(r.id),
-                        ),
-                    )
-                ),
-            ),
-        ),
-        width="100%",
-        align="start",
-    )
-
-
-# ---------------------------------------------------------------- API keys
-
-
-class ApiKeysState(rx.State):
-    rows: list[ApiKeyRow] = []
-    # The name of the key just created (the key itself is revealed by an event, never kept).
-    new_key_name: str = ""
-    error: str = ""
-    notice: str = ""
-
-    async def _refresh(self) -> None:
-        ctx = await tenant_context(self, Role.ADMIN)
-        self.rows = await in_tenant(ctx, apikeys.list_api_keys)
-
-    @rx.event
-    async def load(self) -> None:
-        self.error = self.notice = self.new_key_name = ""
-        try:
-            await self._refresh()
-        except DomainError as error:
-            self.rows = []
-            self.error = str(error)
-
-    @rx.event
-    async def create(self, form: dict):  # type: ignore[no-untyped-def]
-        self.error = self.notice = self.new_key_name = ""
-        scope = "read_write" if form.get("scope") == "Read and write" else "read"
-        try:
-            ctx = await tenant_context(self, Role.ADMIN)
-            created = await in_tenant(
-                ctx, apikeys.create_api_key, name=form.get("name", ""), scope=scope
-            )
-            self.new_key_name = created.row.name
-            self.notice = "Key created. Copy it now: it will not be shown again."
-            await self._refresh()
-        except DomainError as error:
-            self.error = str(error)
-            return None
-        return reveal_once(NEW_KEY_ID, created.key)  # only its hash is stored
-
-    @rx.event
-    async def revoke(self, key_id: int) -> None:
-        self.error = self.notice = self.new_key_name = ""
-        try:
-            ctx = await tenant_context(self, Role.ADMIN)
-            await in_tenant(ctx, apikeys.revoke_api_key, key_id=int(key_id))
-            self.notice = "Key revoked: requests with it are refused from now on."
-            await self._refresh()
-        except DomainError as error:
-            self.error = str(error)
-
-
-@rx.page(
-    route="/o/[slug]/dashboard/api-keys",
-    title="API keys",
-    on_load=[AuthState.load_workspace, ApiKeysState.load],
-)
-@workspace
-def api_keys_page() -> rx.Component:
-    return rx.vstack(
-        page_heading(
-            "API keys",
-            "Keys for other tools to read (or write) this organisation's data through /api/v1.",
-        ),
-        _subnav(),
-        error_callout(ApiKeysState.error),
-        info_callout(ApiKeysState.notice),
-        rx.cond(
-            ApiKeysState.new_key_name != "",
-            card(
-                rx.text("The new key (shown once):", weight="bold"),
-                rx.code(id=NEW_KEY_ID, aria_label="New API key"),
-                rx.text(
-                    "Send it as the header Authorization: Bearer <key>. "
-                    "The API is described at /api/v1/openapi.json.",
-                    size="1",
-                ),
-                width="100%",
-            ),
-        ),
-        card(
-            rx.form(
-                rx.hstack(
-                    field("Key name", "name", placeholder="Power BI"),
-                    rx.vstack(
-                        rx.el.label("Access", html_for="field-scope", class_name="pmo-label"),
-                        rx.el.select(
-                            rx.el.option("Read only", value="Read only"),
-                            rx.el.option("Read and write", value="Read and write"),
-                            id="field-scope",
-                            name="scope",
-                            class_name="pmo-select",
-                        ),
-                        spacing="1",
-                        align="start",
-                    ),
-                    rx.button("Create key", type="submit"),
-                    align="end",
-                    width="100%",
-                ),
-                on_submit=ApiKeysState.create,
-                reset_on_submit=True,
-                width="100%",
-            ),
-            width="100%",
-        ),
-        _table(
-            "API keys",
-            ["Name", "Key starts", "Access", "Created by", "Created", "Last used", ""],
-            ApiKeysState.rows,
-            lambda r: rx.table.row(
-                rx.table.cell(r.name),
-                rx.table.cell(r.prefix + "…"),
-                rx.table.cell(rx.cond(r.scope == "read", "Read only", "Read and write")),
-                rx.table.cell(r.created_by),
-                rx.table.cell(r.created_at),
-                rx.table.cell(r.last_used_at),
-                rx.table.cell(
-                    rx.cond(
-                        r.revoked,
-                        rx.text("Revoked", color_scheme="gray"),
-                        rx.button(
-                            "Revoke",
-                            size="1",
-                            color_scheme="red",
-                            variant="soft",
-                            aria_label="Revoke key " + r.name,
-                            on_click=ApiKeysState.revoke(r.id),
                         ),
                     )
                 ),

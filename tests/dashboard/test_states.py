@@ -6,9 +6,8 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from pmo_saas.dashboard import share
-from pmo_saas.dashboard.models import ApiKey, GateReview, ShareLink
+from pmo_saas.dashboard.models import GateReview, ShareLink
 from pmo_saas.dashboard.pages import (
-    ApiKeysState,
     DashboardState,
     GovernanceState,
     SharedDashboardState,
@@ -17,6 +16,8 @@ from pmo_saas.dashboard.pages import (
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import services as identity
 from pmo_saas.kernel.roles import Role
+from pmo_saas.rest.models import ApiKey
+from pmo_saas.rest.pages import ApiKeysState
 from tests import factories
 from tests.dashboard.helpers import initiative_ids, make_portfolio
 from tests.state_harness import connect_socket, run, state_for
