@@ -16,6 +16,8 @@ DOMAINS = (
     "surveys",
     "dashboard",
     "jobs",
+    "practices",
+    "capacity",
 )
 # Modules that hold tables beside a domain's models.py.
 EXTRA_MODEL_MODULES = ("pmo_saas.identity.sso_models",)

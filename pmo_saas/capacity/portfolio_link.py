@@ -1,0 +1,51 @@
+"""The seam to the portfolio domain: which initiatives are funded, their titles and value
+streams. Only this module knows the portfolio (`pmo_saas.portfolio.origin` for its reads, and
+its Initiative table for titles and streams); the arrow points capacity -> portfolio."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.portfolio import origin
+from pmo_saas.portfolio.models import Initiative
+
+
+@dataclass(frozen=True, slots=True)
+class FundedInitiative:
+    id: int
+    title: str
+    value_stream: str
+
+
+def funded_initiatives(*, session: Session, ctx: TenantContext) -> list[FundedInitiative]:
+    """Initiatives funded in the newest published plan of their portfolio, by title."""
+    funded: set[int] = set()
+    for portfolio in origin.list_portfolios(session=session, ctx=ctx):
+        plans = origin.list_published_plans(session=session, ctx=ctx, portfolio_id=portfolio.id)
+        if plans:
+            funded |= set(plans[0].plan.funded_ids)
+    if not funded:
+        return []
+    rows = session.exec(
+        select(Initiative.id, Initiative.title, Initiative.value_stream)
+        .where(col(Initiative.id).in_(funded), col(Initiative.archived_at).is_(None))
+        .order_by(col(Initiative.title))
+    ).all()
+    return [FundedInitiative(i, t, s) for i, t, s in rows if i is not None]
+
+
+def initiative_labels(session: Session, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """initiative id -> (title, value stream) for the given ids in the organisation."""
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(Initiative.id, Initiative.title, Initiative.value_stream).where(
+            col(Initiative.id).in_(wanted)
+        )
+    ).all()
+    return {i: (t, s) for i, t, s in rows if i is not None}
