@@ -46,11 +46,11 @@ def capacity_view(*, session: Session, ctx: TenantContext) -> CapacityView:
     team_stream: dict[tuple[int, str], str] = {}
     for team_id, quarter, people, days, stream in session.execute(
         sa_select(
-            TeamCapacity.team_id,
-            TeamCapacity.quarter,
-            TeamCapacity.people,
-            TeamCapacity.days_per_person,
-            TeamCapacity.value_stream,
+            col(TeamCapacity.team_id),
+            col(TeamCapacity.quarter),
+            col(TeamCapacity.people),
+            col(TeamCapacity.days_per_person),
+            col(TeamCapacity.value_stream),
         )
     ).all():
         capacity[(team_id, quarter)] = people * days
