@@ -12,7 +12,11 @@ from pmo_saas.kernel.roles import Role
 from tests import factories
 from tests.assessments.helpers import person
 
-GOOD = "team,quarter,people,days_per_person,value_stream\nAlpha,2027-Q1,5,48,Retail\nBeta,2027-Q1,3,40,\n"
+GOOD = (
+    "team,quarter,people,days_per_person,value_stream\n"
+    "Alpha,2027-Q1,5,48,Retail\n"
+    "Beta,2027-Q1,3,40,\n"
+)
 BAD = (
     "team,quarter,people,days_per_person,value_stream\n"
     "Alpha,2027-Q1,5,48,Retail\n"
