@@ -75,6 +75,8 @@ class ComparisonGroup(BaseModel):
     # None when hidden (either group below the threshold) or nobody answered.
     mean: float | None
     answers: int = 0
+    # What the page shows: "4.08 (3 teams)", or "hidden (2 teams)".
+    label: str = ""
 
 
 class PracticeComparison(BaseModel):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.formatting import fixed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.practices import dimensions
 from pmo_saas.practices.models import IN_USE, Practice, PracticeAdoption
@@ -74,7 +75,11 @@ def compare_practices(*, session: Session, ctx: TenantContext) -> ComparisonResu
 
 
 def _group(counts: dict[int, dict[int, int]], teams: set[int], shown: bool) -> ComparisonGroup:
+    count = f"{len(teams)} team{'s' if len(teams) != 1 else ''}"
     if not shown:
-        return ComparisonGroup(teams=len(teams), mean=None)
+        return ComparisonGroup(teams=len(teams), mean=None, label=f"hidden ({count})")
     stats = dimensions.merged(counts, teams)
-    return ComparisonGroup(teams=len(teams), mean=stats.mean, answers=stats.answers)
+    shown_mean = fixed(stats.mean, empty="no answers")
+    return ComparisonGroup(
+        teams=len(teams), mean=stats.mean, answers=stats.answers, label=f"{shown_mean} ({count})"
+    )
