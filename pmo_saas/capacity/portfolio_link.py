@@ -7,7 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
+
+from pmo_saas.capacity.models import Allocation
 
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.portfolio import origin
@@ -49,3 +52,15 @@ def initiative_labels(session: Session, ids: Iterable[int]) -> dict[int, tuple[s
         )
     ).all()
     return {i: (t, s) for i, t, s in rows if i is not None}
+
+
+def demand_by_stream(session: Session) -> list[tuple[str, str, float]]:
+    """(value stream, quarter, person-days allocated) over every allocation, grouped by the
+    database (an allocation whose initiative is gone counts under no stream)."""
+    rows = session.exec(
+        select(Initiative.value_stream, Allocation.quarter, func.sum(Allocation.person_days))
+        .select_from(Allocation)
+        .outerjoin(Initiative, col(Initiative.id) == Allocation.initiative_id)
+        .group_by(col(Initiative.value_stream), col(Allocation.quarter))
+    ).all()
+    return [(stream or "", quarter, float(days)) for stream, quarter, days in rows]

@@ -254,8 +254,8 @@ def _forms() -> rx.Component:
             rx.form(
                 rx.vstack(
                     labelled_select("Initiative", "allocation_initiative", s.initiatives),
-                    labelled_select("Team", "allocation_team", s.teams, input_id="field-at"),
-                    field("Quarter", "allocation_quarter", placeholder="2027-Q1"),
+                    labelled_select("Allocated to team", "allocation_team", s.teams),
+                    field("Allocation quarter", "allocation_quarter", placeholder="2027-Q1"),
                     field("Person-days", "allocation_days", type="number", step="0.5"),
                     rx.button("Allocate", type="submit"),
                     align="start",
