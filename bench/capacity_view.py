@@ -158,7 +158,7 @@ def main() -> None:
     raw_seconds, rows = timed(raw)
     assert isinstance(rows, list) and result is not None
     with engine.connect() as conn:
-        names = dict(
+        names: dict[int, str] = dict(
             conn.execute(
                 text("SELECT id, name FROM team WHERE org_id = :o"), {"o": ctx.org_id}
             ).all()
@@ -175,7 +175,8 @@ def main() -> None:
         f"{allocations} allocations (built in {build_seconds:.1f} s)"
     )
     print(
-        f"capacity view via view.capacity_view: {service_seconds * 1000:8.1f} ms (median of {RUNS}; target < 200 ms)"
+        f"capacity view via view.capacity_view: {service_seconds * 1000:8.1f} ms "
+        f"(median of {RUNS}; target < 200 ms)"
     )
     print(f"raw SQL demand-vs-capacity aggregate:  {raw_seconds * 1000:8.1f} ms (median of {RUNS})")
     print(f"overhead of the service:               {service_seconds / raw_seconds:8.2f} x")

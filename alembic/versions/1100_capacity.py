@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
+
 from alembic import op
 from pmo_saas.rls import disable_tenant_rls, enable_tenant_rls, grant_existing
-
 
 # revision identifiers, used by Alembic.
 revision: str = "1100_capacity"

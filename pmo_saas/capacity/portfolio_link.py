@@ -11,7 +11,6 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from pmo_saas.capacity.models import Allocation
-
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.portfolio import origin
 from pmo_saas.portfolio.models import Initiative
