@@ -122,6 +122,10 @@ def build() -> TenantContext:
                     )
         unique = {(r["initiative_id"], r["team_id"], r["quarter"]): r for r in rows}
         session.execute(insert(Allocation), list(unique.values()))
+    if get_engine().dialect.name == "postgresql":  # planner statistics, as autovacuum keeps them
+        with get_engine().connect() as conn:
+            conn.execute(text("ANALYZE teamcapacity, allocation, initiative, team"))
+            conn.commit()
     return ctx
 
 
