@@ -17,6 +17,8 @@ DOMAINS = (
     "dashboard",
     "rest",
     "jobs",
+    "practices",
+    "capacity",
 )
 # Modules that hold tables beside a domain's models.py.
 EXTRA_MODEL_MODULES = ("pmo_saas.identity.sso_models",)

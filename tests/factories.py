@@ -247,8 +247,13 @@ def _make_weighted_portfolio(ctx: TenantContext) -> None:
 def _domain_row_makers() -> None:
     """Domains with tables the demo seed leaves empty register their makers here."""
     from tests.billing.rows import BILLING_ROW_MAKERS
+    from tests.capacity.rows import make_capacity_rows
     from tests.dashboard.rows import make_dashboard_rows
+<<<<<<< HEAD
     from tests.rest.rows import make_rest_rows
+=======
+    from tests.practices.rows import make_practice_rows
+>>>>>>> practices
 
     TENANT_ROW_MAKERS.update(BILLING_ROW_MAKERS)
     TENANT_ROW_MAKERS.update(
@@ -259,7 +264,13 @@ def _domain_row_makers() -> None:
             "surveysealedresponse": _make_running_survey_rows,
             "criterion": _make_weighted_portfolio,
             "dashboard": make_dashboard_rows,
+<<<<<<< HEAD
             "rest": make_rest_rows,
+=======
+            # also practiceversion, practicedimension, practiceadoption
+            "practice": make_practice_rows,
+            "teamcapacity": make_capacity_rows,  # also allocation
+>>>>>>> practices
         }
     )
 

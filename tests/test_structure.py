@@ -31,6 +31,8 @@ DOMAINS = (
     "surveys",
     "dashboard",
     "rest",
+    "practices",
+    "capacity",
 )
 MAX_LINES = 600
 

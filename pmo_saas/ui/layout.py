@@ -14,6 +14,8 @@ NAV = [
     ("Portfolio", "/portfolio", "briefcase"),
     ("Assessments", "/assessments", "radar"),
     ("Coaching", "/coaching", "sprout"),
+    ("Practices", "/practices", "book-open-check"),
+    ("Capacity", "/capacity", "gauge"),
     ("Surveys", "/surveys", "message-square-heart"),
     ("Members & Teams", "/members", "users"),
     ("Settings", "/settings", "settings"),

@@ -1,0 +1,1 @@
+"""Team capacity per quarter, allocations of funded initiatives, demand vs capacity."""
