@@ -101,6 +101,7 @@ def _forget_tenant_classes(_mapper: Mapper[Any], _cls: type) -> None:
     """A newly mapped class may be a tenant table: find them again on next use."""
     _tenant_by_table.clear()
     _classes_by_shape.clear()
+    _options_by_scope.clear()
 
 
 def _tenant_tables() -> dict[str, type[TenantOwned]]:
@@ -187,6 +188,24 @@ def writes_allowed_when_read_only(session: Session) -> Iterator[None]:
         session.info.pop(WRITES_ALLOWED_KEY, None)
 
 
+# The loader-criteria options for one organisation and one set of tenant tables, built once:
+# building `cls.org_id == org_id` for every statement was most of the hook's cost. The options
+# are immutable, so one tuple serves every statement of that shape; bounded like the shapes.
+_options_by_scope: dict[tuple[int, tuple[type[TenantOwned], ...]], tuple[Any, ...]] = {}
+
+
+def _criteria_options(org_id: int, classes: tuple[type[TenantOwned], ...]) -> tuple[Any, ...]:
+    options = _options_by_scope.get((org_id, classes))
+    if options is None:
+        if len(_options_by_scope) >= _SHAPES_KEPT:
+            _options_by_scope.clear()
+        options = _options_by_scope[(org_id, classes)] = tuple(
+            with_loader_criteria(cls, cls.org_id == org_id, include_aliases=True)  # type: ignore[arg-type]
+            for cls in classes
+        )
+    return options
+
+
 @event.listens_for(_OrmSession, "do_orm_execute")
 def _scope_statement(state: ORMExecuteState) -> None:
     org_id = state.session.info.get(ORG_KEY)
@@ -194,20 +213,16 @@ def _scope_statement(state: ORMExecuteState) -> None:
         if not state.session.info.get(SYSTEM_KEY) and _tenant_classes_in(state.statement):
             raise TenantScopeError("tenant-owned data needs tenant_session(ctx)")
         return
+    classes = _tenant_classes_in(state.statement)
+    if not classes:
+        return
     dml = state.is_update or state.is_delete or state.is_insert  # bulk DML skips the flush
-    if dml and any(c.refused_when_read_only for c in _tenant_classes_in(state.statement)):
+    if dml and any(c.refused_when_read_only for c in classes):
         _refuse_if_read_only(state.session)
     if state.is_select or state.is_update or state.is_delete:
         # Criteria only for the tenant tables this statement touches: one option per table,
         # not one per tenant table in the schema (most of a query's cost otherwise).
-        classes = _tenant_classes_in(state.statement)
-        if classes:
-            state.statement = state.statement.options(
-                *(
-                    with_loader_criteria(cls, cls.org_id == org_id, include_aliases=True)  # type: ignore[arg-type]
-                    for cls in classes
-                )
-            )
+        state.statement = state.statement.options(*_criteria_options(org_id, classes))
 
 
 @event.listens_for(_OrmSession, "before_flush")

@@ -28,10 +28,10 @@ SESSION_SETUP = ("SET LOCAL ROLE", "SELECT set_config('app.org_id'")
 
 # page -> statements for its load on the demo organisation
 EXPECTED = {
-    "portfolio initiatives": 9,  # the origin is a column of the initiative now (no coaching query)
+    "portfolio initiatives": 6,  # the initiatives read once (archived too), no origin query
     "ranking": 18,
-    "funding": 38,  # compare_scenarios reads per scenario
-    "dashboard": 32,  # 22 before the sealed survey storage (culture tile): look at it
+    "funding": 37,  # compare_scenarios reads per scenario
+    "dashboard": 30,  # the culture trend reads headlines only (no comments per round)
     "assessments round results": 66,  # team_result per team
     "coaching plan": 9,
     "surveys list": 13,  # survey_progress per survey

@@ -174,6 +174,19 @@ class AuthState(rx.State):
     async def current_user(self) -> SessionUser | None:
         """The signed-in user; a tab whose session ended elsewhere is reset here."""
         user = await run_sync(identity.resolve_session, token=self._session_token())
+        return await self._seen(user)
+
+    async def _current_workspace(
+        self, slug: str
+    ) -> tuple[SessionUser | None, TenantContext | None]:
+        """`current_user` and the user's context in organisation `slug` (None: not a
+        member), in one look-up: every workspace event asks both."""
+        user, ctx = await run_sync(
+            identity.resolve_workspace_session, token=self._session_token(), slug=slug
+        )
+        return await self._seen(user), ctx
+
+    async def _seen(self, user: SessionUser | None) -> SessionUser | None:
         if user is None and self._had_session:
             await reset_tab(self)
         elif user is not None and not self._had_session:
@@ -242,12 +255,11 @@ async def tenant_context(state: rx.State, minimum: Role = Role.VIEWER) -> Tenant
     Raises NotSignedIn, NotFound (not a member: the same as a missing org) or Forbidden.
     """
     auth = await state.get_state(AuthState)
-    user = await auth.current_user()
+    slug = slug_from_path(state.router.url.path)
+    user, ctx = await auth._current_workspace(slug)
     if user is None:
         raise NotSignedIn()
-    slug = slug_from_path(state.router.url.path)
-    if not slug:
+    if ctx is None:
         raise NotFound("That organisation")
-    ctx = await run_sync(identity.workspace_context, user_id=user.user_id, slug=slug)
     ctx.require(minimum)
     return ctx

@@ -157,6 +157,13 @@ class WorkspacePage(rx.State, mixin=True):
         self.notice = notice
         return result
 
+    def _set_changed(self, **values: Any) -> None:
+        """Set only the vars whose value changed: Reflex sends every var set in an event, so
+        a reload that finds the same list sends nothing instead of the whole list again."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+
     def _org_path(self, suffix: str = "") -> str:
         """`/o/<slug><suffix>` for the organisation of the current URL (the one `_act` used)."""
         return f"/o/{slug_from_path(self.router.url.path)}{suffix}"

@@ -10,7 +10,7 @@ per user action. Split by concern, every name stays importable from here:
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
@@ -227,6 +227,10 @@ def _start_session(session: Session, user_id: int, user_agent: str) -> str:
     return token
 
 
+def _live(revoked_at: object, expires_at: datetime) -> bool:
+    return revoked_at is None and as_utc(expires_at) >= utcnow()
+
+
 def resolve_session(*, token: str) -> SessionUser | None:
     if not token:
         return None
@@ -239,10 +243,48 @@ def resolve_session(*, token: str) -> SessionUser | None:
     if row is None:
         return None
     user_session, user = row
-    if user_session.revoked_at is not None or as_utc(user_session.expires_at) < utcnow():
+    if not _live(user_session.revoked_at, user_session.expires_at):
         return None
     assert user.id is not None
     return SessionUser(user_id=user.id, email=user.email, name=user.name)
+
+
+def resolve_workspace_session(
+    *, token: str, slug: str
+) -> tuple[SessionUser | None, TenantContext | None]:
+    """`resolve_session` and `workspace_context` in one query (each event asks both): the
+    signed-in user, or None; and their context in the organisation `slug`, or None when they
+    are not a member of it (or `slug` is empty)."""
+    if not token:
+        return None, None
+    with system_session() as session:
+        row = session.exec(
+            select(  # type: ignore[call-overload]
+                UserSession.revoked_at,
+                UserSession.expires_at,
+                User.id,
+                User.email,
+                User.name,
+                Organization.id,
+                Membership.role,
+            )
+            .join(User, col(User.id) == UserSession.user_id)
+            .outerjoin(Organization, col(Organization.slug) == slug)
+            .outerjoin(
+                Membership,
+                (col(Membership.org_id) == Organization.id) & (col(Membership.user_id) == User.id),
+            )
+            .where(UserSession.token_hash == hash_token(token))
+        ).first()
+    if row is None:
+        return None, None
+    revoked_at, expires_at, user_id, email, name, org_id, role = row
+    if not _live(revoked_at, expires_at):
+        return None, None
+    user = SessionUser(user_id=user_id, email=email, name=name)
+    if not slug or org_id is None or role is None:
+        return user, None
+    return user, TenantContext(org_id=org_id, user_id=user_id, role=Role(role), org_slug=slug)
 
 
 def revoke_session(*, token: str) -> None:

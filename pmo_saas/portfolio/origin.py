@@ -82,17 +82,3 @@ def forget_origins(
     for initiative in _originating(session, origin_kind, origin_ids):
         initiative.origin_kind, initiative.origin_id, initiative.origin_title = "", None, ""
         session.add(initiative)
-
-
-def origin_texts(
-    *, session: Session, ctx: TenantContext, initiative_ids: Sequence[int]
-) -> dict[int, str]:
-    """Initiative id -> "From <origin>" for the initiatives another domain created."""
-    if not initiative_ids:
-        return {}
-    rows = session.exec(
-        select(Initiative.id, Initiative.origin_title).where(
-            col(Initiative.id).in_(list(initiative_ids)), Initiative.origin_kind != ""
-        )
-    ).all()
-    return {i: f"From {title}" for i, title in rows if i is not None}

@@ -45,6 +45,7 @@ class InitiativeRow(BaseModel):
     depends_on_titles: list[str]
     scores: dict[str, float]
     archived: bool
+    origin: str = ""  # "From <the item another domain created it from>", or ""
 
 
 class BoardColumn(BaseModel):

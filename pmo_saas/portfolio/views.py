@@ -18,7 +18,6 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role, at_least
 from pmo_saas.portfolio import fields, scoring
 from pmo_saas.portfolio.models import Portfolio
-from pmo_saas.portfolio.origin import origin_texts
 from pmo_saas.portfolio.schemas import (
     CriterionRow,
     HeatCell,
@@ -89,7 +88,7 @@ class InitiativesView(BaseModel):
     inputs: list[ScoreInput]  # the model's inputs set on the initiative form (not job size)
 
 
-def _card(row: InitiativeRow, origin: str) -> InitiativeCard:
+def _card(row: InitiativeRow) -> InitiativeCard:
     job = row.scores.get("job_size", row.job_size)
     return InitiativeCard(
         id=row.id,
@@ -108,7 +107,7 @@ def _card(row: InitiativeRow, origin: str) -> InitiativeCard:
         tags=", ".join(row.tags),
         depends_on=[str(i) for i in row.depends_on],
         depends_on_titles=", ".join(row.depends_on_titles),
-        origin=origin,
+        origin=row.origin,
         archived=row.archived,
         scores={k: formatting.number(v) for k, v in row.scores.items()},
     )
@@ -126,14 +125,18 @@ def initiatives_view(
 def _initiatives_view(
     *, session: Session, ctx: TenantContext, portfolio_id: int, include_archived: bool
 ) -> InitiativesView:
+    # Archived ones too, read once: the portfolio's count is of the active ones.
+    everyone = initiative_services.list_initiatives(
+        session=session, ctx=ctx, portfolio_id=portfolio_id, include_archived=True
+    )
     portfolio = portfolio_services.get_portfolio(
-        session=session, ctx=ctx, portfolio_id=portfolio_id
+        session=session,
+        ctx=ctx,
+        portfolio_id=portfolio_id,
+        initiative_count=sum(not r.archived for r in everyone),
     )
-    rows = initiative_services.list_initiatives(
-        session=session, ctx=ctx, portfolio_id=portfolio_id, include_archived=include_archived
-    )
-    texts = origin_texts(session=session, ctx=ctx, initiative_ids=[r.id for r in rows])
-    cards = [_card(r, texts.get(r.id, "")) for r in rows]
+    rows = [r for r in everyone if include_archived or not r.archived]
+    cards = [_card(r) for r in rows]
     lanes = [
         BoardLane(
             status=status,

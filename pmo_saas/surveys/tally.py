@@ -20,7 +20,7 @@ import secrets
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import case, delete, func, update
 from sqlmodel import Session, col, select
 
 from pmo_saas.kernel.errors import Conflict
@@ -228,7 +228,11 @@ def open_counts(session: Session, survey_id: int) -> dict[int, int]:
 
 
 def histograms(session: Session, survey_id: int) -> TeamHistograms:
-    """Counts per team, question, option and value, from the counters."""
+    """Counts per team, question, option and value, from the counters.
+
+    A counter's key is its primary key (team, question, option, value), so the rows are read
+    as they are: no GROUP BY, the narrowest read there is.
+    """
     result: TeamHistograms = defaultdict(lambda: defaultdict(Counter))
     for team_id, question_id, option_key, value, n in session.exec(
         select(  # type: ignore[call-overload]
@@ -236,18 +240,46 @@ def histograms(session: Session, survey_id: int) -> TeamHistograms:
             SurveyTally.question_id,
             SurveyTally.option_key,
             SurveyTally.value,
-            func.sum(SurveyTally.count),
+            SurveyTally.count,
+        ).where(SurveyTally.survey_id == survey_id, col(SurveyTally.count) > 0)
+    ).all():
+        result[team_id][(question_id, option_key)][float(value)] += int(n)
+    return result
+
+
+# (responses, sum of values, answers >= 9, answers <= 6) of one team's question and option
+Sums = dict[int, dict[tuple[int, str], tuple[int, float, int, int]]]
+
+
+def headline_sums(session: Session, survey_id: int) -> Sums:
+    """The counters summed per team, question and option in the database: what a headline
+    needs (count, mean, the eNPS split), one row per question instead of one per value."""
+    value, count = col(SurveyTally.value), col(SurveyTally.count)
+    result: Sums = defaultdict(dict)
+    for team_id, question_id, option_key, n, total, high, low in session.exec(
+        select(  # type: ignore[call-overload]
+            SurveyTally.survey_team_id,
+            SurveyTally.question_id,
+            SurveyTally.option_key,
+            func.sum(count),
+            func.sum(count * value),
+            func.sum(case((value >= 9, count), else_=0)),
+            func.sum(case((value <= 6, count), else_=0)),
         )
         .where(SurveyTally.survey_id == survey_id)
         .group_by(
             col(SurveyTally.survey_team_id),
             col(SurveyTally.question_id),
             col(SurveyTally.option_key),
-            col(SurveyTally.value),
         )
     ).all():
         if n:
-            result[team_id][(question_id, option_key)][float(value)] += int(n)
+            result[team_id][(question_id, option_key)] = (
+                int(n),
+                float(total),
+                int(high),
+                int(low),
+            )
     return result
 
 

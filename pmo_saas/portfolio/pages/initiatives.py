@@ -69,11 +69,13 @@ class InitiativesState(WorkspacePage, rx.State):
             portfolio_id=self._pid(),
             include_archived=self.show_archived,
         )
-        self.portfolio_id = view.portfolio.id
-        self.portfolio_name = view.portfolio.name
-        self.cards = view.cards
-        self.board = view.board
-        self.inputs = view.inputs
+        self._set_changed(
+            portfolio_id=view.portfolio.id,
+            portfolio_name=view.portfolio.name,
+            cards=view.cards,
+            board=view.board,
+            inputs=view.inputs,
+        )
 
     def _on_failed_load(self) -> None:
         self.cards, self.board, self.portfolio_name = [], [], ""

@@ -233,17 +233,21 @@ def archive_initiative(
     audit.record(session=session, ctx=ctx, action=action, target=initiative.title)
 
 
-def _initiative_rows(session: Session, initiatives: Sequence[Initiative]) -> list[InitiativeRow]:
+def _initiative_rows(
+    session: Session,
+    initiatives: Sequence[Initiative],
+    everyone: Sequence[Initiative] | None = None,
+) -> list[InitiativeRow]:
+    """Rows of `initiatives`; `everyone` (the portfolio's initiatives, archived too, when the
+    caller has read them already) names the dependencies without reading them again."""
     if not initiatives:
         return []
     portfolio_id = initiatives[0].portfolio_id
     scores = _scores(session, portfolio_id)
     deps = _dependencies(session, portfolio_id)
-    titles = {
-        i.id: i.title
-        for i in _initiatives(session, portfolio_id, include_archived=True)
-        if i.id is not None
-    }
+    if everyone is None:
+        everyone = _initiatives(session, portfolio_id, include_archived=True)
+    titles = {i.id: i.title for i in everyone if i.id is not None}
     rows = []
     for i in initiatives:
         assert i.id is not None
@@ -267,6 +271,7 @@ def _initiative_rows(session: Session, initiatives: Sequence[Initiative]) -> lis
                 depends_on_titles=[titles.get(d, "?") for d in deps.get(i.id, [])],
                 scores=dict(mine),
                 archived=i.archived_at is not None,
+                origin=f"From {i.origin_title}" if i.origin_kind else "",
             )
         )
     return rows
@@ -284,14 +289,15 @@ def list_initiatives(
 ) -> list[InitiativeRow]:
     """The table view, filtered."""
     _portfolio(session, portfolio_id)
-    found = _initiatives(session, portfolio_id, include_archived=include_archived)
+    everyone = _initiatives(session, portfolio_id, include_archived=True)
+    found = [i for i in everyone if include_archived or i.archived_at is None]
     if status:
         found = [i for i in found if i.status == status]
     if tag:
         found = [i for i in found if tag.lower() in fields.tag_list(i.tags)]
     if value_stream:
         found = [i for i in found if i.value_stream == value_stream]
-    return _initiative_rows(session, found)
+    return _initiative_rows(session, found, everyone)
 
 
 def get_initiative(*, session: Session, ctx: TenantContext, initiative_id: int) -> InitiativeRow:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from pmo_saas.identity import audit
@@ -21,7 +22,6 @@ from pmo_saas.portfolio.schemas import (
 )
 from pmo_saas.portfolio.services._common import (
     _can_write,
-    _initiatives,
     _portfolio,
     _stream_budgets,
 )
@@ -148,6 +148,19 @@ def list_portfolios(
     return [_portfolio_row(session, p, counts[p.id or 0]) for p in portfolios]
 
 
-def get_portfolio(*, session: Session, ctx: TenantContext, portfolio_id: int) -> PortfolioRow:
+def get_portfolio(
+    *, session: Session, ctx: TenantContext, portfolio_id: int, initiative_count: int | None = None
+) -> PortfolioRow:
+    """The portfolio; `initiative_count` (its active initiatives) when the caller counted them."""
     portfolio = _portfolio(session, portfolio_id)
-    return _portfolio_row(session, portfolio, len(_initiatives(session, portfolio_id)))
+    if initiative_count is None:
+        initiative_count = int(
+            session.exec(
+                select(func.count())
+                .select_from(Initiative)
+                .where(
+                    Initiative.portfolio_id == portfolio_id, col(Initiative.archived_at).is_(None)
+                )
+            ).one()
+        )
+    return _portfolio_row(session, portfolio, initiative_count)

@@ -57,6 +57,8 @@ TeamHistograms = tally.TeamHistograms
 
 
 def _merge(histograms: TeamHistograms, team_ids: set[int]) -> dict[tuple[int, str], Counter[float]]:
+    if len(team_ids) == 1:  # one team: its own counters, read only (no copy per team)
+        return histograms.get(next(iter(team_ids)), {})
     merged: dict[tuple[int, str], Counter[float]] = defaultdict(Counter)
     for team_id in team_ids:
         for key, counter in histograms.get(team_id, {}).items():
@@ -64,23 +66,37 @@ def _merge(histograms: TeamHistograms, team_ids: set[int]) -> dict[tuple[int, st
     return merged
 
 
+def _headline_histograms(sums: tally.Sums, nps_ids: set[int]) -> TeamHistograms:
+    """Histograms with the same count, mean, value sum and eNPS split as the real ones, built
+    from the database's per-question sums: all a headline reads (never shown as bars)."""
+    result: TeamHistograms = defaultdict(lambda: defaultdict(Counter))
+    for team_id, by_question in sums.items():
+        for (question_id, option_key), (n, total, high, low) in by_question.items():
+            if question_id in nps_ids:
+                hist = Counter({10.0: high, 7.0: n - high - low, 0.0: low})
+            else:
+                hist = Counter({total / n: n})
+            result[team_id][(question_id, option_key)] = hist
+    return result
+
+
 def _question_result(
     q: SurveyQuestion, merged: dict[tuple[int, str], Counter[float]], n: int
 ) -> QuestionResult:
     assert q.id is not None
-    spec = _spec(q)
     if q.kind in ins.NUMERIC_KINDS:
         hist = merged.get((q.id, ""), Counter())
         low, high = ins.SCALE_RANGE[q.kind]
         labels = ins.scale_labels(q.kind)
         answered = scoring.count(hist)
+        per_value = [(v, hist.get(float(v), 0)) for v in range(low, high + 1)]
         bars = [
             Bar(
                 label=labels[v - low] if q.kind != ins.NPS else str(v),
-                count=hist.get(float(v), 0),
-                percent=round(100.0 * hist.get(float(v), 0) / answered, 1) if answered else 0.0,
+                count=k,
+                percent=round(100.0 * k / answered, 1) if answered else 0.0,
             )
-            for v in range(low, high + 1)
+            for v, k in per_value
         ]
         m = scoring.mean(hist)
         return QuestionResult(
@@ -92,6 +108,7 @@ def _question_result(
             bars=bars,
         )
     if q.kind in (ins.SINGLE, ins.MULTI):
+        spec = _spec(q)
         counts = {k: scoring.count(merged.get((q.id, k), Counter())) for k, _ in spec.options}
         answered = sum(counts.values()) if q.kind == ins.SINGLE else n
         return QuestionResult(
@@ -231,6 +248,7 @@ def _group(
     hidden_reason: str,
     comments_visible: bool,
     comments_reason: str,
+    detail: bool = True,
 ) -> GroupResult:
     if not visible:
         return GroupResult(
@@ -251,8 +269,10 @@ def _group(
         open_responses=open_n,
         visible=True,
         headline=_headline(survey.instrument, questions, merged, n),
-        questions=[_question_result(q, merged, n) for q in questions if q.kind != ins.TEXT],
-        comments=comments.for_teams(team_ids) if comments_visible else [],
+        questions=[_question_result(q, merged, n) for q in questions if q.kind != ins.TEXT]
+        if detail
+        else [],
+        comments=comments.for_teams(team_ids) if comments_visible and detail else [],
         comments_hidden_reason="" if comments_visible else comments_reason,
     )
 
@@ -262,8 +282,14 @@ def _comment_reason(threshold: int) -> str:
 
 
 def _compute_results(
-    session: Session, survey: Survey, selected_team_ids: list[int] | None
+    session: Session,
+    survey: Survey,
+    selected_team_ids: list[int] | None,
+    *,
+    headlines_only: bool = False,
 ) -> SurveyResults:
+    """Every group's figures; `headlines_only` leaves out the questions and comments (the
+    trend shows headlines alone: the same groups, thresholds and headline values)."""
     assert survey.id is not None
     threshold = survey.min_group_size
     if _status(survey) == CLOSED and tally.has_sealed(session, survey.id, threshold):
@@ -276,7 +302,11 @@ def _compute_results(
     team_counts = {t.id: counts.get(t.id or 0, 0) for t in teams if t.id is not None}
     numbers: Disclosure = protect(team_counts, survey.min_group_size)
     words: Disclosure = protect(team_counts, survey.min_comment_group_size)
-    histograms = tally.histograms(session, survey.id)
+    if headlines_only:
+        nps_ids = {q.id for q in questions if q.kind == ins.NPS and q.id is not None}
+        histograms = _headline_histograms(tally.headline_sums(session, survey.id), nps_ids)
+    else:
+        histograms = tally.histograms(session, survey.id)
     small_histograms, small_comments = tally.small_teams_in_memory(session, survey.id, threshold)
     histograms.update(small_histograms)
     comments = _Comments(session, survey.id, questions, small_comments)
@@ -310,6 +340,7 @@ def _compute_results(
             hidden_reason=reason,
             comments_visible=visible and comments_ok,
             comments_reason=comments_reason,
+            detail=not headlines_only,
         )
 
     org = group(
@@ -455,7 +486,7 @@ def survey_trend(*, session: Session, ctx: TenantContext, survey_id: int) -> lis
                 )
             )
             continue
-        results = _compute_results(session, r, None)
+        results = _compute_results(session, r, None, headlines_only=True)
         points.append(
             TrendPoint(
                 survey_id=r.id,
