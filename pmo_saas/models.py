@@ -16,6 +16,7 @@ DOMAINS = (
     "surveys",
     "dashboard",
     "jobs",
+    "delivery",
 )
 # Modules that hold tables beside a domain's models.py.
 EXTRA_MODEL_MODULES = ("pmo_saas.identity.sso_models",)
