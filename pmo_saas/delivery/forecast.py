@@ -59,6 +59,8 @@ def forecast(
     seed: int | None = None,
 ) -> Forecast:
     weeks_with_work = sum(1 for n in history if n > 0)
+    if remaining <= 0 and not history:
+        return Forecast(0, [], False, "No work items yet: nothing to forecast.")
     if remaining <= 0:
         return Forecast(0, list(history), True, "Nothing remains: every item is done.")
     if weeks_with_work < MIN_WEEKS:
