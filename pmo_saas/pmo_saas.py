@@ -10,6 +10,7 @@ from pmo_saas.assessments import pages as assessments_pages  # noqa: F401
 from pmo_saas.billing import pages as billing_pages  # noqa: F401
 from pmo_saas.coaching import pages as coaching_pages  # noqa: F401
 from pmo_saas.dashboard import pages as dashboard_pages  # noqa: F401
+from pmo_saas.delivery import pages as delivery_pages  # noqa: F401
 from pmo_saas.identity.auth_state import backend_url
 from pmo_saas.identity.pages import admin, home, members, public, sso  # noqa: F401
 from pmo_saas.jobs import pages as jobs_pages  # noqa: F401

@@ -71,6 +71,15 @@ class ForecastView(BaseModel):
     sentence: str  # "The remaining 42 items: 50% by 3 March 2027, 85% by 24 March 2027."
 
 
+class InitiativeDelivery(BaseModel):
+    id: int
+    title: str
+    status: str  # its portfolio board column
+    done_items: int
+    open_items: int
+    planned_end: str
+
+
 class FlowView(BaseModel):
     scope: str  # the initiative's title, or the portfolio's (and value stream)
     planned_end: str  # the initiative's end date (or the latest of the portfolio's), or ""
@@ -80,3 +89,4 @@ class FlowView(BaseModel):
     cfd: list[CfdPoint]
     forecast: ForecastView
     value_streams: list[str] = []
+    initiatives: list[InitiativeDelivery] = []

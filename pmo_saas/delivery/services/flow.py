@@ -23,6 +23,7 @@ from pmo_saas.delivery.schemas import (
     Figures,
     FlowView,
     ForecastView,
+    InitiativeDelivery,
     WeekPoint,
 )
 from pmo_saas.delivery.services._common import initiative_in_org, portfolio_in_org
@@ -225,13 +226,19 @@ def portfolio_flow(
     """The portfolio's live initiatives (or one value stream's) together."""
     portfolio = portfolio_in_org(session, portfolio_id)
     live = session.exec(
-        select(Initiative.id, Initiative.value_stream, Initiative.end_date).where(
-            Initiative.portfolio_id == portfolio_id, col(Initiative.archived_at).is_(None)
+        select(
+            Initiative.id,
+            Initiative.value_stream,
+            Initiative.end_date,
+            Initiative.title,
+            Initiative.status,
         )
+        .where(Initiative.portfolio_id == portfolio_id, col(Initiative.archived_at).is_(None))
+        .order_by(col(Initiative.title))
     ).all()
-    streams = sorted({s for _i, s, _e in live if s})
-    chosen = [(i, e) for i, s, e in live if not value_stream or s == value_stream]
-    ids = [i for i, _e in chosen if i is not None]
+    streams = sorted({r[1] for r in live if r[1]})
+    chosen = [r for r in live if not value_stream or r[1] == value_stream]
+    ids = [r[0] for r in chosen if r[0] is not None]
     everything = not value_stream and len(ids) == len(live)
     figures, throughput, points, cfd, forecast = compute_flow(
         session,
@@ -240,7 +247,8 @@ def portfolio_flow(
         seed=seed,
         runs=runs,
     )
-    ends = [e for _i, e in chosen if e is not None]
+    ends = [r[2] for r in chosen if r[2] is not None]
+    counts = _counts_by_initiative(session, portfolio_id)
     return FlowView(
         scope=portfolio.name + (f" · {value_stream}" if value_stream else ""),
         planned_end=max(ends).isoformat() if ends else "",
@@ -250,7 +258,29 @@ def portfolio_flow(
         cfd=cfd,
         forecast=forecast,
         value_streams=streams,
+        initiatives=[
+            InitiativeDelivery(
+                id=i or 0,
+                title=title,
+                status=status,
+                done_items=counts.get((i, True), 0),
+                open_items=counts.get((i, False), 0),
+                planned_end=end.isoformat() if end else "",
+            )
+            for i, _s, end, title, status in chosen
+        ],
     )
+
+
+def _counts_by_initiative(session: Session, portfolio_id: int) -> dict[tuple[int, bool], int]:
+    """(initiative id, done?) -> work items, in one grouped read."""
+    done = col(WorkItem.done_at).is_not(None)
+    rows = session.exec(
+        select(WorkItem.initiative_id, done, func.count())
+        .where(WorkItem.portfolio_id == portfolio_id)
+        .group_by(WorkItem.initiative_id, done)
+    ).all()
+    return {(i, bool(d)): n for i, d, n in rows}
 
 
 __all__ = ["DONE", "compute_flow", "initiative_flow", "portfolio_flow"]
