@@ -44,9 +44,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_workitem_org_id"), "workitem", ["org_id"], unique=False)
     op.create_index(op.f("ix_workitem_portfolio_id"), "workitem", ["portfolio_id"], unique=False)
-    op.create_index(
-        op.f("ix_workitem_initiative_id"), "workitem", ["initiative_id"], unique=False
-    )
+    op.create_index(op.f("ix_workitem_initiative_id"), "workitem", ["initiative_id"], unique=False)
     op.create_index(
         "ix_workitem_org_portfolio_done",
         "workitem",

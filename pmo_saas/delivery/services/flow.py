@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from pmo_saas.delivery import flow
@@ -98,13 +99,13 @@ def compute_flow(
 ) -> tuple[Figures, list[WeekPoint], list[CyclePoint], list[CfdPoint], ForecastView]:
     """The figures for the items of `initiative_ids` (None: the whole portfolio)."""
     now = utcnow()
-    rows = session.exec(
-        select(
-            WorkItem.status,
-            WorkItem.created_at,
-            WorkItem.started_at,
-            WorkItem.done_at,
-            WorkItem.title,
+    rows = session.execute(  # five columns: beyond sqlmodel's typed select
+        sa_select(
+            col(WorkItem.status),
+            col(WorkItem.created_at),
+            col(WorkItem.started_at),
+            col(WorkItem.done_at),
+            col(WorkItem.title),
         ).where(*_item_filter(initiative_ids, portfolio_id))
     ).all()
     items = [
@@ -151,7 +152,9 @@ def compute_flow(
             func.count(),
         )
         .where(*_change_filter(initiative_ids, portfolio_id))
-        .group_by(func.date(StatusChange.at), StatusChange.from_status, StatusChange.to_status)
+        .group_by(
+            func.date(StatusChange.at), col(StatusChange.from_status), col(StatusChange.to_status)
+        )
     ).all()
     cfd = [
         CfdPoint(
@@ -225,15 +228,15 @@ def portfolio_flow(
 ) -> FlowView:
     """The portfolio's live initiatives (or one value stream's) together."""
     portfolio = portfolio_in_org(session, portfolio_id)
-    live = session.exec(
-        select(
-            Initiative.id,
-            Initiative.value_stream,
-            Initiative.end_date,
-            Initiative.title,
-            Initiative.status,
+    live = session.execute(
+        sa_select(
+            col(Initiative.id),
+            col(Initiative.value_stream),
+            col(Initiative.end_date),
+            col(Initiative.title),
+            col(Initiative.status),
         )
-        .where(Initiative.portfolio_id == portfolio_id, col(Initiative.archived_at).is_(None))
+        .where(col(Initiative.portfolio_id) == portfolio_id, col(Initiative.archived_at).is_(None))
         .order_by(col(Initiative.title))
     ).all()
     streams = sorted({r[1] for r in live if r[1]})
@@ -278,7 +281,7 @@ def _counts_by_initiative(session: Session, portfolio_id: int) -> dict[tuple[int
     rows = session.exec(
         select(WorkItem.initiative_id, done, func.count())
         .where(WorkItem.portfolio_id == portfolio_id)
-        .group_by(WorkItem.initiative_id, done)
+        .group_by(col(WorkItem.initiative_id), done)
     ).all()
     return {(i, bool(d)): n for i, d, n in rows}
 
