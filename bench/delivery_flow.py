@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -75,6 +76,10 @@ def build(ctx, pid: int) -> int:
                 times.append(min(NOW, times[-1] + timedelta(hours=rng.randrange(1, 120))))
             done = times[-1] if steps == len(PATH) else None
             started = times[2] if steps > 2 else None
+            # Worked and waiting days, as history.move_work_item keeps them.
+            spans = [(b - a).total_seconds() / 86_400 for a, b in pairwise(times)]
+            active = sum(d for k, d in enumerate(spans) if PATH[k] == "doing")
+            waiting = sum(d for k, d in enumerate(spans) if PATH[k] == "waiting")
             items.append(
                 {
                     "id": n + 1,
@@ -87,6 +92,13 @@ def build(ctx, pid: int) -> int:
                     "created_at": created,
                     "started_at": started,
                     "done_at": done,
+                    "moved_at": times[-1],
+                    "active_days": active,
+                    "waiting_days": waiting,
+                    "cycle_days": (done - started).total_seconds() / 86_400
+                    if done and started
+                    else None,
+                    "lead_days": (done - created).total_seconds() / 86_400 if done else None,
                     "source": "csv",
                     "external_key": "",
                 }

@@ -19,9 +19,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import pairwise
 
-from pmo_saas.delivery.columns import COLUMNS, DONE, STARTED, WAITING
+from pmo_saas.delivery.columns import COLUMNS, STARTED
 from pmo_saas.kernel.clock import as_utc
 
 WEEKS = 26
@@ -46,12 +45,19 @@ def weekly_throughput(
     done: Iterable[datetime], *, now: datetime, weeks: int = WEEKS
 ) -> list[tuple[date, int]]:
     """(Monday, items done that week) for the complete weeks since the first completion."""
+    return weekly_counts(((as_utc(m).date(), 1) for m in done), now=now, weeks=weeks)
+
+
+def weekly_counts(
+    day_counts: Iterable[tuple[date, int]], *, now: datetime, weeks: int = WEEKS
+) -> list[tuple[date, int]]:
+    """`weekly_throughput` from (day, items done that day)."""
     this_week = week_start(now)
     counts: dict[date, int] = defaultdict(int)
-    for moment in done:
-        monday = week_start(as_utc(moment))
+    for day, n in day_counts:
+        monday = week_start(day)
         if monday < this_week:
-            counts[monday] += 1
+            counts[monday] += n
     if not counts:
         return []
     first = max(min(counts), this_week - timedelta(weeks=weeks))
@@ -130,29 +136,3 @@ def cumulative_flow(
             out.append(CfdDay(day=day, counts=dict(running)))
         day += timedelta(days=1)
     return out
-
-
-def active_and_waiting(moves: Sequence[tuple[str, datetime]]) -> tuple[float, float]:
-    """One item's moves (to column, when) in time order: days worked and days waiting between
-    its start and its (last) arrival in done."""
-    active = waiting = 0.0
-    for (column, at), (_next, later) in pairwise(moves):
-        if column in STARTED and column != DONE:
-            span = _days(later, at)
-            if column in WAITING:
-                waiting += span
-            else:
-                active += span
-    return active, waiting
-
-
-def flow_efficiency(items_moves: Iterable[Sequence[tuple[str, datetime]]]) -> float | None:
-    """Share (0-1) of done items' started time that was not waiting; None without such time."""
-    active = waiting = 0.0
-    for moves in items_moves:
-        if not moves or moves[-1][0] != DONE:
-            continue
-        a, w = active_and_waiting(moves)
-        active, waiting = active + a, waiting + w
-    total = active + waiting
-    return None if total <= 0 else active / total

@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pmo_saas.delivery.columns import DONE, STARTED
+from pmo_saas.delivery.columns import DONE, STARTED, WAITING
 from pmo_saas.delivery.models import StatusChange, WorkItem
+from pmo_saas.kernel.clock import as_utc
 from pmo_saas.kernel.moves import Move, on_move
+
+DAY = 86_400.0
 
 
 @on_move
@@ -40,10 +43,21 @@ def move_work_item(
     old = None if first else item.status
     if old == to_status:
         return None
-    item.status = to_status
+    if old in STARTED and old != DONE:
+        span = (as_utc(at) - as_utc(item.moved_at)).total_seconds() / DAY
+        if old in WAITING:
+            item.waiting_days += span
+        else:
+            item.active_days += span
+    item.status, item.moved_at = to_status, at
     if to_status in STARTED and item.started_at is None:
         item.started_at = at
     item.done_at = at if to_status == DONE else None
+    if item.done_at is None or item.started_at is None:
+        item.cycle_days = item.lead_days = None
+    else:
+        item.cycle_days = (as_utc(at) - as_utc(item.started_at)).total_seconds() / DAY
+        item.lead_days = (as_utc(at) - as_utc(item.created_at)).total_seconds() / DAY
     assert item.id is not None
     change = StatusChange(
         portfolio_id=item.portfolio_id,

@@ -32,6 +32,13 @@ class WorkItem(TenantOwned, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     done_at: datetime | None = None
+    # Kept by every move (history.move_work_item), so the portfolio's figures are aggregates:
+    # the last move, days worked and waiting since the start, and cycle/lead days once done.
+    moved_at: datetime = Field(default_factory=utcnow)
+    active_days: float = 0.0
+    waiting_days: float = 0.0
+    cycle_days: float | None = None
+    lead_days: float | None = None
     # Where it came from: "manual", "csv" (later "jira", "github" with their key).
     source: str = Field(default="manual", sa_type=String(16))
     external_key: str = Field(default="", max_length=120)

@@ -102,9 +102,12 @@ def test_pure_percentiles_and_throughput_edges():
     now = flow.week_start(date(2026, 3, 4))
     assert now == date(2026, 3, 2)
     assert flow.weekly_throughput([], now=__import__("datetime").datetime(2026, 3, 4)) == []
-    moves = [("doing", _t(0)), ("waiting", _t(24)), ("done", _t(36))]
-    assert flow.active_and_waiting(moves) == (1.0, 0.5)
-    assert flow.flow_efficiency([moves, [("doing", _t(0))]]) == 1 / 1.5
+    done = [_t(0), _t(2), _t(24 * 7 + 1), _t(24 * 8)]  # Mon 5 Jan twice, Mon 12 and Tue 13
+    assert flow.weekly_throughput(done, now=_t(24 * 15)) == [
+        (date(2026, 1, 5), 2),
+        (date(2026, 1, 12), 2),
+    ]
+    assert flow.weekly_throughput(done, now=_t(24 * 8)) == [(date(2026, 1, 5), 2)]
 
 
 def _t(hours: int):

@@ -62,28 +62,32 @@ def test_delivery_charts_forecast_add_move_and_import(page: Page, base_url: str)
     # ---- from the portfolio navigation to the portfolio's delivery, then the initiative
     page.get_by_role("navigation", name="Portfolio").get_by_role("link", name="Delivery").click()
     page.wait_for_url(re.compile(r".*/delivery/?$"))
-    expect(page.get_by_role("region", name="Forecast")).to_contain_text(
+    expect(page.get_by_role("region", name="Forecast", exact=True)).to_contain_text(
         "The remaining 4 items: 50% by"
     )
-    initiatives = page.get_by_role("region", name="Initiatives' delivery")
+    initiatives = page.get_by_role("region", name="Initiatives' delivery", exact=True)
     expect(initiatives).to_contain_text("16")  # done items
     initiatives.get_by_role("link", name="Checkout").click()
     page.wait_for_url(re.compile(rf".*/delivery/{iid}/?$"))
 
     # ---- the charts' tables, the figures and the forecast beside the plan
-    forecast = page.get_by_role("region", name="Forecast")
+    forecast = page.get_by_role("region", name="Forecast", exact=True)
     expect(forecast).to_contain_text("The remaining 4 items: 50% by")
     expect(forecast).to_contain_text("Planned end: 2027-06-30")
     expect(forecast).to_contain_text("History used (items done per week): 2, 2, 2, 2, 2, 2, 2, 2")
-    expect(page.get_by_role("region", name="Flow figures")).to_contain_text("3.0 days")
-    throughput = page.get_by_role("region", name="Throughput")
+    expect(page.get_by_role("region", name="Flow figures", exact=True)).to_contain_text("3.0 days")
+    throughput = page.get_by_role("region", name="Throughput", exact=True)
     expect(throughput.locator(".recharts-wrapper")).to_be_visible()
     throughput.get_by_text("Throughput as a table").click()
-    expect(page.get_by_role("region", name="Throughput table").get_by_role("row")).to_have_count(9)
-    page.get_by_role("region", name="Cumulative flow").get_by_text(
+    expect(
+        page.get_by_role("region", name="Throughput table", exact=True).get_by_role("row")
+    ).to_have_count(9)
+    page.get_by_role("region", name="Cumulative flow", exact=True).get_by_text(
         "Cumulative flow as a table"
     ).click()
-    expect(page.get_by_role("region", name="Cumulative flow table")).to_contain_text("Done")
+    expect(page.get_by_role("region", name="Cumulative flow table", exact=True)).to_contain_text(
+        "Done"
+    )
 
     # ---- a work item added in the dialog, then moved to done
     page.get_by_role("button", name="Add work item").click()
@@ -93,7 +97,7 @@ def test_delivery_charts_forecast_add_move_and_import(page: Page, base_url: str)
     dialog.get_by_role("button", name="Save work item").click()
     expect(page.get_by_role("status")).to_contain_text("“Pay by card” added.")
     expect(dialog).to_be_hidden()
-    items = page.get_by_role("region", name="Work items")
+    items = page.get_by_role("region", name="Work items", exact=True)
     items.get_by_label("Move Pay by card").select_option("done")
     expect(page.get_by_role("status")).to_contain_text("Moved.")
     with tenant_session(coach) as session:
@@ -114,7 +118,7 @@ def test_delivery_charts_forecast_add_move_and_import(page: Page, base_url: str)
         "title,kind,created_at\nImported story,story,2026-01-05\nBad,saga,2026-01-05\n"
     )
     page.get_by_role("button", name="Preview work items").click()
-    preview = page.get_by_role("region", name="Work item import preview")
+    preview = page.get_by_role("region", name="Work item import preview", exact=True)
     expect(preview).to_contain_text("1 row(s) ready to import")
     expect(preview).to_contain_text("Line 3: “saga” is not a kind of work item")
     assert _count(coach, WorkItem) == before

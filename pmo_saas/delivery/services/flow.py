@@ -4,9 +4,8 @@ forecast of what remains (pages/delivery.py)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -14,7 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from pmo_saas.delivery import flow
-from pmo_saas.delivery.columns import DONE
+from pmo_saas.delivery.columns import DONE, STARTED
 from pmo_saas.delivery.forecast import RUNS
 from pmo_saas.delivery.forecast import forecast as simulate
 from pmo_saas.delivery.models import StatusChange, WorkItem
@@ -89,6 +88,12 @@ def _as_day(value: object) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
+def _done_since(
+    initiative_ids: Sequence[int] | None, portfolio_id: int, since: datetime
+) -> list[Any]:
+    return [*_item_filter(initiative_ids, portfolio_id), col(WorkItem.done_at) >= since]
+
+
 def compute_flow(
     session: Session,
     *,
@@ -97,97 +102,114 @@ def compute_flow(
     seed: int | None = None,
     runs: int = RUNS,
 ) -> tuple[Figures, list[WeekPoint], list[CyclePoint], list[CfdPoint], ForecastView]:
-    """The figures for the items of `initiative_ids` (None: the whole portfolio)."""
+    """The figures for the items of `initiative_ids` (None: the whole portfolio), read as
+    aggregates and small column reads (each item keeps its cycle, lead, worked and waiting
+    days), so a portfolio of 200,000 items is never loaded row by row."""
     now = utcnow()
-    rows = session.execute(  # five columns: beyond sqlmodel's typed select
-        sa_select(
-            col(WorkItem.status),
-            col(WorkItem.created_at),
-            col(WorkItem.started_at),
-            col(WorkItem.done_at),
-            col(WorkItem.title),
-        ).where(*_item_filter(initiative_ids, portfolio_id))
-    ).all()
-    items = [
-        flow.ItemTimes(s, as_utc(c), st and as_utc(st), d and as_utc(d)) for s, c, st, d, _ in rows
-    ]
-    done = [i for i in items if i.done_at is not None]
-    history = flow.weekly_throughput((i.done_at for i in done if i.done_at), now=now)
-    cycle = flow.cycle_times(done)
-    lead = flow.lead_times(done)
-    ages = flow.wip_ages(items, now=now)
-    efficiency = flow.flow_efficiency(
-        _recent_moves(
-            session, portfolio_id, initiative_ids, since=now - timedelta(weeks=flow.WEEKS)
-        )
+    since = datetime.combine(
+        flow.week_start(now) - timedelta(weeks=flow.WEEKS), datetime.min.time(), tzinfo=UTC
     )
+    where = _item_filter(initiative_ids, portfolio_id)
+    done_day = func.date(WorkItem.done_at)
+    history = flow.weekly_counts(
+        (
+            (_as_day(day), n)
+            for day, n in session.exec(
+                select(done_day, func.count())
+                .where(*_done_since(initiative_ids, portfolio_id, since))
+                .group_by(done_day)
+            ).all()
+        ),
+        now=now,
+    )
+    done_count, open_count = _done_and_open(session, where)
+    times = session.exec(
+        select(WorkItem.cycle_days, WorkItem.lead_days).where(
+            *_done_since(initiative_ids, portfolio_id, since)
+        )
+    ).all()
+    cycle = [c for c, _l in times if c is not None]
+    lead = [lead for _c, lead in times if lead is not None]
+    started = session.exec(
+        select(WorkItem.started_at).where(
+            *where,
+            col(WorkItem.done_at).is_(None),
+            col(WorkItem.started_at).is_not(None),
+            col(WorkItem.status).in_(sorted(STARTED)),
+        )
+    ).all()
+    ages = [(now - as_utc(s)).total_seconds() / flow.DAY for s in started if s is not None]
+    active, waiting = session.exec(
+        select(func.sum(WorkItem.active_days), func.sum(WorkItem.waiting_days)).where(
+            *_done_since(initiative_ids, portfolio_id, since)
+        )
+    ).one()
+    total = (active or 0.0) + (waiting or 0.0)
     figures = Figures(
-        done_items=len(done),
-        open_items=len(items) - len(done),
+        done_items=done_count,
+        open_items=open_count,
         cycle={str(p): _days_text(v) for p, v in flow.percentiles(cycle).items()},
         lead={str(p): _days_text(v) for p, v in flow.percentiles(lead).items()},
         wip=len(ages),
         wip_age_median=_days_text(flow.percentile(ages, 50)),
         wip_age_oldest=_days_text(max(ages) if ages else None),
-        efficiency="-" if efficiency is None else f"{efficiency:.0%}",
+        efficiency="-" if total <= 0 else f"{(active or 0.0) / total:.0%}",
     )
     throughput = [WeekPoint(week=w.isoformat(), done=n) for w, n in history]
-    recent = sorted(
-        ((d, st, t) for _s, _c, st, d, t in rows if d is not None and st is not None),
-        key=lambda r: r[0],
-    )[-SCATTER_POINTS:]
-    points = [
-        CyclePoint(
-            done=as_utc(d).date().isoformat(),
-            days=round((as_utc(d) - as_utc(st)).total_seconds() / flow.DAY, 2),
-            title=t,
-        )
-        for d, st, t in recent
-    ]
-    deltas = session.exec(
-        select(
-            func.date(StatusChange.at),
-            StatusChange.from_status,
-            StatusChange.to_status,
-            func.count(),
-        )
-        .where(*_change_filter(initiative_ids, portfolio_id))
-        .group_by(
-            func.date(StatusChange.at), col(StatusChange.from_status), col(StatusChange.to_status)
-        )
+    recent = session.exec(
+        select(WorkItem.done_at, WorkItem.cycle_days, WorkItem.title)
+        .where(*where, col(WorkItem.cycle_days).is_not(None))
+        .order_by(col(WorkItem.done_at).desc())
+        .limit(SCATTER_POINTS)
     ).all()
-    cfd = [
+    points = [
+        CyclePoint(done=as_utc(d).date().isoformat(), days=round(c or 0.0, 2), title=t)
+        for d, c, t in reversed(recent)
+        if d is not None
+    ]
+    cfd = _cfd(session, initiative_ids, portfolio_id, now)
+    forecast = _forecast_view([n for _w, n in history], open_count, seed=seed, runs=runs)
+    return figures, throughput, points, cfd, forecast
+
+
+def _done_and_open(session: Session, where: list[Any]) -> tuple[int, int]:
+    done = col(WorkItem.done_at).is_not(None)
+    counts = {
+        bool(is_done): int(n)
+        for is_done, n in session.exec(
+            select(done, func.count()).where(*where).group_by(done)
+        ).all()
+    }
+    return counts.get(True, 0), counts.get(False, 0)
+
+
+def _cfd(
+    session: Session, initiative_ids: Sequence[int] | None, portfolio_id: int, now: datetime
+) -> list[CfdPoint]:
+    """The last CFD_DAYS days: the moves before them summed by column pair (their state at
+    the start), the moves within them grouped by day."""
+    first_day = now.date() - timedelta(days=CFD_DAYS - 1)
+    start = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
+    where = _change_filter(initiative_ids, portfolio_id)
+    pair = (col(StatusChange.from_status), col(StatusChange.to_status))
+    before = session.exec(
+        select(*pair, func.count()).where(*where, col(StatusChange.at) < start).group_by(*pair)
+    ).all()
+    day = func.date(StatusChange.at)
+    within = session.exec(
+        select(day, *pair, func.count())
+        .where(*where, col(StatusChange.at) >= start)
+        .group_by(day, *pair)
+    ).all()
+    deltas = [(first_day - timedelta(days=1), f, t, n) for f, t, n in before]
+    deltas += [(_as_day(d), f, t, n) for d, f, t, n in within]
+    return [
         CfdPoint(
             day=d.day.isoformat(),
             **{k: d.counts.get(k, 0) for k in CfdPoint.model_fields if k != "day"},
         )
-        for d in flow.cumulative_flow(
-            ((_as_day(day), f, t, n) for day, f, t, n in deltas), until=now.date(), days=CFD_DAYS
-        )
+        for d in flow.cumulative_flow(deltas, until=now.date(), days=CFD_DAYS)
     ]
-    remaining = figures.open_items
-    forecast = _forecast_view([n for _w, n in history], remaining, seed=seed, runs=runs)
-    return figures, throughput, points, cfd, forecast
-
-
-def _recent_moves(
-    session: Session, portfolio_id: int, initiative_ids: Sequence[int] | None, *, since: datetime
-) -> list[list[tuple[str, datetime]]]:
-    """Each item done since `since`: its moves (column, when) in time order."""
-    done_ids = (
-        select(WorkItem.id)
-        .where(*_item_filter(initiative_ids, portfolio_id), col(WorkItem.done_at) >= since)
-        .scalar_subquery()
-    )
-    moves = session.exec(
-        select(StatusChange.work_item_id, StatusChange.to_status, StatusChange.at)
-        .where(col(StatusChange.work_item_id).in_(done_ids))
-        .order_by(col(StatusChange.work_item_id), col(StatusChange.at), col(StatusChange.id))
-    ).all()
-    by_item: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
-    for item_id, status, at in moves:
-        by_item[item_id or 0].append((status, as_utc(at)))
-    return list(by_item.values())
 
 
 def initiative_flow(
