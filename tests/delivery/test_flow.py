@@ -114,3 +114,15 @@ def _t(hours: int):
     from datetime import UTC, datetime, timedelta
 
     return datetime(2026, 1, 5, tzinfo=UTC) + timedelta(hours=hours)
+
+
+def test_an_archived_initiative_leaves_the_portfolio_figures(org_a):
+    from pmo_saas.portfolio.services import initiatives as initiative_services
+
+    pid = make_portfolio(org_a)
+    one = make_initiative(org_a, pid, "Checkout")
+    hand_made_history(org_a, one)
+    with tenant_session(org_a) as session:
+        initiative_services.archive_initiative(session=session, ctx=org_a, initiative_id=one)
+        view = flow_services.portfolio_flow(session=session, ctx=org_a, portfolio_id=pid)
+    assert (view.figures.done_items, view.figures.open_items, view.initiatives) == (0, 0, [])

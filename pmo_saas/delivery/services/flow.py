@@ -264,7 +264,12 @@ def portfolio_flow(
     streams = sorted({r[1] for r in live if r[1]})
     chosen = [r for r in live if not value_stream or r[1] == value_stream]
     ids = [r[0] for r in chosen if r[0] is not None]
-    everything = not value_stream and len(ids) == len(live)
+    archived = session.exec(
+        select(func.count())
+        .select_from(Initiative)
+        .where(Initiative.portfolio_id == portfolio_id, col(Initiative.archived_at).is_not(None))
+    ).one()
+    everything = not value_stream and not archived  # then one indexed filter on portfolio_id
     figures, throughput, points, cfd, forecast = compute_flow(
         session,
         portfolio_id=portfolio_id,
