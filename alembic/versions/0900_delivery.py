@@ -53,7 +53,21 @@ def upgrade() -> None:
     op.create_index(
         "ix_workitem_org_portfolio_done",
         "workitem",
-        ["org_id", "portfolio_id", "done_at"],
+        [
+            "org_id",
+            "portfolio_id",
+            "done_at",
+            "cycle_days",
+            "lead_days",
+            "active_days",
+            "waiting_days",
+        ],
+        unique=False,
+    )
+    op.create_index(
+        "ix_workitem_org_portfolio_status",
+        "workitem",
+        ["org_id", "portfolio_id", "status"],
         unique=False,
     )
     op.create_table(
@@ -85,7 +99,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_statuschange_org_portfolio_at",
         "statuschange",
-        ["org_id", "portfolio_id", "at"],
+        ["org_id", "portfolio_id", "at", "work_item_id", "from_status", "to_status"],
         unique=False,
     )
     grant_existing(op)

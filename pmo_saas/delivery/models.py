@@ -20,7 +20,20 @@ from pmo_saas.kernel.clock import utcnow
 
 class WorkItem(TenantOwned, table=True):
     refused_when_read_only: ClassVar[bool] = True
-    __table_args__ = (Index("ix_workitem_org_portfolio_done", "org_id", "portfolio_id", "done_at"),)
+    # Covering indexes: the portfolio's figures read only index pages.
+    __table_args__ = (
+        Index(
+            "ix_workitem_org_portfolio_done",
+            "org_id",
+            "portfolio_id",
+            "done_at",
+            "cycle_days",
+            "lead_days",
+            "active_days",
+            "waiting_days",
+        ),
+        Index("ix_workitem_org_portfolio_status", "org_id", "portfolio_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     portfolio_id: int = Field(foreign_key="portfolio.id", index=True, ondelete="CASCADE")
@@ -48,7 +61,17 @@ class StatusChange(TenantOwned, table=True):
     """One move: of an initiative (`work_item_id` None) or of one of its work items."""
 
     refused_when_read_only: ClassVar[bool] = True
-    __table_args__ = (Index("ix_statuschange_org_portfolio_at", "org_id", "portfolio_id", "at"),)
+    __table_args__ = (
+        Index(
+            "ix_statuschange_org_portfolio_at",
+            "org_id",
+            "portfolio_id",
+            "at",
+            "work_item_id",
+            "from_status",
+            "to_status",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     portfolio_id: int = Field(foreign_key="portfolio.id", ondelete="CASCADE")

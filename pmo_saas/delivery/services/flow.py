@@ -186,22 +186,30 @@ def _done_and_open(session: Session, where: list[Any]) -> tuple[int, int]:
 def _cfd(
     session: Session, initiative_ids: Sequence[int] | None, portfolio_id: int, now: datetime
 ) -> list[CfdPoint]:
-    """The last CFD_DAYS days: the moves before them summed by column pair (their state at
-    the start), the moves within them grouped by day."""
+    """The last CFD_DAYS days, walked back from the items' columns now: the state at the start
+    is today's counts less the moves within the days (older moves are never read)."""
     first_day = now.date() - timedelta(days=CFD_DAYS - 1)
     start = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
-    where = _change_filter(initiative_ids, portfolio_id)
     pair = (col(StatusChange.from_status), col(StatusChange.to_status))
-    before = session.exec(
-        select(*pair, func.count()).where(*where, col(StatusChange.at) < start).group_by(*pair)
-    ).all()
     day = func.date(StatusChange.at)
     within = session.exec(
         select(day, *pair, func.count())
-        .where(*where, col(StatusChange.at) >= start)
+        .where(*_change_filter(initiative_ids, portfolio_id), col(StatusChange.at) >= start)
         .group_by(day, *pair)
     ).all()
-    deltas = [(first_day - timedelta(days=1), f, t, n) for f, t, n in before]
+    state = dict(
+        session.exec(
+            select(WorkItem.status, func.count())
+            .where(*_item_filter(initiative_ids, portfolio_id))
+            .group_by(col(WorkItem.status))
+        ).all()
+    )
+    for _d, source, target, n in within:
+        state[target] = state.get(target, 0) - n
+        if source is not None:
+            state[source] = state.get(source, 0) + n
+    before = first_day - timedelta(days=1)
+    deltas = [(before, None, column, n) for column, n in state.items() if n]
     deltas += [(_as_day(d), f, t, n) for d, f, t, n in within]
     return [
         CfdPoint(
