@@ -348,13 +348,25 @@ def _charts() -> rx.Component:
     )
 
 
-def _portfolio_body() -> rx.Component:
+def _frame(*children: rx.Component) -> rx.Component:
+    """Heading, scope, the portfolio navigation and the messages, then the page's own parts."""
     s = DeliveryState
     return rx.vstack(
         page_heading("Delivery"),
         rx.heading(s.scope, size="5", as_="h2"),
         portfolio_nav(s.portfolio_id),
         error_callout(s.error),
+        info_callout(s.notice),
+        *children,
+        width="100%",
+        align="start",
+        spacing="4",
+    )
+
+
+def _portfolio_body() -> rx.Component:
+    s = DeliveryState
+    return _frame(
         rx.cond(
             s.value_streams.length() > 0,
             rx.el.label(
@@ -377,23 +389,15 @@ def _portfolio_body() -> rx.Component:
             _initiative_row,
             empty="No initiatives yet.",
         ),
-        width="100%",
-        align="start",
-        spacing="4",
     )
 
 
 def _initiative_body() -> rx.Component:
     s = DeliveryState
-    return rx.vstack(
-        page_heading("Delivery"),
-        rx.heading(s.scope, size="5", as_="h2"),
-        portfolio_nav(s.portfolio_id),
+    return _frame(
         rx.link(
             "Back to the portfolio's delivery", href=portfolio_href(s.portfolio_id, "/delivery")
         ),
-        error_callout(s.error),
-        info_callout(s.notice),
         _charts(),
         rx.hstack(
             rx.heading("Work items", size="4", as_="h2"),
@@ -409,9 +413,6 @@ def _initiative_body() -> rx.Component:
             empty="No work items yet.",
         ),
         rx.cond(AuthState.is_coach, _import_card()),
-        width="100%",
-        align="start",
-        spacing="4",
     )
 
 

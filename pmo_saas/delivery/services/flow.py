@@ -209,7 +209,9 @@ def _cfd(
         if source is not None:
             state[source] = state.get(source, 0) + n
     before = first_day - timedelta(days=1)
-    deltas = [(before, None, column, n) for column, n in state.items() if n]
+    deltas: list[tuple[date, str | None, str, int]] = [
+        (before, None, column, n) for column, n in state.items() if n
+    ]
     deltas += [(_as_day(d), f, t, n) for d, f, t, n in within]
     return [
         CfdPoint(
