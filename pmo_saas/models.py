@@ -19,6 +19,7 @@ DOMAINS = (
     "jobs",
     "practices",
     "capacity",
+    "delivery",
 )
 # Modules that hold tables beside a domain's models.py.
 EXTRA_MODEL_MODULES = ("pmo_saas.identity.sso_models",)

@@ -11,15 +11,13 @@ from pmo_saas.billing import pages as billing_pages  # noqa: F401
 from pmo_saas.capacity import pages as capacity_pages  # noqa: F401
 from pmo_saas.coaching import pages as coaching_pages  # noqa: F401
 from pmo_saas.dashboard import pages as dashboard_pages  # noqa: F401
+from pmo_saas.delivery import pages as delivery_pages  # noqa: F401
 from pmo_saas.identity.auth_state import backend_url
 from pmo_saas.identity.pages import admin, home, members, public, sso  # noqa: F401
 from pmo_saas.jobs import pages as jobs_pages  # noqa: F401
 from pmo_saas.portfolio import pages as portfolio_pages  # noqa: F401
-<<<<<<< HEAD
-from pmo_saas.rest import pages as rest_pages  # noqa: F401
-=======
 from pmo_saas.practices import pages as practices_pages  # noqa: F401
->>>>>>> practices
+from pmo_saas.rest import pages as rest_pages  # noqa: F401
 from pmo_saas.security_headers import SecurityMiddleware
 from pmo_saas.surveys import pages as surveys_pages  # noqa: F401
 

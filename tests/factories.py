@@ -249,11 +249,9 @@ def _domain_row_makers() -> None:
     from tests.billing.rows import BILLING_ROW_MAKERS
     from tests.capacity.rows import make_capacity_rows
     from tests.dashboard.rows import make_dashboard_rows
-<<<<<<< HEAD
-    from tests.rest.rows import make_rest_rows
-=======
+    from tests.delivery.rows import make_delivery_rows
     from tests.practices.rows import make_practice_rows
->>>>>>> practices
+    from tests.rest.rows import make_rest_rows
 
     TENANT_ROW_MAKERS.update(BILLING_ROW_MAKERS)
     TENANT_ROW_MAKERS.update(
@@ -264,13 +262,11 @@ def _domain_row_makers() -> None:
             "surveysealedresponse": _make_running_survey_rows,
             "criterion": _make_weighted_portfolio,
             "dashboard": make_dashboard_rows,
-<<<<<<< HEAD
             "rest": make_rest_rows,
-=======
             # also practiceversion, practicedimension, practiceadoption
             "practice": make_practice_rows,
             "teamcapacity": make_capacity_rows,  # also allocation
->>>>>>> practices
+            "workitem": make_delivery_rows,  # also statuschange
         }
     )
 

@@ -33,6 +33,7 @@ DOMAINS = (
     "rest",
     "practices",
     "capacity",
+    "delivery",
 )
 MAX_LINES = 600
 

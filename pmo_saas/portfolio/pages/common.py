@@ -39,6 +39,7 @@ def portfolio_nav(portfolio_id: rx.Var) -> rx.Component:
             rx.link("Scoring rounds", href=portfolio_href(portfolio_id, "/rounds")),
             rx.link("Funding & scenarios", href=portfolio_href(portfolio_id, "/funding")),
             rx.link("Risks", href=portfolio_href(portfolio_id, "/risks")),
+            rx.link("Delivery", href=portfolio_href(portfolio_id, "/delivery")),
             spacing="4",
             wrap="wrap",
         ),

@@ -13,6 +13,7 @@ from pmo_saas.identity import audit
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, NotFound, ValidationFailed
+from pmo_saas.kernel.moves import Move, record_move
 from pmo_saas.portfolio import csvio, fields, scoring
 from pmo_saas.portfolio.models import (
     Dependency,
@@ -139,6 +140,27 @@ def _replace_dependencies(session: Session, initiative_id: int, depends_on: Sequ
         session.add(Dependency(initiative_id=initiative_id, depends_on_id=dep))
 
 
+def _moved(
+    session: Session, ctx: TenantContext, initiative: Initiative, old: str | None, source: str
+) -> None:
+    """The status history (kept by the delivery domain, through kernel.moves) hears of it."""
+    if old == initiative.status:
+        return
+    assert initiative.id is not None
+    record_move(
+        session,
+        Move(
+            portfolio_id=initiative.portfolio_id,
+            initiative_id=initiative.id,
+            from_status=old,
+            to_status=initiative.status,
+            at=initiative.updated_at,
+            by_user_id=ctx.user_id,
+            source=source,
+        ),
+    )
+
+
 def create_initiative(
     *, session: Session, ctx: TenantContext, portfolio_id: int, data: Mapping[str, object]
 ) -> int:
@@ -163,6 +185,7 @@ def create_initiative(
     _replace_dependencies(session, initiative_id, depends_on)
     if job_size is not None:
         _upsert_score(session, initiative_id, "job_size", job_size)
+    _moved(session, ctx, initiative, None, "created")
     return initiative_id
 
 
@@ -182,10 +205,12 @@ def update_initiative(
         _replace_dependencies(session, initiative_id, clean.pop("depends_on"))
     if "job_size" in clean:
         _upsert_score(session, initiative_id, "job_size", clean.pop("job_size"))
+    old_status = initiative.status
     for key, value in clean.items():
         setattr(initiative, key, value)
     initiative.updated_at = utcnow()
     session.add(initiative)
+    _moved(session, ctx, initiative, old_status, "edit")
     audit.record(
         session=session,
         ctx=ctx,
@@ -204,6 +229,7 @@ def move_initiative(
     old, initiative.status = initiative.status, fields.clean_status(status)
     initiative.updated_at = utcnow()
     session.add(initiative)
+    _moved(session, ctx, initiative, old, "board")
     audit.record(
         session=session,
         ctx=ctx,
@@ -380,6 +406,7 @@ def import_initiatives(
     for initiative in created:
         assert initiative.id is not None
         ids[initiative.title.lower()] = initiative.id
+        _moved(session, ctx, initiative, None, "import")
     pending = 0
     for row, initiative in zip(reading.rows, created, strict=True):
         assert initiative.id is not None

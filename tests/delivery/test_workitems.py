@@ -1,0 +1,122 @@
+"""Work items by hand and from CSV: the preview writes nothing and lists every problem by
+line; the import writes the valid rows with the file's own times."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import func, select
+
+from pmo_saas.db import tenant_session
+from pmo_saas.delivery.models import StatusChange, WorkItem
+from pmo_saas.delivery.services import workitems
+from pmo_saas.kernel import clock
+from pmo_saas.kernel.errors import Forbidden, ValidationFailed
+from pmo_saas.kernel.roles import Role
+from tests import factories
+from tests.delivery.builders import NOW, add_item, at
+from tests.portfolio.builders import make_initiative, make_portfolio
+
+CSV = (
+    "title,kind,status,estimate,created_at,started_at,done_at\n"
+    "Good one,story,,2,2026-02-02,2026-02-03T10:00,2026-02-05T16:30\n"
+    ",task,,,2026-02-02,,\n"
+    "Bad kind,saga,,,,,\n"
+    "Backwards,story,,,2026-02-10,2026-02-09,\n"
+    "Done without date,story,done,,2026-02-02,,\n"
+    "Future,story,,,2027-01-01,,\n"
+    "Waiting,story,waiting,,2026-02-02,2026-02-20,\n"
+    "short,row\n"
+)
+
+
+def _count(ctx, cls) -> int:
+    with tenant_session(ctx) as session:
+        return session.exec(select(func.count()).select_from(cls)).one()
+
+
+def test_the_preview_lists_every_problem_by_line_and_writes_nothing(org_a):
+    clock.freeze(at(NOW))
+    pid = make_portfolio(org_a)
+    iid = make_initiative(org_a, pid, "Checkout")
+    with tenant_session(org_a) as session:
+        preview = workitems.preview_work_item_import(
+            session=session, ctx=org_a, initiative_id=iid, data=CSV.encode()
+        )
+    assert [r["title"] for r in preview.rows] == ["Good one", "Waiting"]
+    assert [(e.row, e.message) for e in preview.errors] == [
+        (3, "the title is empty."),
+        (4, "“saga” is not a kind of work item; use one of epic, feature, story, task."),
+        (5, "started_at is before created_at."),
+        (6, "a done item needs its done_at."),
+        (7, "created_at is in the future."),
+        (9, "has 2 cells where the header has 7."),
+    ]
+    assert _count(org_a, WorkItem) == 0
+    with pytest.raises(ValidationFailed, match="Line"), tenant_session(org_a) as session:
+        workitems.import_work_items(
+            session=session, ctx=org_a, initiative_id=iid, data=CSV.encode()
+        )
+    assert _count(org_a, WorkItem) == 0
+
+
+def test_the_confirmed_import_writes_the_valid_rows_with_their_history(org_a):
+    clock.freeze(at(NOW))
+    pid = make_portfolio(org_a)
+    iid = make_initiative(org_a, pid, "Checkout")
+    with tenant_session(org_a) as session:
+        result = workitems.import_work_items(
+            session=session, ctx=org_a, initiative_id=iid, data=CSV.encode(), skip_invalid=True
+        )
+    assert (result.created, result.skipped_rows) == (2, [3, 4, 5, 6, 7, 9])
+    with tenant_session(org_a) as session:
+        good = session.exec(select(WorkItem).where(WorkItem.title == "Good one")).one()
+        moves = session.exec(
+            select(StatusChange.to_status, StatusChange.at)
+            .where(StatusChange.work_item_id == good.id)
+            .order_by(StatusChange.id)
+        ).all()
+    assert [(s, clock.as_utc(a)) for s, a in moves] == [
+        ("backlog", at("2026-02-02 00:00")),
+        ("doing", at("2026-02-03 10:00")),
+        ("done", at("2026-02-05 16:30")),
+    ]
+    assert (good.kind, good.estimate, good.source) == ("story", 2.0, "csv")
+
+
+def test_file_problems_are_said_once(org_a):
+    pid = make_portfolio(org_a)
+    iid = make_initiative(org_a, pid, "Checkout")
+    with tenant_session(org_a) as session:
+        for data, start in [
+            (b"name,kind\nx,story\n", "The header must name"),
+            (b"\xff\xfe\x00", "The file is not UTF-8"),
+            (b"", "The file is empty"),
+        ]:
+            preview = workitems.preview_work_item_import(
+                session=session, ctx=org_a, initiative_id=iid, data=data
+            )
+            assert preview.rows == [] and preview.file_errors[0].startswith(start), data
+
+
+def test_by_hand_a_viewer_reads_a_member_adds_a_coach_imports(org_a):
+    pid = make_portfolio(org_a)
+    iid = make_initiative(org_a, pid, "Checkout")
+    viewer = factories.make_member(org_a, Role.VIEWER)
+    member = factories.make_member(org_a, Role.MEMBER)
+    with pytest.raises(Forbidden):
+        add_item(viewer, iid, "Not allowed")
+    item = add_item(member, iid, "Allowed", status="doing", kind="task")
+    with tenant_session(viewer) as session:
+        rows = workitems.list_work_items(session=session, ctx=viewer, initiative_id=iid)
+    assert [(r.id, r.title, r.kind_label, r.status_label, r.initiative_title) for r in rows] == [
+        (item, "Allowed", "Task", "In progress", "Checkout")
+    ]
+    assert rows[0].started != "" and rows[0].done == ""
+    with pytest.raises(Forbidden), tenant_session(member) as session:
+        workitems.preview_work_item_import(
+            session=session, ctx=member, initiative_id=iid, data=b"title\nx\n"
+        )
+    with pytest.raises(ValidationFailed, match="not a column"):
+        add_item(member, iid, "Odd", status="limbo")
+    with pytest.raises(ValidationFailed, match="title is empty"):
+        add_item(member, iid, "  ")
