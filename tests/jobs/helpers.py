@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import socket
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from huey import Huey
+from huey.consumer import Scheduler
 from sqlmodel import col, select
 
 from pmo_saas.db import system_session
 from pmo_saas.identity.models import OutboxMessage, User, UserSession
 from pmo_saas.jobs.models import JobRun
+from pmo_saas.kernel import clock
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.settings import get_settings
@@ -28,6 +32,13 @@ def use_smtp(monkeypatch: pytest.MonkeyPatch, port: int) -> None:
     monkeypatch.setenv("PMO_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("PMO_SMTP_PORT", str(port))
     get_settings.cache_clear()
+
+
+def tick(huey: Huey, at: datetime) -> None:
+    """One pass of the consumer's scheduler at `at`, with the app's clock there too."""
+    clock.freeze(at)
+    scheduler = Scheduler(huey, threading.Event(), interval=1, periodic=True)
+    scheduler.enqueue_periodic_tasks(at.astimezone(UTC).replace(tzinfo=None))  # huey: naive UTC
 
 
 def email_of(ctx: TenantContext) -> str:
