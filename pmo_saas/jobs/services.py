@@ -37,6 +37,7 @@ from pmo_saas.jobs.schemas import JobStatusRow
 from pmo_saas.kernel.clock import as_utc, utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
+from pmo_saas.ops import logs
 
 log = logging.getLogger("pmo_saas.jobs")
 
@@ -109,7 +110,15 @@ def release_lease(job: str, *, holder: str | None = None) -> None:
 
 
 def run_job(name: str, work: Callable[[Progress], None], *, lease: timedelta) -> FinishedRun | None:
-    """Run `work` once as job `name`, recorded; None (nothing run) if the job is running."""
+    """Run `work` once as job `name`, recorded; None (nothing run) if the job is running.
+    Its log lines share a request id of their own ("job-<name>-<hex>") and no actor."""
+    with logs.bound(request_id=f"job-{name}-{logs.new_request_id()[:12]}"[:64]):
+        return _run_job(name, work, lease=lease)
+
+
+def _run_job(
+    name: str, work: Callable[[Progress], None], *, lease: timedelta
+) -> FinishedRun | None:
     holder = _holder()
     if not acquire_lease(name, ttl=lease, holder=holder):
         log.info("job %s is already running elsewhere: this run is skipped", name)

@@ -138,6 +138,7 @@ class EventMetricsMiddleware:
         def observe(done: asyncio.Task) -> None:
             outcome = "cancelled" if done.cancelled() else ("error" if done.exception() else "ok")
             EVENT_SECONDS.labels(handler, outcome).observe(time.perf_counter() - started)
+            logs.clear_actor()  # runs in the event's context: nothing of this event outlives it
 
         task.add_done_callback(observe)
         return None
