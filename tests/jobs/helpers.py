@@ -1,7 +1,9 @@
-"""Shared by the job tests: SMTP settings, rows that expire, outbox reads, run rows."""
+"""Shared by the job tests: SMTP settings, rows that expire, outbox reads, run rows, a
+survey launched for reminders and the reminders its people received."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from datetime import UTC, datetime, timedelta
@@ -18,6 +20,8 @@ from pmo_saas.kernel import clock
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.settings import get_settings
+from tests.peers import smtp
+from tests.surveys.helpers import launch, team_with
 
 MONDAY = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 06:00 UTC on the Monday of 2026-W48
 
@@ -94,3 +98,28 @@ def crash_on_call(number: int):  # type: ignore[no-untyped-def]
             raise Interrupt(f"interrupted after step {number}")
 
     return hook
+
+
+# Survey reminders
+
+LAUNCH = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday, 10:00 UTC
+LINK = r"/s/([A-Za-z0-9_\-]+)"
+REMINDER = "Reminder: "
+
+
+def launched_survey(ctx: TenantContext, size: int = 4, **kw: object) -> tuple[int, list[str]]:
+    """A Westrum survey launched at LAUNCH to a new team of `size`: its id and their emails."""
+    clock.freeze(LAUNCH)
+    team, members = team_with(ctx, "Alpha", size)
+    survey_id = launch(ctx, [team], title="Pulse", **kw)
+    return survey_id, [email_of(m) for m in members]
+
+
+def reminders_to(to: str) -> list[str]:
+    """The links of the reminders `to` received, oldest first."""
+    return [
+        link
+        for m in smtp.messages(to=to)
+        if (m["Subject"] or "").startswith(REMINDER)
+        for link in re.findall(LINK, smtp.body(m))
+    ]

@@ -6,9 +6,8 @@ nothing in what the job keeps pairs a person with an answer."""
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from huey import Huey
@@ -22,36 +21,24 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, ValidationFailed
 from pmo_saas.surveys import services
 from pmo_saas.surveys.models import Survey, SurveyInvitation, SurveySealedResponse
-from tests.jobs.helpers import crash_on_call, runs, tick
+from tests.jobs.helpers import (
+    LAUNCH,
+    LINK,
+    REMINDER,
+    crash_on_call,
+    launched_survey,
+    reminders_to,
+    runs,
+    tick,
+)
 from tests.peers import smtp
-from tests.surveys.helpers import close, email_of, launch, team_with, westrum_answers
-
-LAUNCH = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday, 10:00 UTC
-LINK = r"/s/([A-Za-z0-9_\-]+)"
-REMINDER = "Reminder: "
+from tests.surveys.helpers import close, launch, team_with, westrum_answers
 
 
 @pytest.fixture(autouse=True)
 def _smtp() -> Iterator[None]:
     with smtp.smtp_delivery():
         yield
-
-
-def _launched(ctx: TenantContext, size: int = 4, **kw) -> tuple[int, list[str]]:  # type: ignore[no-untyped-def]
-    clock.freeze(LAUNCH)
-    team, members = team_with(ctx, "Alpha", size)
-    survey_id = launch(ctx, [team], title="Pulse", **kw)
-    return survey_id, [email_of(m) for m in members]
-
-
-def _reminders(to: str) -> list[str]:
-    """The links of the reminders `to` received, oldest first."""
-    return [
-        link
-        for m in smtp.messages(to=to)
-        if (m["Subject"] or "").startswith(REMINDER)
-        for link in re.findall(LINK, smtp.body(m))
-    ]
 
 
 def _answer(to: str) -> None:
@@ -62,29 +49,29 @@ def _answer(to: str) -> None:
 def test_reminders_reach_only_non_responders_on_day_3_and_day_7(
     org_a: TenantContext, immediate_huey: Huey
 ) -> None:
-    survey_id, (early, mid, late, never) = _launched(org_a)
+    survey_id, (early, mid, late, never) = launched_survey(org_a)
     clock.freeze(LAUNCH + timedelta(days=1))
     _answer(early)
 
     tick(immediate_huey, LAUNCH + timedelta(days=2, minutes=30))  # day 2: nothing due
     tick(immediate_huey, LAUNCH + timedelta(days=3) - timedelta(minutes=30))  # not 3 days yet
-    assert [_reminders(p) for p in (early, mid, late, never)] == [[], [], [], []]
+    assert [reminders_to(p) for p in (early, mid, late, never)] == [[], [], [], []]
 
     tick(immediate_huey, LAUNCH + timedelta(days=3, minutes=30))  # day 3
-    assert [len(_reminders(p)) for p in (early, mid, late, never)] == [0, 1, 1, 1]
+    assert [len(reminders_to(p)) for p in (early, mid, late, never)] == [0, 1, 1, 1]
     # the reminder's personal link works
-    services.submit_response(token=_reminders(mid)[0], answers=westrum_answers(3))
+    services.submit_response(token=reminders_to(mid)[0], answers=westrum_answers(3))
 
     for hours in (1, 24, 72):  # later the same day, day 4, day 6: nothing new
         tick(immediate_huey, LAUNCH + timedelta(days=3, hours=hours, minutes=30))
-    assert [len(_reminders(p)) for p in (early, mid, late, never)] == [0, 1, 1, 1]
+    assert [len(reminders_to(p)) for p in (early, mid, late, never)] == [0, 1, 1, 1]
 
     tick(immediate_huey, LAUNCH + timedelta(days=7, minutes=30))  # day 7
     tick(immediate_huey, LAUNCH + timedelta(days=8, minutes=30))
-    assert [len(_reminders(p)) for p in (early, mid, late, never)] == [0, 1, 2, 2]
+    assert [len(reminders_to(p)) for p in (early, mid, late, never)] == [0, 1, 2, 2]
 
     # an earlier link still works (a reminder invalidates nothing); then every link is used
-    first_reminder, second_reminder = _reminders(late)
+    first_reminder, second_reminder = reminders_to(late)
     services.submit_response(token=first_reminder, answers=westrum_answers(5))
     with pytest.raises(Conflict, match="already"):
         services.submit_response(token=second_reminder, answers=westrum_answers(5))
@@ -100,28 +87,28 @@ def test_reminders_reach_only_non_responders_on_day_3_and_day_7(
 
 
 def test_the_job_run_twice_sends_each_reminder_once(org_a: TenantContext) -> None:
-    _survey_id, people = _launched(org_a, size=3)
+    _survey_id, people = launched_survey(org_a, size=3)
     clock.freeze(LAUNCH + timedelta(days=3, hours=1))
     first = tasks.run_survey_reminders()
     second = tasks.run_survey_reminders()
     assert first is not None and (first.outcome, first.items) == ("ok", 3)
     assert second is not None and (second.outcome, second.items) == ("ok", 0)
-    assert [len(_reminders(p)) for p in people] == [1, 1, 1]
+    assert [len(reminders_to(p)) for p in people] == [1, 1, 1]
 
 
 def test_an_interrupted_run_sends_the_rest_next_time_and_nothing_twice(
     org_a: TenantContext,
 ) -> None:
-    _survey_id, people = _launched(org_a, size=4)
+    _survey_id, people = launched_survey(org_a, size=4)
     clock.freeze(LAUNCH + timedelta(days=3, hours=1))
     crashed = tasks.run_survey_reminders(after_each=crash_on_call(2))
     assert crashed is not None and (crashed.outcome, crashed.items) == ("failed", 2)
     assert "interrupted after step 2" in crashed.detail
-    assert [len(_reminders(p)) for p in people] == [1, 1, 0, 0]
+    assert [len(reminders_to(p)) for p in people] == [1, 1, 0, 0]
 
     finished = tasks.run_survey_reminders()
     assert finished is not None and (finished.outcome, finished.items) == ("ok", 2)
-    assert [len(_reminders(p)) for p in people] == [1, 1, 1, 1]
+    assert [len(reminders_to(p)) for p in people] == [1, 1, 1, 1]
 
 
 def test_a_mail_server_down_leaves_the_reminder_for_the_next_run(
@@ -130,7 +117,7 @@ def test_a_mail_server_down_leaves_the_reminder_for_the_next_run(
     from pmo_saas.settings import get_settings
     from tests.jobs.helpers import free_port
 
-    _survey_id, people = _launched(org_a, size=2)
+    _survey_id, people = launched_survey(org_a, size=2)
     clock.freeze(LAUNCH + timedelta(days=3, hours=1))
     monkeypatch.setattr(get_settings(), "smtp_port", free_port())  # nobody listens
     down = tasks.run_survey_reminders()
@@ -139,24 +126,24 @@ def test_a_mail_server_down_leaves_the_reminder_for_the_next_run(
     monkeypatch.setattr(get_settings(), "smtp_port", smtp.port())  # back
     again = tasks.run_survey_reminders()
     assert again is not None and (again.outcome, again.items) == ("ok", 2)
-    assert [len(_reminders(p)) for p in people] == [1, 1]
+    assert [len(reminders_to(p)) for p in people] == [1, 1]
 
 
 def test_a_closed_survey_sends_no_reminders(org_a: TenantContext) -> None:
-    survey_id, people = _launched(org_a, size=3)
+    survey_id, people = launched_survey(org_a, size=3)
     clock.freeze(LAUNCH + timedelta(days=2))
     close(org_a, survey_id)
     clock.freeze(LAUNCH + timedelta(days=3, hours=1))
     run = tasks.run_survey_reminders()
     assert run is not None and (run.outcome, run.items) == ("ok", 0)
-    assert [_reminders(p) for p in people] == [[], [], []]
+    assert [reminders_to(p) for p in people] == [[], [], []]
 
 
 def test_the_schedule_is_the_coachs_choice_or_none(
     org_a: TenantContext, org_b: TenantContext
 ) -> None:
-    _custom, custom_people = _launched(org_a, size=2, reminder_days=[1, 5])
-    _none, quiet_people = _launched(org_b, size=2, reminder_days=[])
+    _custom, custom_people = launched_survey(org_a, size=2, reminder_days=[1, 5])
+    _none, quiet_people = launched_survey(org_b, size=2, reminder_days=[])
     clock.freeze(LAUNCH + timedelta(days=1, hours=1))
     run = tasks.run_survey_reminders()
     assert run is not None and run.items == 2
@@ -164,22 +151,22 @@ def test_the_schedule_is_the_coachs_choice_or_none(
     tasks.run_survey_reminders()
     clock.freeze(LAUNCH + timedelta(days=5, hours=1))
     tasks.run_survey_reminders()
-    assert [len(_reminders(p)) for p in custom_people] == [2, 2]
-    assert [_reminders(p) for p in quiet_people] == [[], []]
+    assert [len(reminders_to(p)) for p in custom_people] == [2, 2]
+    assert [reminders_to(p) for p in quiet_people] == [[], []]
 
 
 def test_a_run_that_missed_a_day_sends_one_reminder_not_two(org_a: TenantContext) -> None:
-    _survey_id, people = _launched(org_a, size=2)
+    _survey_id, people = launched_survey(org_a, size=2)
     clock.freeze(LAUNCH + timedelta(days=7, hours=1))  # the worker was down on day 3
     run = tasks.run_survey_reminders()
     assert run is not None and run.items == 2
-    assert [len(_reminders(p)) for p in people] == [1, 1]
+    assert [len(reminders_to(p)) for p in people] == [1, 1]
 
 
 def test_someone_who_answers_after_the_job_listed_them_is_not_reminded(
     org_a: TenantContext,
 ) -> None:
-    survey_id, (person, _other) = _launched(org_a, size=2)
+    survey_id, (person, _other) = launched_survey(org_a, size=2)
     at = LAUNCH + timedelta(days=3, hours=1)
     clock.freeze(at)
     with tenant_session(org_a) as session:
@@ -197,7 +184,7 @@ def test_someone_who_answers_after_the_job_listed_them_is_not_reminded(
             for i in due.invitation_ids
         ]
     assert sorted(sent) == [False, True]
-    assert _reminders(person) == []
+    assert reminders_to(person) == []
 
 
 def test_the_schedule_is_checked_at_launch_and_kept_by_a_rerun(org_a: TenantContext) -> None:
@@ -220,7 +207,7 @@ def test_the_schedule_is_checked_at_launch_and_kept_by_a_rerun(org_a: TenantCont
 def test_nothing_the_reminder_job_keeps_pairs_a_person_with_an_answer(
     org_a: TenantContext, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _survey_id, people = _launched(org_a, size=5)
+    _survey_id, people = launched_survey(org_a, size=5)
     clock.freeze(LAUNCH + timedelta(days=1, hours=3))
     _answer(people[0])
     _answer(people[1])
@@ -249,7 +236,7 @@ def test_nothing_the_reminder_job_keeps_pairs_a_person_with_an_answer(
     (job_run,) = runs("survey_reminders")
     assert job_run.detail == "3 reminders sent"
     # Outbox and audit: the day only (no time that would be a timeline), links masked, no count.
-    tokens = [link for p in people for link in _reminders(p)]
+    tokens = [link for p in people for link in reminders_to(p)]
     assert len(outbox) == 3 and len(tokens) == 3
     for message in outbox:
         assert (message.created_at.hour, message.created_at.minute) == (0, 0)
