@@ -196,4 +196,5 @@ def build_api() -> Starlette:
     ]
     for module in _domain_http_modules():
         routes.extend(getattr(module, "routes", []))
+        ops.metrics.register_collectors(getattr(module, "collectors", []))
     return Starlette(routes=routes, middleware=ops.http_middleware)

@@ -30,6 +30,7 @@ from pmo_saas.identity.schemas import OrgChoice, SessionUser
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError, NotFound
 from pmo_saas.kernel.roles import Role, at_least
+from pmo_saas.ops.logs import bind_actor
 
 
 class NotSignedIn(DomainError):
@@ -261,5 +262,7 @@ async def tenant_context(state: rx.State, minimum: Role = Role.VIEWER) -> Tenant
         raise NotSignedIn()
     if ctx is None:
         raise NotFound("That organisation")
+    # The rest of this event logs who acts (ids only; the event's context ends with it).
+    bind_actor(org_id=ctx.org_id, user_id=ctx.user_id)
     ctx.require(minimum)
     return ctx

@@ -43,6 +43,13 @@ JOBS: tuple[JobSpec, ...] = (
         {"minute": "0", "hour": "6-23", "day_of_week": "1"},
         lease=timedelta(hours=1),
     ),
+    # Hourly: a reminder due on day N (after the launch's time of day) goes at the next :30.
+    JobSpec(
+        "survey_reminders",
+        "Survey reminders on the schedule set at launch, to those who have not answered",
+        "hourly at :30",
+        {"minute": "30"},
+    ),
     JobSpec(
         "reconcile_seats",
         "Subscription seats reconciled with Stripe",

@@ -5,7 +5,8 @@ run (started, finished, ok/failed, items done, detail), and the admin page's ove
 another worker holds it), records the run, calls `work(progress)` and records the outcome.
 `work` counts what it finished with `progress.done(n)`, so a run that fails mid-way still says
 how far it got. After every run each function in `RUN_FINISHED_HOOKS` is called with the
-finished run (the hook point for Prometheus counters in pmo_saas/ops/metrics.py).
+finished run. (The Prometheus figures do not use the hooks: the worker is another process,
+so `/metrics` reads `run_totals` from the JobRun table at scrape time; see jobs/http.py.)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import CursorResult, or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -35,6 +37,7 @@ from pmo_saas.jobs.schemas import JobStatusRow
 from pmo_saas.kernel.clock import as_utc, utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
+from pmo_saas.ops import logs
 
 log = logging.getLogger("pmo_saas.jobs")
 
@@ -107,7 +110,15 @@ def release_lease(job: str, *, holder: str | None = None) -> None:
 
 
 def run_job(name: str, work: Callable[[Progress], None], *, lease: timedelta) -> FinishedRun | None:
-    """Run `work` once as job `name`, recorded; None (nothing run) if the job is running."""
+    """Run `work` once as job `name`, recorded; None (nothing run) if the job is running.
+    Its log lines share a request id of their own ("job-<name>-<hex>") and no actor."""
+    with logs.bound(request_id=f"job-{name}-{logs.new_request_id()[:12]}"[:64]):
+        return _run_job(name, work, lease=lease)
+
+
+def _run_job(
+    name: str, work: Callable[[Progress], None], *, lease: timedelta
+) -> FinishedRun | None:
     holder = _holder()
     if not acquire_lease(name, ttl=lease, holder=holder):
         log.info("job %s is already running elsewhere: this run is skipped", name)
@@ -177,6 +188,52 @@ def last_runs(session: Session) -> dict[str, LastRun]:
         )
         for r in rows
     }
+
+
+@dataclass(frozen=True, slots=True)
+class JobTotals:
+    runs: int
+    failed: int
+    running: int
+    items: int
+    last_started: datetime | None
+    last_ok_started: datetime | None
+
+
+def run_totals(session: Session) -> dict[str, JobTotals]:
+    """Per job over its recorded runs: how many, failed, running, items, last start times."""
+    rows = (
+        session.connection()
+        .execute(
+            sa_select(
+                col(JobRun.job),
+                col(JobRun.outcome),
+                func.count(),
+                func.coalesce(func.sum(col(JobRun.items)), 0),
+                func.max(col(JobRun.started_at)),
+            ).group_by(col(JobRun.job), col(JobRun.outcome))
+        )
+        .all()
+    )
+    grouped: dict[str, dict[str, tuple[int, int, datetime | None]]] = {}
+    for job, outcome, count, items, started in rows:
+        grouped.setdefault(job, {})[outcome] = (
+            int(count),
+            int(items),
+            as_utc(started) if started else None,
+        )
+    totals = {}
+    for job, by_outcome in grouped.items():
+        starts = [s for _, _, s in by_outcome.values() if s is not None]
+        totals[job] = JobTotals(
+            runs=sum(c for c, _, _ in by_outcome.values()),
+            failed=by_outcome.get(OUTCOME_FAILED, (0, 0, None))[0],
+            running=by_outcome.get(OUTCOME_RUNNING, (0, 0, None))[0],
+            items=sum(i for _, i, _ in by_outcome.values()),
+            last_started=max(starts) if starts else None,
+            last_ok_started=by_outcome.get(OUTCOME_OK, (0, 0, None))[2],
+        )
+    return totals
 
 
 def _when(moment: datetime | None) -> str:

@@ -3,8 +3,10 @@ huey periodic task on the schedule in schedule.py, which the worker's scheduler 
 
 Every job is safe to run twice and safe after a crash mid-way: the lease stops two runs at
 once, and the work itself is idempotent (digests are recorded per coach and ISO week by the
-coaching domain's `DigestSent`; seats reconcile to the member count; purges and pruning
-delete by expiry; a retried mail is marked sent in the same transaction as its attempt).
+coaching domain's `DigestSent`; a survey reminder per person and day offset by the surveys
+domain's `SurveyInvitation.reminded_day`, in the transaction that mails it; seats reconcile
+to the member count; purges and pruning delete by expiry; a retried mail is marked sent in
+the same transaction as its attempt).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pmo_saas.billing.entitlements import billing_enabled
 from pmo_saas.billing.services import reconcile_seats
 from pmo_saas.coaching.digest import iso_week, send_org_digests
 from pmo_saas.db import system_session, tenant_session
-from pmo_saas.identity.mail import keep_failed_mail
+from pmo_saas.identity.mail import MailNotSent, keep_failed_mail
 from pmo_saas.identity.models import Organization
 from pmo_saas.jobs.mail_retry import retry_failed_mail
 from pmo_saas.jobs.purge import purge_expired
@@ -30,8 +32,10 @@ from pmo_saas.jobs.schedule import JOBS_BY_NAME, JobSpec
 from pmo_saas.jobs.services import FinishedRun, Progress, run_job
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import ReadOnly
 from pmo_saas.kernel.roles import Role
 from pmo_saas.rest.keys import prune_rate_counters
+from pmo_saas.surveys import services as surveys
 
 log = logging.getLogger("pmo_saas.jobs")
 
@@ -39,6 +43,16 @@ log = logging.getLogger("pmo_saas.jobs")
 def _run(name: str, work: Callable[[Progress], None]) -> FinishedRun | None:
     spec: JobSpec = JOBS_BY_NAME[name]
     return run_job(spec.name, work, lease=spec.lease)
+
+
+def _org_ids() -> list[int]:
+    with system_session() as session:
+        ids = session.exec(select(Organization.id).order_by(col(Organization.id))).all()
+    return [i for i in ids if i is not None]
+
+
+def _system_ctx(org_id: int) -> TenantContext:
+    return TenantContext(org_id=org_id, user_id=None, role=Role.OWNER)
 
 
 def run_coaching_digest(
@@ -52,16 +66,10 @@ def run_coaching_digest(
 
     def work(progress: Progress) -> None:
         at = now or utcnow()
-        with system_session() as session:
-            org_ids = [
-                i for i in session.exec(select(Organization.id).order_by(col(Organization.id)))
-            ]
         failed: list[int] = []
         with keep_failed_mail():
-            for org_id in org_ids:
-                if org_id is None:
-                    continue
-                ctx = TenantContext(org_id=org_id, user_id=None, role=Role.OWNER)
+            for org_id in _org_ids():
+                ctx = _system_ctx(org_id)
                 try:
                     with tenant_session(ctx) as session:
                         sent = send_org_digests(session=session, ctx=ctx, now=at)
@@ -77,6 +85,52 @@ def run_coaching_digest(
             raise RuntimeError(f"the digest failed for organisations {failed}")
 
     return _run("coaching_digest", work)
+
+
+def run_survey_reminders(*, after_each: Callable[[int], None] | None = None) -> FinishedRun | None:
+    """Reminders due by each survey's launch schedule, one tenant transaction per person (its
+    mark, new link and mail together). A mail SMTP refuses rolls its transaction back, so the
+    next run sends it. The run's record holds a count only: no person, no survey.
+    `after_each(invitation_id)` runs after each person's transaction."""
+
+    def work(progress: Progress) -> None:
+        at = utcnow()
+        unsent = 0
+        for org_id in _org_ids():
+            ctx = _system_ctx(org_id)
+            with tenant_session(ctx) as session:
+                due = surveys.due_reminders(session=session, now=at)
+            for batch in due:
+                sent = 0
+                for invitation_id in batch.invitation_ids:
+                    try:
+                        with tenant_session(ctx) as session:
+                            done = surveys.send_scheduled_reminder(
+                                session=session,
+                                ctx=ctx,
+                                survey_id=batch.survey_id,
+                                invitation_id=invitation_id,
+                                day=batch.day,
+                            )
+                    except MailNotSent:
+                        unsent += 1
+                    except ReadOnly:  # billing lapsed: the workspace sends nothing new
+                        break
+                    else:
+                        sent += done
+                        progress.done(int(done))
+                    if after_each is not None:
+                        after_each(invitation_id)
+                if sent:
+                    with tenant_session(ctx) as session:
+                        surveys.record_scheduled_reminders(
+                            session=session, ctx=ctx, survey_id=batch.survey_id
+                        )
+        progress.note(f"{progress.items} reminders sent")
+        if unsent:
+            raise RuntimeError(f"{unsent} reminders not sent (mail server): the next run retries")
+
+    return _run("survey_reminders", work)
 
 
 def run_reconcile_seats() -> FinishedRun | None:
@@ -135,6 +189,7 @@ def run_retry_mail(*, after_each: Callable[[str], None] | None = None) -> Finish
 
 RUNNERS: dict[str, Callable[[], FinishedRun | None]] = {
     "coaching_digest": run_coaching_digest,
+    "survey_reminders": run_survey_reminders,
     "reconcile_seats": run_reconcile_seats,
     "prune_rate_counters": run_prune_rate_counters,
     "purge_expired": run_purge_expired,
@@ -156,6 +211,11 @@ def _schedule(name: str) -> Any:
 @huey.periodic_task(_schedule("coaching_digest"), name="coaching_digest")
 def coaching_digest_task() -> dict[str, Any] | None:
     return _summary(run_coaching_digest())
+
+
+@huey.periodic_task(_schedule("survey_reminders"), name="survey_reminders")
+def survey_reminders_task() -> dict[str, Any] | None:
+    return _summary(run_survey_reminders())
 
 
 @huey.periodic_task(_schedule("reconcile_seats"), name="reconcile_seats")

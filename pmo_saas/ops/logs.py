@@ -6,9 +6,14 @@ The handler `configure_logging` puts on the root logger, and Reflex's own sinks,
 credentials are replaced by `[redacted]` before a record is formatted, whatever the message.
 Survey answers are never logged by the code; the filter is the net under that rule.
 
-The request id is bound per HTTP request (metrics.HttpMetricsMiddleware) and per Reflex event
-(metrics.EventMetricsMiddleware); org_id by every tenant session (below); user_id where the
-code calls `bind_actor`.
+The request id is bound per HTTP request (metrics.HttpMetricsMiddleware), per Reflex event
+(metrics.EventMetricsMiddleware) and per job run (`bound`, in jobs.services.run_job). org_id
+and user_id: `bind_actor`, called by identity.auth_state.tenant_context when an event builds
+the caller's context, holds for the rest of that event (each event runs in a task of its own,
+whose context ends with it; the middleware also clears them when the task ends); a tenant
+session names its organisation for as long as its transaction lasts and then puts back what
+was bound before, so a thread that runs one organisation after another (the job worker) never
+writes a line under an organisation it has left.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import logging
 import re
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -57,12 +64,49 @@ def bind_actor(*, org_id: int | None, user_id: int | None) -> None:
     user_id_var.set(user_id)
 
 
+def clear_actor() -> None:
+    org_id_var.set(None)
+    user_id_var.set(None)
+
+
+@contextmanager
+def bound(
+    *, request_id: str = "", org_id: int | None = None, user_id: int | None = None
+) -> Iterator[None]:
+    """These ids for the block only; what was bound before comes back after it."""
+    tokens = (
+        request_id_var.set(request_id),
+        org_id_var.set(org_id),
+        user_id_var.set(user_id),
+    )
+    try:
+        yield
+    finally:
+        for var, token in zip((request_id_var, org_id_var, user_id_var), tokens, strict=True):
+            var.reset(token)  # type: ignore[attr-defined]
+
+
+_BOUND_ORG = "pmo_log_bound_org"
+
+
 @event.listens_for(OrmSession, "after_begin")
 def _bind_org_of_tenant_session(session: OrmSession, _transaction: Any, _connection: Any) -> None:
     """A tenant session names its organisation: log lines written inside it carry org_id."""
     org_id = session.info.get(ORG_KEY)
-    if org_id is not None:
-        org_id_var.set(org_id)
+    if org_id is not None and _BOUND_ORG not in session.info:
+        session.info[_BOUND_ORG] = org_id_var.set(org_id)
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _unbind_org_of_tenant_session(session: OrmSession, transaction: Any) -> None:
+    """The transaction is over: put back the organisation bound before it (usually none)."""
+    if transaction.parent is not None or _BOUND_ORG not in session.info:
+        return
+    token = session.info.pop(_BOUND_ORG)
+    try:
+        org_id_var.reset(token)
+    except ValueError:  # ended in another context than it began: bind nothing stale
+        org_id_var.set(None)
 
 
 # key=value / "key": "value" pairs whose key names a secret.

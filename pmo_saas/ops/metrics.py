@@ -1,10 +1,11 @@
 """Prometheus metrics at `/metrics`: HTTP and Reflex event latency, connected sessions, jobs.
 
 Per-process metrics (prometheus-client's default registry, no multiprocess mode): each app
-process answers for itself. The deployment runs one backend worker per container
-(`GRANIAN_WORKERS=1`, deploy/compose.yaml) and Prometheus scrapes every replica, so a scrape
-always sees one whole process. Several workers in one container would each answer for
-themselves, whichever the request reached.
+process answers for itself, except collectors that domains' http modules declare
+(`collectors`), which read shared state at scrape time (jobs: the job-run table). The
+deployment runs one backend worker per container (`GRANIAN_WORKERS=1`, deploy/compose.yaml)
+and Prometheus scrapes every replica, so a scrape always sees one whole process. Several
+workers in one container would each answer for themselves, whichever the request reached.
 
 `/metrics` is not for the world: with `PMO_METRICS_TOKEN` set it needs
 `Authorization: Bearer <token>`; without one it answers only loopback callers that did not
@@ -17,9 +18,17 @@ import asyncio
 import hmac
 import ipaddress
 import time
+from collections.abc import Iterable
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
@@ -41,10 +50,21 @@ EVENT_SECONDS = Histogram(
 CONNECTED_SESSIONS = Gauge(
     "pmo_connected_sessions", "Browser tabs connected over the websocket to this process."
 )
-# The job runner comes with a later change; the counters are defined now so dashboards and
-# alerts can be written against stable names.
-JOB_RUNS = Counter("pmo_job_runs_total", "Background job runs started.", ["job"])
-JOB_FAILURES = Counter("pmo_job_failures_total", "Background job runs that failed.", ["job"])
+# Job runs and failures (pmo_job_runs_total, pmo_job_failures_total, ...) come from the
+# jobs domain's collector (pmo_saas/jobs/http.py), which reads the job-run table at scrape
+# time: the worker is another process, so counters in this one would never see its runs.
+_registered: set[str] = set()
+
+
+def register_collectors(collectors: Iterable[Collector]) -> None:
+    """Add a domain's collectors to the default registry, once per class (build_api may run
+    more than once in a process)."""
+    for collector in collectors:
+        name = f"{type(collector).__module__}.{type(collector).__qualname__}"
+        if name not in _registered:
+            REGISTRY.register(collector)
+            _registered.add(name)
+
 
 _STATE_PREFIX = "reflex___state____state."
 
@@ -118,6 +138,7 @@ class EventMetricsMiddleware:
         def observe(done: asyncio.Task) -> None:
             outcome = "cancelled" if done.cancelled() else ("error" if done.exception() else "ok")
             EVENT_SECONDS.labels(handler, outcome).observe(time.perf_counter() - started)
+            logs.clear_actor()  # runs in the event's context: nothing of this event outlives it
 
         task.add_done_callback(observe)
         return None

@@ -11,9 +11,10 @@ Anonymity is a property of the schema, not a promise of the code (threat model: 
   only, for the organisation total). No per-response row ever becomes readable, so neither
   row order nor ids nor versions can pair a scored answer with anyone.
 - `SurveyInvitation` (participation: who was asked, whether they answered, for reminders)
-  holds no time and no reference to a response. Every submission rewrites all participation
-  rows of its team in one statement, so even PostgreSQL's row versions (xmin) cannot pair an
-  answer with a person.
+  holds no time and no reference to a response (`reminded_day`, the day offset of the last
+  scheduled reminder, says only "had not answered by day N": participation, like `answered`).
+  Every submission rewrites all participation rows of its team in one statement, so even
+  PostgreSQL's row versions (xmin) cannot pair an answer with a person.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Survey(TenantOwned, table=True):
     min_comment_group_size: int = 8
     # Launched to be answered through open links (one per team) instead of personal links.
     open_links: bool = False
+    # Scheduled reminders: days after launch, comma-separated ("3,7"); "" for none.
+    reminder_days: str = Field(default="", max_length=64)
     created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
     closes_at: datetime
@@ -94,6 +97,9 @@ class SurveyInvitation(TenantOwned, table=True):
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     answered: bool = False
     reminders_sent: int = 0
+    # The latest scheduled reminder (its day after launch) this person was sent; 0: none.
+    # Set with the reminder's mail in one transaction, so a job run twice sends it once.
+    reminded_day: int = 0
 
 
 class SurveyLink(TenantOwned, table=True):

@@ -1,19 +1,27 @@
-"""Shared by the job tests: SMTP settings, rows that expire, outbox reads, run rows."""
+"""Shared by the job tests: SMTP settings, rows that expire, outbox reads, run rows, a
+survey launched for reminders and the reminders its people received."""
 
 from __future__ import annotations
 
+import re
 import socket
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from huey import Huey
+from huey.consumer import Scheduler
 from sqlmodel import col, select
 
 from pmo_saas.db import system_session
 from pmo_saas.identity.models import OutboxMessage, User, UserSession
 from pmo_saas.jobs.models import JobRun
+from pmo_saas.kernel import clock
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.settings import get_settings
+from tests.peers import smtp
+from tests.surveys.helpers import launch, team_with
 
 MONDAY = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 06:00 UTC on the Monday of 2026-W48
 
@@ -28,6 +36,13 @@ def use_smtp(monkeypatch: pytest.MonkeyPatch, port: int) -> None:
     monkeypatch.setenv("PMO_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("PMO_SMTP_PORT", str(port))
     get_settings.cache_clear()
+
+
+def tick(huey: Huey, at: datetime) -> None:
+    """One pass of the consumer's scheduler at `at`, with the app's clock there too."""
+    clock.freeze(at)
+    scheduler = Scheduler(huey, threading.Event(), interval=1, periodic=True)
+    scheduler.enqueue_periodic_tasks(at.astimezone(UTC).replace(tzinfo=None))  # huey: naive UTC
 
 
 def email_of(ctx: TenantContext) -> str:
@@ -83,3 +98,28 @@ def crash_on_call(number: int):  # type: ignore[no-untyped-def]
             raise Interrupt(f"interrupted after step {number}")
 
     return hook
+
+
+# Survey reminders
+
+LAUNCH = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday, 10:00 UTC
+LINK = r"/s/([A-Za-z0-9_\-]+)"
+REMINDER = "Reminder: "
+
+
+def launched_survey(ctx: TenantContext, size: int = 4, **kw: object) -> tuple[int, list[str]]:
+    """A Westrum survey launched at LAUNCH to a new team of `size`: its id and their emails."""
+    clock.freeze(LAUNCH)
+    team, members = team_with(ctx, "Alpha", size)
+    survey_id = launch(ctx, [team], title="Pulse", **kw)
+    return survey_id, [email_of(m) for m in members]
+
+
+def reminders_to(to: str) -> list[str]:
+    """The links of the reminders `to` received, oldest first."""
+    return [
+        link
+        for m in smtp.messages(to=to)
+        if (m["Subject"] or "").startswith(REMINDER)
+        for link in re.findall(LINK, smtp.body(m))
+    ]

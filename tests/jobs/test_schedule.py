@@ -4,26 +4,16 @@ reaches the loopback SMTP peer on Monday morning and only then."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from huey import Huey
-from huey.consumer import Scheduler
 
 from pmo_saas.jobs.schedule import JOBS, JOBS_BY_NAME
-from pmo_saas.kernel import clock
 from pmo_saas.kernel.context import TenantContext
 from tests import factories
-from tests.jobs.helpers import MONDAY, email_of, runs, use_smtp
+from tests.jobs.helpers import MONDAY, email_of, runs, tick, use_smtp
 from tests.peers import smtp
-
-
-def _tick(huey: Huey, at: datetime) -> None:
-    """One pass of the consumer's scheduler at `at`, with the app's clock there too."""
-    clock.freeze(at)
-    scheduler = Scheduler(huey, threading.Event(), interval=1, periodic=True)
-    scheduler.enqueue_periodic_tasks(at.astimezone(UTC).replace(tzinfo=None))  # huey: naive UTC
 
 
 def test_the_digest_reaches_the_smtp_peer_on_monday_morning_once(
@@ -33,17 +23,17 @@ def test_the_digest_reaches_the_smtp_peer_on_monday_morning_once(
     factories.make_coaching_plan(org_a, "Flow plan")
     coach = email_of(org_a)
 
-    _tick(immediate_huey, MONDAY - timedelta(hours=1))  # Monday 05:00: not yet
+    tick(immediate_huey, MONDAY - timedelta(hours=1))  # Monday 05:00: not yet
     assert smtp.messages(to=coach) == [] and runs("coaching_digest") == []
 
-    _tick(immediate_huey, MONDAY)  # Monday 06:00
+    tick(immediate_huey, MONDAY)  # Monday 06:00
     mails = smtp.messages(to=coach)
     assert len(mails) == 1
     assert mails[0]["Subject"].startswith("Coaching week 2026-W48: 1 active plan")
     assert "Flow plan" in smtp.body(mails[0])
 
     for later in (timedelta(hours=1), timedelta(hours=17), timedelta(days=1)):
-        _tick(immediate_huey, MONDAY + later)  # Monday 07:00 and 23:00 run, Tuesday does not
+        tick(immediate_huey, MONDAY + later)  # Monday 07:00 and 23:00 run, Tuesday does not
     assert len(smtp.messages(to=coach)) == 1
     assert [(r.outcome, r.items) for r in runs("coaching_digest")] == [
         ("ok", 1),
@@ -51,7 +41,7 @@ def test_the_digest_reaches_the_smtp_peer_on_monday_morning_once(
         ("ok", 0),
     ]
 
-    _tick(immediate_huey, MONDAY + timedelta(days=7))  # the next Monday: the next week's
+    tick(immediate_huey, MONDAY + timedelta(days=7))  # the next Monday: the next week's
     week49 = smtp.messages(to=coach)
     assert len(week49) == 2 and "2026-W49" in week49[1]["Subject"]
 

@@ -152,3 +152,96 @@ def test_reflex_own_log_sinks_redact_too():
     )
     assert reflex_log._json_handler().filter(record)
     assert "pw-1" not in record.getMessage() and REDACTED in record.getMessage()
+
+
+def test_a_tenant_session_names_its_organisation_only_while_it_lasts(captured, org_a, org_b):
+    log = logging.getLogger("pmo_saas.tests")
+    with tenant_session(org_a) as session:
+        session.exec(select(OutboxMessage.id)).all()
+        log.info("in A")
+    log.info("after A")
+    bind_actor(org_id=org_b.org_id, user_id=org_b.user_id)  # what an event had bound
+    with tenant_session(org_a) as session:
+        session.exec(select(OutboxMessage.id)).all()
+        log.info("in A again")
+    log.info("back in the event")
+    bind_request("")
+    log.info("next event")
+    seen = {line["message"]: (line.get("org_id"), line.get("user_id")) for line in _lines(captured)}
+    assert seen["in A"] == (org_a.org_id, None)
+    assert seen["after A"] == (None, None)
+    assert seen["in A again"] == (org_a.org_id, org_b.user_id)
+    assert seen["back in the event"] == (org_b.org_id, org_b.user_id)
+    assert seen["next event"] == (None, None)
+
+
+def test_a_job_run_logs_under_its_own_request_id_and_no_organisation_it_left(
+    captured, org_a, org_b
+):
+    from datetime import timedelta
+
+    from pmo_saas.jobs import services as jobs
+
+    log = logging.getLogger("pmo_saas.tests")
+
+    def work(progress: jobs.Progress) -> None:
+        for ctx in (org_a, org_b):
+            with tenant_session(ctx) as session:
+                session.exec(select(OutboxMessage.id)).all()
+                log.info("digest for %s", ctx.org_id)
+        log.info("all organisations done")
+        progress.done()
+
+    run = jobs.run_job("probe_job", work, lease=timedelta(minutes=1))
+    assert run is not None and run.outcome == "ok"
+    log.info("the worker waits")
+    lines = {line["message"]: line for line in _lines(captured)}
+    inside = [lines[f"digest for {c.org_id}"] for c in (org_a, org_b)]
+    assert [line["org_id"] for line in inside] == [org_a.org_id, org_b.org_id]
+    request_ids = {line["request_id"] for line in [*inside, lines["all organisations done"]]}
+    assert len(request_ids) == 1 and next(iter(request_ids)).startswith("job-probe_job-")
+    assert "org_id" not in lines["all organisations done"]
+    assert not {"org_id", "user_id", "request_id"} & set(lines["the worker waits"])
+
+
+def test_an_event_logs_the_signed_in_user_and_organisation_and_clears_them_after(captured, org_a):
+    import asyncio
+
+    from reflex_base.event import Event
+
+    from pmo_saas.db import in_tenant
+    from pmo_saas.identity.auth_state import tenant_context
+    from pmo_saas.ops.metrics import EventMetricsMiddleware
+    from pmo_saas.surveys.pages.overview import SurveysState
+    from tests.state_harness import run, state_for
+
+    log = logging.getLogger("pmo_saas.tests")
+    token = identity.start_session(user_id=org_a.user_id)
+    path = f"/o/{org_a.org_slug}/surveys"
+
+    def service(*, session, ctx) -> None:  # type: ignore[no-untyped-def]
+        log.info("in the service")
+
+    async def scenario() -> None:
+        state = await state_for(SurveysState, token=token, path=path)
+
+        async def event() -> None:
+            await EventMetricsMiddleware().preprocess(None, None, Event(name="probe.load"))
+            ctx = await tenant_context(state)
+            log.info("in the handler")
+            await in_tenant(ctx, service)
+
+        await asyncio.create_task(event())
+        await asyncio.sleep(0)  # the event task's done callback
+        log.info("between events")
+
+    run(scenario())
+    lines = {line["message"]: line for line in _lines(captured)}
+    for message in ("in the handler", "in the service"):
+        assert (lines[message]["org_id"], lines[message]["user_id"]) == (
+            org_a.org_id,
+            org_a.user_id,
+        )
+    assert lines["in the handler"]["request_id"] == lines["in the service"]["request_id"]
+    assert not {"org_id", "user_id"} & set(lines["between events"])
+    assert token not in captured.getvalue()

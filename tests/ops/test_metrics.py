@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import subprocess
+import sys
+import time
 
 from prometheus_client import REGISTRY
 from pydantic import SecretStr
@@ -90,8 +94,55 @@ def test_event_latency_is_observed_when_the_event_task_ends():
     assert _sample("pmo_event_duration_seconds_sum", labels) >= 0.01
 
 
-def test_job_counters_are_defined_for_the_job_runner():
-    metrics.JOB_RUNS.labels("probe").inc()
-    metrics.JOB_FAILURES.labels("probe").inc()
-    assert _sample("pmo_job_runs_total", {"job": "probe"}) >= 1
-    assert _sample("pmo_job_failures_total", {"job": "probe"}) >= 1
+def _scrape() -> str:
+    response = _client(LOOPBACK).get("/metrics")
+    assert response.status_code == 200
+    return response.text
+
+
+def _value(text: str, line_start: str) -> float:
+    (line,) = [line for line in text.splitlines() if line.startswith(line_start + " ")]
+    return float(line.rsplit(" ", 1)[1])
+
+
+def test_job_runs_and_failures_run_by_another_process_reach_metrics(monkeypatch):
+    """The worker is its own process: a job run there shows on this process's /metrics."""
+    monkeypatch.setattr(get_settings(), "metrics_token", SecretStr(""))
+    before = _scrape()
+    assert _value(before, 'pmo_job_runs_total{job="purge_expired"}') == 0
+    assert _value(before, "pmo_job_metrics_up") == 1
+    script = (
+        "from datetime import timedelta\n"
+        "from pmo_saas.jobs import services, tasks\n"
+        "tasks.run_purge_expired()\n"
+        "def broken(progress):\n"
+        "    progress.done(2)\n"
+        "    raise RuntimeError('mail server down')\n"
+        "services.run_job('retry_mail', broken, lease=timedelta(minutes=1))\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, env=os.environ.copy(), timeout=120)
+
+    after = _scrape()
+    assert _value(after, 'pmo_job_runs_total{job="purge_expired"}') == 1
+    assert _value(after, 'pmo_job_failures_total{job="purge_expired"}') == 0
+    assert _value(after, 'pmo_job_runs_total{job="retry_mail"}') == 1
+    assert _value(after, 'pmo_job_failures_total{job="retry_mail"}') == 1
+    assert _value(after, 'pmo_job_items_total{job="retry_mail"}') == 2
+    assert _value(after, 'pmo_job_running{job="retry_mail"}') == 0
+    last = _value(after, 'pmo_job_last_success_timestamp_seconds{job="purge_expired"}')
+    assert abs(last - time.time()) < 300
+    assert 'pmo_job_last_success_timestamp_seconds{job="retry_mail"}' not in after
+    # every scheduled job is listed, run or not
+    assert _value(after, 'pmo_job_runs_total{job="coaching_digest"}') == 0
+
+
+def test_a_job_run_in_this_process_counts_once_however_often_the_api_is_built(monkeypatch):
+    from pmo_saas.jobs import tasks
+
+    monkeypatch.setattr(get_settings(), "metrics_token", SecretStr(""))
+    build_api()  # a second build registers no second collector (no duplicate series)
+    tasks.run_prune_rate_counters()
+    tasks.run_prune_rate_counters()
+    text = _scrape()
+    assert _value(text, 'pmo_job_runs_total{job="prune_rate_counters"}') == 2
+    assert text.count('pmo_job_runs_total{job="prune_rate_counters"}') == 1

@@ -395,19 +395,24 @@ def test_results_of_an_ocai_survey_show_now_against_preferred(org_a):
         assert session.exec(select(func.sum(SurveyTeam.responses))).one() == 3
 
 
+async def _launch_page(world) -> SurveysState:
+    """The coach's surveys page, loaded, with team Alpha chosen for a launch."""
+    state = await state_for(
+        SurveysState, token=_token(world["coach"]), path=f"/o/{world['org'].org_slug}/surveys"
+    )
+    await state.load()
+    state.choose_team(world["alpha"], True)
+    return state
+
+
 def test_launching_personal_links_without_smtp_says_they_could_not_be_delivered(world, monkeypatch):
     from pmo_saas.settings import get_settings
 
     monkeypatch.setenv("PMO_SMTP_HOST", "")
     get_settings.cache_clear()
-    org, coach = world["org"], world["coach"]
 
     async def scenario():
-        state = await state_for(
-            SurveysState, token=_token(coach), path=f"/o/{org.org_slug}/surveys"
-        )
-        await state.load()
-        state.choose_team(world["alpha"], True)
+        state = await _launch_page(world)
         await state.launch({"title": "Quiet launch", "min_group_size": "5", "days_open": "7"})
         assert state.error == "", state.error
         assert "no mail server (SMTP) is configured" in state.notice
@@ -415,3 +420,22 @@ def test_launching_personal_links_without_smtp_says_they_could_not_be_delivered(
 
     run(scenario())
     get_settings.cache_clear()
+
+
+def test_the_launch_form_sets_the_reminder_schedule(world):
+
+    async def scenario():
+        state = await _launch_page(world)
+        await state.launch({"title": "Late", "days_open": "7", "reminder_days": "2, 9"})
+        assert "choose days from 1 to 6" in state.error
+        await state.launch({"title": "Nudged", "days_open": "14", "reminder_days": "5, 2"})
+        assert state.error == "", state.error
+        state.choose_team(world["alpha"], True)
+        await state.launch({"title": "Quiet", "days_open": "14", "reminder_days": ""})
+        assert state.error == "", state.error
+
+    run(scenario())
+    with system_session() as session:
+        schedules = {s.title: s.reminder_days for s in session.exec(select(Survey)).all()}
+    # "Pulse" came from the service's default; "Late" was refused and not created.
+    assert schedules == {"Pulse": "3,7", "Nudged": "2,5", "Quiet": ""}

@@ -279,6 +279,7 @@ def test_without_smtp_neither_the_outbox_page_nor_the_log_holds_a_link(org_a, mo
     get_settings.cache_clear()
     issued: list[str] = []
     from pmo_saas.surveys.services import launch as launching
+    from pmo_saas.surveys.services import reminders as reminding
 
     real_new_token = launching.new_token
 
@@ -288,6 +289,7 @@ def test_without_smtp_neither_the_outbox_page_nor_the_log_holds_a_link(org_a, mo
         return token, token_hash
 
     monkeypatch.setattr(launching, "new_token", recording_new_token)
+    monkeypatch.setattr(reminding, "new_token", recording_new_token)
     team, _ = team_with(org_a, "Alpha", 3)
     caplog.set_level("DEBUG")
     with tenant_session(org_a) as session:

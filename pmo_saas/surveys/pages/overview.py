@@ -81,6 +81,13 @@ def _int(form: dict, name: str, default: int) -> int:
     return int(raw)
 
 
+def _reminder_days(form: dict) -> list[int] | None:
+    """The schedule field: absent means the default (3 and 7 days), empty means none."""
+    if "reminder_days" not in form:
+        return None
+    return services.parse_reminder_days(str(form.get("reminder_days") or ""))
+
+
 def _coach_overview(
     *, session: Session, ctx: TenantContext
 ) -> tuple[list[SurveyItem], list[TeamChoice]]:
@@ -169,6 +176,7 @@ class SurveysState(rx.State):
                 personal_links=not open_links,
                 open_links=open_links,
                 open_link_cap=_int(form, "open_link_cap", 0) or None,
+                reminder_days=_reminder_days(form),
             )
             self.chosen_team_ids = []
             await self._refresh()
@@ -390,6 +398,13 @@ def _launch() -> rx.Component:
                         min=3,
                     ),
                     field("Days open", "days_open", type="number", default_value="14", min=1),
+                    field(
+                        "Reminders (days after launch)",
+                        "reminder_days",
+                        default_value=", ".join(str(d) for d in services.DEFAULT_REMINDER_DAYS),
+                        required=False,
+                        hint="Only to those who have not answered; empty: no reminders.",
+                    ),
                     spacing="4",
                     width="100%",
                     align="start",

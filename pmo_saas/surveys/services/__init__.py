@@ -23,8 +23,16 @@ from pmo_saas.surveys.services.launch import (
     list_surveys,
     my_surveys,
     rerun_survey,
-    send_reminders,
     survey_progress,
+)
+from pmo_saas.surveys.services.reminders import (
+    DEFAULT_REMINDER_DAYS,
+    DueReminders,
+    due_reminders,
+    parse_reminder_days,
+    record_scheduled_reminders,
+    send_reminders,
+    send_scheduled_reminder,
 )
 from pmo_saas.surveys.services.responding import (
     _store_response,
@@ -41,10 +49,12 @@ from pmo_saas.surveys.services.results import (
 
 __all__ = [
     "CLOSED",
+    "DEFAULT_REMINDER_DAYS",
     "MANAGE_MESSAGE",
     "OPEN",
     "OPEN_AND_PERSONAL",
     "UNDELIVERED",
+    "DueReminders",
     "InvalidLink",
     "TeamHistograms",
     "_questions",
@@ -52,6 +62,7 @@ __all__ = [
     "close_survey",
     "create_open_link",
     "delete_survey",
+    "due_reminders",
     "export_results_csv",
     "launch_survey",
     "links_deliverable",
@@ -59,8 +70,11 @@ __all__ = [
     "load_survey_form",
     "my_surveys",
     "my_team_results",
+    "parse_reminder_days",
+    "record_scheduled_reminders",
     "rerun_survey",
     "send_reminders",
+    "send_scheduled_reminder",
     "submit_response",
     "survey_progress",
     "survey_results",

@@ -1,4 +1,5 @@
-"""The look-ups every survey service shares: surveys, questions, teams, status, dates."""
+"""The look-ups every survey service shares: surveys, questions, teams, status, dates; and
+the personal-link mail that launch and reminders both send."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from pmo_saas.db import get_in_org
+from pmo_saas.identity.mail import send_mail
 from pmo_saas.kernel.clock import as_utc, utcnow
+from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError, NotFound
 from pmo_saas.settings import get_settings
 from pmo_saas.surveys import instruments as ins
@@ -77,3 +80,38 @@ def _link(token: str) -> str:
 
 def _date(value: Any) -> str:
     return f"{as_utc(value):%Y-%m-%d}" if value else ""
+
+
+# ---------------------------------------------------------------- personal-link mail
+
+
+def _mail_link(
+    session: Session, ctx: TenantContext, *, to: str, subject: str, body: str, token: str
+) -> None:
+    # The outbox and the log get the body with the link masked, and the day only (a
+    # reminder's time would tell who had not answered by then); SMTP gets the real link.
+    send_mail(
+        session=session,
+        org_id=ctx.org_id,
+        to=to,
+        subject=subject,
+        body=body,
+        secret=token,
+        day_only=True,
+    )
+
+
+def _invitation_body(survey: Survey, org_name: str, token: str, *, reminder: bool = False) -> str:
+    opening = (
+        "A friendly reminder: you have not answered this survey yet."
+        if reminder
+        else f"{org_name} asks for your view in a short survey."
+    )
+    return (
+        f"Hello,\n\n{opening}\n\n{survey.title}\n\n"
+        f"Your personal link (it works once, until {_date(survey.closes_at)}):\n\n"
+        f"{_link(token)}\n\n"
+        "Your answers are stored without your name or account: only your team is kept, and "
+        f"results are shown only for groups of at least {survey.min_group_size} people. "
+        "Nobody, not even the people running the survey, can see what you answered.\n"
+    )

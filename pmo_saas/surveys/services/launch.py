@@ -1,19 +1,18 @@
-"""The surveys page (coaches): launch, personal and open links, reminders, close, re-run,
-delete, the list with response rates, and "your surveys" for everyone."""
+"""The surveys page (coaches): launch (with its reminder schedule), personal and open links,
+close, re-run, delete, the list with response rates, and "your surveys" for everyone."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from pmo_saas.billing.entitlements import check_can_open_survey, register_usage_counter
 from pmo_saas.identity import audit
-from pmo_saas.identity.mail import send_mail
-from pmo_saas.identity.models import AuditEvent, Organization, Team, TeamMember, User
+from pmo_saas.identity.models import Organization, Team, TeamMember, User
 from pmo_saas.identity.security import new_token
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
@@ -49,13 +48,16 @@ from pmo_saas.surveys.services.common import (
     MANAGE_MESSAGE,
     OPEN,
     _date,
+    _invitation_body,
     _link,
+    _mail_link,
     _questions,
     _spec,
     _status,
     _survey,
     _survey_teams,
 )
+from pmo_saas.surveys.services.reminders import reminder_schedule, schedule_days
 
 # ---------------------------------------------------------------- launch and distribution
 
@@ -89,12 +91,15 @@ def launch_survey(
     notify: bool = True,
     open_links: bool = False,
     open_link_cap: int | None = None,
+    reminder_days: list[int] | None = None,
 ) -> int:
     """Create a survey for `team_ids` and mail every member a personal link. Returns its id.
 
     `open_links=True` (with `personal_links=False`) launches it for open links instead: one
     link per team, each taking at most `open_link_cap` answers (default: the team's size).
-    `notify=False` (demo data only) creates the participation without mailing anyone."""
+    `notify=False` (demo data only) creates the participation without mailing anyone.
+    `reminder_days`: days after launch when those who have not answered get a reminder
+    (None: 3 and 7, as far as the survey runs; [] for none; personal links only)."""
     ctx.require(Role.COACH, MANAGE_MESSAGE)
     check_can_open_survey(session=session, ctx=ctx)
     title = " ".join((title or "").split())
@@ -128,8 +133,10 @@ def launch_survey(
         raise ValidationFailed(
             "The open link limit must be between 1 and 10,000 answers.", field="open_link_cap"
         )
+    schedule = reminder_schedule(reminder_days, days_open=days_open) if personal_links else ""
     survey = Survey(
         open_links=open_links,
+        reminder_days=schedule,
         title=title,
         instrument=instrument,
         min_group_size=min_group_size,
@@ -273,38 +280,6 @@ def _add_teams_and_invite(
     return count
 
 
-def _mail_link(
-    session: Session, ctx: TenantContext, *, to: str, subject: str, body: str, token: str
-) -> None:
-    # The outbox and the log get the body with the link masked, and the day only (a
-    # reminder's time would tell who had not answered by then); SMTP gets the real link.
-    send_mail(
-        session=session,
-        org_id=ctx.org_id,
-        to=to,
-        subject=subject,
-        body=body,
-        secret=token,
-        day_only=True,
-    )
-
-
-def _invitation_body(survey: Survey, org_name: str, token: str, *, reminder: bool = False) -> str:
-    opening = (
-        "A friendly reminder: you have not answered this survey yet."
-        if reminder
-        else f"{org_name} asks for your view in a short survey."
-    )
-    return (
-        f"Hello,\n\n{opening}\n\n{survey.title}\n\n"
-        f"Your personal link (it works once, until {_date(survey.closes_at)}):\n\n"
-        f"{_link(token)}\n\n"
-        "Your answers are stored without your name or account: only your team is kept, and "
-        f"results are shown only for groups of at least {survey.min_group_size} people. "
-        "Nobody, not even the people running the survey, can see what you answered.\n"
-    )
-
-
 def create_open_link(*, session: Session, ctx: TenantContext, survey_id: int, team_id: int) -> str:
     """An open link for one surveyed team (replaces any earlier one). Returns the URL."""
     ctx.require(Role.COACH, MANAGE_MESSAGE)
@@ -333,49 +308,6 @@ def create_open_link(*, session: Session, ctx: TenantContext, survey_id: int, te
         detail=survey_team.team_name,
     )
     return _link(token)
-
-
-def send_reminders(*, session: Session, ctx: TenantContext, survey_id: int) -> int:
-    """Mail a fresh personal link to everyone who has not answered. Returns how many."""
-    ctx.require(Role.COACH, MANAGE_MESSAGE)
-    survey = _survey(session, survey_id)
-    if survey.status != OPEN:
-        raise Conflict("This survey is closed; there is nobody left to remind.")
-    pending = session.exec(
-        select(SurveyInvitation, User)
-        .join(User, col(User.id) == SurveyInvitation.user_id)
-        .where(SurveyInvitation.survey_id == survey_id, col(SurveyInvitation.answered).is_(False))
-    ).all()
-    for invitation, user in pending:
-        assert invitation.id is not None
-        token, token_hash = new_token()
-        session.add(SurveyLink(invitation_id=invitation.id, token_hash=token_hash))
-        invitation.reminders_sent += 1
-        session.add(invitation)
-        _mail_link(
-            session,
-            ctx,
-            to=user.email,
-            subject=f"Reminder: {survey.title}",
-            body=_invitation_body(survey, "", token, reminder=True),
-            token=token,
-        )
-    # Dated to the day and without a count: with the time of day, it and the reminder mails
-    # would tell who (and how many) had not answered by then.
-    actor = session.get(User, ctx.user_id) if ctx.user_id is not None else None
-    now = utcnow()
-    session.add(
-        AuditEvent(
-            org_id=ctx.org_id,
-            actor_id=ctx.user_id,
-            actor_email=actor.email if actor else "",
-            action="survey.reminders_sent",
-            target=survey.title[:254],
-            detail="to everyone who had not answered",
-            created_at=datetime.combine(now.date(), time(), tzinfo=now.tzinfo),
-        )
-    )
-    return len(pending)
 
 
 # ---------------------------------------------------------------- lifecycle
@@ -425,6 +357,7 @@ def rerun_survey(
         min_group_size=previous.min_group_size,
         min_comment_group_size=previous.min_comment_group_size,
         open_links=previous.open_links,
+        reminder_days=",".join(str(d) for d in schedule_days(previous) if d < days_open),
         created_by_id=ctx.user_id,
         closes_at=utcnow() + timedelta(days=days_open),
     )
