@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
-from pmo_saas.dashboard.models import ApiKey, ApiRateCounter
+from pmo_saas.rest.models import ApiKey, ApiRateCounter
 from pmo_saas.db import get_engine, system_session, tenant_session
 from pmo_saas.jobs import services, tasks
 from pmo_saas.jobs.schedule import JOBS_BY_NAME
