@@ -15,10 +15,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from pmo_saas.api import SESSION_COOKIE, build_api
+from pmo_saas.api import build_api
 from pmo_saas.dashboard.models import ApiKey
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import services as identity
+from pmo_saas.identity.cookies import SESSION_COOKIE
 from pmo_saas.identity.models import Membership
 from pmo_saas.kernel.roles import Role
 from pmo_saas.security_headers import (
