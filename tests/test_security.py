@@ -309,7 +309,8 @@ def test_a_ticket_issued_before_the_browser_was_bound_is_claimed_once(org_a):
 
 
 def test_sign_out_resets_every_state_of_the_tab_and_the_other_tabs(org_a):
-    from pmo_saas.dashboard.pages import ApiKeysState, SharingState
+    from pmo_saas.dashboard.pages.apikeys import ApiKeysState
+    from pmo_saas.dashboard.pages.sharing import SharingState
     from pmo_saas.identity.auth_state import AuthState
     from pmo_saas.identity.pages.members import MembersState
 
@@ -355,7 +356,8 @@ def test_sign_out_resets_every_state_of_the_tab_and_the_other_tabs(org_a):
 
 
 def test_a_new_api_key_is_revealed_by_an_event_never_kept_in_a_var(org_a):
-    from pmo_saas.dashboard.pages import ApiKeysState, SharingState
+    from pmo_saas.dashboard.pages.apikeys import ApiKeysState
+    from pmo_saas.dashboard.pages.sharing import SharingState
 
     token = identity.start_session(user_id=org_a.user_id)
 

@@ -6,17 +6,16 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from pmo_saas.dashboard import share
-from pmo_saas.dashboard.models import ApiKey, GateReview, ShareLink
-from pmo_saas.dashboard.pages import (
-    ApiKeysState,
-    DashboardState,
-    GovernanceState,
-    SharedDashboardState,
-    SharingState,
-)
+from pmo_saas.dashboard.models import ApiKey, ShareLink
+from pmo_saas.dashboard.pages.apikeys import ApiKeysState
+from pmo_saas.dashboard.pages.dashboard import DashboardState
+from pmo_saas.dashboard.pages.shared import SharedDashboardState
+from pmo_saas.dashboard.pages.sharing import SharingState
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import services as identity
 from pmo_saas.kernel.roles import Role
+from pmo_saas.portfolio.models import GateReview
+from pmo_saas.portfolio.pages.governance import GovernanceState
 from tests import factories
 from tests.dashboard.helpers import initiative_ids, make_portfolio
 from tests.state_harness import connect_socket, run, state_for

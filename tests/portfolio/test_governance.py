@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pmo_saas.dashboard import governance
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
+from pmo_saas.portfolio.services import governance
 from tests import factories
 from tests.dashboard.helpers import initiative_ids, make_portfolio
 
