@@ -146,12 +146,3 @@ def shared_dashboard(*, token: str) -> Dashboard:
     ctx = resolve_share_token(token)
     with tenant_session(ctx) as session:
         return services.build_dashboard(session=session, ctx=ctx, links=False)
-
-
-def shared_dashboard_if_valid(*, token: str) -> Dashboard | None:
-    """`shared_dashboard`, or None when the link is unknown, expired or revoked (the public
-    page says "not valid" without telling which)."""
-    try:
-        return shared_dashboard(token=token)
-    except ShareLinkInvalid:
-        return None

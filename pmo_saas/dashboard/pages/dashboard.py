@@ -95,13 +95,17 @@ class DashboardView(rx.State, mixin=True):
         self.people, self.trained, self.trained_percent = tr.people, tr.trained, tr.percent
 
 
-class DashboardState(WorkspacePage, DashboardView, rx.State):
+class WorkspaceDashboard(WorkspacePage, DashboardView, mixin=True):
+    """The figures read for a member of the organisation (the dashboard and the report)."""
+
     async def _refresh(self, ctx: TenantContext) -> None:
         self._apply(await in_tenant(ctx, services.build_dashboard))
 
     def _on_failed_load(self) -> None:
         self.loaded = False
 
+
+class DashboardState(WorkspaceDashboard, rx.State):
     @rx.event
     async def load(self) -> None:
         await self._load()

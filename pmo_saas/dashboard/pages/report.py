@@ -7,22 +7,13 @@ from typing import Any
 import reflex as rx
 
 from pmo_saas.dashboard import services
-from pmo_saas.dashboard.pages.dashboard import DashboardView, response_rates_table
-from pmo_saas.db import in_tenant
+from pmo_saas.dashboard.pages.dashboard import WorkspaceDashboard, response_rates_table
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
-from pmo_saas.kernel.context import TenantContext
 from pmo_saas.ui.components import data_table, error_callout
 
 
-class ReportState(WorkspacePage, DashboardView, rx.State):
+class ReportState(WorkspaceDashboard, rx.State):
     month: str = ""
-
-    async def _refresh(self, ctx: TenantContext) -> None:
-        self._apply(await in_tenant(ctx, services.build_dashboard))
-
-    def _on_failed_load(self) -> None:
-        self.loaded = False
 
     @rx.event
     async def load(self) -> None:

@@ -8,24 +8,21 @@ import reflex as rx
 from pmo_saas.dashboard import share
 from pmo_saas.dashboard.http import SHARE_COOKIE, SHARED_PAGE
 from pmo_saas.dashboard.pages.dashboard import DashboardView, dashboard_body
-from pmo_saas.db import run_sync
 from pmo_saas.identity.auth_state import handshake_cookie_header
+from pmo_saas.identity.page_state import PublicPage
 from pmo_saas.security_headers import cookie_value
 
 
-class SharedDashboardState(DashboardView, rx.State):
+class SharedDashboardState(PublicPage, DashboardView, rx.State):
     """The public view: nothing but the figures is loaded. The token comes from the
     HttpOnly cookie `/share/<token>` set (dashboard.http), read from the websocket handshake
     like the session: never from the URL, never in a var."""
 
-    error: str = ""
-
     @rx.event
     async def load(self) -> None:
-        self.error = ""
         token = cookie_value(handshake_cookie_header(self.router.session.session_id), SHARE_COOKIE)
-        shown = await run_sync(share.shared_dashboard_if_valid, token=token)
-        if shown is None:
+        shown = await self._run(share.shared_dashboard, token=token)
+        if shown is None:  # unknown, expired or revoked: the page does not say which
             self.loaded = False
             self.error = "This dashboard link is not valid: it may have expired or been revoked."
         else:
