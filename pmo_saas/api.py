@@ -2,8 +2,8 @@
 
 The session cookie (identity.cookies) is set and cleared only by HTTP responses, so it can be
 HttpOnly: page scripts never see it; the Reflex backend reads it from the websocket's headers.
-Domains that need HTTP routes (SSO callback, Stripe webhook, REST API) expose a list of
-Starlette routes named `routes` in `pmo_saas/<domain>/http.py`; they are mounted here.
+Domains that need HTTP routes (SSO callback, Stripe webhook, the REST API in rest/) expose a
+list of Starlette routes named `routes` in `pmo_saas/<domain>/http.py`; they are mounted here.
 """
 
 from __future__ import annotations

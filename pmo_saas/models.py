@@ -16,6 +16,7 @@ DOMAINS = (
     "coaching",
     "surveys",
     "dashboard",
+    "rest",
     "jobs",
 )
 # Modules that hold tables beside a domain's models.py.

@@ -14,6 +14,7 @@ from pmo_saas.identity.auth_state import backend_url
 from pmo_saas.identity.pages import admin, home, members, public, sso  # noqa: F401
 from pmo_saas.jobs import pages as jobs_pages  # noqa: F401
 from pmo_saas.portfolio import pages as portfolio_pages  # noqa: F401
+from pmo_saas.rest import pages as rest_pages  # noqa: F401
 from pmo_saas.security_headers import SecurityMiddleware
 from pmo_saas.surveys import pages as surveys_pages  # noqa: F401
 

@@ -18,6 +18,11 @@ the websocket handshake's credentials kept out of Reflex's state.
   (disk pickles, Redis) persists; with them gone, no session token reaches the store. The
   values stay in the socket's environ, in this process only, for as long as the socket is
   open (see `pmo_saas.identity.auth_state.handshake_cookie_header`).
+- **Upload credentials.** A file upload is an HTTP POST to `/_upload` whose event Reflex runs
+  in the process that received the POST, which need not hold the tab's websocket (several
+  workers) or may hold it under a newer sid (a reconnect). While such a request is served,
+  its `Cookie` header is kept here, keyed by the tab's client token (a per-tab secret the
+  request carries), and `auth_state` falls back to it (`upload_cookie_header`).
 """
 
 from __future__ import annotations
@@ -37,6 +42,9 @@ BIND_COOKIE = "pmo_bind"
 HANDSHAKE_KEY = "pmo_saas.handshake"
 CSRF_FIELD = "csrf_token"
 _SCRUBBED = (b"cookie", b"authorization")
+_UPLOAD_SUFFIX = "/_upload"
+# client token -> the Cookie headers of its uploads being served now (this process only).
+_upload_cookies: dict[str, list[str]] = {}
 _BIND_MAX_AGE = 400 * 86400  # the longest lifetime browsers accept
 
 
@@ -148,6 +156,12 @@ def csrf_ok(*, binding: str, token: str, origin: str, referer: str) -> bool:
     return bool(expected) and hmac.compare_digest(expected, token or "")
 
 
+def upload_cookie_header(client_token: str) -> str:
+    """The Cookie header of an upload request of tab `client_token` being served now."""
+    served = _upload_cookies.get(client_token) if client_token else None
+    return served[-1] if served else ""
+
+
 def _header(scope: Scope, name: bytes) -> str:
     for key, value in scope.get("headers", []):
         if key.lower() == name:
@@ -192,7 +206,22 @@ class SecurityMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        upload_token = _header(scope, b"reflex-client-token")
+        if not (
+            upload_token
+            and scope.get("method") == "POST"
+            and str(scope.get("path", "")).endswith(_UPLOAD_SUFFIX)
+        ):
+            await self.app(scope, receive, send_with_headers)
+            return
+        served = _upload_cookies.setdefault(upload_token, [])
+        served.append(_header(scope, b"cookie"))
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            served.pop()
+            if not served:
+                _upload_cookies.pop(upload_token, None)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         origin = _header(scope, b"origin")

@@ -248,6 +248,7 @@ def _domain_row_makers() -> None:
     """Domains with tables the demo seed leaves empty register their makers here."""
     from tests.billing.rows import BILLING_ROW_MAKERS
     from tests.dashboard.rows import make_dashboard_rows
+    from tests.rest.rows import make_rest_rows
 
     TENANT_ROW_MAKERS.update(BILLING_ROW_MAKERS)
     TENANT_ROW_MAKERS.update(
@@ -258,6 +259,7 @@ def _domain_row_makers() -> None:
             "surveysealedresponse": _make_running_survey_rows,
             "criterion": _make_weighted_portfolio,
             "dashboard": make_dashboard_rows,
+            "rest": make_rest_rows,
         }
     )
 

@@ -16,12 +16,12 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from pmo_saas.api import build_api
-from pmo_saas.dashboard.models import ApiKey
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.cookies import SESSION_COOKIE
 from pmo_saas.identity.models import Membership
 from pmo_saas.kernel.roles import Role
+from pmo_saas.rest.models import ApiKey
 from pmo_saas.security_headers import (
     BIND_COOKIE,
     HANDSHAKE_KEY,
@@ -31,7 +31,8 @@ from pmo_saas.security_headers import (
 )
 from pmo_saas.settings import PROJECT_ROOT, get_settings
 from tests import factories
-from tests.dashboard.helpers import bearer, make_key, make_portfolio
+from tests.dashboard.helpers import make_portfolio
+from tests.rest.helpers import bearer, make_key
 from tests.state_harness import run, state_for
 
 FOREIGN = "https://evil.example"
@@ -309,10 +310,10 @@ def test_a_ticket_issued_before_the_browser_was_bound_is_claimed_once(org_a):
 
 
 def test_sign_out_resets_every_state_of_the_tab_and_the_other_tabs(org_a):
-    from pmo_saas.dashboard.pages.apikeys import ApiKeysState
     from pmo_saas.dashboard.pages.sharing import SharingState
     from pmo_saas.identity.auth_state import AuthState
     from pmo_saas.identity.pages.members import MembersState
+    from pmo_saas.rest.pages import ApiKeysState
 
     factories.make_member(org_a, Role.COACH, name="Carla Coach")
     make_key(org_a, name="Power BI")
@@ -356,8 +357,8 @@ def test_sign_out_resets_every_state_of_the_tab_and_the_other_tabs(org_a):
 
 
 def test_a_new_api_key_is_revealed_by_an_event_never_kept_in_a_var(org_a):
-    from pmo_saas.dashboard.pages.apikeys import ApiKeysState
     from pmo_saas.dashboard.pages.sharing import SharingState
+    from pmo_saas.rest.pages import ApiKeysState
 
     token = identity.start_session(user_id=org_a.user_id)
 
@@ -477,3 +478,48 @@ def test_a_non_string_title_gets_400_and_creates_nothing(org_a, title):
     assert response.json()["message"].startswith("title must be a string, not ")
     listed = _api().get(f"/api/v1/portfolios/{portfolio_id}/initiatives", headers=bearer(key))
     assert listed.json() == []
+
+
+# ---------------------------------------------------------------- uploads served elsewhere
+
+
+def test_an_upload_served_by_a_process_without_the_tabs_socket_is_signed_in_by_its_cookie(
+    org_a,
+):
+    """A file upload is an HTTP POST whose event runs in the process that received it; with
+    several workers (or after a reconnect) that process has no socket for the tab's sid. The
+    upload's own Cookie header signs it in, only while that request is served, and only for
+    the tab whose client token it carries."""
+    from reflex.istate.data import RouterData
+    from reflex.state import State as Root
+
+    from pmo_saas.identity.auth_state import AuthState
+
+    token = identity.start_session(user_id=org_a.user_id)
+    seen: dict[str, object] = {}
+
+    async def tab_state(client_token: str) -> AuthState:
+        root = Root(_reflex_internal_init=True)
+        root.router = RouterData.from_router_data(
+            {"sid": "socket-on-another-worker", "token": client_token, "pathname": "/o/org-a"}
+        )
+        return await root.get_state(AuthState)
+
+    async def inner(scope, receive, send):  # type: ignore[no-untyped-def]
+        own, other = await tab_state("tab-token"), await tab_state("another-tab")
+        seen["own"] = await own.current_user()
+        seen["other"] = await other.current_user()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    client = TestClient(SecurityMiddleware(inner))
+    client.cookies.set(SESSION_COOKIE, token)
+    client.post("/_upload", headers={"reflex-client-token": "tab-token"}, content=b"x")
+    own_user = seen["own"]
+    assert own_user is not None and own_user.user_id == org_a.user_id  # type: ignore[attr-defined]
+    assert seen["other"] is None  # another tab's events never borrow this upload's cookie
+
+    async def after() -> object:
+        return await (await tab_state("tab-token")).current_user()
+
+    assert run(after()) is None  # nothing is kept once the upload has been served

@@ -4,37 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-# For dashboard/http.py until it moves to pmo_saas/rest/ (governance is portfolio's now).
-from pmo_saas.portfolio.schemas import Governance as Governance
-
-
-class ApiKeyRow(BaseModel):
-    id: int
-    name: str
-    prefix: str
-    scope: str
-    created_by: str
-    created_at: str
-    last_used_at: str
-    revoked: bool
-
-
-class CreatedApiKey(BaseModel):
-    """The key in clear: returned once, at creation, never stored."""
-
-    row: ApiKeyRow
-    key: str
-
-
-class ApiCaller(BaseModel):
-    """Who an API request acts for, once its key has been checked."""
-
-    key_id: int
-    org_id: int
-    org_slug: str
-    scope: str
-    created_by_id: int | None
-
 
 class ShareLinkRow(BaseModel):
     id: int

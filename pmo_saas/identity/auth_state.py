@@ -65,6 +65,15 @@ def handshake_cookie_header(sid: str) -> str:
     return str(credentials.get("cookie", ""))
 
 
+def state_cookie_header(state: rx.State) -> str:
+    """The Cookie header behind the event `state` is processing: its websocket's handshake,
+    or, for a file upload served by a process without that socket, the upload request's."""
+    session = state.router.session
+    return handshake_cookie_header(session.session_id) or security_headers.upload_cookie_header(
+        session.client_token
+    )
+
+
 def _current_sid() -> str:
     """The socket of the event being processed (for helpers that are not given the state)."""
     try:
@@ -74,8 +83,10 @@ def _current_sid() -> str:
 
 
 def browser_binding(state: rx.State | None = None) -> str:
-    sid = state.router.session.session_id if state is not None else _current_sid()
-    return security_headers.cookie_value(handshake_cookie_header(sid), security_headers.BIND_COOKIE)
+    header = (
+        state_cookie_header(state) if state is not None else handshake_cookie_header(_current_sid())
+    )
+    return security_headers.cookie_value(header, security_headers.BIND_COOKIE)
 
 
 async def signed_in_navigation(
@@ -158,9 +169,7 @@ class AuthState(rx.State):
     _had_session: bool = False
 
     def _session_token(self) -> str:
-        return session_token_from_cookie_header(
-            handshake_cookie_header(self.router.session.session_id)
-        )
+        return session_token_from_cookie_header(state_cookie_header(self))
 
     async def current_user(self) -> SessionUser | None:
         """The signed-in user; a tab whose session ended elsewhere is reset here."""

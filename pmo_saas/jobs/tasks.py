@@ -20,7 +20,6 @@ from sqlmodel import col, select
 from pmo_saas.billing.entitlements import billing_enabled
 from pmo_saas.billing.services import reconcile_seats
 from pmo_saas.coaching.digest import iso_week, send_org_digests
-from pmo_saas.dashboard.apikeys import prune_rate_counters
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity.mail import keep_failed_mail
 from pmo_saas.identity.models import Organization
@@ -32,6 +31,7 @@ from pmo_saas.jobs.services import FinishedRun, Progress, run_job
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
+from pmo_saas.rest.keys import prune_rate_counters
 
 log = logging.getLogger("pmo_saas.jobs")
 

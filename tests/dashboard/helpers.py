@@ -1,11 +1,7 @@
-"""Dashboard test helpers: a small portfolio, API keys, a client for the REST API."""
+"""Dashboard test helpers: a small portfolio and its initiatives' ids."""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-from starlette.testclient import TestClient
-
-from pmo_saas.dashboard import apikeys, http
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.portfolio.services import initiatives as initiative_services
@@ -31,17 +27,3 @@ def initiative_ids(ctx: TenantContext, portfolio_id: int) -> list[int]:
             session=session, ctx=ctx, portfolio_id=portfolio_id
         )
     return [r.id for r in rows]
-
-
-def make_key(ctx: TenantContext, scope: str = "read", name: str = "BI tool") -> tuple[int, str]:
-    with tenant_session(ctx) as session:
-        created = apikeys.create_api_key(session=session, ctx=ctx, name=name, scope=scope)
-    return created.row.id, created.key
-
-
-def client() -> TestClient:
-    return TestClient(Starlette(routes=http.routes))
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pmo_saas.dashboard import apikeys, share
+from pmo_saas.dashboard import share
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.portfolio.services import governance
@@ -10,10 +10,9 @@ from tests.dashboard.helpers import initiative_ids, make_portfolio
 
 
 def make_dashboard_rows(ctx: TenantContext) -> None:
-    """An API key (and its rate counter), a share link, a lifecycle, a gate review, a decision."""
+    """A share link, a lifecycle, a gate review, a decision."""
     initiative_id = initiative_ids(ctx, make_portfolio(ctx, "Governed", initiatives=1))[0]
     with tenant_session(ctx) as session:
-        created = apikeys.create_api_key(session=session, ctx=ctx, name="Row maker")
         share.create_share_link(session=session, ctx=ctx, label="Row maker")
         governance.record_gate_review(
             session=session,
@@ -30,4 +29,3 @@ def make_dashboard_rows(ctx: TenantContext) -> None:
             title="x",
             decided_on="2026-11-02",
         )
-    apikeys.authenticate(f"Bearer {created.key}")

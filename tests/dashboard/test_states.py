@@ -6,14 +6,15 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from pmo_saas.dashboard import share
-from pmo_saas.dashboard.models import ApiKey, ShareLink
-from pmo_saas.dashboard.pages.apikeys import ApiKeysState
+from pmo_saas.dashboard.models import ShareLink
 from pmo_saas.dashboard.pages.dashboard import DashboardState
 from pmo_saas.dashboard.pages.shared import SharedDashboardState
 from pmo_saas.dashboard.pages.sharing import SharingState
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import services as identity
 from pmo_saas.kernel.roles import Role
+from pmo_saas.rest.models import ApiKey
+from pmo_saas.rest.pages import ApiKeysState
 from tests import factories
 from tests.dashboard.helpers import make_portfolio
 from tests.state_harness import connect_socket, run, state_for

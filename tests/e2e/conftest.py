@@ -29,6 +29,11 @@ PEER_MODULES = ("tests.peers.stripe", "tests.peers.smtp", "tests.peers.dns")
 SSO_LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
 
 
+# The running app's log, whose tail a failing journey's report shows (what the server saw).
+_APP_LOG: list[Path] = []
+APP_LOG_TAIL_LINES = 80
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -54,6 +59,7 @@ def app_url(engine, tmp_path_factory) -> Iterator[str]:
     port = _free_port()
     url = f"http://localhost:{port}"
     log = tmp_path_factory.mktemp("app") / "reflex.log"
+    _APP_LOG.append(log)
     env = dict(os.environ)
     env.update(
         PMO_PUBLIC_URL=url,
@@ -160,3 +166,12 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed and _APP_LOG and "/e2e/" in str(item.fspath):
+        lines = _APP_LOG[-1].read_text(errors="replace").splitlines()[-APP_LOG_TAIL_LINES:]
+        report.sections.append(("app server log (last lines)", "\n".join(lines)))

@@ -3,7 +3,8 @@
 The seeded demo organisation's owner opens the dashboard: all four areas are there and their
 numbers match the database. The owner shares the dashboard: the link opens it for someone
 without an account (the dashboard and nothing else), and stops working once revoked or
-expired. An API key made on its admin page is shown once, works, and is refused once revoked.
+expired. An API key made on its admin page (acting as a viewer) is shown once, works, and is
+refused once revoked.
 """
 
 from __future__ import annotations
@@ -148,8 +149,10 @@ def test_demo_dashboard_share_link_and_api_key(page: Page, browser: Browser, bas
     page.goto(f"{base_url}{dashboard}/api-keys")
     page.get_by_label("Key name").fill("Power BI")
     page.get_by_label("Access").select_option("Read only")
+    page.get_by_label("Acts as").select_option("Viewer")
     page.get_by_role("button", name="Create key").click()
     expect(page.get_by_label("New API key")).to_contain_text("pmo_")
+    expect(page.get_by_role("region", name="API keys")).to_contain_text("Viewer")
     key = page.get_by_label("New API key").inner_text()
     assert key.startswith("pmo_")
     assert _api_status(f"{base_url}/api/v1/portfolios", key) == 200

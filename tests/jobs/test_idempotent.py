@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from pmo_saas.dashboard.models import ApiKey, ApiRateCounter
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.jobs import services, tasks
 from pmo_saas.kernel import clock
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
+from pmo_saas.rest.models import ApiKey, ApiRateCounter
 from tests import factories
 from tests.jobs.helpers import (
     MONDAY,

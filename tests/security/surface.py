@@ -456,8 +456,8 @@ def http_path(route: HttpRoute, target: Target, *, token: str = "") -> str:
     return path
 
 
-# Path ids of the REST API by the domain that owns them (the API is dashboard's module).
-API_ID_DOMAINS = {"round_id": "assessments"}
+# Path ids of the REST API by the domain that owns them (names several domains' tables share).
+API_ID_DOMAINS = {"round_id": "assessments", "plan_id": "coaching"}
 
 
 def _api_domain(param: str) -> str:

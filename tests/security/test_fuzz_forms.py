@@ -472,7 +472,8 @@ def test_an_id_beyond_the_column_is_not_found(world: World, which: str, huge: in
 def test_an_id_beyond_the_column_is_not_found_in_dashboard_and_survey_services(
     world: World, which: str
 ) -> None:
-    from pmo_saas.dashboard import apikeys, share
+    from pmo_saas.dashboard import share
+    from pmo_saas.rest import keys as apikeys
     from pmo_saas.surveys import services as surveys
 
     with pytest.raises(NotFound), tenant_session(world.b) as session:

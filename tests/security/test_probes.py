@@ -17,8 +17,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from pmo_saas.api import build_api
-from pmo_saas.dashboard import apikeys
 from pmo_saas.db import _tenant_classes, tenant_session
+from pmo_saas.rest import keys as apikeys
 from tests.security import surface
 from tests.security.harness import (
     COUNTS,

@@ -7,15 +7,16 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
-from pmo_saas.dashboard import apikeys
-from pmo_saas.dashboard.models import ApiKey, ApiRateCounter
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity.models import AuditEvent
 from pmo_saas.kernel import clock
 from pmo_saas.kernel.errors import Forbidden, NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
+from pmo_saas.rest import keys as apikeys
+from pmo_saas.rest.models import ApiKey, ApiRateCounter
 from tests import factories
-from tests.dashboard.helpers import bearer, client, initiative_ids, make_key, make_portfolio
+from tests.dashboard.helpers import initiative_ids, make_portfolio
+from tests.rest.helpers import bearer, client, make_key
 
 
 def test_key_is_shown_once_stored_hashed_listed_and_revoked(org_a):

@@ -14,9 +14,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
 from starlette.applications import Starlette
 
-from pmo_saas.dashboard import http
+from pmo_saas.rest import http
 from tests import factories
-from tests.dashboard.helpers import make_key, make_portfolio
+from tests.dashboard.helpers import make_portfolio
+from tests.rest.helpers import make_key
 
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", Starlette(routes=http.routes))
 schema.config.generation.update(
@@ -47,6 +48,14 @@ def test_no_server_errors(case, api_key):
         headers={"Authorization": f"Bearer {api_key}"}, checks=[not_a_server_error]
     )
     SEEN.add(response.status_code)
+
+
+def test_every_endpoint_is_in_the_run():
+    """The run covers every endpoint: each is an operation of the document it is driven by."""
+    operations = {
+        (result.ok().method.upper(), result.ok().path) for result in schema.get_all_operations()
+    }
+    assert operations == {(e.method, http.PREFIX + e.path) for e in http.ENDPOINTS}
 
 
 def test_the_run_reached_the_services():

@@ -1,18 +1,19 @@
-"""API keys: keys for other tools to read (or write) the organisation's data through /api/v1
-(admins). The key is shown once, revealed by an event; only its hash is stored."""
+"""The API keys page: admins create keys (access and the role a key acts with, never above
+their own), see them and revoke them. The key is shown once, through an event, never a var."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from pmo_saas.dashboard import apikeys
 from pmo_saas.dashboard.pages.common import reveal_once
-from pmo_saas.dashboard.schemas import ApiKeyRow
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.roles import Role
+from pmo_saas.kernel.roles import ROLE_LABELS, Role
+from pmo_saas.rest import keys
+from pmo_saas.rest.models import KEY_ROLES
+from pmo_saas.rest.schemas import ApiKeyRow
 from pmo_saas.ui.components import (
     card,
     data_table,
@@ -25,6 +26,7 @@ from pmo_saas.ui.layout import workspace
 from pmo_saas.ui.section_nav import dashboard_nav
 
 NEW_KEY_ID = "new-api-key"
+ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in KEY_ROLES]
 
 
 class ApiKeysState(WorkspacePage, rx.State):
@@ -33,7 +35,7 @@ class ApiKeysState(WorkspacePage, rx.State):
     new_key_name: str = ""
 
     async def _refresh(self, ctx: TenantContext) -> None:
-        self.rows = await in_tenant(ctx, apikeys.list_api_keys)
+        self.rows = await in_tenant(ctx, keys.list_api_keys)
 
     def _on_failed_load(self) -> None:
         self.rows = []
@@ -46,13 +48,13 @@ class ApiKeysState(WorkspacePage, rx.State):
     @rx.event
     async def create(self, form: dict):  # type: ignore[no-untyped-def]
         self.new_key_name = ""
-        scope = "read_write" if form.get("scope") == "Read and write" else "read"
         created = await self._act(
-            apikeys.create_api_key,
+            keys.create_api_key,
             notice="Key created. Copy it now: it will not be shown again.",
             minimum=Role.ADMIN,
             name=form.get("name", ""),
-            scope=scope,
+            scope="read_write" if form.get("scope") == "Read and write" else "read",
+            role=form.get("role") or Role.COACH.value,
         )
         if created is None:
             return None
@@ -63,7 +65,7 @@ class ApiKeysState(WorkspacePage, rx.State):
     async def revoke(self, key_id: int) -> None:
         self.new_key_name = ""
         await self._act(
-            apikeys.revoke_api_key,
+            keys.revoke_api_key,
             notice="Key revoked: requests with it are refused from now on.",
             minimum=Role.ADMIN,
             key_id=int(key_id),
@@ -114,6 +116,18 @@ def api_keys_page() -> rx.Component:
                         spacing="1",
                         align="start",
                     ),
+                    rx.vstack(
+                        rx.el.label("Acts as", html_for="field-role", class_name="pmo-label"),
+                        rx.el.select(
+                            *[rx.el.option(label, value=value) for value, label in ROLE_CHOICES],
+                            id="field-role",
+                            name="role",
+                            default_value=Role.COACH.value,
+                            class_name="pmo-select",
+                        ),
+                        spacing="1",
+                        align="start",
+                    ),
                     rx.button("Create key", type="submit"),
                     align="end",
                     width="100%",
@@ -126,12 +140,13 @@ def api_keys_page() -> rx.Component:
         ),
         data_table(
             "API keys",
-            ["Name", "Key starts", "Access", "Created by", "Created", "Last used", ""],
+            ["Name", "Key starts", "Access", "Acts as", "Created by", "Created", "Last used", ""],
             ApiKeysState.rows,
             lambda r: rx.table.row(
                 rx.table.cell(r.name),
                 rx.table.cell(r.prefix + "…"),
                 rx.table.cell(rx.cond(r.scope == "read", "Read only", "Read and write")),
+                rx.table.cell(rx.match(r.role, *ROLE_CHOICES, r.role)),
                 rx.table.cell(r.created_by),
                 rx.table.cell(r.created_at),
                 rx.table.cell(r.last_used_at),

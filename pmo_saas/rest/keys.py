@@ -1,5 +1,8 @@
 """Organisation API keys: created and revoked by admins, shown once, stored hashed, rate limited.
 
+Each key acts with the role chosen when it was created (viewer, member, coach or admin, never
+above its creator's); keys made before roles were chosen act as coaches, as they always did.
+
 A key is `pmo_` + 43 random URL-safe characters (256 bits), so a plain SHA-256 of it is a safe
 stored form (no salt or slow hash is needed for a random secret of that size). The request
 counter lives in the database (one row per key per UTC minute, incremented by one atomic
@@ -17,15 +20,15 @@ from sqlalchemy import delete, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from pmo_saas.dashboard.models import SCOPES, ApiKey, ApiRateCounter
-from pmo_saas.dashboard.schemas import ApiCaller, ApiKeyRow, CreatedApiKey
 from pmo_saas.db import get_in_org, system_session
 from pmo_saas.identity import audit
 from pmo_saas.identity.models import Membership, Organization, User
 from pmo_saas.kernel.clock import as_utc, utcnow
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import DomainError, RateLimited, ValidationFailed
-from pmo_saas.kernel.roles import Role, at_least
+from pmo_saas.kernel.errors import DomainError, Forbidden, RateLimited, ValidationFailed
+from pmo_saas.kernel.roles import ROLE_LABELS, Role, at_least
+from pmo_saas.rest.models import KEY_ROLES, SCOPES, ApiKey, ApiRateCounter
+from pmo_saas.rest.schemas import ApiCaller, ApiKeyRow, CreatedApiKey
 
 KEY_PREFIX = "pmo_"
 # Creating a key needs this role; a key lives only while its creator still holds it.
@@ -64,6 +67,7 @@ def _row(key: ApiKey, names: dict[int, str]) -> ApiKeyRow:
         name=key.name,
         prefix=key.prefix,
         scope=key.scope,
+        role=key.role,
         created_by=names.get(key.created_by_id or 0, ""),
         created_at=_iso(key.created_at),
         last_used_at=_iso(key.last_used_at),
@@ -84,11 +88,30 @@ def _names(session: Session, ids: list[int | None]) -> dict[int, str]:
     }
 
 
+def _key_role(ctx: TenantContext, role: str) -> Role:
+    """The role a new key acts with: one of KEY_ROLES, never above the creator's own."""
+    try:
+        wanted = Role(str(role or ""))
+    except ValueError:
+        raise ValidationFailed("Choose viewer, member, coach or admin.", field="role") from None
+    if not at_least(ctx.role, wanted):
+        raise Forbidden("A key cannot act with a role above your own.")
+    if wanted not in KEY_ROLES:
+        raise ValidationFailed("Choose viewer, member, coach or admin.", field="role")
+    return wanted
+
+
 def create_api_key(
-    *, session: Session, ctx: TenantContext, name: str, scope: str = "read"
+    *,
+    session: Session,
+    ctx: TenantContext,
+    name: str,
+    scope: str = "read",
+    role: str = Role.COACH.value,
 ) -> CreatedApiKey:
     """A new key; the returned `key` is the only time it is ever seen in clear."""
     ctx.require(KEY_ROLE, ADMIN_MESSAGE)
+    key_role = _key_role(ctx, role)
     name = " ".join(str(name or "").split())
     if not name:
         raise ValidationFailed("Give the key a name, e.g. the tool that will use it.", field="name")
@@ -103,12 +126,17 @@ def create_api_key(
         prefix=raw[:12],
         key_hash=hash_key(raw),
         scope=scope,
+        role=key_role.value,
         created_by_id=ctx.user_id,
     )
     session.add(key)
     session.flush()
     audit.record(
-        session=session, ctx=ctx, action="apikey.created", target=name, detail=SCOPE_LABELS[scope]
+        session=session,
+        ctx=ctx,
+        action="apikey.created",
+        target=name,
+        detail=f"{SCOPE_LABELS[scope]}, as {ROLE_LABELS[key_role]}",
     )
     return CreatedApiKey(row=_row(key, _names(session, [ctx.user_id])), key=raw)
 
@@ -211,6 +239,7 @@ def _authenticate_in(session: Session, raw: str, now: datetime) -> ApiCaller | N
         org_id=key.org_id or 0,
         org_slug=slug,
         scope=key.scope,
+        role=key.role,
         created_by_id=key.created_by_id,
     )
 

@@ -1,0 +1,50 @@
+"""Survey, governance and dashboard endpoints (survey figures pass the anonymity rules)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from pmo_saas.dashboard import services as dashboard_services
+from pmo_saas.dashboard.schemas import Dashboard
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.portfolio.schemas import Governance
+from pmo_saas.portfolio.services import governance as governance_services
+from pmo_saas.rest.core import Endpoint
+from pmo_saas.surveys import services as survey_services
+from pmo_saas.surveys.schemas import SurveyResults, SurveyRow, TrendPoint
+
+
+def governance(*, session: Session, ctx: TenantContext, initiative_id: int) -> Any:
+    return governance_services.get_governance(session=session, ctx=ctx, initiative_id=initiative_id)
+
+
+def surveys(*, session: Session, ctx: TenantContext) -> Any:
+    return survey_services.list_surveys(session=session, ctx=ctx)
+
+
+def survey_results(*, session: Session, ctx: TenantContext, survey_id: int) -> Any:
+    return survey_services.survey_results(session=session, ctx=ctx, survey_id=survey_id)
+
+
+def survey_trend(*, session: Session, ctx: TenantContext, survey_id: int) -> Any:
+    return survey_services.survey_trend(session=session, ctx=ctx, survey_id=survey_id)
+
+
+def dashboard(*, session: Session, ctx: TenantContext) -> Any:
+    return dashboard_services.build_dashboard(session=session, ctx=ctx)
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint("GET", "/initiatives/{initiative_id}/governance",
+             "DSDM lifecycle, gate reviews and decisions", governance, Governance),
+    Endpoint("GET", "/surveys", "Culture surveys with participation counts", surveys,
+             list[SurveyRow]),
+    Endpoint("GET", "/surveys/{survey_id}/results",
+             "Survey aggregates (groups below the anonymity threshold are hidden)",
+             survey_results, SurveyResults),
+    Endpoint("GET", "/surveys/{survey_id}/trend", "Headline figure across rounds", survey_trend,
+             list[TrendPoint]),
+    Endpoint("GET", "/dashboard", "The executive dashboard's figures", dashboard, Dashboard),
+)  # fmt: skip
