@@ -388,7 +388,7 @@ def build_ops(fx: Fixture, survey_tokens: list[str]) -> list[Op]:
         "pmo_saas.portfolio.pages.initiatives", "InitiativesState", ("toggle_archived",)
     )
     ranking = handler_name("pmo_saas.portfolio.pages.ranking", "RankingState", ("load",))
-    dashboard = handler_name("pmo_saas.dashboard.pages", "DashboardState", ("load",))
+    dashboard = handler_name("pmo_saas.dashboard.pages.dashboard", "DashboardState", ("load",))
     load = handler_name("pmo_saas.portfolio.pages.initiatives", "InitiativesState", ("load",))
     start_edit = handler_name(
         "pmo_saas.portfolio.pages.initiatives", "InitiativesState", ("start_edit",)

@@ -1,16 +1,15 @@
 """Plain HTTP routes beside the Reflex app: the session cookie, health, and what domains add.
 
-The session cookie is set and cleared only here, by HTTP responses, so it can be HttpOnly:
-page scripts never see it; the Reflex backend reads it from the websocket's request headers.
-Domains that need HTTP routes (SSO callback, Stripe webhook, the REST API in rest/) expose a list of
-Starlette routes named `routes` in `pmo_saas/<domain>/http.py`; they are mounted here.
+The session cookie (identity.cookies) is set and cleared only by HTTP responses, so it can be
+HttpOnly: page scripts never see it; the Reflex backend reads it from the websocket's headers.
+Domains that need HTTP routes (SSO callback, Stripe webhook, the REST API in rest/) expose a
+list of Starlette routes named `routes` in `pmo_saas/<domain>/http.py`; they are mounted here.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-from http.cookies import SimpleCookie
 from urllib.parse import quote
 
 from starlette.applications import Starlette
@@ -20,56 +19,16 @@ from starlette.routing import BaseRoute, Route
 
 from pmo_saas import ops, security_headers
 from pmo_saas.identity import services as identity
+from pmo_saas.identity.cookies import (
+    SESSION_COOKIE,
+    clear_session_cookie,
+    frontend_url,
+    signed_in_redirect,
+)
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.models import DOMAINS
-from pmo_saas.settings import get_settings
 
 log = logging.getLogger("pmo_saas.api")
-
-SESSION_COOKIE = "pmo_session"
-
-
-def session_token_from_cookie_header(cookie_header: str) -> str:
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(cookie_header or "")
-    except Exception:  # a malformed header from a client: treat as signed out
-        return ""
-    morsel = jar.get(SESSION_COOKIE)
-    return morsel.value if morsel else ""
-
-
-def frontend_url(path: str) -> str:
-    """Where the browser goes after an HTTP route (the frontend may be on another port)."""
-    base = get_settings().public_url.rstrip("/")
-    return f"{base}{identity.safe_next_path(path)}"
-
-
-def set_session_cookie(response: Response, token: str) -> None:
-    settings = get_settings()
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=settings.session_days * 86400,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
-    )
-
-
-def clear_session_cookie(response: Response) -> None:
-    settings = get_settings()
-    response.delete_cookie(
-        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=settings.cookie_secure
-    )
-
-
-def signed_in_redirect(token: str, next_path: str) -> Response:
-    """Used by every way of signing in (password, invitation, SSO): cookie + redirect."""
-    response = RedirectResponse(frontend_url(next_path), status_code=303)
-    set_session_cookie(response, token)
-    return response
 
 
 async def complete_sign_in(request: Request) -> Response:

@@ -1,4 +1,5 @@
-"""Imports every domain's tables, so metadata (Alembic, tests) sees them all."""
+"""Imports every domain's tables, so metadata (Alembic, tests) sees them all, and the modules that
+register hooks with the layers below them."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ DOMAINS = (
 )
 # Modules that hold tables beside a domain's models.py.
 EXTRA_MODEL_MODULES = ("pmo_saas.identity.sso_models",)
+# Modules that register what the layers below ask of them: billing's read-only write guard
+# (db.py) and its plan rules (identity.plan_rules, which may not import billing).
+HOOK_MODULES = ("pmo_saas.billing.entitlements",)
 
 
 def _import_if_present(name: str) -> None:
@@ -40,6 +44,8 @@ def load_all_models() -> None:
             importlib.import_module(f"pmo_saas.{domain}.models")
     for name in EXTRA_MODEL_MODULES:
         _import_if_present(name)
+    for name in HOOK_MODULES:
+        importlib.import_module(name)
 
 
 load_all_models()

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import select
 
+import pmo_saas.models  # noqa: F401  (every table, and billing's plan rules identity asks)
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.models import Membership, Organization, TeamMember, User

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from pmo_saas.api import SESSION_COOKIE, build_api, session_token_from_cookie_header
+from pmo_saas.api import build_api
 from pmo_saas.identity import services as identity
+from pmo_saas.identity.cookies import SESSION_COOKIE, session_token_from_cookie_header
 from pmo_saas.security_headers import BIND_COOKIE, csrf_token
 from pmo_saas.settings import get_settings
 

@@ -15,9 +15,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from pmo_saas.api import SESSION_COOKIE, build_api
+from pmo_saas.api import build_api
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import services as identity
+from pmo_saas.identity.cookies import SESSION_COOKIE
 from pmo_saas.identity.models import Membership
 from pmo_saas.kernel.roles import Role
 from pmo_saas.rest.models import ApiKey
@@ -309,7 +310,7 @@ def test_a_ticket_issued_before_the_browser_was_bound_is_claimed_once(org_a):
 
 
 def test_sign_out_resets_every_state_of_the_tab_and_the_other_tabs(org_a):
-    from pmo_saas.dashboard.pages import SharingState
+    from pmo_saas.dashboard.pages.sharing import SharingState
     from pmo_saas.identity.auth_state import AuthState
     from pmo_saas.identity.pages.members import MembersState
     from pmo_saas.rest.pages import ApiKeysState
@@ -356,7 +357,7 @@ def test_sign_out_resets_every_state_of_the_tab_and_the_other_tabs(org_a):
 
 
 def test_a_new_api_key_is_revealed_by_an_event_never_kept_in_a_var(org_a):
-    from pmo_saas.dashboard.pages import SharingState
+    from pmo_saas.dashboard.pages.sharing import SharingState
     from pmo_saas.rest.pages import ApiKeysState
 
     token = identity.start_session(user_id=org_a.user_id)

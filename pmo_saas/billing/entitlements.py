@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from pmo_saas import db
 from pmo_saas.billing.models import BillingSubscription
+from pmo_saas.identity import plan_rules
 from pmo_saas.identity.models import Invitation, Membership
 from pmo_saas.kernel.clock import as_utc, utcnow
 from pmo_saas.kernel.context import TenantContext
@@ -268,3 +269,17 @@ def seats_changed(*, session: Session, org_id: int) -> None:
             log.warning("seat count of %s not sent to Stripe (org %s)", subscription_id, org_id)
 
     event.listen(session, "after_commit", push_after_commit, once=True)
+
+
+def _check_sso_allowed(*, session: Session, ctx: TenantContext) -> None:
+    check_feature(session=session, ctx=ctx, feature=Feature.SSO)
+
+
+plan_rules.register(
+    plan_rules.PlanRules(
+        check_writable=check_writable,
+        check_can_add_member=check_can_add_member,
+        check_sso_allowed=_check_sso_allowed,
+        seats_changed=seats_changed,
+    )
+)

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from pmo_saas.identity.cookies import frontend_url
 from pmo_saas.settings import get_settings
 
 SHARE_COOKIE = "pmo_share"
@@ -18,8 +19,6 @@ async def open_share_link(request: Request) -> Response:
     page without it, so the token is in no page URL (Reflex's router data, which the state
     store persists, nor history or Referer); the page reads it from the websocket handshake.
     """
-    from pmo_saas.api import frontend_url  # api mounts this module's routes
-
     token = str(request.path_params.get("token", ""))[:100]
     response = RedirectResponse(frontend_url(SHARED_PAGE), status_code=303)
     response.set_cookie(

@@ -22,59 +22,6 @@ class CreatedShareLink(BaseModel):
     path: str
 
 
-# ---------------------------------------------------------------- governance
-
-
-class GateReviewRow(BaseModel):
-    id: int
-    stage: str
-    stage_label: str
-    next_stage: str
-    next_stage_label: str
-    decision: str
-    decision_label: str
-    decided_on: str
-    approvers: list[str]
-    approvers_text: str
-    conditions: str
-
-
-class DecisionRow(BaseModel):
-    id: int
-    decided_on: str
-    title: str
-    rationale: str
-    decided_by: str
-    gate_review_id: int | None
-
-
-class StageStep(BaseModel):
-    key: str
-    label: str
-    state: str  # done, current, ahead
-
-
-class LifecycleRow(BaseModel):
-    initiative_id: int
-    title: str
-    portfolio: str
-    stage: str
-    stage_label: str
-    status: str
-
-
-class Governance(BaseModel):
-    initiative_id: int
-    initiative_title: str
-    stage: str
-    stage_label: str
-    status: str
-    steps: list[StageStep]
-    reviews: list[GateReviewRow]
-    decisions: list[DecisionRow]
-    allowed_decisions: list[str]
-
-
 # ---------------------------------------------------------------- dashboard tiles
 
 

@@ -23,9 +23,9 @@ from reflex.utils.prerequisites import get_app
 from reflex_base.event.context import EventContext
 
 from pmo_saas import security_headers
-from pmo_saas.api import session_token_from_cookie_header
 from pmo_saas.db import run_sync
 from pmo_saas.identity import services as identity
+from pmo_saas.identity.cookies import session_token_from_cookie_header
 from pmo_saas.identity.schemas import OrgChoice, SessionUser
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError, NotFound

@@ -15,9 +15,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pmo_saas import api
 from pmo_saas.db import run_sync
-from pmo_saas.identity import sso, sso_link, sso_signin, sso_social
+from pmo_saas.identity import cookies, sso, sso_link, sso_signin, sso_social
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.settings import get_settings
 
@@ -25,7 +24,9 @@ log = logging.getLogger("pmo_saas.identity.sso")
 
 
 def _refused(message: str, path: str = "/signin") -> Response:
-    return RedirectResponse(api.frontend_url(f"{path}?error=" + quote(message)), status_code=303)
+    return RedirectResponse(
+        cookies.frontend_url(f"{path}?error=" + quote(message)), status_code=303
+    )
 
 
 def redirect_uri_for(request: Request) -> str:
@@ -77,12 +78,12 @@ async def sso_link_start(request: Request) -> Response:
     try:
         url = await run_sync(
             sso_link.begin_link,
-            session_token=request.cookies.get(api.SESSION_COOKIE, ""),
+            session_token=request.cookies.get(cookies.SESSION_COOKIE, ""),
             org_slug=org_slug,
             redirect_uri=redirect_uri_for(request),
         )
     except DomainError as error:
-        if org_slug and request.cookies.get(api.SESSION_COOKIE):
+        if org_slug and request.cookies.get(cookies.SESSION_COOKIE):
             return _refused(str(error), sso_signin.link_page_path(org_slug))
         return _refused(str(error))
     return RedirectResponse(url, status_code=303)
@@ -98,19 +99,19 @@ async def sso_callback(request: Request) -> Response:
             error=params.get("error", ""),
             error_description=params.get("error_description", ""),
             user_agent=request.headers.get("user-agent", ""),
-            session_token=request.cookies.get(api.SESSION_COOKIE, ""),
+            session_token=request.cookies.get(cookies.SESSION_COOKIE, ""),
         )
     except DomainError as error:
         log.info("SSO sign-in refused: %s", error)
         return _refused(str(error), getattr(error, "back_to", "/signin"))
     if result.linked:
-        return RedirectResponse(api.frontend_url(result.next_path), status_code=303)
-    return api.signed_in_redirect(result.session_token, result.next_path)
+        return RedirectResponse(cookies.frontend_url(result.next_path), status_code=303)
+    return cookies.signed_in_redirect(result.session_token, result.next_path)
 
 
 def on_sign_out(request: Request, default_target: str) -> str | None:
     """After the local session is revoked: end the IdP session too, when it advertises how."""
-    token = request.cookies.get(api.SESSION_COOKIE, "")
+    token = request.cookies.get(cookies.SESSION_COOKIE, "")
     if not token:
         return None
     try:

@@ -11,7 +11,6 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from pmo_saas.billing.entitlements import check_can_add_member, check_writable, seats_changed
 from pmo_saas.db import get_in_org, system_session
 from pmo_saas.identity import audit, sso_policy
 from pmo_saas.identity.guessing import check_password_guess
@@ -22,6 +21,7 @@ from pmo_saas.identity.models import (
     Organization,
     User,
 )
+from pmo_saas.identity.plan_rules import check_can_add_member, check_writable, seats_changed
 from pmo_saas.identity.schemas import InvitationPublic, InvitationRow
 from pmo_saas.identity.security import hash_password, hash_token, new_token
 from pmo_saas.identity.sso_models import SsoConnection

@@ -19,7 +19,8 @@ sessions (it asks DNS or an identity provider outside any transaction). A form r
 state (a title looked up among the cards, a number typed) goes in `prepare`: it runs after the
 caller's role is checked and may refuse like a service. `_org_path` gives a link inside the
 organisation of the URL (for a redirect after a create). If a page writes `except DomainError`,
-this is missing something.
+this is missing something. Pages without a session (a survey link, a shared dashboard) use
+`PublicPage`: `_run` is the same refusal-to-message step for a service that needs no context.
 """
 
 from __future__ import annotations
@@ -172,3 +173,20 @@ class WorkspacePage(rx.State, mixin=True):
         """A refusal found in the state itself (a form field that is not a number, say)."""
         self.notice = ""
         self.error = message
+
+
+class PublicPage(rx.State, mixin=True):
+    """Mixin for pages opened without a session (a survey link, a shared dashboard): `error`,
+    and `_run`, which runs a service that finds its organisation itself (from a link's token)
+    off the event loop and turns its refusal into the page's message."""
+
+    error: str = ""
+
+    async def _run(self, fn: Callable[..., R], /, **kwargs: Any) -> R | None:
+        """`fn(**kwargs)` in a thread; its result, or None (with `error` set) when refused."""
+        self.error = ""
+        try:
+            return await run_sync(fn, **kwargs)
+        except DomainError as error:
+            self.error = str(error)
+            return None

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
-from pmo_saas.billing.entitlements import check_writable, seats_changed
 from pmo_saas.db import get_in_org, system_session
 from pmo_saas.identity import audit
 
@@ -43,6 +42,7 @@ from pmo_saas.identity.models import (
     User,
     UserSession,
 )
+from pmo_saas.identity.plan_rules import check_writable, seats_changed
 from pmo_saas.identity.schemas import (
     AuditRow,
     MemberRow,

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import BaseModel
 from sqlmodel import Session, select
 
-from pmo_saas.identity import audit, oidc_gateway, sso_domains
+from pmo_saas.identity import audit, oidc_gateway, plan_rules, sso_domains
 from pmo_saas.identity.oidc_gateway import IdentityProviderError
 from pmo_saas.identity.sso_models import SsoConnection, SsoDomain
 from pmo_saas.identity.verification import require_verified_email
@@ -229,9 +229,7 @@ def save_sso_connection(
     """Create or update the connection. An empty client_secret keeps the saved one."""
     ctx.require(Role.ADMIN, "Only owners and admins can change single sign-on.")
     require_verified_email(session=session, ctx=ctx)
-    from pmo_saas.billing.entitlements import Feature, check_feature
-
-    check_feature(session=session, ctx=ctx, feature=Feature.SSO)
+    plan_rules.check_sso_allowed(session=session, ctx=ctx)
     issuer = clean_issuer_url(issuer_url)
     client_id = (client_id or "").strip()
     if not client_id:

@@ -25,7 +25,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from pmo_saas.db import system_session, tenant_session
-from pmo_saas.identity import audit, oidc_gateway, sso_domains
+from pmo_saas.identity import audit, oidc_gateway, plan_rules, sso_domains
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.models import Membership, Organization, User
 from pmo_saas.identity.oidc_gateway import IdentityProviderError, ProviderMetadata
@@ -527,13 +527,11 @@ def _ensure_membership(
     user: User,
 ) -> Role:
     assert user.id is not None
-    from pmo_saas.billing.entitlements import check_can_add_member, seats_changed
-
     role_from_claim = mapped_role(person.claims, connection.role_claim, connection.role_mapping)
     membership = session.exec(select(Membership).where(Membership.user_id == user.id)).first()
     ctx = _org_ctx(connection.org_id, connection.org_slug)
     if membership is None:
-        check_can_add_member(session=session, ctx=ctx)
+        plan_rules.check_can_add_member(session=session, ctx=ctx)
         role = role_from_claim or connection.default_role
         session.add(Membership(org_id=connection.org_id, user_id=user.id, role=role))
         audit.record(
@@ -544,7 +542,7 @@ def _ensure_membership(
             detail=f"role {role.value}" + (" (from claim)" if role_from_claim else ""),
             actor_email=user.email,
         )
-        seats_changed(session=session, org_id=connection.org_id)
+        plan_rules.seats_changed(session=session, org_id=connection.org_id)
         return role
     current = Role(membership.role)
     if role_from_claim and current != Role.OWNER and role_from_claim != current:

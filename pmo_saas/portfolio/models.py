@@ -1,4 +1,5 @@
-"""Portfolios, initiatives, scores, scoring rounds, scenarios, published plans and risks.
+"""Portfolios, initiatives, scores, scoring rounds, scenarios, published plans, risks, and each
+initiative's governance: its DSDM lifecycle, stage-gate reviews and decisions log.
 
 A score that has not been given is a missing `Score` row ("not scored"), never a 0.
 """
@@ -200,3 +201,51 @@ class Risk(TenantOwned, table=True):
     status: str = Field(default="open", sa_type=String(16))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# ---------------------------------------------------------------- governance (DSDM)
+# Tables created by the dashboard migration branch (0700), where they started: same names.
+
+
+class InitiativeLifecycle(TenantOwned, table=True):
+    """Where an initiative stands in the DSDM lifecycle (one row per initiative)."""
+
+    __table_args__ = (UniqueConstraint("org_id", "initiative_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", index=True, ondelete="CASCADE")
+    stage: str = Field(default="pre_project", sa_type=String(32))
+    # active, on_hold, stopped, completed
+    status: str = Field(default="active", sa_type=String(16), index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class GateReview(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", index=True, ondelete="CASCADE")
+    # The stage whose gate was reviewed, and where the initiative went.
+    stage: str = Field(sa_type=String(32))
+    next_stage: str = Field(sa_type=String(32))
+    decision: str = Field(sa_type=String(24))
+    decided_on: date
+    # Names of the approvers, one per line.
+    approvers: str = Field(sa_column=Column(Text, nullable=False))
+    conditions: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    recorded_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GovernanceDecision(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", index=True, ondelete="CASCADE")
+    gate_review_id: int | None = Field(
+        default=None, foreign_key="gatereview.id", ondelete="SET NULL"
+    )
+    decided_on: date
+    title: str = Field(max_length=200)
+    rationale: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    decided_by: str = Field(default="", max_length=200)
+    recorded_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)

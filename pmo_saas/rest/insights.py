@@ -6,10 +6,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from pmo_saas.dashboard import governance as governance_services
 from pmo_saas.dashboard import services as dashboard_services
-from pmo_saas.dashboard.schemas import Dashboard, Governance
+from pmo_saas.dashboard.schemas import Dashboard
 from pmo_saas.kernel.context import TenantContext
+from pmo_saas.portfolio.schemas import Governance
+from pmo_saas.portfolio.services import governance as governance_services
 from pmo_saas.rest.core import Endpoint
 from pmo_saas.surveys import services as survey_services
 from pmo_saas.surveys.schemas import SurveyResults, SurveyRow, TrendPoint

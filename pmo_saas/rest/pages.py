@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pmo_saas.dashboard.pages import _subnav, _table, reveal_once
+from pmo_saas.dashboard.pages.common import reveal_once
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
@@ -14,8 +14,16 @@ from pmo_saas.kernel.roles import ROLE_LABELS, Role
 from pmo_saas.rest import keys
 from pmo_saas.rest.models import KEY_ROLES
 from pmo_saas.rest.schemas import ApiKeyRow
-from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
+from pmo_saas.ui.components import (
+    card,
+    data_table,
+    error_callout,
+    field,
+    info_callout,
+    page_heading,
+)
 from pmo_saas.ui.layout import workspace
+from pmo_saas.ui.section_nav import dashboard_nav
 
 NEW_KEY_ID = "new-api-key"
 ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in KEY_ROLES]
@@ -76,7 +84,7 @@ def api_keys_page() -> rx.Component:
             "API keys",
             "Keys for other tools to read (or write) this organisation's data through /api/v1.",
         ),
-        _subnav(),
+        dashboard_nav(),
         error_callout(ApiKeysState.error),
         info_callout(ApiKeysState.notice),
         rx.cond(
@@ -130,7 +138,7 @@ def api_keys_page() -> rx.Component:
             ),
             width="100%",
         ),
-        _table(
+        data_table(
             "API keys",
             ["Name", "Key starts", "Access", "Acts as", "Created by", "Created", "Last used", ""],
             ApiKeysState.rows,
@@ -157,6 +165,7 @@ def api_keys_page() -> rx.Component:
                     )
                 ),
             ),
+            size="1",
         ),
         width="100%",
         align="start",

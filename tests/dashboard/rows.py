@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pmo_saas.dashboard import governance, share
+from pmo_saas.dashboard import share
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.context import TenantContext
+from pmo_saas.portfolio.services import governance
 from tests.dashboard.helpers import initiative_ids, make_portfolio
 
 

@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
-from pmo_saas.rest.models import ApiKey, ApiRateCounter
 from pmo_saas.db import get_engine, system_session, tenant_session
 from pmo_saas.jobs import services, tasks
 from pmo_saas.jobs.schedule import JOBS_BY_NAME
 from pmo_saas.kernel import clock
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
+from pmo_saas.rest.models import ApiKey, ApiRateCounter
 from pmo_saas.settings import PROJECT_ROOT
 from tests import factories
 from tests.jobs.helpers import (

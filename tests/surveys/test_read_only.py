@@ -7,10 +7,10 @@ import pytest
 from sqlmodel import func, select
 
 from pmo_saas.billing.entitlements import READ_ONLY_MESSAGE
-from pmo_saas.dashboard import governance
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ReadOnly
+from pmo_saas.portfolio.services import governance
 from pmo_saas.surveys import services
 from pmo_saas.surveys.models import Survey, SurveySealedResponse
 from tests import factories

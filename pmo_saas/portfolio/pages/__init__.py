@@ -1,4 +1,13 @@
 """The portfolio section's pages: portfolios, initiatives (board, table, CSV), scoring and
-ranking, scoring rounds, funding and scenarios, risks."""
+ranking, scoring rounds, funding and scenarios, risks, and governance (DSDM lifecycle, gate
+reviews, decisions log; shown in the Dashboard section)."""
 
-from pmo_saas.portfolio.pages import funding, initiatives, overview, ranking, risks, rounds  # noqa: F401
+from pmo_saas.portfolio.pages import (  # noqa: F401
+    funding,
+    governance,
+    initiatives,
+    overview,
+    ranking,
+    risks,
+    rounds,
+)

@@ -20,23 +20,17 @@ import reflex as rx
 from pydantic import BaseModel
 from reflex.event import EventSpec
 
-from pmo_saas.db import run_sync
 from pmo_saas.identity.link_tokens import forget_route
-from pmo_saas.kernel.errors import DomainError
+from pmo_saas.identity.page_state import PublicPage
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys import sealing, services
 from pmo_saas.surveys.schemas import QuestionForm
-from pmo_saas.ui.components import card, error_callout, page_heading
+from pmo_saas.ui.components import Choice, card, error_callout, page_heading
 from pmo_saas.ui.layout import public
 
 SEP = "::"
 ANSWER_ROUTE = "/s"
 EXPIRED = "This page has been open too long. Open the link from your mail (or the open link) again."
-
-
-class Choice(BaseModel):
-    value: str
-    label: str
 
 
 class FormQuestion(BaseModel):
@@ -81,14 +75,13 @@ def answers_from_form(questions: list[FormQuestion], form: dict[str, Any]) -> di
     return answers
 
 
-class RespondState(rx.State):
+class RespondState(PublicPage, rx.State):
     title: str = ""
     team_name: str = ""
     closes_at: str = ""
     personal: bool = True
     questions: list[FormQuestion] = []
     submitted: bool = False
-    error: str = ""
     # Open links: this browser's key, kept in its localStorage (a reload brings it back).
     browser_key: str = rx.LocalStorage("", name="pmo_survey_browser")
     # The link's token, sealed by the server and expiring (see sealing.page_handle).
@@ -119,13 +112,11 @@ class RespondState(rx.State):
             self.title, self.questions = "", []
             self.error = EXPIRED if self._handle else str(services.InvalidLink())
             return
-        try:
-            form = await run_sync(
-                services.load_survey_form, token=token, submission_key=self.browser_key
-            )
-        except DomainError as error:
+        form = await self._run(
+            services.load_survey_form, token=token, submission_key=self.browser_key
+        )
+        if form is None:
             self.title, self.questions = "", []
-            self.error = str(error)
             return
         self.title, self.team_name, self.closes_at = form.title, form.team_name, form.closes_at
         self.personal = form.personal
@@ -141,18 +132,14 @@ class RespondState(rx.State):
         if not token:
             self.error = EXPIRED
             return
-        try:
-            await run_sync(
-                services.submit_response,
-                token=token,
-                answers=answers_from_form(self.questions, form),
-                # Used for open links only (a personal link is its own once-only key).
-                submission_key=self.browser_key,
-            )
-        except DomainError as error:
-            self.error = str(error)
-            return
-        self.submitted = True
+        await self._run(
+            services.submit_response,
+            token=token,
+            answers=answers_from_form(self.questions, form),
+            # Used for open links only (a personal link is its own once-only key).
+            submission_key=self.browser_key,
+        )
+        self.submitted = not self.error
 
 
 # ---------------------------------------------------------------- components

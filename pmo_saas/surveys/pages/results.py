@@ -16,9 +16,10 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from pmo_saas.db import in_tenant
-from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import Conflict, DomainError
+from pmo_saas.kernel.errors import Conflict
 from pmo_saas.kernel.roles import Role
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys import services
@@ -92,7 +93,7 @@ class TeamOption(BaseModel):
     label: str
 
 
-class ResultsState(rx.State):
+class ResultsState(WorkspacePage, rx.State):
     title: str = ""
     instrument_label: str = ""
     round_number: int = 0
@@ -112,8 +113,8 @@ class ResultsState(rx.State):
     team_options: list[TeamOption] = []
     selected_ids: list[int] = []
     selection: GroupView | None = None
+    # A refused combination is said beside the combine card, not at the top of the page.
     selection_error: str = ""
-    error: str = ""
 
     def _survey_id(self) -> int:
         return id_after(self.router.url.path, "results")
@@ -127,16 +128,15 @@ class ResultsState(rx.State):
         self.team_options, self.selected_ids = [], []
         self.selection, self.selection_error = None, ""
 
+    def _on_failed_load(self) -> None:
+        self._clear()
+
     @rx.event
     async def load(self) -> None:
-        self.error = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            page = await in_tenant(ctx, _results_page, survey_id=self._survey_id())
-        except DomainError as error:
-            self._clear()
-            self.error = str(error)
-            return
+        await self._load(Role.COACH)
+
+    async def _refresh(self, ctx: TenantContext) -> None:
+        page = await in_tenant(ctx, _results_page, survey_id=self._survey_id())
         self._clear()
         self.progress, self.waiting = page.progress, page.waiting
         r = page.results
@@ -176,28 +176,28 @@ class ResultsState(rx.State):
     @rx.event
     async def combine(self) -> None:
         self.selection, self.selection_error = None, ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            r = await in_tenant(
-                ctx,
-                services.survey_results,
-                survey_id=self._survey_id(),
-                team_ids=list(self.selected_ids),
-            )
-        except DomainError as error:
-            self.selection_error = str(error)
+        r = await self._act(
+            services.survey_results,
+            minimum=Role.COACH,
+            refresh=False,
+            survey_id=self._survey_id(),
+            team_ids=list(self.selected_ids),
+        )
+        if r is None:
+            self.selection_error, self.error = self.error, ""
             return
         if r.selection is not None:
             self.selection = group_view(r.selection, r.org, r.instrument)
 
     @rx.event
     async def export_csv(self):
-        self.error = ""
-        try:
-            ctx = await tenant_context(self, Role.COACH)
-            data = await in_tenant(ctx, services.export_results_csv, survey_id=self._survey_id())
-        except DomainError as error:
-            self.error = str(error)
+        data = await self._act(
+            services.export_results_csv,
+            minimum=Role.COACH,
+            refresh=False,
+            survey_id=self._survey_id(),
+        )
+        if data is None:
             return None
         return rx.download(
             data=data,
@@ -448,24 +448,20 @@ def results_page() -> rx.Component:
 # ---------------------------------------------------------------- your team ("you said, we did")
 
 
-class MyTeamState(rx.State):
+class MyTeamState(WorkspacePage, rx.State):
     title: str = ""
     team: GroupView | None = None
     org: GroupView | None = None
-    error: str = ""
 
     @rx.event
     async def load(self) -> None:
-        self.error = ""
         self.title, self.team, self.org = "", None, None
-        try:
-            ctx = await tenant_context(self)
-            mine = await in_tenant(
-                ctx, services.my_team_results, survey_id=id_after(self.router.url.path, "team")
-            )
-        except DomainError as error:
-            self.error = str(error)
-            return
+        await self._load()
+
+    async def _refresh(self, ctx: TenantContext) -> None:
+        mine = await in_tenant(
+            ctx, services.my_team_results, survey_id=id_after(self.router.url.path, "team")
+        )
         self.title = mine.title
         self.team = group_view(mine.team, mine.org, mine.instrument)
         self.org = group_view(mine.org, None, mine.instrument)

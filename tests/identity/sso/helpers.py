@@ -11,9 +11,9 @@ import httpx
 from sqlalchemy import func
 from sqlmodel import select
 
-from pmo_saas.api import SESSION_COOKIE
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import sso
+from pmo_saas.identity.cookies import SESSION_COOKIE
 from pmo_saas.identity.models import UserSession
 from pmo_saas.kernel.context import TenantContext
 from tests.factories import prove_sso_domain

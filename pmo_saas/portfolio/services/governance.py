@@ -16,20 +16,25 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from pmo_saas.dashboard.models import GateReview, GovernanceDecision, InitiativeLifecycle
-from pmo_saas.dashboard.schemas import (
+from pmo_saas.identity import audit
+from pmo_saas.kernel.clock import utcnow
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import Conflict, ValidationFailed
+from pmo_saas.kernel.roles import Role
+from pmo_saas.portfolio.models import (
+    GateReview,
+    GovernanceDecision,
+    Initiative,
+    InitiativeLifecycle,
+    Portfolio,
+)
+from pmo_saas.portfolio.schemas import (
     DecisionRow,
     GateReviewRow,
     Governance,
     LifecycleRow,
     StageStep,
 )
-from pmo_saas.identity import audit
-from pmo_saas.kernel.clock import utcnow
-from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import Conflict, ValidationFailed
-from pmo_saas.kernel.roles import Role
-from pmo_saas.portfolio.models import Initiative, Portfolio
 from pmo_saas.portfolio.services import initiatives as initiative_services
 
 STAGES: dict[str, str] = {

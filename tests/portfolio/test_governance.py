@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func
+from sqlmodel import select
 
-from pmo_saas.dashboard import governance
-from pmo_saas.db import tenant_session
+from pmo_saas.db import system_session, tenant_session
+from pmo_saas.identity import services as identity
 from pmo_saas.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
+from pmo_saas.portfolio.models import GateReview
+from pmo_saas.portfolio.pages.governance import GovernanceState
+from pmo_saas.portfolio.services import governance
 from tests import factories
 from tests.dashboard.helpers import initiative_ids, make_portfolio
+from tests.state_harness import run, state_for
 
 
 def _initiative(ctx) -> int:
@@ -184,3 +190,23 @@ def test_csv_of_lifecycles_and_of_one_initiatives_decisions(org_a, org_b):
             governance.export_governance_csv(
                 session=session, ctx=org_b, initiative_id=initiative_id
             )
+
+
+def test_a_viewer_cannot_record_a_gate_review(org_a):
+    initiative_id = initiative_ids(org_a, make_portfolio(org_a, initiatives=1))[0]
+    viewer = factories.make_member(org_a, Role.VIEWER)
+    token = identity.start_session(user_id=viewer.user_id)
+    path = f"/o/{org_a.org_slug}/dashboard/governance/{initiative_id}"
+
+    async def scenario():
+        state = await state_for(GovernanceState, token=token, path=path)
+        await state.load()
+        assert state.stage_label == "Pre-project"
+        await state.record_review(
+            {"decision": "Proceed", "decided_on": "2026-11-01", "approvers": "Me"}
+        )
+        assert "coach" in state.error
+
+    run(scenario())
+    with system_session() as session:
+        assert session.exec(select(func.count()).select_from(GateReview)).one() == 0

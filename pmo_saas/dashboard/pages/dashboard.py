@@ -1,0 +1,391 @@
+"""The executive dashboard: portfolio, transformation, culture and coaching figures, with CSV
+downloads. `DashboardView` and `dashboard_body` are shared with the monthly report and the
+public share page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from pmo_saas.dashboard import services
+from pmo_saas.dashboard.schemas import CultureFigure, Dashboard, ResponseRateRow, RiskRow
+from pmo_saas.db import in_tenant
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.ui.components import card, data_table, error_callout, page_heading
+from pmo_saas.ui.layout import workspace
+from pmo_saas.ui.section_nav import dashboard_nav
+
+PALETTE = ["#3e63dd", "#e5484d", "#30a46c", "#f76b15", "#8e4ec6", "#12a594", "#ffc53d", "#d6409f"]
+
+
+def _money(amount: int, currency: str) -> str:
+    return f"{amount:,} {currency}".strip()
+
+
+class DashboardView(rx.State, mixin=True):
+    """The dashboard's figures as plain values (shared by the workspace, report and share page;
+    each brings its own `error`)."""
+
+    loaded: bool = False
+    org_name: str = ""
+    generated_at: str = ""
+    budget_text: str = ""
+    funded_text: str = ""
+    funded_value: str = ""
+    funded_initiatives: int = 0
+    budget_used: float = 0.0
+    initiatives_total: int = 0
+    status_chart: list[dict[str, Any]] = []
+    open_risks: int = 0
+    risks: list[RiskRow] = []
+    maturity_model: str = ""
+    maturity_overall: str = ""
+    maturity_series: list[dict[str, str]] = []
+    maturity_chart: list[dict[str, Any]] = []
+    teams_total: int = 0
+    teams_assessed: int = 0
+    teams_percent: float = 0.0
+    culture: list[CultureFigure] = []
+    rates: list[ResponseRateRow] = []
+    plans_active: int = 0
+    plans_on_track: int = 0
+    plans_overdue: int = 0
+    plans_completed: int = 0
+    plans_chart: list[dict[str, Any]] = []
+    people: int = 0
+    trained: int = 0
+    trained_percent: float = 0.0
+
+    def _apply(self, d: Dashboard) -> None:
+        self.loaded = True
+        self.org_name, self.generated_at = d.org_name, d.generated_at
+        f = d.funding
+        self.budget_text = _money(f.budget, f.currency)
+        self.funded_text = _money(f.funded_cost, f.currency)
+        self.funded_value = f"{f.funded_value:g}"
+        self.funded_initiatives = f.funded_initiatives
+        self.budget_used = f.budget_used_percent
+        self.initiatives_total = d.statuses.total
+        self.status_chart = [{"status": r.label, "initiatives": r.count} for r in d.statuses.rows]
+        self.open_risks, self.risks = d.risks.open_risks, d.risks.rows
+        m = d.maturity
+        self.maturity_model = m.model
+        self.maturity_overall = "" if m.latest_overall is None else f"{m.latest_overall:.2f}"
+        self.maturity_series = [
+            {"name": name, "colour": PALETTE[i % len(PALETTE)]}
+            for i, name in enumerate(m.dimensions)
+        ]
+        self.maturity_chart = [dict(row) for row in m.chart]
+        t = d.teams_assessed
+        self.teams_total, self.teams_assessed, self.teams_percent = t.teams, t.assessed, t.percent
+        self.culture, self.rates = d.culture.figures, d.response_rates.rows
+        p = d.plans
+        self.plans_active, self.plans_on_track = p.active, p.on_track
+        self.plans_overdue, self.plans_completed = p.overdue, p.completed
+        self.plans_chart = [
+            {"plans": "On track", "count": p.on_track},
+            {"plans": "Overdue", "count": p.overdue},
+            {"plans": "Completed", "count": p.completed},
+        ]
+        tr = d.training
+        self.people, self.trained, self.trained_percent = tr.people, tr.trained, tr.percent
+
+
+class WorkspaceDashboard(WorkspacePage, DashboardView, mixin=True):
+    """The figures read for a member of the organisation (the dashboard and the report)."""
+
+    async def _refresh(self, ctx: TenantContext) -> None:
+        self._apply(await in_tenant(ctx, services.build_dashboard))
+
+    def _on_failed_load(self) -> None:
+        self.loaded = False
+
+
+class DashboardState(WorkspaceDashboard, rx.State):
+    @rx.event
+    async def load(self) -> None:
+        await self._load()
+
+    @rx.event
+    async def download_csv(self, table: str):  # type: ignore[no-untyped-def]
+        text = await self._act(services.export_dashboard_csv, refresh=False, table=table)
+        if text is None:
+            return None
+        return rx.download(data=text, filename=f"dashboard-{table}.csv")
+
+
+# ---------------------------------------------------------------- components
+
+
+def _stat(label: str, value: Any, detail: Any = "") -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", color_scheme="gray"),
+        rx.text(value, size="6", weight="bold", aria_label=label),
+        rx.cond(detail != "", rx.text(detail, size="1", color_scheme="gray")),
+        spacing="0",
+        align="start",
+    )
+
+
+def _area(title: str, source: str | None, *children: rx.Component) -> rx.Component:
+    link = (
+        rx.link(
+            "Open " + title.lower(),
+            href="/o/" + AuthState.org_slug + source,
+            size="2",
+        )
+        if source
+        else rx.fragment()
+    )
+    return rx.el.section(
+        card(
+            rx.hstack(rx.heading(title, size="5", as_="h2"), rx.spacer(), link, width="100%"),
+            *children,
+            width="100%",
+        ),
+        aria_label=title,
+        style={"width": "100%"},
+    )
+
+
+def _csv_button(table: str, label: str, with_csv: bool) -> rx.Component:
+    if not with_csv:
+        return rx.fragment()
+    return rx.button(
+        rx.icon("download", size=14),
+        f"{label[:1].upper()}{label[1:]} (CSV)",
+        variant="soft",
+        size="1",
+        aria_label=f"Download {label} as CSV",
+        on_click=DashboardState.download_csv(table),
+    )
+
+
+def _portfolio_area(s: type[DashboardView], links: bool) -> rx.Component:
+    return _area(
+        "Portfolio",
+        "/portfolio" if links else None,
+        rx.hstack(
+            _stat("Budget", s.budget_text),
+            _stat("Funded", s.funded_text, s.funded_initiatives.to_string() + " initiatives"),
+            _stat("Value funded", s.funded_value, "score points of the published plan"),
+            _stat("Budget used", s.budget_used.to_string() + "%"),
+            _stat("Initiatives", s.initiatives_total),
+            spacing="6",
+            wrap="wrap",
+        ),
+        rx.recharts.bar_chart(
+            rx.recharts.bar(
+                data_key="initiatives",
+                fill="#3e63dd",
+                name="Initiatives",
+                is_animation_active=False,
+            ),
+            rx.recharts.x_axis(data_key="status", interval=0, font_size=11),
+            rx.recharts.y_axis(allow_decimals=False),
+            rx.recharts.graphing_tooltip(),
+            data=s.status_chart,
+            width="100%",
+            height=220,
+        ),
+        rx.hstack(
+            rx.heading("Top risks", size="3", as_="h3"),
+            rx.text(s.open_risks.to_string() + " open", size="2", color_scheme="gray"),
+            rx.spacer(),
+            _csv_button("risks", "top risks", links),
+            _csv_button("statuses", "initiatives by status", links),
+            width="100%",
+            align="center",
+        ),
+        data_table(
+            "Top risks",
+            ["Risk", "Initiative", "Exposure", "Status", "Owner"],
+            s.risks,
+            lambda r: rx.table.row(
+                rx.table.cell(r.title),
+                rx.table.cell(r.initiative),
+                rx.table.cell(r.exposure),
+                rx.table.cell(r.status),
+                rx.table.cell(r.owner),
+            ),
+            size="1",
+        ),
+    )
+
+
+def _transformation_area(s: type[DashboardView], links: bool) -> rx.Component:
+    return _area(
+        "Transformation",
+        "/assessments" if links else None,
+        rx.hstack(
+            _stat(
+                "Teams assessed",
+                s.teams_assessed.to_string() + " of " + s.teams_total.to_string(),
+                "in the last 12 months",
+            ),
+            _stat("Latest maturity", s.maturity_overall, s.maturity_model),
+            spacing="6",
+            wrap="wrap",
+        ),
+        rx.cond(
+            s.maturity_chart.length() > 0,
+            rx.recharts.line_chart(
+                rx.foreach(
+                    s.maturity_series,
+                    lambda series: rx.recharts.line(
+                        data_key=series["name"],
+                        name=series["name"],
+                        stroke=series["colour"],
+                        type_="monotone",
+                        is_animation_active=False,
+                    ),
+                ),
+                rx.recharts.x_axis(data_key="round"),
+                rx.recharts.y_axis(domain=[1, 5]),
+                rx.recharts.legend(),
+                rx.recharts.graphing_tooltip(),
+                data=s.maturity_chart,
+                width="100%",
+                height=260,
+            ),
+            rx.text("No closed maturity round yet.", color_scheme="gray"),
+        ),
+        rx.hstack(rx.spacer(), _csv_button("maturity", "maturity trend", links), width="100%"),
+    )
+
+
+def _culture_figure(f: rx.Var) -> rx.Component:
+    return card(
+        rx.text(f.label, size="2", color_scheme="gray"),
+        rx.cond(
+            f.value,
+            rx.text(f.value.to_string(), size="7", weight="bold", aria_label=f.label),
+            rx.text("Hidden", size="5", weight="bold", aria_label=f.label),
+        ),
+        rx.cond(f.hidden_reason != "", rx.text(f.hidden_reason, size="1")),
+        rx.cond(
+            f.change,
+            rx.text("Change since the previous round: ", f.change.to_string(), size="1"),
+        ),
+        rx.text(f.survey_title, size="1", color_scheme="gray"),
+        rx.recharts.line_chart(
+            rx.recharts.line(
+                data_key="value", stroke="#30a46c", name=f.label, is_animation_active=False
+            ),
+            rx.recharts.x_axis(data_key="round"),
+            rx.recharts.y_axis(),
+            rx.recharts.graphing_tooltip(),
+            data=f.trend,
+            width=260,
+            height=120,
+        ),
+    )
+
+
+def response_rates_table(s: type[DashboardView]) -> rx.Component:
+    return data_table(
+        "Response rates",
+        ["Survey", "Invited", "Answered", "Rate"],
+        s.rates,
+        lambda r: rx.table.row(
+            rx.table.cell(r.survey),
+            rx.table.cell(r.invited),
+            rx.table.cell(r.answered),
+            rx.table.cell(r.rate.to_string() + "%"),
+        ),
+        size="1",
+    )
+
+
+def _culture_area(s: type[DashboardView], links: bool) -> rx.Component:
+    return _area(
+        "Culture",
+        "/surveys" if links else None,
+        rx.cond(
+            s.culture.length() > 0,
+            rx.hstack(rx.foreach(s.culture, _culture_figure), spacing="4", wrap="wrap"),
+            rx.text("No Westrum or eNPS survey yet.", color_scheme="gray"),
+        ),
+        rx.hstack(
+            rx.heading("Response rates", size="3", as_="h3"),
+            rx.spacer(),
+            _csv_button("response_rates", "response rates", links),
+            width="100%",
+        ),
+        response_rates_table(s),
+    )
+
+
+def _coaching_area(s: type[DashboardView], links: bool) -> rx.Component:
+    return _area(
+        "Coaching",
+        "/coaching" if links else None,
+        rx.hstack(
+            _stat("Active plans", s.plans_active),
+            _stat("Plans on track", s.plans_on_track),
+            _stat("Plans overdue", s.plans_overdue),
+            _stat(
+                "Training coverage",
+                s.trained_percent.to_string() + "%",
+                s.trained.to_string() + " of " + s.people.to_string() + " team members",
+            ),
+            spacing="6",
+            wrap="wrap",
+        ),
+        rx.recharts.bar_chart(
+            rx.recharts.bar(
+                data_key="count", fill="#8e4ec6", name="Plans", is_animation_active=False
+            ),
+            rx.recharts.x_axis(data_key="plans"),
+            rx.recharts.y_axis(allow_decimals=False),
+            rx.recharts.graphing_tooltip(),
+            data=s.plans_chart,
+            width="100%",
+            height=180,
+        ),
+    )
+
+
+def dashboard_body(s: type[DashboardView], *, links: bool) -> rx.Component:
+    return rx.vstack(
+        error_callout(s.error),
+        rx.cond(
+            s.loaded,
+            rx.vstack(
+                rx.text("Figures as of ", s.generated_at, size="1", color_scheme="gray"),
+                rx.grid(
+                    _portfolio_area(s, links),
+                    _transformation_area(s, links),
+                    _culture_area(s, links),
+                    _coaching_area(s, links),
+                    columns=rx.breakpoints(initial="1", lg="2"),
+                    spacing="4",
+                    width="100%",
+                ),
+                width="100%",
+                align="start",
+            ),
+        ),
+        width="100%",
+        align="start",
+    )
+
+
+@rx.page(
+    route="/o/[slug]/dashboard",
+    title="Dashboard",
+    on_load=[AuthState.load_workspace, DashboardState.load],
+)
+@workspace
+def dashboard_page() -> rx.Component:
+    return rx.vstack(
+        page_heading("Executive dashboard", "Portfolio, transformation, culture and coaching."),
+        dashboard_nav(),
+        dashboard_body(DashboardState, links=True),
+        width="100%",
+        align="start",
+    )
