@@ -88,11 +88,16 @@ class RespondState(rx.State):
     personal: bool = True
     questions: list[FormQuestion] = []
     submitted: bool = False
+    # Set when a retry of this form finds its answers already stored ("already received").
+    notice: str = ""
     error: str = ""
     # Open links: this browser's key, kept in its localStorage (a reload brings it back).
     browser_key: str = rx.LocalStorage("", name="pmo_survey_browser")
     # The link's token, sealed by the server and expiring (see sealing.page_handle).
     _handle: str = ""
+    # This filled-in form's receipt key: its retry (the reply lost with a crashed server) is
+    # told the answers were already received.
+    _form_key: str = ""
 
     @rx.event
     def open_link(self) -> EventSpec:
@@ -111,7 +116,8 @@ class RespondState(rx.State):
     @rx.event
     async def load(self) -> None:
         forget_route(self, ANSWER_ROUTE)
-        self.error, self.submitted = "", False
+        self.error, self.notice, self.submitted = "", "", False
+        self._form_key = secrets.token_urlsafe(18)
         if not self.browser_key:
             self.browser_key = secrets.token_urlsafe(24)
         token = self._token()
@@ -133,7 +139,8 @@ class RespondState(rx.State):
 
     @rx.event
     async def submit(self, form: dict) -> None:
-        if self.submitted:  # a second click on the same form: already counted
+        if self.submitted:  # the same form again: already counted; said again (a lost reply)
+            self.submitted = True
             return
         self.error = ""
         forget_route(self, ANSWER_ROUTE)
@@ -148,7 +155,11 @@ class RespondState(rx.State):
                 answers=answers_from_form(self.questions, form),
                 # Used for open links only (a personal link is its own once-only key).
                 submission_key=self.browser_key,
+                form_key=self._form_key,
             )
+        except services.AlreadyReceived as receipt:
+            self.notice, self.submitted = str(receipt), True
+            return
         except DomainError as error:
             self.error = str(error)
             return
@@ -253,9 +264,13 @@ def respond_page() -> rx.Component:
         rx.cond(
             RespondState.submitted,
             rx.callout(
-                "Thank you: your answers were received and count once. They are stored without "
-                "your name; results are shown only for groups large enough to keep everyone "
-                "anonymous.",
+                rx.cond(
+                    RespondState.notice != "",
+                    RespondState.notice,
+                    "Thank you: your answers were received and count once. They are stored "
+                    "without your name; results are shown only for groups large enough to keep "
+                    "everyone anonymous.",
+                ),
                 icon="check",
                 color_scheme="green",
                 role="status",

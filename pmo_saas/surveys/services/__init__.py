@@ -27,6 +27,7 @@ from pmo_saas.surveys.services.launch import (
     survey_progress,
 )
 from pmo_saas.surveys.services.responding import (
+    AlreadyReceived,
     _store_response,
     load_survey_form,
     submit_response,
@@ -45,6 +46,7 @@ __all__ = [
     "OPEN",
     "OPEN_AND_PERSONAL",
     "UNDELIVERED",
+    "AlreadyReceived",
     "InvalidLink",
     "TeamHistograms",
     "_questions",
