@@ -39,11 +39,19 @@ class TabStats:
 
 
 class _BrowserLikeClient(socketio.AsyncClient):
-    """python-socketio gives a reconnect 1 s to be accepted, then drops it and tries again;
-    a browser's socket.io client waits 20 s. A reconnect can wait for the state lock a dead
-    replica held (Reflex's lock expiry), so: as a browser."""
+    """Reconnects as a browser's socket.io client does, where python-socketio differs:
+    - it gives a reconnect 1 s to be accepted, then drops it and tries again; a browser waits
+      20 s (a reconnect can wait for the state lock a dead replica held: Reflex's expiry);
+    - python-engineio takes the Cookie header out of the headers dict it is given (into its
+      HTTP session, closed on a drop), so a reconnect went without it; a browser sends its
+      cookies on every handshake."""
+
+    def __init__(self, browser_headers: dict[str, str], **options: Any) -> None:
+        super().__init__(**options)
+        self.browser_headers = browser_headers
 
     async def connect(self, *args: Any, wait_timeout: float = 20, **kwargs: Any) -> None:
+        kwargs["headers"] = dict(self.browser_headers)
         await super().connect(*args, wait_timeout=wait_timeout, **kwargs)
 
 
@@ -56,6 +64,7 @@ class Tab:
         self._waiting: asyncio.Future[dict[str, Any]] | None = None
         self._until: Callable[[dict[str, Any]], bool] = lambda update: True
         self.sio = _BrowserLikeClient(
+            {"Cookie": cookies} if cookies else {},
             reconnection=True,
             reconnection_attempts=0,  # for ever, as a browser tab
             reconnection_delay=0.2,
@@ -99,7 +108,6 @@ class Tab:
             socketio_path=NAMESPACE,
             namespaces=[NAMESPACE],
             transports=["websocket"],
-            headers={"Cookie": self.cookies} if self.cookies else {},
             wait_timeout=30,
         )
         await asyncio.wait_for(self.connected.wait(), 30)
