@@ -49,6 +49,7 @@ from pmo_saas.surveys.models import (
 from tests import factories
 from tests.deploy.cluster import Cluster
 from tests.deploy.reflex_client import Tab, answered_by, redirected, state_delta
+from tests.deploy.report import report
 from tests.peers import smtp
 from tests.surveys.helpers import LINK, launch, people
 
@@ -68,9 +69,7 @@ ALREADY = "Your answers were already received."
 
 
 def _report(config: pytest.Config, line: str) -> None:
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    with capture.global_and_fixture_disabled():
-        print(f"\n[fault] {line}", flush=True)
+    report(config, "fault", line)
 
 
 def _full_names() -> dict[str, str]:

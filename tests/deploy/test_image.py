@@ -30,6 +30,7 @@ from playwright.sync_api import Page, expect
 
 from pmo_saas.settings import PROJECT_ROOT
 from tests.deploy.proxy import nginx_command, proxy_config
+from tests.deploy.report import report
 
 pytestmark = pytest.mark.image
 
@@ -45,10 +46,7 @@ PASSWORD = "image-test-pass-2026"
 
 
 def _report(config: pytest.Config, line: str) -> None:
-    """Measured figures, printed past pytest's capture."""
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    with capture.global_and_fixture_disabled():
-        print(f"\n[image] {line}", flush=True)
+    report(config, "image", line)
 
 
 def _env() -> dict[str, str]:
