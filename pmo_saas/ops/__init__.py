@@ -11,7 +11,7 @@ from typing import Any
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from pmo_saas.ops import failover, health, logs, metrics
+from pmo_saas.ops import health, logs, metrics
 
 http_routes = [
     Route("/healthz", health.healthz, methods=["GET"]),
@@ -21,8 +21,6 @@ http_middleware = [Middleware(metrics.HttpMetricsMiddleware)]
 
 
 def install(app: Any) -> None:
-    """Called once by the module that holds `app`: logging, event metrics, session gauge,
-    and tabs that outlive a dead replica (failover.py)."""
+    """Called once by the module that holds `app`: logging, event metrics, session gauge."""
     logs.configure_logging()
     metrics.install(app)
-    failover.install(app)
