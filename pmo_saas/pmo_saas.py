@@ -15,6 +15,7 @@ from pmo_saas.delivery import pages as delivery_pages  # noqa: F401
 from pmo_saas.identity.auth_state import backend_url
 from pmo_saas.identity.pages import admin, home, members, public, sso  # noqa: F401
 from pmo_saas.jobs import pages as jobs_pages  # noqa: F401
+from pmo_saas.ops import failover
 from pmo_saas.portfolio import pages as portfolio_pages  # noqa: F401
 from pmo_saas.practices import pages as practices_pages  # noqa: F401
 from pmo_saas.rest import pages as rest_pages  # noqa: F401
@@ -37,4 +38,5 @@ app = App(
     head_components=[rx.script(src=backend_url("/auth/session.js"))],
 )
 ops.install(app)  # JSON logs, event metrics, connected-sessions gauge
+failover.install(app)  # a tab of a replica that died keeps its token (and state)
 event_guard.install(app)  # event arguments checked against the handler's hints

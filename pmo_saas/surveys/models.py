@@ -159,7 +159,9 @@ class SurveyComment(TenantOwned, table=True):
 
 class SurveyOpenKey(TenantOwned, table=True):
     """A browser that answered through an open link (the hash of the key it keeps), so a
-    reload cannot answer again. Dropped when the survey closes."""
+    reload cannot answer again; or the receipt of one filled-in form (any link), so its
+    retry is told the answers were received. Neither names a person or a response. Dropped
+    when the survey closes."""
 
     refused_when_read_only: ClassVar[bool] = True
 

@@ -29,6 +29,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from pmo_saas.settings import PROJECT_ROOT
+from tests.deploy.proxy import nginx_command, proxy_config
+from tests.deploy.report import report
 
 pytestmark = pytest.mark.image
 
@@ -44,10 +46,7 @@ PASSWORD = "image-test-pass-2026"
 
 
 def _report(config: pytest.Config, line: str) -> None:
-    """Measured figures, printed past pytest's capture."""
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    with capture.global_and_fixture_disabled():
-        print(f"\n[image] {line}", flush=True)
+    report(config, "image", line)
 
 
 def _env() -> dict[str, str]:
@@ -154,29 +153,12 @@ def _healthz(url: str) -> tuple[int, str]:
         return 0, str(error)
 
 
-def _proxy_config(tmp: Path, listen: int, upstreams: list[int]) -> Path:
-    """deploy/nginx.conf with the compose names replaced by loopback ports."""
-    conf = (PROJECT_ROOT / "deploy" / "nginx.conf").read_text()
-    assert "listen 80;" in conf and "server app3:8000" in conf
-    conf = conf.replace("listen 80;", f"listen 127.0.0.1:{listen};")
-    for n, port in enumerate(upstreams, start=1):
-        conf = conf.replace(f"server app{n}:8000", f"server 127.0.0.1:{port}")
-    path = tmp / "nginx.conf"
-    path.write_text(conf)
-    return path
-
-
-def _nginx(tmp: Path, conf: Path, *extra: str) -> list[str]:
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    return [nginx, "-p", str(tmp), "-c", str(conf), "-g", f"pid {tmp}/nginx.pid;", *extra]
-
-
 def test_the_proxy_configuration_is_valid(tmp_path: Path):
     assert Path(shutil.which("nginx") or "/usr/sbin/nginx").exists(), (
         "nginx is missing: apt-get install -y nginx-light"
     )
-    conf = _proxy_config(tmp_path, _free_port(), [_free_port(), _free_port(), _free_port()])
-    result = subprocess.run(_nginx(tmp_path, conf, "-t"), capture_output=True, text=True)
+    conf = proxy_config(tmp_path, _free_port(), [_free_port(), _free_port(), _free_port()])
+    result = subprocess.run(nginx_command(tmp_path, conf, "-t"), capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
 
@@ -187,10 +169,10 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]
     (nothing listens there), so requests also exercise max_fails and proxy_next_upstream."""
     tmp = tmp_path_factory.mktemp("proxy")
     listen, app_port = _free_port(), _free_port()
-    conf = _proxy_config(tmp, listen, [app_port, _free_port(), _free_port()])
+    conf = proxy_config(tmp, listen, [app_port, _free_port(), _free_port()])
     with (tmp / "nginx.err").open("w") as errors:
         process = subprocess.Popen(
-            _nginx(tmp, conf, "-g", "daemon off;"), stdout=subprocess.DEVNULL, stderr=errors
+            nginx_command(tmp, conf, "-g", "daemon off;"), stdout=subprocess.DEVNULL, stderr=errors
         )
     try:
         yield f"http://localhost:{listen}", app_port

@@ -71,6 +71,41 @@ def test_token_works_once_and_double_submit_counts_once(org_a):
     assert (progress[0].answered, progress[0].response_rate) == (1, 50.0)
 
 
+def test_a_form_sent_again_is_told_its_answers_were_already_received(org_a):
+    team, members = team_with(org_a, "Alpha", 2)
+    launch(org_a, [team])
+    token = links_from_outbox(org_a)[email_of(members[0])][0]
+    services.submit_response(token=token, answers=westrum_answers(6), form_key="form-1")
+    # The same form again (its reply was lost, e.g. with a crashed server): received, once.
+    with pytest.raises(services.AlreadyReceived, match=r"^Your answers were already received"):
+        services.submit_response(token=token, answers=westrum_answers(2), form_key="form-1")
+    # Another form (another tab, another browser) through the used link: the used link.
+    for other in ("form-2", None):
+        with pytest.raises(Conflict, match="already been used") as refused:
+            services.submit_response(token=token, answers=westrum_answers(2), form_key=other)
+        assert not isinstance(refused.value, services.AlreadyReceived)
+    assert _responses(org_a) == 1
+    # A receipt is kept only with stored answers: a refused form leaves none behind.
+    other_token = links_from_outbox(org_a)[email_of(members[1])][0]
+    with pytest.raises(ValidationFailed):
+        services.submit_response(token=other_token, answers={"nope": 1}, form_key="form-3")
+    services.submit_response(token=other_token, answers=westrum_answers(4), form_key="form-3")
+    assert _responses(org_a) == 2
+
+
+def test_a_receipt_is_the_survey_s_own(org_a, org_b):
+    team_a, members_a = team_with(org_a, "Alpha", 1)
+    team_b, members_b = team_with(org_b, "Alpha", 1)
+    launch(org_a, [team_a])
+    launch(org_b, [team_b])
+    token_a = links_from_outbox(org_a)[email_of(members_a[0])][0]
+    token_b = links_from_outbox(org_b)[email_of(members_b[0])][0]
+    services.submit_response(token=token_a, answers=westrum_answers(6), form_key="same-key")
+    # The same form key on another organisation's survey is another form: it counts there.
+    services.submit_response(token=token_b, answers=westrum_answers(6), form_key="same-key")
+    assert (_responses(org_a), _responses(org_b)) == (1, 1)
+
+
 def test_guessed_and_expired_tokens_get_clear_messages(org_a):
     team, members = team_with(org_a, "Alpha", 1)
     launch(org_a, [team], days_open=3)

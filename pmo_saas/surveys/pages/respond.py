@@ -20,8 +20,10 @@ import reflex as rx
 from pydantic import BaseModel
 from reflex.event import EventSpec
 
+from pmo_saas.db import run_sync
 from pmo_saas.identity.link_tokens import forget_route
 from pmo_saas.identity.page_state import PublicPage
+from pmo_saas.kernel.errors import DomainError
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys import sealing, services
 from pmo_saas.surveys.schemas import QuestionForm
@@ -82,10 +84,15 @@ class RespondState(PublicPage, rx.State):
     personal: bool = True
     questions: list[FormQuestion] = []
     submitted: bool = False
+    # Set when a retry of this form finds its answers already stored ("already received").
+    notice: str = ""
     # Open links: this browser's key, kept in its localStorage (a reload brings it back).
     browser_key: str = rx.LocalStorage("", name="pmo_survey_browser")
     # The link's token, sealed by the server and expiring (see sealing.page_handle).
     _handle: str = ""
+    # This filled-in form's receipt key: its retry (the reply lost with a crashed server) is
+    # told the answers were already received.
+    _form_key: str = ""
 
     @rx.event
     def open_link(self) -> EventSpec:
@@ -104,7 +111,8 @@ class RespondState(PublicPage, rx.State):
     @rx.event
     async def load(self) -> None:
         forget_route(self, ANSWER_ROUTE)
-        self.error, self.submitted = "", False
+        self.error, self.notice, self.submitted = "", "", False
+        self._form_key = secrets.token_urlsafe(18)
         if not self.browser_key:
             self.browser_key = secrets.token_urlsafe(24)
         token = self._token()
@@ -124,7 +132,8 @@ class RespondState(PublicPage, rx.State):
 
     @rx.event
     async def submit(self, form: dict) -> None:
-        if self.submitted:  # a second click on the same form: already counted
+        if self.submitted:  # the same form again: already counted; said again (a lost reply)
+            self.submitted = True
             return
         self.error = ""
         forget_route(self, ANSWER_ROUTE)
@@ -132,14 +141,22 @@ class RespondState(PublicPage, rx.State):
         if not token:
             self.error = EXPIRED
             return
-        await self._run(
-            services.submit_response,
-            token=token,
-            answers=answers_from_form(self.questions, form),
-            # Used for open links only (a personal link is its own once-only key).
-            submission_key=self.browser_key,
-        )
-        self.submitted = not self.error
+        try:
+            await run_sync(
+                services.submit_response,
+                token=token,
+                answers=answers_from_form(self.questions, form),
+                # Used for open links only (a personal link is its own once-only key).
+                submission_key=self.browser_key,
+                form_key=self._form_key,
+            )
+        except services.AlreadyReceived as receipt:
+            self.notice, self.submitted = str(receipt), True
+            return
+        except DomainError as error:
+            self.error = str(error)
+            return
+        self.submitted = True
 
 
 # ---------------------------------------------------------------- components
@@ -240,9 +257,13 @@ def respond_page() -> rx.Component:
         rx.cond(
             RespondState.submitted,
             rx.callout(
-                "Thank you: your answers were received and count once. They are stored without "
-                "your name; results are shown only for groups large enough to keep everyone "
-                "anonymous.",
+                rx.cond(
+                    RespondState.notice != "",
+                    RespondState.notice,
+                    "Thank you: your answers were received and count once. They are stored "
+                    "without your name; results are shown only for groups large enough to keep "
+                    "everyone anonymous.",
+                ),
                 icon="check",
                 color_scheme="green",
                 role="status",

@@ -35,6 +35,7 @@ from pmo_saas.surveys.services.reminders import (
     send_scheduled_reminder,
 )
 from pmo_saas.surveys.services.responding import (
+    AlreadyReceived,
     _store_response,
     load_survey_form,
     submit_response,
@@ -54,6 +55,7 @@ __all__ = [
     "OPEN",
     "OPEN_AND_PERSONAL",
     "UNDELIVERED",
+    "AlreadyReceived",
     "DueReminders",
     "InvalidLink",
     "TeamHistograms",

@@ -140,6 +140,23 @@ def _open_key_hash(survey_id: int, submission_key: str) -> str:
     return hash_token(f"{survey_id}:{submission_key}")
 
 
+class AlreadyReceived(Conflict):
+    """The same filled-in form was sent again (a reply lost with a crashed server, a retry)
+    after its answers were stored: nothing more to do, and the respondent is told so."""
+
+    def __init__(self) -> None:
+        Conflict.__init__(
+            self,
+            "Your answers were already received. They count once; there is nothing more to "
+            "do. Thank you!",
+        )
+
+
+def _receipt_hash(survey_id: int, form_key: str) -> str:
+    # Not the open link's key: a receipt names one filled-in form, never a browser or person.
+    return hash_token(f"{survey_id}:receipt:{form_key}")
+
+
 def _check_open_link(
     session: Session, survey: Survey, team: SurveyTeam, submission_key: str | None
 ) -> None:
@@ -163,18 +180,31 @@ def _check_open_link(
 
 
 def submit_response(
-    *, token: str, answers: dict[str, Any], submission_key: str | None = None
+    *,
+    token: str,
+    answers: dict[str, Any],
+    submission_key: str | None = None,
+    form_key: str | None = None,
 ) -> None:
     """Store one anonymous response, sealed until the survey closes. A personal link works
     once; an open link once per browser (`submission_key`: the key the browser keeps for
-    it, so a reload brings the same one) and up to the link's cap."""
+    it, so a reload brings the same one) and up to the link's cap.
+
+    `form_key` names this filled-in form (the page makes one per form it shows): sent again
+    after its answers were stored, it raises `AlreadyReceived` rather than "already used",
+    so a respondent whose reply was lost (a server that crashed after storing) knows."""
     org_id, survey_id, team_id, invitation_id = _resolve_token(token)
     ctx = _respondent_ctx(org_id)
+    receipt = _receipt_hash(survey_id, form_key) if form_key and len(form_key) <= 200 else ""
     try:
         with tenant_session(ctx) as session:
             _lock_team(session, team_id)
+            if receipt and session.get(SurveyOpenKey, receipt) is not None:
+                raise AlreadyReceived()
             survey = _survey(session, survey_id)
             _check_accepting(survey)
+            if receipt:  # in the response's transaction: stored exactly when the answers are
+                session.add(SurveyOpenKey(key_hash=receipt, survey_id=survey_id))
             if invitation_id is not None:
                 _mark_answered(session, team_id, invitation_id)
             else:
