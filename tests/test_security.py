@@ -523,3 +523,36 @@ def test_an_upload_served_by_a_process_without_the_tabs_socket_is_signed_in_by_i
         return await (await tab_state("tab-token")).current_user()
 
     assert run(after()) is None  # nothing is kept once the upload has been served
+
+
+def test_an_event_recorded_under_a_closed_socket_finds_the_tabs_reconnected_socket(org_a):
+    """An event chained before the tab's socket reconnected still names the old sid; the
+    session is then read from the tab's live socket in this process, never from another
+    tab's, and a tab with no live socket here is not signed in."""
+    from reflex.istate.data import RouterData
+    from reflex.state import State as Root
+
+    import pmo_saas.pmo_saas
+    from pmo_saas.identity.auth_state import AuthState
+    from tests.state_harness import connect_socket
+
+    token = identity.start_session(user_id=org_a.user_id)
+    namespace = pmo_saas.pmo_saas.app.event_namespace
+    assert namespace is not None
+
+    async def scenario() -> tuple[object, object]:
+        live = await connect_socket(f"pmo_session={token}; pmo_bind=test-binding")
+        await namespace._token_manager.link_token_to_sid("reconnected-tab", live)
+
+        async def user_of(client_token: str) -> object:
+            root = Root(_reflex_internal_init=True)
+            root.router = RouterData.from_router_data(
+                {"sid": "closed-socket", "token": client_token, "pathname": "/o/org-a"}
+            )
+            return await (await root.get_state(AuthState)).current_user()
+
+        return await user_of("reconnected-tab"), await user_of("a-tab-with-no-socket-here")
+
+    reconnected, elsewhere = run(scenario())
+    assert reconnected is not None and reconnected.user_id == org_a.user_id  # type: ignore[attr-defined]
+    assert elsewhere is None

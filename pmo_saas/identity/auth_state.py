@@ -53,26 +53,48 @@ def navigate_to_backend(path: str) -> rx.event.EventSpec:
     return rx.call_script(f"window.location.assign({json.dumps(backend_url(path))})")
 
 
-def handshake_cookie_header(sid: str) -> str:
-    """The Cookie header of websocket `sid`'s handshake (process-local; see the docstring)."""
+def _handshake_credentials(sid: str) -> dict[str, str] | None:
+    """The credentials websocket `sid`'s handshake carried, or None when this process has no
+    such socket (it closed, or it lives in another worker)."""
     if not sid:
-        return ""
+        return None
     sio = getattr(get_app().app, "sio", None)
     if sio is None:
-        return ""
+        return None
     namespace = rx.config.get_config().get_event_namespace()
-    environ = sio.get_environ(sid, namespace) or {}
-    credentials = environ.get("asgi.scope", {}).get(security_headers.HANDSHAKE_KEY, {})
-    return str(credentials.get("cookie", ""))
+    environ = sio.get_environ(sid, namespace)
+    if environ is None:
+        return None
+    return dict(environ.get("asgi.scope", {}).get(security_headers.HANDSHAKE_KEY, {}))
+
+
+def handshake_cookie_header(sid: str) -> str:
+    """The Cookie header of websocket `sid`'s handshake (process-local; see the docstring)."""
+    return str((_handshake_credentials(sid) or {}).get("cookie", ""))
+
+
+def _live_sid(client_token: str) -> str:
+    """The socket this process now holds for tab `client_token` (after a reconnect, a newer
+    one than the sid an event chained before it recorded)."""
+    namespace = get_app().app.event_namespace
+    if not client_token or namespace is None:
+        return ""
+    return str(namespace.token_to_sid.get(client_token, ""))
 
 
 def state_cookie_header(state: rx.State) -> str:
-    """The Cookie header behind the event `state` is processing: its websocket's handshake,
-    or, for a file upload served by a process without that socket, the upload request's."""
+    """The Cookie header behind the event `state` is processing: its websocket's handshake;
+    when that socket has gone from this process, the tab's live socket here (it reconnected);
+    for a file upload served by a process without the tab's socket, the upload request's."""
     session = state.router.session
-    return handshake_cookie_header(session.session_id) or security_headers.upload_cookie_header(
-        session.client_token
-    )
+    credentials = _handshake_credentials(session.session_id)
+    if credentials is None:
+        live = _live_sid(session.client_token)
+        if live and live != session.session_id:
+            credentials = _handshake_credentials(live)
+    if credentials is not None:
+        return str(credentials.get("cookie", ""))
+    return security_headers.upload_cookie_header(session.client_token)
 
 
 def _current_sid() -> str:
