@@ -1,6 +1,6 @@
 """The past-due banner every member sees in the workspace shell while an invoice is overdue.
 
-Kept apart from pages.py because the shell (pmo_saas/ui/layout.py) includes it, and pages.py
+Kept apart from pages.py because the shell (pmo_saas/identity/shell.py) includes it, and pages.py
 imports the shell.
 """
 

@@ -32,11 +32,11 @@ from pmo_saas.identity.auth_state import (
     handshake_cookie_header,
     tenant_context,
 )
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.kernel.roles import Role
 from pmo_saas.security_headers import cookie_value
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
-from pmo_saas.ui.layout import workspace
 
 NEW_KEY_ID = "new-api-key"
 NEW_LINK_ID = "new-share-link"

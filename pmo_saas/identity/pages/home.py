@@ -8,9 +8,9 @@ from pmo_saas.db import in_tenant, run_sync
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
-from pmo_saas.ui.layout import workspace
 
 
 def _signed_in_user(ctx: TenantContext) -> int:

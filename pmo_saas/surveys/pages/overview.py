@@ -11,6 +11,7 @@ from sqlmodel import Session
 from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError, ValidationFailed
 from pmo_saas.kernel.roles import Role
@@ -20,7 +21,6 @@ from pmo_saas.surveys.anonymity import DEFAULT_MIN_COMMENTS, DEFAULT_MIN_GROUP
 from pmo_saas.surveys.pages.common import section_href
 from pmo_saas.surveys.schemas import MySurveyRow, QuestionInput, SurveyRow, TeamProgress
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
-from pmo_saas.ui.layout import workspace
 
 INSTRUMENT_CHOICES = [(key, ins.INSTRUMENT_LABELS[key]) for key in ins.INSTRUMENTS]
 # How a coach names a custom question's type on its line: "<type>: question | choice | ...".

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState, tenant_context
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, DomainError
 from pmo_saas.kernel.roles import Role
@@ -34,7 +35,6 @@ from pmo_saas.surveys.pages.common import (
 )
 from pmo_saas.surveys.schemas import SurveyResults, TeamProgress, TrendPoint
 from pmo_saas.ui.components import error_callout, info_callout, page_heading
-from pmo_saas.ui.layout import workspace
 
 
 class TrendRowView(BaseModel):
