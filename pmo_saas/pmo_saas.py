@@ -10,8 +10,9 @@ from pmo_saas.assessments import pages as assessments_pages  # noqa: F401
 from pmo_saas.billing import pages as billing_pages  # noqa: F401
 from pmo_saas.coaching import pages as coaching_pages  # noqa: F401
 from pmo_saas.dashboard import pages as dashboard_pages  # noqa: F401
+from pmo_saas.home import pages as home_pages  # noqa: F401
 from pmo_saas.identity.auth_state import backend_url
-from pmo_saas.identity.pages import admin, home, members, public, sso  # noqa: F401
+from pmo_saas.identity.pages import admin, members, public, sso  # noqa: F401
 from pmo_saas.jobs import pages as jobs_pages  # noqa: F401
 from pmo_saas.portfolio import pages as portfolio_pages  # noqa: F401
 from pmo_saas.security_headers import SecurityMiddleware

@@ -22,7 +22,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "pmo_saas"
-DOMAINS = ("identity", "billing", "portfolio", "assessments", "coaching", "surveys", "dashboard")
+DOMAINS = (
+    "identity",
+    "billing",
+    "portfolio",
+    "assessments",
+    "coaching",
+    "surveys",
+    "dashboard",
+    "home",
+)
 MAX_LINES = 600
 
 # Cycles between domains as they stand (each written from its alphabetically first domain).
