@@ -20,6 +20,9 @@ state (a title looked up among the cards, a number typed) goes in `prepare`: it 
 caller's role is checked and may refuse like a service. `_org_path` gives a link inside the
 organisation of the URL (for a redirect after a create). If a page writes `except DomainError`,
 this is missing something.
+
+Pages show `error` and `notice` with `ui.components.error_callout` / `info_callout`: inline
+(role alert / status) and as a toast (the app's sonner toaster) each time the text changes.
 """
 
 from __future__ import annotations
