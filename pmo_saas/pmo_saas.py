@@ -31,7 +31,10 @@ app = App(
     api_transformer=build_api(),
     stylesheets=["/styles.css"],
     # From the backend (another port in development): binds the browser, syncs sign-out.
-    head_components=[rx.script(src=backend_url("/auth/session.js"))],
+    head_components=[
+        rx.script(src=backend_url("/auth/session.js")),
+        rx.script(src="/a11y.js", defer=True),  # scrollable tables take keyboard focus
+    ],
 )
 ops.install(app)  # JSON logs, event metrics, connected-sessions gauge
 event_guard.install(app)  # event arguments checked against the handler's hints

@@ -157,10 +157,13 @@ def data_table(
 
 def toast_when_set(message: rx.Var[str], level: str) -> rx.Var:
     """Renders nothing; pops an rx.toast (sonner, the app's toaster) of `level` ("success",
-    "error") each time `message` changes to a non-empty text."""
+    "error") each time `message` changes to a non-empty text that stays 300 ms (a message
+    replaced at once, like a load refused mid sign-in and then answered, pops nothing)."""
     text = str(message)
     effect = (
-        f"useEffect(() => {{ if ({text}) {{ refs['__toast']?.{level}({text}); }} }}, [{text}]);"
+        f"useEffect(() => {{ if (!{text}) return; const shown = {text}; "
+        f"const timer = setTimeout(() => refs['__toast']?.{level}(shown), 300); "
+        f"return () => clearTimeout(timer); }}, [{text}]);"
     )
     imports = VarData(
         imports={"react": ["useEffect"], "$/utils/state": ["refs"]},
