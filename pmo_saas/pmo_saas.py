@@ -30,6 +30,8 @@ class App(rx.App):
 app = App(
     api_transformer=build_api(),
     stylesheets=["/styles.css"],
+    # Plain (not "rich") colours: sonner's rich error text on its pale red is under 4.5:1.
+    toaster=rx.toast.provider(rich_colors=False, close_button=True),
     # From the backend (another port in development): binds the browser, syncs sign-out.
     head_components=[
         rx.script(src=backend_url("/auth/session.js")),
