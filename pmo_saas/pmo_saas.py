@@ -12,8 +12,9 @@ from pmo_saas.capacity import pages as capacity_pages  # noqa: F401
 from pmo_saas.coaching import pages as coaching_pages  # noqa: F401
 from pmo_saas.dashboard import pages as dashboard_pages  # noqa: F401
 from pmo_saas.delivery import pages as delivery_pages  # noqa: F401
+from pmo_saas.home import pages as home_pages  # noqa: F401
 from pmo_saas.identity.auth_state import backend_url
-from pmo_saas.identity.pages import admin, home, members, public, sso  # noqa: F401
+from pmo_saas.identity.pages import admin, members, public, sso  # noqa: F401
 from pmo_saas.jobs import pages as jobs_pages  # noqa: F401
 from pmo_saas.ops import failover
 from pmo_saas.portfolio import pages as portfolio_pages  # noqa: F401
@@ -34,8 +35,13 @@ class App(rx.App):
 app = App(
     api_transformer=build_api(),
     stylesheets=["/styles.css"],
+    # Plain (not "rich") colours: sonner's rich error text on its pale red is under 4.5:1.
+    toaster=rx.toast.provider(rich_colors=False, close_button=True),
     # From the backend (another port in development): binds the browser, syncs sign-out.
-    head_components=[rx.script(src=backend_url("/auth/session.js"))],
+    head_components=[
+        rx.script(src=backend_url("/auth/session.js")),
+        rx.script(src="/a11y.js", defer=True),  # scrollable tables take keyboard focus
+    ],
 )
 ops.install(app)  # JSON logs, event metrics, connected-sessions gauge
 failover.install(app)  # a tab of a replica that died keeps its token (and state)

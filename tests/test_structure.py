@@ -34,6 +34,7 @@ DOMAINS = (
     "practices",
     "capacity",
     "delivery",
+    "home",
 )
 MAX_LINES = 600
 

@@ -1,7 +1,7 @@
 """The past-due banner every member sees in the workspace shell while an invoice is overdue.
 
-Kept apart from pages.py because the shell (pmo_saas/ui/layout.py) includes it, and pages.py
-imports the shell.
+Kept apart from pages.py, which imports the shell; registered with the shell
+(`identity.shell.add_shell_banner`) below, so identity needs no import of billing.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import reflex as rx
 from pmo_saas.billing import services
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import add_shell_banner
 from pmo_saas.kernel.context import TenantContext
 
 
@@ -47,3 +48,6 @@ def billing_banner() -> rx.Component:
         on_mount=BillingBannerState.load,
         width="100%",
     )
+
+
+add_shell_banner(billing_banner)

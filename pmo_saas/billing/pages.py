@@ -19,9 +19,9 @@ from pmo_saas.billing.schemas import BillingOverview, InvoiceRow, LimitRow, Plan
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.ui.components import card, error_callout, info_callout, page_heading, plain_table
-from pmo_saas.ui.layout import workspace
 
 CHECKOUT_POLLS = 15  # seconds the page waits for the webhook after Checkout
 WAITING = "Thank you. Waiting for Stripe to confirm the subscription…"

@@ -21,6 +21,9 @@ caller's role is checked and may refuse like a service. `_org_path` gives a link
 organisation of the URL (for a redirect after a create). If a page writes `except DomainError`,
 this is missing something. Pages without a session (a survey link, a shared dashboard) use
 `PublicPage`: `_run` is the same refusal-to-message step for a service that needs no context.
+
+Pages show `error` and `notice` with `ui.components.error_callout` / `info_callout`: inline
+(role alert / status) and as a toast (the app's sonner toaster) each time the text changes.
 """
 
 from __future__ import annotations

@@ -7,12 +7,12 @@ import reflex as rx
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.jobs import services
 from pmo_saas.jobs.schemas import JobStatusRow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import data_table, error_callout, page_heading
-from pmo_saas.ui.layout import workspace
 
 
 class JobsState(WorkspacePage, rx.State):

@@ -9,6 +9,7 @@ from pmo_saas.dashboard.pages.common import reveal_once
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import ROLE_LABELS, Role
 from pmo_saas.rest import keys
@@ -22,7 +23,6 @@ from pmo_saas.ui.components import (
     info_callout,
     page_heading,
 )
-from pmo_saas.ui.layout import workspace
 from pmo_saas.ui.section_nav import dashboard_nav
 
 NEW_KEY_ID = "new-api-key"

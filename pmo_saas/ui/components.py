@@ -7,6 +7,7 @@ from typing import Any
 
 import reflex as rx
 from pydantic import BaseModel
+from reflex.vars.base import VarData
 
 
 class Choice(BaseModel):
@@ -154,19 +155,46 @@ def data_table(
     return rx.fragment(table, rx.cond(items.length() == 0, rx.text(empty, color_scheme="gray")))
 
 
+def toast_when_set(message: rx.Var[str], level: str) -> rx.Var:
+    """Renders nothing; pops an rx.toast (sonner, the app's toaster) of `level` ("success",
+    "error") each time `message` changes to a non-empty text that stays 300 ms (a message
+    replaced at once, like a load refused mid sign-in and then answered, pops nothing)."""
+    text = str(message)
+    effect = (
+        f"useEffect(() => {{ if (!{text}) return; const shown = {text}; "
+        f"const timer = setTimeout(() => refs['__toast']?.{level}(shown), 300); "
+        f"return () => clearTimeout(timer); }}, [{text}]);"
+    )
+    imports = VarData(
+        imports={"react": ["useEffect"], "$/utils/state": ["refs"]},
+    )
+    deps = VarData.merge(message._get_all_var_data(), imports)
+    return rx.Var(_js_expr="null", _var_data=VarData(hooks={effect: deps}))
+
+
 def error_callout(message: rx.Var[str]) -> rx.Component:
-    return rx.cond(
-        message != "",
-        rx.callout(message, icon="triangle_alert", color_scheme="red", role="alert", width="100%"),
+    """The message inline (role=alert) and as an error toast."""
+    return rx.fragment(
+        toast_when_set(message, "error"),
+        rx.cond(
+            message != "",
+            rx.callout(
+                message, icon="triangle_alert", color_scheme="red", role="alert", width="100%"
+            ),
+        ),
     )
 
 
 def info_callout(message: rx.Var[str] | str) -> rx.Component:
+    """A fixed hint (str), or a page's notice (Var): inline (role=status) and as a toast."""
     if isinstance(message, str):
         return rx.callout(message, icon="info", color_scheme="blue", width="100%")
-    return rx.cond(
-        message != "",
-        rx.callout(message, icon="info", color_scheme="green", role="status", width="100%"),
+    return rx.fragment(
+        toast_when_set(message, "success"),
+        rx.cond(
+            message != "",
+            rx.callout(message, icon="info", color_scheme="green", role="status", width="100%"),
+        ),
     )
 
 

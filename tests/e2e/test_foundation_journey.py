@@ -74,7 +74,7 @@ def _sign_up(page: Page, base_url: str, *, look_before_verifying: bool = False) 
     if not look_before_verifying:
         _sign_in(page, base_url)
     page.wait_for_url(re.compile(rf".*/o/{slug}/?$"))
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_role("heading", name="Home", exact=True)).to_be_visible()
     expect(page.get_by_text("Verify your email to invite people")).to_have_count(0)
     return slug
 
@@ -146,7 +146,7 @@ def test_sign_up_invite_join_and_member_is_refused_admin_pages(
     member.get_by_label("Password").fill(MEMBER_PASSWORD)
     member.get_by_role("button", name="Accept invitation").click()
     member.wait_for_url(re.compile(rf".*/o/{slug}/?$"))
-    expect(member.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(member.get_by_role("heading", name="Home", exact=True)).to_be_visible()
     member.get_by_role("button", name="User menu").click()
     expect(member.get_by_text("Role: member")).to_be_visible()
     member.keyboard.press("Escape")

@@ -53,7 +53,7 @@ def _sign_up(page: Page, base_url: str) -> str:
     page.wait_for_url(re.compile(r".*/o/secure-org/?$"))
     # The home has rendered (hydrated): a navigation of the sign-in hand-over still under way
     # would otherwise interrupt the caller's next page.goto.
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_role("heading", name="Home", exact=True)).to_be_visible()
     return "secure-org"
 
 

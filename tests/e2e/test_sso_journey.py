@@ -78,7 +78,7 @@ def _sso_sign_in(page: Page, base_url: str, who: str, issuer: str, sub: str) -> 
 
 
 def _expect_role(page: Page, role: str) -> None:
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_role("heading", name="Home", exact=True)).to_be_visible()
     page.get_by_role("button", name="User menu").click()
     expect(page.get_by_text(f"Role: {role}")).to_be_visible()
     page.keyboard.press("Escape")

@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from pmo_saas.db import system_session, tenant_session
+from pmo_saas.home.pages import HomeState
 from pmo_saas.identity import services as identity
 from pmo_saas.identity import sso
 from pmo_saas.identity.models import (
@@ -26,7 +27,6 @@ from pmo_saas.identity.models import (
     SignInTicket,
     User,
 )
-from pmo_saas.identity.pages.home import HomeState
 from pmo_saas.identity.pages.public import InviteState, SignUpState
 from pmo_saas.identity.sso_models import SsoIdentity
 from pmo_saas.kernel import clock

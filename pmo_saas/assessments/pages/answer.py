@@ -17,10 +17,10 @@ from pmo_saas.assessments.services import answering, catalog, rounds
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import NotFound
 from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
-from pmo_saas.ui.layout import workspace
 
 TRENDS = [("1", "Getting better"), ("0", "About the same"), ("-1", "Getting worse")]
 

@@ -14,6 +14,7 @@ from pmo_saas.assessments.services import catalog
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import (
@@ -24,7 +25,6 @@ from pmo_saas.ui.components import (
     info_callout,
     page_heading,
 )
-from pmo_saas.ui.layout import workspace
 
 
 class EditDimension(BaseModel):

@@ -30,6 +30,7 @@ from pmo_saas.assessments.views import (
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import (
@@ -40,7 +41,6 @@ from pmo_saas.ui.components import (
     plain_table,
     region,
 )
-from pmo_saas.ui.layout import workspace
 
 RESULT_COLUMNS = (
     "Dimension",

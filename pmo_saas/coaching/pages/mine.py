@@ -15,9 +15,9 @@ from pmo_saas.coaching.services.actions import my_actions, set_action_status
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.ui.components import data_table, error_callout, info_callout, page_heading
-from pmo_saas.ui.layout import workspace
 
 
 class MyActionsState(WorkspacePage, rx.State):

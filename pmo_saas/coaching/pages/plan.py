@@ -28,8 +28,8 @@ from pmo_saas.coaching.pages.plan_goals import (
 from pmo_saas.coaching.pages.plan_sessions import log_session_form, sessions_log
 from pmo_saas.coaching.pages.plan_state import PLAN_STATUS_CHOICES, PlanState
 from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.shell import workspace
 from pmo_saas.ui.components import error_callout, info_callout, page_heading
-from pmo_saas.ui.layout import workspace
 
 __all__ = ["PlanState", "coaching_plan_page"]
 

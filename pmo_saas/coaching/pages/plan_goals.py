@@ -49,36 +49,31 @@ def goal_card(g: GoalView) -> rx.Component:
                 align="center",
             ),
             rx.el.dl(
-                rx.hstack(
-                    rx.vstack(
-                        rx.el.dt("Dimension"),
-                        rx.el.dd(rx.cond(g.dimension != "", g.dimension, "—")),
-                        spacing="0",
-                    ),
-                    rx.vstack(rx.el.dt("Current"), rx.el.dd(g.current), spacing="0"),
-                    rx.vstack(rx.el.dt("Target"), rx.el.dd(g.target), spacing="0"),
-                    rx.vstack(
-                        rx.el.dt("Due"), rx.el.dd(rx.cond(g.due != "", g.due, "—")), spacing="0"
-                    ),
-                    rx.vstack(
-                        rx.el.dt("Measured"),
-                        rx.el.dd(rx.cond(g.measured != "", g.measured, "—")),
-                        spacing="0",
-                    ),
-                    rx.vstack(
-                        rx.el.dt("Change"),
-                        rx.el.dd(
-                            rx.cond(
-                                g.change != "",
-                                rx.badge(g.change, color_scheme=g.change_tone),
-                                "—",
-                            )
-                        ),
-                        spacing="0",
-                    ),
-                    spacing="6",
-                    wrap="wrap",
+                rx.vstack(
+                    rx.el.dt("Dimension"),
+                    rx.el.dd(rx.cond(g.dimension != "", g.dimension, "—")),
+                    spacing="0",
                 ),
+                rx.vstack(rx.el.dt("Current"), rx.el.dd(g.current), spacing="0"),
+                rx.vstack(rx.el.dt("Target"), rx.el.dd(g.target), spacing="0"),
+                rx.vstack(rx.el.dt("Due"), rx.el.dd(rx.cond(g.due != "", g.due, "—")), spacing="0"),
+                rx.vstack(
+                    rx.el.dt("Measured"),
+                    rx.el.dd(rx.cond(g.measured != "", g.measured, "—")),
+                    spacing="0",
+                ),
+                rx.vstack(
+                    rx.el.dt("Change"),
+                    rx.el.dd(
+                        rx.cond(
+                            g.change != "",
+                            rx.badge(g.change, color_scheme=g.change_tone),
+                            "—",
+                        )
+                    ),
+                    spacing="0",
+                ),
+                style={"display": "flex", "flexWrap": "wrap", "gap": "var(--space-6)", "margin": 0},
             ),
             rx.cond(
                 g.actions.length() > 0,

@@ -21,6 +21,7 @@ from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role, at_least
@@ -32,7 +33,6 @@ from pmo_saas.ui.components import (
     info_callout,
     page_heading,
 )
-from pmo_saas.ui.layout import workspace
 
 STATUS_CHOICES = [Choice(value=k, label=v) for k, v in PLAN_STATUS_LABELS.items()]
 

@@ -14,9 +14,9 @@ from pmo_saas.dashboard.schemas import CultureFigure, Dashboard, ResponseRateRow
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.ui.components import card, data_table, error_callout, page_heading
-from pmo_saas.ui.layout import workspace
 from pmo_saas.ui.section_nav import dashboard_nav
 
 PALETTE = ["#3e63dd", "#e5484d", "#30a46c", "#f76b15", "#8e4ec6", "#12a594", "#ffc53d", "#d6409f"]

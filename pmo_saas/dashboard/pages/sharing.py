@@ -10,6 +10,7 @@ from pmo_saas.dashboard.schemas import ShareLinkRow
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState, backend_url
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import (
@@ -20,7 +21,6 @@ from pmo_saas.ui.components import (
     info_callout,
     page_heading,
 )
-from pmo_saas.ui.layout import workspace
 from pmo_saas.ui.section_nav import dashboard_nav
 
 NEW_LINK_ID = "new-share-link"

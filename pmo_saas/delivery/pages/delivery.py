@@ -22,6 +22,7 @@ from pmo_saas.delivery.services import flow as flow_services
 from pmo_saas.delivery.services import workitems
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
@@ -38,7 +39,6 @@ from pmo_saas.ui.components import (
     region,
     text_area,
 )
-from pmo_saas.ui.layout import workspace
 
 COLUMN_CHOICES = list(COLUMNS.items())
 KIND_CHOICES = list(KINDS.items())

@@ -9,6 +9,7 @@ from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.identity.schemas import InvitationRow, MemberRow, TeamRow
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import (
@@ -20,7 +21,6 @@ from pmo_saas.ui.components import (
     page_heading,
     select_field,
 )
-from pmo_saas.ui.layout import workspace
 
 ROLE_CHOICES = [r.value for r in Role]
 INVITE_ROLES = ["member", "coach", "viewer", "admin", "owner"]

@@ -18,9 +18,9 @@ from pmo_saas.db import run_sync
 from pmo_saas.identity import link_tokens
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState, signed_in_navigation
+from pmo_saas.identity.shell import public
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
-from pmo_saas.ui.layout import public
 
 
 def client_ip(state: rx.State) -> str:

@@ -18,12 +18,12 @@ from pmo_saas.identity import sso, sso_social
 from pmo_saas.identity.auth_state import AuthState, backend_url, navigate_to_backend
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.identity.pages.sso_domains import SsoDomainsState, sso_domains_card
+from pmo_saas.identity.shell import public, workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.settings import get_settings
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
-from pmo_saas.ui.layout import public, workspace
 
 SSO_ROLES = [Role.MEMBER.value, Role.COACH.value, Role.VIEWER.value, Role.ADMIN.value]
 

@@ -11,9 +11,9 @@ from pmo_saas.db import in_tenant
 from pmo_saas.identity import sso_link
 from pmo_saas.identity.auth_state import AuthState, navigate_to_backend
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
-from pmo_saas.ui.layout import workspace
 
 
 class SsoAccountState(WorkspacePage, rx.State):

@@ -12,12 +12,12 @@ from pmo_saas.db import in_tenant, run_sync
 from pmo_saas.identity import sso_domains
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import public
 from pmo_saas.identity.sso_domains import DomainLinkPublic, SsoDomainRow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
-from pmo_saas.ui.layout import public
 
 MAILBOX_CHOICES = list(sso_domains.MAILBOXES)
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel import formatting
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
@@ -32,7 +33,6 @@ from pmo_saas.ui.components import (
     region,
     text_area,
 )
-from pmo_saas.ui.layout import workspace
 
 
 class PlanLine(BaseModel):

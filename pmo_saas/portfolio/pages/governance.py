@@ -9,6 +9,7 @@ import reflex as rx
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio.schemas import DecisionRow, GateReviewRow, LifecycleRow, StageStep
@@ -21,7 +22,6 @@ from pmo_saas.ui.components import (
     info_callout,
     page_heading,
 )
-from pmo_saas.ui.layout import workspace
 from pmo_saas.ui.section_nav import dashboard_nav
 
 

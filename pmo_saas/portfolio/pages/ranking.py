@@ -9,6 +9,7 @@ import reflex as rx
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
@@ -26,7 +27,6 @@ from pmo_saas.ui.components import (
     labelled_select,
     page_heading,
 )
-from pmo_saas.ui.layout import workspace
 
 
 def _parse_position(raw: object) -> int:

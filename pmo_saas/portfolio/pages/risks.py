@@ -8,6 +8,7 @@ import reflex as rx
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import views
@@ -26,7 +27,6 @@ from pmo_saas.ui.components import (
     page_heading,
     region,
 )
-from pmo_saas.ui.layout import workspace
 
 LEVELS = [(str(n), str(n)) for n in range(1, 6)]
 

@@ -8,6 +8,7 @@ import reflex as rx
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.practices.pages.common import (
@@ -38,7 +39,6 @@ from pmo_saas.ui.components import (
     region,
     text_area,
 )
-from pmo_saas.ui.layout import workspace
 
 
 class PlaybookState(WorkspacePage, rx.State):

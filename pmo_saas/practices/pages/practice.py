@@ -9,6 +9,7 @@ from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.practices.pages.common import (
@@ -39,7 +40,6 @@ from pmo_saas.ui.components import (
     region,
     text_area,
 )
-from pmo_saas.ui.layout import workspace
 
 
 def _practice_id(path: str) -> int:

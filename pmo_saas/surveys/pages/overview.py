@@ -14,6 +14,7 @@ from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.surveys import instruments as ins
@@ -29,7 +30,6 @@ from pmo_saas.surveys.pages.launch_form import (
 from pmo_saas.surveys.pages.survey_list import SurveyItem, delete_dialog, survey_rounds
 from pmo_saas.surveys.schemas import MySurveyRow
 from pmo_saas.ui.components import error_callout, info_callout, page_heading
-from pmo_saas.ui.layout import workspace
 
 
 class TeamChoice(BaseModel):

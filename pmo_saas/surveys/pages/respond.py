@@ -23,12 +23,12 @@ from reflex.event import EventSpec
 from pmo_saas.db import run_sync
 from pmo_saas.identity.link_tokens import forget_route
 from pmo_saas.identity.page_state import PublicPage
+from pmo_saas.identity.shell import public
 from pmo_saas.kernel.errors import DomainError
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys import sealing, services
 from pmo_saas.surveys.schemas import QuestionForm
 from pmo_saas.ui.components import Choice, card, error_callout, page_heading
-from pmo_saas.ui.layout import public
 
 SEP = "::"
 ANSWER_ROUTE = "/s"

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict
 from pmo_saas.kernel.roles import Role
@@ -35,7 +36,6 @@ from pmo_saas.surveys.pages.common import (
 )
 from pmo_saas.surveys.schemas import SurveyResults, TeamProgress, TrendPoint
 from pmo_saas.ui.components import error_callout, info_callout, page_heading
-from pmo_saas.ui.layout import workspace
 
 
 class TrendRowView(BaseModel):

@@ -1,4 +1,12 @@
-"""Page frames: the public frame and the workspace shell (sidebar, org switcher, user menu)."""
+"""Page frames: the public frame and the workspace shell (sidebar, org switcher, user menu).
+
+Stateful (it reads AuthState), so it lives in identity rather than ui/. Banners above every
+workspace page (billing's past-due notice) are registered by their domain with
+`add_shell_banner` at import, so identity never imports them (no cycle).
+
+Below a tablet width (48em, ~768 px) the sidebar folds into a drawer opened by the
+"Open menu" button and the content takes the full width.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +14,20 @@ from collections.abc import Callable
 
 import reflex as rx
 
-from pmo_saas.billing.banner import billing_banner
 from pmo_saas.identity.auth_state import AuthState
 
+# Components shown above every workspace page, added by the domains that own them.
+_BANNERS: list[Callable[[], rx.Component]] = []
+
+
+def add_shell_banner(banner: Callable[[], rx.Component]) -> None:
+    """Show `banner()` above every workspace page (once, whatever the import order)."""
+    if banner not in _BANNERS:
+        _BANNERS.append(banner)
+
+
 NAV = [
+    ("Home", "", "house"),
     ("Dashboard", "/dashboard", "layout-dashboard"),
     ("Portfolio", "/portfolio", "briefcase"),
     ("Assessments", "/assessments", "radar"),
@@ -22,6 +40,9 @@ NAV = [
     ("Billing", "/billing", "credit-card"),
 ]
 ADMIN_NAV = [("Audit log", "/audit", "scroll-text"), ("Outbox", "/outbox", "mail")]
+# Radix breakpoints: "md" starts at 48em (768 px).
+WIDE_ONLY = rx.breakpoints(initial="none", md="flex")
+NARROW_ONLY = rx.breakpoints(initial="flex", md="none")
 
 
 def _nav_link(label: str, suffix: str, icon: str) -> rx.Component:
@@ -61,25 +82,46 @@ def _org_switcher() -> rx.Component:
     )
 
 
+def _color_mode_toggle() -> rx.Component:
+    """Light and dark follow the system until toggled here."""
+    return rx.icon_button(
+        rx.color_mode_cond(rx.icon("moon", size=16), rx.icon("sun", size=16)),
+        on_click=rx.toggle_color_mode,
+        variant="ghost",
+        color_scheme="gray",
+        aria_label="Switch light or dark mode",
+    )
+
+
+def _nav() -> rx.Component:
+    return rx.el.nav(
+        rx.vstack(
+            *[_nav_link(*item) for item in NAV],
+            rx.cond(
+                AuthState.is_admin,
+                rx.vstack(*[_nav_link(*item) for item in ADMIN_NAV], spacing="1", width="100%"),
+            ),
+            spacing="1",
+            width="100%",
+        ),
+        aria_label="Sections",
+        style={"width": "100%"},
+    )
+
+
+def _sidebar_body() -> list[rx.Component]:
+    return [
+        rx.link(rx.heading("pmo_saas", size="5", as_="p"), href="/", underline="none"),
+        _org_switcher(),
+        _nav(),
+        rx.spacer(),
+        rx.hstack(_user_menu(), rx.spacer(), _color_mode_toggle(), align="center", width="100%"),
+    ]
+
+
 def _sidebar() -> rx.Component:
     return rx.vstack(
-        rx.link(rx.heading("pmo_saas", size="5"), href="/", underline="none"),
-        _org_switcher(),
-        rx.el.nav(
-            rx.vstack(
-                *[_nav_link(*item) for item in NAV],
-                rx.cond(
-                    AuthState.is_admin,
-                    rx.vstack(*[_nav_link(*item) for item in ADMIN_NAV], spacing="1", width="100%"),
-                ),
-                spacing="1",
-                width="100%",
-            ),
-            aria_label="Sections",
-            style={"width": "100%"},
-        ),
-        rx.spacer(),
-        _user_menu(),
+        *_sidebar_body(),
         width="240px",
         min_width="240px",
         height="100vh",
@@ -88,6 +130,61 @@ def _sidebar() -> rx.Component:
         position="sticky",
         top="0",
         spacing="4",
+        display=WIDE_ONLY,
+    )
+
+
+def _menu_drawer() -> rx.Component:
+    """The sidebar on a phone: a drawer from the left behind the "Open menu" button."""
+    return rx.drawer.root(
+        rx.drawer.trigger(
+            rx.icon_button(rx.icon("menu", size=18), variant="soft", aria_label="Open menu")
+        ),
+        rx.drawer.overlay(z_index="5"),
+        rx.drawer.portal(
+            rx.drawer.content(
+                rx.vstack(
+                    rx.hstack(
+                        rx.drawer.title("Menu", size="3"),
+                        rx.spacer(),
+                        rx.drawer.close(
+                            rx.icon_button(
+                                rx.icon("x", size=16), variant="ghost", aria_label="Close menu"
+                            )
+                        ),
+                        width="100%",
+                        align="center",
+                    ),
+                    rx.drawer.description("Sections of the workspace.", class_name="pmo-sr"),
+                    *_sidebar_body(),
+                    spacing="4",
+                    height="100%",
+                    padding="1em",
+                ),
+                top="0",
+                left="0",
+                height="100%",
+                width="min(85vw, 280px)",
+                background_color="var(--color-panel-solid)",
+                z_index="6",
+                position="fixed",
+            ),
+        ),
+        direction="left",
+    )
+
+
+def _top_bar() -> rx.Component:
+    return rx.hstack(
+        _menu_drawer(),
+        rx.text(AuthState.org_name, weight="bold", trim="both"),
+        rx.spacer(),
+        _color_mode_toggle(),
+        align="center",
+        width="100%",
+        padding="0.5em 1em",
+        border_bottom="1px solid var(--gray-a5)",
+        display=NARROW_ONLY,
     )
 
 
@@ -116,13 +213,16 @@ def workspace(content: Callable[[], rx.Component]) -> Callable[[], rx.Component]
     def page() -> rx.Component:
         return rx.cond(
             AuthState.org_slug != "",
-            rx.hstack(
+            rx.flex(
                 _sidebar(),
-                rx.box(
-                    billing_banner(), content(), padding="2em", width="100%", max_width="1200px"
+                _top_bar(),
+                rx.el.main(
+                    *[banner() for banner in _BANNERS],
+                    content(),
+                    class_name="pmo-content",
                 ),
+                direction=rx.breakpoints(initial="column", md="row"),
                 align="start",
-                spacing="0",
                 width="100%",
             ),
             rx.center(
@@ -152,7 +252,7 @@ def public(content: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
     def page() -> rx.Component:
         return rx.vstack(
             rx.hstack(
-                rx.link(rx.heading("pmo_saas", size="5"), href="/", underline="none"),
+                rx.link(rx.heading("pmo_saas", size="5", as_="p"), href="/", underline="none"),
                 rx.spacer(),
                 rx.cond(
                     AuthState.signed_in,
@@ -165,13 +265,15 @@ def public(content: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
                         rx.link("Sign in", href="/signin"),
                         rx.link(rx.button("Create your organisation"), href="/signup"),
                         align="center",
+                        wrap="wrap",
                     ),
                 ),
                 width="100%",
-                padding="1em 2em",
+                padding="1em",
                 border_bottom="1px solid var(--gray-a5)",
+                align="center",
             ),
-            rx.box(content(), width="100%", max_width="960px", padding="2em", margin="0 auto"),
+            rx.el.main(content(), class_name="pmo-public"),
             width="100%",
             spacing="0",
         )
