@@ -3,26 +3,17 @@
 
 from __future__ import annotations
 
-from itertools import pairwise
 from typing import Any
 
 import reflex as rx
 
 from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.kernel.paths import id_after  # noqa: F401  (the pages import it from here)
 from pmo_saas.ui.components import Choice, labelled_select, text_area
 
 STATUS_LABELS = {"todo": "To do", "doing": "Doing", "done": "Done", "blocked": "Blocked"}
 PLAN_STATUS_LABELS = {"active": "Active", "on_hold": "On hold", "completed": "Completed"}
 SCOPE_LABELS = {"team": "Team growth item", "organisation": "Organisational (leadership)"}
-
-
-def id_after(path: str, segment: str) -> int:
-    """The number following `segment` in a URL path (0 when absent or not a number)."""
-    parts = [p for p in (path or "").split("/") if p]
-    for before, value in pairwise(parts):
-        if before == segment and value.isdigit():
-            return int(value)
-    return 0
 
 
 def optional_int(raw: Any) -> int | None:

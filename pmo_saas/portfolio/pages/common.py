@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import reflex as rx
 
 from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.kernel.paths import id_after  # noqa: F401  (the pages import it from here)
 from pmo_saas.portfolio import fields, scoring
 
 STATUS_CHOICES = list(fields.STATUSES.items())
 MOSCOW_CHOICES = [("", "Not set"), *scoring.MOSCOW_LABELS.items()]
 MODEL_CHOICES = list(scoring.MODELS.items())
 RISK_STATUS_CHOICES = [(s, s.capitalize()) for s in fields.RISK_STATUSES]
-
-
-def id_after(path: str, segment: str) -> int:
-    """The number following `segment` in a URL path (0 when absent or not a number)."""
-    parts = [p for p in (path or "").split("/") if p]
-    for before, value in pairwise(parts):
-        if before == segment and value.isdigit():
-            return int(value)
-    return 0
 
 
 def portfolio_href(portfolio_id: rx.Var | int, suffix: str = "") -> rx.Var:

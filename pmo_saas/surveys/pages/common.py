@@ -6,24 +6,15 @@ figures already formatted, heat-map colours computed on the server.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import reflex as rx
 from pydantic import BaseModel
 
 from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.kernel.paths import id_after  # noqa: F401  (the pages import it from here)
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys.schemas import CommentGroup, GroupResult, HeatRow, SurveyResults
-
-
-def id_after(path: str, segment: str) -> int:
-    """The number following `segment` in a URL path (0 when absent or not a number)."""
-    parts = [p for p in (path or "").split("/") if p]
-    for before, value in itertools.pairwise(parts):
-        if before == segment and value.isdigit():
-            return int(value)
-    return 0
 
 
 def section_href(suffix: str = "") -> rx.Var:
