@@ -21,6 +21,7 @@ neither refuses to touch tenant-owned tables at all.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache, partial
@@ -85,8 +86,19 @@ def get_engine(url: str | None = None) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        _fork_safe(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    _fork_safe(engine)
+    return engine
+
+
+def _fork_safe(engine: Engine) -> None:
+    """A process forked after this one opened connections (granian's workers, the job
+    worker) starts with an empty pool instead of sharing the parent's sockets: two processes
+    on one PostgreSQL connection collide ("prepared statement _pg3_0 already exists").
+    SQLAlchemy's recipe for pools and multiprocessing."""
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
 
 
 _tenant_by_table: dict[str, type[TenantOwned]] = {}

@@ -22,12 +22,29 @@ from pmo_saas.jobs.schedule import JOBS
 from pmo_saas.jobs.services import run_totals
 
 log = logging.getLogger("pmo_saas.jobs")
+# runs, failures, items, running, last run, last success, readable
+_Families = tuple[
+    CounterMetricFamily,
+    CounterMetricFamily,
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    GaugeMetricFamily,
+    GaugeMetricFamily,
+    GaugeMetricFamily,
+]
 
 
 class JobRunCollector(Collector):
     """Job runs, failures, runs in progress, items done and last run times, per job."""
 
-    def collect(self) -> Iterator[Metric]:
+    def describe(self) -> Iterator[Metric]:
+        """The metric names, read by the registry when the collector is registered: without
+        this, prometheus-client calls `collect` then, a database read at import time (in a
+        process that may fork its workers afterwards)."""
+        return iter(self._families())
+
+    @staticmethod
+    def _families() -> _Families:
         runs = CounterMetricFamily("pmo_job_runs", "Background job runs started.", labels=["job"])
         failures = CounterMetricFamily(
             "pmo_job_failures",
@@ -49,6 +66,10 @@ class JobRunCollector(Collector):
         readable = GaugeMetricFamily(
             "pmo_job_metrics_up", "1 if the job-run table could be read for this scrape."
         )
+        return (runs, failures, items, running, last_run, last_ok, readable)
+
+    def collect(self) -> Iterator[Metric]:
+        runs, failures, items, running, last_run, last_ok, readable = self._families()
         try:
             with system_session() as session:
                 totals = run_totals(session)
