@@ -8,7 +8,7 @@ import reflex as rx
 from pmo_saas.dashboard import share
 from pmo_saas.dashboard.http import SHARE_COOKIE, SHARED_PAGE
 from pmo_saas.dashboard.pages.dashboard import DashboardView, dashboard_body
-from pmo_saas.identity.auth_state import handshake_cookie_header
+from pmo_saas.identity.auth_state import state_cookie_header
 from pmo_saas.identity.page_state import PublicPage
 from pmo_saas.security_headers import cookie_value
 
@@ -20,7 +20,7 @@ class SharedDashboardState(PublicPage, DashboardView, rx.State):
 
     @rx.event
     async def load(self) -> None:
-        token = cookie_value(handshake_cookie_header(self.router.session.session_id), SHARE_COOKIE)
+        token = cookie_value(state_cookie_header(self), SHARE_COOKIE)
         shown = await self._run(share.shared_dashboard, token=token)
         if shown is None:  # unknown, expired or revoked: the page does not say which
             self.loaded = False
