@@ -348,7 +348,12 @@ def _csv(rows: list[list[object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:
-        writer.writerow(["'" + c if isinstance(c, str) and c[:1] in "=+-@" else c for c in row])
+        writer.writerow(
+            [
+                "'" + c if isinstance(c, str) and c.startswith(("=", "+", "-", "@")) else c
+                for c in row
+            ]
+        )
     return out.getvalue()
 
 

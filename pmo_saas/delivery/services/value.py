@@ -244,7 +244,7 @@ def export_value_csv(*, session: Session, ctx: TenantContext, portfolio_id: int)
     writer = csv.writer(out)
     writer.writerow(["initiative", "promised value", "achievement %", "realised value"])
     for r in view.rows:
-        title = "'" + r.title if r.title[:1] in "=+-@" else r.title
+        title = "'" + r.title if r.title.startswith(("=", "+", "-", "@")) else r.title
         share = "" if r.achievement is None else round(100 * r.achievement, 1)
         writer.writerow(
             [
