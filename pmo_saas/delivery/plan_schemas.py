@@ -102,6 +102,7 @@ class PortfolioDeliveryRow(BaseModel):
     released: int
     spent: int
     rag: str
+    rag_reason: str
     delivery: str
     delivery_label: str
     forecast_85: str

@@ -9,17 +9,12 @@ import io
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from pmo_saas.delivery.columns import DONE
-from pmo_saas.delivery.earned_value import EarnedValue, earned_value
-from pmo_saas.delivery.models import WorkItem
+from pmo_saas.delivery.earned_value import EarnedValue
 from pmo_saas.delivery.plan_models import (
-    AGILE,
     APPROACHES,
     RAGS,
-    TRADITIONAL,
     InitiativePlan,
     RagChange,
     SpendEntry,
@@ -33,8 +28,8 @@ from pmo_saas.delivery.plan_schemas import (
     SpendRow,
     TrancheCheck,
 )
+from pmo_saas.delivery.services import plan_figures as figures
 from pmo_saas.delivery.services._common import initiative_in_org, portfolio_in_org
-from pmo_saas.delivery.services.flow import compute_flow
 from pmo_saas.delivery.services.tranches import check_tranches, tranche_rows, tranches_of
 from pmo_saas.identity.models import User
 from pmo_saas.kernel.clock import utcnow
@@ -48,8 +43,6 @@ DELIVERY = {
     "done": "Done",
     "not_planned": "Not planned",
 }
-FORECAST_RUNS = 2000
-FORECAST_SEED = 17
 SLIPPING = 0.9  # SPI or CPI below this puts a traditional project at risk
 ATTENTION_ROWS = 8
 
@@ -94,62 +87,6 @@ def judge(
     return ("at_risk", risk) if risk else ("on_track", [])
 
 
-def _spend(session: Session, initiative_ids: Sequence[int]) -> dict[int, int]:
-    if not initiative_ids:
-        return {}
-    rows = session.exec(
-        select(SpendEntry.initiative_id, func.sum(SpendEntry.amount))
-        .where(col(SpendEntry.initiative_id).in_(initiative_ids))
-        .group_by(col(SpendEntry.initiative_id))
-    ).all()
-    return {i: int(total or 0) for i, total in rows}
-
-
-def _forecast_85(session: Session, plan: InitiativePlan) -> tuple[str, str]:
-    if plan.approach != AGILE or plan.actual_end is not None:
-        return "", ""
-    *_, forecast = compute_flow(
-        session,
-        portfolio_id=plan.portfolio_id,
-        initiative_ids=[plan.initiative_id],
-        seed=FORECAST_SEED,
-        runs=FORECAST_RUNS,
-    )
-    return (forecast.dates.get("85", "") if forecast.enough else ""), forecast.sentence
-
-
-def _earned_value(session: Session, plan: InitiativePlan, on: date) -> EarnedValue | None:
-    if (
-        plan.approach != TRADITIONAL
-        or plan.baseline_scope is None
-        or plan.baseline_start is None
-        or plan.baseline_end is None
-        or plan.baseline_budget is None
-    ):
-        return None
-    done = session.exec(
-        select(func.coalesce(func.sum(func.coalesce(WorkItem.estimate, 1.0)), 0.0)).where(
-            WorkItem.initiative_id == plan.initiative_id,
-            col(WorkItem.status) == DONE,
-            func.date(WorkItem.done_at) <= on.isoformat(),
-        )
-    ).one()
-    cost = session.exec(
-        select(func.coalesce(func.sum(SpendEntry.amount), 0)).where(
-            SpendEntry.initiative_id == plan.initiative_id, col(SpendEntry.month) <= on
-        )
-    ).one()
-    return earned_value(
-        bac=plan.baseline_budget,
-        start=plan.baseline_start,
-        end=plan.baseline_end,
-        scope=plan.baseline_scope,
-        done=float(done),
-        actual_cost=int(cost),
-        on=on,
-    )
-
-
 def _ev_row(ev: EarnedValue, on: date, scope: float) -> EarnedValueRow:
     return EarnedValueRow(
         on=on.isoformat(),
@@ -182,6 +119,10 @@ def initiative_plan(
     )
     funded = plan.id is not None
     tranches = tranches_of(session, initiative_id)
+    forecast = figures.forecasts(session, [plan]).get(initiative_id) if funded else None
+    f85 = forecast.dates.get("85", "") if forecast and forecast.enough else ""
+    sentence = forecast.sentence if forecast else ""
+    ev = figures.earned_values(session, [plan], today).get(initiative_id) if funded else None
     spend_rows = session.exec(
         select(SpendEntry)
         .where(SpendEntry.initiative_id == initiative_id)
@@ -189,8 +130,6 @@ def initiative_plan(
     ).all()
     spent = sum(s.amount for s in spend_rows)
     check = check_tranches(plan.planned_budget, tranches, spent)
-    f85, sentence = _forecast_85(session, plan) if funded else ("", "")
-    ev = _earned_value(session, plan, today) if funded else None
     state, why = (
         judge(plan, check, forecast_85=f85, ev=ev, today=today) if funded else ("not_planned", [])
     )
@@ -265,16 +204,17 @@ def _delivery_rows(
         if ids
         else {}
     )
-    spent = _spend(session, ids)
+    spent = figures.spend_by_initiative(session, ids)
+    funding = figures.tranches_by_initiative(session, ids)
+    ahead = figures.forecasts(session, plans)
+    evs = figures.earned_values(session, plans, today)
     rows = []
     for plan in plans:
-        check = check_tranches(
-            plan.planned_budget,
-            tranches_of(session, plan.initiative_id),
-            spent.get(plan.initiative_id, 0),
-        )
-        f85, _ = _forecast_85(session, plan)
-        ev = _earned_value(session, plan, today)
+        iid = plan.initiative_id
+        check = check_tranches(plan.planned_budget, funding.get(iid, []), spent.get(iid, 0))
+        forecast = ahead.get(iid)
+        f85 = forecast.dates.get("85", "") if forecast and forecast.enough else ""
+        ev = evs.get(iid)
         state, _why = judge(plan, check, forecast_85=f85, ev=ev, today=today)
         rows.append(
             PortfolioDeliveryRow(
@@ -287,6 +227,7 @@ def _delivery_rows(
                 released=check.released,
                 spent=check.spent,
                 rag=plan.rag,
+                rag_reason=plan.rag_reason,
                 delivery=state,
                 delivery_label=DELIVERY[state],
                 forecast_85=f85,
@@ -344,7 +285,7 @@ def delivery_tile(session: Session, ctx: TenantContext) -> DeliveryTile:
     )
 
 
-def _csv(rows: list[list[object]]) -> str:
+def _csv(rows: Sequence[Sequence[object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:
@@ -360,7 +301,15 @@ def _csv(rows: list[list[object]]) -> str:
 def export_delivery_csv(*, session: Session, ctx: TenantContext, portfolio_id: int) -> str:
     """The portfolio's delivery table as CSV (agile and traditional in one table)."""
     rows = portfolio_delivery(session=session, ctx=ctx, portfolio_id=portfolio_id)
-    head = ["initiative", "approach", "planned end", "budget", "released", "spent", "rag"]
+    head: list[object] = [
+        "initiative",
+        "approach",
+        "planned end",
+        "budget",
+        "released",
+        "spent",
+        "rag",
+    ]
     head += ["delivery", "forecast 85%", "spi", "cpi", "spend beyond released"]
     body: list[list[object]] = [
         [

@@ -9,6 +9,7 @@ is flagged. Governance reaches `release_on_gate` through kernel/gates.py (no imp
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -61,7 +62,7 @@ def split_evenly(budget: int, count: int) -> list[int]:
 
 
 def write_tranches(
-    session: Session, initiative_id: int, amounts: Sequence[int], *, released_on: object
+    session: Session, initiative_id: int, amounts: Sequence[int], *, released_on: date
 ) -> None:
     """Replace the initiative's tranches; the first is released on `released_on`."""
     for old in tranches_of(session, initiative_id):

@@ -124,7 +124,7 @@ def _key_results(session: Session, initiative_ids: list[int]) -> dict[int, list[
         latest[m.key_result_id] = m
     out: dict[int, list[KeyResultRow]] = defaultdict(list)
     for k in krs:
-        m = latest.get(k.id or 0)
+        last = latest.get(k.id or 0)
         out[k.initiative_id].append(
             KeyResultRow(
                 id=k.id or 0,
@@ -132,9 +132,9 @@ def _key_results(session: Session, initiative_ids: list[int]) -> dict[int, list[
                 target=k.target,
                 unit=k.unit,
                 due_on=k.due_on.isoformat(),
-                measured=m.value if m else None,
-                measured_on=m.measured_on.isoformat() if m else "",
-                achievement=achievement_of(m.value if m else None, k.target),
+                measured=last.value if last else None,
+                measured_on=last.measured_on.isoformat() if last else "",
+                achievement=achievement_of(last.value if last else None, k.target),
             )
         )
     return out
