@@ -201,7 +201,7 @@ def set_rag(
     plan = plan_of(session, initiative_id)
     if rag not in RAGS:
         raise ValidationFailed("Choose green, amber or red.", field="rag")
-    why = " ".join(str(reason or "").split())
+    why = " ".join(str(reason or "").replace("\x00", "").split())
     if not why:
         raise ValidationFailed(
             f"Write why the status is {RAGS[rag].lower()}: a RAG status needs a reason.",
