@@ -40,7 +40,19 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-class PlanState(WorkspacePage, rx.State):
+class FormPage(WorkspacePage, mixin=True):
+    """A page whose forms are emptied (re-keyed) only after a write succeeded."""
+
+    form_version: int = 0
+
+    async def _form_act(self, fn: Any, notice: str, **kwargs: Any) -> None:
+        """One write as a member or above; an error keeps what was typed."""
+        await self._act(fn, notice=notice, minimum=Role.MEMBER, **kwargs)
+        if not self.error:
+            self.form_version += 1
+
+
+class PlanState(FormPage, rx.State):
     portfolio_id: int = 0
     initiative_id: int = 0
     title: str = ""
@@ -59,7 +71,6 @@ class PlanState(WorkspacePage, rx.State):
     tranche_message: str = ""
     flagged: bool = False
     ev: list[dict[str, str]] = []
-    form_version: int = 0
 
     def _iid(self) -> int:
         return id_after(self.router.url.path, "plan")
@@ -131,12 +142,6 @@ class PlanState(WorkspacePage, rx.State):
     @rx.event
     async def load(self) -> None:
         await self._load()
-
-    async def _form_act(self, fn: Any, notice: str, **kwargs: Any) -> None:
-        """One write; the form is emptied only when it succeeded (an error keeps the input)."""
-        await self._act(fn, notice=notice, minimum=Role.MEMBER, **kwargs)
-        if not self.error:
-            self.form_version += 1
 
     @rx.event
     async def adopt(self, form: dict) -> None:

@@ -9,14 +9,12 @@ from typing import Any
 import reflex as rx
 
 from pmo_saas.db import in_tenant
-from pmo_saas.delivery.pages.plan import CAN_WRITE, field
+from pmo_saas.delivery.pages.plan import CAN_WRITE, FormPage, field
 from pmo_saas.delivery.plan_schemas import CalibrationRow
 from pmo_saas.delivery.services import value as value_services
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio.pages.common import id_after, portfolio_nav
 from pmo_saas.ui.components import (
     card,
@@ -34,13 +32,12 @@ def _num(value: float | None, pattern: str = "{:g}") -> str:
     return "-" if value is None else pattern.format(value)
 
 
-class ValueState(WorkspacePage, rx.State):
+class ValueState(FormPage, rx.State):
     portfolio_id: int = 0
     value_key: str = ""
     rows: list[dict[str, str]] = []
     results: list[dict[str, str]] = []
     calibration: list[CalibrationRow] = []
-    form_version: int = 0
 
     async def _refresh(self, ctx: TenantContext) -> None:
         self.portfolio_id = id_after(self.router.url.path, "p")
@@ -80,11 +77,6 @@ class ValueState(WorkspacePage, rx.State):
     @rx.event
     async def load(self) -> None:
         await self._load()
-
-    async def _form_act(self, fn: Any, notice: str, **kwargs: Any) -> None:
-        await self._act(fn, notice=notice, minimum=Role.MEMBER, **kwargs)
-        if not self.error:
-            self.form_version += 1
 
     @rx.event
     async def add_key_result(self, form: dict) -> None:
