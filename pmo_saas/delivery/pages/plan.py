@@ -149,7 +149,7 @@ class PlanState(FormPage, rx.State):
             plan_services.adopt_plan,
             "Plan adopted: its funded initiatives are planned.",
             published_plan_id=str(form.get("plan", "")),
-            tranches=int(str(form.get("tranches", "3")) or 3),
+            tranches=str(form.get("tranches", "")),
         )
 
     @rx.event

@@ -79,14 +79,15 @@ def require_owner_or_coach(session: Session, ctx: TenantContext, initiative: Ini
 
 
 def adopt_plan(
-    *, session: Session, ctx: TenantContext, published_plan_id: int, tranches: int = 3
+    *, session: Session, ctx: TenantContext, published_plan_id: object, tranches: object = 3
 ) -> int:
     """Each funded initiative of the published plan gets its planned dates (the initiative's),
     budget and value (the plan line's) and `tranches` even tranches, the first released.
     An initiative already planned keeps its tranches, RAG and baseline; returns how many."""
     ctx.require(Role.COACH, PLAN_MESSAGE)
     published = get_in_org(session, PublishedPlan, published_plan_id, "That published plan")
-    if not 1 <= int(tranches) <= MAX_TRANCHES:
+    count = int(str(tranches).strip()) if str(tranches).strip().isdigit() else 0
+    if not 1 <= count <= MAX_TRANCHES:
         raise ValidationFailed(f"Choose 1 to {MAX_TRANCHES} tranches.", field="tranches")
     funding = FundingPlan.model_validate_json(published.snapshot_json)
     funded = set(funding.funded_ids)
@@ -112,7 +113,7 @@ def adopt_plan(
             write_tranches(
                 session,
                 line.initiative_id,
-                split_evenly(row.planned_budget, int(tranches)),
+                split_evenly(row.planned_budget, count),
                 released_on=today,
             )
         count += 1
