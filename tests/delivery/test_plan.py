@@ -167,8 +167,8 @@ def test_a_plan_is_adopted_in_1_to_12_tranches(org_a):
     with tenant_session(org_a) as session:
         plan_id = session.exec(select(PublishedPlan.id)).one()
     for bad in ("0", "13", "three"):
-        with pytest.raises(ValidationFailed, match="Choose 1 to 12 tranches"):
-            with tenant_session(org_a) as session:
-                plan_services.adopt_plan(
-                    session=session, ctx=org_a, published_plan_id=plan_id, tranches=bad
-                )
+        refused = pytest.raises(ValidationFailed, match="Choose 1 to 12 tranches")
+        with refused, tenant_session(org_a) as session:
+            plan_services.adopt_plan(
+                session=session, ctx=org_a, published_plan_id=plan_id, tranches=bad
+            )
