@@ -86,8 +86,8 @@ def adopt_plan(
     An initiative already planned keeps its tranches, RAG and baseline; returns how many."""
     ctx.require(Role.COACH, PLAN_MESSAGE)
     published = get_in_org(session, PublishedPlan, published_plan_id, "That published plan")
-    count = int(str(tranches).strip()) if str(tranches).strip().isdigit() else 0
-    if not 1 <= count <= MAX_TRANCHES:
+    parts = int(str(tranches).strip()) if str(tranches).strip().isdigit() else 0
+    if not 1 <= parts <= MAX_TRANCHES:
         raise ValidationFailed(f"Choose 1 to {MAX_TRANCHES} tranches.", field="tranches")
     funding = FundingPlan.model_validate_json(published.snapshot_json)
     funded = set(funding.funded_ids)
@@ -113,7 +113,7 @@ def adopt_plan(
             write_tranches(
                 session,
                 line.initiative_id,
-                split_evenly(row.planned_budget, count),
+                split_evenly(row.planned_budget, parts),
                 released_on=today,
             )
         count += 1
