@@ -115,7 +115,9 @@ def earned_values(
             .where(
                 col(WorkItem.initiative_id).in_(ids),
                 col(WorkItem.status) == DONE,
-                func.date(WorkItem.done_at) <= on.isoformat(),
+                # Done by the end of the day `on` (a time bound: the same SQL everywhere).
+                col(WorkItem.done_at)
+                < datetime.combine(on + timedelta(days=1), datetime.min.time(), tzinfo=UTC),
             )
             .group_by(col(WorkItem.initiative_id))
         ).all()
