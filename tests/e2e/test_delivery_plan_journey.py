@@ -54,7 +54,7 @@ def test_gate_releases_a_tranche_owner_sets_amber_dashboard_shows_it(page: Page,
     plan_path = f"/o/{slug}/portfolio/p/{pid}/plan/{iid}"
     page.goto(f"{base_url}{plan_path}")
     tranches = page.get_by_role("region", name="Funding tranches", exact=True)
-    expect(tranches.get_by_role("row").filter(has_text="released")).to_have_count(2)
+    expect(tranches.get_by_role("cell", name="released", exact=True)).to_have_count(2)
     expect(page.get_by_text("0 spent of 60,000 released.")).to_be_visible()
     with tenant_session(coach) as session:
         statuses = session.exec(
