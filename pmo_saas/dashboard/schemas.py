@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from pmo_saas.delivery.plan_schemas import DeliveryTile
+
 
 class ShareLinkRow(BaseModel):
     id: int
@@ -143,3 +145,4 @@ class Dashboard(BaseModel):
     response_rates: ResponseRatesTile
     plans: PlansTile
     training: TrainingTile
+    delivery: DeliveryTile

@@ -18,7 +18,7 @@ from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import NotFound
 
-CSV_TABLES = ("statuses", "risks", "maturity", "response_rates", "summary")
+CSV_TABLES = ("statuses", "risks", "maturity", "response_rates", "summary", "delivery")
 
 
 def build_dashboard(*, session: Session, ctx: TenantContext, links: bool = True) -> Dashboard:
@@ -51,6 +51,21 @@ def _rows(dashboard: Dashboard, table: str) -> list[list[Any]]:
     if table == "response_rates":
         return [["survey", "invited", "answered", "response rate %"]] + [
             [r.survey, r.invited, r.answered, r.rate] for r in dashboard.response_rates.rows
+        ]
+    if table == "delivery":
+        t = dashboard.delivery
+        return [
+            ["figure", "value"],
+            ["funded initiatives", t.planned],
+            ["on track", t.on_track],
+            ["at risk", t.at_risk],
+            ["late", t.late],
+            ["done", t.done],
+            ["budget", t.budget],
+            ["spent", t.spent],
+            ["spent % of budget", t.spend_percent],
+            ["forecast after the planned end", t.forecast_after_plan],
+            ["spend beyond released funding", t.over_released],
         ]
     if table == "summary":
         d = dashboard

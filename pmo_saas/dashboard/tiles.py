@@ -44,6 +44,7 @@ from pmo_saas.dashboard.schemas import (
     TrainingTile,
     TrendPoint,
 )
+from pmo_saas.delivery.services.plan_views import delivery_tile
 from pmo_saas.identity.models import Team, TeamMember
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
@@ -384,6 +385,7 @@ TILES: dict[str, Callable[[Session, TenantContext], Any]] = {
     "response_rates": response_rates_tile,
     "plans": plans_tile,
     "training": training_tile,
+    "delivery": delivery_tile,
 }
 
 SOURCES = {
@@ -396,4 +398,5 @@ SOURCES = {
     "response_rates": "/surveys",
     "plans": "/coaching",
     "training": "/coaching",
+    "delivery": "/portfolio",
 }

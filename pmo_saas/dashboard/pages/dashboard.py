@@ -12,6 +12,7 @@ import reflex as rx
 from pmo_saas.dashboard import services
 from pmo_saas.dashboard.schemas import CultureFigure, Dashboard, ResponseRateRow, RiskRow
 from pmo_saas.db import in_tenant
+from pmo_saas.delivery.plan_schemas import PortfolioDeliveryRow
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.identity.shell import workspace
@@ -59,6 +60,14 @@ class DashboardView(rx.State, mixin=True):
     people: int = 0
     trained: int = 0
     trained_percent: float = 0.0
+    delivery_planned: int = 0
+    delivery_on_track: int = 0
+    delivery_at_risk: int = 0
+    delivery_late: int = 0
+    delivery_spend_text: str = ""
+    delivery_forecast_after: int = 0
+    delivery_over_released: int = 0
+    delivery_attention: list[PortfolioDeliveryRow] = []
 
     def _apply(self, d: Dashboard) -> None:
         self.loaded = True
@@ -93,6 +102,15 @@ class DashboardView(rx.State, mixin=True):
         ]
         tr = d.training
         self.people, self.trained, self.trained_percent = tr.people, tr.trained, tr.percent
+        dv = d.delivery
+        self.delivery_planned, self.delivery_on_track = dv.planned, dv.on_track
+        self.delivery_at_risk, self.delivery_late = dv.at_risk, dv.late
+        self.delivery_spend_text = (
+            f"{_money(dv.spent, d.funding.currency)} of {_money(dv.budget, d.funding.currency)}"
+            f" ({dv.spend_percent:g}%)"
+        )
+        self.delivery_forecast_after = dv.forecast_after_plan
+        self.delivery_over_released, self.delivery_attention = dv.over_released, dv.attention
 
 
 class WorkspaceDashboard(WorkspacePage, DashboardView, mixin=True):
@@ -350,6 +368,44 @@ def _coaching_area(s: type[DashboardView], links: bool) -> rx.Component:
     )
 
 
+def delivery_attention_table(s: type[DashboardView]) -> rx.Component:
+    return data_table(
+        "Delivery needing attention",
+        ["Initiative", "Delivery", "RAG", "Reason", "Planned end", "Forecast (85%)"],
+        s.delivery_attention,
+        lambda r: rx.table.row(
+            rx.table.cell(r.title),
+            rx.table.cell(r.delivery_label),
+            rx.table.cell(r.rag),
+            rx.table.cell(r.rag_reason),
+            rx.table.cell(r.planned_end),
+            rx.table.cell(r.forecast_85),
+        ),
+        size="1",
+        empty="Every funded initiative is on track.",
+    )
+
+
+def _delivery_area(s: type[DashboardView], links: bool) -> rx.Component:
+    return _area(
+        "Delivery",
+        "/portfolio" if links else None,
+        rx.hstack(
+            _stat("Funded initiatives", s.delivery_planned),
+            _stat("On track", s.delivery_on_track),
+            _stat("At risk", s.delivery_at_risk),
+            _stat("Late", s.delivery_late),
+            _stat("Spend vs budget", s.delivery_spend_text),
+            _stat("Forecast after plan", s.delivery_forecast_after, "agile, 85% forecast"),
+            _stat("Spend beyond released", s.delivery_over_released, "initiatives"),
+            spacing="6",
+            wrap="wrap",
+        ),
+        delivery_attention_table(s),
+        rx.hstack(rx.spacer(), _csv_button("delivery", "delivery figures", links), width="100%"),
+    )
+
+
 def dashboard_body(s: type[DashboardView], *, links: bool) -> rx.Component:
     return rx.vstack(
         error_callout(s.error),
@@ -362,6 +418,7 @@ def dashboard_body(s: type[DashboardView], *, links: bool) -> rx.Component:
                     _transformation_area(s, links),
                     _culture_area(s, links),
                     _coaching_area(s, links),
+                    _delivery_area(s, links),
                     columns=rx.breakpoints(initial="1", lg="2"),
                     spacing="4",
                     width="100%",

@@ -7,7 +7,11 @@ from typing import Any
 import reflex as rx
 
 from pmo_saas.dashboard import services
-from pmo_saas.dashboard.pages.dashboard import WorkspaceDashboard, response_rates_table
+from pmo_saas.dashboard.pages.dashboard import (
+    WorkspaceDashboard,
+    delivery_attention_table,
+    response_rates_table,
+)
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.ui.components import data_table, error_callout
 
@@ -60,6 +64,16 @@ def report_page() -> rx.Component:
                         _report_row("Active coaching plans", s.plans_active),
                         _report_row("Plans overdue", s.plans_overdue),
                         _report_row("Training coverage", s.trained_percent.to_string() + "%"),
+                        _report_row(
+                            "Delivery: on track / at risk / late",
+                            s.delivery_on_track.to_string()
+                            + " / "
+                            + s.delivery_at_risk.to_string()
+                            + " / "
+                            + s.delivery_late.to_string(),
+                        ),
+                        _report_row("Delivery: spend vs budget", s.delivery_spend_text),
+                        _report_row("Delivery: forecast after plan", s.delivery_forecast_after),
                     ),
                     width="100%",
                 ),
@@ -93,6 +107,8 @@ def report_page() -> rx.Component:
             ),
             rx.heading("Response rates", size="4", as_="h2"),
             response_rates_table(s),
+            rx.heading("Delivery", size="4", as_="h2"),
+            delivery_attention_table(s),
             rx.el.style("@media print { .no-print { display: none !important; } }"),
             width="100%",
             max_width="900px",

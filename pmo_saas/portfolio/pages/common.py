@@ -30,6 +30,8 @@ def portfolio_nav(portfolio_id: rx.Var) -> rx.Component:
             rx.link("Funding & scenarios", href=portfolio_href(portfolio_id, "/funding")),
             rx.link("Risks", href=portfolio_href(portfolio_id, "/risks")),
             rx.link("Delivery", href=portfolio_href(portfolio_id, "/delivery")),
+            rx.link("Delivery plan", href=portfolio_href(portfolio_id, "/plan")),
+            rx.link("Value realised", href=portfolio_href(portfolio_id, "/value")),
             spacing="4",
             wrap="wrap",
         ),

@@ -20,6 +20,7 @@ from pmo_saas.identity import audit
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, ValidationFailed
+from pmo_saas.kernel.gates import GateDecided, announce
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio.models import (
     GateReview,
@@ -176,8 +177,11 @@ def record_gate_review(
             recorded_by_id=ctx.user_id,
         )
     )
+    gate_stage = life.stage
     life.stage, life.status, life.updated_at = stage, status, utcnow()
     session.add(life)
+    assert review.id is not None
+    announce(session, GateDecided(initiative_id, review.id, gate_stage, decision, on, ctx.user_id))
     audit.record(
         session=session,
         ctx=ctx,

@@ -1,0 +1,94 @@
+"""The delivery plan journey in a real browser against the production build.
+
+An initiative is funded by an adopted published plan in three tranches. A coach records a
+gate review on the governance page and the plan page shows the next tranche released. The
+initiative's owner (a member named in its owner field) sets the RAG status to amber: without
+a reason the page says so and keeps the choice; with one it is saved into the history, and
+the dashboard's delivery area shows the initiative at risk with that reason.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from playwright.sync_api import Page, expect
+from sqlmodel import select
+
+from pmo_saas.db import tenant_session
+from pmo_saas.delivery.plan_models import FundingTranche, RagChange
+from pmo_saas.kernel.roles import Role
+from tests import factories
+from tests.delivery.plan_builders import funded_initiative
+
+
+def _sign_in(page: Page, url: str, email: str, path: str) -> None:
+    page.goto(url)
+    page.wait_for_url(re.compile(r".*/signin.*"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(rf".*{re.escape(path)}/?$"))
+
+
+def test_gate_releases_a_tranche_owner_sets_amber_dashboard_shows_it(page: Page, base_url: str):
+    org = factories.make_org("Plan Org")
+    coach_email = factories.unique_email("coach")
+    coach = factories.make_member(org, Role.COACH, name="Cora Coach", email=coach_email)
+    owner_email = factories.unique_email("owner")
+    factories.make_member(org, Role.MEMBER, name="Olivia Owner", email=owner_email)
+    pid, iid = funded_initiative(
+        org, title="Checkout", cost=90_000, owner="Olivia Owner", end_date="2027-12-31"
+    )
+    slug = org.org_slug
+    today = datetime.now(UTC).date().isoformat()
+
+    # ---- a coach records the gate review: the second tranche is released
+    governance = f"/o/{slug}/dashboard/governance/{iid}"
+    _sign_in(page, f"{base_url}{governance}", coach_email, governance)
+    page.get_by_label("Gate decision").select_option("Proceed")
+    page.get_by_label("Decision date").fill(today)
+    page.get_by_label("Approvers").fill("Ada Sponsor")
+    page.get_by_role("button", name="Record gate review").click()
+    expect(page.get_by_role("status")).to_contain_text("Gate review recorded")
+    plan_path = f"/o/{slug}/portfolio/p/{pid}/plan/{iid}"
+    page.goto(f"{base_url}{plan_path}")
+    tranches = page.get_by_role("region", name="Funding tranches", exact=True)
+    expect(tranches.get_by_role("cell", name="released", exact=True)).to_have_count(2)
+    expect(page.get_by_text("0 spent of 60,000 released.")).to_be_visible()
+    with tenant_session(coach) as session:
+        statuses = session.exec(
+            select(FundingTranche.status).order_by(FundingTranche.position)
+        ).all()
+    assert statuses == ["released", "released", "planned"]
+
+    # ---- the owner sets amber: a reason is required, and the choice is kept meanwhile
+    context = page.context.browser.new_context()  # type: ignore[union-attr]
+    owner_page = context.new_page()
+    _sign_in(owner_page, f"{base_url}{plan_path}", owner_email, plan_path)
+    owner_page.get_by_label("RAG", exact=True).select_option("amber")
+    owner_page.get_by_role("button", name="Save RAG status").click()
+    expect(owner_page.get_by_role("alert")).to_contain_text(
+        "Write why the status is amber: a RAG status needs a reason."
+    )
+    expect(owner_page.get_by_label("RAG", exact=True)).to_have_value("amber")
+    owner_page.get_by_label("Reason").fill("Supplier is two weeks late")
+    owner_page.get_by_role("button", name="Save RAG status").click()
+    expect(owner_page.get_by_role("status")).to_contain_text("RAG status saved.")
+    expect(owner_page.get_by_role("region", name="RAG history", exact=True)).to_contain_text(
+        "Supplier is two weeks late"
+    )
+    with tenant_session(coach) as session:
+        assert [(r.rag, r.reason) for r in session.exec(select(RagChange)).all()] == [
+            ("amber", "Supplier is two weeks late")
+        ]
+
+    # ---- the dashboard shows it
+    owner_page.goto(f"{base_url}/o/{slug}/dashboard")
+    delivery = owner_page.get_by_role("region", name="Delivery", exact=True)
+    expect(delivery.get_by_label("At risk", exact=True)).to_have_text("1")
+    attention = owner_page.get_by_role("region", name="Delivery needing attention", exact=True)
+    expect(attention).to_contain_text("Checkout")
+    expect(attention).to_contain_text("At risk")
+    expect(attention).to_contain_text("Supplier is two weeks late")
+    context.close()
