@@ -20,7 +20,7 @@ import secrets
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, update
+from sqlalchemy import case, delete, func, insert, literal, update
 from sqlmodel import Session, col, select
 
 from pmo_saas.kernel.errors import Conflict
@@ -205,12 +205,15 @@ def open_sealed(session: Session, survey_id: int, threshold: int) -> int:
     return len(opened)
 
 
+def is_large(responses: int, threshold: int) -> bool:
+    """Whether a team's answers are opened into the counters (else they stay sealed)."""
+    return responses >= max(threshold, ABSOLUTE_MINIMUM)
+
+
 def small_teams_in_memory(
-    session: Session, survey_id: int, threshold: int
+    session: Session, survey_id: int, small: list[int]
 ) -> tuple[TeamHistograms, dict[int, dict[int, list[str]]]]:
-    """The answers of teams below the threshold, opened in memory only (never stored)."""
-    large = set(_large_teams(session, survey_id, threshold))
-    small = [t for t in response_counts(session, survey_id) if t not in large]
+    """The answers of teams below the threshold (`small`), opened in memory only."""
     hist: TeamHistograms = defaultdict(lambda: defaultdict(Counter))
     texts: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     for team_id, rows in _unsealed(session, survey_id, small):
@@ -264,18 +267,23 @@ def histograms(session: Session, survey_id: int) -> TeamHistograms:
     return result
 
 
+# The key of the whole organisation's sums (no surveyed team has it).
+ORG = 0
+
 # (responses, sum of values, answers >= 9, answers <= 6) of one team's question and option
 Sums = dict[int, dict[tuple[int, str], tuple[int, float, int, int]]]
 
 
-def headline_sums(session: Session, survey_id: int) -> Sums:
+def headline_sums(session: Session, survey_id: int, *, whole_org: bool = False) -> Sums:
     """The counters summed per team, question and option in the database: what a headline
-    needs (count, mean, the eNPS split), one row per question instead of one per value."""
+    needs (count, mean, the eNPS split), one row per question instead of one per value.
+    `whole_org`: summed over every team too, under the key ORG (a handful of rows)."""
     value, count = col(SurveyTally.value), col(SurveyTally.count)
+    team = literal(ORG) if whole_org else col(SurveyTally.survey_team_id)
     result: Sums = defaultdict(dict)
     for team_id, question_id, option_key, n, total, high, low in session.exec(
         select(  # type: ignore[call-overload]
-            SurveyTally.survey_team_id,
+            team,
             SurveyTally.question_id,
             SurveyTally.option_key,
             func.sum(count),
@@ -285,7 +293,7 @@ def headline_sums(session: Session, survey_id: int) -> Sums:
         )
         .where(SurveyTally.survey_id == survey_id)
         .group_by(
-            col(SurveyTally.survey_team_id),
+            *([] if whole_org else [col(SurveyTally.survey_team_id)]),
             col(SurveyTally.question_id),
             col(SurveyTally.option_key),
         )

@@ -244,6 +244,7 @@ def _group(
     team_ids: set[int],
     n: int,
     open_n: int,
+    histogram_ids: set[int],
     visible: bool,
     hidden_reason: str,
     comments_visible: bool,
@@ -260,7 +261,7 @@ def _group(
             hidden_reason=hidden_reason,
             comments_hidden_reason=hidden_reason,
         )
-    merged = _merge(histograms, team_ids)
+    merged = _merge(histograms, histogram_ids)
     assert survey.id is not None
     return GroupResult(
         label=label,
@@ -287,28 +288,38 @@ def _compute_results(
     selected_team_ids: list[int] | None,
     *,
     headlines_only: bool = False,
+    org_only: bool = False,
 ) -> SurveyResults:
-    """Every group's figures; `headlines_only` leaves out the questions and comments (the
-    trend shows headlines alone: the same groups, thresholds and headline values)."""
+    """Every group's figures; `headlines_only` leaves out the questions, comments and heat
+    map (the trend shows headlines alone: the same groups, thresholds and headline values);
+    `org_only` (with it) the teams too: the organisation's headline from its sums alone."""
     assert survey.id is not None
     threshold = survey.min_group_size
-    if _status(survey) == CLOSED and tally.has_sealed(session, survey.id, threshold):
-        # Closed by its end date: the first read opens the sealed answers, once.
+    # Closed by `close_survey`: opened in that transaction. Closed by its end date: the first
+    # read opens the sealed answers, once.
+    by_date = survey.status != CLOSED and _status(survey) == CLOSED
+    if by_date and tally.has_sealed(session, survey.id, threshold):
         tally.open_sealed(session, survey.id, threshold)
     questions = _questions(session, survey.id)
     teams = _survey_teams(session, survey.id)
-    counts = tally.response_counts(session, survey.id)
-    open_counts = tally.open_counts(session, survey.id)
-    team_counts = {t.id: counts.get(t.id or 0, 0) for t in teams if t.id is not None}
+    team_counts = {t.id: t.responses for t in teams if t.id is not None}
+    open_counts = {t.id: t.open_responses for t in teams if t.id is not None}
     numbers: Disclosure = protect(team_counts, survey.min_group_size)
     words: Disclosure = protect(team_counts, survey.min_comment_group_size)
     if headlines_only:
         nps_ids = {q.id for q in questions if q.kind == ins.NPS and q.id is not None}
-        histograms = _headline_histograms(tally.headline_sums(session, survey.id), nps_ids)
+        sums = tally.headline_sums(session, survey.id, whole_org=org_only)
+        histograms = _headline_histograms(sums, nps_ids)
     else:
         histograms = tally.histograms(session, survey.id)
-    small_histograms, small_comments = tally.small_teams_in_memory(session, survey.id, threshold)
-    histograms.update(small_histograms)
+    small = [i for i, n in team_counts.items() if n and not tally.is_large(n, threshold)]
+    small_histograms, small_comments = tally.small_teams_in_memory(session, survey.id, small)
+    if org_only:  # the small teams' answers join the organisation's sums
+        for by_question in small_histograms.values():
+            for key, counter in by_question.items():
+                histograms[tally.ORG][key].update(counter)
+    else:
+        histograms.update(small_histograms)
     comments = _Comments(session, survey.id, questions, small_comments)
     all_ids = set(team_counts)
     total = sum(team_counts.values())
@@ -336,6 +347,7 @@ def _compute_results(
             team_ids=ids,
             n=n,
             open_n=sum(open_counts.get(i, 0) for i in ids),
+            histogram_ids={tally.ORG} if org_only else ids,
             visible=visible,
             hidden_reason=reason,
             comments_visible=visible and comments_ok,
@@ -359,7 +371,7 @@ def _compute_results(
             numbers.hidden.get(t.id, ""),
         )
         for t in teams
-        if t.id is not None
+        if t.id is not None and not org_only
     ]
     selection = None
     if selected_team_ids is not None:
@@ -383,7 +395,7 @@ def _compute_results(
                 for key, _ in columns
             ],
         )
-        for g in [*team_results, org]
+        for g in ([] if headlines_only else [*team_results, org])
     ]
     return SurveyResults(
         survey_id=survey.id,
@@ -462,8 +474,11 @@ def export_results_csv(*, session: Session, ctx: TenantContext, survey_id: int) 
     return out.getvalue()
 
 
-def survey_trend(*, session: Session, ctx: TenantContext, survey_id: int) -> list[TrendPoint]:
-    """The headline figure of every round of this survey's series, organisation and teams."""
+def survey_trend(
+    *, session: Session, ctx: TenantContext, survey_id: int, teams: bool = True
+) -> list[TrendPoint]:
+    """The headline figure of every round of this survey's series, organisation and teams
+    (`teams=False`: the organisation's alone, as the dashboard shows it)."""
     ctx.require(Role.COACH, "Only coaches, admins and owners can see survey results.")
     survey = _survey(session, survey_id)
     series_id = survey.series_id or survey.id
@@ -486,7 +501,7 @@ def survey_trend(*, session: Session, ctx: TenantContext, survey_id: int) -> lis
                 )
             )
             continue
-        results = _compute_results(session, r, None, headlines_only=True)
+        results = _compute_results(session, r, None, headlines_only=True, org_only=not teams)
         points.append(
             TrendPoint(
                 survey_id=r.id,
