@@ -7,6 +7,7 @@ import csv
 import io
 import random
 from collections import Counter, defaultdict
+from functools import cache
 
 from sqlmodel import Session, col, select
 
@@ -80,32 +81,45 @@ def _headline_histograms(sums: tally.Sums, nps_ids: set[int]) -> TeamHistograms:
     return result
 
 
+_NO_ANSWERS: Counter[float] = Counter()
+
+
+@cache
+def _scale(kind: str) -> tuple[tuple[float, str], ...]:
+    """(value, label) of every point of a numeric scale, lowest first."""
+    low, high = ins.SCALE_RANGE[kind]
+    labels = ins.scale_labels(kind)
+    return tuple(
+        (float(v), labels[v - low] if kind != ins.NPS else str(v)) for v in range(low, high + 1)
+    )
+
+
 def _question_result(
     q: SurveyQuestion, merged: dict[tuple[int, str], Counter[float]], n: int
 ) -> QuestionResult:
     assert q.id is not None
-    if q.kind in ins.NUMERIC_KINDS:
-        hist = merged.get((q.id, ""), Counter())
-        low, high = ins.SCALE_RANGE[q.kind]
-        labels = ins.scale_labels(q.kind)
+    kind = q.kind
+    if kind in ins.NUMERIC_KINDS:
+        hist = merged.get((q.id, ""), _NO_ANSWERS)
         answered = scoring.count(hist)
-        per_value = [(v, hist.get(float(v), 0)) for v in range(low, high + 1)]
-        bars = [
-            Bar(
-                label=labels[v - low] if q.kind != ins.NPS else str(v),
-                count=k,
-                percent=round(100.0 * k / answered, 1) if answered else 0.0,
-            )
-            for v, k in per_value
-        ]
         m = scoring.mean(hist)
-        return QuestionResult(
-            key=q.key,
-            prompt=q.prompt,
-            kind=q.kind,
-            answered=answered,
-            mean=round(m, 2) if m is not None else None,
-            bars=bars,
+        # One validation per question (its bars as plain dicts): thousands per survey.
+        return QuestionResult.model_validate(
+            {
+                "key": q.key,
+                "prompt": q.prompt,
+                "kind": kind,
+                "answered": answered,
+                "mean": round(m, 2) if m is not None else None,
+                "bars": [
+                    {
+                        "label": label,
+                        "count": (k := hist.get(value, 0)),
+                        "percent": round(100.0 * k / answered, 1) if answered else 0.0,
+                    }
+                    for value, label in _scale(kind)
+                ],
+            }
         )
     if q.kind in (ins.SINGLE, ins.MULTI):
         spec = _spec(q)
