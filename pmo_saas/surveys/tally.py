@@ -40,6 +40,9 @@ TeamHistograms = dict[int, dict[tuple[int, str], Counter[float]]]
 
 _shuffle = random.SystemRandom().shuffle
 
+# The key of the whole organisation's sums (no surveyed team has it).
+ORG = 0
+
 
 def _associated(survey_id: int, team_id: int) -> bytes:
     # Binds a sealed box to its survey and team: moving it to another team breaks it.
@@ -247,28 +250,38 @@ def open_counts(session: Session, survey_id: int) -> dict[int, int]:
     }
 
 
-def histograms(session: Session, survey_id: int) -> TeamHistograms:
-    """Counts per team, question, option and value, from the counters.
+def histograms(
+    session: Session,
+    survey_id: int,
+    *,
+    team_ids: list[int] | None = None,
+    whole_org: bool = False,
+) -> TeamHistograms:
+    """Counts per team, question, option and value, from the counters (of `team_ids` only,
+    when given; `whole_org`: summed over every team, under the key ORG: a few dozen rows).
 
     A counter's key is its primary key (team, question, option, value), so the rows are read
     as they are: no GROUP BY, the narrowest read there is.
     """
+    count = func.sum(SurveyTally.count) if whole_org else col(SurveyTally.count)
+    query = select(  # type: ignore[call-overload]
+        literal(ORG) if whole_org else col(SurveyTally.survey_team_id),
+        SurveyTally.question_id,
+        SurveyTally.option_key,
+        SurveyTally.value,
+        count,
+    ).where(SurveyTally.survey_id == survey_id, col(SurveyTally.count) > 0)
+    if team_ids is not None:
+        query = query.where(col(SurveyTally.survey_team_id).in_(team_ids))
+    if whole_org:
+        query = query.group_by(
+            col(SurveyTally.question_id), col(SurveyTally.option_key), col(SurveyTally.value)
+        )
     result: TeamHistograms = defaultdict(lambda: defaultdict(Counter))
-    for team_id, question_id, option_key, value, n in session.exec(
-        select(  # type: ignore[call-overload]
-            SurveyTally.survey_team_id,
-            SurveyTally.question_id,
-            SurveyTally.option_key,
-            SurveyTally.value,
-            SurveyTally.count,
-        ).where(SurveyTally.survey_id == survey_id, col(SurveyTally.count) > 0)
-    ).all():
+    for team_id, question_id, option_key, value, n in session.exec(query).all():
         result[team_id][(question_id, option_key)][float(value)] += int(n)
     return result
 
-
-# The key of the whole organisation's sums (no surveyed team has it).
-ORG = 0
 
 # (responses, sum of values, answers >= 9, answers <= 6) of one team's question and option
 Sums = dict[int, dict[tuple[int, str], tuple[int, float, int, int]]]
