@@ -7,6 +7,7 @@ import csv
 import io
 import random
 
+from sqlalchemy import literal
 from sqlmodel import Session, col, select
 
 from pmo_saas.identity import audit
@@ -23,6 +24,7 @@ from pmo_saas.surveys.models import (
     Survey,
     SurveyInvitation,
     SurveyQuestion,
+    SurveyTeam,
 )
 from pmo_saas.surveys.schemas import (
     CommentGroup,
@@ -39,7 +41,6 @@ from pmo_saas.surveys.services.common import (
     _questions,
     _status,
     _survey,
-    _survey_teams,
 )
 from pmo_saas.surveys.services.figures import (
     TeamFigures,
@@ -168,7 +169,18 @@ def _compute_results(
         tally.open_sealed(session, survey.id, threshold)
         store_team_figures(session, survey)
     questions = _questions(session, survey.id)
-    teams = _survey_teams(session, survey.id)
+    # Plain columns, not rows (a trend reads hundreds of teams per round); figures if needed.
+    teams = session.execute(
+        select(  # type: ignore[call-overload]
+            SurveyTeam.id,
+            SurveyTeam.team_name,
+            SurveyTeam.responses,
+            SurveyTeam.open_responses,
+            literal("").label("figures") if headlines_only else SurveyTeam.figures,
+        )
+        .where(SurveyTeam.survey_id == survey.id)
+        .order_by(col(SurveyTeam.team_name))
+    ).all()
     team_counts = {t.id: t.responses for t in teams if t.id is not None}
     open_counts = {t.id: t.open_responses for t in teams if t.id is not None}
     numbers: Disclosure = protect(team_counts, survey.min_group_size)
