@@ -31,7 +31,7 @@ EXPECTED = {
     "portfolio initiatives": 6,  # the initiatives read once (archived too), no origin query
     "ranking": 18,
     "funding": 37,  # compare_scenarios reads per scenario
-    "dashboard": 30,  # the culture trend reads headlines only (no comments per round)
+    "dashboard": 18,  # the culture tile reads the organisation sums of each round alone
     "assessments round results": 66,  # team_result per team
     "coaching plan": 9,
     "surveys list": 13,  # survey_progress per survey
