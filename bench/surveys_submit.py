@@ -2,9 +2,10 @@
 
 Each of 500 people gets a personal link (delivered to the tests' loopback SMTP peer: the
 outbox masks it); 8 client threads submit a six-item Westrum questionnaire through
-`services.submit_response` (token check, per-team lock, participation, one sealed response,
-all under the tenant role and row-level security). In the same run, the same threads do raw
-INSERTs of a sealed response, without and with the team counter's update, as the baselines.
+`services.submit_response` (token check, per-team lock and counter, receipt, participation,
+one sealed response, all under the tenant role and row-level security), each with a form key
+as the respondent page sends it. In the same run, the same threads do raw INSERTs of a
+sealed response, without and with the team counter's update, as the baselines.
 
     PMO_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/DB python bench/surveys_submit.py
 
@@ -109,7 +110,10 @@ def main() -> int:
         answers = {k: 5 for k in ITEMS}
 
         def submit(token: str) -> Callable[[], None]:
-            return lambda: services.submit_response(token=token, answers=answers)
+            # As the respondent page sends it: with the form's key (its receipt is stored).
+            return lambda: services.submit_response(
+                token=token, answers=answers, form_key=secrets.token_urlsafe(18)
+            )
 
         service_s = timed([submit(t) for t in tokens])
 
@@ -164,7 +168,7 @@ def main() -> int:
             f"{TEAMS} teams of {SUBMISSIONS // TEAMS}"
         )
         print(
-            f"submit service (token, lock, participation, response + 6 answers, RLS): "
+            "submit service (token, lock + counter, receipt, participation, sealed row, RLS): "
             f"{SUBMISSIONS / service_s:8.1f} submissions/s  ({service_s:.2f} s)"
         )
         print(

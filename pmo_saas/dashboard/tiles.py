@@ -281,7 +281,7 @@ def culture_tile(session: Session, ctx: TenantContext) -> CultureTile:
         survey_id = by_instrument.get(key)
         if survey_id is None:
             continue
-        points = surveys.survey_trend(session=session, ctx=reader, survey_id=survey_id)
+        points = surveys.survey_trend(session=session, ctx=reader, survey_id=survey_id, teams=False)
         if not points:
             continue
         shown = [p for p in points if p.org is not None]

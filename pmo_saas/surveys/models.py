@@ -82,6 +82,9 @@ class SurveyTeam(TenantOwned, table=True):
     # Acknowledged responses (sealed or tallied), and how many of them came by open link.
     responses: int = 0
     open_responses: int = 0
+    # Once the team's answers are opened into the counters (closed, at or above the
+    # threshold): its headline and question results as JSON (services/figures.py).
+    figures: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class SurveyInvitation(TenantOwned, table=True):

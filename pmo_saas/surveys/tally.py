@@ -20,7 +20,7 @@ import secrets
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import case, delete, func, update
+from sqlalchemy import case, delete, func, insert, literal, update
 from sqlmodel import Session, col, select
 
 from pmo_saas.kernel.errors import Conflict
@@ -40,6 +40,9 @@ TeamHistograms = dict[int, dict[tuple[int, str], Counter[float]]]
 
 _shuffle = random.SystemRandom().shuffle
 
+# The key of the whole organisation's sums (no surveyed team has it).
+ORG = 0
+
 
 def _associated(survey_id: int, team_id: int) -> bytes:
     # Binds a sealed box to its survey and team: moving it to another team breaks it.
@@ -51,6 +54,23 @@ def seal_response(session: Session, survey_id: int, team_id: int, rows: list[Ans
     session.add(
         SurveySealedResponse(
             id=secrets.token_hex(16),
+            survey_id=survey_id,
+            survey_team_id=team_id,
+            sealed=sealing.seal(
+                [list(r) for r in rows], associated=_associated(survey_id, team_id)
+            ),
+        )
+    )
+
+
+def insert_sealed(
+    session: Session, org_id: int, survey_id: int, team_id: int, rows: list[AnswerRow]
+) -> None:
+    """`seal_response` as one INSERT, now (no row object, no flush): the submit path."""
+    session.execute(
+        insert(SurveySealedResponse).values(
+            id=secrets.token_hex(16),
+            org_id=org_id,
             survey_id=survey_id,
             survey_team_id=team_id,
             sealed=sealing.seal(
@@ -188,12 +208,15 @@ def open_sealed(session: Session, survey_id: int, threshold: int) -> int:
     return len(opened)
 
 
+def is_large(responses: int, threshold: int) -> bool:
+    """Whether a team's answers are opened into the counters (else they stay sealed)."""
+    return responses >= max(threshold, ABSOLUTE_MINIMUM)
+
+
 def small_teams_in_memory(
-    session: Session, survey_id: int, threshold: int
+    session: Session, survey_id: int, small: list[int]
 ) -> tuple[TeamHistograms, dict[int, dict[int, list[str]]]]:
-    """The answers of teams below the threshold, opened in memory only (never stored)."""
-    large = set(_large_teams(session, survey_id, threshold))
-    small = [t for t in response_counts(session, survey_id) if t not in large]
+    """The answers of teams below the threshold (`small`), opened in memory only."""
     hist: TeamHistograms = defaultdict(lambda: defaultdict(Counter))
     texts: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     for team_id, rows in _unsealed(session, survey_id, small):
@@ -227,22 +250,35 @@ def open_counts(session: Session, survey_id: int) -> dict[int, int]:
     }
 
 
-def histograms(session: Session, survey_id: int) -> TeamHistograms:
-    """Counts per team, question, option and value, from the counters.
+def histograms(
+    session: Session,
+    survey_id: int,
+    *,
+    team_ids: list[int] | None = None,
+    whole_org: bool = False,
+) -> TeamHistograms:
+    """Counts per team, question, option and value, from the counters (of `team_ids` only,
+    when given; `whole_org`: summed over every team, under the key ORG: a few dozen rows).
 
     A counter's key is its primary key (team, question, option, value), so the rows are read
     as they are: no GROUP BY, the narrowest read there is.
     """
+    count = func.sum(SurveyTally.count) if whole_org else col(SurveyTally.count)
+    query = select(  # type: ignore[call-overload]
+        literal(ORG) if whole_org else col(SurveyTally.survey_team_id),
+        SurveyTally.question_id,
+        SurveyTally.option_key,
+        SurveyTally.value,
+        count,
+    ).where(SurveyTally.survey_id == survey_id, col(SurveyTally.count) > 0)
+    if team_ids is not None:
+        query = query.where(col(SurveyTally.survey_team_id).in_(team_ids))
+    if whole_org:
+        query = query.group_by(
+            col(SurveyTally.question_id), col(SurveyTally.option_key), col(SurveyTally.value)
+        )
     result: TeamHistograms = defaultdict(lambda: defaultdict(Counter))
-    for team_id, question_id, option_key, value, n in session.exec(
-        select(  # type: ignore[call-overload]
-            SurveyTally.survey_team_id,
-            SurveyTally.question_id,
-            SurveyTally.option_key,
-            SurveyTally.value,
-            SurveyTally.count,
-        ).where(SurveyTally.survey_id == survey_id, col(SurveyTally.count) > 0)
-    ).all():
+    for team_id, question_id, option_key, value, n in session.exec(query).all():
         result[team_id][(question_id, option_key)][float(value)] += int(n)
     return result
 
@@ -251,14 +287,16 @@ def histograms(session: Session, survey_id: int) -> TeamHistograms:
 Sums = dict[int, dict[tuple[int, str], tuple[int, float, int, int]]]
 
 
-def headline_sums(session: Session, survey_id: int) -> Sums:
+def headline_sums(session: Session, survey_id: int, *, whole_org: bool = False) -> Sums:
     """The counters summed per team, question and option in the database: what a headline
-    needs (count, mean, the eNPS split), one row per question instead of one per value."""
+    needs (count, mean, the eNPS split), one row per question instead of one per value.
+    `whole_org`: summed over every team too, under the key ORG (a handful of rows)."""
     value, count = col(SurveyTally.value), col(SurveyTally.count)
+    team = literal(ORG) if whole_org else col(SurveyTally.survey_team_id)
     result: Sums = defaultdict(dict)
     for team_id, question_id, option_key, n, total, high, low in session.exec(
         select(  # type: ignore[call-overload]
-            SurveyTally.survey_team_id,
+            team,
             SurveyTally.question_id,
             SurveyTally.option_key,
             func.sum(count),
@@ -268,7 +306,7 @@ def headline_sums(session: Session, survey_id: int) -> Sums:
         )
         .where(SurveyTally.survey_id == survey_id)
         .group_by(
-            col(SurveyTally.survey_team_id),
+            *([] if whole_org else [col(SurveyTally.survey_team_id)]),
             col(SurveyTally.question_id),
             col(SurveyTally.option_key),
         )

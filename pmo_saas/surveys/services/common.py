@@ -52,9 +52,12 @@ def _questions(session: Session, survey_id: int) -> list[SurveyQuestion]:
     )
 
 
+def _options(stored: str | None) -> list[tuple[str, str]]:
+    return [(str(k), str(label)) for k, label in json.loads(stored or "[]")]
+
+
 def _spec(q: SurveyQuestion) -> ins.QuestionSpec:
-    options = [(str(k), str(label)) for k, label in json.loads(q.options or "[]")]
-    return ins.QuestionSpec(q.key, q.kind, q.prompt, options, q.required)
+    return ins.QuestionSpec(q.key, q.kind, q.prompt, _options(q.options), q.required)
 
 
 def _survey_teams(session: Session, survey_id: int) -> list[SurveyTeam]:

@@ -57,6 +57,7 @@ from pmo_saas.surveys.services.common import (
     _survey,
     _survey_teams,
 )
+from pmo_saas.surveys.services.figures import store_team_figures
 from pmo_saas.surveys.services.reminders import reminder_schedule, schedule_days
 
 # ---------------------------------------------------------------- launch and distribution
@@ -325,6 +326,7 @@ def close_survey(*, session: Session, ctx: TenantContext, survey_id: int) -> Non
     # Open-link browser keys only guard against a second answer while the survey runs.
     session.exec(delete(SurveyOpenKey).where(col(SurveyOpenKey.survey_id) == survey_id))
     tally.open_sealed(session, survey_id, survey.min_group_size)
+    store_team_figures(session, survey)
     audit.record(session=session, ctx=ctx, action="survey.closed", target=survey.title)
 
 

@@ -5,9 +5,11 @@ organisation from the token, then work in that organisation's tenant session."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
-from sqlalchemy import case, update
+from sqlalchemy import case, insert, null, union_all, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as lite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -15,7 +17,7 @@ from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity.security import hash_token
 from pmo_saas.kernel.clock import as_utc, utcnow
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import Conflict, ValidationFailed
+from pmo_saas.kernel.errors import Conflict, NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys import tally
@@ -24,6 +26,7 @@ from pmo_saas.surveys.models import (
     SurveyInvitation,
     SurveyLink,
     SurveyOpenKey,
+    SurveyQuestion,
     SurveyTeam,
 )
 from pmo_saas.surveys.schemas import (
@@ -34,44 +37,43 @@ from pmo_saas.surveys.services.common import (
     OPEN,
     InvalidLink,
     _date,
+    _options,
     _questions,
     _spec,
     _survey,
 )
 
+# A question's id and what checking an answer to it needs.
+QuestionRef = tuple[int, ins.QuestionSpec]
+
 # ---------------------------------------------------------------- answering through a link
 
 
 def _resolve_token(token: str) -> tuple[int, int, int, int | None]:
-    """(org_id, survey_id, survey_team_id, invitation_id or None for an open link)."""
+    """(org_id, survey_id, survey_team_id, invitation_id or None for an open link), in one
+    read: a personal link's token or a team's open-link token."""
     if not token or len(token) > 200:
         raise InvalidLink()
     token_hash = hash_token(token)
+    personal = (
+        select(
+            col(SurveyInvitation.org_id),
+            col(SurveyInvitation.survey_id),
+            col(SurveyInvitation.survey_team_id),
+            col(SurveyInvitation.id),
+        )
+        .join(SurveyLink, col(SurveyLink.invitation_id) == SurveyInvitation.id)
+        .where(SurveyLink.token_hash == token_hash)
+    )
+    open_link = select(
+        col(SurveyTeam.org_id), col(SurveyTeam.survey_id), col(SurveyTeam.id), null()
+    ).where(SurveyTeam.open_token_hash == token_hash)
     with system_session() as session:
-        row = session.exec(
-            select(
-                SurveyInvitation.org_id,
-                SurveyInvitation.survey_id,
-                SurveyInvitation.survey_team_id,
-                SurveyInvitation.id,
-            )
-            .join(SurveyLink, col(SurveyLink.invitation_id) == SurveyInvitation.id)
-            .where(SurveyLink.token_hash == token_hash)
-        ).first()
-        if row is not None:
-            org_id, survey_id, team_id, invitation_id = row
-            assert org_id is not None
-            return org_id, survey_id, team_id, invitation_id
-        team = session.exec(
-            select(SurveyTeam.org_id, SurveyTeam.survey_id, SurveyTeam.id).where(
-                SurveyTeam.open_token_hash == token_hash
-            )
-        ).first()
-    if team is None:
+        row = session.execute(union_all(personal, open_link).limit(1)).first()
+    if row is None:
         raise InvalidLink()
-    team_org_id, team_survey_id, open_team_id = team
-    assert team_org_id is not None and open_team_id is not None
-    return team_org_id, team_survey_id, open_team_id, None
+    org_id, survey_id, team_id, invitation_id = row
+    return int(org_id), int(survey_id), int(team_id), invitation_id
 
 
 def _respondent_ctx(org_id: int) -> TenantContext:
@@ -163,20 +165,27 @@ def _check_open_link(
     """An open link answers only on an open-link survey, once per browser, up to its cap."""
     assert survey.id is not None
     if not survey.open_links:
-        raise Conflict(
-            "This open link no longer works: the survey uses personal links, sent by email. "
-            "Answer through your personal link."
-        )
+        _refuse_open_link_of_personal_survey()
     if submission_key:
         used = session.get(SurveyOpenKey, _open_key_hash(survey.id, submission_key))
         if used is not None:
             raise Conflict(_BROWSER_USED)
-    cap = team.open_cap or 0
-    if team.open_responses >= cap:
-        raise Conflict(
-            f"This open link has taken all the answers it was made for ({cap}, set when the "
-            "survey was launched), so it accepts no more. Ask the person running the survey."
-        )
+    if team.open_responses >= (team.open_cap or 0):
+        _refuse_full_open_link(team.open_cap or 0)
+
+
+def _refuse_open_link_of_personal_survey() -> NoReturn:
+    raise Conflict(
+        "This open link no longer works: the survey uses personal links, sent by email. "
+        "Answer through your personal link."
+    )
+
+
+def _refuse_full_open_link(cap: int) -> NoReturn:
+    raise Conflict(
+        f"This open link has taken all the answers it was made for ({cap}, set when the "
+        "survey was launched), so it accepts no more. Ask the person running the survey."
+    )
 
 
 def submit_response(
@@ -192,64 +201,110 @@ def submit_response(
 
     `form_key` names this filled-in form (the page makes one per form it shows): sent again
     after its answers were stored, it raises `AlreadyReceived` rather than "already used",
-    so a respondent whose reply was lost (a server that crashed after storing) knows."""
+    so a respondent whose reply was lost (a server that crashed after storing) knows.
+
+    The least work that keeps a response exactly-once and unlinkable, in one transaction:
+    the team's counter (its first write, so also the per-team lock), the receipt, the survey
+    with its questions in one read, participation or the browser's key, the sealed row."""
     org_id, survey_id, team_id, invitation_id = _resolve_token(token)
-    ctx = _respondent_ctx(org_id)
+    open_link = invitation_id is None
+    if open_link and (not submission_key or len(submission_key) > 200):
+        raise ValidationFailed("The form is incomplete; reload the page and answer.")
     receipt = _receipt_hash(survey_id, form_key) if form_key and len(form_key) <= 200 else ""
     try:
-        with tenant_session(ctx) as session:
-            _lock_team(session, team_id)
-            if receipt and session.get(SurveyOpenKey, receipt) is not None:
+        with tenant_session(_respondent_ctx(org_id)) as session:
+            open_responses, cap = _count_and_lock_team(session, team_id, open_link=open_link)
+            if receipt and not _keep_receipt(session, org_id, survey_id, receipt):
                 raise AlreadyReceived()
-            survey = _survey(session, survey_id)
+            survey, specs = _survey_and_specs(session, survey_id)
             _check_accepting(survey)
-            if receipt:  # in the response's transaction: stored exactly when the answers are
-                session.add(SurveyOpenKey(key_hash=receipt, survey_id=survey_id))
             if invitation_id is not None:
                 _mark_answered(session, team_id, invitation_id)
             else:
-                if not submission_key or len(submission_key) > 200:
-                    raise ValidationFailed("The form is incomplete; reload the page and answer.")
-                team = session.get(SurveyTeam, team_id)
-                assert team is not None
-                session.refresh(team)
-                _check_open_link(session, survey, team, submission_key)
-                session.add(
-                    SurveyOpenKey(
-                        key_hash=_open_key_hash(survey_id, submission_key), survey_id=survey_id
+                assert submission_key is not None
+                if not survey.open_links:
+                    _refuse_open_link_of_personal_survey()
+                key_hash = _open_key_hash(survey_id, submission_key)
+                session.execute(  # this browser answered already: IntegrityError, below
+                    insert(SurveyOpenKey).values(
+                        org_id=org_id, key_hash=key_hash, survey_id=survey_id
                     )
                 )
-            rows = _clean_answers(session, survey_id, answers)
-            _store_response(session, survey_id, team_id, rows, open_link=invitation_id is None)
+                if open_responses > cap:  # the count includes this answer
+                    _refuse_full_open_link(cap)
+            rows = _clean_answers(specs, answers)
+            tally.insert_sealed(session, org_id, survey_id, team_id, rows)
     except IntegrityError:
         raise Conflict(_BROWSER_USED) from None
 
 
-def _clean_answers(
-    session: Session, survey_id: int, answers: dict[str, Any]
-) -> list[tuple[int, str, float | None, str | None]]:
-    questions = _questions(session, survey_id)
-    known = {q.key for q in questions}
-    unknown = set(answers or {}) - known
-    if unknown:
-        raise ValidationFailed("The answers do not match this survey; reload the page.")
-    rows = []
-    for q in questions:
-        assert q.id is not None
-        for option_key, value, text in ins.clean_answer(_spec(q), (answers or {}).get(q.key)):
-            rows.append((q.id, option_key, value, text))
-    return rows
-
-
-def _lock_team(session: Session, team_id: int) -> None:
-    """Serialise submissions per surveyed team. The transaction's first statement is a write,
-    so PostgreSQL locks the row and SQLite takes its write lock (waiting, not failing)."""
-    session.exec(
+def _count_and_lock_team(session: Session, team_id: int, *, open_link: bool) -> tuple[int, int]:
+    """Count the response for its team, as the transaction's first statement: a write, so
+    PostgreSQL locks the team's row and SQLite takes its write lock (waiting, not failing),
+    which serialises submissions per surveyed team. Rolled back with anything that fails.
+    Returns the team's open-link count (this one included) and cap."""
+    row = session.execute(
         update(SurveyTeam)
         .where(col(SurveyTeam.id) == team_id)
-        .values(team_name=col(SurveyTeam.team_name))
+        .values(
+            responses=col(SurveyTeam.responses) + 1,
+            open_responses=col(SurveyTeam.open_responses) + int(open_link),
+        )
+        .returning(col(SurveyTeam.open_responses), col(SurveyTeam.open_cap))
         .execution_options(synchronize_session=False)
-    )
+    ).first()
+    if row is None:
+        raise InvalidLink()
+    return int(row[0]), int(row[1] or 0)
+
+
+def _keep_receipt(session: Session, org_id: int, survey_id: int, receipt: str) -> bool:
+    """Store this form's receipt; False when it was stored already (the answers are in)."""
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else lite_insert
+    stored = session.execute(
+        dialect_insert(SurveyOpenKey)
+        .values(org_id=org_id, key_hash=receipt, survey_id=survey_id)
+        .on_conflict_do_nothing()
+        .returning(col(SurveyOpenKey.key_hash))
+    ).first()
+    return stored is not None
+
+
+def _survey_and_specs(session: Session, survey_id: int) -> tuple[Survey, list[QuestionRef]]:
+    """The survey and its questions in one read (plain values, no question rows loaded)."""
+    found = session.execute(
+        select(  # type: ignore[call-overload]
+            Survey,
+            col(SurveyQuestion.id),
+            col(SurveyQuestion.key),
+            col(SurveyQuestion.kind),
+            col(SurveyQuestion.prompt),
+            col(SurveyQuestion.options),
+            col(SurveyQuestion.required),
+        )
+        .outerjoin(SurveyQuestion, col(SurveyQuestion.survey_id) == Survey.id)
+        .where(col(Survey.id) == survey_id)
+        .order_by(col(SurveyQuestion.position))
+    ).all()
+    if not found:
+        raise NotFound("That survey")
+    specs = [
+        (int(qid), ins.QuestionSpec(key, kind, prompt, _options(options), required))
+        for _s, qid, key, kind, prompt, options, required in found
+        if qid is not None
+    ]
+    return found[0][0], specs
+
+
+def _clean_answers(specs: list[QuestionRef], answers: dict[str, Any]) -> list[tally.AnswerRow]:
+    unknown = set(answers or {}) - {spec.key for _, spec in specs}
+    if unknown:
+        raise ValidationFailed("The answers do not match this survey; reload the page.")
+    return [
+        (question_id, option_key, value, text)
+        for question_id, spec in specs
+        for option_key, value, text in ins.clean_answer(spec, (answers or {}).get(spec.key))
+    ]
 
 
 def _mark_answered(session: Session, team_id: int, invitation_id: int) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import random
-from collections import Counter, defaultdict
 
+from sqlalchemy import literal
 from sqlmodel import Session, col, select
 
 from pmo_saas.identity import audit
@@ -15,7 +15,7 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, Forbidden, NotFound
 from pmo_saas.kernel.roles import Role
 from pmo_saas.surveys import instruments as ins
-from pmo_saas.surveys import scoring, tally
+from pmo_saas.surveys import tally
 from pmo_saas.surveys.anonymity import (
     Disclosure,
     protect,
@@ -24,16 +24,14 @@ from pmo_saas.surveys.models import (
     Survey,
     SurveyInvitation,
     SurveyQuestion,
+    SurveyTeam,
 )
 from pmo_saas.surveys.schemas import (
-    Bar,
     CommentGroup,
     GroupResult,
-    Headline,
     HeatCell,
     HeatRow,
     MyTeamResults,
-    QuestionResult,
     SurveyResults,
     TrendPoint,
 )
@@ -41,154 +39,22 @@ from pmo_saas.surveys.services.common import (
     CLOSED,
     _date,
     _questions,
-    _spec,
     _status,
     _survey,
-    _survey_teams,
+)
+from pmo_saas.surveys.services.figures import (
+    TeamFigures,
+    TeamHistograms,
+    _headline_histograms,
+    _merge,
+    store_team_figures,
+    team_figures,
 )
 
 _shuffle = random.SystemRandom().shuffle
 
 
 # ---------------------------------------------------------------- results
-
-
-TeamHistograms = tally.TeamHistograms
-
-
-def _merge(histograms: TeamHistograms, team_ids: set[int]) -> dict[tuple[int, str], Counter[float]]:
-    if len(team_ids) == 1:  # one team: its own counters, read only (no copy per team)
-        return histograms.get(next(iter(team_ids)), {})
-    merged: dict[tuple[int, str], Counter[float]] = defaultdict(Counter)
-    for team_id in team_ids:
-        for key, counter in histograms.get(team_id, {}).items():
-            merged[key].update(counter)
-    return merged
-
-
-def _headline_histograms(sums: tally.Sums, nps_ids: set[int]) -> TeamHistograms:
-    """Histograms with the same count, mean, value sum and eNPS split as the real ones, built
-    from the database's per-question sums: all a headline reads (never shown as bars)."""
-    result: TeamHistograms = defaultdict(lambda: defaultdict(Counter))
-    for team_id, by_question in sums.items():
-        for (question_id, option_key), (n, total, high, low) in by_question.items():
-            if question_id in nps_ids:
-                hist = Counter({10.0: high, 7.0: n - high - low, 0.0: low})
-            else:
-                hist = Counter({total / n: n})
-            result[team_id][(question_id, option_key)] = hist
-    return result
-
-
-def _question_result(
-    q: SurveyQuestion, merged: dict[tuple[int, str], Counter[float]], n: int
-) -> QuestionResult:
-    assert q.id is not None
-    if q.kind in ins.NUMERIC_KINDS:
-        hist = merged.get((q.id, ""), Counter())
-        low, high = ins.SCALE_RANGE[q.kind]
-        labels = ins.scale_labels(q.kind)
-        answered = scoring.count(hist)
-        per_value = [(v, hist.get(float(v), 0)) for v in range(low, high + 1)]
-        bars = [
-            Bar(
-                label=labels[v - low] if q.kind != ins.NPS else str(v),
-                count=k,
-                percent=round(100.0 * k / answered, 1) if answered else 0.0,
-            )
-            for v, k in per_value
-        ]
-        m = scoring.mean(hist)
-        return QuestionResult(
-            key=q.key,
-            prompt=q.prompt,
-            kind=q.kind,
-            answered=answered,
-            mean=round(m, 2) if m is not None else None,
-            bars=bars,
-        )
-    if q.kind in (ins.SINGLE, ins.MULTI):
-        spec = _spec(q)
-        counts = {k: scoring.count(merged.get((q.id, k), Counter())) for k, _ in spec.options}
-        answered = sum(counts.values()) if q.kind == ins.SINGLE else n
-        return QuestionResult(
-            key=q.key,
-            prompt=q.prompt,
-            kind=q.kind,
-            answered=answered,
-            bars=[
-                Bar(
-                    label=label,
-                    count=counts[k],
-                    percent=round(100.0 * counts[k] / answered, 1) if answered else 0.0,
-                )
-                for k, label in spec.options
-            ],
-        )
-    if q.kind == ins.OCAI_SPLIT:
-        sums = {
-            option: sum(v * c for v, c in merged.get((q.id, option), Counter()).items())
-            for option in ins.ocai_option_keys()
-        }
-        profile = scoring.ocai_profile({q.key: sums}, n) or {}
-        return QuestionResult(
-            key=q.key,
-            prompt=q.prompt,
-            kind=q.kind,
-            answered=n,
-            split={p: {c: round(v, 1) for c, v in d.items()} for p, d in profile.items()},
-        )
-    return QuestionResult(key=q.key, prompt=q.prompt, kind=q.kind, answered=0)
-
-
-def _headline(
-    instrument: str,
-    questions: list[SurveyQuestion],
-    merged: dict[tuple[int, str], Counter[float]],
-    n: int,
-) -> Headline | None:
-    numeric = [q for q in questions if q.kind in ins.NUMERIC_KINDS]
-    if instrument == ins.WESTRUM:
-        score = scoring.westrum_score([merged.get((q.id or 0, ""), Counter()) for q in numeric])
-        return Headline(
-            label="Westrum score (1-7)",
-            value=round(score, 2) if score is not None else None,
-            detail="Mean agreement with the six DORA items; 7 is most generative.",
-        )
-    if instrument == ins.ENPS:
-        nps_q = next((q for q in numeric if q.kind == ins.NPS), None)
-        result = scoring.enps(merged.get((nps_q.id or 0, ""), Counter())) if nps_q else None
-        if result is None:
-            return Headline(label="eNPS")
-        score, p, passive, d = result
-        return Headline(
-            label="eNPS",
-            value=round(score, 1),
-            detail=f"{p:.0f}% promoters, {passive:.0f}% passives, {d:.0f}% detractors",
-        )
-    if instrument == ins.HEALTH:
-        score = scoring.westrum_score([merged.get((q.id or 0, ""), Counter()) for q in numeric])
-        return Headline(
-            label="Team health (1-5)",
-            value=round(score, 2) if score is not None else None,
-            detail="Mean agreement over the health check statements.",
-        )
-    if instrument == ins.OCAI:
-        sums = {
-            q.key: {
-                option: sum(v * c for v, c in merged.get((q.id or 0, option), Counter()).items())
-                for option in ins.ocai_option_keys()
-            }
-            for q in questions
-            if q.kind == ins.OCAI_SPLIT
-        }
-        profile = scoring.ocai_profile(sums, n) or {}
-        return Headline(
-            label="Culture profile (points of 100)",
-            detail="Now against Preferred, averaged over the six dimensions.",
-            ocai={p: {c: round(v, 1) for c, v in d.items()} for p, d in profile.items()},
-        )
-    return None
 
 
 class _Comments:
@@ -244,11 +110,13 @@ def _group(
     team_ids: set[int],
     n: int,
     open_n: int,
+    histogram_ids: set[int],
     visible: bool,
     hidden_reason: str,
     comments_visible: bool,
     comments_reason: str,
     detail: bool = True,
+    stored: str = "",
 ) -> GroupResult:
     if not visible:
         return GroupResult(
@@ -260,18 +128,18 @@ def _group(
             hidden_reason=hidden_reason,
             comments_hidden_reason=hidden_reason,
         )
-    merged = _merge(histograms, team_ids)
-    assert survey.id is not None
+    if stored and detail:  # an opened team's final figures, rendered when it was opened
+        figures = TeamFigures.model_validate_json(stored)
+    else:
+        figures = team_figures(survey, questions, _merge(histograms, histogram_ids), n)
     return GroupResult(
         label=label,
         survey_team_id=survey_team_id,
         responses=n,
         open_responses=open_n,
         visible=True,
-        headline=_headline(survey.instrument, questions, merged, n),
-        questions=[_question_result(q, merged, n) for q in questions if q.kind != ins.TEXT]
-        if detail
-        else [],
+        headline=figures.headline,
+        questions=figures.questions if detail else [],
         comments=comments.for_teams(team_ids) if comments_visible and detail else [],
         comments_hidden_reason="" if comments_visible else comments_reason,
     )
@@ -287,34 +155,64 @@ def _compute_results(
     selected_team_ids: list[int] | None,
     *,
     headlines_only: bool = False,
+    org_only: bool = False,
 ) -> SurveyResults:
-    """Every group's figures; `headlines_only` leaves out the questions and comments (the
-    trend shows headlines alone: the same groups, thresholds and headline values)."""
+    """Every group's figures; `headlines_only` leaves out the questions, comments and heat
+    map (the trend shows headlines alone: the same groups, thresholds and headline values);
+    `org_only` (with it) the teams too: the organisation's headline from its sums alone."""
     assert survey.id is not None
     threshold = survey.min_group_size
-    if _status(survey) == CLOSED and tally.has_sealed(session, survey.id, threshold):
-        # Closed by its end date: the first read opens the sealed answers, once.
+    # Closed by `close_survey`: opened in that transaction. Closed by its end date: the first
+    # read opens the sealed answers, once.
+    by_date = survey.status != CLOSED and _status(survey) == CLOSED
+    if by_date and tally.has_sealed(session, survey.id, threshold):
         tally.open_sealed(session, survey.id, threshold)
+        store_team_figures(session, survey)
     questions = _questions(session, survey.id)
-    teams = _survey_teams(session, survey.id)
-    counts = tally.response_counts(session, survey.id)
-    open_counts = tally.open_counts(session, survey.id)
-    team_counts = {t.id: counts.get(t.id or 0, 0) for t in teams if t.id is not None}
+    # Plain columns, not rows (a trend reads hundreds of teams per round); figures if needed.
+    teams = session.execute(
+        select(  # type: ignore[call-overload]
+            SurveyTeam.id,
+            SurveyTeam.team_name,
+            SurveyTeam.responses,
+            SurveyTeam.open_responses,
+            literal("").label("figures") if headlines_only else SurveyTeam.figures,
+        )
+        .where(SurveyTeam.survey_id == survey.id)
+        .order_by(col(SurveyTeam.team_name))
+    ).all()
+    team_counts = {t.id: t.responses for t in teams if t.id is not None}
+    open_counts = {t.id: t.open_responses for t in teams if t.id is not None}
     numbers: Disclosure = protect(team_counts, survey.min_group_size)
     words: Disclosure = protect(team_counts, survey.min_comment_group_size)
+    small = [i for i, n in team_counts.items() if n and not tally.is_large(n, threshold)]
+    small_histograms, small_comments = tally.small_teams_in_memory(session, survey.id, small)
+    stored = {} if headlines_only else {t.id: t.figures for t in teams if t.id and t.figures}
+    # The organisation's figures come from its own sums (key ORG), except in a trend by team.
+    org_ids = all_ids = set(team_counts)
     if headlines_only:
         nps_ids = {q.id for q in questions if q.kind == ins.NPS and q.id is not None}
-        histograms = _headline_histograms(tally.headline_sums(session, survey.id), nps_ids)
+        sums = tally.headline_sums(session, survey.id, whole_org=org_only)
+        histograms = _headline_histograms(sums, nps_ids)
+        org_ids = {tally.ORG} if org_only else all_ids
     else:
-        histograms = tally.histograms(session, survey.id)
-    small_histograms, small_comments = tally.small_teams_in_memory(session, survey.id, threshold)
+        # Counters by team only for the teams shown without stored figures and a selection.
+        live = [i for i in numbers.visible if i not in stored and i in all_ids]
+        live += [i for i in selected_team_ids or [] if i in all_ids]
+        histograms = tally.histograms(session, survey.id, whole_org=True)
+        if live:
+            histograms.update(tally.histograms(session, survey.id, team_ids=live))
+        org_ids = {tally.ORG}
+    if org_ids == {tally.ORG}:  # the small teams' answers join the organisation's sums
+        for by_question in small_histograms.values():
+            for key, counter in by_question.items():
+                histograms[tally.ORG][key].update(counter)
     histograms.update(small_histograms)
     comments = _Comments(session, survey.id, questions, small_comments)
-    all_ids = set(team_counts)
     total = sum(team_counts.values())
 
     def group(
-        label: str, stid: int | None, ids: set[int], visible: bool, reason: str
+        label: str, stid: int | None, ids: set[int], visible: bool, reason: str, hist: set[int]
     ) -> GroupResult:
         n = sum(team_counts[i] for i in ids)
         if stid is None and ids == all_ids:
@@ -336,11 +234,13 @@ def _compute_results(
             team_ids=ids,
             n=n,
             open_n=sum(open_counts.get(i, 0) for i in ids),
+            histogram_ids=hist,
             visible=visible,
             hidden_reason=reason,
             comments_visible=visible and comments_ok,
             comments_reason=comments_reason,
             detail=not headlines_only,
+            stored=stored.get(stid, "") if stid is not None else "",
         )
 
     org = group(
@@ -349,6 +249,7 @@ def _compute_results(
         all_ids,
         numbers.total_visible,
         numbers.total_hidden_reason,
+        org_ids,
     )
     team_results = [
         group(
@@ -357,15 +258,17 @@ def _compute_results(
             {t.id},
             t.id in numbers.visible,
             numbers.hidden.get(t.id, ""),
+            {t.id},
         )
         for t in teams
-        if t.id is not None
+        if t.id is not None and not org_only
     ]
     selection = None
     if selected_team_ids is not None:
         numbers.check_filter(selected_team_ids, all_ids)
         names = [t.team_name for t in teams if t.id in set(selected_team_ids)]
-        selection = group("Selected: " + ", ".join(names), None, set(selected_team_ids), True, "")
+        chosen = set(selected_team_ids)
+        selection = group("Selected: " + ", ".join(names), None, chosen, True, "", chosen)
     columns = [(q.key, q.prompt) for q in questions if q.kind in ins.NUMERIC_KINDS]
     heatmap = [
         HeatRow(
@@ -383,7 +286,7 @@ def _compute_results(
                 for key, _ in columns
             ],
         )
-        for g in [*team_results, org]
+        for g in ([] if headlines_only else [*team_results, org])
     ]
     return SurveyResults(
         survey_id=survey.id,
@@ -462,8 +365,11 @@ def export_results_csv(*, session: Session, ctx: TenantContext, survey_id: int) 
     return out.getvalue()
 
 
-def survey_trend(*, session: Session, ctx: TenantContext, survey_id: int) -> list[TrendPoint]:
-    """The headline figure of every round of this survey's series, organisation and teams."""
+def survey_trend(
+    *, session: Session, ctx: TenantContext, survey_id: int, teams: bool = True
+) -> list[TrendPoint]:
+    """The headline figure of every round of this survey's series, organisation and teams
+    (`teams=False`: the organisation's alone, as the dashboard shows it)."""
     ctx.require(Role.COACH, "Only coaches, admins and owners can see survey results.")
     survey = _survey(session, survey_id)
     series_id = survey.series_id or survey.id
@@ -486,7 +392,7 @@ def survey_trend(*, session: Session, ctx: TenantContext, survey_id: int) -> lis
                 )
             )
             continue
-        results = _compute_results(session, r, None, headlines_only=True)
+        results = _compute_results(session, r, None, headlines_only=True, org_only=not teams)
         points.append(
             TrendPoint(
                 survey_id=r.id,

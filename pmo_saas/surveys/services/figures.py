@@ -1,0 +1,213 @@
+"""What a group's results are made of: headlines and question results from histograms; and
+each large team's figures, rendered once when its answers are opened into the counters.
+
+A closed survey's counters no longer change, so a team's figures are final once it is
+opened: `store_team_figures` keeps them (headline and questions, the exact values the live
+computation gives) on the surveyed team, and results read them back instead of rebuilding
+thousands of objects on every read. Only teams at or above the threshold are opened, so the
+stored figures hold nothing the counters do not already hold; whether a team is shown is
+still decided on every read (thresholds and differencing protection), and comments are read
+and shuffled on every read as before.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from functools import cache
+
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from pmo_saas.surveys import instruments as ins
+from pmo_saas.surveys import scoring, tally
+from pmo_saas.surveys.models import Survey, SurveyQuestion
+from pmo_saas.surveys.schemas import Bar, Headline, QuestionResult
+from pmo_saas.surveys.services.common import _questions, _spec, _survey_teams
+
+TeamHistograms = tally.TeamHistograms
+# One group's histograms: (question id, option key) -> value -> count.
+Merged = dict[tuple[int, str], Counter[float]]
+
+
+def _merge(histograms: TeamHistograms, team_ids: set[int]) -> dict[tuple[int, str], Counter[float]]:
+    if len(team_ids) == 1:  # one team: its own counters, read only (no copy per team)
+        return histograms.get(next(iter(team_ids)), {})
+    merged: dict[tuple[int, str], Counter[float]] = defaultdict(Counter)
+    for team_id in team_ids:
+        for key, counter in histograms.get(team_id, {}).items():
+            merged[key].update(counter)
+    return merged
+
+
+def _headline_histograms(sums: tally.Sums, nps_ids: set[int]) -> TeamHistograms:
+    """Histograms with the same count, mean, value sum and eNPS split as the real ones, built
+    from the database's per-question sums: all a headline reads (never shown as bars)."""
+    result: TeamHistograms = defaultdict(lambda: defaultdict(Counter))
+    for team_id, by_question in sums.items():
+        for (question_id, option_key), (n, total, high, low) in by_question.items():
+            if question_id in nps_ids:
+                hist = Counter({10.0: high, 7.0: n - high - low, 0.0: low})
+            else:
+                hist = Counter({total / n: n})
+            result[team_id][(question_id, option_key)] = hist
+    return result
+
+
+_NO_ANSWERS: Counter[float] = Counter()
+
+
+@cache
+def _scale(kind: str) -> tuple[tuple[float, str], ...]:
+    """(value, label) of every point of a numeric scale, lowest first."""
+    low, high = ins.SCALE_RANGE[kind]
+    labels = ins.scale_labels(kind)
+    return tuple(
+        (float(v), labels[v - low] if kind != ins.NPS else str(v)) for v in range(low, high + 1)
+    )
+
+
+def _question_result(
+    q: SurveyQuestion, merged: dict[tuple[int, str], Counter[float]], n: int
+) -> QuestionResult:
+    assert q.id is not None
+    kind = q.kind
+    if kind in ins.NUMERIC_KINDS:
+        hist = merged.get((q.id, ""), _NO_ANSWERS)
+        answered = scoring.count(hist)
+        m = scoring.mean(hist)
+        # One validation per question (its bars as plain dicts): thousands per survey.
+        return QuestionResult.model_validate(
+            {
+                "key": q.key,
+                "prompt": q.prompt,
+                "kind": kind,
+                "answered": answered,
+                "mean": round(m, 2) if m is not None else None,
+                "bars": [
+                    {
+                        "label": label,
+                        "count": (k := hist.get(value, 0)),
+                        "percent": round(100.0 * k / answered, 1) if answered else 0.0,
+                    }
+                    for value, label in _scale(kind)
+                ],
+            }
+        )
+    if q.kind in (ins.SINGLE, ins.MULTI):
+        spec = _spec(q)
+        counts = {k: scoring.count(merged.get((q.id, k), Counter())) for k, _ in spec.options}
+        answered = sum(counts.values()) if q.kind == ins.SINGLE else n
+        return QuestionResult(
+            key=q.key,
+            prompt=q.prompt,
+            kind=q.kind,
+            answered=answered,
+            bars=[
+                Bar(
+                    label=label,
+                    count=counts[k],
+                    percent=round(100.0 * counts[k] / answered, 1) if answered else 0.0,
+                )
+                for k, label in spec.options
+            ],
+        )
+    if q.kind == ins.OCAI_SPLIT:
+        sums = {
+            option: sum(v * c for v, c in merged.get((q.id, option), Counter()).items())
+            for option in ins.ocai_option_keys()
+        }
+        profile = scoring.ocai_profile({q.key: sums}, n) or {}
+        return QuestionResult(
+            key=q.key,
+            prompt=q.prompt,
+            kind=q.kind,
+            answered=n,
+            split={p: {c: round(v, 1) for c, v in d.items()} for p, d in profile.items()},
+        )
+    return QuestionResult(key=q.key, prompt=q.prompt, kind=q.kind, answered=0)
+
+
+def _headline(
+    instrument: str,
+    questions: list[SurveyQuestion],
+    merged: dict[tuple[int, str], Counter[float]],
+    n: int,
+) -> Headline | None:
+    numeric = [q for q in questions if q.kind in ins.NUMERIC_KINDS]
+    if instrument == ins.WESTRUM:
+        score = scoring.westrum_score([merged.get((q.id or 0, ""), Counter()) for q in numeric])
+        return Headline(
+            label="Westrum score (1-7)",
+            value=round(score, 2) if score is not None else None,
+            detail="Mean agreement with the six DORA items; 7 is most generative.",
+        )
+    if instrument == ins.ENPS:
+        nps_q = next((q for q in numeric if q.kind == ins.NPS), None)
+        result = scoring.enps(merged.get((nps_q.id or 0, ""), Counter())) if nps_q else None
+        if result is None:
+            return Headline(label="eNPS")
+        score, p, passive, d = result
+        return Headline(
+            label="eNPS",
+            value=round(score, 1),
+            detail=f"{p:.0f}% promoters, {passive:.0f}% passives, {d:.0f}% detractors",
+        )
+    if instrument == ins.HEALTH:
+        score = scoring.westrum_score([merged.get((q.id or 0, ""), Counter()) for q in numeric])
+        return Headline(
+            label="Team health (1-5)",
+            value=round(score, 2) if score is not None else None,
+            detail="Mean agreement over the health check statements.",
+        )
+    if instrument == ins.OCAI:
+        sums = {
+            q.key: {
+                option: sum(v * c for v, c in merged.get((q.id or 0, option), Counter()).items())
+                for option in ins.ocai_option_keys()
+            }
+            for q in questions
+            if q.kind == ins.OCAI_SPLIT
+        }
+        profile = scoring.ocai_profile(sums, n) or {}
+        return Headline(
+            label="Culture profile (points of 100)",
+            detail="Now against Preferred, averaged over the six dimensions.",
+            ocai={p: {c: round(v, 1) for c, v in d.items()} for p, d in profile.items()},
+        )
+    return None
+
+
+class TeamFigures(BaseModel):
+    """A team's shown figures (stored as JSON on its SurveyTeam row once it is opened)."""
+
+    headline: Headline | None = None
+    questions: list[QuestionResult] = []
+
+
+def team_figures(
+    survey: Survey, questions: list[SurveyQuestion], merged: Merged, n: int
+) -> TeamFigures:
+    return TeamFigures(
+        headline=_headline(survey.instrument, questions, merged, n),
+        questions=[_question_result(q, merged, n) for q in questions if q.kind != ins.TEXT],
+    )
+
+
+def store_team_figures(session: Session, survey: Survey) -> None:
+    """After the sealed answers were opened: every opened team's figures, from its counters."""
+    assert survey.id is not None
+    teams = [
+        t
+        for t in _survey_teams(session, survey.id)
+        if t.id is not None and tally.is_large(t.responses, survey.min_group_size)
+    ]
+    if not teams:
+        return
+    questions = _questions(session, survey.id)
+    histograms = tally.histograms(session, survey.id, team_ids=[t.id for t in teams if t.id])
+    for team in teams:
+        assert team.id is not None
+        figures = team_figures(survey, questions, histograms.get(team.id, {}), team.responses)
+        team.figures = figures.model_dump_json()
+        session.add(team)
+    session.flush()
