@@ -249,7 +249,7 @@ def _domain_row_makers() -> None:
     from tests.billing.rows import BILLING_ROW_MAKERS
     from tests.capacity.rows import make_capacity_rows
     from tests.dashboard.rows import make_dashboard_rows
-    from tests.delivery.rows import make_delivery_rows
+    from tests.delivery.rows import make_delivery_rows, make_sync_rows
     from tests.practices.rows import make_practice_rows
     from tests.rest.rows import make_rest_rows
 
@@ -267,6 +267,8 @@ def _domain_row_makers() -> None:
             "practice": make_practice_rows,
             "teamcapacity": make_capacity_rows,  # also allocation
             "workitem": make_delivery_rows,  # also statuschange
+            # also statusmapping, syncrun, synceditem
+            "syncconnection": make_sync_rows,
         }
     )
 

@@ -1,3 +1,3 @@
 """The delivery pages: a portfolio's (or value stream's) flow and one initiative's."""
 
-from pmo_saas.delivery.pages import delivery  # noqa: F401
+from pmo_saas.delivery.pages import connections, delivery  # noqa: F401

@@ -26,10 +26,10 @@ from pmo_saas.delivery.sync.github import GitHubSource
 from pmo_saas.delivery.sync.jira import JiraSource
 from pmo_saas.delivery.sync.outbound import SyncFailed, open_token
 from pmo_saas.delivery.sync.remote import RemoteItem
-from pmo_saas.delivery.sync.schemas import SyncRunRow
+from pmo_saas.delivery.sync.schemas import SyncOutcome, SyncRunRow
 from pmo_saas.kernel.clock import as_utc, utcnow
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import Conflict
+from pmo_saas.kernel.errors import Conflict, DomainError
 
 log = logging.getLogger("pmo_saas.delivery.sync")
 LEASE = timedelta(minutes=30)
@@ -205,6 +205,18 @@ def sync_connection(
         )
     with tenant_session(ctx) as session:
         return run_row(get_in_org(session, m.SyncRun, run_id))
+
+
+def sync_for_page(
+    *, ctx: TenantContext, connection_id: int, on_progress: Callable[[int], None] | None = None
+) -> SyncOutcome:
+    """`sync_connection` for a page's background event, which may not hold the state while the
+    sync runs: a refusal (not a coach, not found, running already) comes back as its message."""
+    try:
+        run = sync_connection(ctx=ctx, connection_id=connection_id, on_progress=on_progress)
+    except DomainError as error:
+        return SyncOutcome(refused=str(error))
+    return SyncOutcome(run=run)
 
 
 # ---------------------------------------------------------------- the write phase

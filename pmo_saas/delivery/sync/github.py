@@ -14,13 +14,15 @@ Their status: "closed" when closed, else its `status: ...` label when it has one
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pmo_saas.delivery.sync.outbound import Client, SyncFailed
 from pmo_saas.delivery.sync.remote import Counter, Known, RemoteItem, kind_of, parse_time
 
 LABEL_PREFIX = "status:"
+# Label changes this close together are one move (unlabel the old status, label the new one).
+RELABEL = timedelta(minutes=1)
 PAGE = 100
 
 
@@ -118,10 +120,12 @@ class GitHubSource:
                 labels.remove(name)
             else:
                 continue
-            now = _status(state, labels)
-            if now != timeline[-1][1]:
-                timeline.append((parse_time(str(event["created_at"])), now))
-        return timeline
+            now, at = _status(state, labels), parse_time(str(event["created_at"]))
+            if len(timeline) > 1 and at - timeline[-1][0] < RELABEL:
+                timeline[-1] = (timeline[-1][0], now)  # one relabel, done as two clicks
+            elif now != timeline[-1][1]:
+                timeline.append((at, now))
+        return [step for n, step in enumerate(timeline) if n == 0 or step[1] != timeline[n - 1][1]]
 
     def live_keys(self, known_live: int) -> set[str] | None:
         found = self._client.get(

@@ -42,3 +42,17 @@ class SyncRunRow(BaseModel):
     unmapped: int
     requests: int
     error: str
+
+
+class ConnectionsView(BaseModel):
+    initiative_title: str
+    connections: list[ConnectionRow]
+    mappings: list[MappingRow]
+    runs: list[SyncRunRow]
+
+
+class SyncOutcome(BaseModel):
+    """A sync asked for from the page: its run, or why it did not start."""
+
+    run: SyncRunRow | None = None
+    refused: str = ""

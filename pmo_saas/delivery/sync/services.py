@@ -18,7 +18,12 @@ from pmo_saas.delivery.services._common import IMPORT, IMPORT_MESSAGE, initiativ
 from pmo_saas.delivery.sync import models as m
 from pmo_saas.delivery.sync.engine import connection_in_org, open_source, run_row, when
 from pmo_saas.delivery.sync.outbound import clean_base_url, masked, seal_token
-from pmo_saas.delivery.sync.schemas import ConnectionRow, MappingRow, SyncRunRow
+from pmo_saas.delivery.sync.schemas import (
+    ConnectionRow,
+    ConnectionsView,
+    MappingRow,
+    SyncRunRow,
+)
 from pmo_saas.identity import audit
 from pmo_saas.kernel.clock import as_utc, utcnow
 from pmo_saas.kernel.context import TenantContext
@@ -249,3 +254,16 @@ def due_connection_ids(*, session: Session, ctx: TenantContext) -> list[int]:
         for c in conns
         if c.id is not None and (c.locked_until is None or as_utc(c.locked_until) <= now)
     ]
+
+
+def connections_view(
+    *, session: Session, ctx: TenantContext, initiative_id: int
+) -> ConnectionsView:
+    """Everything the Connections page shows for one initiative."""
+    initiative = initiative_in_org(session, initiative_id)
+    return ConnectionsView(
+        initiative_title=initiative.title,
+        connections=list_connections(session=session, ctx=ctx, initiative_id=initiative_id),
+        mappings=list_mappings(session=session, ctx=ctx, initiative_id=initiative_id),
+        runs=recent_runs(session=session, ctx=ctx, initiative_id=initiative_id),
+    )
