@@ -203,3 +203,23 @@ def test_refused_credentials_and_unknown_projects_are_said_plainly(org_a, jira):
         services.connect_source(**base, project="PROJ", account=jira.email, token="wrong-token-123")
     with pytest.raises(SyncFailed, match="does not know that project"):
         services.connect_source(**base, project="NOPE", account=jira.email, token=jira.token)
+
+
+def test_removing_a_connection_keeps_its_items_and_unmapping_moves_nothing(org_a, jira):
+    from sqlmodel import select
+
+    from pmo_saas.db import tenant_session
+    from pmo_saas.delivery.sync import services
+
+    a, _, _ = _seed(jira)
+    iid = new_initiative(org_a)
+    cid = connect_jira(org_a, jira, iid)
+    sync(org_a, cid)
+    assert set_map(org_a, iid, "Done", "") == 0
+    assert mappings(org_a, iid)["Done"] == "" and items(org_a)[a].status == "done"
+    with tenant_session(org_a) as session:
+        services.remove_connection(session=session, ctx=org_a, connection_id=cid)
+    with tenant_session(org_a) as session:
+        for table in (m.SyncConnection, m.StatusMapping, m.SyncRun, m.SyncedItem):
+            assert session.exec(select(table)).all() == []
+    assert len(items(org_a)) == 3 and len(history(org_a, a)) == 3

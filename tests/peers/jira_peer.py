@@ -246,6 +246,11 @@ class JiraPeer(PeerControl):
         self.call("POST", "rename_status", {"from": old, "to": new})
 
 
+def app_env() -> dict[str, str]:
+    """For an app server (the browser journeys): sync may reach the loopback peers."""
+    return {"PMO_DELIVERY_SYNC_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128"}
+
+
 def jira_peer() -> JiraPeer:
     return JiraPeer(start("tests.peers.jira_peer"))
 

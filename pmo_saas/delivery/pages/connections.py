@@ -193,7 +193,7 @@ def _connection_row(c: ConnectionRow) -> rx.Component:
 def _mapping_row(r: MappingRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(r.external),
-        rx.table.cell(r.items),
+        rx.table.cell(r.item_count),
         rx.table.cell(
             rx.cond(
                 AuthState.is_coach,

@@ -336,6 +336,9 @@ def _apply(session: Session, connection_id: int, run_id: int, fetched: _Fetched)
                 link.removed_at = now
                 session.add(link)
                 run.removed += 1
+            elif link.removed_at is not None and key in fetched.live:  # restored there
+                link.removed_at = None
+                session.add(link)
     session.flush()
     counts = dict(
         session.exec(

@@ -26,7 +26,7 @@ class MappingRow(BaseModel):
     external: str
     column: str  # "" while unmapped
     column_label: str
-    items: int
+    item_count: int
 
 
 class SyncRunRow(BaseModel):

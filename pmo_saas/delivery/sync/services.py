@@ -186,7 +186,7 @@ def list_mappings(*, session: Session, ctx: TenantContext, initiative_id: int) -
             external=r.external,
             column=r.to_column,
             column_label=COLUMNS.get(r.to_column, "Unmapped"),
-            items=r.items,
+            item_count=r.items,
         )
         for r in rows
     ]
