@@ -247,3 +247,38 @@ def test_the_scheduled_job_syncs_every_organisations_connections(org_a, org_b, j
     finished = run_delivery_sync()
     assert finished is not None and finished.outcome == "ok" and finished.items == 2
     assert list(items(org_a)) == ["PROJ-1"] and list(items(org_b)) == ["PROJ-1"]
+
+
+def test_a_viewer_on_the_connections_page_cannot_connect_or_sync(org_a, jira):
+    from pmo_saas.portfolio.models import Initiative
+
+    _seeded(jira)
+    iid = new_initiative(org_a)
+    cid = connect_jira(org_a, jira, iid)
+    viewer = factories.make_member(org_a, Role.VIEWER)
+    token = identity.start_session(user_id=viewer.user_id)
+    with tenant_session(org_a) as session:
+        pid = session.exec(select(Initiative.portfolio_id).where(Initiative.id == iid)).one()
+    path = f"/o/{org_a.org_slug}/portfolio/p/{pid}/delivery/{iid}/connections"
+
+    async def scenario() -> None:
+        state = await state_for(ConnectionsState, token=token, path=path)
+        await state.load()
+        assert state.error == "" and [c.id for c in state.connections] == [cid]
+        await state.connect(
+            {
+                "kind": "jira",
+                "base_url": jira.base,
+                "project": "OTHER",
+                "account": jira.email,
+                "token": jira.token,
+            }
+        )
+        assert "coach" in state.error.lower()
+        assert await state.sync_now(cid) is None
+        assert state.syncing == 0 and "coach" in state.error.lower()
+
+    run(scenario())
+    with tenant_session(org_a) as session:
+        assert len(services.list_connections(session=session, ctx=org_a, initiative_id=iid)) == 1
+        assert services.recent_runs(session=session, ctx=org_a, initiative_id=iid) == []

@@ -92,7 +92,7 @@ def test_a_coach_connects_jira_syncs_maps_a_status_and_sees_the_flow(page: Page,
     assert (vouchers.status, vouchers.source, vouchers.external_key) == (
         "waiting",
         "jira",
-        "PROJ-6",
+        "PROJ-8",
     )
 
     # ---- the synced items in the initiative's flow charts
