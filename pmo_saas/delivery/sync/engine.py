@@ -312,7 +312,8 @@ def _apply(session: Session, connection_id: int, run_id: int, fetched: _Fetched)
         ).all()
     }
     changed = [i for i in fetched.items if i.changed]
-    ids = [s.work_item_id for k, s in synced.items() if k in {i.key for i in changed}]
+    changed_keys = {i.key for i in changed}
+    ids = [s.work_item_id for k, s in synced.items() if k in changed_keys]
     items = (
         {w.id: w for w in session.exec(select(WorkItem).where(col(WorkItem.id).in_(ids))).all()}
         if ids
