@@ -75,9 +75,9 @@ def test_a_coach_connects_jira_syncs_maps_a_status_and_sees_the_flow(page: Page,
 
     # ---- sync now: the background event reports, the run is listed
     connections.get_by_role("button", name="Sync PROJ now").click()
-    expect(
-        page.get_by_text("Synced: 8 new, 0 changed, 0 removed; 1 in unmapped statuses.")
-    ).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("status").first).to_contain_text(
+        "Synced: 8 new, 0 changed, 0 removed; 1 in unmapped statuses.", timeout=30_000
+    )
     expect(page.get_by_role("region", name="Recent syncs", exact=True)).to_contain_text("ok")
     expect(connections).to_contain_text("ok")
 
@@ -86,7 +86,7 @@ def test_a_coach_connects_jira_syncs_maps_a_status_and_sees_the_flow(page: Page,
     expect(mapping.get_by_label("Column for In QA")).to_have_value("")
     expect(mapping.get_by_label("Column for In Progress")).to_have_value("doing")
     mapping.get_by_label("Column for In QA").select_option("waiting")
-    expect(page.get_by_text("Mapped; 1 item(s) moved.")).to_be_visible()
+    expect(page.get_by_role("status").first).to_contain_text("Mapped; 1 item(s) moved.")
     with tenant_session(coach) as session:
         vouchers = session.exec(select(WorkItem).where(WorkItem.title == "Vouchers")).one()
     assert (vouchers.status, vouchers.source, vouchers.external_key) == (
