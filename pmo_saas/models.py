@@ -23,7 +23,7 @@ DOMAINS = (
     "delivery",
 )
 # Modules that hold tables beside a domain's models.py.
-EXTRA_MODEL_MODULES = ("pmo_saas.identity.sso_models",)
+EXTRA_MODEL_MODULES = ("pmo_saas.identity.sso_models", "pmo_saas.delivery.sync.models")
 # Modules that register what the layers below ask of them: billing's read-only write guard
 # (db.py) and its plan rules (identity.plan_rules, which may not import billing).
 HOOK_MODULES = ("pmo_saas.billing.entitlements",)

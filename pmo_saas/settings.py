@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     dns_resolver: str = ""
     # --- end single sign-on ----------------------------------------------------------
 
+    # --- delivery sync (delivery/sync): Jira Cloud and GitHub ---------------------------
+    # Outbound sync requests go to https on public addresses only, unless allowed here (tests:
+    # the loopback peers): "true" for plain http and any address, or CIDRs for only those.
+    delivery_sync_allow_private_networks: bool = False
+    delivery_sync_allowed_networks: str = ""
+    delivery_sync_timeout_seconds: float = 20.0
+    # --- end delivery sync --------------------------------------------------------------
+
     # ---- billing (Stripe) --------------------------------------------------- begin billing
     # No secret key (the embedded default, self-hosting): billing is off, everything allowed.
     stripe_secret_key: SecretStr = SecretStr("")

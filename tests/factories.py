@@ -250,7 +250,7 @@ def _domain_row_makers() -> None:
     from tests.capacity.rows import make_capacity_rows
     from tests.dashboard.rows import make_dashboard_rows
     from tests.delivery.plan_rows import make_delivery_plan_rows
-    from tests.delivery.rows import make_delivery_rows
+    from tests.delivery.rows import make_delivery_rows, make_sync_rows
     from tests.practices.rows import make_practice_rows
     from tests.rest.rows import make_rest_rows
 
@@ -270,6 +270,8 @@ def _domain_row_makers() -> None:
             "workitem": make_delivery_rows,  # also statuschange
             # also ragchange, spendentry, fundingtranche, keyresult, keyresultmeasure
             "initiativeplan": make_delivery_plan_rows,
+            # also statusmapping, syncrun, synceditem
+            "syncconnection": make_sync_rows,
         }
     )
 

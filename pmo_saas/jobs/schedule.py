@@ -75,5 +75,12 @@ JOBS: tuple[JobSpec, ...] = (
         {"minute": "*"},
         lease=timedelta(minutes=10),
     ),
+    JobSpec(
+        "delivery_sync",
+        "Work items synchronised from each organisation's Jira and GitHub connections",
+        "every 15 minutes",
+        {"minute": "*/15"},
+        lease=timedelta(minutes=14),
+    ),
 )
 JOBS_BY_NAME = {job.name: job for job in JOBS}

@@ -23,6 +23,7 @@ from pmo_saas.billing.entitlements import billing_enabled
 from pmo_saas.billing.services import reconcile_seats
 from pmo_saas.coaching.digest import iso_week, send_org_digests
 from pmo_saas.db import system_session, tenant_session
+from pmo_saas.delivery.sync.jobs import sync_all_connections
 from pmo_saas.identity.mail import MailNotSent, keep_failed_mail
 from pmo_saas.identity.models import Organization
 from pmo_saas.jobs.mail_retry import retry_failed_mail
@@ -187,6 +188,15 @@ def run_retry_mail(*, after_each: Callable[[str], None] | None = None) -> Finish
     return _run("retry_mail", work)
 
 
+def run_delivery_sync() -> FinishedRun | None:
+    def work(progress: Progress) -> None:
+        done = sync_all_connections(_org_ids(), _system_ctx)
+        progress.done(done.ok)
+        progress.note(f"{done.ok} connections synced, {done.failed} failed")
+
+    return _run("delivery_sync", work)
+
+
 RUNNERS: dict[str, Callable[[], FinishedRun | None]] = {
     "coaching_digest": run_coaching_digest,
     "survey_reminders": run_survey_reminders,
@@ -194,6 +204,7 @@ RUNNERS: dict[str, Callable[[], FinishedRun | None]] = {
     "prune_rate_counters": run_prune_rate_counters,
     "purge_expired": run_purge_expired,
     "retry_mail": run_retry_mail,
+    "delivery_sync": run_delivery_sync,
 }
 
 
@@ -236,6 +247,11 @@ def purge_expired_task() -> dict[str, Any] | None:
 @huey.periodic_task(_schedule("retry_mail"), name="retry_mail")
 def retry_mail_task() -> dict[str, Any] | None:
     return _summary(run_retry_mail())
+
+
+@huey.periodic_task(_schedule("delivery_sync"), name="delivery_sync")
+def delivery_sync_task() -> dict[str, Any] | None:
+    return _summary(run_delivery_sync())
 
 
 @huey.task(name="run_job_now")

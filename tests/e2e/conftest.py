@@ -24,7 +24,12 @@ from tests.peers import oidc
 
 BUILD_TIMEOUT_S = 600
 # Peer modules whose `app_env()` the app server is started with.
-PEER_MODULES = ("tests.peers.stripe", "tests.peers.smtp", "tests.peers.dns")
+PEER_MODULES = (
+    "tests.peers.stripe",
+    "tests.peers.smtp",
+    "tests.peers.dns",
+    "tests.peers.jira_peer",
+)
 # The OpenID Connect peers run on loopback: SSO's outbound checks allow exactly that.
 SSO_LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
 

@@ -398,6 +398,12 @@ def _initiative_body() -> rx.Component:
         rx.link(
             "Back to the portfolio's delivery", href=portfolio_href(s.portfolio_id, "/delivery")
         ),
+        rx.link(
+            "Connections (Jira, GitHub)",
+            href=portfolio_href(s.portfolio_id, "/delivery/")
+            + s.initiative_id.to_string()
+            + "/connections",
+        ),
         _charts(),
         rx.hstack(
             rx.heading("Work items", size="4", as_="h2"),
