@@ -92,7 +92,13 @@ def _create_demo() -> None:
         session.add(org)
         session.flush()
         assert org.id is not None and owner.id is not None
-        session.add(Membership(org_id=org.id, user_id=owner.id, role=Role.OWNER))
+        session.add(
+            Membership(
+                org_id=org.id,  # org_id by hand: the demo is seeded in a system session
+                user_id=owner.id,
+                role=Role.OWNER,
+            )
+        )
         people: dict[str, tuple[int, Role, str | None]] = {}
         for local, name, role, team in PEOPLE:
             user = User(
@@ -104,7 +110,13 @@ def _create_demo() -> None:
             session.add(user)
             session.flush()
             assert user.id is not None
-            session.add(Membership(org_id=org.id, user_id=user.id, role=role))
+            session.add(
+                Membership(
+                    org_id=org.id,  # org_id by hand: the demo is seeded in a system session
+                    user_id=user.id,
+                    role=role,
+                )
+            )
             people[local] = (user.id, role, team)
         org_id, owner_id = org.id, owner.id
 

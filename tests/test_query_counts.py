@@ -36,6 +36,7 @@ EXPECTED = {
     "coaching plan": 9,
     "surveys list": 13,  # survey_progress per survey
     "members": 3,
+    "home": 20,  # one read per section, headline and checklist step (through the domains)
 }
 
 
@@ -75,6 +76,7 @@ def page_loads(ctx: TenantContext) -> dict[str, Callable[[], None]]:
     from pmo_saas.assessments.services import rounds as assessments
     from pmo_saas.coaching.services import plans as coaching
     from pmo_saas.dashboard import services as dashboard
+    from pmo_saas.home import services as home
     from pmo_saas.portfolio import views
     from pmo_saas.portfolio.services import funding, initiatives, portfolios, ranking
     from pmo_saas.surveys import services as surveys
@@ -118,6 +120,7 @@ def page_loads(ctx: TenantContext) -> dict[str, Callable[[], None]]:
         "coaching plan": plan_page,
         "surveys list": surveys_page,
         "members": members_page,
+        "home": lambda: run(ctx, home.workspace_home),
     }
 
 

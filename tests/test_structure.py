@@ -5,6 +5,10 @@
 (b) No services or models module (nor kernel) reaches Reflex, directly or through other
     pmo_saas modules: services stay plain Python.
 (c) No module is over 600 lines.
+(d) No page module (under a `pages` package, or a pages.py) catches `DomainError`: turning a
+    refusal into the page's message is the page-state mixins' job (identity/page_state.py).
+(e) No constructor of a tenant-owned table sets `org_id` by hand: the tenant session stamps
+    it. A row made outside a tenant session says so on that line: `# org_id by hand: <why>`.
 
 Every import counts: module-level, inside functions, and `importlib.import_module("pmo_saas...")`.
 Today's offenders of (a) and (c) are listed in KNOWN_DEBT: a new offender fails, and so does a
@@ -209,6 +213,108 @@ def test_no_module_over_600_lines():
     assert not new, f"Modules over {MAX_LINES} lines (split them by page or topic): {new}"
     gone = sorted(KNOWN_DEBT_LONG - set(long))
     assert not gone, f"Now short enough, so remove from KNOWN_DEBT_LONG: {gone}"
+
+
+def _tree(name: str) -> ast.Module:
+    return ast.parse(_modules()[name].read_text(encoding="utf-8"))
+
+
+def _catches_domain_error(tree: ast.AST) -> list[int]:
+    """Lines of `except DomainError` (alone, dotted or in a tuple)."""
+
+    def named(node: ast.expr | None) -> bool:
+        if isinstance(node, ast.Tuple):
+            return any(named(e) for e in node.elts)
+        return (isinstance(node, ast.Name) and node.id == "DomainError") or (
+            isinstance(node, ast.Attribute) and node.attr == "DomainError"
+        )
+
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ExceptHandler) and named(node.type)
+    ]
+
+
+def _is_page_module(name: str) -> bool:
+    return "pages" in name.split(".")[1:]
+
+
+def test_pages_leave_domain_errors_to_the_page_state_mixins():
+    found = {
+        name: lines
+        for name in _modules()
+        if _is_page_module(name) and (lines := _catches_domain_error(_tree(name)))
+    }
+    assert not found, (
+        "`except DomainError` in page modules (use WorkspacePage._act/_load or "
+        f"PublicPage._run from identity/page_state.py, or extend them): {found}"
+    )
+
+
+HAND_SET_REASON = "# org_id by hand:"
+
+
+def _tenant_owned_classes() -> set[str]:
+    """Names of the classes that subclass TenantOwned, directly or through another."""
+    bases: dict[str, set[str]] = {}
+    for name in _modules():
+        for node in ast.walk(_tree(name)):
+            if isinstance(node, ast.ClassDef):
+                bases.setdefault(node.name, set()).update(
+                    b.id if isinstance(b, ast.Name) else b.attr
+                    for b in node.bases
+                    if isinstance(b, ast.Name | ast.Attribute)
+                )
+    owned = {"TenantOwned"}
+    grew = True
+    while grew:
+        new = {cls for cls, parents in bases.items() if parents & owned} - owned
+        owned |= new
+        grew = bool(new)
+    owned.discard("TenantOwned")
+    return owned
+
+
+def _hand_set_org_ids(source: str, owned: set[str]) -> list[str]:
+    """`Row(org_id=...)` for a tenant-owned Row, unless its line states why."""
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        cls = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        if cls not in owned:
+            continue
+        for keyword in node.keywords:
+            if keyword.arg == "org_id" and HAND_SET_REASON not in lines[keyword.lineno - 1]:
+                found.append(f"{cls}(org_id=...) line {keyword.lineno}")
+    return found
+
+
+def test_tenant_rows_leave_org_id_to_the_tenant_session():
+    owned = _tenant_owned_classes()
+    assert {"ApiKey", "ShareLink", "Initiative", "AuditEvent"} <= owned
+    found = {
+        name: hits
+        for name, path in _modules().items()
+        if (hits := _hand_set_org_ids(path.read_text(encoding="utf-8"), owned))
+    }
+    assert not found, (
+        "org_id set by hand on rows the tenant session stamps (drop it; a row made outside "
+        f"a tenant session states why with '{HAND_SET_REASON} <reason>'): {found}"
+    )
+
+
+def test_the_page_and_org_id_checks_see_what_they_look_for():
+    caught = "try:\n    x()\nexcept (ValueError, errors.DomainError):\n    pass\n"
+    assert _catches_domain_error(ast.parse(caught)) == [3]
+    assert _is_page_module("pmo_saas.identity.pages.public")
+    assert _is_page_module("pmo_saas.billing.pages")
+    assert not _is_page_module("pmo_saas.identity.page_state")
+    made = "ApiKey(name='x', org_id=ctx.org_id)\nApiKey(org_id=1)  # org_id by hand: sign-in\n"
+    assert _hand_set_org_ids(made, {"ApiKey"}) == ["ApiKey(org_id=...) line 1"]
 
 
 def test_the_import_reader_sees_every_kind_of_import():

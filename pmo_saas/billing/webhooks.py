@@ -146,7 +146,12 @@ def _org_for(session: Session, *, customer: str, metadata: Any, reference: str =
         and session.exec(select(BillingCustomer.id).where(BillingCustomer.org_id == org_id)).first()
         is None
     ):
-        session.add(BillingCustomer(org_id=org_id, stripe_customer_id=customer))
+        session.add(
+            BillingCustomer(
+                org_id=org_id,  # org_id by hand: a webhook's system session
+                stripe_customer_id=customer,
+            )
+        )
         session.flush()
     return org_id
 
@@ -210,7 +215,10 @@ def _apply_subscription(
         return "ignored: no subscription id"
     row = _subscription_row(session, org_id, subscription_id)
     if row is None:
-        row = BillingSubscription(org_id=org_id, stripe_subscription_id=subscription_id)
+        row = BillingSubscription(
+            org_id=org_id,  # org_id by hand: a webhook's system session
+            stripe_subscription_id=subscription_id,
+        )
     elif _is_older(row, created, rank):
         return "stale: a newer event was applied"
     elif row.status == "canceled" and not deleted:
@@ -268,7 +276,10 @@ def _apply_invoice(
         select(BillingInvoice).where(
             BillingInvoice.org_id == org_id, BillingInvoice.stripe_invoice_id == invoice_id
         )
-    ).first() or BillingInvoice(org_id=org_id, stripe_invoice_id=invoice_id)
+    ).first() or BillingInvoice(
+        org_id=org_id,  # org_id by hand: a webhook's system session
+        stripe_invoice_id=invoice_id,
+    )
     invoice.stripe_subscription_id = subscription_id
     invoice.number = str(obj.get("number") or "")[:64]
     invoice.status = "paid" if event_type == "invoice.paid" else "payment failed"

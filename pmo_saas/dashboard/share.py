@@ -75,7 +75,6 @@ def create_share_link(
         raise ValidationFailed(f"A link lasts from 1 to {MAX_DAYS} days.", field="days")
     token = secrets.token_urlsafe(32)
     link = ShareLink(
-        org_id=ctx.org_id,
         label=label,
         prefix=token[:6],
         token_hash=_hash(token),

@@ -2,28 +2,27 @@
 
 Plain Python on the caller's tenant session: every read below is scoped to ctx's organisation
 by the session itself, and each section reads the person's own rows (their invitations,
-their assignments, their actions) or, for coaches and admins, the organisation's.
+their assignments, their actions) or, for coaches and admins, the organisation's. Home reads
+no table itself: it calls each domain's services (their `glance` modules hold what only the
+home asks for), and no domain imports home.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from sqlmodel import Session
 
-from sqlmodel import Session, col, func, select
-
-from pmo_saas.assessments.models import AssessmentRound
+from pmo_saas.assessments.services import glance as assessments
 from pmo_saas.assessments.services.answering import my_assignments
-from pmo_saas.coaching.models import PLAN_ACTIVE, CoachingPlan
+from pmo_saas.coaching.models import PLAN_ACTIVE
+from pmo_saas.coaching.services import glance as coaching
 from pmo_saas.coaching.services.actions import my_actions
 from pmo_saas.coaching.services.plans import list_plans
 from pmo_saas.home.schemas import ChecklistStep, Headline, HomeItem, HomeSection, WorkspaceHome
-from pmo_saas.identity.models import AuditEvent, Invitation, Membership, Team, UserSession
-from pmo_saas.kernel.clock import as_utc, utcnow
+from pmo_saas.identity import glance as identity
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
-from pmo_saas.portfolio.models import Initiative, Portfolio, Risk, RoundScorer, ScoringRound
-from pmo_saas.surveys.models import Survey, SurveyInvitation
+from pmo_saas.portfolio.services import glance as portfolio
+from pmo_saas.surveys.services import glance as surveys
 
 LIMIT = 8
 # Audit actions every member may read on the home (the full trail is the admins' audit log).
@@ -49,10 +48,6 @@ def _me(ctx: TenantContext) -> int:
     return ctx.user_id
 
 
-def _count(session: Session, column: Any, *where: Any) -> int:
-    return int(session.exec(select(func.count(column)).where(*where)).one())
-
-
 def _section(
     ctx: TenantContext,
     *,
@@ -76,25 +71,13 @@ def _section(
 
 
 def _surveys(session: Session, ctx: TenantContext) -> HomeSection:
-    now = utcnow()
-    rows = session.exec(
-        select(Survey)
-        .join(SurveyInvitation, col(SurveyInvitation.survey_id) == Survey.id)
-        .where(
-            SurveyInvitation.user_id == _me(ctx),
-            col(SurveyInvitation.answered).is_(False),
-            Survey.status == "open",
-        )
-        .order_by(col(Survey.closes_at))
-    ).all()
     items = [
         HomeItem(
             title=s.title,
-            detail=f"Closes {as_utc(s.closes_at):%d %b}: open the personal link we mailed you.",
+            detail=f"Closes {s.closes_at:%d %b}: open the personal link we mailed you.",
             href="/surveys",
         )
-        for s in rows
-        if as_utc(s.closes_at) > now
+        for s in surveys.surveys_waiting(session=session, ctx=ctx)
     ]
     return _section(
         ctx,
@@ -130,20 +113,13 @@ def _assessments(session: Session, ctx: TenantContext) -> HomeSection:
 
 
 def _scoring_rounds(session: Session, ctx: TenantContext) -> HomeSection:
-    rows = session.exec(
-        select(ScoringRound, Portfolio.name)
-        .join(RoundScorer, col(RoundScorer.round_id) == ScoringRound.id)
-        .join(Portfolio, col(Portfolio.id) == ScoringRound.portfolio_id)
-        .where(RoundScorer.user_id == _me(ctx), ScoringRound.status == "open")
-        .order_by(col(ScoringRound.created_at))
-    ).all()
     items = [
         HomeItem(
             title=r.name,
-            detail=f"Portfolio {name}",
-            href=f"/portfolio/p/{r.portfolio_id}/rounds/{r.id}",
+            detail=f"Portfolio {r.portfolio_name}",
+            href=f"/portfolio/p/{r.portfolio_id}/rounds/{r.round_id}",
         )
-        for r, name in rows
+        for r in portfolio.rounds_to_score(session=session, ctx=ctx)
     ]
     return _section(
         ctx,
@@ -201,23 +177,13 @@ def _plans(session: Session, ctx: TenantContext) -> HomeSection:
 
 
 def _decisions(session: Session, ctx: TenantContext) -> HomeSection:
-    rows = session.exec(
-        select(Initiative, Portfolio.name)
-        .join(Portfolio, col(Portfolio.id) == Initiative.portfolio_id)
-        .where(
-            Initiative.status == "reviewing",
-            col(Initiative.archived_at).is_(None),
-            col(Portfolio.archived_at).is_(None),
-        )
-        .order_by(col(Initiative.updated_at))
-    ).all()
     items = [
         HomeItem(
             title=i.title,
-            detail=f"In review in {name}: fund it, move it on or stop it",
+            detail=f"In review in {i.portfolio_name}: fund it, move it on or stop it",
             href=f"/portfolio/p/{i.portfolio_id}",
         )
-        for i, name in rows
+        for i in portfolio.initiatives_in_review(session=session, ctx=ctx)
     ]
     return _section(
         ctx,
@@ -229,86 +195,81 @@ def _decisions(session: Session, ctx: TenantContext) -> HomeSection:
     )
 
 
-def _headlines(session: Session) -> list[Headline]:
-    live = col(Initiative.archived_at).is_(None)
+def _headlines(session: Session, ctx: TenantContext) -> list[Headline]:
     return [
         Headline(
             label="Initiatives in progress",
-            value=_count(session, Initiative.id, live, Initiative.status == "implementing"),
+            value=portfolio.count_initiatives_implementing(session=session, ctx=ctx),
             href="/portfolio",
         ),
         Headline(
             label="Open risks",
-            value=_count(session, Risk.id, Risk.status == "open"),
+            value=portfolio.count_open_risks(session=session, ctx=ctx),
             href="/portfolio",
         ),
         Headline(
             label="Open assessment rounds",
-            value=_count(session, AssessmentRound.id, AssessmentRound.status == "open"),
+            value=assessments.count_rounds(session=session, ctx=ctx, open_only=True),
             href="/assessments",
         ),
         Headline(
             label="Active coaching plans",
-            value=_count(session, CoachingPlan.id, CoachingPlan.status == PLAN_ACTIVE),
+            value=coaching.count_active_plans(session=session, ctx=ctx),
             href="/coaching",
         ),
-        Headline(label="Members", value=_count(session, Membership.id), href="/members"),
+        Headline(
+            label="Members", value=identity.count_members(session=session, ctx=ctx), href="/members"
+        ),
     ]
 
 
-def _checklist(session: Session) -> list[ChecklistStep]:
+def _checklist(session: Session, ctx: TenantContext) -> list[ChecklistStep]:
     steps = [
         ChecklistStep(
             label="Invite people",
-            done=_count(session, Invitation.id) > 0 or _count(session, Membership.id) > 1,
+            done=identity.count_invitations(session=session, ctx=ctx) > 0
+            or identity.count_members(session=session, ctx=ctx) > 1,
             href="/members",
         ),
-        ChecklistStep(label="Create teams", done=_count(session, Team.id) > 0, href="/teams"),
+        ChecklistStep(
+            label="Create teams",
+            done=identity.count_teams(session=session, ctx=ctx) > 0,
+            href="/teams",
+        ),
         ChecklistStep(
             label="Run a first assessment",
-            done=_count(session, AssessmentRound.id) > 0,
+            done=assessments.count_rounds(session=session, ctx=ctx) > 0,
             href="/assessments",
         ),
         ChecklistStep(
-            label="Launch a first survey", done=_count(session, Survey.id) > 0, href="/surveys"
+            label="Launch a first survey",
+            done=surveys.count_surveys(session=session, ctx=ctx) > 0,
+            href="/surveys",
         ),
         ChecklistStep(
             label="Create a first portfolio",
-            done=_count(session, Portfolio.id) > 0,
+            done=portfolio.count_portfolios(session=session, ctx=ctx) > 0,
             href="/portfolio",
         ),
     ]
     return [] if all(s.done for s in steps) else steps
 
 
-def _last_visit(session: Session, ctx: TenantContext) -> datetime | None:
-    """When the person signed in before this visit: their second newest session."""
-    started = session.exec(
-        select(UserSession.created_at)
-        .where(UserSession.user_id == _me(ctx))
-        .order_by(col(UserSession.created_at).desc())
-        .offset(1)
-        .limit(1)
-    ).first()
-    return as_utc(started) if started else None
-
-
 def _changes(session: Session, ctx: TenantContext) -> tuple[str, list[HomeItem]]:
-    since = _last_visit(session, ctx)
-    query = select(AuditEvent).where(col(AuditEvent.actor_id) != _me(ctx))
+    since = identity.previous_sign_in(session=session, ctx=ctx)
     everything = ctx.has(Role.ADMIN)
-    if not everything:
-        query = query.where(col(AuditEvent.action).in_(SHARED_CHANGES))
-    if since is not None:
-        query = query.where(col(AuditEvent.created_at) > since)
-    events = session.exec(
-        query.order_by(col(AuditEvent.created_at).desc(), col(AuditEvent.id).desc()).limit(LIMIT)
-    ).all()
+    events = identity.recent_changes(
+        session=session,
+        ctx=ctx,
+        since=since,
+        actions=None if everything else SHARED_CHANGES,
+        limit=LIMIT,
+    )
     items = [
         HomeItem(
             title=f"{e.actor_email or 'Someone'} {SHARED_CHANGES.get(e.action, e.action)}"
             + (f" {e.target}" if e.target else ""),
-            detail=f"{as_utc(e.created_at):%d %b %H:%M} UTC",
+            detail=f"{e.created_at:%d %b %H:%M} UTC",
             href="/audit" if everything else "",
         )
         for e in events
@@ -328,8 +289,8 @@ def workspace_home(*, session: Session, ctx: TenantContext) -> WorkspaceHome:
     changes_title, changes = _changes(session, ctx)
     return WorkspaceHome(
         sections=sections,
-        headlines=_headlines(session) if executive else [],
-        checklist=_checklist(session) if ctx.has(Role.ADMIN) else [],
+        headlines=_headlines(session, ctx) if executive else [],
+        checklist=_checklist(session, ctx) if ctx.has(Role.ADMIN) else [],
         changes_title=changes_title,
         changes=changes,
     )

@@ -48,7 +48,13 @@ def _create_org(session: Session, *, org_name: str, owner: User) -> Organization
     session.add(org)
     session.flush()
     assert org.id is not None and owner.id is not None
-    session.add(Membership(org_id=org.id, user_id=owner.id, role=Role.OWNER))
+    session.add(
+        Membership(
+            org_id=org.id,  # org_id by hand: the organisation is being made (system session)
+            user_id=owner.id,
+            role=Role.OWNER,
+        )
+    )
     ctx = TenantContext(org_id=org.id, user_id=owner.id, role=Role.OWNER, org_slug=org.slug)
     audit.record(
         session=session, ctx=ctx, action="org.created", target=org.name, actor_email=owner.email

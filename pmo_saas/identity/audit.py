@@ -24,7 +24,7 @@ def record(
         actor_email = actor.email if actor else ""
     session.add(
         AuditEvent(
-            org_id=ctx.org_id,  # by hand: also recorded in system sessions (sign-in, SSO)
+            org_id=ctx.org_id,  # org_id by hand: also recorded in system sessions (sign-in)
             actor_id=ctx.user_id,
             actor_email=actor_email,
             action=action,

@@ -19,6 +19,7 @@ import json
 from urllib.parse import quote
 
 import reflex as rx
+from reflex.event import EventSpec
 from reflex.utils.prerequisites import get_app
 from reflex_base.event.context import EventContext
 
@@ -48,7 +49,7 @@ def backend_url(path: str) -> str:
     return rx.config.get_config().api_url.rstrip("/") + path
 
 
-def navigate_to_backend(path: str) -> rx.event.EventSpec:
+def navigate_to_backend(path: str) -> EventSpec:
     """A full page load (not a client-side route change) so the HTTP route's cookie applies."""
     return rx.call_script(f"window.location.assign({json.dumps(backend_url(path))})")
 
@@ -114,7 +115,7 @@ def browser_binding(state: rx.State | None = None) -> str:
 
 async def signed_in_navigation(
     user_id: int, next_path: str, state: rx.State | None = None
-) -> rx.event.EventSpec:
+) -> EventSpec:
     """After a verified form: hand over to the HTTP route that sets the session cookie.
 
     The ticket is bound to this browser (its `pmo_bind` cookie): handed to another browser,
@@ -164,7 +165,7 @@ async def reset_tab(state: rx.State) -> None:
         substate.reset()
 
 
-def sign_out_form(path: str, binding: str) -> rx.event.EventSpec:
+def sign_out_form(path: str, binding: str) -> EventSpec:
     """Tell the other tabs, then submit a hidden POST form (with the CSRF token) to `path`."""
     url, token = json.dumps(backend_url(path)), json.dumps(security_headers.csrf_token(binding))
     return rx.call_script(

@@ -228,7 +228,13 @@ def accept_invitation(
             select(Membership).where(Membership.org_id == inv.org_id, Membership.user_id == user.id)
         ).first()
         if already is None:
-            session.add(Membership(org_id=inv.org_id, user_id=user.id, role=inv.role))
+            session.add(
+                Membership(
+                    org_id=inv.org_id,  # org_id by hand: accepted in a system session
+                    user_id=user.id,
+                    role=inv.role,
+                )
+            )
         ctx = TenantContext(org_id=org.id, user_id=user.id, role=Role(inv.role))
         audit.record(
             session=session,

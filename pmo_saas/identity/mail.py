@@ -72,7 +72,12 @@ def send_mail(
     settings = get_settings()
     delivered = settings.smtp_enabled
     kept = mask(body, secret, delivered=delivered)
-    message = OutboxMessage(to_email=to, subject=subject, body=kept, org_id=org_id)
+    message = OutboxMessage(
+        to_email=to,
+        subject=subject,
+        body=kept,
+        org_id=org_id,  # org_id by hand: mail also goes from system sessions (sign-up, reset)
+    )
     if day_only:
         now = utcnow()
         message.created_at = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)

@@ -19,8 +19,9 @@ sessions (it asks DNS or an identity provider outside any transaction). A form r
 state (a title looked up among the cards, a number typed) goes in `prepare`: it runs after the
 caller's role is checked and may refuse like a service. `_org_path` gives a link inside the
 organisation of the URL (for a redirect after a create). If a page writes `except DomainError`,
-this is missing something. Pages without a session (a survey link, a shared dashboard) use
-`PublicPage`: `_run` is the same refusal-to-message step for a service that needs no context.
+this is missing something. Pages without a session (sign-up, sign-in, a survey link, a shared
+dashboard) use `PublicPage`: `_run` is the same refusal-to-message step for a service that
+needs no context, `_run_link` the same for a one-time link's sealed token.
 
 Pages show `error` and `notice` with `ui.components.error_callout` / `info_callout`: inline
 (role alert / status) and as a toast (the app's sonner toaster) each time the text changes.
@@ -34,6 +35,7 @@ from typing import Any, TypeVar
 import reflex as rx
 
 from pmo_saas.db import in_tenant, run_sync
+from pmo_saas.identity import link_tokens
 from pmo_saas.identity.auth_state import slug_from_path, tenant_context
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError, ValidationFailed
@@ -179,17 +181,47 @@ class WorkspacePage(rx.State, mixin=True):
 
 
 class PublicPage(rx.State, mixin=True):
-    """Mixin for pages opened without a session (a survey link, a shared dashboard): `error`,
-    and `_run`, which runs a service that finds its organisation itself (from a link's token)
-    off the event loop and turns its refusal into the page's message."""
+    """Mixin for pages opened without a session (sign-in, a survey link, a shared dashboard):
+    `error`, `notice`, and `_run`, which runs a service that finds its organisation itself
+    (from a link's token, an email) off the event loop and turns its refusal into the page's
+    message. `_run_link` is `_run` for a service taking a one-time link's token, which the
+    page keeps only sealed (see `link_tokens`): a forged or stale handle is refused alike."""
 
     error: str = ""
+    notice: str = ""
 
-    async def _run(self, fn: Callable[..., R], /, **kwargs: Any) -> R | None:
-        """`fn(**kwargs)` in a thread; its result, or None (with `error` set) when refused."""
-        self.error = ""
+    async def _run(
+        self,
+        fn: Callable[..., R],
+        /,
+        *,
+        notice: str = "",
+        already_done: type[DomainError] | None = None,
+        **kwargs: Any,
+    ) -> R | None:
+        """`fn(**kwargs)` in a thread: its result with `notice` shown, or None with the refusal
+        in `error` (a service returning nothing was refused when `error` is set).
+        `already_done` names the refusal that means the work was done before (a retried form):
+        its message becomes the notice instead."""
+        self.error = self.notice = ""
         try:
-            return await run_sync(fn, **kwargs)
+            result = await run_sync(fn, **kwargs)
         except DomainError as error:
-            self.error = str(error)
+            if already_done is not None and isinstance(error, already_done):
+                self.notice = str(error)
+            else:
+                self.error = str(error)
             return None
+        self.notice = notice
+        return result
+
+    async def _run_link(
+        self, fn: Callable[..., R], /, *, handle: str, purpose: str, notice: str = "", **kwargs: Any
+    ) -> R | None:
+        """`_run(fn, token=<the token sealed in handle>, **kwargs)`."""
+        try:
+            token = link_tokens.unseal(handle, purpose=purpose)
+        except link_tokens.HandleExpired as expired:
+            self.notice, self.error = "", str(expired)
+            return None
+        return await self._run(fn, notice=notice, token=token, **kwargs)

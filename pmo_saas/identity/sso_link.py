@@ -99,7 +99,6 @@ def finish_link(
         if link is None:
             session.add(
                 SsoIdentity(
-                    org_id=connection.org_id,
                     user_id=user_id,
                     issuer=person.issuer,
                     subject=person.subject,

@@ -499,7 +499,6 @@ def _provision(
             created = True
             assert user.id is not None
             link = SsoIdentity(
-                org_id=connection.org_id,
                 user_id=user.id,
                 issuer=person.issuer,
                 subject=person.subject,
@@ -533,7 +532,7 @@ def _ensure_membership(
     if membership is None:
         plan_rules.check_can_add_member(session=session, ctx=ctx)
         role = role_from_claim or connection.default_role
-        session.add(Membership(org_id=connection.org_id, user_id=user.id, role=role))
+        session.add(Membership(user_id=user.id, role=role))
         audit.record(
             session=session,
             ctx=TenantContext(org_id=connection.org_id, user_id=user.id, role=role),

@@ -15,8 +15,8 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.rest.core import Endpoint, page
 
 
-def rounds(*, session: Session, ctx: TenantContext) -> Any:
-    return round_services.list_rounds(session=session, ctx=ctx)
+def rounds(*, session: Session, ctx: TenantContext, query: QueryParams) -> Any:
+    return page(round_services.list_rounds(session=session, ctx=ctx), query)
 
 
 def heatmap(*, session: Session, ctx: TenantContext, round_id: int) -> Any:
@@ -39,7 +39,8 @@ def team_results(*, session: Session, ctx: TenantContext, round_id: int, query: 
 _R = "/assessments/rounds/{round_id}"
 
 ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("GET", "/assessments/rounds", "Assessment rounds", rounds, list[AssessmentRound]),
+    Endpoint("GET", "/assessments/rounds", "Assessment rounds", rounds, list[AssessmentRound],
+             paginated=True),
     Endpoint("GET", f"{_R}/heatmap", "Mean per team and dimension (aggregates only)", heatmap,
              HeatMap),
     Endpoint("GET", f"{_R}/teams", "Every team's results: mean, median, spread (three answers "

@@ -14,8 +14,8 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.rest.core import Endpoint, page
 
 
-def plans(*, session: Session, ctx: TenantContext) -> Any:
-    return plan_services.list_plans(session=session, ctx=ctx)
+def plans(*, session: Session, ctx: TenantContext, query: QueryParams) -> Any:
+    return page(plan_services.list_plans(session=session, ctx=ctx), query)
 
 
 def plan_goals(*, session: Session, ctx: TenantContext, plan_id: int, query: QueryParams) -> Any:
@@ -28,7 +28,8 @@ def training_coverage(*, session: Session, ctx: TenantContext, query: QueryParam
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("GET", "/coaching/plans", "Coaching plans with progress", plans, list[PlanRow]),
+    Endpoint("GET", "/coaching/plans", "Coaching plans with progress", plans, list[PlanRow],
+             paginated=True),
     Endpoint("GET", "/coaching/plans/{plan_id}/goals", "A plan's goals with their measured "
              "change (measured values are null for a role that cannot read team scores)",
              plan_goals, list[GoalRow], paginated=True),

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel import Session
+from starlette.datastructures import QueryParams
 
 from pmo_saas.dashboard import services as dashboard_services
 from pmo_saas.dashboard.schemas import Dashboard
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.portfolio.schemas import Governance
 from pmo_saas.portfolio.services import governance as governance_services
-from pmo_saas.rest.core import Endpoint
+from pmo_saas.rest.core import Endpoint, page
 from pmo_saas.surveys import services as survey_services
 from pmo_saas.surveys.schemas import SurveyResults, SurveyRow, TrendPoint
 
@@ -20,16 +21,19 @@ def governance(*, session: Session, ctx: TenantContext, initiative_id: int) -> A
     return governance_services.get_governance(session=session, ctx=ctx, initiative_id=initiative_id)
 
 
-def surveys(*, session: Session, ctx: TenantContext) -> Any:
-    return survey_services.list_surveys(session=session, ctx=ctx)
+def surveys(*, session: Session, ctx: TenantContext, query: QueryParams) -> Any:
+    return page(survey_services.list_surveys(session=session, ctx=ctx), query)
 
 
 def survey_results(*, session: Session, ctx: TenantContext, survey_id: int) -> Any:
     return survey_services.survey_results(session=session, ctx=ctx, survey_id=survey_id)
 
 
-def survey_trend(*, session: Session, ctx: TenantContext, survey_id: int) -> Any:
-    return survey_services.survey_trend(session=session, ctx=ctx, survey_id=survey_id)
+def survey_trend(
+    *, session: Session, ctx: TenantContext, survey_id: int, query: QueryParams
+) -> Any:
+    rows = survey_services.survey_trend(session=session, ctx=ctx, survey_id=survey_id)
+    return page(rows, query)
 
 
 def dashboard(*, session: Session, ctx: TenantContext) -> Any:
@@ -40,11 +44,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/initiatives/{initiative_id}/governance",
              "DSDM lifecycle, gate reviews and decisions", governance, Governance),
     Endpoint("GET", "/surveys", "Culture surveys with participation counts", surveys,
-             list[SurveyRow]),
+             list[SurveyRow], paginated=True),
     Endpoint("GET", "/surveys/{survey_id}/results",
              "Survey aggregates (groups below the anonymity threshold are hidden)",
              survey_results, SurveyResults),
     Endpoint("GET", "/surveys/{survey_id}/trend", "Headline figure across rounds", survey_trend,
-             list[TrendPoint]),
+             list[TrendPoint], paginated=True),
     Endpoint("GET", "/dashboard", "The executive dashboard's figures", dashboard, Dashboard),
 )  # fmt: skip

@@ -121,7 +121,6 @@ def create_api_key(
         raise ValidationFailed("Choose read or read and write.", field="scope")
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
-        org_id=ctx.org_id,
         name=name,
         prefix=raw[:12],
         key_hash=hash_key(raw),

@@ -88,8 +88,8 @@ def openapi_document(endpoints: Sequence[Endpoint]) -> dict[str, Any]:
             "version": "1",
             "description": "The organisation's portfolio, assessments, surveys and coaching "
             "data. Authenticate with an organisation API key: Authorization: Bearer <key>. "
-            "A key acts with the role chosen when it was made. Lists marked with limit and "
-            "offset are paged (100 rows by default, 500 at most).",
+            "A key acts with the role chosen when it was made. Every list is paged with limit and "
+            "offset (100 rows by default, 500 at most); a page shorter than limit is the last.",
         },
         "servers": [{"url": "/"}],
         "components": {

@@ -126,17 +126,19 @@ def _initiative_data(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def portfolios(*, session: Session, ctx: TenantContext, query: QueryParams) -> Any:
-    return portfolio_services.list_portfolios(
+    rows = portfolio_services.list_portfolios(
         session=session, ctx=ctx, include_archived=flag(query, "include_archived")
     )
+    return page(rows, query)
 
 
 def portfolio(*, session: Session, ctx: TenantContext, portfolio_id: int) -> Any:
     return portfolio_services.get_portfolio(session=session, ctx=ctx, portfolio_id=portfolio_id)
 
 
-def criteria(*, session: Session, ctx: TenantContext, portfolio_id: int) -> Any:
-    return ranking_services.list_criteria(session=session, ctx=ctx, portfolio_id=portfolio_id)
+def criteria(*, session: Session, ctx: TenantContext, portfolio_id: int, query: QueryParams) -> Any:
+    rows = ranking_services.list_criteria(session=session, ctx=ctx, portfolio_id=portfolio_id)
+    return page(rows, query)
 
 
 def initiatives(
@@ -145,13 +147,14 @@ def initiatives(
     status = query.get("status") or None
     if status is not None and status not in portfolio_fields.STATUSES:
         raise ValidationFailed("Unknown status.", field="status")
-    return initiative_services.list_initiatives(
+    rows = initiative_services.list_initiatives(
         session=session,
         ctx=ctx,
         portfolio_id=portfolio_id,
         include_archived=flag(query, "include_archived"),
         status=status,
     )
+    return page(rows, query)
 
 
 def create_initiative(
@@ -192,12 +195,16 @@ def ranking(*, session: Session, ctx: TenantContext, portfolio_id: int) -> Any:
     return ranking_services.rank_portfolio(session=session, ctx=ctx, portfolio_id=portfolio_id)
 
 
-def risks(*, session: Session, ctx: TenantContext, portfolio_id: int) -> Any:
-    return risk_services.list_risks(session=session, ctx=ctx, portfolio_id=portfolio_id)
+def risks(*, session: Session, ctx: TenantContext, portfolio_id: int, query: QueryParams) -> Any:
+    rows = risk_services.list_risks(session=session, ctx=ctx, portfolio_id=portfolio_id)
+    return page(rows, query)
 
 
-def risk_heat_map(*, session: Session, ctx: TenantContext, portfolio_id: int) -> Any:
-    return risk_services.risk_heat_map(session=session, ctx=ctx, portfolio_id=portfolio_id)
+def risk_heat_map(
+    *, session: Session, ctx: TenantContext, portfolio_id: int, query: QueryParams
+) -> Any:
+    rows = risk_services.risk_heat_map(session=session, ctx=ctx, portfolio_id=portfolio_id)
+    return page(rows, query)
 
 
 # ---------------------------------------------------------------- scoring rounds and funding
@@ -246,17 +253,18 @@ _P = "/portfolios/{portfolio_id}"
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/portfolios", "List portfolios", portfolios, list[PortfolioRow],
-             query=(ARCHIVED,)),
+             query=(ARCHIVED,), paginated=True),
     Endpoint("GET", _P, "A portfolio", portfolio, PortfolioRow),
-    Endpoint("GET", f"{_P}/criteria", "Custom scoring criteria", criteria, list[CriterionRow]),
+    Endpoint("GET", f"{_P}/criteria", "Custom scoring criteria", criteria, list[CriterionRow],
+             paginated=True),
     Endpoint("GET", f"{_P}/initiatives", "Initiatives with every scoring input", initiatives,
-             list[InitiativeRow], query=(ARCHIVED, _STATUS)),
+             list[InitiativeRow], query=(ARCHIVED, _STATUS), paginated=True),
     Endpoint("POST", f"{_P}/initiatives", "Create an initiative", create_initiative,
              InitiativeRow, write=True, body="InitiativeCreate", status=201),
     Endpoint("GET", f"{_P}/ranking", "Scores and ranking, explained", ranking, Ranking),
-    Endpoint("GET", f"{_P}/risks", "The risk register", risks, list[RiskRow]),
+    Endpoint("GET", f"{_P}/risks", "The risk register", risks, list[RiskRow], paginated=True),
     Endpoint("GET", f"{_P}/risks/heatmap", "Open risks per probability and impact",
-             risk_heat_map, list[HeatCell]),
+             risk_heat_map, list[HeatCell], paginated=True),
     Endpoint("GET", f"{_P}/scoring-rounds", "Scoring rounds", scoring_rounds, list[RoundRow],
              paginated=True),
     Endpoint("GET", "/scoring-rounds/{scoring_round_id}/summary",

@@ -36,10 +36,10 @@ def test_a_member_is_refused_keys_and_sharing_but_reads_the_dashboard(org_a):
         await keys.load()
         assert keys.error == "This needs the admin role or higher." and keys.rows == []
         await keys.create({"name": "sneaky", "scope": "Read and write"})
-        assert keys.new_key_name == "" and "admin" in keys.error
+        assert keys.created_name == "" and "admin" in keys.error
         links = await state_for(SharingState, token=token, path=f"{base}/sharing")
         await links.create({"label": "leak", "days": "30"})
-        assert links.new_link_label == "" and "admin" in links.error
+        assert links.created_name == "" and "admin" in links.error
         dashboard = await state_for(DashboardState, token=token, path=base)
         await dashboard.load()
         assert dashboard.error == "" and dashboard.initiatives_total == 2

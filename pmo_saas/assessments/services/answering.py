@@ -207,7 +207,6 @@ def _save_dimension_notes(
     }
     for dimension_id in touched:
         row = rows.get(dimension_id) or DimensionComment(
-            org_id=part.org_id,
             participant_id=part.id or 0,
             round_id=part.round_id,
             team_id=part.team_id,

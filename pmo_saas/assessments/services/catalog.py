@@ -121,7 +121,6 @@ def _clean_dimensions(dimensions: list[DimensionInput]) -> list[DimensionInput]:
 
 def _write_content(
     session: Session,
-    org_id: int,
     version_id: int,
     levels: list[LevelInput],
     dimensions: list[DimensionInput],
@@ -129,7 +128,6 @@ def _write_content(
     for level in levels:
         session.add(
             AssessmentLevel(
-                org_id=org_id,
                 version_id=version_id,
                 value=level.value,
                 label=level.label,
@@ -141,7 +139,6 @@ def _write_content(
         key = dim.key if dim.key and dim.key not in taken else _key_from(dim.name, taken)
         taken.add(key)
         row = AssessmentDimension(
-            org_id=org_id,
             version_id=version_id,
             key=key,
             position=position,
@@ -152,9 +149,7 @@ def _write_content(
         session.flush()
         assert row.id is not None
         for spot, text in enumerate(dim.statements):
-            session.add(
-                AssessmentStatement(org_id=org_id, dimension_id=row.id, position=spot, text=text)
-            )
+            session.add(AssessmentStatement(dimension_id=row.id, position=spot, text=text))
     session.flush()
 
 
@@ -209,7 +204,7 @@ def _new_model(
     session.add(version)
     session.flush()
     assert version.id is not None
-    _write_content(session, ctx.org_id, version.id, levels, dimensions)
+    _write_content(session, version.id, levels, dimensions)
     return model
 
 
@@ -480,7 +475,7 @@ def update_model(
         )
         session.expire_all()
     assert version.id is not None
-    _write_content(session, ctx.org_id, version.id, clean_levels, clean_dims)
+    _write_content(session, version.id, clean_levels, clean_dims)
     audit.record(
         session=session,
         ctx=ctx,

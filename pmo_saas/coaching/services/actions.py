@@ -65,7 +65,6 @@ def _build_action(
             raise NotFound("That goal")
     assert plan.id is not None
     action = CoachingAction(
-        org_id=plan.org_id,
         plan_id=plan.id,
         goal_id=data.goal_id,
         session_id=session_id,

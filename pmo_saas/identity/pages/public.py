@@ -18,8 +18,8 @@ from pmo_saas.db import run_sync
 from pmo_saas.identity import link_tokens
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState, signed_in_navigation
+from pmo_saas.identity.page_state import PublicPage
 from pmo_saas.identity.shell import public
-from pmo_saas.kernel.errors import DomainError
 from pmo_saas.ui.components import card, error_callout, field, info_callout, page_heading
 
 
@@ -107,30 +107,20 @@ def landing() -> rx.Component:
 # ---------------------------------------------------------------- sign-up
 
 
-class SignUpState(rx.State):
-    error: str = ""
-    done: str = ""
-
+class SignUpState(PublicPage, rx.State):
     @rx.event
     async def submit(self, form: dict) -> None:
-        self.error = self.done = ""
         email = " ".join(str(form.get("email", "")).split())
-        try:
-            await run_sync(
-                identity.register,
-                org_name=form.get("org_name", ""),
-                name=form.get("name", ""),
-                email=email,
-                password=form.get("password", ""),
-                client_ip=client_ip(self),
-            )
-        except DomainError as error:
-            self.error = str(error)
-            return
-        # The same words whether the address is new or already has an account.
-        self.done = (
-            f"Check your inbox: we sent a mail to {email}. Open the link in it to verify "
-            "your address, then sign in to your workspace."
+        await self._run(
+            identity.register,
+            # The same words whether the address is new or already has an account.
+            notice=f"Check your inbox: we sent a mail to {email}. Open the link in it to "
+            "verify your address, then sign in to your workspace.",
+            org_name=form.get("org_name", ""),
+            name=form.get("name", ""),
+            email=email,
+            password=form.get("password", ""),
+            client_ip=client_ip(self),
         )
 
 
@@ -141,7 +131,7 @@ def signup() -> rx.Component:
         card(
             page_heading("Create your organisation", "Your private workspace, ready in a minute."),
             error_callout(SignUpState.error),
-            info_callout(SignUpState.done),
+            info_callout(SignUpState.notice),
             rx.form(
                 rx.vstack(
                     field("Organisation name", "org_name", placeholder="Acme Corp"),
@@ -170,25 +160,20 @@ def signup() -> rx.Component:
 # ---------------------------------------------------------------- sign-in
 
 
-class SignInState(rx.State):
-    error: str = ""
-
+class SignInState(PublicPage, rx.State):
     @rx.event
     def show_redirect_error(self) -> None:
         self.error = self.router.url.query_parameters.get("error", "")
 
     @rx.event
     async def submit(self, form: dict):
-        self.error = ""
-        try:
-            user_id = await run_sync(
-                identity.authenticate,
-                email=form.get("email", ""),
-                password=form.get("password", ""),
-                client_ip=client_ip(self),
-            )
-        except DomainError as error:
-            self.error = str(error)
+        user_id = await self._run(
+            identity.authenticate,
+            email=form.get("email", ""),
+            password=form.get("password", ""),
+            client_ip=client_ip(self),
+        )
+        if user_id is None:
             return None
         next_path = self.router.url.query_parameters.get("next", "")
         if not next_path.startswith("/o/"):
@@ -234,23 +219,15 @@ def signin() -> rx.Component:
 # ---------------------------------------------------------------- password reset
 
 
-class ForgotState(rx.State):
-    error: str = ""
-    done: str = ""
-
+class ForgotState(PublicPage, rx.State):
     @rx.event
     async def submit(self, form: dict) -> None:
-        self.error = self.done = ""
-        try:
-            await run_sync(
-                identity.request_password_reset,
-                email=form.get("email", ""),
-                client_ip=client_ip(self),
-            )
-        except DomainError as error:
-            self.error = str(error)
-            return
-        self.done = "If an account exists for that email, a reset link is on its way."
+        await self._run(
+            identity.request_password_reset,
+            notice="If an account exists for that email, a reset link is on its way.",
+            email=form.get("email", ""),
+            client_ip=client_ip(self),
+        )
 
 
 @rx.page(route="/forgot", title="Reset your password")
@@ -260,7 +237,7 @@ def forgot() -> rx.Component:
         card(
             page_heading("Reset your password", "We will email you a one-time link."),
             error_callout(ForgotState.error),
-            info_callout(ForgotState.done),
+            info_callout(ForgotState.notice),
             rx.form(
                 rx.vstack(
                     field("Email", "email", type="email"),
@@ -275,8 +252,7 @@ def forgot() -> rx.Component:
     )
 
 
-class ResetState(rx.State):
-    error: str = ""
+class ResetState(PublicPage, rx.State):
     done: bool = False
     # The link's token, sealed and expiring (see link_tokens).
     _handle: str = ""
@@ -292,14 +268,14 @@ class ResetState(rx.State):
     @rx.event
     async def submit(self, form: dict) -> None:
         link_tokens.forget_route(self, RESET_ROUTE, keep_ip=True)
-        self.error = ""
-        try:
-            token = link_tokens.unseal(self._handle, purpose=link_tokens.RESET)
-            await run_sync(identity.reset_password, token=token, password=form.get("password", ""))
-        except (DomainError, link_tokens.HandleExpired) as error:
-            self.error = str(error)
-            return
-        self._handle, self.done = "", True
+        await self._run_link(
+            identity.reset_password,
+            handle=self._handle,
+            purpose=link_tokens.RESET,
+            password=form.get("password", ""),
+        )
+        if not self.error:
+            self._handle, self.done = "", True
 
 
 @rx.page(route="/reset/[token]", title="Choose a new password", on_load=ResetState.load)
@@ -340,8 +316,7 @@ def reset() -> rx.Component:
 # ---------------------------------------------------------------- invitations
 
 
-class InviteState(rx.State):
-    error: str = ""
+class InviteState(PublicPage, rx.State):
     org_name: str = ""
     email: str = ""
     role: str = ""
@@ -357,13 +332,11 @@ class InviteState(rx.State):
             self._handle = handle
         elif self._handle and self._handle == self._previewed:
             return None  # after the hop to /invite (or a reload): the preview is shown
-        self.error, self.valid, self._previewed = "", False, self._handle
-        try:
-            token = link_tokens.unseal(self._handle, purpose=link_tokens.INVITE)
-            preview = await run_sync(identity.preview_invitation, token=token)
-        except (DomainError, link_tokens.HandleExpired) as error:
-            self.error = str(error)
-        else:
+        self.valid, self._previewed = False, self._handle
+        preview = await self._run_link(
+            identity.preview_invitation, handle=self._handle, purpose=link_tokens.INVITE
+        )
+        if preview is not None:
             self.valid = True
             self.org_name, self.email, self.role = preview.org_name, preview.email, preview.role
         return rx.redirect(INVITE_ROUTE, replace=True) if handle else None
@@ -371,19 +344,17 @@ class InviteState(rx.State):
     @rx.event
     async def accept(self, form: dict):
         link_tokens.forget_route(self, INVITE_ROUTE, keep_ip=True)
-        self.error = ""
-        try:
-            token = link_tokens.unseal(self._handle, purpose=link_tokens.INVITE)
-            user_id, slug = await run_sync(
-                identity.accept_invitation,
-                token=token,
-                name=form.get("name", ""),
-                password=form.get("password", ""),
-                client_ip=client_ip(self),
-            )
-        except (DomainError, link_tokens.HandleExpired) as error:
-            self.error = str(error)
+        accepted = await self._run_link(
+            identity.accept_invitation,
+            handle=self._handle,
+            purpose=link_tokens.INVITE,
+            name=form.get("name", ""),
+            password=form.get("password", ""),
+            client_ip=client_ip(self),
+        )
+        if accepted is None:
             return None
+        user_id, slug = accepted
         self._handle = self._previewed = ""
         return await signed_in_navigation(user_id, f"/o/{slug}")
 
@@ -445,9 +416,7 @@ def invite() -> rx.Component:
 # ---------------------------------------------------------------- e-mail verification
 
 
-class VerifyEmailState(rx.State):
-    error: str = ""
-    done: str = ""
+class VerifyEmailState(PublicPage, rx.State):
     next_path: str = ""
     # The link's token, sealed and expiring (see link_tokens), until it is redeemed.
     _handle: str = ""
@@ -460,14 +429,15 @@ class VerifyEmailState(rx.State):
                 self.error = str(link_tokens.HandleExpired())
             return None  # after the hop to /verify (or a reload): the outcome is shown
         self._handle = handle or self._handle
-        self.error = self.done = self.next_path = ""
-        try:
-            token = link_tokens.unseal(self._handle, purpose=link_tokens.VERIFY)
-            self.next_path = await run_sync(identity.verify_email, token=token)
-        except (DomainError, link_tokens.HandleExpired) as error:
-            self.error = str(error)
-        else:
-            self.done = "Your email address is verified. You can now invite people."
+        self.next_path = (
+            await self._run_link(
+                identity.verify_email,
+                handle=self._handle,
+                purpose=link_tokens.VERIFY,
+                notice="Your email address is verified. You can now invite people.",
+            )
+            or ""
+        )
         self._handle = ""  # redeemed (or refused): nothing to keep
         return rx.redirect(VERIFY_ROUTE, replace=True) if handle else None
 
@@ -483,7 +453,7 @@ def verify_email() -> rx.Component:
             rx.cond(
                 VerifyEmailState.next_path != "",
                 rx.vstack(
-                    info_callout(VerifyEmailState.done),
+                    info_callout(VerifyEmailState.notice),
                     rx.link("Continue to your workspace", href=VerifyEmailState.next_path),
                 ),
             ),
@@ -495,9 +465,7 @@ def verify_email() -> rx.Component:
 # ---------------------------------------------------------------- organisations
 
 
-class OrgsState(rx.State):
-    error: str = ""
-
+class OrgsState(PublicPage, rx.State):
     @rx.event
     async def create(self, form: dict):
         self.error = ""
@@ -505,16 +473,10 @@ class OrgsState(rx.State):
         user = await auth.current_user()
         if user is None:
             return rx.redirect("/signin?next=/orgs")
-        try:
-            slug = await run_sync(
-                identity.create_organization,
-                user_id=user.user_id,
-                org_name=form.get("org_name", ""),
-            )
-        except DomainError as error:
-            self.error = str(error)
-            return None
-        return rx.redirect(f"/o/{slug}")
+        slug = await self._run(
+            identity.create_organization, user_id=user.user_id, org_name=form.get("org_name", "")
+        )
+        return None if slug is None else rx.redirect(f"/o/{slug}")
 
 
 @rx.page(route="/orgs", title="Your organisations", on_load=AuthState.load_public)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pmo_saas.db import in_tenant, run_sync
+from pmo_saas.db import in_tenant
 from pmo_saas.identity import sso_domains
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import PublicPage, WorkspacePage
 from pmo_saas.identity.shell import public
 from pmo_saas.identity.sso_domains import DomainLinkPublic, SsoDomainRow
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import DomainError
 from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
 
@@ -226,33 +225,27 @@ def sso_domains_card() -> rx.Component:
 # ---------------------------------------------------------------- the mailed link (public)
 
 
-class DomainProofState(rx.State):
+class DomainProofState(PublicPage, rx.State):
     domain: str = ""
     org_name: str = ""
     verified: bool = False
-    error: str = ""
 
     def _token(self) -> str:
         return self.router.url.query_parameters.get("token", "")
 
-    def _show(self, found: DomainLinkPublic) -> None:
-        self.domain, self.org_name, self.verified = found.domain, found.org_name, found.verified
+    def _show(self, found: DomainLinkPublic | None) -> None:
+        if found is not None:
+            self.domain, self.org_name = found.domain, found.org_name
+            self.verified = found.verified
 
     @rx.event
     async def load(self) -> None:
-        self.error, self.verified, self.domain, self.org_name = "", False, "", ""
-        try:
-            self._show(await run_sync(sso_domains.describe_domain_link, token=self._token()))
-        except DomainError as error:
-            self.error = str(error)
+        self.verified, self.domain, self.org_name = False, "", ""
+        self._show(await self._run(sso_domains.describe_domain_link, token=self._token()))
 
     @rx.event
     async def confirm(self) -> None:
-        self.error = ""
-        try:
-            self._show(await run_sync(sso_domains.confirm_domain_link, token=self._token()))
-        except DomainError as error:
-            self.error = str(error)
+        self._show(await self._run(sso_domains.confirm_domain_link, token=self._token()))
 
 
 @rx.page(

@@ -20,11 +20,9 @@ import reflex as rx
 from pydantic import BaseModel
 from reflex.event import EventSpec
 
-from pmo_saas.db import run_sync
 from pmo_saas.identity.link_tokens import forget_route
 from pmo_saas.identity.page_state import PublicPage
 from pmo_saas.identity.shell import public
-from pmo_saas.kernel.errors import DomainError
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys import sealing, services
 from pmo_saas.surveys.schemas import QuestionForm
@@ -84,8 +82,6 @@ class RespondState(PublicPage, rx.State):
     personal: bool = True
     questions: list[FormQuestion] = []
     submitted: bool = False
-    # Set when a retry of this form finds its answers already stored ("already received").
-    notice: str = ""
     # Open links: this browser's key, kept in its localStorage (a reload brings it back).
     browser_key: str = rx.LocalStorage("", name="pmo_survey_browser")
     # The link's token, sealed by the server and expiring (see sealing.page_handle).
@@ -141,22 +137,17 @@ class RespondState(PublicPage, rx.State):
         if not token:
             self.error = EXPIRED
             return
-        try:
-            await run_sync(
-                services.submit_response,
-                token=token,
-                answers=answers_from_form(self.questions, form),
-                # Used for open links only (a personal link is its own once-only key).
-                submission_key=self.browser_key,
-                form_key=self._form_key,
-            )
-        except services.AlreadyReceived as receipt:
-            self.notice, self.submitted = str(receipt), True
-            return
-        except DomainError as error:
-            self.error = str(error)
-            return
-        self.submitted = True
+        await self._run(
+            services.submit_response,
+            # A retry of this form finding its answers stored: "already received", a notice.
+            already_done=services.AlreadyReceived,
+            token=token,
+            answers=answers_from_form(self.questions, form),
+            # Used for open links only (a personal link is its own once-only key).
+            submission_key=self.browser_key,
+            form_key=self._form_key,
+        )
+        self.submitted = not self.error
 
 
 # ---------------------------------------------------------------- components

@@ -123,7 +123,6 @@ def _audit_reminders(session: Session, ctx: TenantContext, survey: Survey) -> No
     now = utcnow()
     session.add(
         AuditEvent(
-            org_id=ctx.org_id,
             actor_id=ctx.user_id,
             actor_email=actor.email if actor else "",
             action="survey.reminders_sent",
