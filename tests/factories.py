@@ -248,6 +248,7 @@ def _domain_row_makers() -> None:
     """Domains with tables the demo seed leaves empty register their makers here."""
     from tests.billing.rows import BILLING_ROW_MAKERS
     from tests.capacity.rows import make_capacity_rows
+    from tests.collaboration.rows import make_collaboration_rows
     from tests.dashboard.rows import make_dashboard_rows
     from tests.delivery.rows import make_delivery_rows
     from tests.practices.rows import make_practice_rows
@@ -267,6 +268,7 @@ def _domain_row_makers() -> None:
             "practice": make_practice_rows,
             "teamcapacity": make_capacity_rows,  # also allocation
             "workitem": make_delivery_rows,  # also statuschange
+            "comment": make_collaboration_rows,  # also notification, notificationpreference
         }
     )
 

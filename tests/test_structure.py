@@ -35,6 +35,7 @@ DOMAINS = (
     "capacity",
     "delivery",
     "home",
+    "collaboration",
 )
 MAX_LINES = 600
 
