@@ -14,6 +14,7 @@ class CommentRow(BaseModel):
     html: str = ""
     body: str = ""
     created_at: str = ""
+    when: str = ""  # created_at as people read it
     edited: bool = False
     removed: bool = False
     mine: bool = False
@@ -46,6 +47,7 @@ class NotificationRow(BaseModel):
     comment_id: int | None = None
     path: str = ""
     created_at: str = ""
+    when: str = ""
     read: bool = False
 
 

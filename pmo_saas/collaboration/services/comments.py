@@ -17,7 +17,13 @@ from sqlmodel import Session, col, select
 from pmo_saas.collaboration import rendering, targets
 from pmo_saas.collaboration.models import MENTIONED, REPLY, Comment
 from pmo_saas.collaboration.schemas import CommentRow, MentionChoice, Thread
-from pmo_saas.collaboration.services.common import iso, team_member_ids, team_names, user_names
+from pmo_saas.collaboration.services.common import (
+    iso,
+    team_member_ids,
+    team_names,
+    user_names,
+    when,
+)
 from pmo_saas.collaboration.services.notifications import notify
 from pmo_saas.db import get_in_org
 from pmo_saas.identity import audit
@@ -81,6 +87,7 @@ def _row(
         html=html,
         body="" if removed else c.body,
         created_at=iso(c.created_at),
+        when=when(c.created_at),
         edited=c.edited_at is not None,
         removed=removed,
         mine=mine,
@@ -121,17 +128,21 @@ def comment_thread(
     )
 
 
-def comment_count(*, session: Session, ctx: TenantContext, target_kind: str, target_id: int) -> int:
+def thread_version(
+    *, session: Session, ctx: TenantContext, target_kind: str, target_id: int
+) -> str:
+    """Changes whenever a comment is posted, edited or removed (an open thread re-reads
+    itself only then)."""
     targets.require_visible(session, ctx, target_kind, target_id)
-    return int(
-        session.exec(
-            select(func.count(col(Comment.id))).where(
-                Comment.target_kind == target_kind,
-                Comment.target_id == target_id,
-                col(Comment.deleted_at).is_(None),
-            )
-        ).one()
-    )
+    count, last, edited, removed = session.exec(
+        select(
+            func.count(col(Comment.id)),
+            func.max(col(Comment.id)),
+            func.max(col(Comment.edited_at)),
+            func.count(col(Comment.deleted_at)),
+        ).where(Comment.target_kind == target_kind, Comment.target_id == target_id)
+    ).one()
+    return f"{count}:{last}:{edited}:{removed}"
 
 
 def _mentioned_people(

@@ -33,3 +33,7 @@ def team_member_ids(session: Session, team_id: int) -> set[int]:
 
 def iso(value: datetime | None) -> str:
     return as_utc(value).isoformat() if value is not None else ""
+
+
+def when(value: datetime) -> str:
+    return as_utc(value).strftime("%Y-%m-%d %H:%M UTC")

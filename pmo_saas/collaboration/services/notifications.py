@@ -28,7 +28,7 @@ from pmo_saas.collaboration.models import (
     NotificationPreference,
 )
 from pmo_saas.collaboration.schemas import NotificationRow, PreferenceRow
-from pmo_saas.collaboration.services.common import iso
+from pmo_saas.collaboration.services.common import iso, when
 from pmo_saas.db import get_in_org
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
@@ -153,6 +153,7 @@ def list_notifications(
                 comment_id=n.comment_id,
                 path=path or "",
                 created_at=iso(n.created_at),
+                when=when(n.created_at),
                 read=n.read_at is not None,
             )
         )
