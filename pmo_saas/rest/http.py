@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pmo_saas.rest import assessments, coaching, insights, portfolio
+from pmo_saas.rest import assessments, coaching, collaboration, insights, portfolio
 from pmo_saas.rest.core import PREFIX, Endpoint, make_handler
 
 __all__ = ["ENDPOINTS", "PREFIX", "routes"]
@@ -28,6 +28,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *insights.ENDPOINTS,
     *assessments.ENDPOINTS,
     *coaching.ENDPOINTS,
+    *collaboration.ENDPOINTS,
 )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from pmo_saas.rest import collaboration
 from pmo_saas.rest.core import PREFIX, Endpoint
 from pmo_saas.rest.portfolio import REQUEST_SCHEMAS
 from pmo_saas.rest.schemas import ErrorBody
@@ -75,6 +76,7 @@ def openapi_document(endpoints: Sequence[Endpoint]) -> dict[str, Any]:
     by_input, defs = TypeAdapter.json_schemas(inputs, ref_template=REF)  # type: ignore[arg-type]
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))  # ErrorBody among them
     schemas.update(REQUEST_SCHEMAS)
+    schemas.update(collaboration.REQUEST_SCHEMAS)
     paths: dict[str, Any] = {}
     for i, endpoint in enumerate(endpoints):
         operation = _operation(endpoint, by_input[(i, "serialization")])
