@@ -39,6 +39,9 @@ class Comment(TenantOwned, table=True):
     )
     author_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # The body rendered when written (rendering.py: safe HTML, mentions by their name then),
+    # so a long thread is read, not rendered again.
+    html: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     created_at: datetime = Field(default_factory=utcnow)
     edited_at: datetime | None = None
     deleted_at: datetime | None = None

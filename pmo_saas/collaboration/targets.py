@@ -29,14 +29,24 @@ class TargetKind:
     label: str  # "initiative", as in "Comments on this initiative"
     can_see: CanSee  # may ctx see object `id`? (False for a missing one too)
     describe: Describe  # asked only once can_see said yes
+    # Every member of the organisation sees it when it exists (the portfolio): one check
+    # answers for a whole list of people.
+    open_to_members: bool = False
 
 
 _KINDS: dict[str, TargetKind] = {}
 
 
-def register_target(kind: str, *, label: str, can_see: CanSee, describe: Describe) -> None:
+def register_target(
+    kind: str,
+    *,
+    label: str,
+    can_see: CanSee,
+    describe: Describe,
+    open_to_members: bool = False,
+) -> None:
     """Called by the domain owning `kind` at import (idempotent)."""
-    _KINDS[kind] = TargetKind(kind, label, can_see, describe)
+    _KINDS[kind] = TargetKind(kind, label, can_see, describe, open_to_members)
 
 
 def registered_kinds() -> list[str]:
@@ -79,11 +89,11 @@ def who_can_see(
 ) -> set[int]:
     """Those of `user_ids`, members of ctx's organisation, who may see the object."""
     found = target_kind(kind)
-    return {
-        uid
-        for uid, other in member_contexts(session, ctx, user_ids).items()
-        if found.can_see(session, other, target_id)
-    }
+    members = member_contexts(session, ctx, user_ids)
+    if found.open_to_members and members:
+        first = next(iter(members.values()))
+        return set(members) if found.can_see(session, first, target_id) else set()
+    return {uid for uid, other in members.items() if found.can_see(session, other, target_id)}
 
 
 def path_if_visible(session: Session, ctx: TenantContext, kind: str, target_id: int) -> str | None:

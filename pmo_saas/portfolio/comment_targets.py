@@ -54,12 +54,14 @@ def _gate_review(session: Session, object_id: int) -> tuple[str, str]:
     return f"{title}: {row.stage} gate", f"/dashboard/governance/{row.initiative_id}"
 
 
-register_target("initiative", label="initiative", can_see=_exists(Initiative), describe=_initiative)
-register_target(
-    "scoring_round", label="scoring round", can_see=_exists(ScoringRound), describe=_round
+_KINDS = (
+    ("initiative", "initiative", Initiative, _initiative),
+    ("scoring_round", "scoring round", ScoringRound, _round),
+    ("scenario", "funding scenario", Scenario, _scenario),
+    ("risk", "risk", Risk, _risk),
+    ("gate_review", "gate review", GateReview, _gate_review),
 )
-register_target("scenario", label="funding scenario", can_see=_exists(Scenario), describe=_scenario)
-register_target("risk", label="risk", can_see=_exists(Risk), describe=_risk)
-register_target(
-    "gate_review", label="gate review", can_see=_exists(GateReview), describe=_gate_review
-)
+for kind, label, cls, describe in _KINDS:
+    register_target(
+        kind, label=label, can_see=_exists(cls), describe=describe, open_to_members=True
+    )

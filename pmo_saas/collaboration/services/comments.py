@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from pmo_saas.collaboration import rendering, targets
 from pmo_saas.collaboration.models import MENTIONED, REPLY, Comment
 from pmo_saas.collaboration.schemas import CommentRow, MentionChoice, Thread
 from pmo_saas.collaboration.services.common import (
-    iso,
     team_member_ids,
     team_names,
     user_names,
@@ -57,66 +57,69 @@ def _within_window(comment: Comment) -> bool:
     return utcnow() - as_utc(comment.created_at) <= _edit_window()
 
 
-def _names_for(session: Session, comments: list[Comment]) -> tuple[dict[int, str], dict[int, str]]:
-    users: set[int] = {c.author_id for c in comments if c.author_id is not None}
-    teams: set[int] = set()
-    for c in comments:
-        if c.deleted_at is None:
-            mentioned_users, mentioned_teams = rendering.mentions_in(c.body)
-            users |= mentioned_users
-            teams |= mentioned_teams
-    return user_names(session, users), team_names(session, teams)
-
-
-def _row(
-    ctx: TenantContext, c: Comment, people: dict[int, str], teams: dict[int, str]
-) -> CommentRow:
-    assert c.id is not None
-    removed = c.deleted_at is not None
-    mine = c.author_id is not None and c.author_id == ctx.user_id
-    html = ""
-    if not removed:
-        html = rendering.render(
-            c.body, lambda kind, i: (people if kind == "user" else teams).get(i)
-        )
-    return CommentRow(
-        id=c.id,
-        parent_id=c.parent_id,
-        author_id=c.author_id,
-        author_name=people.get(c.author_id or 0, "(former member)"),
-        html=html,
-        body="" if removed else c.body,
-        created_at=iso(c.created_at),
-        when=when(c.created_at),
-        edited=c.edited_at is not None,
-        removed=removed,
-        mine=mine,
-        can_edit=mine and not removed and _within_window(c),
-        can_delete=not removed and (mine or ctx.has(Role.ADMIN)),
+def _render(session: Session, body: str) -> str:
+    users, teams = rendering.mentions_in(body)
+    people, team_labels = user_names(session, users), team_names(session, teams)
+    return rendering.render(
+        body, lambda kind, i: (people if kind == "user" else team_labels).get(i)
     )
+
+
+_THREAD_COLUMNS = (
+    col(Comment.id),
+    col(Comment.parent_id),
+    col(Comment.author_id),
+    col(Comment.body),
+    col(Comment.html),
+    col(Comment.created_at),
+    col(Comment.edited_at),
+    col(Comment.deleted_at),
+)
 
 
 def comment_thread(
     *, session: Session, ctx: TenantContext, target_kind: str, target_id: int
 ) -> Thread:
-    """The whole conversation on an object, oldest first, replies under their comment."""
+    """The whole conversation on an object, oldest first, replies under their comment.
+
+    Plain column rows and unvalidated DTOs (the values come from the database): a thread
+    of 1,000 comments loads in a few tens of milliseconds (bench/comments.py).
+    """
     kind = targets.require_visible(session, ctx, target_kind, target_id)
-    comments = list(
-        session.exec(
-            select(Comment)
-            .where(Comment.target_kind == target_kind, Comment.target_id == target_id)
-            .order_by(col(Comment.id))
-        ).all()
-    )
-    people, teams = _names_for(session, comments)
+    rows = session.execute(
+        sa_select(*_THREAD_COLUMNS)
+        .where(col(Comment.target_kind) == target_kind, col(Comment.target_id) == target_id)
+        .order_by(col(Comment.id))
+    ).all()
+    people = user_names(session, {r[2] for r in rows})
+    window_start = utcnow() - _edit_window()
+    admin = ctx.has(Role.ADMIN)
     tops: list[CommentRow] = []
     by_id: dict[int, CommentRow] = {}
-    for c in comments:
-        row = _row(ctx, c, people, teams)
-        parent = by_id.get(c.parent_id) if c.parent_id is not None else None
+    for cid, parent_id, author_id, body, html, created, edited, deleted in rows:
+        removed = deleted is not None
+        mine = author_id is not None and author_id == ctx.user_id
+        created = as_utc(created)
+        row = CommentRow.model_construct(
+            id=cid,
+            parent_id=parent_id,
+            author_id=author_id,
+            author_name=people.get(author_id or 0, "(former member)"),
+            html="" if removed else html,
+            body="" if removed else body,
+            created_at=created.isoformat(),
+            when=when(created),
+            edited=edited is not None,
+            removed=removed,
+            mine=mine,
+            can_edit=mine and not removed and created >= window_start,
+            can_delete=not removed and (mine or admin),
+            replies=[],
+        )
+        parent = by_id.get(parent_id) if parent_id is not None else None
         if parent is None:
             tops.append(row)
-            by_id[row.id] = row
+            by_id[cid] = row
         else:
             parent.replies.append(row)
     return Thread(
@@ -124,7 +127,7 @@ def comment_thread(
         target_id=target_id,
         label=kind.label,
         comments=tops,
-        total=len(comments),
+        total=len(rows),
     )
 
 
@@ -229,6 +232,7 @@ def post_comment(
         parent_id=root.id if root is not None else None,
         author_id=ctx.user_id,
         body=text,
+        html=_render(session, text),
     )
     comment_id = audit.add_audited(
         session=session,
@@ -287,7 +291,7 @@ def edit_comment(*, session: Session, ctx: TenantContext, comment_id: int, body:
     kind = targets.target_kind(comment.target_kind)
     before = _mentioned_unchecked(session, comment.body)
     after = _mentioned_people(session, ctx, kind, comment.target_id, text)
-    comment.body, comment.edited_at = text, utcnow()
+    comment.body, comment.html, comment.edited_at = text, _render(session, text), utcnow()
     session.add(comment)
     audit.record(
         session=session,
@@ -315,7 +319,7 @@ def delete_comment(*, session: Session, ctx: TenantContext, comment_id: int) -> 
     comment = _own_comment(session, ctx, comment_id)
     if comment.author_id != ctx.user_id or ctx.user_id is None:
         ctx.require(Role.ADMIN, "Only the author or an admin can remove a comment.")
-    comment.body, comment.deleted_at = "", utcnow()
+    comment.body, comment.html, comment.deleted_at = "", "", utcnow()
     session.add(comment)
     audit.record(
         session=session,

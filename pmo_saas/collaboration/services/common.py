@@ -36,4 +36,6 @@ def iso(value: datetime | None) -> str:
 
 
 def when(value: datetime) -> str:
-    return as_utc(value).strftime("%Y-%m-%d %H:%M UTC")
+    """2026-12-02 14:05 UTC (by hand: strftime costs ten times more, per comment of a thread)."""
+    v = as_utc(value)
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d} UTC"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from pmo_saas.collaboration import targets
@@ -29,7 +29,7 @@ from pmo_saas.collaboration.models import (
 )
 from pmo_saas.collaboration.schemas import NotificationRow, PreferenceRow
 from pmo_saas.collaboration.services.common import iso, when
-from pmo_saas.db import get_in_org
+from pmo_saas.db import ORG_KEY, get_in_org
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
@@ -87,21 +87,27 @@ def notify(
         return 0
     allowed = targets.who_can_see(session, ctx, target_kind, target_id, wanted)
     channels = channels_for(session, kind, allowed)
+    now = utcnow()
     rows = [
-        Notification(
-            recipient_id=uid,
-            kind=kind,
-            channel=channel,
-            actor_id=ctx.user_id,
-            title=title[:300],
-            target_kind=target_kind,
-            target_id=target_id,
-            comment_id=comment_id,
-        )
+        {
+            # Bulk insert (one statement for any number of people) skips the flush that
+            # stamps org_id: it is the tenant session's own organisation, as the stamp's.
+            "org_id": session.info[ORG_KEY],
+            "recipient_id": uid,
+            "kind": kind,
+            "channel": channel,
+            "actor_id": ctx.user_id,
+            "title": title[:300],
+            "target_kind": target_kind,
+            "target_id": target_id,
+            "comment_id": comment_id,
+            "created_at": now,
+        }
         for uid, channel in sorted(channels.items())
         if channel != OFF
     ]
-    session.add_all(rows)
+    if rows:
+        session.execute(insert(Notification), rows)
     return len(rows)
 
 
