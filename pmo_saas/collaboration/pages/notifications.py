@@ -13,9 +13,9 @@ from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.ui.components import Choice, data_table, error_callout, info_callout, page_heading
+from pmo_saas.ui.components import data_table, error_callout, info_callout, page_heading
 
-CHANNEL_CHOICES = [Choice(value=c, label=service.CHANNEL_LABELS[c]) for c in CHANNELS]
+CHANNEL_OPTIONS = [(c, service.CHANNEL_LABELS[c]) for c in CHANNELS]
 
 
 class NotificationsState(WorkspacePage, rx.State):
@@ -85,7 +85,7 @@ def _preference(p: rx.Var) -> rx.Component:
         rx.table.cell(rx.el.label(p.label, html_for=select_id)),
         rx.table.cell(
             rx.el.select(
-                rx.foreach(CHANNEL_CHOICES, lambda c: rx.el.option(c.label, value=c.value)),
+                *[rx.el.option(label, value=value) for value, label in CHANNEL_OPTIONS],
                 id=select_id,
                 value=p.channel,
                 on_change=lambda value: NotificationsState.set_channel(p.kind, value),
