@@ -23,6 +23,7 @@ from pmo_saas.settings import get_settings
 from pmo_saas.ui.components import error_callout, info_callout, labelled
 
 MAX_POLLS = 24 * 1200
+OPEN_ATTEMPTS = 20  # half-second tries for the URL to arrive
 
 
 class CommentsState(WorkspacePage, rx.State):
@@ -54,25 +55,36 @@ class CommentsState(WorkspacePage, rx.State):
     def _on_failed_load(self) -> None:
         self.comments, self.total, self.label = [], 0, ""
 
+    async def _open_here(self) -> str:
+        """Load the thread of the object the URL names; its path, or "" when refused."""
+        self.target_id = self._target_from_url()
+        self.draft = self.reply_draft = self.edit_text = ""
+        self.reply_to = self.editing = 0
+        return self.router.url.path if await self._reload(quiet=True) else ""
+
     @rx.event(background=True)
     async def open(self, kind: str) -> None:
-        """Show the thread of this page's object, then follow it while the page is open."""
+        """Show the thread of this page's object, then follow it while the page is open.
+
+        After a navigation inside the app the mount can come before the new URL reaches the
+        state (the page's on_load brings it): until a load succeeds it tries again shortly.
+        """
         async with self:
             self._loop += 1
             mine = self._loop
-            self.kind, self.target_id = str(kind), self._target_from_url()
-            self.draft = self.reply_draft = self.edit_text = ""
-            self.reply_to = self.editing = 0
-            if not await self._reload(quiet=True):
-                return
-            page = self.router.url.path
+            self.kind = str(kind)
+            loaded = await self._open_here()
         pause = max(0.5, get_settings().notification_poll_seconds)
-        for _ in range(MAX_POLLS):
-            await asyncio.sleep(pause)
+        for attempt in range(MAX_POLLS):
+            await asyncio.sleep(pause if loaded else 0.5)
             async with self:
-                if self._loop != mine or self.router.url.path != page:
+                if self._loop != mine:
                     return
-                if not await self._follow():
+                if not loaded:
+                    if attempt >= OPEN_ATTEMPTS:
+                        return
+                    loaded = await self._open_here()
+                elif self.router.url.path != loaded or not await self._follow():
                     return
 
     async def _follow(self) -> bool:
