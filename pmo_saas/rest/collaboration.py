@@ -1,6 +1,6 @@
-"""Collaboration endpoints: a thread of comments (read), post a comment or reply (read-write
-key), the key creator's notifications (read). Visibility is the services': a thread of an
-object the key's role may not see is "not found"."""
+"""Collaboration endpoints: the comments on an initiative or a coaching plan (read), post a
+comment or reply there (read-write key), the key creator's notifications (read). Visibility
+is the services': a thread of an object the key's role may not see is "not found"."""
 
 from __future__ import annotations
 
@@ -9,30 +9,20 @@ from typing import Any
 from sqlmodel import Session
 from starlette.datastructures import QueryParams
 
+from pmo_saas.collaboration import targets
 from pmo_saas.collaboration.schemas import CommentRow, NotificationRow
 from pmo_saas.collaboration.services import comments as comment_services
 from pmo_saas.collaboration.services import notifications as notification_services
-from pmo_saas.collaboration.targets import registered_kinds
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.rest.core import MAX_ID, Endpoint, flag, page, query_param
 
-_KINDS_TEXT = (
-    "The kind of object: initiative, scoring_round, scenario, risk, gate_review, "
-    "coaching_plan, coaching_goal or assessment_round."
-)
-_KIND = query_param("target_kind", {"type": "string", "maxLength": 24}, _KINDS_TEXT)
-_TARGET = query_param(
-    "target_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "The object's id."
-)
 _UNREAD = query_param("unread_only", {"type": "boolean"})
 
 REQUEST_SCHEMAS: dict[str, Any] = {
     "CommentCreate": {
         "type": "object",
         "properties": {
-            "target_kind": {"type": "string", "maxLength": 24, "description": _KINDS_TEXT},
-            "target_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
             "body": {
                 "type": "string",
                 "maxLength": comment_services.MAX_BODY,
@@ -40,39 +30,28 @@ REQUEST_SCHEMAS: dict[str, Any] = {
             },
             "parent_id": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID},
         },
-        "required": ["target_kind", "target_id", "body"],
+        "required": ["body"],
         "additionalProperties": False,
     },
 }
 
 
-def _target_id(raw: object) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, int | str):
-        raise ValidationFailed("target_id is a whole number.", field="target_id")
-    text = str(raw)
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
-        raise ValidationFailed("target_id is a whole number.", field="target_id")
-    return int(text)
-
-
-def _kind(raw: object) -> str:
-    if not isinstance(raw, str) or raw not in registered_kinds():
-        raise ValidationFailed("target_kind is one of: " + ", ".join(registered_kinds()) + ".")
+def _id(raw: object, name: str) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw <= MAX_ID:
+        raise ValidationFailed(f"{name} is a whole number.", field=name)
     return raw
 
 
-def comments(*, session: Session, ctx: TenantContext, query: QueryParams) -> Any:
-    """Top-level comments oldest first, each with its replies."""
-    thread = comment_services.comment_thread(
-        session=session,
-        ctx=ctx,
-        target_kind=_kind(query.get("target_kind")),
-        target_id=_target_id(query.get("target_id")),
-    )
-    return page(thread.comments, query)
+def _thread(session: Session, ctx: TenantContext, kind: str, target_id: int) -> list[Any]:
+    return comment_services.comment_thread(
+        session=session, ctx=ctx, target_kind=kind, target_id=target_id
+    ).comments
 
 
-def post_comment(*, session: Session, ctx: TenantContext, body: dict[str, Any]) -> Any:
+def _post(
+    session: Session, ctx: TenantContext, kind: str, target_id: int, body: dict[str, Any]
+) -> CommentRow:
+    targets.require_visible(session, ctx, kind, target_id)  # 404 before any input check
     extra = set(body) - set(REQUEST_SCHEMAS["CommentCreate"]["properties"])
     if extra:
         raise ValidationFailed(f"Unknown field: {sorted(extra)[0]}.")
@@ -80,23 +59,42 @@ def post_comment(*, session: Session, ctx: TenantContext, body: dict[str, Any]) 
     if not isinstance(text, str):
         raise ValidationFailed("body is the comment's text.", field="body")
     parent = body.get("parent_id")
-    kind, target_id = _kind(body.get("target_kind")), _target_id(body.get("target_id"))
     comment_id = comment_services.post_comment(
         session=session,
         ctx=ctx,
         target_kind=kind,
         target_id=target_id,
         body=text,
-        parent_id=None if parent is None else _target_id(parent),
+        parent_id=None if parent is None else _id(parent, "parent_id"),
     )
-    thread = comment_services.comment_thread(
-        session=session, ctx=ctx, target_kind=kind, target_id=target_id
-    )
-    for top in thread.comments:
+    for top in _thread(session, ctx, kind, target_id):
         for row in (top, *top.replies):
             if row.id == comment_id:
-                return row
+                return row  # type: ignore[no-any-return]
     raise AssertionError("the new comment is in its thread")
+
+
+def initiative_comments(
+    *, session: Session, ctx: TenantContext, initiative_id: int, query: QueryParams
+) -> Any:
+    """Top-level comments oldest first, each with its replies."""
+    return page(_thread(session, ctx, "initiative", initiative_id), query)
+
+
+def comment_on_initiative(
+    *, session: Session, ctx: TenantContext, initiative_id: int, body: dict[str, Any]
+) -> Any:
+    return _post(session, ctx, "initiative", initiative_id, body)
+
+
+def plan_comments(*, session: Session, ctx: TenantContext, plan_id: int, query: QueryParams) -> Any:
+    return page(_thread(session, ctx, "coaching_plan", plan_id), query)
+
+
+def comment_on_plan(
+    *, session: Session, ctx: TenantContext, plan_id: int, body: dict[str, Any]
+) -> Any:
+    return _post(session, ctx, "coaching_plan", plan_id, body)
 
 
 def notifications(*, session: Session, ctx: TenantContext, query: QueryParams) -> Any:
@@ -107,11 +105,17 @@ def notifications(*, session: Session, ctx: TenantContext, query: QueryParams) -
     return page(found, query)
 
 
+_I = "/initiatives/{initiative_id}/comments"
+_C = "/coaching/plans/{plan_id}/comments"
 ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("GET", "/comments", "A thread of comments on an object (replies nested)",
-             comments, list[CommentRow], query=(_KIND, _TARGET), paginated=True),
-    Endpoint("POST", "/comments", "Post a comment or a reply (mentions notify)", post_comment,
-             CommentRow, write=True, body="CommentCreate", status=201),
+    Endpoint("GET", _I, "The comments on an initiative (replies nested)", initiative_comments,
+             list[CommentRow], paginated=True),
+    Endpoint("POST", _I, "Comment on an initiative, or reply (mentions notify)",
+             comment_on_initiative, CommentRow, write=True, body="CommentCreate", status=201),
+    Endpoint("GET", _C, "The comments on a coaching plan (to those who may read the plan)",
+             plan_comments, list[CommentRow], paginated=True),
+    Endpoint("POST", _C, "Comment on a coaching plan, or reply", comment_on_plan, CommentRow,
+             write=True, body="CommentCreate", status=201),
     Endpoint("GET", "/notifications", "The key creator's notifications, newest first",
              notifications, list[NotificationRow], query=(_UNREAD,), paginated=True),
 )  # fmt: skip

@@ -13,23 +13,15 @@ def test_read_a_thread_and_post_a_reply_with_a_read_write_key(org_a):
     _id, read_key = make_key(w.owner, "read")
     _id, write_key = make_key(w.owner, "read_write", name="Bot")
     api = client()
-    got = api.get(
-        "/api/v1/comments",
-        params={"target_kind": "initiative", "target_id": w.initiative},
-        headers=bearer(read_key),
-    )
+    url = f"/api/v1/initiatives/{w.initiative}/comments"
+    got = api.get(url, headers=bearer(read_key))
     assert got.status_code == 200
     [top] = got.json()
     assert top["id"] == first and top["author_name"] == "Ann Able" and top["replies"] == []
-    payload = {
-        "target_kind": "initiative",
-        "target_id": w.initiative,
-        "body": f"Because {mention(w.ann)}",
-        "parent_id": first,
-    }
-    refused = api.post("/api/v1/comments", json=payload, headers=bearer(read_key))
+    payload = {"body": f"Because {mention(w.ann)}", "parent_id": first}
+    refused = api.post(url, json=payload, headers=bearer(read_key))
     assert refused.status_code == 403
-    created = api.post("/api/v1/comments", json=payload, headers=bearer(write_key))
+    created = api.post(url, json=payload, headers=bearer(write_key))
     assert created.status_code == 201, created.text
     assert created.json()["parent_id"] == first
     assert "<strong>@Ann Able</strong>" in created.json()["html"]
@@ -45,17 +37,14 @@ def test_visibility_bad_input_and_the_other_organisation(org_a, org_b):
     _id, member_key = make_key(w.owner, "read_write", role="member")
     _id, other_key = make_key(org_b, "read_write")
     api = client()
-    hidden = {"target_kind": "coaching_plan", "target_id": w.plan_b}
+    hidden = f"/api/v1/coaching/plans/{w.plan_b}/comments"
     # The key acts for its creator (the owner) with role member: not in team B.
-    assert api.get("/api/v1/comments", params=hidden, headers=bearer(member_key)).status_code == 404
-    assert api.get("/api/v1/comments", params=hidden, headers=bearer(other_key)).status_code == 404
-    theirs = {"target_kind": "initiative", "target_id": w.initiative, "body": "hi"}
-    assert api.post("/api/v1/comments", json=theirs, headers=bearer(other_key)).status_code == 404
-    bad = api.get(
-        "/api/v1/comments",
-        params={"target_kind": "nope", "target_id": "x"},
-        headers=bearer(member_key),
-    )
-    assert bad.status_code == 422
-    extra = {**theirs, "author_id": 1}
-    assert api.post("/api/v1/comments", json=extra, headers=bearer(member_key)).status_code == 422
+    assert api.get(hidden, headers=bearer(member_key)).status_code == 404
+    assert api.post(hidden, json={"body": "x"}, headers=bearer(member_key)).status_code == 404
+    assert api.get(hidden, headers=bearer(other_key)).status_code == 404
+    url = f"/api/v1/initiatives/{w.initiative}/comments"
+    assert api.post(url, json={"body": "hi"}, headers=bearer(other_key)).status_code == 404
+    extra = {"body": "hi", "author_id": 1}
+    assert api.post(url, json=extra, headers=bearer(member_key)).status_code == 422
+    assert api.post(url, json={"body": 5}, headers=bearer(member_key)).status_code == 422
+    assert api.get("/api/v1/notifications", headers=bearer(other_key)).json() == []
