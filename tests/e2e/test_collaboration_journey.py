@@ -46,13 +46,13 @@ def test_a_mention_reaches_b_live_and_b_replies(page: Page, browser: Browser, ba
     bob_context = browser.new_context(base_url=base_url)
     bob = bob_context.new_page()
     _sign_in(bob, base_url, bob_email, f"/o/{slug}")
-    expect(_bell(bob, 0).first).to_be_visible()
+    expect(_bell(bob, 0).first).to_be_visible(timeout=LIVE_MS)
 
     # ---- Ann comments on the initiative and mentions Bob from the list
     ann = page
     _sign_in(ann, base_url, ann_email, thread_path)
     comments = ann.get_by_role("region", name="Comments")
-    expect(comments.get_by_role("heading", name="Comments (0)")).to_be_visible()
+    expect(comments.get_by_role("heading", name="Comments (0)")).to_be_visible(timeout=LIVE_MS)
     comments.get_by_label("New comment").fill("Can we ship this **before** the freeze?")
     comments.get_by_label("Mention a person or team").fill("Bob")
     comments.get_by_role("button", name="Mention Bob Baker").click()
@@ -70,7 +70,7 @@ def test_a_mention_reaches_b_live_and_b_replies(page: Page, browser: Browser, ba
     bob.get_by_role("link", name="Ann Able mentioned you on initiative “Checkout revamp”").click()
     bob.wait_for_url(re.compile(rf".*{re.escape(thread_path)}/?$"))
     bob_comments = bob.get_by_role("region", name="Comments")
-    bob_comments.get_by_role("button", name="Reply").click()
+    bob_comments.get_by_role("button", name="Reply").click(timeout=LIVE_MS)
     bob_comments.get_by_label("Your reply").fill("Yes, if QA signs off.")
     bob_comments.get_by_role("button", name="Send reply").click()
     expect(bob_comments.get_by_role("article", name="Comment by Bob Baker")).to_contain_text(
