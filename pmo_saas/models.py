@@ -21,12 +21,20 @@ DOMAINS = (
     "practices",
     "capacity",
     "delivery",
+    "collaboration",
 )
 # Modules that hold tables beside a domain's models.py.
 EXTRA_MODEL_MODULES = ("pmo_saas.identity.sso_models", "pmo_saas.delivery.sync.models")
 # Modules that register what the layers below ask of them: billing's read-only write guard
-# (db.py) and its plan rules (identity.plan_rules, which may not import billing).
-HOOK_MODULES = ("pmo_saas.billing.entitlements",)
+# (db.py) and its plan rules (identity.plan_rules, which may not import billing); the
+# domains' comment targets (collaboration.targets, which imports none of them).
+HOOK_MODULES = (
+    "pmo_saas.billing.entitlements",
+    # Each registers with collaboration who may see the objects people comment on.
+    "pmo_saas.portfolio.comment_targets",
+    "pmo_saas.coaching.comment_targets",
+    "pmo_saas.assessments.comment_targets",
+)
 
 
 def _import_if_present(name: str) -> None:

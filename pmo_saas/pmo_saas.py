@@ -10,6 +10,7 @@ from pmo_saas.assessments import pages as assessments_pages  # noqa: F401
 from pmo_saas.billing import pages as billing_pages  # noqa: F401
 from pmo_saas.capacity import pages as capacity_pages  # noqa: F401
 from pmo_saas.coaching import pages as coaching_pages  # noqa: F401
+from pmo_saas.collaboration import pages as collaboration_pages  # noqa: F401
 from pmo_saas.dashboard import pages as dashboard_pages  # noqa: F401
 from pmo_saas.delivery import pages as delivery_pages  # noqa: F401
 from pmo_saas.home import pages as home_pages  # noqa: F401

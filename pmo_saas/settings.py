@@ -123,6 +123,12 @@ class Settings(BaseSettings):
     # until it is delivered or has been tried this many times.
     jobs_mail_max_attempts: int = 10
     # -------------------------------------------------------------------------- end jobs
+    # ---- collaboration (pmo_saas/collaboration) ------------------------ begin collaboration
+    # Minutes after posting during which the author may still edit a comment.
+    comment_edit_minutes: int = 15
+    # Seconds between two unread-count reads of an open tab's notification bell.
+    notification_poll_seconds: float = 3.0
+    # ---------------------------------------------------------------- end collaboration
 
     @model_validator(mode="after")
     def _secret_key_policy(self) -> Settings:

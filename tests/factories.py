@@ -248,6 +248,7 @@ def _domain_row_makers() -> None:
     """Domains with tables the demo seed leaves empty register their makers here."""
     from tests.billing.rows import BILLING_ROW_MAKERS
     from tests.capacity.rows import make_capacity_rows
+    from tests.collaboration.rows import make_collaboration_rows
     from tests.dashboard.rows import make_dashboard_rows
     from tests.delivery.plan_rows import make_delivery_plan_rows
     from tests.delivery.rows import make_delivery_rows, make_sync_rows
@@ -272,6 +273,7 @@ def _domain_row_makers() -> None:
             "initiativeplan": make_delivery_plan_rows,
             # also statusmapping, syncrun, synceditem
             "syncconnection": make_sync_rows,
+            "comment": make_collaboration_rows,  # also notification, notificationpreference
         }
     )
 

@@ -39,6 +39,7 @@ DOMAINS = (
     "capacity",
     "delivery",
     "home",
+    "collaboration",
 )
 MAX_LINES = 600
 

@@ -2,7 +2,8 @@
 
 Stateful (it reads AuthState), so it lives in identity rather than ui/. Banners above every
 workspace page (billing's past-due notice) are registered by their domain with
-`add_shell_banner` at import, so identity never imports them (no cycle).
+`add_shell_banner` at import, and tools beside the user menu (collaboration's notification
+bell) with `add_shell_tool`, so identity never imports them (no cycle).
 
 Below a tablet width (48em, ~768 px) the sidebar folds into a drawer opened by the
 "Open menu" button and the content takes the full width.
@@ -18,12 +19,20 @@ from pmo_saas.identity.auth_state import AuthState
 
 # Components shown above every workspace page, added by the domains that own them.
 _BANNERS: list[Callable[[], rx.Component]] = []
+# Small controls beside the user menu (and in the phone's top bar), added the same way.
+_TOOLS: list[Callable[[], rx.Component]] = []
 
 
 def add_shell_banner(banner: Callable[[], rx.Component]) -> None:
     """Show `banner()` above every workspace page (once, whatever the import order)."""
     if banner not in _BANNERS:
         _BANNERS.append(banner)
+
+
+def add_shell_tool(tool: Callable[[], rx.Component]) -> None:
+    """Show `tool()` beside the user menu of every workspace page (once)."""
+    if tool not in _TOOLS:
+        _TOOLS.append(tool)
 
 
 NAV = [
@@ -115,7 +124,14 @@ def _sidebar_body() -> list[rx.Component]:
         _org_switcher(),
         _nav(),
         rx.spacer(),
-        rx.hstack(_user_menu(), rx.spacer(), _color_mode_toggle(), align="center", width="100%"),
+        rx.hstack(
+            _user_menu(),
+            rx.spacer(),
+            *[tool() for tool in _TOOLS],
+            _color_mode_toggle(),
+            align="center",
+            width="100%",
+        ),
     ]
 
 
@@ -179,6 +195,7 @@ def _top_bar() -> rx.Component:
         _menu_drawer(),
         rx.text(AuthState.org_name, weight="bold", trim="both"),
         rx.spacer(),
+        *[tool() for tool in _TOOLS],
         _color_mode_toggle(),
         align="center",
         width="100%",

@@ -69,6 +69,20 @@ JOBS: tuple[JobSpec, ...] = (
         {"minute": "45"},
     ),
     JobSpec(
+        "notification_mail",
+        "Notification mail for those who asked to be told at once",
+        "every minute",
+        {"minute": "*"},
+        lease=timedelta(minutes=10),
+    ),
+    JobSpec(
+        "notification_digest",
+        "Daily digest of notifications for those who chose it",
+        "daily at 07:00",
+        {"minute": "0", "hour": "7"},
+        lease=timedelta(hours=1),
+    ),
+    JobSpec(
         "retry_mail",
         "Mail the mail server refused, retried with back-off",
         "every minute",

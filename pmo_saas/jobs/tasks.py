@@ -17,11 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from huey import crontab
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from pmo_saas.billing.entitlements import billing_enabled
 from pmo_saas.billing.services import reconcile_seats
 from pmo_saas.coaching.digest import iso_week, send_org_digests
+from pmo_saas.collaboration.services.mailing import send_notification_mail
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.delivery.sync.jobs import sync_all_connections
 from pmo_saas.identity.mail import MailNotSent, keep_failed_mail
@@ -56,6 +57,32 @@ def _system_ctx(org_id: int) -> TenantContext:
     return TenantContext(org_id=org_id, user_id=None, role=Role.OWNER)
 
 
+def _mail_each_org(
+    progress: Progress,
+    send: Callable[[Session, TenantContext], int],
+    *,
+    what: str,
+    after_org: Callable[[int], None] | None = None,
+) -> list[int]:
+    """`send` in one tenant transaction per organisation, mail SMTP refuses kept for
+    `retry_mail`; returns the organisations where it failed (the others still ran)."""
+    failed: list[int] = []
+    with keep_failed_mail():
+        for org_id in _org_ids():
+            ctx = _system_ctx(org_id)
+            try:
+                with tenant_session(ctx) as session:
+                    sent = send(session, ctx)
+            except Exception:  # one organisation's failure must not stop the others
+                log.exception("%s failed for organisation %s", what, org_id)
+                failed.append(org_id)
+            else:
+                progress.done(sent)
+            if after_org is not None:
+                after_org(org_id)
+    return failed
+
+
 def run_coaching_digest(
     *, now: datetime | None = None, after_org: Callable[[int], None] | None = None
 ) -> FinishedRun | None:
@@ -67,20 +94,12 @@ def run_coaching_digest(
 
     def work(progress: Progress) -> None:
         at = now or utcnow()
-        failed: list[int] = []
-        with keep_failed_mail():
-            for org_id in _org_ids():
-                ctx = _system_ctx(org_id)
-                try:
-                    with tenant_session(ctx) as session:
-                        sent = send_org_digests(session=session, ctx=ctx, now=at)
-                except Exception:  # one organisation's failure must not stop the others
-                    log.exception("coaching digest failed for organisation %s", org_id)
-                    failed.append(org_id)
-                else:
-                    progress.done(sent)
-                if after_org is not None:
-                    after_org(org_id)
+        failed = _mail_each_org(
+            progress,
+            lambda session, ctx: send_org_digests(session=session, ctx=ctx, now=at),
+            what="coaching digest",
+            after_org=after_org,
+        )
         progress.note(f"week {iso_week(at)}: {progress.items} digests sent")
         if failed:
             raise RuntimeError(f"the digest failed for organisations {failed}")
@@ -132,6 +151,30 @@ def run_survey_reminders(*, after_each: Callable[[int], None] | None = None) -> 
             raise RuntimeError(f"{unsent} reminders not sent (mail server): the next run retries")
 
     return _run("survey_reminders", work)
+
+
+def run_notification_mail(*, digest: bool = False) -> FinishedRun | None:
+    """Pending notification mail (at once, or the daily digest), one tenant transaction per
+    organisation: its mails and their "mailed" marks together, so a crash sends nothing twice."""
+
+    def work(progress: Progress) -> None:
+        at = utcnow()
+        failed = _mail_each_org(
+            progress,
+            lambda session, ctx: send_notification_mail(
+                session=session, ctx=ctx, now=at, digest=digest
+            ),
+            what="notification mail",
+        )
+        progress.note(f"{progress.items} mails sent")
+        if failed:
+            raise RuntimeError(f"notification mail failed for organisations {failed}")
+
+    return _run("notification_digest" if digest else "notification_mail", work)
+
+
+def run_notification_digest() -> FinishedRun | None:
+    return run_notification_mail(digest=True)
 
 
 def run_reconcile_seats() -> FinishedRun | None:
@@ -205,6 +248,8 @@ RUNNERS: dict[str, Callable[[], FinishedRun | None]] = {
     "purge_expired": run_purge_expired,
     "retry_mail": run_retry_mail,
     "delivery_sync": run_delivery_sync,
+    "notification_mail": run_notification_mail,
+    "notification_digest": run_notification_digest,
 }
 
 
@@ -252,6 +297,16 @@ def retry_mail_task() -> dict[str, Any] | None:
 @huey.periodic_task(_schedule("delivery_sync"), name="delivery_sync")
 def delivery_sync_task() -> dict[str, Any] | None:
     return _summary(run_delivery_sync())
+
+
+@huey.periodic_task(_schedule("notification_mail"), name="notification_mail")
+def notification_mail_task() -> dict[str, Any] | None:
+    return _summary(run_notification_mail())
+
+
+@huey.periodic_task(_schedule("notification_digest"), name="notification_digest")
+def notification_digest_task() -> dict[str, Any] | None:
+    return _summary(run_notification_digest())
 
 
 @huey.task(name="run_job_now")

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pmo_saas.rest import assessments, coaching, delivery_plan, insights, portfolio
+from pmo_saas.rest import assessments, coaching, collaboration, delivery_plan, insights, portfolio
 from pmo_saas.rest.core import PREFIX, Endpoint, make_handler
 
 __all__ = ["ENDPOINTS", "PREFIX", "routes"]
@@ -29,6 +29,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *assessments.ENDPOINTS,
     *coaching.ENDPOINTS,
     *delivery_plan.ENDPOINTS,
+    *collaboration.ENDPOINTS,
 )
 
 

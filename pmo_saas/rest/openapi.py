@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from pmo_saas.rest import delivery_plan
+from pmo_saas.rest import collaboration, delivery_plan
 from pmo_saas.rest.core import PREFIX, Endpoint
 from pmo_saas.rest.portfolio import REQUEST_SCHEMAS
 from pmo_saas.rest.schemas import ErrorBody
@@ -77,6 +77,7 @@ def openapi_document(endpoints: Sequence[Endpoint]) -> dict[str, Any]:
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))  # ErrorBody among them
     schemas.update(REQUEST_SCHEMAS)
     schemas.update(delivery_plan.REQUEST_SCHEMAS)
+    schemas.update(collaboration.REQUEST_SCHEMAS)
     paths: dict[str, Any] = {}
     for i, endpoint in enumerate(endpoints):
         operation = _operation(endpoint, by_input[(i, "serialization")])

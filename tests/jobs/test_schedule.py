@@ -49,16 +49,19 @@ def test_the_digest_reaches_the_smtp_peer_on_monday_morning_once(
 def test_each_tick_enqueues_exactly_the_jobs_due_then(immediate_huey: Huey) -> None:
     at_quarter_past = datetime(2026, 11, 24, 10, 15)  # a Tuesday
     due = {t.name for t in immediate_huey.read_periodic(at_quarter_past)}
-    assert due == {"reconcile_seats", "retry_mail"}
+    assert due == {"reconcile_seats", "retry_mail", "notification_mail", "delivery_sync"}
     at_ten_to = datetime(2026, 11, 24, 10, 50)
     assert {t.name for t in immediate_huey.read_periodic(at_ten_to)} == {
         "prune_rate_counters",
         "retry_mail",
+        "notification_mail",
     }
     assert {t.name for t in immediate_huey.read_periodic(datetime(2026, 11, 23, 6, 0))} == {
         "coaching_digest",
         "prune_rate_counters",
         "retry_mail",
+        "notification_mail",
+        "delivery_sync",
     }
     registered = {t.name for t in immediate_huey._registry.periodic_tasks}
     assert registered == {job.name for job in JOBS}

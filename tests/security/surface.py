@@ -159,6 +159,8 @@ def handlers() -> tuple[Handler, ...]:
 STATE_PAGES = {
     "AuthState": "/o/[slug]",  # every page's root auth state: probed on a workspace page
     "BillingBannerState": "/o/[slug]",  # the banner of every workspace page
+    "BellState": "/o/[slug]",  # the notification bell of every workspace page
+    "CommentsState": "/o/[slug]/dashboard/governance/[initiative_id]",  # an included thread
     "OrgSettingsState": "/o/[slug]/settings",
     "SignUpState": "/signup",
     "ForgotState": "/forgot",
@@ -250,6 +252,11 @@ ARG_VALUES: dict[str, Any] = {
     "index": 0,
     "files": [],
     "domain": "unclaimed.invalid",  # never claimed: refused before any DNS look-up
+    "kind": "initiative",  # a comment target's kind (a notification kind is refused)
+    "channel": "immediate",
+    "body": "probe text",
+    "query": "probe",
+    "markup": "@[Probe](user:1)",
 }
 
 

@@ -39,6 +39,10 @@ from tests.state_harness import run
 # the session inside `async with self`; calling one outside the event processor has no lock.
 BACKGROUND_ONLY = {
     "BillingState.follow_checkout": "started by BillingState.load after Checkout only",
+    # Started on mount; every read goes through WorkspacePage._reload (the caller's session
+    # and membership checked each time), which refuses an outsider and ends the loop.
+    "BellState.watch": "the bell's unread-count poll, started on mount",
+    "CommentsState.open": "the thread's load and version poll, started on mount",
 }
 
 # Handlers a viewer of B may legitimately write with, and the tables they may touch.

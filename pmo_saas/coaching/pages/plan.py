@@ -27,6 +27,7 @@ from pmo_saas.coaching.pages.plan_goals import (
 )
 from pmo_saas.coaching.pages.plan_sessions import log_session_form, sessions_log
 from pmo_saas.coaching.pages.plan_state import PLAN_STATUS_CHOICES, PlanState
+from pmo_saas.collaboration.pages.thread import comment_thread
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.shell import workspace
 from pmo_saas.ui.components import error_callout, info_callout, page_heading
@@ -139,6 +140,7 @@ def _plan_body() -> rx.Component:
             ),
         ),
         sessions_log(),
+        comment_thread("coaching_plan"),
         rx.cond(
             PlanState.can_manage,
             rx.vstack(

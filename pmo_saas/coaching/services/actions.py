@@ -35,6 +35,8 @@ from pmo_saas.coaching.services.common import (
     _touch,
     parse_date,
 )
+from pmo_saas.collaboration.models import ACTION_ASSIGNED
+from pmo_saas.collaboration.services.notifications import notify
 from pmo_saas.identity import audit
 from pmo_saas.identity.services import clean_name
 from pmo_saas.kernel.clock import utcnow
@@ -101,6 +103,7 @@ def add_action(
     session.add(action)
     _touch(plan, session)
     session.flush()
+    _notify_assigned(session, ctx, action, plan)
     row = _action_rows(session, ctx, [action])[0]
     row.warnings = warnings
     return row
@@ -134,6 +137,7 @@ def update_action(
         )
     # Validate through the same path as a new action, then copy the clean values.
     probe, warnings = _build_action(session, plan=plan, data=data)
+    reassigned = probe.owner_user_id != action.owner_user_id
     action.title, action.owner_user_id, action.due_date = (
         probe.title,
         probe.owner_user_id,
@@ -144,9 +148,26 @@ def update_action(
     session.add(action)
     _touch(plan, session)
     session.flush()
+    if reassigned:
+        _notify_assigned(session, ctx, action, plan)
     row = _action_rows(session, ctx, [action])[0]
     row.warnings = warnings
     return row
+
+
+def _notify_assigned(
+    session: Session, ctx: TenantContext, action: CoachingAction, plan: CoachingPlan
+) -> None:
+    assert plan.id is not None
+    notify(
+        session=session,
+        ctx=ctx,
+        kind=ACTION_ASSIGNED,
+        recipient_ids=[action.owner_user_id],
+        title=f"Action assigned to you: “{action.title}” ({plan.title})",
+        target_kind="coaching_plan",
+        target_id=plan.id,
+    )
 
 
 def set_action_status(

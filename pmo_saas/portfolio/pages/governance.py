@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from pmo_saas.collaboration.pages.thread import comment_thread
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
@@ -270,6 +271,7 @@ def governance_page() -> rx.Component:
             ),
             size="1",
         ),
+        comment_thread("initiative"),
         width="100%",
         align="start",
     )

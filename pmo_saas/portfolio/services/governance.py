@@ -14,9 +14,13 @@ import csv
 import io
 from datetime import date
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from pmo_saas.collaboration.models import GATE_DECISION
+from pmo_saas.collaboration.services.notifications import notify, people_in_conversation
 from pmo_saas.identity import audit
+from pmo_saas.identity.models import Membership, User
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, ValidationFailed
@@ -190,7 +194,42 @@ def record_gate_review(
         detail=f"{gate}: {DECISIONS[decision]}",
     )
     assert review.id is not None
+    _notify_gate_decision(
+        session,
+        ctx,
+        initiative_id,
+        f"{gate} gate on “{initiative.title}”: {DECISIONS[decision]}",
+        initiative.owner,
+    )
     return review.id
+
+
+def _notify_gate_decision(
+    session: Session, ctx: TenantContext, initiative_id: int, title: str, owner: str
+) -> None:
+    """The initiative's owner (the member of that name) and those in its conversation."""
+    people = people_in_conversation(
+        session=session, target_kind="initiative", target_id=initiative_id
+    )
+    if owner.strip():
+        people |= {
+            uid
+            for uid in session.exec(
+                select(User.id)
+                .join(Membership, col(Membership.user_id) == User.id)
+                .where(func.lower(User.name) == owner.strip().lower())
+            ).all()
+            if uid is not None
+        }
+    notify(
+        session=session,
+        ctx=ctx,
+        kind=GATE_DECISION,
+        recipient_ids=people,
+        title=title,
+        target_kind="initiative",
+        target_id=initiative_id,
+    )
 
 
 def log_decision(
