@@ -172,3 +172,33 @@ def question_dialog(
         ),
         open=open,
     )
+
+
+def confirm_button(
+    label: str | rx.Var,
+    *,
+    name: str | rx.Var,
+    title: str | rx.Var,
+    description: str | rx.Var,
+    confirm_label: str | rx.Var,
+    on_confirm: Any,
+    variant: str = "soft",
+) -> rx.Component:
+    """A small red button (named `name` for people and tests) that asks in a `confirm_dialog`."""
+    return confirm_dialog(
+        rx.button(label, size="1", variant=variant, color_scheme="red", aria_label=name),
+        title=title,
+        description=description,
+        confirm_label=confirm_label,
+        on_confirm=on_confirm,
+    )
+
+
+def dialog_actions(submit: str | rx.Var, *, busy: rx.Var[bool] | None = None) -> rx.Component:
+    """A dialog form's Cancel and submit buttons, at its end (the submit spins while `busy`)."""
+    button = (
+        busy_button(submit, busy=busy, type="submit")
+        if busy is not None
+        else rx.button(submit, type="submit")
+    )
+    return rx.hstack(cancel_button(), button, justify="end", width="100%", margin_top="0.5em")

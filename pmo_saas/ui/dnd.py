@@ -8,6 +8,7 @@ the page announces the move in its status line (role=status, read by screen read
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import reflex as rx
@@ -48,6 +49,7 @@ def key_step(key: str) -> int:
 def movable_card(
     *children: rx.Component,
     card_id: Var,
+    status: Var,
     label: Var,
     enabled: Var[bool],
     on_drag_start: Any,
@@ -55,10 +57,12 @@ def movable_card(
 ) -> rx.Component:
     """A card (role article, named `label`), draggable and focusable when `enabled` (people who
     may move cards; the server refuses the others anyway). Its element id is `card-<card_id>`,
-    so the page can give it focus back after a move."""
+    so the page can give it focus back after a move (`focus_card`), and `data-status` its
+    column."""
     return DragArea.create(
         rx.card(rx.vstack(*children, spacing="1", align="start"), width="100%"),
         id="card-" + card_id.to_string(),
+        custom_attrs={"data-status": status},
         role="article",
         aria_label=label,
         draggable=enabled,
@@ -95,8 +99,13 @@ def move_hint(shown: Var[bool]) -> rx.Component:
     )
 
 
-def focus_card(card_id: int) -> Any:
-    """Give the moved card focus again once it is drawn in its new column."""
+def focus_card(card_id: int, status: str) -> Any:
+    """Give the moved card focus again once it is drawn in its new column (`data-status`
+    tells the new element from the old one; tried for two seconds, a slow render included)."""
+    selector = json.dumps(f'#card-{int(card_id)}[data-status="{status}"]')
     return rx.call_script(
-        f"setTimeout(() => document.getElementById('card-{int(card_id)}')?.focus(), 150)"
+        "(() => { let tries = 40; const find = () => { const el = document.querySelector("
+        + selector
+        + "); if (el) { el.focus(); } else if (tries-- > 0) { setTimeout(find, 50); } }; "
+        "find(); })()"
     )

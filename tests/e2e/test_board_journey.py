@@ -116,6 +116,7 @@ def test_coach_creates_in_a_dialog_picks_dependencies_drags_and_moves_with_keys(
     expect(page.get_by_role("article", name="Gamma")).to_be_focused()
     page.keyboard.press("ArrowLeft")
     expect(page.get_by_role("region", name="Column Ready")).to_contain_text("Gamma")
+    expect(page.get_by_role("article", name="Gamma")).to_be_focused()
     page.keyboard.press("ArrowRight")
     expect(page.get_by_role("region", name="Column Implementing")).to_contain_text("Gamma")
 

@@ -116,7 +116,7 @@ class BoardState(WorkspacePage, rx.State):
         if not 0 <= at < len(order):
             return None
         if await self._move(found.action.id, order[at]):
-            return focus_card(found.action.id)
+            return focus_card(found.action.id, order[at])
         return None
 
     @rx.event
@@ -210,6 +210,7 @@ def _card(item: BoardItem) -> rx.Component:
             wrap="wrap",
         ),
         card_id=a.id,
+        status=a.status,
         label=a.title,
         enabled=AuthState.is_coach | (a.owner_user_id == BoardState.me),
         on_drag_start=BoardState.start_drag(a.id),

@@ -16,7 +16,12 @@ from pmo_saas.coaching.pages.plan_state import (
 )
 from pmo_saas.coaching.schemas import ActionRow
 from pmo_saas.ui.components import data_table, field
-from pmo_saas.ui.dialogs import cancel_button, confirm_dialog, form_dialog, open_button
+from pmo_saas.ui.dialogs import (
+    confirm_button,
+    dialog_actions,
+    form_dialog,
+    open_button,
+)
 
 
 def form_grid(*children: rx.Component) -> rx.Component:
@@ -77,14 +82,9 @@ def action_row(a: ActionRow) -> rx.Component:
                         aria_label="Edit " + a.title,
                         on_click=PlanState.start_edit(a.id),
                     ),
-                    confirm_dialog(
-                        rx.button(
-                            "Delete",
-                            size="1",
-                            variant="soft",
-                            color_scheme="red",
-                            aria_label="Delete action " + a.title,
-                        ),
+                    confirm_button(
+                        "Delete",
+                        name="Delete action " + a.title,
                         title="Delete the action " + a.title + "?",
                         description="The action leaves the plan; the audit trail keeps a line.",
                         confirm_label="Delete action",
@@ -107,10 +107,6 @@ def actions_table(actions: rx.Var, name: rx.Var | str) -> rx.Component:
     )
 
 
-def dialog_buttons(submit: str) -> rx.Component:
-    return rx.hstack(cancel_button(), rx.button(submit, type="submit"), justify="end", width="100%")
-
-
 def add_action_form() -> rx.Component:
     return form_dialog(
         "Add an action",
@@ -122,7 +118,7 @@ def add_action_form() -> rx.Component:
                 choice_select("For goal", "action_goal", PlanState.goal_choices, empty="No goal"),
                 choice_select("Kind", "action_scope", SCOPE_CHOICES, default="team"),
             ),
-            dialog_buttons("Add action"),
+            dialog_actions("Add action"),
             on_submit=PlanState.add_action,
             reset_on_submit=False,
             width="100%",
@@ -165,7 +161,7 @@ def edit_action_form() -> rx.Component:
                     "Action kind", "edit_scope", SCOPE_CHOICES, default=PlanState.edit_scope
                 ),
             ),
-            dialog_buttons("Save action"),
+            dialog_actions("Save action"),
             on_submit=PlanState.save_action,
             key=PlanState.edit_id.to(str),
             width="100%",

@@ -9,13 +9,13 @@ import reflex as rx
 from pmo_saas.coaching.pages.common import (
     overdue_badge,
 )
-from pmo_saas.coaching.pages.plan_actions import actions_table, dialog_buttons, form_grid
+from pmo_saas.coaching.pages.plan_actions import actions_table, form_grid
 from pmo_saas.coaching.pages.plan_state import (
     GoalView,
     PlanState,
 )
 from pmo_saas.ui.components import card, field
-from pmo_saas.ui.dialogs import form_dialog, open_button, question_dialog
+from pmo_saas.ui.dialogs import dialog_actions, form_dialog, open_button, question_dialog
 
 
 def goal_card(g: GoalView) -> rx.Component:
@@ -122,7 +122,7 @@ def edit_goal_form() -> rx.Component:
                     default_value=PlanState.goal_edit_due,
                 ),
             ),
-            dialog_buttons("Save goal"),
+            dialog_actions("Save goal"),
             on_submit=PlanState.save_goal,
             key=PlanState.goal_edit_id.to(str),
             width="100%",
@@ -142,7 +142,7 @@ def add_goal_form() -> rx.Component:
                 field("Target level", "goal_target", type="number", required=False, step="0.5"),
                 field("Goal due date", "goal_due", type="date", required=False),
             ),
-            dialog_buttons("Add goal"),
+            dialog_actions("Add goal"),
             on_submit=PlanState.add_goal,
             width="100%",
         ),

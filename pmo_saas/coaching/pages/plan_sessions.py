@@ -9,14 +9,14 @@ from pmo_saas.coaching.pages.common import (
     choice_select,
     textarea_field,
 )
-from pmo_saas.coaching.pages.plan_actions import dialog_buttons, form_grid
+from pmo_saas.coaching.pages.plan_actions import form_grid
 from pmo_saas.coaching.pages.plan_state import (
     FOLLOW_UP_ROWS,
     PlanState,
     SessionView,
 )
 from pmo_saas.ui.components import data_table, field
-from pmo_saas.ui.dialogs import form_dialog, open_button
+from pmo_saas.ui.dialogs import dialog_actions, form_dialog, open_button
 
 
 def attendee_box(c: Choice) -> rx.Component:
@@ -50,7 +50,7 @@ def log_session_form() -> rx.Component:
                 textarea_field("Notes", "notes"),
                 textarea_field("Decisions", "decisions"),
                 *[follow_up_row(n) for n in FOLLOW_UP_ROWS],
-                dialog_buttons("Log session"),
+                dialog_actions("Log session"),
                 align="start",
                 width="100%",
             ),

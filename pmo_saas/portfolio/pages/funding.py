@@ -36,8 +36,8 @@ from pmo_saas.ui.components import (
 )
 from pmo_saas.ui.dialogs import (
     busy_button,
-    cancel_button,
-    confirm_dialog,
+    confirm_button,
+    dialog_actions,
     form_dialog,
     open_button,
     progress_bar,
@@ -258,11 +258,15 @@ class FundingState(WorkspacePage, rx.State):
             self.plan = None
 
     @rx.event
-    async def fund(self):
-        """The exact solver (up to seconds on a large portfolio): its button spins meanwhile."""
+    def mark_busy(self, work: str) -> None:
+        """Chained before a slow handler: its button spins from the click (this delta is sent
+        before the handler runs) until the handler clears `busy`."""
         self._clear_messages()
-        self.busy = "fund"
-        yield
+        self.busy = work
+
+    @rx.event
+    async def fund(self) -> None:
+        """The exact solver (up to seconds on a large portfolio): its button spins meanwhile."""
         plan = await self._act(
             funding_services.fund_portfolio, refresh=False, portfolio_id=self._pid()
         )
@@ -278,9 +282,7 @@ class FundingState(WorkspacePage, rx.State):
         return {**dict.fromkeys(forced_in, "in"), **dict.fromkeys(forced_out, "out")}
 
     @rx.event
-    async def create_scenario(self, form: dict):
-        self.busy = "scenario"
-        yield
+    async def create_scenario(self, form: dict) -> None:
         await self._act(
             funding_services.create_scenario,
             notice=f"Scenario “{str(form.get('name', '')).strip()}” added.",
@@ -404,10 +406,9 @@ def _scenario_card(c: ScenarioCard) -> rx.Component:
                             on_click=FundingState.publish(c.id),
                             disabled=c.error != "",
                         ),
-                        confirm_dialog(
-                            rx.button(
-                                "Delete " + c.name, size="1", variant="soft", color_scheme="red"
-                            ),
+                        confirm_button(
+                            "Delete " + c.name,
+                            name="Delete " + c.name,
                             title="Delete the scenario " + c.name + "?",
                             description="The scenario and its forced choices go; published "
                             "plans stay as they were published.",
@@ -460,16 +461,11 @@ def _scenario_dialog() -> rx.Component:
                     spacing="3",
                     width="100%",
                 ),
-                rx.hstack(
-                    cancel_button(),
-                    busy_button("Add scenario", busy=s.busy == "scenario", type="submit"),
-                    justify="end",
-                    width="100%",
-                ),
+                dialog_actions("Add scenario", busy=s.busy == "scenario"),
                 spacing="3",
                 width="100%",
             ),
-            on_submit=s.create_scenario,
+            on_submit=[s.mark_busy("scenario"), s.create_scenario],
             width="100%",
         ),
         open=s.adding,
@@ -516,7 +512,11 @@ def _body() -> rx.Component:
                 ),
             ),
             rx.hstack(
-                busy_button("Fund the best set", busy=s.busy == "fund", on_click=s.fund),
+                busy_button(
+                    "Fund the best set",
+                    busy=s.busy == "fund",
+                    on_click=[s.mark_busy("fund"), s.fund],
+                ),
                 rx.text(
                     "The exact optimum within the budget: dependencies respected, Musts in, "
                     "Won't-haves out; shown beside the plain rank-order cut. DSDM: a warning "

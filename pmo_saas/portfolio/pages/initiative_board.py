@@ -23,6 +23,7 @@ def _card(s: Any, c: InitiativeCard) -> rx.Component:
         rx.cond(c.owner != "", rx.text(c.owner, size="1")),
         rx.cond(c.origin != "", rx.text(c.origin, size="1", color_scheme="gray")),
         card_id=c.id,
+        status=c.status,
         label=c.title,
         enabled=AuthState.is_coach,
         on_drag_start=s.start_drag(c.id),

@@ -10,7 +10,13 @@ import reflex as rx
 from pmo_saas.portfolio.pages.common import MOSCOW_CHOICES, STATUS_CHOICES
 from pmo_saas.portfolio.views import ScoreInput
 from pmo_saas.ui.components import labelled, labelled_select, region, text_area
-from pmo_saas.ui.dialogs import busy_button, cancel_button, form_dialog, open_button, progress_bar
+from pmo_saas.ui.dialogs import (
+    busy_button,
+    dialog_actions,
+    form_dialog,
+    open_button,
+    progress_bar,
+)
 from pmo_saas.ui.pickers import multi_picker
 
 UPLOAD_ID = "portfolio_csv"
@@ -136,7 +142,7 @@ def import_card(s: Any) -> rx.Component:
             busy_button(
                 "Preview import", busy=s.busy == "preview", type="submit", margin_top="0.5em"
             ),
-            on_submit=s.preview_import,
+            on_submit=[s.mark_busy("preview"), s.preview_import],
             width="100%",
         ),
         rx.hstack(
@@ -161,7 +167,10 @@ def import_card(s: Any) -> rx.Component:
                 "Preview uploaded file",
                 busy=s.busy == "preview",
                 type="button",
-                on_click=s.preview_upload(rx.upload_files(upload_id=UPLOAD_ID)),
+                on_click=[
+                    s.mark_busy("preview"),
+                    s.preview_upload(rx.upload_files(upload_id=UPLOAD_ID)),
+                ],
             ),
             align="center",
             wrap="wrap",
@@ -253,14 +262,8 @@ def new_dialog(s: Any) -> rx.Component:
         "New initiative",
         rx.form(
             initiative_fields("", None, s),
-            rx.hstack(
-                cancel_button(),
-                busy_button("Add initiative", busy=s.busy == "create", type="submit"),
-                justify="end",
-                width="100%",
-                margin_top="1em",
-            ),
-            on_submit=s.create,
+            dialog_actions("Add initiative", busy=s.busy == "create"),
+            on_submit=[s.mark_busy("create"), s.create],
             width="100%",
         ),
         open=s.dialog == "new",
@@ -276,14 +279,8 @@ def edit_dialog(s: Any) -> rx.Component:
         rx.form(
             initiative_fields("edit-", s.edit_values, s, s.edit_depends),
             _score_fields(s),
-            rx.hstack(
-                cancel_button(),
-                busy_button("Save initiative", busy=s.busy == "save", type="submit"),
-                justify="end",
-                width="100%",
-                margin_top="1em",
-            ),
-            on_submit=s.save_edit,
+            dialog_actions("Save initiative", busy=s.busy == "save"),
+            on_submit=[s.mark_busy("save"), s.save_edit],
             key=s.editing_id.to_string(),
             width="100%",
         ),

@@ -29,7 +29,7 @@ from pmo_saas.portfolio.schemas import ImportRowError
 from pmo_saas.portfolio.services import initiatives as initiative_services
 from pmo_saas.portfolio.views import BoardLane, InitiativeCard, ScoreInput
 from pmo_saas.ui.components import Choice, data_table, error_callout, info_callout, page_heading
-from pmo_saas.ui.dialogs import confirm_dialog
+from pmo_saas.ui.dialogs import confirm_button
 from pmo_saas.ui.dnd import focus_card, key_step
 from pmo_saas.ui.pickers import picked
 
@@ -164,9 +164,13 @@ class InitiativesState(WorkspacePage, rx.State):
             self._reset_preview()
 
     @rx.event
-    async def create(self, form: dict):
-        self.busy = "create"
-        yield
+    def mark_busy(self, work: str) -> None:
+        """Chained before a slow handler: its button spins from the click (this delta is sent
+        before the handler runs) until the handler clears `busy`."""
+        self.busy = work
+
+    @rx.event
+    async def create(self, form: dict) -> None:
         await self._act(
             initiative_services.create_initiative,
             notice=f"“{str(form.get('title', '')).strip()}” added.",
@@ -194,9 +198,7 @@ class InitiativesState(WorkspacePage, rx.State):
         self.dialog = "edit"
 
     @rx.event
-    async def save_edit(self, form: dict):
-        self.busy = "save"
-        yield
+    async def save_edit(self, form: dict) -> None:
         await self._act(
             views.save_initiative,
             notice=f"“{str(form.get('title', '')).strip()}” saved.",
@@ -229,6 +231,10 @@ class InitiativesState(WorkspacePage, rx.State):
         return not self.error
 
     @rx.event
+    async def move(self, initiative_id: int, status: str) -> None:
+        await self._move(initiative_id, status)
+
+    @rx.event
     def start_drag(self, initiative_id: int) -> None:
         self._dragged = int(initiative_id)
 
@@ -251,7 +257,7 @@ class InitiativesState(WorkspacePage, rx.State):
         if not 0 <= at < len(order):
             return None
         if await self._move(found.id, order[at]):
-            return focus_card(found.id)
+            return focus_card(found.id, order[at])
         return None
 
     @rx.event
@@ -284,25 +290,21 @@ class InitiativesState(WorkspacePage, rx.State):
         self.preview_file_errors = preview.file_errors
 
     @rx.event
-    async def preview_import(self, form: dict):
+    async def preview_import(self, form: dict) -> None:
         """The pasted CSV, checked row by row; nothing is written."""
-        self.busy = "preview"
-        yield
         await self._preview(str(form.get("csv", "")).encode("utf-8"))
         self.busy = ""
 
     @rx.event
     async def preview_upload(self, files: list[rx.UploadFile]):
         """The uploaded file (its bytes as sent: the encoding is checked), nothing written."""
+        self.busy = ""
         if not files:
             self._refuse("Choose a CSV file first.")
-            return
-        self.busy = "preview"
-        yield
+            return None
         data = await files[0].read()
         await self._preview(data)
-        self.busy = ""
-        yield rx.clear_selected_files(UPLOAD_ID)
+        return rx.clear_selected_files(UPLOAD_ID)
 
     @rx.event
     def cancel_import(self) -> None:
@@ -386,14 +388,9 @@ def _row(c: InitiativeCard) -> rx.Component:
                             aria_label="Restore " + c.title,
                             on_click=InitiativesState.archive(c.id, False),
                         ),
-                        confirm_dialog(
-                            rx.button(
-                                "Archive",
-                                size="1",
-                                variant="soft",
-                                color_scheme="red",
-                                aria_label="Archive " + c.title,
-                            ),
+                        confirm_button(
+                            "Archive",
+                            name="Archive " + c.title,
                             title="Archive " + c.title + "?",
                             description="It leaves the board, the ranking and funding; "
                             "“Show archived” lists it and Restore brings it back.",

@@ -25,7 +25,12 @@ from pmo_saas.ui.components import (
     page_heading,
     region,
 )
-from pmo_saas.ui.dialogs import busy_button, cancel_button, confirm_dialog, form_dialog, open_button
+from pmo_saas.ui.dialogs import (
+    confirm_button,
+    dialog_actions,
+    form_dialog,
+    open_button,
+)
 
 
 class PortfoliosState(WorkspacePage, rx.State):
@@ -70,9 +75,12 @@ class PortfoliosState(WorkspacePage, rx.State):
         )
 
     @rx.event
-    async def create(self, form: dict):
+    def mark_busy(self) -> None:
+        """Chained before `create`: its button spins from the click."""
         self.busy = True
-        yield
+
+    @rx.event
+    async def create(self, form: dict):
         portfolio_id = await self._act(
             portfolio_services.create_portfolio,
             minimum=Role.COACH,
@@ -83,9 +91,10 @@ class PortfoliosState(WorkspacePage, rx.State):
             currency=form.get("currency", "EUR") or "EUR",
         )
         self.busy = False
-        if portfolio_id is not None:
-            self.creating = False
-            yield rx.redirect(self._org_path(f"/portfolio/p/{portfolio_id}"))
+        if portfolio_id is None:
+            return None
+        self.creating = False
+        return rx.redirect(self._org_path(f"/portfolio/p/{portfolio_id}"))
 
 
 def _row(p: PortfolioRow) -> rx.Component:
@@ -106,14 +115,9 @@ def _row(p: PortfolioRow) -> rx.Component:
                         aria_label="Restore " + p.name,
                         on_click=PortfoliosState.archive(p.id, False),
                     ),
-                    confirm_dialog(
-                        rx.button(
-                            "Archive",
-                            size="1",
-                            variant="soft",
-                            color_scheme="red",
-                            aria_label="Archive " + p.name,
-                        ),
+                    confirm_button(
+                        "Archive",
+                        name="Archive " + p.name,
                         title="Archive " + p.name + "?",
                         description="It leaves the list (with its initiatives, rounds and "
                         "scenarios); “Show archived portfolios” lists it and Restore brings it "
@@ -136,16 +140,11 @@ def _new_portfolio_dialog() -> rx.Component:
                 field("Portfolio name", "name"),
                 labelled_select("Scoring model", "scoring_model", MODEL_CHOICES, default="wsjf"),
                 field("Currency", "currency", required=False, default_value="EUR"),
-                rx.hstack(
-                    cancel_button(),
-                    busy_button("Create portfolio", busy=s.busy, type="submit"),
-                    justify="end",
-                    width="100%",
-                ),
+                dialog_actions("Create portfolio", busy=s.busy),
                 spacing="3",
                 width="100%",
             ),
-            on_submit=s.create,
+            on_submit=[s.mark_busy, s.create],
             width="100%",
         ),
         open=s.creating,

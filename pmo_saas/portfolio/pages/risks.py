@@ -26,7 +26,7 @@ from pmo_saas.ui.components import (
     page_heading,
     region,
 )
-from pmo_saas.ui.dialogs import cancel_button, form_dialog, open_button
+from pmo_saas.ui.dialogs import dialog_actions, form_dialog, open_button
 
 LEVELS = [(str(n), str(n)) for n in range(1, 6)]
 
@@ -169,13 +169,7 @@ def _record_dialog() -> rx.Component:
                 width="100%",
             ),
             field("Mitigation", "mitigation", required=False),
-            rx.hstack(
-                cancel_button(),
-                rx.button("Record risk", type="submit"),
-                justify="end",
-                width="100%",
-                margin_top="1em",
-            ),
+            dialog_actions("Record risk"),
             on_submit=s.create,
             width="100%",
         ),
