@@ -250,6 +250,8 @@ ARG_VALUES: dict[str, Any] = {
     "index": 0,
     "files": [],
     "domain": "unclaimed.invalid",  # never claimed: refused before any DNS look-up
+    "name": "new",  # a page's dialog (set_dialog)
+    "work": "create",  # the work a button spins for (mark_busy)
 }
 
 
