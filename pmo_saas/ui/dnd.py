@@ -67,7 +67,7 @@ def movable_card(
         aria_label=label,
         draggable=enabled,
         tab_index=rx.cond(enabled, 0, -1),
-        aria_describedby=rx.cond(enabled, HINT_ID, ""),
+        aria_describedby=HINT_ID,
         on_drag_start=on_drag_start,
         on_key_down=on_key_down,
         class_name=rx.cond(enabled, "pmo-movable", ""),
@@ -87,15 +87,17 @@ def drop_column(child: rx.Component, *, on_drop: Any, **props: Any) -> rx.Compon
 
 
 def move_hint(shown: Var[bool]) -> rx.Component:
-    """The instruction movable cards point to (aria-describedby)."""
-    return rx.cond(
-        shown,
-        rx.text(
+    """The instruction movable cards point to (aria-describedby); empty for people who cannot
+    move cards, so the reference always finds its element."""
+    return rx.text(
+        rx.cond(
+            shown,
             "Drag a card to another column, or focus it and press the Left or Right arrow key.",
-            id=HINT_ID,
-            size="1",
-            color_scheme="gray",
+            "",
         ),
+        id=HINT_ID,
+        size="1",
+        color_scheme="gray",
     )
 
 
@@ -108,4 +110,28 @@ def focus_card(card_id: int, status: str) -> Any:
         + selector
         + "); if (el) { el.focus(); } else if (tries-- > 0) { setTimeout(find, 50); } }; "
         "find(); })()"
+    )
+
+
+def move_menu(
+    title: Var, columns: list[tuple[str, str]], on_move: Any, *, shown: Var[bool]
+) -> rx.Component:
+    """On a phone (no drag and drop by touch, no arrow keys): a "Move" menu on the card, one
+    item per column; `on_move(status)` is the page's move. Hidden from 48em up."""
+    return rx.cond(
+        shown,
+        rx.box(
+            rx.dropdown_menu.root(
+                rx.dropdown_menu.trigger(
+                    rx.button("Move", size="1", variant="soft", aria_label="Move " + title.to(str))
+                ),
+                rx.dropdown_menu.content(
+                    *[
+                        rx.dropdown_menu.item(label, on_click=on_move(value))
+                        for value, label in columns
+                    ]
+                ),
+            ),
+            display=rx.breakpoints(initial="block", md="none"),
+        ),
     )

@@ -5,7 +5,7 @@ dependencies from the searchable picker and adds it; drags the card to another c
 moves it again with the keyboard (focus follows the card, the move is announced); a reload
 shows it persisted, with the status history and the audit trail written by the service. A
 viewer can neither drag nor move with the keys: the server refuses the move. On a phone the
-dialog fits the screen and the picker works the same.
+dialog fits the screen, the picker works the same, and a card's Move menu moves it.
 """
 
 from __future__ import annotations
@@ -177,6 +177,13 @@ def test_on_a_phone_the_dialog_fits_and_the_picker_works(browser: Browser, base_
     delta = _initiative(owner, "Delta")
     assert _depends_on(owner, delta.id) == {beta}
     assert alpha not in _depends_on(owner, delta.id)
+    # ---- no drag by touch on a phone: the card's Move menu moves it, through the same service
+    expect(page.get_by_text("Drag a card to another column")).to_be_visible()
+    page.get_by_role("button", name="Move Delta").click()
+    page.get_by_role("menuitem", name="Ready").click()
+    expect(page.get_by_role("region", name="Column Ready")).to_contain_text("Delta")
+    expect(page.get_by_role("status")).to_contain_text("“Delta” moved to Ready")
+    assert _initiative(owner, "Delta").status == "ready"
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= PHONE["width"], f"the board scrolls sideways: {scroll}px"
     context.close()

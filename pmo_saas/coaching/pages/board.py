@@ -24,7 +24,7 @@ from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import data_table, error_callout, info_callout, page_heading
-from pmo_saas.ui.dnd import drop_column, focus_card, key_step, movable_card, move_hint
+from pmo_saas.ui.dnd import drop_column, focus_card, key_step, movable_card, move_hint, move_menu
 
 STATUS_ORDER = ["todo", "doing", "blocked", "done"]
 
@@ -92,6 +92,10 @@ class BoardState(WorkspacePage, rx.State):
             status=status,
         )
         return not self.error
+
+    @rx.event
+    async def move(self, action_id: int, status: str) -> None:
+        await self._move(action_id, status)
 
     @rx.event
     def start_drag(self, action_id: int) -> None:
@@ -208,6 +212,12 @@ def _card(item: BoardItem) -> rx.Component:
             rx.cond(a.initiative_id, rx.badge("In the portfolio", color_scheme="purple")),
             spacing="2",
             wrap="wrap",
+        ),
+        move_menu(
+            a.title,
+            [(s, STATUS_LABELS[s]) for s in STATUS_ORDER],
+            lambda status: BoardState.move(a.id, status),
+            shown=AuthState.is_coach | (a.owner_user_id == BoardState.me),
         ),
         card_id=a.id,
         status=a.status,

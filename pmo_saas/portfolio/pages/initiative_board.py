@@ -8,8 +8,9 @@ from typing import Any
 import reflex as rx
 
 from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.portfolio.pages.common import STATUS_CHOICES
 from pmo_saas.portfolio.views import BoardLane, InitiativeCard
-from pmo_saas.ui.dnd import drop_column, movable_card, move_hint
+from pmo_saas.ui.dnd import drop_column, movable_card, move_hint, move_menu
 
 
 def _card(s: Any, c: InitiativeCard) -> rx.Component:
@@ -22,6 +23,9 @@ def _card(s: Any, c: InitiativeCard) -> rx.Component:
         ),
         rx.cond(c.owner != "", rx.text(c.owner, size="1")),
         rx.cond(c.origin != "", rx.text(c.origin, size="1", color_scheme="gray")),
+        move_menu(
+            c.title, STATUS_CHOICES, lambda status: s.move(c.id, status), shown=AuthState.is_coach
+        ),
         card_id=c.id,
         status=c.status,
         label=c.title,
