@@ -37,7 +37,7 @@ def _sign_in(page: Page, base_url: str, email: str, path: str) -> None:
 
 
 def _add_action(page: Page, title: str, owner: str, goal: str, *, due: str = "", kind="team"):
-    """In the Add an action dialog (opened unless a refusal kept it open), then added."""
+    """In the Add an action dialog (opened unless a refusal kept it open); added, it closes."""
     if page.get_by_role("dialog", name="Add an action").count() == 0:
         page.get_by_role("button", name="Add an action").click()
     page.get_by_label("Action", exact=True).fill(title)
@@ -46,6 +46,7 @@ def _add_action(page: Page, title: str, owner: str, goal: str, *, due: str = "",
     page.get_by_label("For goal").select_option(label=goal)
     page.get_by_label("Kind", exact=True).select_option(kind)
     page.get_by_role("button", name="Add action").click()
+    expect(page.get_by_role("dialog", name="Add an action")).to_have_count(0)  # added: closed
 
 
 def test_plan_from_round_actions_session_measured_change_and_promotion(
