@@ -42,6 +42,7 @@ app = App(
     head_components=[
         rx.script(src=backend_url("/auth/session.js")),
         rx.script(src="/a11y.js", defer=True),  # scrollable tables take keyboard focus
+        rx.script(src="/pickers.js", defer=True),  # the pickers' search filters in the browser
     ],
 )
 ops.install(app)  # JSON logs, event metrics, connected-sessions gauge

@@ -29,6 +29,7 @@ Pages show `error` and `notice` with `ui.components.error_callout` / `info_callo
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -48,10 +49,11 @@ class WorkspacePage(rx.State, mixin=True):
     """Mixin for workspace page states: `error`, `notice`, `_act`, `_load`, `_refresh`."""
 
     error: str = ""
+    error_field: str = ""  # the input a ValidationFailed names: forms show `error` beside it
     notice: str = ""
 
     def _clear_messages(self) -> None:
-        self.error = self.notice = ""
+        self.error = self.notice = self.error_field = ""
 
     async def _refresh(self, ctx: TenantContext) -> None:
         """Read what the page shows (override); called after every successful `_act`."""
@@ -159,8 +161,53 @@ class WorkspacePage(rx.State, mixin=True):
                 await self._refresh(ctx)
         except DomainError as error:
             self.error = str(error)
+            self.error_field = getattr(error, "field", None) or ""
             return None
         self.notice = notice
+        return result
+
+    async def _act_reporting(
+        self,
+        fn: Callable[..., R],
+        /,
+        *,
+        progress_var: str,
+        notice: str = "",
+        minimum: Role = Role.VIEWER,
+        **kwargs: Any,
+    ) -> R | None:
+        """`_act` from a background event (`@rx.event(background=True)`) for a long service
+        that takes `progress(done, total)`: the state is locked only to start, every quarter
+        second to set `progress_var` (0-100, so the page draws a progress bar) and to finish;
+        the service still runs in one tenant transaction off the event loop."""
+        share = [0.0]
+
+        def progress(done: int, total: int) -> None:  # called from the service's thread
+            share[0] = done / total if total else 1.0
+
+        async with self:
+            self._clear_messages()
+            setattr(self, progress_var, 0)
+            try:
+                ctx = await self._context(minimum)
+            except DomainError as error:
+                self.error = str(error)
+                return None
+        task = asyncio.ensure_future(in_tenant(ctx, fn, progress=progress, **kwargs))
+        while not task.done():
+            await asyncio.wait({task}, timeout=0.25)
+            async with self:
+                setattr(self, progress_var, int(share[0] * 100))
+        async with self:
+            try:
+                result = task.result()
+                await self._refresh(ctx)
+            except DomainError as error:
+                self.error = str(error)
+                self.error_field = getattr(error, "field", None) or ""
+                return None
+            setattr(self, progress_var, 100)
+            self.notice = notice
         return result
 
     def _set_changed(self, **values: Any) -> None:

@@ -37,12 +37,16 @@ def _sign_in(page: Page, base_url: str, email: str, path: str) -> None:
 
 
 def _add_action(page: Page, title: str, owner: str, goal: str, *, due: str = "", kind="team"):
+    """In the Add an action dialog (opened unless a refusal kept it open); added, it closes."""
+    if page.get_by_role("dialog", name="Add an action").count() == 0:
+        page.get_by_role("button", name="Add an action").click()
     page.get_by_label("Action", exact=True).fill(title)
     page.get_by_label("Owner", exact=True).select_option(label=owner)
     page.get_by_label("Due date", exact=True).fill(due)
     page.get_by_label("For goal").select_option(label=goal)
     page.get_by_label("Kind", exact=True).select_option(kind)
     page.get_by_role("button", name="Add action").click()
+    expect(page.get_by_role("dialog", name="Add an action")).to_have_count(0)  # added: closed
 
 
 def test_plan_from_round_actions_session_measured_change_and_promotion(
@@ -92,10 +96,13 @@ def test_plan_from_round_actions_session_measured_change_and_promotion(
     expect(quality).to_contain_text("Current3Target4")
     expect(page.get_by_text("From the assessment round Spring check")).to_be_visible()
 
-    # ---- actions with owners; a missing owner is refused, a past due date warns
-    page.get_by_label("Action", exact=True).fill("Limit work in progress")
-    page.get_by_role("button", name="Add action").click()
-    expect(page.get_by_role("alert")).to_contain_text("Choose the owner")
+    # ---- actions with owners, in a dialog; a missing owner is refused, a past due date warns
+    page.get_by_role("button", name="Add an action").click()
+    dialog = page.get_by_role("dialog", name="Add an action")
+    dialog.get_by_label("Action", exact=True).fill("Limit work in progress")
+    dialog.get_by_role("button", name="Add action").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("Choose the owner")
+    expect(dialog.get_by_label("Action", exact=True)).to_have_value("Limit work in progress")
     yesterday = (utcnow().date() - timedelta(days=1)).isoformat()
     _add_action(page, "Limit work in progress", "Alice", "Raise Flow to level 3", due=yesterday)
     expect(page.get_by_role("status").filter(has_text="in the past")).to_be_visible()
@@ -114,6 +121,7 @@ def test_plan_from_round_actions_session_measured_change_and_promotion(
 
     # ---- edit an action: the form opens with its values
     page.get_by_role("button", name="Edit Pair on every review").click()
+    expect(page.get_by_role("dialog", name="Edit the action")).to_be_visible()
     expect(page.get_by_label("Action title")).to_have_value("Pair on every review")
     next_month = (utcnow().date() + timedelta(days=30)).isoformat()
     page.get_by_label("Action title").fill("Pair on every code review")
@@ -124,6 +132,7 @@ def test_plan_from_round_actions_session_measured_change_and_promotion(
     expect(quality).to_contain_text(next_month)
 
     # ---- log a coaching session whose follow-up lands in the plan
+    page.get_by_role("button", name="Log a coaching session").click()
     page.get_by_label("Session date").fill(utcnow().date().isoformat())
     page.get_by_role("checkbox", name="Alice").check()
     page.get_by_role("checkbox", name="Bob").check()
@@ -157,6 +166,7 @@ def test_plan_from_round_actions_session_measured_change_and_promotion(
     expect(flow).not_to_contain_text("Overdue")
 
     # ---- deleting a goal with actions asks first; keeping it keeps everything
+    page.get_by_role("button", name="Add a goal").click()
     page.get_by_label("Goal", exact=True).fill("Safety to speak up")
     page.get_by_role("button", name="Add goal").click()
     expect(page.get_by_role("article", name="Goal Safety to speak up")).to_be_visible()
@@ -198,9 +208,15 @@ def test_plan_from_round_actions_session_measured_change_and_promotion(
 
     # ---- the organisational item goes to the portfolio, linked both ways
     page.get_by_role("link", name="Leadership board").click()
-    board = page.get_by_role("region", name="Organisational growth items")
-    expect(board).to_contain_text("Ask leadership for a shared test environment")
     item = "Ask leadership for a shared test environment"
+    # ---- on the board the coach drags it from To do to Doing (the service sets the status)
+    expect(page.get_by_role("region", name="Column To do")).to_contain_text(item)
+    page.get_by_role("article", name=item).drag_to(page.get_by_role("region", name="Column Doing"))
+    expect(page.get_by_role("region", name="Column Doing")).to_contain_text(item)
+    expect(page.get_by_role("status")).to_contain_text(f"“{item}” moved to Doing")
+    page.get_by_role("button", name="Table").click()
+    board = page.get_by_role("region", name="Organisational growth items")
+    expect(board).to_contain_text(item)
     page.get_by_label(f"Portfolio for {item}").select_option(label="Transformation")
     page.get_by_role("button", name=f"Promote {item} to portfolio").click()
     expect(page.get_by_role("status")).to_contain_text("is now an initiative in the portfolio")

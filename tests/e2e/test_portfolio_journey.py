@@ -73,6 +73,7 @@ def test_portfolio_import_round_ranking_funding_scenarios(
 
     # ---- the coach creates a portfolio
     _sign_in(page, base_url, coach_email, f"/o/{slug}/portfolio")
+    page.get_by_role("button", name="New portfolio").click()
     page.get_by_label("Portfolio name").fill("FY27")
     page.get_by_label("Scoring model").select_option("wsjf")
     page.get_by_role("button", name="Create portfolio").click()
@@ -83,6 +84,8 @@ def test_portfolio_import_round_ranking_funding_scenarios(
     # ---- CSV import: the preview lists the bad row; nothing is written until confirmed
     csv_file = tmp_path / "initiatives.csv"
     csv_file.write_bytes(twenty_rows())
+    page.get_by_role("button", name="Import from CSV").click()
+    expect(page.get_by_role("dialog", name="Import from CSV")).to_be_visible()
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name="Choose a CSV file").click()
     chooser.value.set_files(str(csv_file))
@@ -195,20 +198,31 @@ def test_portfolio_import_round_ranking_funding_scenarios(
     expect(page.get_by_role("region", name="Funding plan")).to_contain_text("Funded")
 
     # ---- two scenarios side by side; publish one as the plan
+    page.get_by_role("button", name="New scenario").click()
     page.get_by_label("Scenario name").fill("Lean")
     page.get_by_role("button", name="Add scenario").click()
     expect(page.get_by_role("status")).to_contain_text("Scenario “Lean” added")
-    page.get_by_label("Scenario name").fill("Bold")
-    page.get_by_label("Scenario budget").fill("lots")
-    page.get_by_role("button", name="Add scenario").click()
-    expect(page.get_by_role("alert")).to_be_visible()  # refused, and nothing typed is lost
-    expect(page.get_by_label("Scenario name")).to_have_value("Bold")
-    page.get_by_label("Scenario budget").fill("120000")
-    page.get_by_role("button", name="Add scenario").click()
+    page.get_by_role("button", name="New scenario").click()
+    dialog = page.get_by_role("dialog", name="New scenario")
+    dialog.get_by_label("Scenario name").fill("Bold")
+    dialog.get_by_label("Scenario budget").fill("lots")
+    force_in = dialog.get_by_role("group", name="Force in")
+    dialog.get_by_label("Search Force in").fill("initiative 2")
+    expect(force_in.get_by_role("checkbox", name="Initiative 3", exact=True)).to_be_hidden()
+    force_in.get_by_role("checkbox", name="Initiative 2", exact=True).check()
+    dialog.get_by_role("button", name="Add scenario").click()
+    expect(dialog.get_by_role("alert")).to_be_visible()  # refused, and nothing typed is lost
+    expect(dialog.get_by_label("Scenario name")).to_have_value("Bold")
+    expect(force_in.get_by_role("checkbox", name="Initiative 2", exact=True)).to_be_checked()
+    dialog.get_by_label("Scenario budget").fill("120000")
+    dialog.get_by_role("button", name="Add scenario").click()
     expect(page.get_by_role("status")).to_contain_text("Scenario “Bold” added")
     side = page.get_by_role("region", name="Scenarios side by side")
     expect(side.get_by_role("region", name="Scenario Lean")).to_contain_text("Budget: 60,000")
     expect(side.get_by_role("region", name="Scenario Bold")).to_contain_text("Budget: 120,000")
+    expect(side.get_by_role("region", name="Scenario Bold")).to_contain_text(
+        "Forced: Initiative 2 in"
+    )
     page.get_by_role("button", name="Publish Bold").click()
     expect(page.get_by_role("status")).to_contain_text("Published as the plan")
     expect(page.get_by_role("region", name="Published plans")).to_contain_text("BoldCurrent plan")
@@ -221,6 +235,7 @@ def test_portfolio_import_round_ranking_funding_scenarios(
     # ---- a risk in the register lands on the heat map
     page.get_by_role("navigation", name="Portfolio").get_by_role("link", name="Risks").click()
     page.wait_for_url(re.compile(r".*/risks/?$"))
+    page.get_by_role("button", name="Record a risk").click()
     page.get_by_label("Risk", exact=True).fill("Vendor delivers late")
     page.get_by_label("Probability", exact=True).select_option("4")
     page.get_by_label("Impact", exact=True).select_option("5")
@@ -259,33 +274,43 @@ def test_initiatives_edit_dependencies_board_archive_export_and_origin(page: Pag
         "From coaching plan Team growth (team Alpha team)"
     )
 
-    # ---- a new initiative: an unknown dependency is refused and nothing typed is lost
-    page.get_by_label("Title", exact=True).fill("Gamma")
-    page.get_by_label("Cost", exact=True).fill("3,000")
-    page.get_by_label("Depends on (titles, comma separated)", exact=True).fill("Nope")
-    page.get_by_role("button", name="Add initiative").click()
-    expect(page.get_by_role("alert")).to_contain_text("No initiative called “Nope”")
-    expect(page.get_by_label("Title", exact=True)).to_have_value("Gamma")
-    page.get_by_label("Depends on (titles, comma separated)", exact=True).fill("Beta")
-    page.get_by_role("button", name="Add initiative").click()
+    # ---- a new initiative, in its dialog: a bad cost is refused and nothing typed is lost
+    page.get_by_role("button", name="New initiative").click()
+    dialog = page.get_by_role("dialog", name="New initiative")
+    dialog.get_by_label("Title", exact=True).fill("Gamma")
+    dialog.get_by_label("Cost", exact=True).fill("-3,000")
+    dialog.get_by_role("checkbox", name="Beta").check()
+    dialog.get_by_role("button", name="Add initiative").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("The cost cannot be negative")
+    expect(dialog.get_by_label("Title", exact=True)).to_have_value("Gamma")
+    expect(dialog.get_by_role("checkbox", name="Beta")).to_be_checked()
+    dialog.get_by_label("Cost", exact=True).fill("3,000")
+    dialog.get_by_role("button", name="Add initiative").click()
     expect(page.get_by_role("status")).to_contain_text("“Gamma” added")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    page.get_by_role("button", name="New initiative").click()  # it opens empty again
     expect(page.get_by_label("Title", exact=True)).to_have_value("")
+    page.get_by_role("button", name="Cancel").click()
 
-    # ---- move a card along the board
-    page.get_by_label("Move Gamma").select_option("ready")
+    # ---- move a card along the board (drag and drop)
+    page.get_by_role("article", name="Gamma").drag_to(
+        page.get_by_role("region", name="Column Ready")
+    )
     expect(page.get_by_role("region", name="Column Ready")).to_contain_text("Gamma")
 
     # ---- edit: a dependency cycle is refused, naming it; scores are set on the form
     page.get_by_role("button", name="Table").click()
     page.get_by_role("button", name="Edit Alpha").click()
-    expect(page.get_by_label("Edit title")).to_have_value("Alpha")
-    page.get_by_label("Edit depends on (titles, comma separated)").fill("Gamma")
-    page.get_by_role("button", name="Save initiative").click()
-    expect(page.get_by_role("alert")).to_contain_text("Alpha")
-    expect(page.get_by_role("alert")).to_contain_text("Gamma")
-    page.get_by_label("Edit depends on (titles, comma separated)").fill("")
-    page.get_by_label("Time criticality (1, 2, 3, 5, 8, 13, 20)").fill("13")
-    page.get_by_role("button", name="Save initiative").click()
+    dialog = page.get_by_role("dialog", name="Edit Alpha")
+    expect(dialog.get_by_label("Title", exact=True)).to_have_value("Alpha")
+    expect(dialog.get_by_role("checkbox", name="Alpha")).to_have_count(0)  # not itself
+    dialog.get_by_role("checkbox", name="Gamma").check()
+    dialog.get_by_role("button", name="Save initiative").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("Alpha")
+    expect(dialog.get_by_role("alert")).to_contain_text("Gamma")
+    dialog.get_by_role("checkbox", name="Gamma").uncheck()
+    dialog.get_by_label("Time criticality (1, 2, 3, 5, 8, 13, 20)").fill("13")
+    dialog.get_by_role("button", name="Save initiative").click()
     expect(page.get_by_role("status")).to_contain_text("“Alpha” saved")
     with tenant_session(owner) as session:
         assert (
@@ -298,6 +323,11 @@ def test_initiatives_edit_dependencies_board_archive_export_and_origin(page: Pag
     # ---- archive and restore
     table = page.get_by_role("region", name="Initiatives")
     page.get_by_role("button", name="Archive Gamma").click()
+    confirm = page.get_by_role("alertdialog", name="Archive Gamma?")
+    confirm.get_by_role("button", name="Cancel").click()  # cancelled: nothing happens
+    expect(table).to_contain_text("Gamma")
+    page.get_by_role("button", name="Archive Gamma").click()
+    confirm.get_by_role("button", name="Archive initiative").click()
     expect(table).not_to_contain_text("Gamma")
     page.get_by_text("Show archived").click()
     page.get_by_role("button", name="Restore Gamma").click()

@@ -67,6 +67,25 @@ def test_preview_lists_the_bad_row_and_writes_nothing_until_confirmed(org_a):
     assert ranking.rows[0].score == pytest.approx(16 / 5)
 
 
+def test_a_large_import_tells_its_progress_as_it_writes(org_a, monkeypatch):
+    monkeypatch.setattr(initiative_services, "FLUSH_EVERY", 5)  # 19 rows: several batches
+    pid = make_portfolio(org_a)
+    told: list[tuple[int, int]] = []
+    with tenant_session(org_a) as session:
+        result = initiative_services.import_initiatives(
+            session=session,
+            ctx=org_a,
+            portfolio_id=pid,
+            data=twenty_rows(),
+            skip_invalid=True,
+            progress=lambda done, total: told.append((done, total)),
+        )
+    assert result.created == 19
+    assert len(told) > 3 and {total for _, total in told} == {38}  # rows, then their links
+    done = [d for d, _ in told]
+    assert done == sorted(done) and done[0] < 19 and done[-1] <= 38
+
+
 def test_dependency_on_a_bad_row_is_reported_too(org_a):
     pid = make_portfolio(org_a)
     data = (HEADER + "A,,,,,-1,,,,,,,\nB,,,,,10,,,A,,,,\nC,,,,,10,,,Nowhere,,,,\n").encode()

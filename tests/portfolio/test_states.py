@@ -48,6 +48,12 @@ from tests.state_harness import run, state_for
 TABLES = (Portfolio, Initiative, Criterion, ScoringRound, RoundScore, Scenario, PublishedPlan, Risk)
 
 
+async def _confirm_import(state: InitiativesState) -> None:
+    """The import is a background event (Reflex refuses a direct call): its function, run on
+    the state itself (where `async with self` does nothing)."""
+    await InitiativesState.confirm_import.fn(state)
+
+
 def _counts() -> dict[str, int]:
     with system_session() as session:
         return {m.__name__: session.exec(select(func.count()).select_from(m)).one() for m in TABLES}
@@ -120,7 +126,7 @@ async def _try_everything(token: str, paths: dict[str, str], setup: dict) -> dic
     await ini.preview_import({"csv": twenty_rows().decode()})
     errors["preview import"] = ini.error
     ini._import_data = twenty_rows()
-    await ini.confirm_import()
+    await _confirm_import(ini)
     errors["confirm import"] = ini.error
 
     ranking = await state_for(RankingState, token=token, path=paths["ranking"])
@@ -315,11 +321,12 @@ def test_coach_import_preview_writes_nothing_until_confirmed(org_a, setup):
         assert "not UTF-8" in shown and "save it as" in shown
         await state.preview_upload([rx.UploadFile(file=io.BytesIO(twenty_rows()))])
         assert state.preview_rows == 19 and _counts()["Initiative"] == 2
-        await state.confirm_import()
+        await _confirm_import(state)
         assert state.notice == "Imported 19 initiative(s); skipped line(s) 8."
         assert len(state.cards) == 21
-        await state.create({"title": "Gamma", "depends_on": "Nope"})
-        assert state.error == "No initiative called “Nope” in this portfolio."
+        await state.create({"title": "Gamma", "depends_on__999999": "on"})  # a forged pick
+        assert state.error == "A dependency was not found."
+        assert state.dialog == ""  # refused: an open dialog would stay open
 
     run(scenario())
     assert _counts()["Initiative"] == 21
@@ -350,8 +357,9 @@ def test_editing_fields_and_scores_is_all_or_nothing(org_a, setup):
         form = {**state.edit_values, "title": "Alpha 2", "score__business_value": "7"}
         await state.save_edit(form)
         assert "7" in state.error  # not on the Fibonacci scale
-        await state.save_edit({**form, "depends_on": "Alpha 2"})
-        assert "No initiative called" in state.error
+        await state.save_edit({**form, f"depends_on__{iid}": "on"})  # itself, picked
+        assert state.error == "An initiative cannot depend on itself."
+        assert state.error_field == "depends_on"  # shown at the picker
         await state.save_edit({**form, "score__business_value": "", "cost": "-5"})
         assert "negative" in state.error
 
@@ -514,7 +522,7 @@ def test_funding_budget_split_dsdm_warning_and_scenarios(org_a):
         value_stream="Retail",
         scores=wsjf(8, 8, 8, 5),
     )
-    make_initiative(
+    could_b = make_initiative(
         org_a,
         pid,
         "Could B",
@@ -552,11 +560,12 @@ def test_funding_budget_split_dsdm_warning_and_scenarios(org_a):
         assert best == {"Must A": "Funded", "Could B": "Funded", "Wont C": "—"}
         assert sorted(state.plan.streams) == ["Ops: 2,000 of 2,000", "Retail: 7,000 of 8,000"]
         await state.create_scenario({"name": "Tight", "scenario_budget": "5000"})
-        await state.create_scenario({"name": "Odd", "force_in": "Nope"})
-        assert state.error == "No initiative called “Nope” in this portfolio."
-        await state.create_scenario({"name": "Both", "force_in": "Could B", "force_out": "could b"})
-        assert "both in and out" in state.error
-        await state.create_scenario({"name": "No B", "force_out": "Could B"})
+        await state.create_scenario({"name": "Odd", "force_in__999999": "on"})  # forged
+        assert state.error == "An initiative in the scenario was not found."
+        both = {f"force_in__{could_b}": "on", f"force_out__{could_b}": "on"}
+        await state.create_scenario({"name": "Both", **both})
+        assert state.error == "“Could B” cannot be forced both in and out."
+        await state.create_scenario({"name": "No B", f"force_out__{could_b}": "on"})
         tight, no_b = (next(c for c in state.scenarios if c.name == n) for n in ("Tight", "No B"))
         assert tight.error and "Must" in tight.error  # the Musts do not fit: said, not failed
         assert no_b.error == "" and no_b.funded == ["Must A"] and no_b.overrides == "Could B out"

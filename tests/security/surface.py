@@ -257,6 +257,8 @@ ARG_VALUES: dict[str, Any] = {
     "body": "probe text",
     "query": "probe",
     "markup": "@[Probe](user:1)",
+    "name": "new",  # a page's dialog (set_dialog)
+    "work": "create",  # the work a button spins for (mark_busy)
 }
 
 

@@ -31,30 +31,20 @@ from pmo_saas.collaboration.pages.thread import comment_thread
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.shell import workspace
 from pmo_saas.ui.components import error_callout, info_callout, page_heading
+from pmo_saas.ui.dialogs import question_dialog
 
 __all__ = ["PlanState", "coaching_plan_page"]
 
 
 def _confirm_plan_box() -> rx.Component:
-    return rx.cond(
-        PlanState.confirm_plan_message != "",
-        rx.box(
-            rx.callout(
-                PlanState.confirm_plan_message, icon="triangle_alert", color_scheme="orange"
-            ),
-            rx.hstack(
-                rx.button(
-                    "Delete the plan and everything in it",
-                    color_scheme="red",
-                    on_click=PlanState.delete_plan(True),
-                ),
-                rx.button("Keep the plan", variant="soft", on_click=PlanState.cancel_delete_plan),
-                margin_top="0.5em",
-            ),
-            role="alertdialog",
-            aria_label="Confirm deleting the plan",
-            width="100%",
-        ),
+    return question_dialog(
+        open=PlanState.confirm_plan_message != "",
+        title="Confirm deleting the plan",
+        question=PlanState.confirm_plan_message,
+        confirm_label="Delete the plan and everything in it",
+        on_confirm=PlanState.delete_plan(True),
+        keep_label="Keep the plan",
+        on_keep=PlanState.cancel_delete_plan,
     )
 
 
@@ -126,7 +116,15 @@ def _plan_body() -> rx.Component:
         _confirm_plan_box(),
         rx.cond(
             PlanState.can_manage,
-            rx.vstack(edit_goal_form(), edit_action_form(), width="100%", spacing="4"),
+            rx.hstack(
+                add_action_form(),
+                add_goal_form(),
+                log_session_form(),
+                edit_goal_form(),
+                edit_action_form(),
+                wrap="wrap",
+                spacing="3",
+            ),
         ),
         rx.heading("Goals", size="5", as_="h2"),
         rx.foreach(PlanState.goals, goal_card),
@@ -143,18 +141,11 @@ def _plan_body() -> rx.Component:
         comment_thread("coaching_plan"),
         rx.cond(
             PlanState.can_manage,
-            rx.vstack(
-                add_action_form(),
-                add_goal_form(),
-                log_session_form(),
-                rx.button(
-                    "Delete this plan",
-                    color_scheme="red",
-                    variant="outline",
-                    on_click=PlanState.delete_plan(False),
-                ),
-                width="100%",
-                spacing="4",
+            rx.button(
+                "Delete this plan",
+                color_scheme="red",
+                variant="outline",
+                on_click=PlanState.delete_plan(False),
             ),
         ),
         width="100%",

@@ -15,13 +15,19 @@ from pmo_saas.coaching.pages.plan_state import (
     PlanState,
 )
 from pmo_saas.coaching.schemas import ActionRow
-from pmo_saas.ui.components import card, data_table, field
+from pmo_saas.ui.components import data_table, field
+from pmo_saas.ui.dialogs import (
+    confirm_button,
+    dialog_actions,
+    form_dialog,
+    open_button,
+)
 
 
 def form_grid(*children: rx.Component) -> rx.Component:
     return rx.grid(
         *children,
-        columns="repeat(auto-fill, minmax(200px, 1fr))",
+        columns="repeat(auto-fill, minmax(min(200px, 100%), 1fr))",  # one column when narrow
         gap="3",
         align_items="end",
         width="100%",
@@ -76,13 +82,13 @@ def action_row(a: ActionRow) -> rx.Component:
                         aria_label="Edit " + a.title,
                         on_click=PlanState.start_edit(a.id),
                     ),
-                    rx.button(
+                    confirm_button(
                         "Delete",
-                        size="1",
-                        variant="soft",
-                        color_scheme="red",
-                        aria_label="Delete action " + a.title,
-                        on_click=PlanState.delete_action(a.id),
+                        name="Delete action " + a.title,
+                        title="Delete the action " + a.title + "?",
+                        description="The action leaves the plan; the audit trail keeps a line.",
+                        confirm_label="Delete action",
+                        on_confirm=PlanState.delete_action(a.id),
                     ),
                 ),
             )
@@ -102,8 +108,8 @@ def actions_table(actions: rx.Var, name: rx.Var | str) -> rx.Component:
 
 
 def add_action_form() -> rx.Component:
-    return card(
-        rx.heading("Add an action", size="4", as_="h2"),
+    return form_dialog(
+        "Add an action",
         rx.form(
             form_grid(
                 field("Action", "action_title"),
@@ -111,57 +117,56 @@ def add_action_form() -> rx.Component:
                 field("Due date", "action_due", type="date", required=False),
                 choice_select("For goal", "action_goal", PlanState.goal_choices, empty="No goal"),
                 choice_select("Kind", "action_scope", SCOPE_CHOICES, default="team"),
-                rx.button("Add action", type="submit"),
             ),
+            dialog_actions("Add action"),
             on_submit=PlanState.add_action,
             reset_on_submit=False,
             width="100%",
         ),
-        width="100%",
+        open=PlanState.dialog == "action",
+        on_open_change=lambda o: PlanState.set_dialog("action", o),
+        trigger=open_button("Add an action"),
+        error=PlanState.error,
     )
 
 
 def edit_action_form() -> rx.Component:
-    return rx.cond(
-        PlanState.edit_id != 0,
-        card(
-            rx.heading("Edit the action", size="4", as_="h2"),
-            rx.form(
-                form_grid(
-                    field("Action title", "edit_title", default_value=PlanState.edit_title),
-                    choice_select(
-                        "Action owner",
-                        "edit_owner",
-                        PlanState.people,
-                        empty="Choose an owner",
-                        default=PlanState.edit_owner,
-                    ),
-                    field(
-                        "Action due date",
-                        "edit_due",
-                        type="date",
-                        required=False,
-                        default_value=PlanState.edit_due,
-                    ),
-                    choice_select(
-                        "Action goal",
-                        "edit_goal",
-                        PlanState.goal_choices,
-                        empty="No goal",
-                        default=PlanState.edit_goal,
-                    ),
-                    choice_select(
-                        "Action kind", "edit_scope", SCOPE_CHOICES, default=PlanState.edit_scope
-                    ),
-                    rx.button("Save action", type="submit"),
-                    rx.button(
-                        "Cancel", type="button", variant="soft", on_click=PlanState.cancel_edit
-                    ),
+    return form_dialog(
+        "Edit the action",
+        rx.form(
+            form_grid(
+                field("Action title", "edit_title", default_value=PlanState.edit_title),
+                choice_select(
+                    "Action owner",
+                    "edit_owner",
+                    PlanState.people,
+                    empty="Choose an owner",
+                    default=PlanState.edit_owner,
                 ),
-                on_submit=PlanState.save_action,
-                key=PlanState.edit_id.to(str),
-                width="100%",
+                field(
+                    "Action due date",
+                    "edit_due",
+                    type="date",
+                    required=False,
+                    default_value=PlanState.edit_due,
+                ),
+                choice_select(
+                    "Action goal",
+                    "edit_goal",
+                    PlanState.goal_choices,
+                    empty="No goal",
+                    default=PlanState.edit_goal,
+                ),
+                choice_select(
+                    "Action kind", "edit_scope", SCOPE_CHOICES, default=PlanState.edit_scope
+                ),
             ),
+            dialog_actions("Save action"),
+            on_submit=PlanState.save_action,
+            key=PlanState.edit_id.to(str),
             width="100%",
         ),
+        open=PlanState.dialog == "edit_action",
+        on_open_change=lambda o: PlanState.set_dialog("edit_action", o),
+        error=PlanState.error,
     )

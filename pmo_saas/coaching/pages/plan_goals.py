@@ -15,6 +15,7 @@ from pmo_saas.coaching.pages.plan_state import (
     PlanState,
 )
 from pmo_saas.ui.components import card, field
+from pmo_saas.ui.dialogs import dialog_actions, form_dialog, open_button, question_dialog
 
 
 def goal_card(g: GoalView) -> rx.Component:
@@ -88,81 +89,65 @@ def goal_card(g: GoalView) -> rx.Component:
 
 
 def confirm_goal_box() -> rx.Component:
-    return rx.cond(
-        PlanState.confirm_goal_id != 0,
-        rx.box(
-            rx.callout(PlanState.confirm_message, icon="triangle_alert", color_scheme="orange"),
-            rx.hstack(
-                rx.button(
-                    "Delete goal and its actions",
-                    color_scheme="red",
-                    on_click=PlanState.confirm_delete_goal,
-                ),
-                rx.button("Keep the goal", variant="soft", on_click=PlanState.cancel_delete_goal),
-                margin_top="0.5em",
-            ),
-            role="alertdialog",
-            aria_label="Confirm deleting the goal",
-            width="100%",
-        ),
+    return question_dialog(
+        open=PlanState.confirm_goal_id != 0,
+        title="Confirm deleting the goal",
+        question=PlanState.confirm_message,
+        confirm_label="Delete goal and its actions",
+        on_confirm=PlanState.confirm_delete_goal,
+        keep_label="Keep the goal",
+        on_keep=PlanState.cancel_delete_goal,
     )
 
 
 def edit_goal_form() -> rx.Component:
-    return rx.cond(
-        PlanState.goal_edit_id != 0,
-        card(
-            rx.heading("Edit the goal", size="4", as_="h2"),
-            rx.form(
-                form_grid(
-                    field("Goal title", "goal_edit_title", default_value=PlanState.goal_edit_title),
-                    field(
-                        "Goal target level",
-                        "goal_edit_target",
-                        type="number",
-                        step="0.5",
-                        required=False,
-                        default_value=PlanState.goal_edit_target,
-                    ),
-                    field(
-                        "Goal due by",
-                        "goal_edit_due",
-                        type="date",
-                        required=False,
-                        default_value=PlanState.goal_edit_due,
-                    ),
-                    rx.hstack(
-                        rx.button("Save goal", type="submit"),
-                        rx.button(
-                            "Cancel",
-                            type="button",
-                            variant="soft",
-                            on_click=PlanState.cancel_goal_edit,
-                        ),
-                    ),
+    return form_dialog(
+        "Edit the goal",
+        rx.form(
+            form_grid(
+                field("Goal title", "goal_edit_title", default_value=PlanState.goal_edit_title),
+                field(
+                    "Goal target level",
+                    "goal_edit_target",
+                    type="number",
+                    step="0.5",
+                    required=False,
+                    default_value=PlanState.goal_edit_target,
                 ),
-                on_submit=PlanState.save_goal,
-                key=PlanState.goal_edit_id.to(str),
-                width="100%",
+                field(
+                    "Goal due by",
+                    "goal_edit_due",
+                    type="date",
+                    required=False,
+                    default_value=PlanState.goal_edit_due,
+                ),
             ),
+            dialog_actions("Save goal"),
+            on_submit=PlanState.save_goal,
+            key=PlanState.goal_edit_id.to(str),
             width="100%",
         ),
+        open=PlanState.dialog == "edit_goal",
+        on_open_change=lambda o: PlanState.set_dialog("edit_goal", o),
+        error=PlanState.error,
     )
 
 
 def add_goal_form() -> rx.Component:
-    return card(
-        rx.heading("Add a goal", size="4", as_="h2"),
+    return form_dialog(
+        "Add a goal",
         rx.form(
             form_grid(
                 field("Goal", "goal_title"),
                 field("Target level", "goal_target", type="number", required=False, step="0.5"),
                 field("Goal due date", "goal_due", type="date", required=False),
-                rx.button("Add goal", type="submit", variant="soft"),
             ),
+            dialog_actions("Add goal"),
             on_submit=PlanState.add_goal,
-            reset_on_submit=True,
             width="100%",
         ),
-        width="100%",
+        open=PlanState.dialog == "goal",
+        on_open_change=lambda o: PlanState.set_dialog("goal", o),
+        trigger=open_button("Add a goal", variant="soft"),
+        error=PlanState.error,
     )

@@ -15,7 +15,8 @@ from pmo_saas.coaching.pages.plan_state import (
     PlanState,
     SessionView,
 )
-from pmo_saas.ui.components import card, data_table, field
+from pmo_saas.ui.components import data_table, field
+from pmo_saas.ui.dialogs import dialog_actions, form_dialog, open_button
 
 
 def attendee_box(c: Choice) -> rx.Component:
@@ -37,8 +38,8 @@ def follow_up_row(n: int) -> rx.Component:
 
 
 def log_session_form() -> rx.Component:
-    return card(
-        rx.heading("Log a coaching session", size="4", as_="h2"),
+    return form_dialog(
+        "Log a coaching session",
         rx.form(
             rx.vstack(
                 field("Session date", "held_on", type="date"),
@@ -49,15 +50,18 @@ def log_session_form() -> rx.Component:
                 textarea_field("Notes", "notes"),
                 textarea_field("Decisions", "decisions"),
                 *[follow_up_row(n) for n in FOLLOW_UP_ROWS],
-                rx.button("Log session", type="submit"),
+                dialog_actions("Log session"),
                 align="start",
                 width="100%",
             ),
             on_submit=PlanState.log_session,
-            reset_on_submit=True,
             width="100%",
         ),
-        width="100%",
+        open=PlanState.dialog == "session",
+        on_open_change=lambda o: PlanState.set_dialog("session", o),
+        trigger=open_button("Log a coaching session", variant="outline"),
+        error=PlanState.error,
+        width="48em",
     )
 
 

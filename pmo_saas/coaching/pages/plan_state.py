@@ -176,6 +176,8 @@ class PlanState(WorkspacePage, rx.State):
     goal_edit_due: str = ""
     # This page's own message: what the service accepted but flags (a due date in the past).
     warning: str = ""
+    # The open dialog: "action", "goal", "session", "edit_action", "edit_goal", or none.
+    dialog: str = ""
 
     def _plan_id(self) -> int:
         return id_after(self.router.url.path, "plans")
@@ -222,8 +224,20 @@ class PlanState(WorkspacePage, rx.State):
     @rx.event
     async def load(self) -> None:
         self.edit_id = self.confirm_goal_id = self.goal_edit_id = 0
-        self.confirm_message = self.confirm_plan_message = ""
+        self.confirm_message = self.confirm_plan_message = self.dialog = ""
         await self._load()
+
+    @rx.event
+    def set_dialog(self, name: str, open_it: bool) -> None:
+        """A dialog opened (its button) or closed (Cancel, Escape, its close button)."""
+        self._clear_messages()
+        self.dialog = name if open_it else ""
+        if not open_it:
+            self.edit_id = self.goal_edit_id = 0
+
+    def _close_dialog_unless_refused(self) -> None:
+        if not self.error:
+            self.dialog = ""
 
     async def _call(self, fn, notice: str = "", **kwargs):  # type: ignore[no-untyped-def]
         """`_act`, then the warnings the service returned with its row (if any)."""
@@ -250,6 +264,7 @@ class PlanState(WorkspacePage, rx.State):
             goal_id=goal,
             scope=str(form.get("action_scope", "team")),
         )
+        self._close_dialog_unless_refused()
 
     @rx.event
     async def add_goal(self, form: dict) -> None:
@@ -267,6 +282,7 @@ class PlanState(WorkspacePage, rx.State):
             target_level=target,
             due_date=str(form.get("goal_due", "")) or None,
         )
+        self._close_dialog_unless_refused()
 
     @rx.event
     async def set_status(self, action_id: int, status: str) -> None:
@@ -305,10 +321,7 @@ class PlanState(WorkspacePage, rx.State):
         self.edit_due = action.due_date or ""
         self.edit_goal = str(action.goal_id or "")
         self.edit_scope = action.scope
-
-    @rx.event
-    def cancel_edit(self) -> None:
-        self.edit_id = 0
+        self.dialog = "edit_action"
 
     @rx.event
     async def save_action(self, form: dict) -> None:
@@ -330,6 +343,7 @@ class PlanState(WorkspacePage, rx.State):
         )
         if saved is not None:
             self.edit_id = 0
+            self.dialog = ""
 
     @rx.event
     async def delete_action(self, action_id: int) -> None:
@@ -371,10 +385,7 @@ class PlanState(WorkspacePage, rx.State):
         self.goal_edit_id, self.goal_edit_title = goal.id, goal.title
         self.goal_edit_target = "" if goal.target == "—" else goal.target
         self.goal_edit_due = goal.due
-
-    @rx.event
-    def cancel_goal_edit(self) -> None:
-        self.goal_edit_id = 0
+        self.dialog = "edit_goal"
 
     @rx.event
     async def save_goal(self, form: dict) -> None:
@@ -394,6 +405,7 @@ class PlanState(WorkspacePage, rx.State):
         )
         if saved is not None:
             self.goal_edit_id = 0
+            self.dialog = ""
 
     @rx.event
     async def delete_plan(self, confirm: bool = False):
@@ -441,3 +453,4 @@ class PlanState(WorkspacePage, rx.State):
             decisions=str(form.get("decisions", "")),
             follow_ups=follow_ups,
         )
+        self._close_dialog_unless_refused()

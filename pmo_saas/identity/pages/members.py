@@ -21,6 +21,7 @@ from pmo_saas.ui.components import (
     page_heading,
     select_field,
 )
+from pmo_saas.ui.dialogs import confirm_button
 
 ROLE_CHOICES = [r.value for r in Role]
 INVITE_ROLES = ["member", "coach", "viewer", "admin", "owner"]
@@ -103,13 +104,13 @@ def _member_row(m: MemberRow) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 AuthState.is_admin,
-                rx.button(
+                confirm_button(
                     "Remove",
-                    size="1",
-                    color_scheme="red",
-                    variant="soft",
-                    aria_label="Remove " + m.email,
-                    on_click=MembersState.remove(m.membership_id),
+                    name="Remove " + m.email,
+                    title="Remove " + m.name + " from the organisation?",
+                    description="They lose access at once; their answers and actions stay.",
+                    confirm_label="Remove member",
+                    on_confirm=MembersState.remove(m.membership_id),
                 ),
             )
         ),
@@ -125,7 +126,14 @@ def _invitation_row(i: InvitationRow) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 i.status == "pending",
-                rx.button("Revoke", size="1", variant="soft", on_click=MembersState.revoke(i.id)),
+                confirm_button(
+                    "Revoke",
+                    name="Revoke " + i.email,
+                    title="Revoke the invitation to " + i.email + "?",
+                    description="The link in their e-mail stops working.",
+                    confirm_label="Revoke invitation",
+                    on_confirm=MembersState.revoke(i.id),
+                ),
             )
         ),
     )
@@ -286,12 +294,14 @@ def _team_card(team: TeamRow) -> rx.Component:
                 rx.text(m.email, color_scheme="gray", size="2"),
                 rx.cond(
                     AuthState.is_admin,
-                    rx.button(
+                    confirm_button(
                         "Remove",
-                        size="1",
+                        name="Remove " + m.email + " from " + team.name,
                         variant="ghost",
-                        aria_label="Remove " + m.email + " from " + team.name,
-                        on_click=TeamsState.remove_member(team.id, m.membership_id),
+                        title="Remove " + m.email + " from " + team.name + "?",
+                        description="They stay in the organisation.",
+                        confirm_label="Remove from team",
+                        on_confirm=TeamsState.remove_member(team.id, m.membership_id),
                     ),
                 ),
                 align="center",

@@ -24,6 +24,7 @@ from pmo_saas.portfolio.services import funding as funding_services
 from pmo_saas.portfolio.services import initiatives as initiative_services
 from pmo_saas.portfolio.services import portfolios as portfolio_services
 from pmo_saas.ui.components import (
+    Choice,
     card,
     data_table,
     error_callout,
@@ -33,6 +34,15 @@ from pmo_saas.ui.components import (
     region,
     text_area,
 )
+from pmo_saas.ui.dialogs import (
+    busy_button,
+    confirm_button,
+    dialog_actions,
+    form_dialog,
+    open_button,
+    progress_bar,
+)
+from pmo_saas.ui.pickers import multi_picker, picked
 
 
 class PlanLine(BaseModel):
@@ -165,6 +175,9 @@ def parse_split(text: str) -> dict[str, str]:
     return split
 
 
+FORCE_IN, FORCE_OUT = "force_in__", "force_out__"
+
+
 class FundingState(WorkspacePage, rx.State):
     portfolio_id: int = 0
     portfolio_name: str = ""
@@ -175,8 +188,9 @@ class FundingState(WorkspacePage, rx.State):
     plan: PlanSummary | None = None
     scenarios: list[ScenarioCard] = []
     published: list[PublishedLine] = []
-    form_version: int = 0  # bumped after a successful submit: the form starts empty
-    _titles: dict[str, int] = {}
+    initiative_choices: list[Choice] = []  # what the Force in / Force out pickers offer
+    adding: bool = False  # the New scenario dialog is open
+    busy: str = ""  # "fund", "scenario": the button of the work under way spins
 
     def _pid(self) -> int:
         return id_after(self.router.url.path, "p")
@@ -195,7 +209,12 @@ class FundingState(WorkspacePage, rx.State):
         self.budget = "" if portfolio.budget is None else str(portfolio.budget)
         self.budget_text = _money(portfolio.budget)
         self.split_text = "\n".join(f"{k} = {v}" for k, v in portfolio.stream_budgets.items())
-        self._titles = {i.title.lower(): i.id for i in initiatives}
+        self._set_changed(
+            initiative_choices=[
+                Choice(value=str(i.id), label=i.title)
+                for i in sorted(initiatives, key=lambda i: i.title.lower())
+            ]
+        )
         self.scenarios = _cards(comparison)
         self.published = [
             PublishedLine(
@@ -217,7 +236,13 @@ class FundingState(WorkspacePage, rx.State):
     @rx.event
     async def load(self) -> None:
         self.plan = None
+        self.adding, self.busy = False, ""
         await self._load()
+
+    @rx.event
+    def set_adding(self, open_it: bool) -> None:
+        self._clear_messages()
+        self.adding = bool(open_it)
 
     @rx.event
     async def save_budget(self, form: dict) -> None:
@@ -233,25 +258,28 @@ class FundingState(WorkspacePage, rx.State):
             self.plan = None
 
     @rx.event
+    def mark_busy(self, work: str) -> None:
+        """Chained before a slow handler: its button spins from the click (this delta is sent
+        before the handler runs) until the handler clears `busy`."""
+        self._clear_messages()
+        self.busy = work
+
+    @rx.event
     async def fund(self) -> None:
+        """The exact solver (up to seconds on a large portfolio): its button spins meanwhile."""
         plan = await self._act(
             funding_services.fund_portfolio, refresh=False, portfolio_id=self._pid()
         )
+        self.busy = ""
         self.plan = None if plan is None else _summary(plan)
 
     def _overrides(self, form: dict) -> dict[int, str]:
-        found: dict[int, str] = {}
-        for name, force in (("force_in", "in"), ("force_out", "out")):
-            for title in [
-                t.strip() for t in re.split(r"[;,]", str(form.get(name, ""))) if t.strip()
-            ]:
-                if title.lower() not in self._titles:
-                    raise ValidationFailed(f"No initiative called “{title}” in this portfolio.")
-                initiative_id = self._titles[title.lower()]
-                if found.get(initiative_id, force) != force:
-                    raise ValidationFailed(f"“{title}” cannot be forced both in and out.")
-                found[initiative_id] = force
-        return found
+        titles = {c.value: c.label for c in self.initiative_choices}
+        forced_in, forced_out = picked(form, FORCE_IN), picked(form, FORCE_OUT)
+        both = sorted(titles.get(str(i), str(i)) for i in set(forced_in) & set(forced_out))
+        if both:
+            raise ValidationFailed(f"“{both[0]}” cannot be forced both in and out.")
+        return {**dict.fromkeys(forced_in, "in"), **dict.fromkeys(forced_out, "out")}
 
     @rx.event
     async def create_scenario(self, form: dict) -> None:
@@ -264,8 +292,9 @@ class FundingState(WorkspacePage, rx.State):
             name=form.get("name", ""),
             budget=form.get("scenario_budget", ""),
         )
+        self.busy = ""
         if not self.error:
-            self.form_version += 1
+            self.adding = False
 
     @rx.event
     async def publish(self, scenario_id: int) -> None:
@@ -377,12 +406,14 @@ def _scenario_card(c: ScenarioCard) -> rx.Component:
                             on_click=FundingState.publish(c.id),
                             disabled=c.error != "",
                         ),
-                        rx.button(
+                        confirm_button(
                             "Delete " + c.name,
-                            size="1",
-                            variant="soft",
-                            color_scheme="red",
-                            on_click=FundingState.delete(c.id),
+                            name="Delete " + c.name,
+                            title="Delete the scenario " + c.name + "?",
+                            description="The scenario and its forced choices go; published "
+                            "plans stay as they were published.",
+                            confirm_label="Delete scenario",
+                            on_confirm=FundingState.delete(c.id),
                         ),
                     ),
                 ),
@@ -405,6 +436,43 @@ def _published_row(p: PublishedLine) -> rx.Component:
         rx.table.cell(p.cost),
         rx.table.cell(p.value),
         rx.table.cell(rx.text(p.funded, size="1")),
+    )
+
+
+def _scenario_dialog() -> rx.Component:
+    s = FundingState
+    return form_dialog(
+        "New scenario",
+        rx.form(
+            rx.vstack(
+                field("Scenario name", "name"),
+                field(
+                    "Scenario budget",
+                    "scenario_budget",
+                    required=False,
+                    hint="Empty: the portfolio budget",
+                ),
+                rx.grid(
+                    multi_picker("Force in", FORCE_IN, s.initiative_choices, picker_id="force-in"),
+                    multi_picker(
+                        "Force out", FORCE_OUT, s.initiative_choices, picker_id="force-out"
+                    ),
+                    columns=rx.breakpoints(initial="1", sm="2"),
+                    spacing="3",
+                    width="100%",
+                ),
+                dialog_actions("Add scenario", busy=s.busy == "scenario"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=[s.mark_busy("scenario"), s.create_scenario],
+            width="100%",
+        ),
+        open=s.adding,
+        on_open_change=s.set_adding,
+        trigger=open_button("New scenario"),
+        error=s.error,
+        width="44em",
     )
 
 
@@ -444,7 +512,11 @@ def _body() -> rx.Component:
                 ),
             ),
             rx.hstack(
-                rx.button("Fund the best set", on_click=s.fund),
+                busy_button(
+                    "Fund the best set",
+                    busy=s.busy == "fund",
+                    on_click=[s.mark_busy("fund"), s.fund],
+                ),
                 rx.text(
                     "The exact optimum within the budget: dependencies respected, Musts in, "
                     "Won't-haves out; shown beside the plain rank-order cut. DSDM: a warning "
@@ -453,37 +525,14 @@ def _body() -> rx.Component:
                     color_scheme="gray",
                 ),
                 align="center",
+                wrap="wrap",
             ),
+            progress_bar("Finding the best set…", None, shown=s.busy == "fund"),
             width="100%",
         ),
         rx.cond(s.plan, _plan(s.plan.to(PlanSummary))),
         rx.heading("Scenarios", size="4", as_="h2"),
-        rx.cond(
-            AuthState.is_coach,
-            card(
-                rx.form(
-                    rx.hstack(
-                        field("Scenario name", "name"),
-                        field(
-                            "Scenario budget",
-                            "scenario_budget",
-                            required=False,
-                            hint="Empty: the portfolio budget",
-                        ),
-                        field("Force in (titles)", "force_in", required=False),
-                        field("Force out (titles)", "force_out", required=False),
-                        rx.button("Add scenario", type="submit"),
-                        align="end",
-                        wrap="wrap",
-                        width="100%",
-                    ),
-                    on_submit=s.create_scenario,
-                    key=FundingState.form_version.to_string(),
-                    width="100%",
-                ),
-                width="100%",
-            ),
-        ),
+        rx.cond(AuthState.is_coach, _scenario_dialog()),
         region(
             "Scenarios side by side",
             rx.flex(rx.foreach(s.scenarios, _scenario_card), wrap="wrap", gap="1em", width="100%"),

@@ -16,19 +16,23 @@ from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import views
 from pmo_saas.portfolio.pages.common import STATUS_CHOICES, id_after, portfolio_nav
-from pmo_saas.portfolio.pages.initiative_forms import UPLOAD_ID, import_card, initiative_fields
+from pmo_saas.portfolio.pages.initiative_board import board
+from pmo_saas.portfolio.pages.initiative_forms import (
+    DEPENDS_PREFIX,
+    SCORE_PREFIX,
+    UPLOAD_ID,
+    edit_dialog,
+    import_dialog,
+    new_dialog,
+)
 from pmo_saas.portfolio.schemas import ImportRowError
 from pmo_saas.portfolio.services import initiatives as initiative_services
 from pmo_saas.portfolio.views import BoardLane, InitiativeCard, ScoreInput
-from pmo_saas.ui.components import (
-    card,
-    data_table,
-    error_callout,
-    info_callout,
-    page_heading,
-)
+from pmo_saas.ui.components import Choice, data_table, error_callout, info_callout, page_heading
+from pmo_saas.ui.dialogs import confirm_button
+from pmo_saas.ui.dnd import focus_card, key_step
+from pmo_saas.ui.pickers import picked
 
-SCORE_PREFIX = "score__"
 FORM_FIELDS = tuple(k for k in initiative_services.EDITABLE if k != "depends_on")  # typed fields
 
 
@@ -56,7 +60,10 @@ class InitiativesState(WorkspacePage, rx.State):
     preview_errors: list[ImportRowError] = []
     preview_file_errors: list[str] = []
     previewing: bool = False
-    form_version: int = 0  # bumped after a successful submit: the form starts empty
+    dialog: str = ""  # the open dialog: "new", "edit", "import", or none
+    import_progress: int = 0  # 0-100 while the import writes
+    busy: str = ""  # the work under way ("create", "save", "preview", "import"): its button spins
+    _dragged: int = 0  # the card being dragged (set on drag start, read on drop)
     _import_data: bytes = b""
 
     def _pid(self) -> int:
@@ -83,6 +90,7 @@ class InitiativesState(WorkspacePage, rx.State):
     @rx.event
     async def load(self) -> None:
         self.editing_id = 0
+        self.dialog = self.busy = ""
         self._reset_preview()
         await self._load()
 
@@ -126,19 +134,40 @@ class InitiativesState(WorkspacePage, rx.State):
         self.show_archived = bool(checked)
         await self.load()
 
-    def _depends_on(self, raw: str) -> list[int]:
-        titles = {c.title.lower(): c.id for c in self.cards}
-        ids = []
-        for name in [t.strip() for t in re.split(r"[;,]", raw or "") if t.strip()]:
-            if name.lower() not in titles:
-                raise ValidationFailed(f"No initiative called “{name}” in this portfolio.")
-            ids.append(titles[name.lower()])
-        return ids
+    @rx.var
+    def dependency_choices(self) -> list[Choice]:
+        """The initiatives a dependency can be picked from (not the one being edited)."""
+        return [
+            Choice(value=str(c.id), label=c.title)
+            for c in sorted(self.cards, key=lambda c: c.title.lower())
+            if c.id != self.editing_id
+        ]
+
+    @rx.var
+    def edit_depends(self) -> list[str]:
+        found = next((c for c in self.cards if c.id == self.editing_id), None)
+        return found.depends_on if found is not None else []
 
     def _data(self, form: dict) -> dict[str, object]:
         data: dict[str, object] = {k: form.get(k, "") for k in FORM_FIELDS if k in form}
-        data["depends_on"] = self._depends_on(str(form.get("depends_on", "")))
+        data["depends_on"] = picked(form, DEPENDS_PREFIX)
         return data
+
+    @rx.event
+    def set_dialog(self, name: str, open_it: bool) -> None:
+        """A dialog opened (its button) or closed (Cancel, Escape, the close button)."""
+        if open_it:
+            self._clear_messages()
+        self.dialog = name if open_it else ""
+        if not open_it:
+            self.editing_id = 0
+            self._reset_preview()
+
+    @rx.event
+    def mark_busy(self, work: str) -> None:
+        """Chained before a slow handler: its button spins from the click (this delta is sent
+        before the handler runs) until the handler clears `busy`."""
+        self.busy = work
 
     @rx.event
     async def create(self, form: dict) -> None:
@@ -149,8 +178,9 @@ class InitiativesState(WorkspacePage, rx.State):
             prepare=lambda: {"data": self._data(form)},
             portfolio_id=self._pid(),
         )
+        self.busy = ""
         if not self.error:
-            self.form_version += 1
+            self.dialog = ""
 
     @rx.event
     def start_edit(self, initiative_id: int) -> None:
@@ -165,10 +195,7 @@ class InitiativesState(WorkspacePage, rx.State):
         for spec in self.inputs:
             values[SCORE_PREFIX + spec.key] = found.scores.get(spec.key, "")
         self.edit_values = values
-
-    @rx.event
-    def cancel_edit(self) -> None:
-        self.editing_id = 0
+        self.dialog = "edit"
 
     @rx.event
     async def save_edit(self, form: dict) -> None:
@@ -184,17 +211,54 @@ class InitiativesState(WorkspacePage, rx.State):
                 if k.startswith(SCORE_PREFIX)
             },
         )
+        self.busy = ""
         if not self.error:
             self.editing_id = 0
+            self.dialog = ""
 
-    @rx.event
-    async def move(self, initiative_id: int, status: str) -> None:
+    async def _move(self, initiative_id: int, status: str) -> bool:
+        """The move, through the service (status history, audit; coaches and up only)."""
+        found = next((c for c in self.cards if c.id == int(initiative_id)), None)
+        title = found.title if found is not None else "The initiative"
+        label = dict(STATUS_CHOICES).get(status, status)
         await self._act(
             initiative_services.move_initiative,
+            notice=f"“{title}” moved to {label}.",
             minimum=Role.COACH,
             prepare=lambda: {"initiative_id": int(initiative_id)},
             status=status,
         )
+        return not self.error
+
+    @rx.event
+    async def move(self, initiative_id: int, status: str) -> None:
+        await self._move(initiative_id, status)
+
+    @rx.event
+    def start_drag(self, initiative_id: int) -> None:
+        self._dragged = int(initiative_id)
+
+    @rx.event
+    async def drop_on(self, status: str) -> None:
+        dragged, self._dragged = self._dragged, 0
+        found = next((c for c in self.cards if c.id == dragged), None)
+        if found is not None and found.status != status:
+            await self._move(dragged, status)
+
+    @rx.event
+    async def key_move(self, initiative_id: int, key: str):
+        """Left/Right arrow on a focused card: the previous/next column; focus follows it."""
+        step = key_step(key)
+        found = next((c for c in self.cards if c.id == int(initiative_id)), None)
+        if not step or found is None:
+            return None
+        order = [value for value, _ in STATUS_CHOICES]
+        at = order.index(found.status) + step if found.status in order else -1
+        if not 0 <= at < len(order):
+            return None
+        if await self._move(found.id, order[at]):
+            return focus_card(found.id, order[at])
+        return None
 
     @rx.event
     async def archive(self, initiative_id: int, archived: bool) -> None:
@@ -229,12 +293,14 @@ class InitiativesState(WorkspacePage, rx.State):
     async def preview_import(self, form: dict) -> None:
         """The pasted CSV, checked row by row; nothing is written."""
         await self._preview(str(form.get("csv", "")).encode("utf-8"))
+        self.busy = ""
 
     @rx.event
     async def preview_upload(self, files: list[rx.UploadFile]):
         """The uploaded file (its bytes as sent: the encoding is checked), nothing written."""
+        self.busy = ""
         if not files:
-            self.error = "Choose a CSV file first."
+            self._refuse("Choose a CSV file first.")
             return None
         data = await files[0].read()
         await self._preview(data)
@@ -243,28 +309,41 @@ class InitiativesState(WorkspacePage, rx.State):
     @rx.event
     def cancel_import(self) -> None:
         self._reset_preview()
+        self.dialog = ""
         self.notice = "Import cancelled; nothing was written."
 
-    @rx.event
-    async def confirm_import(self) -> None:
-        result = await self._act(
+    @rx.event(background=True)
+    async def confirm_import(self):
+        """The previewed rows written, the progress bar moving while they are."""
+        async with self:
+            if self.busy == "import":
+                return
+            data = self._import_data
+            if not data.strip():
+                self._refuse("Preview the CSV again before importing.")
+                return
+            self.busy = "import"
+            portfolio_id = self._pid()
+        result = await self._act_reporting(
             initiative_services.import_initiatives,
+            progress_var="import_progress",
             minimum=Role.COACH,
-            prepare=lambda: {
-                "data": _csv_given(self._import_data, "Preview the CSV again before importing.")
-            },
-            portfolio_id=self._pid(),
+            portfolio_id=portfolio_id,
+            data=data,
             skip_invalid=True,
         )
-        if result is None:
-            return
-        self._reset_preview()
-        skipped = (
-            f"; skipped line(s) {', '.join(str(n) for n in result.skipped_rows)}"
-            if result.skipped_rows
-            else ""
-        )
-        self.notice = f"Imported {result.created} initiative(s){skipped}."
+        async with self:
+            self.busy = ""
+            if result is None:
+                return
+            self._reset_preview()
+            self.dialog = ""
+            skipped = (
+                f"; skipped line(s) {', '.join(str(n) for n in result.skipped_rows)}"
+                if result.skipped_rows
+                else ""
+            )
+            self.notice = f"Imported {result.created} initiative(s){skipped}."
 
     @rx.event
     async def export_csv(self):
@@ -275,85 +354,6 @@ class InitiativesState(WorkspacePage, rx.State):
             return None
         name = re.sub(r"[^A-Za-z0-9]+", "-", self.portfolio_name).strip("-") or "portfolio"
         return rx.download(data=text, filename=f"{name}-initiatives.csv", mime_type="text/csv")
-
-
-def _score_field(spec: ScoreInput) -> rx.Component:
-    s = InitiativesState
-    input_id = "edit-score-" + spec.key
-    return rx.vstack(
-        rx.el.label(spec.label, html_for=input_id, class_name="pmo-label"),
-        rx.input(
-            id=input_id,
-            name=SCORE_PREFIX + spec.key,
-            default_value=s.edit_values[SCORE_PREFIX + spec.key],
-            placeholder="not scored",
-        ),
-        spacing="1",
-        align="start",
-    )
-
-
-def _score_fields() -> rx.Component:
-    s = InitiativesState
-    return rx.cond(
-        s.inputs.length() > 0,
-        rx.el.fieldset(
-            rx.el.legend("Scores (empty: not scored)", class_name="pmo-label"),
-            rx.flex(rx.foreach(s.inputs, _score_field), wrap="wrap", gap="1em"),
-            style={"border": "none", "padding": "0", "margin": "0.5em 0"},
-        ),
-    )
-
-
-def _card(c: InitiativeCard) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.text(c.title, weight="medium"),
-            rx.hstack(
-                rx.cond(c.moscow_label != "", rx.badge(c.moscow_label)),
-                rx.cond(c.cost != "", rx.text(c.cost, size="1", color_scheme="gray")),
-                spacing="2",
-            ),
-            rx.cond(c.owner != "", rx.text(c.owner, size="1")),
-            rx.cond(c.origin != "", rx.text(c.origin, size="1", color_scheme="gray")),
-            rx.cond(
-                AuthState.is_coach,
-                rx.el.select(
-                    *[rx.el.option(label, value=value) for value, label in STATUS_CHOICES],
-                    value=c.status,
-                    on_change=lambda value: InitiativesState.move(c.id, value),
-                    aria_label="Move " + c.title,
-                    class_name="pmo-select",
-                ),
-            ),
-            spacing="1",
-            align="start",
-        ),
-        role="article",
-        aria_label=c.title,
-        width="100%",
-    )
-
-
-def _lane(lane: BoardLane) -> rx.Component:
-    return rx.el.section(
-        rx.vstack(
-            rx.heading(
-                lane.label + " (" + lane.cards.length().to_string() + ")", size="3", as_="h3"
-            ),
-            rx.foreach(lane.cards, _card),
-            spacing="2",
-            width="100%",
-        ),
-        aria_label="Column " + lane.label,
-        style={
-            "minWidth": "12em",
-            "flex": "1",
-            "background": "var(--gray-2)",
-            "padding": "0.5em",
-            "borderRadius": "6px",
-        },
-    )
 
 
 def _row(c: InitiativeCard) -> rx.Component:
@@ -388,13 +388,14 @@ def _row(c: InitiativeCard) -> rx.Component:
                             aria_label="Restore " + c.title,
                             on_click=InitiativesState.archive(c.id, False),
                         ),
-                        rx.button(
+                        confirm_button(
                             "Archive",
-                            size="1",
-                            variant="soft",
-                            color_scheme="red",
-                            aria_label="Archive " + c.title,
-                            on_click=InitiativesState.archive(c.id, True),
+                            name="Archive " + c.title,
+                            title="Archive " + c.title + "?",
+                            description="It leaves the board, the ranking and funding; "
+                            "“Show archived” lists it and Restore brings it back.",
+                            confirm_label="Archive initiative",
+                            on_confirm=InitiativesState.archive(c.id, True),
                         ),
                     ),
                 ),
@@ -424,19 +425,16 @@ def _body() -> rx.Component:
             ),
             rx.checkbox("Show archived", checked=s.show_archived, on_change=s.toggle_archived),
             rx.spacer(),
+            rx.cond(AuthState.is_coach, new_dialog(s)),
+            rx.cond(AuthState.is_coach, import_dialog(s)),
             rx.button("Export CSV", variant="outline", on_click=s.export_csv),
             width="100%",
             align="center",
+            wrap="wrap",
         ),
         rx.cond(
             s.view == "board",
-            rx.el.section(
-                rx.hstack(
-                    rx.foreach(s.board, _lane), align="start", width="100%", overflow_x="auto"
-                ),
-                aria_label="Board",
-                style={"width": "100%"},
-            ),
+            board(s),
             rx.vstack(
                 rx.hstack(
                     rx.el.label(
@@ -495,44 +493,7 @@ def _body() -> rx.Component:
                 width="100%",
             ),
         ),
-        rx.cond(
-            AuthState.is_coach,
-            rx.vstack(
-                card(
-                    rx.heading("New initiative", size="4", as_="h2"),
-                    rx.form(
-                        initiative_fields("", None),
-                        rx.button("Add initiative", type="submit"),
-                        on_submit=s.create,
-                        key=InitiativesState.form_version.to_string(),
-                        width="100%",
-                    ),
-                    width="100%",
-                ),
-                rx.cond(
-                    s.editing_id > 0,
-                    card(
-                        rx.heading("Edit " + s.edit_values["title"], size="4", as_="h2"),
-                        rx.form(
-                            initiative_fields("edit-", s.edit_values),
-                            _score_fields(),
-                            rx.hstack(
-                                rx.button("Save initiative", type="submit"),
-                                rx.button(
-                                    "Cancel", variant="soft", type="button", on_click=s.cancel_edit
-                                ),
-                            ),
-                            on_submit=s.save_edit,
-                            key=s.editing_id.to_string(),
-                            width="100%",
-                        ),
-                        width="100%",
-                    ),
-                ),
-                import_card(InitiativesState),
-                width="100%",
-            ),
-        ),
+        edit_dialog(s),
         width="100%",
         align="start",
         spacing="4",

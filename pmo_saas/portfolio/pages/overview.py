@@ -25,12 +25,20 @@ from pmo_saas.ui.components import (
     page_heading,
     region,
 )
+from pmo_saas.ui.dialogs import (
+    confirm_button,
+    dialog_actions,
+    form_dialog,
+    open_button,
+)
 
 
 class PortfoliosState(WorkspacePage, rx.State):
     portfolios: list[PortfolioRow] = []
     invites: list[ScoringInvite] = []
     show_archived: bool = False
+    creating: bool = False  # the New portfolio dialog is open
+    busy: bool = False
 
     async def _refresh(self, ctx: TenantContext) -> None:
         self.portfolios = await in_tenant(
@@ -43,7 +51,13 @@ class PortfoliosState(WorkspacePage, rx.State):
 
     @rx.event
     async def load(self) -> None:
+        self.creating = self.busy = False
         await self._load()
+
+    @rx.event
+    def set_creating(self, open_it: bool) -> None:
+        self._clear_messages()
+        self.creating = bool(open_it)
 
     @rx.event
     async def toggle_archived(self, checked: bool) -> None:
@@ -61,6 +75,11 @@ class PortfoliosState(WorkspacePage, rx.State):
         )
 
     @rx.event
+    def mark_busy(self) -> None:
+        """Chained before `create`: its button spins from the click."""
+        self.busy = True
+
+    @rx.event
     async def create(self, form: dict):
         portfolio_id = await self._act(
             portfolio_services.create_portfolio,
@@ -71,8 +90,10 @@ class PortfoliosState(WorkspacePage, rx.State):
             scoring_model=form.get("scoring_model", "wsjf"),
             currency=form.get("currency", "EUR") or "EUR",
         )
+        self.busy = False
         if portfolio_id is None:
             return None
+        self.creating = False
         return rx.redirect(self._org_path(f"/portfolio/p/{portfolio_id}"))
 
 
@@ -94,17 +115,43 @@ def _row(p: PortfolioRow) -> rx.Component:
                         aria_label="Restore " + p.name,
                         on_click=PortfoliosState.archive(p.id, False),
                     ),
-                    rx.button(
+                    confirm_button(
                         "Archive",
-                        size="1",
-                        variant="soft",
-                        color_scheme="red",
-                        aria_label="Archive " + p.name,
-                        on_click=PortfoliosState.archive(p.id, True),
+                        name="Archive " + p.name,
+                        title="Archive " + p.name + "?",
+                        description="It leaves the list (with its initiatives, rounds and "
+                        "scenarios); “Show archived portfolios” lists it and Restore brings it "
+                        "back.",
+                        confirm_label="Archive portfolio",
+                        on_confirm=PortfoliosState.archive(p.id, True),
                     ),
                 ),
             )
         ),
+    )
+
+
+def _new_portfolio_dialog() -> rx.Component:
+    s = PortfoliosState
+    return form_dialog(
+        "New portfolio",
+        rx.form(
+            rx.vstack(
+                field("Portfolio name", "name"),
+                labelled_select("Scoring model", "scoring_model", MODEL_CHOICES, default="wsjf"),
+                field("Currency", "currency", required=False, default_value="EUR"),
+                dialog_actions("Create portfolio", busy=s.busy),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=[s.mark_busy, s.create],
+            width="100%",
+        ),
+        open=s.creating,
+        on_open_change=s.set_creating,
+        trigger=open_button("New portfolio"),
+        error=s.error,
+        width="30em",
     )
 
 
@@ -138,28 +185,7 @@ def _body() -> rx.Component:
                 width="100%",
             ),
         ),
-        rx.cond(
-            AuthState.is_coach,
-            card(
-                rx.heading("New portfolio", size="4", as_="h2"),
-                rx.form(
-                    rx.hstack(
-                        field("Portfolio name", "name"),
-                        labelled_select(
-                            "Scoring model", "scoring_model", MODEL_CHOICES, default="wsjf"
-                        ),
-                        field("Currency", "currency", required=False, default_value="EUR"),
-                        rx.button("Create portfolio", type="submit"),
-                        align="end",
-                        width="100%",
-                        wrap="wrap",
-                    ),
-                    on_submit=PortfoliosState.create,
-                    width="100%",
-                ),
-                width="100%",
-            ),
-        ),
+        rx.cond(AuthState.is_coach, _new_portfolio_dialog()),
         rx.checkbox(
             "Show archived portfolios",
             checked=PortfoliosState.show_archived,

@@ -19,6 +19,7 @@ from pmo_saas.portfolio.schemas import CriterionRow, RankRow
 from pmo_saas.portfolio.services import portfolios as portfolio_services
 from pmo_saas.portfolio.services import ranking as ranking_services
 from pmo_saas.ui.components import (
+    Choice,
     card,
     data_table,
     error_callout,
@@ -26,6 +27,12 @@ from pmo_saas.ui.components import (
     info_callout,
     labelled_select,
     page_heading,
+)
+from pmo_saas.ui.dialogs import (
+    confirm_button,
+    dialog_actions,
+    form_dialog,
+    open_button,
 )
 
 
@@ -49,6 +56,7 @@ class RankingState(WorkspacePage, rx.State):
     bubbles: list[dict[str, float | str]] = []
     bars: list[dict[str, float | str]] = []
     form_version: int = 0  # bumped after a successful submit: the form starts empty
+    placing: bool = False  # the Place by hand dialog is open
 
     def _pid(self) -> int:
         return id_after(self.router.url.path, "p")
@@ -80,7 +88,17 @@ class RankingState(WorkspacePage, rx.State):
 
     @rx.event
     async def load(self) -> None:
+        self.placing = False
         await self._load()
+
+    @rx.var
+    def place_choices(self) -> list[Choice]:
+        return [Choice(value=str(r.initiative_id), label=r.title) for r in self.rows]
+
+    @rx.event
+    def set_placing(self, open_it: bool) -> None:
+        self._clear_messages()
+        self.placing = bool(open_it)
 
     @rx.event
     async def choose_model(self, form: dict) -> None:
@@ -135,7 +153,7 @@ class RankingState(WorkspacePage, rx.State):
             reason=str(form.get("reason", "")),
         )
         if not self.error:
-            self.form_version += 1
+            self.placing = False
             position = _parse_position(form.get("position", ""))
             self.notice = f"Placed at #{position}; the reason is shown in the ranking."
 
@@ -193,13 +211,13 @@ def _criterion_row(c: CriterionRow) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 AuthState.is_coach,
-                rx.button(
+                confirm_button(
                     "Remove",
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    aria_label="Remove criterion " + c.name,
-                    on_click=RankingState.remove_criterion(c.id),
+                    name="Remove criterion " + c.name,
+                    title="Remove the criterion " + c.name + "?",
+                    description="Its scores leave the weighted ranking.",
+                    confirm_label="Remove criterion",
+                    on_confirm=RankingState.remove_criterion(c.id),
                 ),
             )
         ),
@@ -312,6 +330,35 @@ def _charts() -> rx.Component:
     )
 
 
+def _place_dialog() -> rx.Component:
+    s = RankingState
+    return form_dialog(
+        "Place an initiative by hand",
+        rx.form(
+            rx.vstack(
+                labelled_select(
+                    "Initiative to place",
+                    "initiative_id",
+                    s.place_choices,
+                    empty="Choose an initiative",
+                ),
+                field("Position", "position", type="number", min="1"),
+                field("Reason", "reason", required=False),
+                dialog_actions("Place by hand"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=s.override,
+            width="100%",
+        ),
+        open=s.placing,
+        on_open_change=s.set_placing,
+        trigger=open_button("Place an initiative by hand", variant="outline"),
+        error=s.error,
+        width="30em",
+    )
+
+
 def _body() -> rx.Component:
     s = RankingState
     return rx.vstack(
@@ -321,47 +368,7 @@ def _body() -> rx.Component:
         error_callout(s.error),
         info_callout(s.notice),
         _model_card(),
-        rx.cond(
-            AuthState.is_coach,
-            card(
-                rx.heading("Place an initiative by hand", size="4", as_="h2"),
-                rx.form(
-                    rx.hstack(
-                        rx.vstack(
-                            rx.el.label(
-                                "Initiative to place",
-                                html_for="field-initiative_id",
-                                class_name="pmo-label",
-                            ),
-                            rx.el.select(
-                                rx.el.option("", value=""),
-                                rx.foreach(
-                                    s.rows,
-                                    lambda r: rx.el.option(
-                                        r.title, value=r.initiative_id.to_string()
-                                    ),
-                                ),
-                                id="field-initiative_id",
-                                name="initiative_id",
-                                class_name="pmo-select",
-                            ),
-                            spacing="1",
-                            align="start",
-                        ),
-                        field("Position", "position", type="number", min="1"),
-                        field("Reason", "reason", required=False),
-                        rx.button("Place by hand", type="submit"),
-                        align="end",
-                        wrap="wrap",
-                        width="100%",
-                    ),
-                    on_submit=s.override,
-                    key=RankingState.form_version.to_string(),
-                    width="100%",
-                ),
-                width="100%",
-            ),
-        ),
+        rx.cond(AuthState.is_coach, _place_dialog()),
         rx.heading("Ranking", size="4", as_="h2"),
         rx.text(s.total.to_string() + " initiative(s) ranked.", size="2", color_scheme="gray"),
         rx.cond(

@@ -18,7 +18,6 @@ from pmo_saas.portfolio.services import risks as risk_services
 from pmo_saas.portfolio.views import HeatSquare
 from pmo_saas.ui.components import (
     Choice,
-    card,
     data_table,
     error_callout,
     field,
@@ -27,6 +26,7 @@ from pmo_saas.ui.components import (
     page_heading,
     region,
 )
+from pmo_saas.ui.dialogs import dialog_actions, form_dialog, open_button
 
 LEVELS = [(str(n), str(n)) for n in range(1, 6)]
 
@@ -37,7 +37,7 @@ class RisksState(WorkspacePage, rx.State):
     risks: list[RiskRow] = []
     heat: list[list[HeatSquare]] = []
     initiatives: list[Choice] = []
-    form_version: int = 0  # bumped after a successful submit: the form starts empty
+    recording: bool = False  # the Record a risk dialog is open
 
     def _pid(self) -> int:
         return id_after(self.router.url.path, "p")
@@ -54,7 +54,13 @@ class RisksState(WorkspacePage, rx.State):
 
     @rx.event
     async def load(self) -> None:
+        self.recording = False
         await self._load()
+
+    @rx.event
+    def set_recording(self, open_it: bool) -> None:
+        self._clear_messages()
+        self.recording = bool(open_it)
 
     @rx.event
     async def create(self, form: dict) -> None:
@@ -71,7 +77,7 @@ class RisksState(WorkspacePage, rx.State):
             data=data,
         )
         if not self.error:
-            self.form_version += 1
+            self.recording = False
 
     @rx.event
     async def set_status(self, risk_id: int, status: str) -> None:
@@ -144,6 +150,36 @@ def _heat_map() -> rx.Component:
     )
 
 
+def _record_dialog() -> rx.Component:
+    s = RisksState
+    return form_dialog(
+        "Record a risk",
+        rx.form(
+            rx.grid(
+                field("Risk", "title"),
+                field("Risk owner", "owner", required=False),
+                labelled_select("Probability", "probability", LEVELS, default="3"),
+                labelled_select("Impact", "impact", LEVELS, default="3"),
+                labelled_select(
+                    "Initiative", "initiative_id", s.initiatives, empty="Whole portfolio"
+                ),
+                labelled_select("Risk status", "status", RISK_STATUS_CHOICES, default="open"),
+                columns=rx.breakpoints(initial="1", sm="2"),
+                spacing="3",
+                width="100%",
+            ),
+            field("Mitigation", "mitigation", required=False),
+            dialog_actions("Record risk"),
+            on_submit=s.create,
+            width="100%",
+        ),
+        open=s.recording,
+        on_open_change=s.set_recording,
+        trigger=open_button("Record a risk"),
+        error=s.error,
+    )
+
+
 def _body() -> rx.Component:
     s = RisksState
     return rx.vstack(
@@ -152,35 +188,7 @@ def _body() -> rx.Component:
         portfolio_nav(s.portfolio_id),
         error_callout(s.error),
         info_callout(s.notice),
-        rx.cond(
-            AuthState.is_coach,
-            card(
-                rx.heading("Record a risk", size="4", as_="h2"),
-                rx.form(
-                    rx.hstack(
-                        field("Risk", "title"),
-                        labelled_select("Probability", "probability", LEVELS, default="3"),
-                        labelled_select("Impact", "impact", LEVELS, default="3"),
-                        field("Risk owner", "owner", required=False),
-                        labelled_select(
-                            "Initiative", "initiative_id", s.initiatives, empty="Whole portfolio"
-                        ),
-                        labelled_select(
-                            "Risk status", "status", RISK_STATUS_CHOICES, default="open"
-                        ),
-                        align="end",
-                        wrap="wrap",
-                        width="100%",
-                    ),
-                    field("Mitigation", "mitigation", required=False),
-                    rx.button("Record risk", type="submit", margin_top="0.5em"),
-                    on_submit=s.create,
-                    key=RisksState.form_version.to_string(),
-                    width="100%",
-                ),
-                width="100%",
-            ),
-        ),
+        rx.cond(AuthState.is_coach, _record_dialog()),
         rx.hstack(
             _heat_map(),
             data_table(

@@ -3,7 +3,7 @@ export (pages/initiatives.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import delete
@@ -378,8 +378,10 @@ def import_initiatives(
     portfolio_id: int,
     data: bytes,
     skip_invalid: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
-    """Write the previewed rows in one transaction; with row errors, only if `skip_invalid`."""
+    """Write the previewed rows in one transaction; with row errors, only if `skip_invalid`.
+    `progress(done, total)` is told as the rows are written (the page's progress bar)."""
     _can_write(session, ctx)
     portfolio = _portfolio(session, portfolio_id)
     existing = _existing_titles(session, portfolio_id)
@@ -396,19 +398,23 @@ def import_initiatives(
         raise ValidationFailed("The file has no valid rows to import.", field="file")
     ids = dict(existing)
     created: list[Initiative] = []
+    told = progress or (lambda done, total: None)
+    steps = 2 * len(reading.rows)  # the rows, then their links and scores
     for n, row in enumerate(reading.rows, start=1):
         initiative = Initiative(portfolio_id=portfolio_id, **row.values)  # type: ignore[arg-type]
         session.add(initiative)
         created.append(initiative)
         if n % FLUSH_EVERY == 0:
             session.flush()
+            told(n, steps)
     session.flush()
+    told(len(created), steps)
     for initiative in created:
         assert initiative.id is not None
         ids[initiative.title.lower()] = initiative.id
         _moved(session, ctx, initiative, None, "import")
     pending = 0
-    for row, initiative in zip(reading.rows, created, strict=True):
+    for k, (row, initiative) in enumerate(zip(reading.rows, created, strict=True), start=1):
         assert initiative.id is not None
         links = [
             Dependency(initiative_id=initiative.id, depends_on_id=dep)
@@ -423,6 +429,7 @@ def import_initiatives(
         if pending >= FLUSH_EVERY:
             session.flush()
             pending = 0
+            told(len(created) + k, steps)
     skipped = [line for line, _ in reading.errors]
     audit.record(
         session=session,
