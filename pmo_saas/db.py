@@ -13,6 +13,12 @@ Every table of an organisation's data subclasses `TenantOwned`. A session opened
   billing's to say; billing registers that answer with `guard_tenant_writes` (db.py sits
   below the domains and imports none of them).
 
+Every flush (and bulk UPDATE/DELETE/INSERT through the session) that writes an organisation's
+rows also bumps `organization.data_version` in the same transaction, before its own writes:
+a read whose organisation's version did not change may reuse what it computed last time
+(`cached_in_tenant`). Raw SQL on `session.connection()` bypasses this: call
+`bump_data_version` beside it.
+
 A `system_session()` has no organisation: the explicit, greppable escape hatch for the work
 that precedes one (sign-in, accepting an invitation, webhooks, seeding). A session that is
 neither refuses to touch tenant-owned tables at all.
@@ -22,6 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache, partial
@@ -45,6 +54,7 @@ CTX_KEY = "pmo_ctx"
 READ_ONLY_KEY = "pmo_read_only"  # the guards' answer, asked once per transaction
 WRITES_ALLOWED_KEY = "pmo_writes_allowed"
 REFUSED_KEY = "pmo_write_refused"
+BUMPED_KEY = "pmo_versions_bumped"  # the organisations whose version this transaction bumped
 
 
 class TenantOwned(SQLModel):
@@ -222,8 +232,11 @@ def _criteria_options(org_id: int, classes: tuple[type[TenantOwned], ...]) -> tu
 def _scope_statement(state: ORMExecuteState) -> None:
     org_id = state.session.info.get(ORG_KEY)
     if org_id is None:
-        if not state.session.info.get(SYSTEM_KEY) and _tenant_classes_in(state.statement):
+        classes = _tenant_classes_in(state.statement)
+        if classes and not state.session.info.get(SYSTEM_KEY):
             raise TenantScopeError("tenant-owned data needs tenant_session(ctx)")
+        if classes and (state.is_update or state.is_delete or state.is_insert):
+            bump_data_version(state.session, None)  # which organisations: not known here
         return
     classes = _tenant_classes_in(state.statement)
     if not classes:
@@ -231,18 +244,66 @@ def _scope_statement(state: ORMExecuteState) -> None:
     dml = state.is_update or state.is_delete or state.is_insert  # bulk DML skips the flush
     if dml and any(c.refused_when_read_only for c in classes):
         _refuse_if_read_only(state.session)
+    if dml:
+        bump_data_version(state.session, org_id)
     if state.is_select or state.is_update or state.is_delete:
         # Criteria only for the tenant tables this statement touches: one option per table,
         # not one per tenant table in the schema (most of a query's cost otherwise).
         state.statement = state.statement.options(*_criteria_options(org_id, classes))
 
 
+_BUMP_ORG = text("UPDATE organization SET data_version = data_version + 1 WHERE id = :id")
+_BUMP_EVERY_ORG = text("UPDATE organization SET data_version = data_version + 1")
+# Tables outside TenantOwned whose rows an organisation's views show (the organisation itself,
+# its members' names): table name -> the UPDATE that bumps the versions that row feeds, given
+# the row's `id`. Registered by the domain that owns the table (db.py imports none).
+_version_followers: dict[str, Any] = {"organization": _BUMP_ORG}
+
+
+def versions_follow(table_name: str, bump_sql: str) -> None:
+    """A write to a row of `table_name` bumps the versions `bump_sql` (given `:id`) names."""
+    _version_followers[table_name] = text(bump_sql)
+
+
+def bump_data_version(session: _OrmSession, org_id: int | None) -> None:
+    """Bump organisation `org_id`'s data version (None: every organisation's) once in this
+    transaction: a cached view of that organisation is not reused after this commits."""
+    _bump(session, ("org", org_id), _BUMP_EVERY_ORG if org_id is None else _BUMP_ORG, org_id)
+
+
+def _bump(session: _OrmSession, key: tuple[str, Any], statement: Any, row_id: Any) -> None:
+    done: set[tuple[str, Any]] = session.info.setdefault(BUMPED_KEY, set())
+    if key not in done:
+        done.add(key)
+        session.connection().execute(statement, {"id": row_id})
+
+
+@event.listens_for(_OrmSession, "after_transaction_end")
+def _forget_bumps(session: _OrmSession, _transaction: Any) -> None:
+    """A savepoint rolled back may have undone a bump: the next write bumps again."""
+    session.info.pop(BUMPED_KEY, None)
+
+
+def _bump_for_flush(session: _OrmSession, objects: list[Any]) -> None:
+    """Bump first (the organisation's row is locked before any other row this flush writes,
+    so two writers of one organisation queue there instead of deadlocking)."""
+    orgs = {obj.org_id for obj in objects if isinstance(obj, TenantOwned)}
+    for org_id in sorted(o for o in orgs if o is not None):
+        bump_data_version(session, org_id)
+    new = set(map(id, session.new))
+    for obj in objects:
+        follower = _version_followers.get(getattr(obj, "__tablename__", ""))
+        if follower is not None and id(obj) not in new:  # a new row has no view yet
+            _bump(session, (obj.__tablename__, obj.id), follower, obj.id)
+
+
 @event.listens_for(_OrmSession, "before_flush")
 def _stamp_and_guard(session: _OrmSession, _ctx: Any, _instances: Any) -> None:
     org_id = session.info.get(ORG_KEY)
     new = list(session.new)  # each access to session.new builds a fresh set: read it once
+    objects = [*new, *session.dirty, *session.deleted]
     guarded = False
-    for obj in [*new, *session.dirty, *session.deleted]:
+    for obj in objects:
         if not isinstance(obj, TenantOwned):
             continue
         if org_id is None:
@@ -256,6 +317,7 @@ def _stamp_and_guard(session: _OrmSession, _ctx: Any, _instances: Any) -> None:
         guarded = guarded or obj.refused_when_read_only
     if guarded:
         _refuse_if_read_only(session)
+    _bump_for_flush(session, objects)
 
 
 @event.listens_for(_OrmSession, "after_begin")
@@ -330,3 +392,45 @@ async def in_tenant(ctx: TenantContext, fn: Callable[..., R], /, **kwargs: Any) 
             return fn(session=session, ctx=ctx, **kwargs)
 
     return await asyncio.to_thread(work)
+
+
+# Views computed by `cached_in_tenant`, newest last: (fn, org, version, user, role, kwargs) ->
+# (when, the pickled view). Pickled so that a caller changing what it got cannot change what
+# the next caller gets. Bounded; an entry lives at most _VIEW_MAX_AGE_S (a view may also
+# depend on the clock: "overdue", "generated at").
+_views: OrderedDict[tuple[Any, ...], tuple[float, bytes]] = OrderedDict()
+_VIEWS_KEPT = 512
+_VIEW_MAX_AGE_S = 60.0
+
+
+def forget_cached_views() -> None:
+    _views.clear()
+
+
+async def cached_in_tenant(ctx: TenantContext, fn: Callable[..., R], /, **kwargs: Any) -> R:
+    """`in_tenant(ctx, fn, **kwargs)`, reusing the result computed for the same caller (org,
+    user, role), arguments and data version of the organisation: a write to the organisation
+    bumps its version in the write's own transaction, so a reused view is never older than
+    the version the caller's session look-up read. Without a version (0), always computed."""
+    if not ctx.data_version:
+        return await in_tenant(ctx, fn, **kwargs)
+    key = (
+        fn.__module__,
+        fn.__qualname__,
+        ctx.org_id,
+        ctx.data_version,
+        ctx.user_id,
+        ctx.role,
+        tuple(sorted(kwargs.items())),
+    )
+    now = time.monotonic()
+    found = _views.get(key)
+    if found is not None and now - found[0] < _VIEW_MAX_AGE_S:
+        _views.move_to_end(key)
+        return pickle.loads(found[1])  # noqa: S301 (bytes this process pickled itself)
+    result = await in_tenant(ctx, fn, **kwargs)
+    _views[key] = (now, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    _views.move_to_end(key)
+    while len(_views) > _VIEWS_KEPT:
+        _views.popitem(last=False)
+    return result

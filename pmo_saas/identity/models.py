@@ -8,7 +8,7 @@ from typing import ClassVar
 from sqlalchemy import Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from pmo_saas.db import TenantOwned
+from pmo_saas.db import TenantOwned, versions_follow
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.roles import Role
 
@@ -18,6 +18,9 @@ class Organization(SQLModel, table=True):
     name: str = Field(max_length=120)
     slug: str = Field(max_length=60, unique=True, index=True)
     created_at: datetime = Field(default_factory=utcnow)
+    # Bumped by db.py in the transaction of every write to the organisation's data: a view
+    # computed at one version is still true at that version (db.cached_in_tenant).
+    data_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class User(SQLModel, table=True):
@@ -31,6 +34,14 @@ class User(SQLModel, table=True):
     email_verified_at: datetime | None = None
     # Reset links issued before this moment are dead.
     password_changed_at: datetime | None = None
+
+
+# A person's name shows in every view of their organisations: renaming them is a write to each.
+versions_follow(
+    "user",
+    "UPDATE organization SET data_version = data_version + 1"
+    " WHERE id IN (SELECT org_id FROM membership WHERE user_id = :id)",
+)
 
 
 class Membership(TenantOwned, table=True):

@@ -45,6 +45,14 @@ from pmo_saas.kernel.roles import Role
 R = TypeVar("R")
 
 
+def set_changed(state: rx.State, **values: Any) -> None:
+    """Set only the vars whose value changed: Reflex sends every var set in an event, so
+    a reload that finds the same list sends nothing instead of the whole list again."""
+    for name, value in values.items():
+        if getattr(state, name) != value:
+            setattr(state, name, value)
+
+
 class WorkspacePage(rx.State, mixin=True):
     """Mixin for workspace page states: `error`, `notice`, `_act`, `_load`, `_refresh`."""
 
@@ -157,8 +165,8 @@ class WorkspacePage(rx.State, mixin=True):
                 except ValueError as error:  # a typed value that is not a number, say
                     raise ValidationFailed(str(error)) from None
             result = await call(ctx, kwargs)
-            if refresh:
-                await self._refresh(ctx)
+            if refresh:  # read at the data version this write made, not the one before it
+                await self._refresh(await self._context(minimum))
         except DomainError as error:
             self.error = str(error)
             self.error_field = getattr(error, "field", None) or ""
@@ -211,11 +219,7 @@ class WorkspacePage(rx.State, mixin=True):
         return result
 
     def _set_changed(self, **values: Any) -> None:
-        """Set only the vars whose value changed: Reflex sends every var set in an event, so
-        a reload that finds the same list sends nothing instead of the whole list again."""
-        for name, value in values.items():
-            if getattr(self, name) != value:
-                setattr(self, name, value)
+        set_changed(self, **values)
 
     def _org_path(self, suffix: str = "") -> str:
         """`/o/<slug><suffix>` for the organisation of the current URL (the one `_act` used)."""

@@ -12,10 +12,10 @@ from __future__ import annotations
 import hmac
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import bindparam, delete, func
 from sqlmodel import Session, col, select
 
-from pmo_saas.db import get_in_org, system_session
+from pmo_saas.db import get_engine, get_in_org, system_session
 from pmo_saas.identity import audit
 
 # The other concerns' names (accounts, invitations, validation, verification), importable
@@ -249,42 +249,55 @@ def resolve_session(*, token: str) -> SessionUser | None:
     return SessionUser(user_id=user.id, email=user.email, name=user.name)
 
 
+# Built once (each event runs it): the caller's session, user, and membership in the
+# organisation of the URL, with that organisation's data version.
+_WORKSPACE_SESSION = (
+    select(  # type: ignore[call-overload]
+        UserSession.revoked_at,
+        UserSession.expires_at,
+        User.id,
+        User.email,
+        User.name,
+        Organization.id,
+        Organization.data_version,
+        Membership.role,
+    )
+    .join(User, col(User.id) == UserSession.user_id)
+    .outerjoin(Organization, col(Organization.slug) == bindparam("slug"))
+    .outerjoin(
+        Membership,
+        (col(Membership.org_id) == Organization.id) & (col(Membership.user_id) == User.id),
+    )
+    .where(UserSession.token_hash == bindparam("token_hash"))
+)
+
+
 def resolve_workspace_session(
     *, token: str, slug: str
 ) -> tuple[SessionUser | None, TenantContext | None]:
     """`resolve_session` and `workspace_context` in one query (each event asks both): the
     signed-in user, or None; and their context in the organisation `slug`, or None when they
-    are not a member of it (or `slug` is empty)."""
+    are not a member of it (or `slug` is empty). Read on every event, never cached: a revoked
+    session or a removed member is refused on the next one. A plain read on a connection (no
+    ORM session: nothing is written, and it is most of an event's database work)."""
     if not token:
         return None, None
-    with system_session() as session:
-        row = session.exec(
-            select(  # type: ignore[call-overload]
-                UserSession.revoked_at,
-                UserSession.expires_at,
-                User.id,
-                User.email,
-                User.name,
-                Organization.id,
-                Membership.role,
-            )
-            .join(User, col(User.id) == UserSession.user_id)
-            .outerjoin(Organization, col(Organization.slug) == slug)
-            .outerjoin(
-                Membership,
-                (col(Membership.org_id) == Organization.id) & (col(Membership.user_id) == User.id),
-            )
-            .where(UserSession.token_hash == hash_token(token))
+    with get_engine().connect() as connection:
+        row = connection.execute(
+            _WORKSPACE_SESSION, {"slug": slug, "token_hash": hash_token(token)}
         ).first()
+        connection.rollback()
     if row is None:
         return None, None
-    revoked_at, expires_at, user_id, email, name, org_id, role = row
+    revoked_at, expires_at, user_id, email, name, org_id, version, role = row
     if not _live(revoked_at, expires_at):
         return None, None
     user = SessionUser(user_id=user_id, email=email, name=name)
     if not slug or org_id is None or role is None:
         return user, None
-    return user, TenantContext(org_id=org_id, user_id=user_id, role=Role(role), org_slug=slug)
+    return user, TenantContext(
+        org_id=org_id, user_id=user_id, role=Role(role), org_slug=slug, data_version=version
+    )
 
 
 def revoke_session(*, token: str) -> None:

@@ -14,6 +14,9 @@ class TenantContext:
     user_id: int | None
     role: Role
     org_slug: str = ""
+    # The organisation's data version when the caller's session was looked up (0: unknown);
+    # a view computed at this version may be reused while it holds (db.cached_in_tenant).
+    data_version: int = 0
 
     def require(self, minimum: Role, message: str | None = None) -> None:
         if not at_least(self.role, minimum):

@@ -19,10 +19,13 @@ from pmo_saas.kernel.roles import Role, at_least
 from pmo_saas.portfolio import fields, scoring
 from pmo_saas.portfolio.models import Portfolio
 from pmo_saas.portfolio.schemas import (
+    BubblePoint,
     CriterionRow,
     HeatCell,
     InitiativeRow,
     PortfolioRow,
+    RankBar,
+    Ranking,
     RiskRow,
 )
 from pmo_saas.portfolio.services import initiatives as initiative_services
@@ -165,10 +168,12 @@ def save_initiative(
     data: dict[str, object],
     scores: dict[str, object],
 ) -> None:
-    """The edit form: fields and scores in one transaction (all or nothing)."""
-    initiative_services.update_initiative(
-        session=session, ctx=ctx, initiative_id=initiative_id, data=data
-    )
+    """The edit form: fields and scores in one transaction (all or nothing); the page passes
+    only what changed, so a form saved as it was writes nothing."""
+    if data:
+        initiative_services.update_initiative(
+            session=session, ctx=ctx, initiative_id=initiative_id, data=data
+        )
     if scores:
         initiative_services.set_scores(
             session=session, ctx=ctx, initiative_id=initiative_id, scores=scores
@@ -196,6 +201,28 @@ def _scoring_setup(*, session: Session, ctx: TenantContext, portfolio_id: int) -
             session=session, ctx=ctx, portfolio_id=portfolio_id
         ),
     )
+
+
+class RankingView(BaseModel):
+    setup: ScoringSetup
+    ranking: Ranking
+    points: list[BubblePoint]
+    bars: list[RankBar]
+
+
+def ranking_view(*, session: Session, ctx: TenantContext, portfolio_id: int) -> RankingView:
+    """The ranking page's reads in one transaction (its model, the ranking, both charts)."""
+    with _portfolio_held(session, portfolio_id):
+        return RankingView(
+            setup=_scoring_setup(session=session, ctx=ctx, portfolio_id=portfolio_id),
+            ranking=ranking_services.rank_portfolio(
+                session=session, ctx=ctx, portfolio_id=portfolio_id, limit=200
+            ),
+            points=ranking_services.value_effort_points(
+                session=session, ctx=ctx, portfolio_id=portfolio_id
+            ),
+            bars=ranking_services.ranking_bars(session=session, ctx=ctx, portfolio_id=portfolio_id),
+        )
 
 
 class PersonChoice(BaseModel):

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from pmo_saas.assessments.pages.common import back_link, id_after
 from pmo_saas.assessments.schemas import LevelRow, ModelVersionDetail, MyAnswers, MyAssignment
 from pmo_saas.assessments.services import answering, catalog, rounds
-from pmo_saas.db import in_tenant
+from pmo_saas.db import cached_in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.identity.shell import workspace
@@ -128,7 +128,7 @@ class AnswerState(WorkspacePage, rx.State):
         self._render()
 
     async def _refresh(self, ctx: TenantContext) -> None:
-        mine, detail, answers = await in_tenant(
+        mine, detail, answers = await cached_in_tenant(
             ctx, _questionnaire, participant_id=self._participant_id()
         )
         self.round_title, self.team_name = mine.round_title, mine.team_name

@@ -136,6 +136,7 @@ def save_answers(
             select(AssessmentAnswer).where(AssessmentAnswer.participant_id == participant_id)
         ).all()
     }
+    answered = set(existing)
     for statement_id, value in values.items():
         if statement_id not in statement_dims:
             raise ValidationFailed("That statement is not part of this questionnaire.")
@@ -143,7 +144,9 @@ def save_answers(
         if value is None:
             if answer is not None:
                 session.delete(answer)
+            answered.discard(statement_id)
             continue
+        answered.add(statement_id)
         if not low <= int(value) <= high:
             raise ValidationFailed(f"Choose a rating from {low} to {high}.", field="value")
         if answer is None:
@@ -157,20 +160,14 @@ def save_answers(
                     value=int(value),
                 )
             )
-        else:
+        elif answer.value != int(value):
             answer.value = int(value)
             session.add(answer)
     _save_dimension_notes(session, part, set(statement_dims.values()), version, comments, trends)
     now = utcnow()
     part.started_at = part.started_at or now
     part.updated_at = now
-    session.flush()
     if submit:
-        answered = session.exec(
-            select(func.count(col(AssessmentAnswer.id))).where(
-                AssessmentAnswer.participant_id == participant_id
-            )
-        ).one()
         if not answered:
             raise ValidationFailed("Rate at least one statement before you submit.")
         if part.submitted_at is None:
@@ -180,7 +177,21 @@ def save_answers(
             )
     session.add(part)
     session.flush()
-    return next(a for a in my_assignments(session=session, ctx=ctx) if a.participant_id == part.id)
+    team = session.get(Team, part.team_id)
+    assert part.id is not None and rnd.id is not None
+    # The progress from what this call read and wrote: the questionnaire's statements and the
+    # answers kept (each answer is of one of them), without reading them again.
+    return MyAssignment(
+        participant_id=part.id,
+        round_id=rnd.id,
+        round_title=rnd.title,
+        team_id=part.team_id,
+        team_name=team.name if team is not None else "",
+        answered=len(answered),
+        total=len(statement_dims),
+        submitted=part.submitted_at is not None,
+        round_open=True,
+    )
 
 
 def _save_dimension_notes(

@@ -11,10 +11,10 @@ import reflex as rx
 
 from pmo_saas.dashboard import services
 from pmo_saas.dashboard.schemas import CultureFigure, Dashboard, ResponseRateRow, RiskRow
-from pmo_saas.db import in_tenant
+from pmo_saas.db import cached_in_tenant
 from pmo_saas.delivery.plan_schemas import PortfolioDeliveryRow
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import WorkspacePage, set_changed
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.ui.components import card, data_table, error_callout, page_heading
@@ -70,54 +70,66 @@ class DashboardView(rx.State, mixin=True):
     delivery_attention: list[PortfolioDeliveryRow] = []
 
     def _apply(self, d: Dashboard) -> None:
-        self.loaded = True
-        self.org_name, self.generated_at = d.org_name, d.generated_at
-        f = d.funding
-        self.budget_text = _money(f.budget, f.currency)
-        self.funded_text = _money(f.funded_cost, f.currency)
-        self.funded_value = f"{f.funded_value:g}"
-        self.funded_initiatives = f.funded_initiatives
-        self.budget_used = f.budget_used_percent
-        self.initiatives_total = d.statuses.total
-        self.status_chart = [{"status": r.label, "initiatives": r.count} for r in d.statuses.rows]
-        self.open_risks, self.risks = d.risks.open_risks, d.risks.rows
-        m = d.maturity
-        self.maturity_model = m.model
-        self.maturity_overall = "" if m.latest_overall is None else f"{m.latest_overall:.2f}"
-        self.maturity_series = [
-            {"name": name, "colour": PALETTE[i % len(PALETTE)]}
-            for i, name in enumerate(m.dimensions)
-        ]
-        self.maturity_chart = [dict(row) for row in m.chart]
-        t = d.teams_assessed
-        self.teams_total, self.teams_assessed, self.teams_percent = t.teams, t.assessed, t.percent
-        self.culture, self.rates = d.culture.figures, d.response_rates.rows
-        p = d.plans
-        self.plans_active, self.plans_on_track = p.active, p.on_track
-        self.plans_overdue, self.plans_completed = p.overdue, p.completed
-        self.plans_chart = [
-            {"plans": "On track", "count": p.on_track},
-            {"plans": "Overdue", "count": p.overdue},
-            {"plans": "Completed", "count": p.completed},
-        ]
-        tr = d.training
-        self.people, self.trained, self.trained_percent = tr.people, tr.trained, tr.percent
+        """Show `d`, setting only what changed (a reload of the same figures sends nothing)."""
+        f, m, t, p, tr = d.funding, d.maturity, d.teams_assessed, d.plans, d.training
         dv = d.delivery
-        self.delivery_planned, self.delivery_on_track = dv.planned, dv.on_track
-        self.delivery_at_risk, self.delivery_late = dv.at_risk, dv.late
-        self.delivery_spend_text = (
-            f"{_money(dv.spent, d.funding.currency)} of {_money(dv.budget, d.funding.currency)}"
-            f" ({dv.spend_percent:g}%)"
+        set_changed(
+            self,
+            loaded=True,
+            org_name=d.org_name,
+            generated_at=d.generated_at,
+            budget_text=_money(f.budget, f.currency),
+            funded_text=_money(f.funded_cost, f.currency),
+            funded_value=f"{f.funded_value:g}",
+            funded_initiatives=f.funded_initiatives,
+            budget_used=f.budget_used_percent,
+            initiatives_total=d.statuses.total,
+            status_chart=[{"status": r.label, "initiatives": r.count} for r in d.statuses.rows],
+            open_risks=d.risks.open_risks,
+            risks=d.risks.rows,
+            maturity_model=m.model,
+            maturity_overall="" if m.latest_overall is None else f"{m.latest_overall:.2f}",
+            maturity_series=[
+                {"name": name, "colour": PALETTE[i % len(PALETTE)]}
+                for i, name in enumerate(m.dimensions)
+            ],
+            maturity_chart=[dict(row) for row in m.chart],
+            teams_total=t.teams,
+            teams_assessed=t.assessed,
+            teams_percent=t.percent,
+            culture=d.culture.figures,
+            rates=d.response_rates.rows,
+            plans_active=p.active,
+            plans_on_track=p.on_track,
+            plans_overdue=p.overdue,
+            plans_completed=p.completed,
+            plans_chart=[
+                {"plans": "On track", "count": p.on_track},
+                {"plans": "Overdue", "count": p.overdue},
+                {"plans": "Completed", "count": p.completed},
+            ],
+            people=tr.people,
+            trained=tr.trained,
+            trained_percent=tr.percent,
+            delivery_planned=dv.planned,
+            delivery_on_track=dv.on_track,
+            delivery_at_risk=dv.at_risk,
+            delivery_late=dv.late,
+            delivery_spend_text=(
+                f"{_money(dv.spent, f.currency)} of {_money(dv.budget, f.currency)}"
+                f" ({dv.spend_percent:g}%)"
+            ),
+            delivery_forecast_after=dv.forecast_after_plan,
+            delivery_over_released=dv.over_released,
+            delivery_attention=dv.attention,
         )
-        self.delivery_forecast_after = dv.forecast_after_plan
-        self.delivery_over_released, self.delivery_attention = dv.over_released, dv.attention
 
 
 class WorkspaceDashboard(WorkspacePage, DashboardView, mixin=True):
     """The figures read for a member of the organisation (the dashboard and the report)."""
 
     async def _refresh(self, ctx: TenantContext) -> None:
-        self._apply(await in_tenant(ctx, services.build_dashboard))
+        self._apply(await cached_in_tenant(ctx, services.build_dashboard))
 
     def _on_failed_load(self) -> None:
         self.loaded = False

@@ -7,7 +7,7 @@ import re
 
 import reflex as rx
 
-from pmo_saas.db import in_tenant
+from pmo_saas.db import cached_in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.identity.shell import workspace
@@ -70,7 +70,7 @@ class InitiativesState(WorkspacePage, rx.State):
         return id_after(self.router.url.path, "p")
 
     async def _refresh(self, ctx: TenantContext) -> None:
-        view = await in_tenant(
+        view = await cached_in_tenant(
             ctx,
             views.initiatives_view,
             portfolio_id=self._pid(),
@@ -153,6 +153,12 @@ class InitiativesState(WorkspacePage, rx.State):
         data["depends_on"] = picked(form, DEPENDS_PREFIX)
         return data
 
+    def _changed_data(self, changed: dict) -> dict[str, object]:
+        data: dict[str, object] = {k: v for k, v in changed.items() if k in FORM_FIELDS}
+        if "depends_on" in changed:
+            data["depends_on"] = self._depends_on(str(changed["depends_on"]))
+        return data
+
     @rx.event
     def set_dialog(self, name: str, open_it: bool) -> None:
         """A dialog opened (its button) or closed (Cancel, Escape, the close button)."""
@@ -199,15 +205,17 @@ class InitiativesState(WorkspacePage, rx.State):
 
     @rx.event
     async def save_edit(self, form: dict) -> None:
+        # Only what differs from the values the form opened with is written (and audited).
+        changed = {k: v for k, v in form.items() if str(v) != self.edit_values.get(k)}
         await self._act(
             views.save_initiative,
             notice=f"“{str(form.get('title', '')).strip()}” saved.",
             minimum=Role.COACH,
-            prepare=lambda: {"data": self._data(form)},
+            prepare=lambda: {"data": self._changed_data(changed)},
             initiative_id=self.editing_id,
             scores={
                 k.removeprefix(SCORE_PREFIX): v
-                for k, v in form.items()
+                for k, v in changed.items()
                 if k.startswith(SCORE_PREFIX)
             },
         )

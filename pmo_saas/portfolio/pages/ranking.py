@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from pmo_saas.db import in_tenant
+from pmo_saas.db import cached_in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.identity.shell import workspace
@@ -62,25 +62,24 @@ class RankingState(WorkspacePage, rx.State):
         return id_after(self.router.url.path, "p")
 
     async def _refresh(self, ctx: TenantContext) -> None:
-        pid = self._pid()
-        setup = await in_tenant(ctx, views.scoring_setup, portfolio_id=pid)
-        ranking = await in_tenant(ctx, ranking_services.rank_portfolio, portfolio_id=pid, limit=200)
-        points = await in_tenant(ctx, ranking_services.value_effort_points, portfolio_id=pid)
-        bars = await in_tenant(ctx, ranking_services.ranking_bars, portfolio_id=pid)
-        self.portfolio_id = setup.portfolio.id
-        self.portfolio_name = setup.portfolio.name
-        self.scoring_model = setup.portfolio.scoring_model
-        self.scoring_model_label = setup.portfolio.scoring_model_label
-        self.formula = setup.formula
-        self.criteria = setup.criteria
-        self.rows = ranking.rows
-        self.total = ranking.total
-        self.bubbles = [
-            {"title": p.title, "effort": p.effort, "value": p.value, "cost": p.cost or 0}
-            for p in points
-            if p.effort is not None and p.value is not None
-        ]
-        self.bars = [{"title": b.title, "score": round(b.score, 2)} for b in bars]
+        view = await cached_in_tenant(ctx, views.ranking_view, portfolio_id=self._pid())
+        setup, ranking = view.setup, view.ranking
+        self._set_changed(
+            portfolio_id=setup.portfolio.id,
+            portfolio_name=setup.portfolio.name,
+            scoring_model=setup.portfolio.scoring_model,
+            scoring_model_label=setup.portfolio.scoring_model_label,
+            formula=setup.formula,
+            criteria=setup.criteria,
+            rows=ranking.rows,
+            total=ranking.total,
+            bubbles=[
+                {"title": p.title, "effort": p.effort, "value": p.value, "cost": p.cost or 0}
+                for p in view.points
+                if p.effort is not None and p.value is not None
+            ],
+            bars=[{"title": b.title, "score": round(b.score, 2)} for b in view.bars],
+        )
 
     def _on_failed_load(self) -> None:
         self.rows, self.criteria, self.bubbles, self.bars = [], [], [], []
