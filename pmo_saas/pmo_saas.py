@@ -41,6 +41,7 @@ app = App(
     head_components=[
         rx.script(src=backend_url("/auth/session.js")),
         rx.script(src="/a11y.js", defer=True),  # scrollable tables take keyboard focus
+        rx.script(src="/survey_draft.js", defer=True),  # unsent survey answers kept in the tab
     ],
 )
 ops.install(app)  # JSON logs, event metrics, connected-sessions gauge
