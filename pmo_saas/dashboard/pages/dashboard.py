@@ -18,6 +18,7 @@ from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.ui.charts import PRIMARY, chart_figure, figures_table, row_cells, series_colour
 from pmo_saas.ui.components import card, data_table, error_callout, page_heading
+from pmo_saas.ui.empty import action_link, empty_state
 from pmo_saas.ui.section_nav import dashboard_nav
 
 
@@ -264,7 +265,11 @@ def _transformation_area(s: type[DashboardView], links: bool) -> rx.Component:
                     row_cells("round", "overall"),
                 ),
             ),
-            rx.text("No closed maturity round yet.", color_scheme="gray"),
+            _area_empty(
+                "No maturity round yet",
+                "Once a maturity assessment round closes, each dimension's trend shows here.",
+                ("Start an assessment round", "/assessments") if links else None,
+            ),
         ),
         rx.hstack(rx.spacer(), _csv_button("maturity", "maturity trend", links), width="100%"),
     )
@@ -289,6 +294,33 @@ def _maturity_chart(s: type[DashboardView]) -> rx.Component:
         data=s.maturity_chart,
         width="100%",
         height=260,
+    )
+
+
+def _area_empty(name: str, purpose: str, action: tuple[str, str] | None) -> rx.Component:
+    link = action_link(action[0], "/o/" + AuthState.org_slug + action[1]) if action else None
+    return empty_state(name, purpose, link, icon="chart-no-axes-column")
+
+
+def _nothing_yet(s: type[DashboardView], links: bool) -> rx.Component:
+    """A new organisation's dashboard: what it will show and where its figures come from."""
+    return rx.cond(
+        (s.initiatives_total == 0)
+        & (s.culture.length() == 0)
+        & (s.maturity_chart.length() == 0)
+        & (s.plans_active == 0),
+        empty_state(
+            "Nothing to show yet",
+            "This dashboard gathers the portfolio's budget and risks, the teams' maturity, "
+            "culture surveys and coaching plans. Its figures appear as you create a portfolio, "
+            "run an assessment or launch a survey.",
+            (
+                action_link("Create a portfolio", "/o/" + AuthState.org_slug + "/portfolio")
+                if links
+                else None
+            ),
+            icon="layout-dashboard",
+        ),
     )
 
 
@@ -350,7 +382,12 @@ def _culture_area(s: type[DashboardView], links: bool) -> rx.Component:
         rx.cond(
             s.culture.length() > 0,
             rx.hstack(rx.foreach(s.culture, _culture_figure), spacing="4", wrap="wrap"),
-            rx.text("No Westrum or eNPS survey yet.", color_scheme="gray"),
+            _area_empty(
+                "No culture survey yet",
+                "The latest Westrum culture score and eNPS, with their trends, show here once "
+                "such a survey has closed.",
+                ("Launch a survey", "/surveys") if links else None,
+            ),
         ),
         rx.hstack(
             rx.heading("Response rates", size="3", as_="h3"),
@@ -403,6 +440,7 @@ def dashboard_body(s: type[DashboardView], *, links: bool) -> rx.Component:
             s.loaded,
             rx.vstack(
                 rx.text("Figures as of ", s.generated_at, size="1", color_scheme="gray"),
+                _nothing_yet(s, links),
                 rx.grid(
                     _portfolio_area(s, links),
                     _transformation_area(s, links),
