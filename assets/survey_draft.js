@@ -29,14 +29,28 @@
       else el.value = data[el.name];
     });
   }
+  // "4 of 7 questions answered": counted here, in the page, from the fields themselves.
+  function count(form) {
+    var answered = 0;
+    form.querySelectorAll("fieldset").forEach(function (set) {
+      if (set.querySelector("input:checked") ||
+          Array.prototype.some.call(set.querySelectorAll("textarea"), function (t) {
+            return t.value.trim() !== "";
+          })) answered += 1;
+    });
+    form.querySelectorAll(".pmo-answered").forEach(function (el) {
+      if (el.textContent !== String(answered)) el.textContent = String(answered);
+    });
+  }
   function watch() {
     document.querySelectorAll("form.pmo-survey-form").forEach(function (form) {
       if (!form.elements.length) return;
       restore(form);
+      count(form);
       if (form.getAttribute("data-draft-watched")) return;
       form.setAttribute("data-draft-watched", "1");
-      form.addEventListener("input", function () { save(form); });
-      form.addEventListener("change", function () { save(form); });
+      form.addEventListener("input", function () { save(form); count(form); });
+      form.addEventListener("change", function () { save(form); count(form); });
       form.addEventListener("submit", function () {
         try { sessionStorage.removeItem(keyOf(form)); } catch (e) { /* ignore */ }
       });

@@ -339,7 +339,7 @@ def _culture_figure(f: rx.Var) -> rx.Component:
         ),
         rx.text(f.survey_title, size="1", color_scheme="gray"),
         chart_figure(
-            "Trend of " + f.label,
+            "Round by round: " + f.survey_title,
             rx.recharts.line_chart(
                 rx.recharts.line(
                     data_key="value", stroke=PRIMARY, name=f.label, is_animation_active=False

@@ -230,9 +230,7 @@ def _question(q: FormQuestion, index: rx.Var[int]) -> rx.Component:
             q.kind,
             (
                 ins.TEXT,
-                rx.text_area(
-                    name=q.key, rows="3", width="100%", aria_label=q.prompt, placeholder=" "
-                ),
+                rx.text_area(name=q.key, rows="3", width="100%", aria_label=q.prompt),
             ),
             (ins.MULTI, _options(q, "checkbox")),
             (ins.OCAI_SPLIT, _ocai(q)),
@@ -243,10 +241,10 @@ def _question(q: FormQuestion, index: rx.Var[int]) -> rx.Component:
 
 
 def _answered_so_far() -> rx.Component:
-    # Counted by the page's CSS from the checked fields: nothing leaves the browser before
-    # "Send my answers", so an unsent answer is never stored, nor linked to the link it came by.
+    # Counted in the browser (assets/survey_draft.js): nothing leaves it before "Send my
+    # answers", so an unsent answer is never stored, nor linked to the link it came by.
     return rx.text(
-        rx.el.span(class_name="pmo-answered"),
+        rx.el.span("0", class_name="pmo-answered"),
         " of " + RespondState.questions.length().to_string() + " questions answered",
         size="2",
         color_scheme="gray",
