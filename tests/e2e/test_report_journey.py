@@ -131,7 +131,7 @@ def test_a_new_organisation_sees_its_checklist_and_empty_states(page: Page, base
     no_survey.get_by_role("link", name="Launch your first survey").click()
     expect(page).to_have_url(re.compile(r"#launch-survey$"))
     expect(page.get_by_label("Survey title")).to_be_in_viewport()
-    expect(page.get_by_role("region", name="No surveys for you yet")).to_contain_text(
+    expect(page.get_by_role("region", name="Nothing to answer yet")).to_contain_text(
         "arrive by email"
     )
 

@@ -253,7 +253,7 @@ def _my_surveys() -> rx.Component:
                 style={"width": "100%"},
             ),
             empty_state(
-                "No surveys for you yet",
+                "Nothing to answer yet",
                 "Pulse and culture surveys you are asked to answer arrive by email, each with a "
                 "personal link; once a survey closes, your team's results appear here.",
                 icon="mail",
