@@ -149,5 +149,5 @@ def test_a_new_organisation_sees_its_checklist_and_empty_states(page: Page, base
     expect(nothing.get_by_role("link", name="Create a portfolio")).to_have_attribute(
         "href", f"/o/{slug}/portfolio"
     )
-    expect(page.get_by_role("region", name="No culture survey yet")).to_be_visible()
+    expect(page.get_by_role("region", name="No Westrum or eNPS figure yet")).to_be_visible()
     expect(page.get_by_role("region", name="No maturity round yet")).to_be_visible()

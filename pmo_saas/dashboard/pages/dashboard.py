@@ -383,7 +383,7 @@ def _culture_area(s: type[DashboardView], links: bool) -> rx.Component:
             s.culture.length() > 0,
             rx.hstack(rx.foreach(s.culture, _culture_figure), spacing="4", wrap="wrap"),
             _area_empty(
-                "No culture survey yet",
+                "No Westrum or eNPS figure yet",
                 "The latest Westrum culture score and eNPS, with their trends, show here once "
                 "such a survey has closed.",
                 ("Launch a survey", "/surveys") if links else None,
