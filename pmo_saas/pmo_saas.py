@@ -43,6 +43,7 @@ app = App(
         rx.script(src=backend_url("/auth/session.js")),
         rx.script(src="/a11y.js", defer=True),  # scrollable tables take keyboard focus
         rx.script(src="/pickers.js", defer=True),  # the pickers' search filters in the browser
+        rx.script(src="/survey_draft.js", defer=True),  # unsent survey answers kept in the tab
     ],
 )
 ops.install(app)  # JSON logs, event metrics, connected-sessions gauge

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from pmo_saas.assessments.schemas import DimensionStats, HeatMap, TeamProgress, TeamResult
 from pmo_saas.kernel.formatting import fixed, signed_fixed
+from pmo_saas.ui import palette
 
 NO_VALUE = "-"
 HIDDEN = "hidden"
@@ -135,13 +136,8 @@ def team_result_view(result: TeamResult) -> TeamResultView:
 
 
 def heat_colour(mean: float | None, scale_min: int, scale_max: int) -> str:
-    """Red (low) through amber to green (high) on the model's scale; grey when empty."""
-    if mean is None:
-        return "var(--gray-a3)"
-    span = scale_max - scale_min
-    position = (mean - scale_min) / span if span else 1.0
-    position = min(1.0, max(0.0, position))
-    return f"hsl({round(120 * position)}, 70%, 82%)"
+    """Pale orange (low) to blue (high) on the model's scale; grey when empty (ui/palette.py)."""
+    return palette.heat_colour(mean, scale_min, scale_max)
 
 
 def heat_map_view(heat: HeatMap, scale_min: int, scale_max: int) -> HeatMapView:

@@ -331,7 +331,7 @@ def test_health_check_answers_with_trends_and_heat_map_ranking_on_request(org_a)
         assert [r.team_name for r in rnd.heat.rows] == ["Able", "Zeta"]
         await rnd.order_heat_map("Delivering value")
         assert [r.team_name for r in rnd.heat.rows] == ["Zeta", "Able"]
-        assert rnd.heat.rows[0].cells[0].background == "hsl(120, 70%, 82%)"
+        assert rnd.heat.rows[0].cells[0].background == "hsl(205, 75%, 84%)"  # top of the scale
         await rnd.order_heat_map("")
         assert [r.team_name for r in rnd.heat.rows] == ["Able", "Zeta"]
 

@@ -108,9 +108,10 @@ def test_heat_map_view_keeps_alphabetical_rows_and_colours_by_scale():
     assert view.dimensions == ["Flow", "Quality"]
     assert [r.team_name for r in view.rows] == ["Alpha", "Beta"]
     assert [[c.text for c in r.cells] for r in view.rows] == [["1.00", "5.00"], ["3.00", "-"]]
-    assert view.rows[0].cells[0].background == "hsl(0, 70%, 82%)"
-    assert view.rows[0].cells[1].background == "hsl(120, 70%, 82%)"
-    assert view.rows[1].cells[0].background == "hsl(60, 70%, 82%)"
+    # Okabe-Ito friendly: strong orange at the bottom, strong blue at the top, neutral between
+    assert view.rows[0].cells[0].background == "hsl(35, 75%, 84%)"
+    assert view.rows[0].cells[1].background == "hsl(205, 75%, 84%)"
+    assert view.rows[1].cells[0].background == "hsl(205, 0%, 84%)"
     assert view.rows[1].cells[1].background == "var(--gray-a3)"
     assert view.rows[1].cells[0].label == "Beta, Flow: 3.00"
 

@@ -79,6 +79,13 @@ def _answer_all(page: Page, ratings: dict[str, int], comment: str = "") -> None:
     expect(page.get_by_role("status")).to_contain_text("Submitted, thank you. 4 of 4")
 
 
+def _open_team(page: Page, team: str) -> None:
+    """A team's detail is one click away: its disclosure under "Each team"."""
+    summary = page.get_by_role("region", name="Each team").get_by_text(f"Details of {team}")
+    summary.click()
+    expect(page.get_by_role("region", name=f"Results of {team}")).to_be_visible()
+
+
 def _cells(page: Page, region: str, row: str) -> Locator:
     """The data cells of one row of a table (the row found by its header cell)."""
     table_row = (
@@ -185,6 +192,20 @@ def test_coach_runs_two_rounds_members_answer_and_results_show_the_numbers(
     expect(page.get_by_role("status")).to_contain_text("Round closed")
     expect(page.get_by_label("Round status")).to_have_text("closed")
 
+    # The summary comes first: the heat map and the organisation's radar, then each team.
+    heat_top = page.get_by_role("region", name="Heat map").bounding_box()
+    teams_top = page.get_by_role("region", name="Each team").bounding_box()
+    assert heat_top and teams_top and heat_top["y"] < teams_top["y"]
+    org = page.get_by_role("figure", name="Radar chart of the whole organisation")
+    expect(org).to_contain_text("Teamwork")
+    expect(org).to_contain_text("This round")  # the legend names the series
+    # Its table: Flow over both teams' 8 answers, (3.33 x 6 + 1.50 x 2) / 8 = 2.88.
+    org.get_by_text("Show the figures as a table").click()
+    expect(org.get_by_role("row").filter(has_text="Flow")).to_contain_text("2.88")
+    expect(page.get_by_role("region", name="Results of Alpha")).to_have_count(0)
+    _open_team(page, "Alpha")
+    _open_team(page, "Beta")
+
     # Under each radar chart, its numbers.
     expect(page.get_by_role("figure", name="Radar chart of Alpha")).to_contain_text("Flow")
     expect(page.get_by_role("figure", name="Radar chart of Beta")).to_contain_text("Quality")
@@ -245,6 +266,7 @@ def test_coach_runs_two_rounds_members_answer_and_results_show_the_numbers(
     page.get_by_role("button", name="Close round").click()
     expect(page.get_by_label("Round status")).to_have_text("closed")
     expect(page.get_by_text("Journey model, version 2")).to_be_visible()
+    _open_team(page, "Alpha")
     expect(page.get_by_role("figure", name="Radar chart of Alpha")).to_contain_text(
         "Previous round"
     )
@@ -259,5 +281,6 @@ def test_coach_runs_two_rounds_members_answer_and_results_show_the_numbers(
 
     # Round 1's results are unchanged by the model edit.
     page.goto(round_1_url)
+    _open_team(page, "Alpha")
     expect(_cells(page, "Results of Alpha", "Flow")).to_contain_text(flow_alpha)
     expect(page.get_by_text("Journey model, version 1")).to_be_visible()

@@ -140,6 +140,25 @@ def test_coach_launches_to_two_teams_people_answer_by_mail_and_results_keep_anon
     expect(heat.get_by_role("row").filter(has_text="Team Two")).to_contain_text("hidden")
     expect(page.get_by_role("region", name="Trend across rounds")).to_contain_text("Round 1")
 
+    # The summary first: headline figures, then the heat map, then each group in detail.
+    headlines = page.get_by_role("region", name="Headline figures")
+    expect(headlines.get_by_role("row").filter(has_text="Team One")).to_contain_text("4.20")
+    expect(headlines.get_by_role("row").filter(has_text="Team Two")).to_contain_text("hidden")
+    tops = [
+        page.get_by_role("region", name=name).bounding_box()
+        for name in ("Headline figures", "Heat map", "Each group in detail")
+    ]
+    assert all(tops) and tops[0]["y"] < tops[1]["y"] < tops[2]["y"]  # type: ignore[index]
+    # Each question's distribution is behind a disclosure, with its table as text.
+    first_item = ins.WESTRUM_ITEMS[0][1]
+    distribution = one.get_by_role("figure", name=f"Distribution of {first_item} in Team One")
+    expect(distribution).to_have_count(0)
+    one.get_by_text("Answers per question").click()
+    expect(distribution).to_be_visible()
+    distribution.get_by_text("Show the figures as a table").click()
+    # Team One answered 3, 4, 5, 6, 3: two of five chose the third option.
+    expect(distribution.get_by_role("row").filter(has_text=AGREE7[2])).to_contain_text("40")
+
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Export CSV").click()
     download = download_info.value

@@ -34,6 +34,7 @@ class AnswerOption(BaseModel):
 
 class AnswerStatement(BaseModel):
     id: int
+    number: int
     text: str
     options: list[AnswerOption]
 
@@ -91,6 +92,10 @@ class AnswerState(WorkspacePage, rx.State):
             self.dimensions, self.levels, self.answered, self.total = [], [], 0, 0
             return
         self.levels = list(detail.levels)
+        numbers = {
+            s.id: n
+            for n, s in enumerate((s for d in detail.dimensions for s in d.statements), start=1)
+        }
         self.dimensions = [
             AnswerDimension(
                 id=d.id,
@@ -101,6 +106,7 @@ class AnswerState(WorkspacePage, rx.State):
                 statements=[
                     AnswerStatement(
                         id=s.id,
+                        number=numbers[s.id],
                         text=s.text,
                         options=[
                             AnswerOption(
@@ -210,19 +216,29 @@ def _option(statement: AnswerStatement, option: AnswerOption) -> rx.Component:
         ),
         rx.text(option.value.to_string() + " · " + option.label, as_="span", size="2"),
         title=option.description,
-        style={"display": "flex", "gap": "0.35em", "alignItems": "center", "cursor": "pointer"},
+        class_name="pmo-option",
     )
 
 
 def _statement(statement: AnswerStatement) -> rx.Component:
+    # A vertical scale of whole-row targets on a phone; "Statement 3 of 12" says where one is.
     return rx.el.fieldset(
-        rx.el.legend(statement.text, style={"fontWeight": 500, "marginBottom": "0.4em"}),
-        rx.hstack(
-            rx.foreach(statement.options, lambda o: _option(statement, o)),
-            spacing="4",
-            wrap="wrap",
+        rx.el.legend(
+            rx.el.span(
+                "Statement "
+                + statement.number.to_string()
+                + " of "
+                + AnswerState.total.to_string(),
+                class_name="pmo-step",
+            ),
+            statement.text,
+            style={"fontWeight": 500, "marginBottom": "0.5em"},
         ),
-        style={"border": "none", "padding": "0.5em 0", "width": "100%"},
+        rx.el.div(
+            rx.foreach(statement.options, lambda o: _option(statement, o)),
+            class_name="pmo-scale",
+        ),
+        style={"border": "none", "padding": "0.75em 0", "width": "100%", "margin": 0},
     )
 
 
@@ -330,13 +346,26 @@ def answer_page() -> rx.Component:
                 error_callout(AnswerState.error),
                 rx.cond(
                     AnswerState.round_open,
+                    # Kept in reach on a phone: saved answers wait on the server for later.
                     rx.hstack(
+                        rx.text(
+                            AnswerState.answered.to_string()
+                            + " of "
+                            + AnswerState.total.to_string(),
+                            size="2",
+                            color_scheme="gray",
+                        ),
+                        rx.spacer(),
                         rx.button(
                             "Save and continue later",
                             variant="soft",
+                            size="3",
                             on_click=AnswerState.save_for_later,
                         ),
-                        rx.button("Submit answers", on_click=AnswerState.submit),
+                        rx.button("Submit answers", size="3", on_click=AnswerState.submit),
+                        class_name="pmo-sticky-actions",
+                        align="center",
+                        wrap="wrap",
                     ),
                 ),
                 width="100%",

@@ -25,7 +25,10 @@ from pmo_saas.ui.components import (
     field,
     info_callout,
     page_heading,
+    plain_table,
+    region,
 )
+from pmo_saas.ui.empty import action_link, empty_state
 
 ROUNDS_SHOWN = 50  # the newest; each row costs a progress query
 
@@ -218,7 +221,12 @@ def _my_questionnaires() -> rx.Component:
                 AssessmentsState.assignments,
                 _assignment_row,
             ),
-            rx.text("Nobody has asked you to answer an assessment yet.", color_scheme="gray"),
+            empty_state(
+                "No questionnaires for you yet",
+                "When a coach starts an assessment round for your team, your questionnaire "
+                "appears here: answer alone, save halfway and continue later.",
+                icon="list-checks",
+            ),
         ),
         width="100%",
         align="start",
@@ -281,11 +289,27 @@ def _rounds() -> rx.Component:
     return rx.vstack(
         rx.heading("Rounds", size="4", as_="h2"),
         rx.text(f"The {ROUNDS_SHOWN} newest rounds.", size="1", color_scheme="gray"),
-        data_table(
+        region(
             "Rounds",
-            ["Round", "Model", "Opened", "Status", "Progress per team"],
-            AssessmentsState.rounds,
-            _round_row,
+            rx.cond(
+                AssessmentsState.rounds.length() == 0,
+                empty_state(
+                    "No round yet",
+                    "A round asks the members of chosen teams to rate a model's statements; the "
+                    "results show where each team stands (radar, heat map) and how it moves.",
+                    rx.cond(
+                        AssessmentsState.teams.length() > 0,
+                        action_link("Start your first round", "#start-round"),
+                        action_link("Create a team first", "/o/" + AuthState.org_slug + "/teams"),
+                    ),
+                    icon="radar",
+                ),
+                plain_table(
+                    ["Round", "Model", "Opened", "Status", "Progress per team"],
+                    AssessmentsState.rounds,
+                    _round_row,
+                ),
+            ),
         ),
         width="100%",
         align="start",
@@ -363,7 +387,13 @@ def assessments_page() -> rx.Component:
         _my_questionnaires(),
         rx.cond(
             AuthState.is_coach,
-            rx.vstack(_start_round(), _rounds(), _models(), width="100%", spacing="5"),
+            rx.vstack(
+                _rounds(),
+                rx.box(_start_round(), id="start-round", width="100%"),
+                _models(),
+                width="100%",
+                spacing="5",
+            ),
         ),
         width="100%",
         align="start",

@@ -9,6 +9,7 @@ Coaches only: every handler asks the server for the coach role.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import reflex as rx
 from pydantic import BaseModel
@@ -16,6 +17,7 @@ from sqlmodel import Session
 
 from pmo_saas.assessments import views
 from pmo_saas.assessments.pages.common import back_link, id_after
+from pmo_saas.assessments.pages.round_parts import org_radar, org_radar_section, radar
 from pmo_saas.assessments.schemas import RoundSummary
 from pmo_saas.assessments.services import results as result_services
 from pmo_saas.assessments.services import rounds
@@ -63,6 +65,8 @@ class RoundPage(BaseModel):
     progress: list[ProgressView]
     results: list[TeamResultView]
     heat: HeatMapView
+    org_radar: list[dict[str, Any]]
+    scale_max: int
 
 
 def _round_page(
@@ -85,6 +89,8 @@ def _round_page(
         progress=[views.progress_view(p) for p in progress],
         results=[views.team_result_view(r) for r in results],
         heat=views.heat_map_view(heat, *scale),
+        org_radar=org_radar(results),
+        scale_max=scale[1],
     )
 
 
@@ -102,6 +108,8 @@ class RoundState(WorkspacePage, rx.State):
     progress: list[ProgressView] = []
     results: list[TeamResultView] = []
     heat: HeatMapView = HeatMapView(dimensions=[], rows=[])
+    org_radar: list[dict[str, Any]] = []
+    scale_max: int = 5
     # dimension names to order the heat map by ("" = alphabetical: teams are not ranked)
     rank_choices: list[str] = []
     rank_by: str = ""
@@ -120,6 +128,7 @@ class RoundState(WorkspacePage, rx.State):
         self.closed_at = (page.summary.closed_at or "")[:16].replace("T", " ")
         self.notes = page.notes
         self.progress, self.results, self.heat = page.progress, page.results, page.heat
+        self.org_radar, self.scale_max = page.org_radar, page.scale_max
         self._rank_ids = (
             {row.name: row.dimension_id for row in page.results[0].rows} if page.results else {}
         )
@@ -128,7 +137,7 @@ class RoundState(WorkspacePage, rx.State):
     def _on_failed_load(self) -> None:
         self.title = self.status = self.model_label = self.opened_at = self.closed_at = ""
         self.notes = ""
-        self.progress, self.results = [], []
+        self.progress, self.results, self.org_radar = [], [], []
         self.heat = HeatMapView(dimensions=[], rows=[])
 
     @rx.event
@@ -275,43 +284,32 @@ def _result_row(team: TeamResultView, row: ResultRowView) -> rx.Component:
     )
 
 
-def _radar(team: TeamResultView) -> rx.Component:
-    return rx.recharts.radar_chart(
-        rx.recharts.polar_grid(),
-        rx.recharts.polar_angle_axis(data_key="dimension"),
-        rx.recharts.polar_radius_axis(domain=[0, team.scale_max], angle=90),
-        rx.recharts.radar(
-            data_key=views.THIS_ROUND,
-            stroke="#2563eb",
-            fill="#2563eb",
-            fill_opacity=0.35,
-            is_animation_active=False,
-        ),
-        rx.cond(
-            team.has_previous,
-            rx.recharts.radar(
-                data_key=views.PREVIOUS_ROUND,
-                stroke="#9ca3af",
-                fill="#9ca3af",
-                fill_opacity=0.15,
-                is_animation_active=False,
+def _team_result(team: TeamResultView) -> rx.Component:
+    # Each team one click away: the summary line says who and how many; the detail opens below.
+    return rx.el.details(
+        rx.el.summary(
+            "Details of " + team.team_name,
+            rx.text(
+                " · " + team.respondents.to_string() + " respondents",
+                as_="span",
+                color_scheme="gray",
+                weight="regular",
             ),
         ),
-        rx.recharts.legend(),
-        data=team.radar,
-        width="100%",
-        height=320,
+        _team_detail(team),
+        class_name="pmo-disclosure",
     )
 
 
-def _team_result(team: TeamResultView) -> rx.Component:
-    return card(
+def _team_detail(team: TeamResultView) -> rx.Component:
+    return rx.vstack(
         rx.heading(team.team_name, size="4", as_="h3"),
         rx.text("Respondents: " + team.respondents.to_string(), size="2", color_scheme="gray"),
-        rx.el.figure(
-            _radar(team),
-            aria_label="Radar chart of " + team.team_name,
-            style={"width": "100%", "maxWidth": "520px", "margin": 0},
+        radar(
+            "Radar chart of " + team.team_name,
+            team.radar,
+            team.scale_max,
+            previous=team.has_previous,
         ),
         rx.cond(team.spread_note != "", rx.text(team.spread_note, size="1", color_scheme="gray")),
         rx.el.section(
@@ -339,6 +337,8 @@ def _team_result(team: TeamResultView) -> rx.Component:
             aria_label="Comments of " + team.team_name,
         ),
         width="100%",
+        align="start",
+        padding_bottom="1em",
     )
 
 
@@ -437,15 +437,20 @@ def round_page() -> rx.Component:
                     ),
                     rx.button("Export CSV", variant="soft", on_click=RoundState.export_csv),
                 ),
-                _progress(),
-                _notes(),
                 rx.heading("Results", size="5", as_="h2"),
                 rx.cond(
                     RoundState.status == "open",
                     info_callout("The round is open: these figures change as people answer."),
                 ),
-                rx.foreach(RoundState.results, _team_result),
                 _heat_map(),
+                org_radar_section(RoundState.org_radar, RoundState.scale_max),
+                region(
+                    "Each team",
+                    rx.heading("Each team", size="4", as_="h2"),
+                    rx.vstack(rx.foreach(RoundState.results, _team_result), width="100%"),
+                ),
+                _progress(),
+                _notes(),
                 width="100%",
                 align="start",
                 spacing="4",

@@ -17,10 +17,10 @@ from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage, set_changed
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
+from pmo_saas.ui.charts import PRIMARY, chart_figure, figures_table, row_cells, series_colour
 from pmo_saas.ui.components import card, data_table, error_callout, page_heading
+from pmo_saas.ui.empty import action_link, empty_state
 from pmo_saas.ui.section_nav import dashboard_nav
-
-PALETTE = ["#3e63dd", "#e5484d", "#30a46c", "#f76b15", "#8e4ec6", "#12a594", "#ffc53d", "#d6409f"]
 
 
 def _money(amount: int, currency: str) -> str:
@@ -47,6 +47,7 @@ class DashboardView(rx.State, mixin=True):
     maturity_overall: str = ""
     maturity_series: list[dict[str, str]] = []
     maturity_chart: list[dict[str, Any]] = []
+    maturity_table: list[dict[str, str]] = []
     teams_total: int = 0
     teams_assessed: int = 0
     teams_percent: float = 0.0
@@ -90,10 +91,22 @@ class DashboardView(rx.State, mixin=True):
             maturity_model=m.model,
             maturity_overall="" if m.latest_overall is None else f"{m.latest_overall:.2f}",
             maturity_series=[
-                {"name": name, "colour": PALETTE[i % len(PALETTE)]}
-                for i, name in enumerate(m.dimensions)
+                {"name": name, "colour": series_colour(i)} for i, name in enumerate(m.dimensions)
             ],
             maturity_chart=[dict(row) for row in m.chart],
+            maturity_table=[
+                {
+                    "round": point.label,
+                    "overall": (
+                        f"{sum(point.values.values()) / len(point.values):.2f} ("
+                        + ", ".join(f"{k} {v:.2f}" for k, v in point.values.items())
+                        + ")"
+                        if point.values
+                        else "-"
+                    ),
+                }
+                for point in m.points
+            ],
             teams_total=t.teams,
             teams_assessed=t.assessed,
             teams_percent=t.percent,
@@ -208,19 +221,29 @@ def _portfolio_area(s: type[DashboardView], links: bool) -> rx.Component:
             spacing="6",
             wrap="wrap",
         ),
-        rx.recharts.bar_chart(
-            rx.recharts.bar(
-                data_key="initiatives",
-                fill="#3e63dd",
-                name="Initiatives",
-                is_animation_active=False,
+        # Horizontal bars: the status names sit on their own lines and never overlap.
+        chart_figure(
+            "Initiatives by status",
+            rx.recharts.bar_chart(
+                rx.recharts.bar(
+                    data_key="initiatives",
+                    fill=PRIMARY,
+                    name="Initiatives",
+                    is_animation_active=False,
+                ),
+                rx.recharts.x_axis(type_="number", allow_decimals=False),
+                rx.recharts.y_axis(
+                    data_key="status", type_="category", width=120, interval=0, font_size=12
+                ),
+                rx.recharts.graphing_tooltip(),
+                data=s.status_chart,
+                layout="vertical",
+                width="100%",
+                height=rx.cond(s.status_chart.length() > 6, 300, 220),
             ),
-            rx.recharts.x_axis(data_key="status", interval=0, font_size=11),
-            rx.recharts.y_axis(allow_decimals=False),
-            rx.recharts.graphing_tooltip(),
-            data=s.status_chart,
-            width="100%",
-            height=220,
+            figures_table(
+                ["Status", "Initiatives"], s.status_chart, row_cells("status", "initiatives")
+            ),
         ),
         rx.hstack(
             rx.heading("Top risks", size="3", as_="h3"),
@@ -263,28 +286,71 @@ def _transformation_area(s: type[DashboardView], links: bool) -> rx.Component:
         ),
         rx.cond(
             s.maturity_chart.length() > 0,
-            rx.recharts.line_chart(
-                rx.foreach(
-                    s.maturity_series,
-                    lambda series: rx.recharts.line(
-                        data_key=series["name"],
-                        name=series["name"],
-                        stroke=series["colour"],
-                        type_="monotone",
-                        is_animation_active=False,
-                    ),
+            chart_figure(
+                "Maturity trend by dimension",
+                _maturity_chart(s),
+                figures_table(
+                    ["Round", "Overall (mean of dimensions)"],
+                    s.maturity_table,
+                    row_cells("round", "overall"),
                 ),
-                rx.recharts.x_axis(data_key="round"),
-                rx.recharts.y_axis(domain=[1, 5]),
-                rx.recharts.legend(),
-                rx.recharts.graphing_tooltip(),
-                data=s.maturity_chart,
-                width="100%",
-                height=260,
             ),
-            rx.text("No closed maturity round yet.", color_scheme="gray"),
+            _area_empty(
+                "No maturity round yet",
+                "Once a maturity assessment round closes, each dimension's trend shows here.",
+                ("Start an assessment round", "/assessments") if links else None,
+            ),
         ),
         rx.hstack(rx.spacer(), _csv_button("maturity", "maturity trend", links), width="100%"),
+    )
+
+
+def _maturity_chart(s: type[DashboardView]) -> rx.Component:
+    return rx.recharts.line_chart(
+        rx.foreach(
+            s.maturity_series,
+            lambda series: rx.recharts.line(
+                data_key=series["name"],
+                name=series["name"],
+                stroke=series["colour"],
+                type_="monotone",
+                is_animation_active=False,
+            ),
+        ),
+        rx.recharts.x_axis(data_key="round"),
+        rx.recharts.y_axis(domain=[1, 5]),
+        rx.recharts.legend(),
+        rx.recharts.graphing_tooltip(),
+        data=s.maturity_chart,
+        width="100%",
+        height=260,
+    )
+
+
+def _area_empty(name: str, purpose: str, action: tuple[str, str] | None) -> rx.Component:
+    link = action_link(action[0], "/o/" + AuthState.org_slug + action[1]) if action else None
+    return empty_state(name, purpose, link, icon="chart-no-axes-column")
+
+
+def _nothing_yet(s: type[DashboardView], links: bool) -> rx.Component:
+    """A new organisation's dashboard: what it will show and where its figures come from."""
+    return rx.cond(
+        (s.initiatives_total == 0)
+        & (s.culture.length() == 0)
+        & (s.maturity_chart.length() == 0)
+        & (s.plans_active == 0),
+        empty_state(
+            "Nothing to show yet",
+            "This dashboard gathers the portfolio's budget and risks, the teams' maturity, "
+            "culture surveys and coaching plans. Its figures appear as you create a portfolio, "
+            "run an assessment or launch a survey.",
+            (
+                action_link("Create a portfolio", "/o/" + AuthState.org_slug + "/portfolio")
+                if links
+                else None
+            ),
+            icon="layout-dashboard",
+        ),
     )
 
 
@@ -302,16 +368,24 @@ def _culture_figure(f: rx.Var) -> rx.Component:
             rx.text("Change since the previous round: ", f.change.to_string(), size="1"),
         ),
         rx.text(f.survey_title, size="1", color_scheme="gray"),
-        rx.recharts.line_chart(
-            rx.recharts.line(
-                data_key="value", stroke="#30a46c", name=f.label, is_animation_active=False
+        chart_figure(
+            "Round by round: " + f.survey_title,
+            rx.recharts.line_chart(
+                rx.recharts.line(
+                    data_key="value", stroke=PRIMARY, name=f.label, is_animation_active=False
+                ),
+                rx.recharts.x_axis(data_key="round"),
+                # the headline's own scale: Westrum 1-7 (not 8), eNPS -100..100
+                rx.recharts.y_axis(
+                    domain=rx.cond(f.instrument == "westrum", [1, 7], [-100, 100]),
+                    width=40,
+                ),
+                rx.recharts.graphing_tooltip(),
+                data=f.trend,
+                width=260,
+                height=120,
             ),
-            rx.recharts.x_axis(data_key="round"),
-            rx.recharts.y_axis(),
-            rx.recharts.graphing_tooltip(),
-            data=f.trend,
-            width=260,
-            height=120,
+            figures_table(["Round", f.label], f.trend, row_cells("round", "value")),
         ),
     )
 
@@ -338,7 +412,12 @@ def _culture_area(s: type[DashboardView], links: bool) -> rx.Component:
         rx.cond(
             s.culture.length() > 0,
             rx.hstack(rx.foreach(s.culture, _culture_figure), spacing="4", wrap="wrap"),
-            rx.text("No Westrum or eNPS survey yet.", color_scheme="gray"),
+            _area_empty(
+                "No Westrum or eNPS figure yet",
+                "The latest Westrum culture score and eNPS, with their trends, show here once "
+                "such a survey has closed.",
+                ("Launch a survey", "/surveys") if links else None,
+            ),
         ),
         rx.hstack(
             rx.heading("Response rates", size="3", as_="h3"),
@@ -366,16 +445,20 @@ def _coaching_area(s: type[DashboardView], links: bool) -> rx.Component:
             spacing="6",
             wrap="wrap",
         ),
-        rx.recharts.bar_chart(
-            rx.recharts.bar(
-                data_key="count", fill="#8e4ec6", name="Plans", is_animation_active=False
+        chart_figure(
+            "Coaching plans by state",
+            rx.recharts.bar_chart(
+                rx.recharts.bar(
+                    data_key="count", fill=PRIMARY, name="Plans", is_animation_active=False
+                ),
+                rx.recharts.x_axis(data_key="plans", interval=0),
+                rx.recharts.y_axis(allow_decimals=False),
+                rx.recharts.graphing_tooltip(),
+                data=s.plans_chart,
+                width="100%",
+                height=180,
             ),
-            rx.recharts.x_axis(data_key="plans"),
-            rx.recharts.y_axis(allow_decimals=False),
-            rx.recharts.graphing_tooltip(),
-            data=s.plans_chart,
-            width="100%",
-            height=180,
+            figures_table(["Plans", "Count"], s.plans_chart, row_cells("plans", "count")),
         ),
     )
 
@@ -425,6 +508,7 @@ def dashboard_body(s: type[DashboardView], *, links: bool) -> rx.Component:
             s.loaded,
             rx.vstack(
                 rx.text("Figures as of ", s.generated_at, size="1", color_scheme="gray"),
+                _nothing_yet(s, links),
                 rx.grid(
                     _portfolio_area(s, links),
                     _transformation_area(s, links),

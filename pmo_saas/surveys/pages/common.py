@@ -15,6 +15,8 @@ from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.kernel.paths import id_after  # noqa: F401  (the pages import it from here)
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys.schemas import CommentGroup, GroupResult, HeatRow, SurveyResults
+from pmo_saas.ui.charts import BASELINE, PRIMARY, chart_figure, figures_table, row_cells
+from pmo_saas.ui.palette import heat_colour
 
 
 def section_href(suffix: str = "") -> rx.Var:
@@ -136,15 +138,6 @@ def group_view(group: GroupResult, org: GroupResult | None, instrument: str) -> 
     )
 
 
-def heat_colour(value: float | None, low: float, high: float) -> str:
-    """Red (low) through amber to green (high), pale enough for dark text."""
-    if value is None or high <= low:
-        return "var(--gray-a3)"
-    share = min(max((value - low) / (high - low), 0.0), 1.0)
-    hue = round(120 * share)
-    return f"hsl({hue} 70% 82%)"
-
-
 def heat_rows(results: SurveyResults, kinds: dict[str, str]) -> list[HeatRowView]:
     def row(r: HeatRow) -> HeatRowView:
         cells = []
@@ -169,55 +162,52 @@ def heat_rows(results: SurveyResults, kinds: dict[str, str]) -> list[HeatRowView
 # ---------------------------------------------------------------- components
 
 
-def _bars_chart(q: QuestionView) -> rx.Component:
+def _bars_chart(q: QuestionView, name: rx.Var) -> rx.Component:
     # Horizontal bars: every answer label stays readable, even the 7-point scale's.
-    return rx.recharts.bar_chart(
-        rx.recharts.cartesian_grid(stroke_dasharray="3 3", horizontal=False),
-        rx.recharts.x_axis(type_="number", unit="%", allow_decimals=False, domain=[0, 100]),
-        rx.recharts.y_axis(
-            data_key="label", type_="category", width=170, interval=0, tick={"fontSize": 12}
+    return chart_figure(
+        name,
+        rx.recharts.bar_chart(
+            rx.recharts.cartesian_grid(stroke_dasharray="3 3", horizontal=False),
+            rx.recharts.x_axis(type_="number", unit="%", allow_decimals=False, domain=[0, 100]),
+            rx.recharts.y_axis(
+                data_key="label", type_="category", width=150, interval=0, tick={"fontSize": 12}
+            ),
+            rx.recharts.tooltip(),
+            rx.recharts.bar(
+                data_key="percent", name="Share of answers", fill=PRIMARY, is_animation_active=False
+            ),
+            data=q.bars,
+            layout="vertical",
+            width="100%",
+            height=rx.cond(q.bars.length() > 7, 300, 200),
         ),
-        rx.recharts.tooltip(),
-        rx.recharts.bar(data_key="percent", fill="#2563eb", is_animation_active=False),
-        data=q.bars,
-        layout="vertical",
-        width="100%",
-        height=rx.cond(q.bars.length() > 7, 300, 200),
+        figures_table(
+            ["Answer", "Answers", "Share (%)"], q.bars, row_cells("label", "count", "percent")
+        ),
+        max_width="560px",
     )
 
 
-def _ocai_chart(rows: rx.Var[ChartRows], name: str) -> rx.Component:
-    return rx.el.figure(
+def _ocai_chart(rows: rx.Var[ChartRows], name: str | rx.Var) -> rx.Component:
+    return chart_figure(
+        name,
         rx.recharts.bar_chart(
             rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
-            rx.recharts.x_axis(data_key="culture", tick={"fontSize": 11}),
-            rx.recharts.y_axis(allow_decimals=False),
+            rx.recharts.x_axis(data_key="culture", tick={"fontSize": 11}, interval=0),
+            rx.recharts.y_axis(allow_decimals=False, domain=[0, 100]),
             rx.recharts.tooltip(),
             rx.recharts.legend(),
-            rx.recharts.bar(data_key="now", name="Now", fill="#9ca3af", is_animation_active=False),
+            rx.recharts.bar(data_key="now", name="Now", fill=BASELINE, is_animation_active=False),
             rx.recharts.bar(
-                data_key="preferred", name="Preferred", fill="#2563eb", is_animation_active=False
+                data_key="preferred", name="Preferred", fill=PRIMARY, is_animation_active=False
             ),
             data=rows,
             width="100%",
             height=260,
         ),
-        rx.el.table(
-            rx.el.thead(rx.el.tr(rx.el.th("Culture type"), rx.el.th("Now"), rx.el.th("Preferred"))),
-            rx.el.tbody(
-                rx.foreach(
-                    rows,
-                    lambda r: rx.el.tr(
-                        rx.el.th(r["culture"], scope="row"),
-                        rx.el.td(r["now"]),
-                        rx.el.td(r["preferred"]),
-                    ),
-                )
-            ),
-            class_name="pmo-small-table",
+        figures_table(
+            ["Culture type", "Now", "Preferred"], rows, row_cells("culture", "now", "preferred")
         ),
-        aria_label=name,
-        style={"width": "100%", "margin": 0},
     )
 
 
@@ -233,11 +223,7 @@ def _question(q: QuestionView, group: GroupView) -> rx.Component:
         rx.cond(
             q.kind == ins.OCAI_SPLIT,
             _ocai_chart(q.ocai, "Culture profile of " + group.label + ": " + q.prompt),
-            rx.el.figure(
-                _bars_chart(q),
-                aria_label="Distribution of " + q.prompt + " in " + group.label,
-                style={"width": "100%", "maxWidth": "560px", "margin": 0},
-            ),
+            _bars_chart(q, "Distribution of " + q.prompt + " in " + group.label),
         ),
         width="100%",
         align="start",
@@ -322,14 +308,18 @@ def group_card(group: GroupView, *, details: bool = True) -> rx.Component:
                     ),
                     (
                         rx.el.details(
-                            rx.el.summary("Answers per question"),
+                            rx.el.summary(
+                                "Answers per question ("
+                                + group.questions.length().to_string()
+                                + ")"
+                            ),
                             rx.vstack(
                                 rx.foreach(group.questions, lambda q: _question(q, group)),
                                 spacing="4",
                                 width="100%",
+                                padding_bottom="1em",
                             ),
-                            open=True,
-                            style={"width": "100%"},
+                            class_name="pmo-disclosure",
                         )
                         if details
                         else rx.fragment()

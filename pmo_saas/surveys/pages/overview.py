@@ -30,6 +30,7 @@ from pmo_saas.surveys.pages.launch_form import (
 from pmo_saas.surveys.pages.survey_list import SurveyItem, delete_dialog, survey_rounds
 from pmo_saas.surveys.schemas import MySurveyRow
 from pmo_saas.ui.components import error_callout, info_callout, page_heading
+from pmo_saas.ui.empty import empty_state
 
 
 class TeamChoice(BaseModel):
@@ -251,7 +252,12 @@ def _my_surveys() -> rx.Component:
                 aria_label="Your surveys",
                 style={"width": "100%"},
             ),
-            rx.text("Nobody has asked you to answer a survey yet.", color_scheme="gray"),
+            empty_state(
+                "Nothing to answer yet",
+                "Pulse and culture surveys you are asked to answer arrive by email, each with a "
+                "personal link; once a survey closes, your team's results appear here.",
+                icon="mail",
+            ),
         ),
         width="100%",
         align="start",
@@ -279,7 +285,10 @@ def surveys_page() -> rx.Component:
         rx.cond(
             AuthState.is_coach,
             rx.vstack(
-                launch_card(SurveysState), survey_rounds(SurveysState), width="100%", spacing="5"
+                survey_rounds(SurveysState),
+                rx.box(launch_card(SurveysState), id="launch-survey", width="100%"),
+                width="100%",
+                spacing="5",
             ),
         ),
         delete_dialog(SurveysState),

@@ -153,34 +153,18 @@ class RespondState(PublicPage, rx.State):
 # ---------------------------------------------------------------- components
 
 
-def _radios(q: FormQuestion) -> rx.Component:
-    return rx.hstack(
-        rx.foreach(
-            q.choices,
-            lambda c: rx.el.label(
-                rx.el.input(type="radio", name=q.key, value=c.value, required=q.required),
-                rx.text(c.label, as_="span", size="2"),
-                style={"display": "flex", "gap": "0.35em", "alignItems": "center"},
-            ),
-        ),
-        spacing="4",
-        wrap="wrap",
-    )
+def _options(q: FormQuestion, kind: str) -> rx.Component:
+    # One clear vertical scale on a phone (a grid of equal cells from a tablet up): every
+    # option is a whole-row target at least 44px tall, so labels never wrap unevenly.
+    def option(c: Choice) -> rx.Component:
+        control = (
+            rx.el.input(type="radio", name=q.key, value=c.value, required=q.required)
+            if kind == "radio"
+            else rx.el.input(type="checkbox", name=q.key + SEP + c.value, value="on")
+        )
+        return rx.el.label(control, rx.text(c.label, as_="span", size="2"), class_name="pmo-option")
 
-
-def _checkboxes(q: FormQuestion) -> rx.Component:
-    return rx.hstack(
-        rx.foreach(
-            q.choices,
-            lambda c: rx.el.label(
-                rx.el.input(type="checkbox", name=q.key + SEP + c.value, value="on"),
-                rx.text(c.label, as_="span", size="2"),
-                style={"display": "flex", "gap": "0.35em", "alignItems": "center"},
-            ),
-        ),
-        spacing="4",
-        wrap="wrap",
-    )
+    return rx.el.div(rx.foreach(q.choices, option), class_name="pmo-scale")
 
 
 def _ocai(q: FormQuestion) -> rx.Component:
@@ -220,17 +204,41 @@ def _ocai(q: FormQuestion) -> rx.Component:
     )
 
 
-def _question(q: FormQuestion) -> rx.Component:
+def _question(q: FormQuestion, index: rx.Var[int]) -> rx.Component:
     return rx.el.fieldset(
-        rx.el.legend(q.prompt, style={"fontWeight": 500, "marginBottom": "0.4em"}),
+        rx.el.legend(
+            rx.el.span(
+                "Question "
+                + (index + 1).to_string()
+                + " of "
+                + RespondState.questions.length().to_string(),
+                class_name="pmo-step",
+            ),
+            q.prompt,
+            style={"fontWeight": 500, "marginBottom": "0.5em"},
+        ),
         rx.match(
             q.kind,
-            (ins.TEXT, rx.text_area(name=q.key, rows="3", width="100%", aria_label=q.prompt)),
-            (ins.MULTI, _checkboxes(q)),
+            (
+                ins.TEXT,
+                rx.text_area(name=q.key, rows="3", width="100%", aria_label=q.prompt),
+            ),
+            (ins.MULTI, _options(q, "checkbox")),
             (ins.OCAI_SPLIT, _ocai(q)),
-            _radios(q),
+            _options(q, "radio"),
         ),
-        style={"border": "none", "padding": "0.5em 0", "width": "100%"},
+        style={"border": "none", "padding": "0.75em 0", "width": "100%", "margin": 0},
+    )
+
+
+def _answered_so_far() -> rx.Component:
+    # Counted in the browser (assets/survey_draft.js): nothing leaves it before "Send my
+    # answers", so an unsent answer is never stored, nor linked to the link it came by.
+    return rx.text(
+        rx.el.span("0", class_name="pmo-answered"),
+        " of " + RespondState.questions.length().to_string() + " questions answered",
+        size="2",
+        color_scheme="gray",
     )
 
 
@@ -280,16 +288,31 @@ def respond_page() -> rx.Component:
                     "your response is stored without your name or account, only with your team.",
                     size="2",
                 ),
+                rx.text(
+                    "Your answers stay in this tab until you send them (a reload keeps them; "
+                    "closing the tab forgets them).",
+                    size="2",
+                    color_scheme="gray",
+                ),
                 rx.form(
                     rx.vstack(
                         rx.foreach(RespondState.questions, _question),
-                        rx.button("Send my answers", type="submit", size="3"),
+                        rx.hstack(
+                            _answered_so_far(),
+                            rx.spacer(),
+                            rx.button("Send my answers", type="submit", size="3"),
+                            class_name="pmo-sticky-actions",
+                            align="center",
+                            wrap="wrap",
+                        ),
                         width="100%",
                         align="start",
                         spacing="3",
                     ),
                     on_submit=RespondState.submit,
                     reset_on_submit=False,
+                    class_name="pmo-survey-form",
+                    custom_attrs={"data-draft": RespondState.title + "|" + RespondState.closes_at},
                     width="100%",
                 ),
                 width="100%",

@@ -34,8 +34,16 @@ from pmo_saas.surveys.pages.common import (
     heat_rows,
     id_after,
 )
+from pmo_saas.surveys.pages.results_parts import headlines, heat_map, trend_section
 from pmo_saas.surveys.schemas import SurveyResults, TeamProgress, TrendPoint
 from pmo_saas.ui.components import error_callout, info_callout, page_heading
+
+# The trend chart's axis spans the headline's own scale (no Westrum axis running to 8).
+HEADLINE_DOMAIN: dict[str, list[float]] = {
+    ins.WESTRUM: [1, 7],
+    ins.HEALTH: [1, 5],
+    ins.ENPS: [-100, 100],
+}
 
 
 class TrendRowView(BaseModel):
@@ -109,6 +117,8 @@ class ResultsState(WorkspacePage, rx.State):
     heatmap: list[HeatRowView] = []
     trend: list[TrendRowView] = []
     trend_chart: list[dict[str, Any]] = []
+    trend_domain: list[float] = [0, 0]
+    trend_has_domain: bool = False
     # Combining teams: only shown teams (or all of them) may be combined.
     team_options: list[TeamOption] = []
     selected_ids: list[int] = []
@@ -165,6 +175,9 @@ class ResultsState(WorkspacePage, rx.State):
         self.trend_chart = [
             {"round": f"Round {p.round_number}", "organisation": p.org} for p in page.trend
         ]
+        domain = HEADLINE_DOMAIN.get(r.instrument)
+        self.trend_has_domain = domain is not None
+        self.trend_domain = domain or [0, 0]
 
     @rx.event
     def toggle_team(self, survey_team_id: int, chosen: bool) -> None:
@@ -278,99 +291,18 @@ def _combine() -> rx.Component:
     )
 
 
-def _heat_row(row: HeatRowView) -> rx.Component:
-    return rx.table.row(
-        rx.table.row_header_cell(
-            row.label,
-            rx.cond(~row.visible, rx.text(row.hidden_reason, size="1", color_scheme="gray")),
-        ),
-        rx.foreach(
-            row.cells,
-            lambda cell: rx.table.cell(
-                cell.text,
-                aria_label=cell.label,
-                style={"background": cell.background, "textAlign": "center"},
-            ),
-        ),
-    )
-
-
-def _heat_map() -> rx.Component:
-    return rx.cond(
-        ResultsState.heat_columns.length() > 0,
-        rx.el.section(
-            rx.heading("Heat map: teams by questions", size="4", as_="h2"),
-            rx.text(
-                "Each cell is the group's mean answer; red is low, green is high.",
-                size="2",
-                color_scheme="gray",
-            ),
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("Group"),
-                        rx.foreach(
-                            ResultsState.heat_columns,
-                            lambda c: rx.table.column_header_cell(
-                                rx.text(c, size="1"), style={"minWidth": "7em"}
-                            ),
-                        ),
-                    )
-                ),
-                rx.table.body(rx.foreach(ResultsState.heatmap, _heat_row)),
-                width="100%",
-                size="1",
-            ),
-            aria_label="Heat map",
-            style={"width": "100%", "overflowX": "auto"},
-        ),
-    )
-
-
-def _trend() -> rx.Component:
+def _group_details() -> rx.Component:
     return rx.el.section(
-        rx.heading("Trend across rounds", size="4", as_="h2"),
-        rx.recharts.line_chart(
-            rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
-            rx.recharts.x_axis(data_key="round"),
-            rx.recharts.y_axis(),
-            rx.recharts.tooltip(),
-            rx.recharts.line(
-                data_key="organisation",
-                name="Whole organisation",
-                stroke="#2563eb",
-                is_animation_active=False,
-                connect_nulls=True,
-            ),
-            data=ResultsState.trend_chart,
-            width="100%",
-            height=220,
+        rx.heading("Each group in detail", size="4", as_="h2"),
+        rx.text(
+            "Headline, comments and, behind “Answers per question”, each question's distribution.",
+            size="2",
+            color_scheme="gray",
         ),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    *[
-                        rx.table.column_header_cell(h)
-                        for h in ("Round", "Closed", "Whole organisation", "Teams shown")
-                    ]
-                )
-            ),
-            rx.table.body(
-                rx.foreach(
-                    ResultsState.trend,
-                    lambda t: rx.table.row(
-                        rx.table.row_header_cell(t.round_label),
-                        rx.table.cell(t.closed),
-                        rx.table.cell(t.org),
-                        rx.table.cell(t.teams),
-                    ),
-                )
-            ),
-            width="100%",
-            size="1",
-        ),
-        aria_label="Trend across rounds",
-        style={"width": "100%"},
+        rx.foreach(ResultsState.teams, group_card),
+        rx.cond(ResultsState.org, group_card(ResultsState.org.to(GroupView))),
+        aria_label="Each group in detail",
+        style={"width": "100%", "display": "flex", "flexDirection": "column", "gap": "1em"},
     )
 
 
@@ -393,7 +325,6 @@ def results_page() -> rx.Component:
                     size="5",
                     as_="h2",
                 ),
-                _progress(),
                 rx.cond(
                     ResultsState.waiting != "",
                     info_callout(ResultsState.waiting),
@@ -424,16 +355,22 @@ def results_page() -> rx.Component:
                             width="100%",
                             align="center",
                         ),
-                        rx.foreach(ResultsState.teams, group_card),
-                        rx.cond(ResultsState.org, group_card(ResultsState.org.to(GroupView))),
-                        _heat_map(),
+                        headlines(ResultsState.org, ResultsState.teams),
+                        heat_map(ResultsState.heat_columns, ResultsState.heatmap),
+                        _group_details(),
                         _combine(),
-                        _trend(),
+                        trend_section(
+                            ResultsState.trend_chart,
+                            ResultsState.trend,
+                            ResultsState.trend_has_domain,
+                            ResultsState.trend_domain,
+                        ),
                         width="100%",
                         align="start",
                         spacing="4",
                     ),
                 ),
+                _progress(),
                 width="100%",
                 align="start",
                 spacing="4",

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from pmo_saas.surveys.pages.common import section_href
 from pmo_saas.surveys.schemas import SurveyRow, TeamProgress
+from pmo_saas.ui.empty import action_link, empty_state
 
 
 class SurveyItem(BaseModel):
@@ -138,17 +139,28 @@ def survey_rounds(s: Any) -> rx.Component:
     return rx.vstack(
         rx.heading("Survey rounds", size="4", as_="h2"),
         rx.el.section(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in ("Survey", "Status", "Response rate per team", "")
-                        ]
-                    )
+            rx.cond(
+                s.surveys.length() == 0,
+                empty_state(
+                    "No survey yet",
+                    "Surveys measure culture and engagement (Westrum, eNPS, team health, OCAI or "
+                    "your own questions) without exposing anyone: answers are stored without names "
+                    "and shown only for groups large enough.",
+                    action_link("Launch your first survey", "#launch-survey"),
+                    icon="clipboard-list",
                 ),
-                rx.table.body(rx.foreach(s.surveys, lambda item: _survey_row(s, item))),
-                width="100%",
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            *[
+                                rx.table.column_header_cell(h)
+                                for h in ("Survey", "Status", "Response rate per team", "")
+                            ]
+                        )
+                    ),
+                    rx.table.body(rx.foreach(s.surveys, lambda item: _survey_row(s, item))),
+                    width="100%",
+                ),
             ),
             aria_label="Surveys",
             style={"width": "100%"},
