@@ -31,7 +31,7 @@ EXPECTED = {
     "portfolio initiatives": 6,  # the initiatives read once (archived too), no origin query
     "ranking": 18,
     "funding": 37,  # compare_scenarios reads per scenario
-    "dashboard": 19,  # culture: the organisation sums of each round alone; delivery: one read when nothing is funded
+    "dashboard": 19,  # culture: organisation sums per round; delivery: one read if none funded
     "assessments round results": 66,  # team_result per team
     "coaching plan": 9,
     "surveys list": 13,  # survey_progress per survey
