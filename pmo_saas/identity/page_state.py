@@ -209,7 +209,7 @@ class WorkspacePage(rx.State, mixin=True):
         async with self:
             try:
                 result = task.result()
-                await self._refresh(ctx)
+                await self._refresh(await self._context(minimum))  # at the new data version
             except DomainError as error:
                 self.error = str(error)
                 self.error_field = getattr(error, "field", None) or ""

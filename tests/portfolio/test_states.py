@@ -357,7 +357,8 @@ def test_editing_fields_and_scores_is_all_or_nothing(org_a, setup):
         form = {**state.edit_values, "title": "Alpha 2", "score__business_value": "7"}
         await state.save_edit(form)
         assert "7" in state.error  # not on the Fibonacci scale
-        await state.save_edit({**form, f"depends_on__{iid}": "on"})  # itself, picked
+        # itself, picked (with a valid score: each refusal alone)
+        await state.save_edit({**form, "score__business_value": "13", f"depends_on__{iid}": "on"})
         assert state.error == "An initiative cannot depend on itself."
         assert state.error_field == "depends_on"  # shown at the picker
         await state.save_edit({**form, "score__business_value": "", "cost": "-5"})

@@ -153,10 +153,12 @@ class InitiativesState(WorkspacePage, rx.State):
         data["depends_on"] = picked(form, DEPENDS_PREFIX)
         return data
 
-    def _changed_data(self, changed: dict) -> dict[str, object]:
+    def _changed_data(self, form: dict, changed: dict) -> dict[str, object]:
         data: dict[str, object] = {k: v for k, v in changed.items() if k in FORM_FIELDS}
-        if "depends_on" in changed:
-            data["depends_on"] = self._depends_on(str(changed["depends_on"]))
+        depends_on = picked(form, DEPENDS_PREFIX)
+        found = next((c for c in self.cards if c.id == self.editing_id), None)
+        if found is None or {int(i) for i in found.depends_on} != set(depends_on):
+            data["depends_on"] = depends_on  # the picker's ticks differ from what it opened with
         return data
 
     @rx.event
@@ -211,7 +213,7 @@ class InitiativesState(WorkspacePage, rx.State):
             views.save_initiative,
             notice=f"“{str(form.get('title', '')).strip()}” saved.",
             minimum=Role.COACH,
-            prepare=lambda: {"data": self._changed_data(changed)},
+            prepare=lambda: {"data": self._changed_data(form, changed)},
             initiative_id=self.editing_id,
             scores={
                 k.removeprefix(SCORE_PREFIX): v
