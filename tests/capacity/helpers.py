@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pmo_saas.capacity.services import allocations as allocation_services
+from pmo_saas.capacity.services import capacity as capacity_services
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.portfolio.services import funding as funding_services
@@ -31,3 +33,28 @@ def funded_initiatives(
         )
         funding_services.publish_scenario(session=session, ctx=ctx, scenario_id=scenario)
     return ids
+
+
+def set_capacity(ctx, team, quarter, people, days, stream=""):
+    with tenant_session(ctx) as session:
+        return capacity_services.set_capacity(
+            session=session,
+            ctx=ctx,
+            team_id=team,
+            quarter=quarter,
+            people=people,
+            days_per_person=days,
+            value_stream=stream,
+        )
+
+
+def allocate(ctx, initiative, team, quarter, days):
+    with tenant_session(ctx) as session:
+        return allocation_services.allocate(
+            session=session,
+            ctx=ctx,
+            initiative_id=initiative,
+            team_id=team,
+            quarter=quarter,
+            person_days=days,
+        )
