@@ -11,27 +11,10 @@ from pmo_saas.db import tenant_session
 from pmo_saas.identity.models import Team
 from pmo_saas.kernel.errors import NotFound
 from pmo_saas.portfolio.services import capacity_funding, initiatives
-from pmo_saas.portfolio.services import funding as funding_services
 from tests import factories
 from tests.capacity.helpers import allocate as _allocate
+from tests.capacity.helpers import alpha_over_capacity, funding_portfolio
 from tests.capacity.helpers import set_capacity as _capacity
-from tests.portfolio.builders import make_initiative, make_portfolio, wsjf
-
-
-def _portfolio(ctx) -> tuple[int, dict[str, int]]:
-    """A, B, C cost 100 each (budget 300 funds all); WSJF values 8, 5 and 3."""
-    pid = make_portfolio(ctx, "Capacity funding", budget=300)
-    ids = {
-        "A": make_initiative(ctx, pid, "A", cost=100, scores=wsjf(8, 5, 3, 2)),
-        "B": make_initiative(ctx, pid, "B", cost=100, scores=wsjf(5, 3, 2, 2)),
-        "C": make_initiative(ctx, pid, "C", cost=100, scores=wsjf(3, 2, 1, 2)),
-    }
-    with tenant_session(ctx) as session:
-        sid = funding_services.create_scenario(
-            session=session, ctx=ctx, portfolio_id=pid, name="All", budget=300
-        )
-        funding_services.publish_scenario(session=session, ctx=ctx, scenario_id=sid)
-    return pid, ids
 
 
 def _compare(ctx, pid):
@@ -39,19 +22,8 @@ def _compare(ctx, pid):
         return capacity_funding.compare_capacity_funding(session=session, ctx=ctx, portfolio_id=pid)
 
 
-def _alpha_over(ctx) -> tuple[int, dict[str, int]]:
-    pid, ids = _portfolio(ctx)
-    alpha = factories.make_team(ctx, "Alpha")
-    # Alpha in 2027-Q1: 4 people x 10 days = 40 person-days. A asks 30, B 20, C 10: 60 > 40.
-    _capacity(ctx, alpha, "2027-Q1", 4, 10)
-    _allocate(ctx, ids["A"], alpha, "2027-Q1", 30)
-    _allocate(ctx, ids["B"], alpha, "2027-Q1", 20)
-    _allocate(ctx, ids["C"], alpha, "2027-Q1", 10)
-    return pid, ids
-
-
 def test_capacity_arithmetic_by_hand(org_a):
-    pid, _ = _alpha_over(org_a)
+    pid, _ = alpha_over_capacity(org_a)
     result = _compare(org_a, pid)
     # Budget alone: all three (cost 300 of 300), value 8 + 5 + 3 = 16.
     assert result.budget_only.funded == ["A", "B", "C"]
@@ -66,7 +38,7 @@ def test_capacity_arithmetic_by_hand(org_a):
 
 
 def test_a_second_quarter_and_more_capacity_lift_the_limit(org_a):
-    pid, ids = _alpha_over(org_a)
+    pid, ids = alpha_over_capacity(org_a)
     beta = factories.make_team(org_a, "Beta")
     # B's work moves to Beta in Q2 (no capacity entered there yet: it cannot be funded).
     _allocate(org_a, ids["B"], beta, "2027-Q2", 5)
@@ -82,14 +54,14 @@ def test_a_second_quarter_and_more_capacity_lift_the_limit(org_a):
 
 
 def test_without_capacity_entered_both_sides_agree(org_a):
-    pid, _ = _portfolio(org_a)
+    pid, _ = funding_portfolio(org_a)
     result = _compare(org_a, pid)
     assert result.budget_only.funded == result.within_capacity.funded == ["A", "B", "C"]
     assert result.teams_constrained == 0
 
 
 def test_a_must_over_capacity_is_explained_on_its_side(org_a):
-    pid, ids = _alpha_over(org_a)
+    pid, ids = alpha_over_capacity(org_a)
     with tenant_session(org_a) as session:
         initiatives.update_initiative(
             session=session, ctx=org_a, initiative_id=ids["A"], data={"moscow": "must"}
@@ -108,10 +80,10 @@ def _team_ids(ctx):
 
 
 def test_the_other_organisations_capacity_never_constrains(org_a, org_b):
-    pid_a, _ = _alpha_over(org_a)
+    pid_a, _ = alpha_over_capacity(org_a)
     # Org B has a team called Alpha too, with plenty of capacity in the same quarter, and its
     # own portfolio whose allocations ask far more than org A's capacity.
-    pid_b, ids_b = _portfolio(org_b)
+    pid_b, ids_b = funding_portfolio(org_b)
     alpha_b = factories.make_team(org_b, "Alpha")
     _capacity(org_b, alpha_b, "2027-Q1", 100, 90)
     for title in ("A", "B", "C"):
