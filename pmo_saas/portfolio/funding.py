@@ -9,6 +9,9 @@
                x_i ≤ x_j                            when i depends on j
                x_i = 1 for Must-haves (and scenario "in"), x_i = 0 for Won't-haves,
                scenario "out" and initiatives without a cost estimate.
+  optionally   Σ days_i,tq · x_i ≤ capacity_tq        for every team t and quarter q
+               (`CapacityLimits`: each initiative's allocations must fit each team's capacity
+               for that quarter; a team with no capacity entered for a quarter has none)
 
 Items forced in or out are fixed before the solver runs; an impossible forced set gets a
 message naming the initiatives, never a solver status code.
@@ -42,6 +45,18 @@ class FundingItem:
     depends_on: tuple[int, ...] = ()
     force: str | None = None  # scenario override: "in" | "out"
     scored: bool = True
+
+
+CapacityKey = tuple[str, str]  # (team name, quarter "2027-Q1")
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityLimits:
+    """Team capacity as an extra constraint, in person-days: what each (team, quarter) has, and
+    what each initiative's allocations ask of it. Plain data, filled by the capacity domain."""
+
+    capacity: Mapping[CapacityKey, float]
+    demand: Mapping[int, Mapping[CapacityKey, float]]  # initiative id -> its allocations
 
 
 @dataclass(slots=True)
@@ -106,8 +121,10 @@ def fund_best_set(
     items: Sequence[FundingItem],
     budget: int,
     stream_budgets: Mapping[str, int] | None = None,
+    capacity: CapacityLimits | None = None,
 ) -> FundingResult:
-    """The set of maximum total value that fits the budget(s) and respects dependencies."""
+    """The set of maximum total value that fits the budget(s) and respects dependencies (and,
+    given `capacity`, fits every team's capacity in every quarter)."""
     streams = dict(stream_budgets or {})
     _check_budgets(budget, streams)
     by_id = {i.id: i for i in items}
@@ -183,11 +200,18 @@ def fund_best_set(
                 field="budget",
             )
 
+    load_left = _capacity_left(capacity, by_id, required)
     free = [i for i in items if i.id not in out and i.id not in required]
     chosen = set(required)
     solver_warning = None
     if free:
-        best, solver_warning = _solve(free, budget - required_cost, streams, stream_required)
+        best, solver_warning = _solve(
+            free,
+            budget - required_cost,
+            streams,
+            stream_required,
+            capacity=_free_load(capacity, free, load_left),
+        )
         chosen |= best
 
     funded = [i.id for i in items if i.id in chosen]
@@ -222,12 +246,54 @@ def fund_best_set(
     return result
 
 
+def _capacity_left(
+    capacity: CapacityLimits | None,
+    by_id: Mapping[int, FundingItem],
+    required: Mapping[int, int],
+) -> dict[CapacityKey, float]:
+    """Each (team, quarter)'s capacity less what the Must-haves take; a Must-have set that does
+    not fit a team's capacity is refused with the team and quarter named."""
+    if capacity is None:
+        return {}
+    left = {key: float(days) for key, days in capacity.capacity.items()}
+    for rid in required:
+        for key, days in capacity.demand.get(rid, {}).items():
+            left[key] = left.get(key, 0.0) - days
+    for (team, quarter), days in sorted(left.items()):
+        if days < -1e-9:
+            need = sum(capacity.demand.get(r, {}).get((team, quarter), 0.0) for r in required)
+            has = capacity.capacity.get((team, quarter), 0.0)
+            raise ValidationFailed(
+                f"The Must-haves (with what they depend on) need {number(need)} person-days of "
+                f"{team} in {quarter}, more than its capacity of {number(has)}.",
+                field="budget",
+            )
+    return left
+
+
+def _free_load(
+    capacity: CapacityLimits | None,
+    free: Sequence[FundingItem],
+    left: Mapping[CapacityKey, float],
+) -> dict[CapacityKey, tuple[float, list[tuple[int, float]]]] | None:
+    """(team, quarter) -> (person-days left, [(free item's index, its person-days)])."""
+    if capacity is None:
+        return None
+    rows: dict[CapacityKey, tuple[float, list[tuple[int, float]]]] = {}
+    for k, item in enumerate(free):
+        for key, days in capacity.demand.get(item.id, {}).items():
+            if days > 0:
+                rows.setdefault(key, (left.get(key, 0.0), []))[1].append((k, float(days)))
+    return rows
+
+
 def _solve(
     free: Sequence[FundingItem],
     budget_left: int,
     streams: Mapping[str, int],
     stream_required: Mapping[str, int],
     time_limit: float = SOLVER_SECONDS,
+    capacity: Mapping[CapacityKey, tuple[float, list[tuple[int, float]]]] | None = None,
 ) -> tuple[set[int], str | None]:
     n = len(free)
     index = {item.id: k for k, item in enumerate(free)}
@@ -257,6 +323,8 @@ def _solve(
         for dep in item.depends_on:
             if dep in index:  # a required dependency is already in; an out one excluded item
                 add_row([(index[item.id], 1.0), (index[dep], -1.0)], 0.0)
+    for days_left, entries in (capacity or {}).values():
+        add_row(entries, days_left)
     matrix = csr_matrix((data, (rows, cols)), shape=(len(upper), n))
     solution = milp(
         c=-values,
@@ -266,7 +334,7 @@ def _solve(
         options={"mip_rel_gap": 0.0, "presolve": True, "time_limit": time_limit},
     )
     if solution.x is None:  # timed out before any plan: fall back to a greedy feasible one
-        return _greedy(free, budget_left, streams, stream_required), (
+        return _greedy(free, budget_left, streams, stream_required, capacity), (
             f"The optimiser stopped after {time_limit:g} seconds without a plan; this plan is "
             "a greedy choice by value per cost, not a proven optimum."
         )
@@ -286,9 +354,16 @@ def _greedy(
     budget_left: int,
     streams: Mapping[str, int],
     stream_required: Mapping[str, int],
+    capacity: Mapping[CapacityKey, tuple[float, list[tuple[int, float]]]] | None = None,
 ) -> set[int]:
-    """Best value per cost first, each with what it depends on, while every budget allows."""
+    """Best value per cost first, each with what it depends on, while every budget (and
+    every team's capacity) allows."""
     by_id = {i.id: i for i in free}
+    days_left = {key: left for key, (left, _) in (capacity or {}).items()}
+    needs: dict[int, list[tuple[CapacityKey, float]]] = {}
+    for key, (_, entries) in (capacity or {}).items():
+        for k, days in entries:
+            needs.setdefault(free[k].id, []).append((key, days))
     left = {s: amount - stream_required.get(s, 0) for s, amount in streams.items()}
     chosen: set[int] = set()
     spent = 0
@@ -307,12 +382,20 @@ def _greedy(
         per_stream: dict[str, int] = {}
         for b in bundle:
             per_stream[by_id[b].stream] = per_stream.get(by_id[b].stream, 0) + (by_id[b].cost or 0)
-        fits = spent + cost <= budget_left and all(
-            used <= left[s] for s, used in per_stream.items() if s in left
+        load: dict[CapacityKey, float] = {}
+        for b in bundle:
+            for key, days in needs.get(b, ()):
+                load[key] = load.get(key, 0.0) + days
+        fits = (
+            spent + cost <= budget_left
+            and all(used <= left[s] for s, used in per_stream.items() if s in left)
+            and all(days <= days_left[key] + 1e-9 for key, days in load.items())
         )
         if fits:
             chosen |= bundle
             spent += cost
+            for key, days in load.items():
+                days_left[key] -= days
             for s, used in per_stream.items():
                 if s in left:
                     left[s] -= used

@@ -17,8 +17,12 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from pmo_saas.kernel.context import TenantContext
+
+# Team capacity as the funding optimiser's extra constraint, registered by capacity.
+from pmo_saas.portfolio.funding import CapacityKey, CapacityLimits  # noqa: F401
 from pmo_saas.portfolio.models import Initiative
 from pmo_saas.portfolio.services import initiatives as initiative_services
+from pmo_saas.portfolio.services.capacity_funding import register_capacity_reader  # noqa: F401
 
 # The portfolio reads coaching shows beside a promoted item.
 from pmo_saas.portfolio.services.funding import list_published_plans  # noqa: F401

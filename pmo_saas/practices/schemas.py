@@ -94,3 +94,14 @@ class ComparisonResult(BaseModel):
     threshold: int
     practices: list[PracticeComparison]
     message: str = ""
+
+
+class AdoptionCellRow(BaseModel):
+    """One cell of the adoption matrix, flat (REST, CSV): a team's status on a practice."""
+
+    team_id: int
+    team_name: str
+    practice_id: int
+    practice_title: str
+    status: str
+    label: str

@@ -17,7 +17,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pmo_saas.rest import assessments, coaching, collaboration, delivery_plan, insights, portfolio
+from pmo_saas.rest import (
+    assessments,
+    coaching,
+    collaboration,
+    delivery_plan,
+    insights,
+    operating_model,
+    portfolio,
+)
 from pmo_saas.rest.core import PREFIX, Endpoint, make_handler
 
 __all__ = ["ENDPOINTS", "PREFIX", "routes"]
@@ -30,6 +38,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *coaching.ENDPOINTS,
     *delivery_plan.ENDPOINTS,
     *collaboration.ENDPOINTS,
+    *operating_model.ENDPOINTS,
 )
 
 

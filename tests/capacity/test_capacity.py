@@ -11,32 +11,9 @@ from pmo_saas.kernel.errors import Forbidden, NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from tests import factories
 from tests.assessments.helpers import person
+from tests.capacity.helpers import allocate as _allocate
 from tests.capacity.helpers import funded_initiatives
-
-
-def _set(ctx, team, quarter, people, days, stream=""):
-    with tenant_session(ctx) as session:
-        return capacity.set_capacity(
-            session=session,
-            ctx=ctx,
-            team_id=team,
-            quarter=quarter,
-            people=people,
-            days_per_person=days,
-            value_stream=stream,
-        )
-
-
-def _allocate(ctx, initiative, team, quarter, days):
-    with tenant_session(ctx) as session:
-        return allocations.allocate(
-            session=session,
-            ctx=ctx,
-            initiative_id=initiative,
-            team_id=team,
-            quarter=quarter,
-            person_days=days,
-        )
+from tests.capacity.helpers import set_capacity as _set
 
 
 def _view(ctx):

@@ -9,7 +9,7 @@ from typing import Any
 import reflex as rx
 
 from pmo_saas.capacity.schemas import AllocationRow, CapacityRow, CsvLine, LoadRow
-from pmo_saas.capacity.services import allocations, capacity, importing, view
+from pmo_saas.capacity.services import allocations, capacity, exports, importing, view
 from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState
@@ -138,12 +138,23 @@ class CapacityState(WorkspacePage, rx.State):
             self._import_text, self.preview_lines, self.previewing = "", [], False
             self.notice = f"Imported {written} capacity line(s)."
 
-    @rx.event
-    async def export_csv(self):
-        text = await self._act(view.export_capacity_csv, refresh=False)
+    async def _download(self, fn, filename: str):  # type: ignore[no-untyped-def]
+        text = await self._act(fn, refresh=False)
         if text is None:
             return None
-        return rx.download(data=text, filename="team-capacity.csv", mime_type="text/csv")
+        return rx.download(data=text, filename=filename, mime_type="text/csv")
+
+    @rx.event
+    async def export_csv(self):
+        return await self._download(view.export_capacity_csv, "team-capacity.csv")
+
+    @rx.event
+    async def export_allocations_csv(self):
+        return await self._download(exports.export_allocations_csv, "allocations.csv")
+
+    @rx.event
+    async def export_load_csv(self):
+        return await self._download(exports.export_load_csv, "demand-vs-capacity.csv")
 
 
 def _capacity_row(c: CapacityRow) -> rx.Component:
@@ -351,7 +362,11 @@ def _body() -> rx.Component:
             _capacity_row,
             empty="No capacity entered yet.",
         ),
-        rx.heading("Allocations", size="5", as_="h2"),
+        rx.hstack(
+            rx.heading("Allocations", size="5", as_="h2"),
+            rx.button("Export CSV", size="1", variant="soft", on_click=s.export_allocations_csv),
+            align="center",
+        ),
         data_table(
             "Allocations",
             ["Initiative", "Value stream", "Team", "Quarter", "Person-days", ""],
@@ -361,7 +376,16 @@ def _body() -> rx.Component:
         ),
         region(
             "Demand vs capacity per team",
-            rx.heading("Demand vs capacity per team", size="5", as_="h2"),
+            rx.hstack(
+                rx.heading("Demand vs capacity per team", size="5", as_="h2"),
+                rx.button(
+                    "Export demand vs capacity CSV",
+                    size="1",
+                    variant="soft",
+                    on_click=s.export_load_csv,
+                ),
+                align="center",
+            ),
             _chart(),
             data_table("Team load", LOAD_HEADERS, s.team_load, _load_row),
         ),

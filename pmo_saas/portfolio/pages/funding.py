@@ -18,6 +18,7 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import scoring
+from pmo_saas.portfolio.pages.capacity_funding import capacity_funding_card
 from pmo_saas.portfolio.pages.common import id_after, portfolio_nav
 from pmo_saas.portfolio.schemas import FundingPlan, ScenarioComparison
 from pmo_saas.portfolio.services import funding as funding_services
@@ -531,6 +532,7 @@ def _body() -> rx.Component:
             width="100%",
         ),
         rx.cond(s.plan, _plan(s.plan.to(PlanSummary))),
+        capacity_funding_card(),
         rx.heading("Scenarios", size="4", as_="h2"),
         rx.cond(AuthState.is_coach, _scenario_dialog()),
         region(

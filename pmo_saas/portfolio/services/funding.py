@@ -15,7 +15,7 @@ from pmo_saas.kernel import formatting
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, NotFound, ValidationFailed
 from pmo_saas.portfolio import fields, scoring
-from pmo_saas.portfolio.funding import FundingItem, fund_best_set, rank_order_cut
+from pmo_saas.portfolio.funding import CapacityLimits, FundingItem, fund_best_set, rank_order_cut
 from pmo_saas.portfolio.models import (
     Portfolio,
     PublishedPlan,
@@ -117,6 +117,7 @@ def _funding_plan(
     budget: int,
     stream_budgets: Mapping[str, int],
     overrides: Mapping[int, str],
+    capacity: CapacityLimits | None = None,
 ) -> FundingPlan:
     assert portfolio.id is not None
     inputs, _, initiatives = _rank_inputs(session, portfolio)
@@ -138,7 +139,7 @@ def _funding_plan(
         for i in initiatives
         if i.id is not None
     }
-    best = fund_best_set(list(items.values()), budget, stream_budgets)
+    best = fund_best_set(list(items.values()), budget, stream_budgets, capacity)
     ranked = [items[r.item.id] for r in scoring.rank(inputs)]
     cut = rank_order_cut(ranked, budget, stream_budgets)
     funded, in_cut = set(best.funded), set(cut.funded)
@@ -179,8 +180,10 @@ def fund_portfolio(
     portfolio_id: int,
     budget: object = None,
     overrides: Mapping[Any, object] | None = None,
+    capacity: CapacityLimits | None = None,
 ) -> FundingPlan:
-    """ "Fund the best set": the exact optimum beside the plain rank-order cut (writes nothing)."""
+    """ "Fund the best set": the exact optimum beside the plain rank-order cut (writes nothing);
+    given `capacity`, the optimum also fits every team's capacity per quarter."""
     portfolio = _portfolio(session, portfolio_id)
     amount = fields.clean_money(budget, what="budget")
     if amount is None:
@@ -193,6 +196,7 @@ def fund_portfolio(
         amount,
         _stream_budgets(session, portfolio_id),
         _clean_overrides(session, portfolio_id, overrides),
+        capacity,
     )
 
 

@@ -88,12 +88,19 @@ class PlaybookState(WorkspacePage, rx.State):
                 else "The playbook already has every starter practice."
             )
 
-    @rx.event
-    async def export_matrix(self):
-        text = await self._act(adoption.export_adoption_csv, refresh=False)
+    async def _download(self, fn, filename: str):  # type: ignore[no-untyped-def]
+        text = await self._act(fn, refresh=False)
         if text is None:
             return None
-        return rx.download(data=text, filename="practice-adoption.csv", mime_type="text/csv")
+        return rx.download(data=text, filename=filename, mime_type="text/csv")
+
+    @rx.event
+    async def export_matrix(self):
+        return await self._download(adoption.export_adoption_csv, "practice-adoption.csv")
+
+    @rx.event
+    async def export_practices(self):
+        return await self._download(adoption.export_practices_csv, "practices.csv")
 
 
 def _practice_row(p: PracticeRow) -> rx.Component:
@@ -213,6 +220,7 @@ def _body() -> rx.Component:
         error_callout(s.error),
         info_callout(s.notice),
         rx.cond(s.can_manage, _publish_form()),
+        rx.button("Export practices CSV", size="1", variant="soft", on_click=s.export_practices),
         data_table(
             "Practices",
             ["Practice", "Framework", "Purpose", "Helps", "Owner", "Version", "Teams adopted"],

@@ -25,7 +25,13 @@ from pmo_saas.practices.models import (
     Practice,
     PracticeAdoption,
 )
-from pmo_saas.practices.schemas import AdoptionMatrix, AdoptionRow, MatrixCell, MatrixRow
+from pmo_saas.practices.schemas import (
+    AdoptionCellRow,
+    AdoptionMatrix,
+    AdoptionRow,
+    MatrixCell,
+    MatrixRow,
+)
 from pmo_saas.practices.services.common import (
     clean_text,
     get_practice,
@@ -34,6 +40,7 @@ from pmo_saas.practices.services.common import (
     my_team_ids,
     practice_rows,
 )
+from pmo_saas.practices.services.playbook import list_practices
 
 OWN_TEAMS_ONLY = "You can record the adoption of your own teams only; a coach records others."
 
@@ -107,6 +114,24 @@ def adoption_matrix(*, session: Session, ctx: TenantContext) -> AdoptionMatrix:
     return AdoptionMatrix(practices=practice_rows(session, ctx, practices), rows=rows)
 
 
+def adoption_cells(*, session: Session, ctx: TenantContext) -> list[AdoptionCellRow]:
+    """The matrix flat, team by team (by name), practice by practice (by title)."""
+    matrix = adoption_matrix(session=session, ctx=ctx)
+    titles = {p.id: p.title for p in matrix.practices}
+    return [
+        AdoptionCellRow(
+            team_id=row.team_id,
+            team_name=row.team_name,
+            practice_id=cell.practice_id,
+            practice_title=titles[cell.practice_id],
+            status=cell.status,
+            label=cell.label,
+        )
+        for row in matrix.rows
+        for cell in row.cells
+    ]
+
+
 def _safe_cell(text: str) -> str:
     """A cell a spreadsheet will not run as a formula."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -120,4 +145,26 @@ def export_adoption_csv(*, session: Session, ctx: TenantContext) -> str:
     writer.writerow(["team", *[_safe_cell(p.title) for p in matrix.practices]])
     for row in matrix.rows:
         writer.writerow([_safe_cell(row.team_name), *[c.label for c in row.cells]])
+    return out.getvalue()
+
+
+def export_practices_csv(*, session: Session, ctx: TenantContext) -> str:
+    """The playbook as CSV: one line per practice."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["practice", "framework", "purpose", "owner", "version", "dimensions", "adopted_teams"]
+    )
+    for p in list_practices(session=session, ctx=ctx):
+        writer.writerow(
+            [
+                _safe_cell(p.title),
+                _safe_cell(p.framework),
+                _safe_cell(p.purpose),
+                _safe_cell(p.owner_name),
+                p.version,
+                _safe_cell("; ".join(p.dimension_names)),
+                p.adopted_teams,
+            ]
+        )
     return out.getvalue()
