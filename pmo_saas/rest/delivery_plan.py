@@ -18,6 +18,7 @@ from pmo_saas.delivery.services import plan_views
 from pmo_saas.delivery.services import value as value_services
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
+from pmo_saas.portfolio.models import Initiative
 from pmo_saas.rest.core import Endpoint, page
 
 _P = "/portfolios/{portfolio_id}"
@@ -79,6 +80,7 @@ def initiative_plan(*, session: Session, ctx: TenantContext, initiative_id: int)
 def set_rag(
     *, session: Session, ctx: TenantContext, initiative_id: int, body: dict[str, Any]
 ) -> Any:
+    get_in_org(session, Initiative, initiative_id, "That initiative")  # 404 before input checks
     plan_services.set_rag(
         session=session,
         ctx=ctx,
@@ -92,6 +94,7 @@ def set_rag(
 def record_spend(
     *, session: Session, ctx: TenantContext, initiative_id: int, body: dict[str, Any]
 ) -> Any:
+    get_in_org(session, Initiative, initiative_id, "That initiative")  # 404 before input checks
     amount = _number(body, "amount")
     plan_services.record_spend(
         session=session,
@@ -110,6 +113,7 @@ def value_realised(*, session: Session, ctx: TenantContext, portfolio_id: int) -
 def record_result(
     *, session: Session, ctx: TenantContext, key_result_id: int, body: dict[str, Any]
 ) -> Any:
+    kr = get_in_org(session, KeyResult, key_result_id, "That key result")  # 404 before input
     value = _number(body, "value")
     value_services.record_result(
         session=session,
@@ -118,7 +122,6 @@ def record_result(
         value=value,
         measured_on=_text(body, "measured_on"),
     )
-    kr = get_in_org(session, KeyResult, key_result_id, "That key result")
     plan = plan_views.initiative_plan(session=session, ctx=ctx, initiative_id=kr.initiative_id)
     return value_services.value_view(session=session, ctx=ctx, portfolio_id=plan.portfolio_id)
 

@@ -162,6 +162,7 @@ STATE_PAGES = {
     "BellState": "/o/[slug]",  # the notification bell of every workspace page
     "CommentsState": "/o/[slug]/dashboard/governance/[initiative_id]",  # an included thread
     "OrgSettingsState": "/o/[slug]/settings",
+    "CapacityFundingState": "/o/[slug]/portfolio/p/[portfolio_id]/funding",  # a funding card
     "SignUpState": "/signup",
     "ForgotState": "/forgot",
     "ResetState": "/reset/[token]",
@@ -259,6 +260,7 @@ ARG_VALUES: dict[str, Any] = {
     "markup": "@[Probe](user:1)",
     "name": "new",  # a page's dialog (set_dialog)
     "work": "create",  # the work a button spins for (mark_busy)
+    "column": "doing",  # a status mapping's column (ConnectionsState.map_status)
 }
 
 

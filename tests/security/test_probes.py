@@ -43,10 +43,18 @@ BACKGROUND_ONLY = {
     # and membership checked each time), which refuses an outsider and ends the loop.
     "BellState.watch": "the bell's unread-count poll, started on mount",
     "CommentsState.open": "the thread's load and version poll, started on mount",
+    # Take no arguments: each reads only what the tab's own earlier (probed) events left in
+    # the state, and checks the session and role inside `async with self` before any work.
+    "InitiativesState.confirm_import": "writes the CSV its probed preview_import kept",
+    "ConnectionsState.follow_sync": "the progress of the sync its probed sync_now started",
 }
 
 # Handlers a viewer of B may legitimately write with, and the tables they may touch.
-VIEWER_MAY_WRITE: dict[str, frozenset[str]] = {}
+VIEWER_MAY_WRITE: dict[str, frozenset[str]] = {
+    # A viewer marks their own notifications read; the organisation's row changes only by its
+    # data version (a counter that says "something may have changed", no data of its own).
+    "NotificationsState.mark_all_read": frozenset({"notification", "organization"}),
+}
 
 # Handlers anyone may call and that write into B by design, and the tables they may touch.
 ANYONE_MAY_WRITE: dict[str, frozenset[str]] = {}
