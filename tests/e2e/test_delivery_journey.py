@@ -60,7 +60,9 @@ def test_delivery_charts_forecast_add_move_and_import(page: Page, base_url: str)
     page.wait_for_url(re.compile(rf".*{re.escape(portfolio_path)}/?$"))
 
     # ---- from the portfolio navigation to the portfolio's delivery, then the initiative
-    page.get_by_role("navigation", name="Portfolio").get_by_role("link", name="Delivery").click()
+    page.get_by_role("navigation", name="Portfolio").get_by_role(
+        "link", name="Delivery", exact=True
+    ).click()
     page.wait_for_url(re.compile(r".*/delivery/?$"))
     expect(page.get_by_role("region", name="Forecast", exact=True)).to_contain_text(
         "The remaining 4 items: 50% by"
