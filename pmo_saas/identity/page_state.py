@@ -34,6 +34,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from pmo_saas.db import in_tenant, run_sync
 from pmo_saas.identity import link_tokens
@@ -217,6 +218,16 @@ class WorkspacePage(rx.State, mixin=True):
             setattr(self, progress_var, 100)
             self.notice = notice
         return result
+
+    async def _download(
+        self, fn: Callable[..., str], filename: str, /, **kwargs: Any
+    ) -> EventSpec | None:
+        """A CSV the service `fn` writes, handed to the browser as a download (the service
+        runs as the caller, like `_act`; refused, the page shows why and nothing downloads)."""
+        text = await self._act(fn, refresh=False, **kwargs)
+        if text is None:
+            return None
+        return rx.download(data=text, filename=filename, mime_type="text/csv")
 
     def _set_changed(self, **values: Any) -> None:
         set_changed(self, **values)

@@ -138,12 +138,6 @@ class CapacityState(WorkspacePage, rx.State):
             self._import_text, self.preview_lines, self.previewing = "", [], False
             self.notice = f"Imported {written} capacity line(s)."
 
-    async def _download(self, fn, filename: str):  # type: ignore[no-untyped-def]
-        text = await self._act(fn, refresh=False)
-        if text is None:
-            return None
-        return rx.download(data=text, filename=filename, mime_type="text/csv")
-
     @rx.event
     async def export_csv(self):
         return await self._download(view.export_capacity_csv, "team-capacity.csv")

@@ -215,12 +215,9 @@ class PlanState(FormPage, rx.State):
 
     @rx.event
     async def download_csv(self):  # type: ignore[no-untyped-def]
-        text = await self._act(
-            plan_views.export_delivery_csv, refresh=False, portfolio_id=self.portfolio_id
+        return await self._download(
+            plan_views.export_delivery_csv, "delivery-plan.csv", portfolio_id=self.portfolio_id
         )
-        if text is None:
-            return None
-        return rx.download(data=text, filename="delivery-plan.csv")
 
 
 def facts_table(items: Any, name: str) -> rx.Component:

@@ -102,12 +102,9 @@ class ValueState(FormPage, rx.State):
 
     @rx.event
     async def download_csv(self):  # type: ignore[no-untyped-def]
-        text = await self._act(
-            value_services.export_value_csv, refresh=False, portfolio_id=self.portfolio_id
+        return await self._download(
+            value_services.export_value_csv, "value-realised.csv", portfolio_id=self.portfolio_id
         )
-        if text is None:
-            return None
-        return rx.download(data=text, filename="value-realised.csv")
 
 
 def _select(label: str, name: str, items: Any, text_key: str) -> rx.Component:

@@ -37,10 +37,7 @@ class GovernanceIndexState(WorkspacePage, rx.State):
 
     @rx.event
     async def download_csv(self):  # type: ignore[no-untyped-def]
-        text = await self._act(governance.export_governance_csv, refresh=False)
-        if text is None:
-            return None
-        return rx.download(data=text, filename="governance.csv")
+        return await self._download(governance.export_governance_csv, "governance.csv")
 
     @rx.event
     async def load(self) -> None:
@@ -114,14 +111,11 @@ class GovernanceState(WorkspacePage, rx.State):
 
     @rx.event
     async def download_csv(self):  # type: ignore[no-untyped-def]
-        text = await self._act(
+        return await self._download(
             governance.export_governance_csv,
-            refresh=False,
+            "governance-decisions.csv",
             initiative_id=self._initiative_id(),
         )
-        if text is None:
-            return None
-        return rx.download(data=text, filename="governance-decisions.csv")
 
     @rx.event
     async def record_review(self, form: dict) -> None:

@@ -88,12 +88,6 @@ class PlaybookState(WorkspacePage, rx.State):
                 else "The playbook already has every starter practice."
             )
 
-    async def _download(self, fn, filename: str):  # type: ignore[no-untyped-def]
-        text = await self._act(fn, refresh=False)
-        if text is None:
-            return None
-        return rx.download(data=text, filename=filename, mime_type="text/csv")
-
     @rx.event
     async def export_matrix(self):
         return await self._download(adoption.export_adoption_csv, "practice-adoption.csv")
