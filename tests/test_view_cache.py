@@ -159,3 +159,26 @@ def test_renaming_a_person_bumps_the_versions_of_their_organisations(org_a, org_
         user.name = "Renamed"
         session.add(user)
     assert _version(org_a.org_id) > a0 and _version(org_b.org_id) == b0
+
+
+def test_a_reused_organisation_id_never_meets_the_views_of_the_one_before(engine):
+    """SQLite gives an emptied table's ids out again (the browser suite empties the database
+    between tests while the app keeps running): the new organisation, with the same id, the
+    same user id and the same number of writes, must see its own initiatives."""
+    from tests.conftest import empty_database
+
+    first = factories.make_org("Reused")
+    pid = make_portfolio(first)
+    make_initiative(first, pid, "Checkout")
+    old = _fresh(first)
+    assert run(cached_in_tenant(old, _titles, portfolio_id=pid)) == ["Checkout"]
+
+    empty_database(engine)
+    second = factories.make_org("Reused")
+    pid_2 = make_portfolio(second)
+    make_initiative(second, pid_2, "Initiative 20")
+    new = _fresh(second)
+    if engine.dialect.name == "sqlite":  # PostgreSQL's sequences never hand an id out twice
+        assert (new.org_id, new.user_id, pid_2) == (old.org_id, old.user_id, pid)
+    assert new.data_version != old.data_version
+    assert run(cached_in_tenant(new, _titles, portfolio_id=pid_2)) == ["Initiative 20"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import ClassVar
 
@@ -13,14 +14,24 @@ from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.roles import Role
 
 
+def first_data_version() -> int:
+    """A new organisation's first data version: random in 1..2**30 (an int4 column, with
+    room for a billion writes), so a reused id never repeats an earlier (id, version) pair."""
+    return secrets.randbelow(2**30) + 1
+
+
 class Organization(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)
     slug: str = Field(max_length=60, unique=True, index=True)
     created_at: datetime = Field(default_factory=utcnow)
     # Bumped by db.py in the transaction of every write to the organisation's data: a view
-    # computed at one version is still true at that version (db.cached_in_tenant).
-    data_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # computed at one version is still true at that version (db.cached_in_tenant). It starts
+    # at a random value, not 0: SQLite hands a deleted organisation's id to the next one, and
+    # a new organisation counting from 0 again would meet the views cached for the old one.
+    data_version: int = Field(
+        default_factory=first_data_version, sa_column_kwargs={"server_default": "0"}
+    )
 
 
 class User(SQLModel, table=True):
