@@ -81,3 +81,19 @@ def test_a_file_without_the_columns_or_by_a_member_is_refused(org_a, org_b):
     with tenant_session(org_a) as session:
         preview = importing.preview_capacity_csv(session=session, ctx=org_a, text=GOOD)
     assert preview.errors == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\r0", 'team,quarter\r\n"Alpha', "team," + "x" * 200_000 + "\n"],
+    ids=["bare carriage return", "open quote", "field over the csv limit"],
+)
+def test_a_malformed_file_gets_a_message_not_a_crash(org_a, text):
+    """Found by the input fuzzer: a lone carriage return made the csv module raise."""
+    factories.make_team(org_a, "Alpha")
+    with tenant_session(org_a) as session:
+        preview = importing.preview_capacity_csv(session=session, ctx=org_a, text=text)
+    assert preview.file_error and preview.lines == []
+    with pytest.raises(ValidationFailed), tenant_session(org_a) as session:
+        importing.import_capacity_csv(session=session, ctx=org_a, text=text, confirm=True)
+    assert _listed(org_a) == []

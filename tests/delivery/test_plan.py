@@ -172,3 +172,22 @@ def test_a_plan_is_adopted_in_1_to_12_tranches(org_a):
             plan_services.adopt_plan(
                 session=session, ctx=org_a, published_plan_id=plan_id, tranches=bad
             )
+
+
+def test_a_malformed_spend_file_gets_a_message_and_writes_nothing(org_a):
+    """A field over the csv module's limit made it raise; lone carriage returns are lines."""
+    _pid, iid = funded_initiative(org_a, cost=90_000)
+    spend(org_a, iid, "2026-01", 10_000)
+    huge = b"month,amount\n2026-02," + b"9" * 200_000 + b"\n"
+    with pytest.raises(ValidationFailed, match="not valid CSV"), tenant_session(org_a) as session:
+        plan_services.import_spend_csv(session=session, ctx=org_a, initiative_id=iid, data=huge)
+    assert [s.month for s in _view(org_a, iid).spend] == ["2026-01"]
+    with tenant_session(org_a) as session:
+        result = plan_services.import_spend_csv(
+            session=session, ctx=org_a, initiative_id=iid, data=b"month,amount\r2026-02,5\r"
+        )
+    assert result.created == 1
+    assert [(s.month, s.amount) for s in _view(org_a, iid).spend] == [
+        ("2026-01", 10_000),
+        ("2026-02", 5),
+    ]

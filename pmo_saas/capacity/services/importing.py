@@ -36,7 +36,16 @@ def _read(
 ) -> tuple[CsvPreview, list[tuple[int, str, float, float, str]]]:
     if len(text) > MAX_CHARS:
         return CsvPreview(lines=[], errors=1, file_error="The file is larger than 1 MB."), []
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _read_lines(session, text)
+    except csv.Error as error:  # e.g. a field over the csv module's size limit
+        return CsvPreview(lines=[], errors=1, file_error=f"The file is not valid CSV: {error}."), []
+
+
+def _read_lines(
+    session: Session, text: str
+) -> tuple[CsvPreview, list[tuple[int, str, float, float, str]]]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]
     if missing:

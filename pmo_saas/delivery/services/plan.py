@@ -254,18 +254,8 @@ def record_spend(
     )
 
 
-def import_spend_csv(
-    *, session: Session, ctx: TenantContext, initiative_id: int, data: bytes
-) -> ImportResult:
-    """Columns month (YYYY-MM) and amount; every line checked first, then all or nothing."""
-    initiative = initiative_in_org(session, initiative_id)
-    require_owner_or_coach(session, ctx, initiative)
-    plan_of(session, initiative_id)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationFailed("The file is not UTF-8 text.", field="file") from None
-    reader = csv.DictReader(io.StringIO(text))
+def _read_spend(text: str) -> tuple[dict[date, int], list[str]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     if not reader.fieldnames or not {"month", "amount"} <= {
         f.strip().lower() for f in reader.fieldnames
     }:
@@ -279,6 +269,24 @@ def import_spend_csv(
             rows[day] = clean_money(cells.get("amount"), what="amount", required=True) or 0
         except ValidationFailed as error:
             errors.append(f"line {line}: {error}")
+    return rows, errors
+
+
+def import_spend_csv(
+    *, session: Session, ctx: TenantContext, initiative_id: int, data: bytes
+) -> ImportResult:
+    """Columns month (YYYY-MM) and amount; every line checked first, then all or nothing."""
+    initiative = initiative_in_org(session, initiative_id)
+    require_owner_or_coach(session, ctx, initiative)
+    plan_of(session, initiative_id)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed("The file is not UTF-8 text.", field="file") from None
+    try:
+        rows, errors = _read_spend(text)
+    except csv.Error as error:  # a stray quote or line break, or a field over the size limit
+        raise ValidationFailed(f"The file is not valid CSV: {error}.", field="file") from None
     if errors:
         raise ValidationFailed("Nothing imported. " + "; ".join(errors[:10]), field="file")
     if not rows:
