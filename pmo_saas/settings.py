@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from functools import lru_cache
@@ -12,6 +13,12 @@ from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Delivery sync may never be allowed to reach these in production: the app's own loopback
+# services and link-local (cloud metadata), the tests' allowance.
+_LOCAL_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("127.0.0.0/8", "0.0.0.0/8", "169.254.0.0/16", "::1/128", "::/128", "fe80::/10")
+)
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development", "placeholder"}
 
 
@@ -139,6 +146,26 @@ class Settings(BaseSettings):
                 )
             if not self.secret_key or self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
                 self.secret_key = _local_secret_key()
+        return self
+
+    @model_validator(mode="after")
+    def _sync_reaches_no_local_service_in_production(self) -> Settings:
+        """The tests' loopback allowance (and link-local, where cloud metadata lives) is refused
+        in production; a private network of a self-hosted Jira or GitHub may be allowed."""
+        if self.environment != "production":
+            return self
+        if self.delivery_sync_allow_private_networks:
+            raise ValueError("PMO_DELIVERY_SYNC_ALLOW_PRIVATE_NETWORKS is for tests only")
+        for raw in self.delivery_sync_allowed_networks.split(","):
+            if raw.strip():
+                net = ipaddress.ip_network(raw.strip(), strict=False)
+                if any(
+                    net.overlaps(local) for local in _LOCAL_NETWORKS if local.version == net.version
+                ):
+                    raise ValueError(
+                        f"PMO_DELIVERY_SYNC_ALLOWED_NETWORKS may not include {net} in production "
+                        "(loopback and link-local addresses are the app's own and the cloud's)"
+                    )
         return self
 
     @model_validator(mode="after")

@@ -90,3 +90,17 @@ class FlowView(BaseModel):
     forecast: ForecastView
     value_streams: list[str] = []
     initiatives: list[InitiativeDelivery] = []
+
+
+class StatusChangeRow(BaseModel):
+    """One recorded move, for the REST API and the CSV export (times in UTC, ISO 8601)."""
+
+    at: str
+    initiative_id: int
+    work_item_id: int | None  # None: the initiative itself moved on the portfolio board
+    external_key: str  # "PROJ-12" / "#12" when synced, else ""
+    title: str
+    from_status: str  # "" for the first
+    to_status: str
+    by: str  # the person's name, or "" (an import or a sync)
+    source: str  # board, manual, import, jira or github

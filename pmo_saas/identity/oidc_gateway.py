@@ -36,6 +36,7 @@ from joserfc.errors import (
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
+from pmo_saas.kernel.addresses import is_public
 from pmo_saas.settings import get_settings
 
 TIMEOUT_SECONDS = 10
@@ -108,19 +109,6 @@ def _allowed_networks(raw: str) -> tuple[IpNetwork, ...]:
     return tuple(networks)
 
 
-def _is_public(ip: IpAddress) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
-
-
 def check_outbound_url(url: str) -> None:
     """Refuse a URL that SSO must not fetch: not http(s), or a host that resolves to any
     private, loopback, link-local, multicast or reserved address (unless allowed)."""
@@ -146,7 +134,7 @@ def check_outbound_url(url: str) -> None:
         ) from None
     for info in infos:
         ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if _is_public(ip) or any(ip in network for network in allowed):
+        if is_public(ip) or any(ip in network for network in allowed):
             continue
         raise IdentityProviderError(
             f"Refused to fetch {url[:200]}: {host} resolves to {ip}, a private, loopback, "

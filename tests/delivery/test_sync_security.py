@@ -82,7 +82,7 @@ def test_allowed_networks_let_only_those_through(monkeypatch: pytest.MonkeyPatch
     get_settings.cache_clear()
     try:
         check_url("http://127.0.0.1:9/rest")
-        with pytest.raises(ValidationFailed, match="private or loopback"):
+        with pytest.raises(ValidationFailed, match="private, loopback"):
             check_url("https://10.0.0.1/rest")
     finally:
         monkeypatch.delenv("PMO_DELIVERY_SYNC_ALLOWED_NETWORKS")

@@ -10,16 +10,19 @@ the dashboard's delivery area shows the initiative at risk with that reason.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from pmo_saas.db import tenant_session
-from pmo_saas.delivery.plan_models import FundingTranche, RagChange
-from pmo_saas.kernel.roles import Role
+from pmo_saas.delivery.plan_models import RagChange
 from tests import factories
-from tests.delivery.plan_builders import funded_initiative
+from tests.e2e.delivery_steps import (
+    expect_dashboard_at_risk,
+    expect_second_tranche_released,
+    funded_checkout,
+    record_gate_review,
+)
 
 
 def _sign_in(page: Page, url: str, email: str, path: str) -> None:
@@ -32,35 +35,17 @@ def _sign_in(page: Page, url: str, email: str, path: str) -> None:
 
 
 def test_gate_releases_a_tranche_owner_sets_amber_dashboard_shows_it(page: Page, base_url: str):
-    org = factories.make_org("Plan Org")
-    coach_email = factories.unique_email("coach")
-    coach = factories.make_member(org, Role.COACH, name="Cora Coach", email=coach_email)
-    owner_email = factories.unique_email("owner")
-    factories.make_member(org, Role.MEMBER, name="Olivia Owner", email=owner_email)
-    pid, iid = funded_initiative(
-        org, title="Checkout", cost=90_000, owner="Olivia Owner", end_date="2027-12-31"
-    )
-    slug = org.org_slug
-    today = datetime.now(UTC).date().isoformat()
+    funded = funded_checkout("Plan Org")
+    coach, coach_email, owner_email = funded.coach, funded.coach_email, funded.owner_email
+    slug, pid, iid = funded.slug, funded.portfolio_id, funded.initiative_id
 
     # ---- a coach records the gate review: the second tranche is released
     governance = f"/o/{slug}/dashboard/governance/{iid}"
     _sign_in(page, f"{base_url}{governance}", coach_email, governance)
-    page.get_by_label("Gate decision").select_option("Proceed")
-    page.get_by_label("Decision date").fill(today)
-    page.get_by_label("Approvers").fill("Ada Sponsor")
-    page.get_by_role("button", name="Record gate review").click()
-    expect(page.get_by_role("status")).to_contain_text("Gate review recorded")
+    record_gate_review(page, base_url, slug, iid)
     plan_path = f"/o/{slug}/portfolio/p/{pid}/plan/{iid}"
-    page.goto(f"{base_url}{plan_path}")
-    tranches = page.get_by_role("region", name="Funding tranches", exact=True)
-    expect(tranches.get_by_role("cell", name="released", exact=True)).to_have_count(2)
+    expect_second_tranche_released(page, f"{base_url}{plan_path}", coach)
     expect(page.get_by_text("0 spent of 60,000 released.")).to_be_visible()
-    with tenant_session(coach) as session:
-        statuses = session.exec(
-            select(FundingTranche.status).order_by(FundingTranche.position)
-        ).all()
-    assert statuses == ["released", "released", "planned"]
 
     # ---- the owner sets amber: a reason is required, and the choice is kept meanwhile
     context = page.context.browser.new_context()  # type: ignore[union-attr]
@@ -84,11 +69,5 @@ def test_gate_releases_a_tranche_owner_sets_amber_dashboard_shows_it(page: Page,
         ]
 
     # ---- the dashboard shows it
-    owner_page.goto(f"{base_url}/o/{slug}/dashboard")
-    delivery = owner_page.get_by_role("region", name="Delivery", exact=True)
-    expect(delivery.get_by_label("At risk", exact=True)).to_have_text("1")
-    attention = owner_page.get_by_role("region", name="Delivery needing attention", exact=True)
-    expect(attention).to_contain_text("Checkout")
-    expect(attention).to_contain_text("At risk")
-    expect(attention).to_contain_text("Supplier is two weeks late")
+    expect_dashboard_at_risk(owner_page, base_url, slug, "Checkout", "Supplier is two weeks late")
     context.close()

@@ -66,7 +66,9 @@ class PeerHandler(BaseHTTPRequestHandler):
         if failure and failure.get("delay"):
             time.sleep(float(failure["delay"]))
         if failure and failure.get("status"):
-            self._send(int(failure["status"]), self.error_body(int(failure["status"])))
+            code = int(failure["status"])
+            moved = {"Location": str(failure["location"])} if failure.get("location") else {}
+            self._send(code, {} if moved else self.error_body(code), moved)
             return
         with LOCK:
             status, body, headers = self.api(method, parts.path, query)
@@ -80,8 +82,11 @@ class PeerHandler(BaseHTTPRequestHandler):
             if method == "DELETE":
                 self.server.log.clear()
             return list(self.server.log)
-        if path == "/_peer/fail":  # {"status": 500} or {"delay": 3}, for the next `times` calls
-            self.server.failures = [dict(body)] * int(body.get("times", 1))
+        # {"status": 500}, {"delay": 3} or {"status": 302, "location": ...}: the next `times` calls
+        if path == "/_peer/fail":
+            # "after": that many calls answer normally first (a failure in mid-sync)
+            self.server.failures = [None] * int(body.get("after", 0))
+            self.server.failures += [dict(body)] * int(body.get("times", 1))
             return {}
         return self.control(method, path, body)
 
@@ -111,7 +116,7 @@ class PeerServer(ThreadingHTTPServer):
     def __init__(self, port: int, handler: type[PeerHandler]) -> None:
         super().__init__(("127.0.0.1", port), handler)
         self.log: list[dict[str, Any]] = []
-        self.failures: list[dict[str, Any]] = []
+        self.failures: list[dict[str, Any] | None] = []
         self.state: dict[str, Any] = {}
 
 
@@ -183,5 +188,14 @@ class PeerControl:
     def clear_log(self) -> None:
         self.call("DELETE", "log")
 
-    def fail(self, *, status: int = 0, delay: float = 0, times: int = 1) -> None:
-        self.call("POST", "fail", {"status": status, "delay": delay, "times": times})
+    def fail(
+        self,
+        *,
+        status: int = 0,
+        delay: float = 0,
+        times: int = 1,
+        after: int = 0,
+        location: str = "",
+    ) -> None:
+        body = {"status": status, "delay": delay, "times": times, "after": after}
+        self.call("POST", "fail", {**body, "location": location})

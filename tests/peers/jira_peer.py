@@ -8,8 +8,9 @@ HH:mm"] [ORDER BY updated ASC]`, `fields`, `maxResults`, `nextPageToken` / `isLa
 read in the account's time zone) and `GET /rest/api/3/issue/{key}/changelog` (`startAt`,
 `maxResults`, `isLast`, `values`). Pages are small (`page` in reset) so pagination is used.
 
-Control (tests): POST /_peer/reset, /_peer/issues, /_peer/issues/<key>/move,
-/_peer/rename_status; DELETE /_peer/issues/<key>; the log and failures of http_peer.
+Control (tests): POST /_peer/reset, /_peer/credentials, /_peer/issues,
+/_peer/issues/<key>/move, /_peer/rename_status; DELETE /_peer/issues/<key>; the log and
+failures of http_peer.
 """
 
 from __future__ import annotations
@@ -167,6 +168,9 @@ class JiraHandler(PeerHandler):
                 next_id=10001,
             )
             return {}
+        if path == "/_peer/credentials":  # the account's token rotated: only the new one works
+            s.update(email=body.get("email") or s["email"], token=body["token"])
+            return {}
         if path == "/_peer/rename_status":  # Jira renames the status; history keeps old names
             for issue in s["issues"].values():
                 if issue["status"] == body["from"]:
@@ -241,6 +245,9 @@ class JiraPeer(PeerControl):
 
     def delete(self, key: str) -> None:
         self.call("DELETE", f"issues/{key}")
+
+    def rotate_token(self, token: str, email: str = "") -> None:
+        self.call("POST", "credentials", {"token": token, "email": email})
 
     def rename_status(self, old: str, new: str) -> None:
         self.call("POST", "rename_status", {"from": old, "to": new})

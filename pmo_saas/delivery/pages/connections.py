@@ -31,6 +31,7 @@ from pmo_saas.ui.components import (
     labelled_select,
     page_heading,
 )
+from pmo_saas.ui.dialogs import dialog_actions, form_dialog
 
 KIND_CHOICES = list(sync_services.KIND_LABELS.items())
 COLUMN_CHOICES = [("", "Unmapped"), *COLUMNS.items()]
@@ -47,6 +48,9 @@ class ConnectionsState(WorkspacePage, rx.State):
     syncing: int = 0  # the connection being synced now (0: none)
     sync_progress: str = ""
     form_version: int = 0
+    # The connection whose token the "Replace token" dialog replaces (0: the dialog is shut).
+    token_connection_id: int = 0
+    token_project: str = ""
 
     def _iid(self) -> int:
         return id_after(self.router.url.path, "delivery")
@@ -85,6 +89,34 @@ class ConnectionsState(WorkspacePage, rx.State):
             token=str(form.get("token", "")),
         )
         if not self.error:
+            self.form_version += 1
+
+    @rx.event
+    def open_token_dialog(self, connection_id: int) -> None:
+        shown = [c for c in self.connections if c.id == int(connection_id)]
+        self._clear_messages()
+        if shown:
+            self.token_connection_id, self.token_project = shown[0].id, shown[0].project
+
+    @rx.event
+    def close_token_dialog(self) -> None:
+        """The dialog's close button, Escape or Cancel (it opens only from a row's button)."""
+        self.token_connection_id, self.token_project = 0, ""
+
+    @rx.event
+    async def replace_token(self, form: dict) -> None:
+        """Like `connect`: the new token goes from the form's event to the service, never to a
+        var; the service checks it with the other side before it replaces the old one."""
+        await self._act_outside(
+            sync_services.replace_token,
+            notice=f"Token replaced for {self.token_project}; the next sync uses it.",
+            minimum=Role.COACH,
+            connection_id=int(self.token_connection_id),
+            account=str(form.get("new_account", "")),
+            token=str(form.get("new_token", "")),
+        )
+        if not self.error:
+            self.token_connection_id, self.token_project = 0, ""
             self.form_version += 1
 
     @rx.event
@@ -178,6 +210,12 @@ def _connection_row(c: ConnectionRow) -> rx.Component:
                         aria_label="Sync " + c.project + " now",
                     ),
                     rx.button(
+                        "Replace token",
+                        variant="soft",
+                        on_click=s.open_token_dialog(c.id),
+                        aria_label="Replace the token of " + c.project,
+                    ),
+                    rx.button(
                         "Remove",
                         variant="soft",
                         color_scheme="red",
@@ -255,6 +293,35 @@ def _connect_card() -> rx.Component:
     )
 
 
+def _token_dialog() -> rx.Component:
+    s = ConnectionsState
+    return form_dialog(
+        "Replace the API token of " + s.token_project,
+        rx.form(
+            rx.vstack(
+                field(
+                    "New account e-mail (Jira; blank keeps it)",
+                    "new_account",
+                    required=False,
+                    autocomplete="off",
+                ),
+                field("New API token", "new_token", type="password", autocomplete="off"),
+                dialog_actions("Replace token"),
+                width="100%",
+            ),
+            on_submit=s.replace_token,
+            reset_on_submit=True,
+            key=s.form_version.to_string(),
+            width="100%",
+        ),
+        open=s.token_connection_id != 0,
+        on_open_change=lambda _open: ConnectionsState.close_token_dialog(),
+        description="The new token is checked with the other side first, then replaces the "
+        "old one at once. It is stored encrypted and never shown again.",
+        error=s.error,
+    )
+
+
 def _body() -> rx.Component:
     s = ConnectionsState
     delivery = portfolio_href(s.portfolio_id, "/delivery/") + s.initiative_id.to_string()
@@ -299,6 +366,7 @@ def _body() -> rx.Component:
             empty="No sync yet.",
         ),
         rx.cond(AuthState.is_coach, _connect_card()),
+        _token_dialog(),
         width="100%",
         align="start",
         spacing="4",

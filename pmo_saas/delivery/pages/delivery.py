@@ -18,8 +18,8 @@ from pmo_saas.delivery.pages.charts import (
     throughput_chart,
 )
 from pmo_saas.delivery.schemas import FlowView, InitiativeDelivery, WorkItemRow
+from pmo_saas.delivery.services import exports, workitems
 from pmo_saas.delivery.services import flow as flow_services
-from pmo_saas.delivery.services import workitems
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.identity.shell import workspace
@@ -195,6 +195,15 @@ class DeliveryState(WorkspacePage, rx.State):
         self.notice = "Import cancelled; nothing was written."
 
     @rx.event
+    async def download_csv(self, which: str):  # type: ignore[no-untyped-def]
+        """The initiative's work items, status history or flow figures as CSV."""
+        if which not in CSV_EXPORTS:
+            self._refuse("There is no such export.")
+            return None
+        fn, filename = CSV_EXPORTS[which]
+        return await self._download(fn, filename, initiative_id=self._iid())
+
+    @rx.event
     async def confirm_import(self) -> None:
         data = self._import_data
 
@@ -213,6 +222,13 @@ class DeliveryState(WorkspacePage, rx.State):
         if result is not None:
             self._reset_preview()
             self.notice = f"Imported {result.created} work item(s)."
+
+
+CSV_EXPORTS = {
+    "items": (exports.export_work_items_csv, "work-items.csv"),
+    "status": (exports.export_status_history_csv, "status-history.csv"),
+    "flow": (exports.export_flow_csv, "flow.csv"),
+}
 
 
 def _item_row(i: WorkItemRow) -> rx.Component:
@@ -405,6 +421,17 @@ def _initiative_body() -> rx.Component:
             + "/connections",
         ),
         _charts(),
+        rx.hstack(
+            *[
+                rx.button(label, variant="soft", size="1", on_click=s.download_csv(which))
+                for which, label in (
+                    ("items", "Work items (CSV)"),
+                    ("status", "Status history (CSV)"),
+                    ("flow", "Flow figures (CSV)"),
+                )
+            ],
+            wrap="wrap",
+        ),
         rx.hstack(
             rx.heading("Work items", size="4", as_="h2"),
             rx.spacer(),

@@ -285,7 +285,7 @@ def delivery_tile(session: Session, ctx: TenantContext) -> DeliveryTile:
     )
 
 
-def _csv(rows: Sequence[Sequence[object]]) -> str:
+def csv_text(rows: Sequence[Sequence[object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:
@@ -318,12 +318,12 @@ def export_delivery_csv(*, session: Session, ctx: TenantContext, portfolio_id: i
         ]
         for r in rows
     ]
-    return _csv([head, *body])
+    return csv_text([head, *body])
 
 
 def export_rag_history_csv(*, session: Session, ctx: TenantContext, initiative_id: int) -> str:
     view = initiative_plan(session=session, ctx=ctx, initiative_id=initiative_id)
-    return _csv(
+    return csv_text(
         [["set at", "rag", "reason", "set by"]]
         + [[r.set_at, r.rag_label, r.reason, r.set_by] for r in view.rag_history]
     )

@@ -119,7 +119,7 @@ def _rows(session: Session, items: list[WorkItem]) -> list[WorkItemRow]:
 
 
 def list_work_items(
-    *, session: Session, ctx: TenantContext, initiative_id: int, limit: int = 200
+    *, session: Session, ctx: TenantContext, initiative_id: int, limit: int | None = 200
 ) -> list[WorkItemRow]:
     """The initiative's items, open ones first (the newest `limit`)."""
     initiative_in_org(session, initiative_id)

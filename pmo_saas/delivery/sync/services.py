@@ -106,11 +106,15 @@ def connect_source(
 
 
 def replace_token(*, ctx: TenantContext, connection_id: int, account: str, token: str) -> None:
+    """A new API token (and, for Jira, optionally another account), checked against the other
+    side first; the old ciphertext is overwritten, so no later request can use the old token.
+    A blank account keeps the connection's own."""
     ctx.require(IMPORT, IMPORT_MESSAGE)
     with tenant_session(ctx) as session:
         conn = connection_in_org(session, connection_id)
         kind, base, project = conn.kind, conn.base_url, conn.project
-    _, _, account, token = _clean(kind, base, project, account or "x@y", token)
+        account = account.strip() or conn.account
+    _, _, account, token = _clean(kind, base, project, account if kind == m.JIRA else "", token)
     source = open_source(kind, base, project, account, token)
     try:
         source.check()
@@ -122,7 +126,14 @@ def replace_token(*, ctx: TenantContext, connection_id: int, account: str, token
         if kind == m.JIRA:
             conn.account = account
         session.add(conn)
-        audit.record(session=session, ctx=ctx, action="delivery.sync_token", target=project)
+        audit.record(
+            session=session,
+            ctx=ctx,
+            action="delivery.sync_token_replaced",
+            target=f"{KIND_LABELS[kind]} {project}",
+            detail=f"token {masked(token[-4:])}"
+            + (f", account {account}" if kind == m.JIRA else ""),
+        )
 
 
 def remove_connection(*, session: Session, ctx: TenantContext, connection_id: int) -> None:
