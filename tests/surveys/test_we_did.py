@@ -337,3 +337,20 @@ def test_a_later_survey_of_another_instrument_is_not_the_next_round(org_a):
     assert _board(org_a, other).follow_up == []
     token = links_from_outbox(org_a)[email_of(crowd["Alpha"][1])][-1]
     assert services.load_survey_form(token=token).we_did == []
+
+
+def test_the_rest_api_reads_the_board_and_another_organisation_gets_404(org_a, org_b):
+    from tests.rest.helpers import bearer, client, make_key
+
+    survey_id, ids, crowd = _closed_round(org_a)
+    _commit(org_a, survey_id, ids["Alpha"], crowd["Alpha"][0].user_id)
+    _, key = make_key(org_a)
+    _, b_key = make_key(org_b)
+    response = client().get(f"/api/v1/surveys/{survey_id}/we-did", headers=bearer(key))
+    assert response.status_code == 200
+    [focus] = response.json()["focus"]
+    assert (focus["team_name"], focus["commitments"][0]["title"]) == ("Alpha", "Retro on bad news")
+    theirs = client().get(f"/api/v1/surveys/{survey_id}/we-did", headers=bearer(b_key))
+    missing = client().get(f"/api/v1/surveys/{2**31 - 1}/we-did", headers=bearer(key))
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json() == missing.json()
