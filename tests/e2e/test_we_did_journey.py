@@ -97,7 +97,7 @@ def test_a_coach_commits_from_results_and_the_next_round_shows_it(page: Page, ba
     we_did.get_by_label("Owner", exact=True).select_option(label="Olga Owner")
     we_did.get_by_label("Due date", exact=True).fill("2030-03-31")
     we_did.get_by_role("button", name="Commit action").click()
-    expect(page.get_by_role("status").first).to_contain_text("coaching plan")
+    expect(we_did.get_by_role("status")).to_contain_text("coaching plan")
     committed = page.get_by_role("region", name="Committed from this round")
     expect(committed.get_by_role("row").filter(has_text=ACTION)).to_contain_text("Olga Owner")
     expect(committed.get_by_role("row").filter(has_text=ACTION)).to_contain_text("Planned")

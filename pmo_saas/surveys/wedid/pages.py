@@ -267,31 +267,33 @@ def since_last_survey(notes: rx.Var[list[WeDidNote]]) -> rx.Component:
     """For respondents, before the questions: what the team's last round committed."""
     return rx.cond(
         notes.length() > 0,  # type: ignore[attr-defined]
-        card(
-            rx.heading("What we did since the last survey", size="4", as_="h2"),
-            rx.text(
-                "Your team's last results led to these actions (no names are shown):",
-                size="2",
-            ),
-            rx.el.ul(
-                rx.foreach(
-                    notes,
-                    lambda n: rx.el.li(
-                        rx.text(
-                            rx.el.strong(n.action),
-                            " · ",
-                            n.status_label,
-                            " · on “",
-                            n.prompt,
-                            "”",
-                            size="2",
-                        )
-                    ),
+        rx.el.section(
+            card(
+                rx.heading("What we did since the last survey", size="4", as_="h2"),
+                rx.text(
+                    "Your team's last results led to these actions (no names are shown):",
+                    size="2",
                 ),
-                style={"margin": 0, "paddingLeft": "1.2em"},
+                rx.el.ul(
+                    rx.foreach(
+                        notes,
+                        lambda n: rx.el.li(
+                            rx.text(
+                                rx.el.strong(n.action),
+                                " · ",
+                                n.status_label,
+                                " · on “",
+                                n.prompt,
+                                "”",
+                                size="2",
+                            )
+                        ),
+                    ),
+                    style={"margin": 0, "paddingLeft": "1.2em"},
+                ),
+                width="100%",
             ),
-            width="100%",
-            role="region",
             aria_label="What we did since the last survey",
+            style={"width": "100%"},
         ),
     )
