@@ -83,11 +83,17 @@ def _member_ctx(org: TenantContext, person: TenantContext) -> TenantContext:
     return TenantContext(org_id=org.org_id, user_id=person.user_id, role=Role.MEMBER)
 
 
-def test_a_coach_commits_on_a_shown_team_and_it_becomes_an_action_in_a_new_team_plan(org_a):
+def test_a_coach_commits_on_a_shown_team_and_it_becomes_an_action_in_a_new_team_plan(
+    org_a, org_b
+):
     survey_id, ids, crowd = _closed_round(org_a)
     coach = people(org_a, 1, Role.COACH)[0]
     board = _board(coach, survey_id)
     assert [c.label for c in board.teams] == ["Alpha", "Beta"]  # Gamma is hidden: not offered
+    # Owners offered to a coach: this organisation's people, never another's.
+    offered = {int(o.value) for o in board.owners}
+    assert {p.user_id for team in crowd.values() for p in team} <= offered
+    assert org_b.user_id not in offered
     assert QUESTION in [q.value for q in board.questions]
     owner = crowd["Alpha"][0].user_id
     focus = _commit(coach, survey_id, ids["Alpha"], owner)
