@@ -10,6 +10,7 @@ from sqlmodel import func, select
 from pmo_saas.coaching.models import CoachingAction, CoachingPlan
 from pmo_saas.coaching.services import actions as coaching_actions
 from pmo_saas.coaching.services import plans as coaching_plans
+from pmo_saas.collaboration.models import ACTION_ASSIGNED, Notification
 from pmo_saas.db import tenant_session
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.models import AuditEvent, Membership, User
@@ -83,9 +84,7 @@ def _member_ctx(org: TenantContext, person: TenantContext) -> TenantContext:
     return TenantContext(org_id=org.org_id, user_id=person.user_id, role=Role.MEMBER)
 
 
-def test_a_coach_commits_on_a_shown_team_and_it_becomes_an_action_in_a_new_team_plan(
-    org_a, org_b
-):
+def test_a_coach_commits_on_a_shown_team_and_it_becomes_an_action_in_a_new_team_plan(org_a, org_b):
     survey_id, ids, crowd = _closed_round(org_a)
     coach = people(org_a, 1, Role.COACH)[0]
     board = _board(coach, survey_id)
@@ -115,6 +114,11 @@ def test_a_coach_commits_on_a_shown_team_and_it_becomes_an_action_in_a_new_team_
         "2030-03-31",
     )
     assert {"survey.focus_picked", "coaching.action_committed"} <= audited
+    with tenant_session(org_a) as session:
+        told = session.exec(
+            select(Notification.kind).where(Notification.recipient_id == owner)
+        ).all()
+    assert told == [ACTION_ASSIGNED]  # the owner hears of it like any assigned action
     # A second action on the same question: the same focus, the same plan.
     focus = _commit(coach, survey_id, ids["Alpha"], owner, title="Blameless post-mortems")
     assert [c.title for c in focus.commitments] == ["Retro on bad news", "Blameless post-mortems"]
@@ -360,3 +364,19 @@ def test_the_rest_api_reads_the_board_and_another_organisation_gets_404(org_a, o
     missing = client().get(f"/api/v1/surveys/{2**31 - 1}/we-did", headers=bearer(key))
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json() == missing.json()
+
+
+def test_a_read_only_workspace_reads_its_commitments_and_commits_nothing(org_a, billing_on):
+    from pmo_saas.billing.entitlements import READ_ONLY_MESSAGE
+    from pmo_saas.kernel.errors import ReadOnly
+    from tests import factories
+
+    survey_id, ids, crowd = _closed_round(org_a)
+    _commit(org_a, survey_id, ids["Alpha"], crowd["Alpha"][0].user_id)
+    factories.lapse_subscription(org_a)
+    assert [f.team_name for f in _board(org_a, survey_id).focus] == ["Alpha"]
+    for team in ("Alpha", "Beta"):  # a new action on a picked focus, and a new focus
+        with pytest.raises(ReadOnly) as refused:
+            _commit(org_a, survey_id, ids[team], crowd[team][0].user_id, title="More")
+        assert str(refused.value) == READ_ONLY_MESSAGE
+    assert (_rows(org_a, SurveyFocus), _rows(org_a, SurveyCommitment)) == (1, 1)
