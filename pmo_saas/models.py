@@ -24,7 +24,11 @@ DOMAINS = (
     "collaboration",
 )
 # Modules that hold tables beside a domain's models.py.
-EXTRA_MODEL_MODULES = ("pmo_saas.identity.sso_models", "pmo_saas.delivery.sync.models")
+EXTRA_MODEL_MODULES = (
+    "pmo_saas.identity.sso_models",
+    "pmo_saas.delivery.sync.models",
+    "pmo_saas.surveys.wedid.models",
+)
 # Modules that register what the layers below ask of them: billing's read-only write guard
 # (db.py) and its plan rules (identity.plan_rules, which may not import billing); the
 # domains' comment targets (collaboration.targets, which imports none of them).

@@ -254,6 +254,7 @@ def _domain_row_makers() -> None:
     from tests.delivery.rows import make_delivery_rows, make_sync_rows
     from tests.practices.rows import make_practice_rows
     from tests.rest.rows import make_rest_rows
+    from tests.surveys.rows import make_we_did_rows
 
     TENANT_ROW_MAKERS.update(BILLING_ROW_MAKERS)
     TENANT_ROW_MAKERS.update(
@@ -274,6 +275,7 @@ def _domain_row_makers() -> None:
             # also statusmapping, syncrun, synceditem
             "syncconnection": make_sync_rows,
             "comment": make_collaboration_rows,  # also notification, notificationpreference
+            "surveyfocus": make_we_did_rows,  # also surveycommitment
         }
     )
 

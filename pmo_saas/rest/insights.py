@@ -15,6 +15,8 @@ from pmo_saas.portfolio.services import governance as governance_services
 from pmo_saas.rest.core import Endpoint, page
 from pmo_saas.surveys import services as survey_services
 from pmo_saas.surveys.schemas import SurveyResults, SurveyRow, TrendPoint
+from pmo_saas.surveys.wedid import services as we_did_services
+from pmo_saas.surveys.wedid.schemas import WeDidBoard
 
 
 def governance(*, session: Session, ctx: TenantContext, initiative_id: int) -> Any:
@@ -36,6 +38,10 @@ def survey_trend(
     return page(rows, query)
 
 
+def survey_we_did(*, session: Session, ctx: TenantContext, survey_id: int) -> Any:
+    return we_did_services.we_did_board(session=session, ctx=ctx, survey_id=survey_id)
+
+
 def dashboard(*, session: Session, ctx: TenantContext) -> Any:
     return dashboard_services.build_dashboard(session=session, ctx=ctx)
 
@@ -50,5 +56,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              survey_results, SurveyResults),
     Endpoint("GET", "/surveys/{survey_id}/trend", "Headline figure across rounds", survey_trend,
              list[TrendPoint], paginated=True),
+    Endpoint("GET", "/surveys/{survey_id}/we-did",
+             "You said, we did: focus questions, committed actions and their status, and the "
+             "previous round's commitments with the change (shown teams only)",
+             survey_we_did, WeDidBoard),
     Endpoint("GET", "/dashboard", "The executive dashboard's figures", dashboard, Dashboard),
 )  # fmt: skip

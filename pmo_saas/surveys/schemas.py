@@ -56,6 +56,14 @@ class QuestionForm(BaseModel):
     required: bool
 
 
+class WeDidNote(BaseModel):
+    """What the team's previous round committed, as its respondents read it (wedid/)."""
+
+    prompt: str
+    action: str
+    status_label: str
+
+
 class SurveyForm(BaseModel):
     title: str
     instrument: str
@@ -63,6 +71,7 @@ class SurveyForm(BaseModel):
     closes_at: str
     questions: list[QuestionForm]
     personal: bool
+    we_did: list[WeDidNote] = []
 
 
 class Bar(BaseModel):

@@ -25,7 +25,8 @@ from pmo_saas.identity.page_state import PublicPage
 from pmo_saas.identity.shell import public
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys import sealing, services
-from pmo_saas.surveys.schemas import QuestionForm
+from pmo_saas.surveys.schemas import QuestionForm, WeDidNote
+from pmo_saas.surveys.wedid.pages import since_last_survey
 from pmo_saas.ui.components import Choice, card, error_callout, page_heading
 
 SEP = "::"
@@ -81,6 +82,8 @@ class RespondState(PublicPage, rx.State):
     closes_at: str = ""
     personal: bool = True
     questions: list[FormQuestion] = []
+    # What the team's last round committed (no names): read before answering.
+    we_did: list[WeDidNote] = []
     submitted: bool = False
     # Open links: this browser's key, kept in its localStorage (a reload brings it back).
     browser_key: str = rx.LocalStorage("", name="pmo_survey_browser")
@@ -113,18 +116,19 @@ class RespondState(PublicPage, rx.State):
             self.browser_key = secrets.token_urlsafe(24)
         token = self._token()
         if not token:
-            self.title, self.questions = "", []
+            self.title, self.questions, self.we_did = "", [], []
             self.error = EXPIRED if self._handle else str(services.InvalidLink())
             return
         form = await self._run(
             services.load_survey_form, token=token, submission_key=self.browser_key
         )
         if form is None:
-            self.title, self.questions = "", []
+            self.title, self.questions, self.we_did = "", [], []
             return
         self.title, self.team_name, self.closes_at = form.title, form.team_name, form.closes_at
         self.personal = form.personal
         self.questions = [form_question(q) for q in form.questions]
+        self.we_did = form.we_did
 
     @rx.event
     async def submit(self, form: dict) -> None:
@@ -270,6 +274,10 @@ def respond_page() -> rx.Component:
             ),
         ),
         error_callout(RespondState.error),
+        rx.cond(
+            (RespondState.title != "") & ~RespondState.submitted,
+            since_last_survey(RespondState.we_did),
+        ),
         rx.cond(
             (RespondState.title != "") & ~RespondState.submitted,
             card(

@@ -36,6 +36,7 @@ from pmo_saas.surveys.pages.common import (
 )
 from pmo_saas.surveys.pages.results_parts import headlines, heat_map, trend_section
 from pmo_saas.surveys.schemas import SurveyResults, TeamProgress, TrendPoint
+from pmo_saas.surveys.wedid.pages import WeDidState, we_did_section
 from pmo_saas.ui.components import error_callout, info_callout, page_heading
 
 # The trend chart's axis spans the headline's own scale (no Westrum axis running to 8).
@@ -309,7 +310,7 @@ def _group_details() -> rx.Component:
 @rx.page(
     route="/o/[slug]/surveys/results/[survey_id]",
     title="Survey results",
-    on_load=[AuthState.load_workspace, ResultsState.load],
+    on_load=[AuthState.load_workspace, ResultsState.load, WeDidState.load],
 )
 @workspace
 def results_page() -> rx.Component:
@@ -327,7 +328,13 @@ def results_page() -> rx.Component:
                 ),
                 rx.cond(
                     ResultsState.waiting != "",
-                    info_callout(ResultsState.waiting),
+                    rx.vstack(
+                        info_callout(ResultsState.waiting),
+                        we_did_section(),  # the previous round's commitments, while this runs
+                        width="100%",
+                        align="start",
+                        spacing="4",
+                    ),
                     rx.vstack(
                         rx.hstack(
                             rx.text(
@@ -357,6 +364,7 @@ def results_page() -> rx.Component:
                         ),
                         headlines(ResultsState.org, ResultsState.teams),
                         heat_map(ResultsState.heat_columns, ResultsState.heatmap),
+                        we_did_section(),
                         _group_details(),
                         _combine(),
                         trend_section(
@@ -407,7 +415,7 @@ class MyTeamState(WorkspacePage, rx.State):
 @rx.page(
     route="/o/[slug]/surveys/team/[survey_id]",
     title="Your team's survey results",
-    on_load=[AuthState.load_workspace, MyTeamState.load],
+    on_load=[AuthState.load_workspace, MyTeamState.load, WeDidState.load],
 )
 @workspace
 def my_team_page() -> rx.Component:
@@ -420,6 +428,7 @@ def my_team_page() -> rx.Component:
             rx.vstack(
                 rx.heading(MyTeamState.title, size="5", as_="h2"),
                 rx.cond(MyTeamState.team, group_card(MyTeamState.team.to(GroupView))),
+                we_did_section(),
                 rx.cond(
                     MyTeamState.org,
                     group_card(MyTeamState.org.to(GroupView), details=False),

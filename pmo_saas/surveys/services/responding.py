@@ -42,6 +42,7 @@ from pmo_saas.surveys.services.common import (
     _spec,
     _survey,
 )
+from pmo_saas.surveys.wedid.services import since_last_round
 
 # A question's id and what checking an answer to it needs.
 QuestionRef = tuple[int, ins.QuestionSpec]
@@ -96,7 +97,8 @@ def load_survey_form(*, token: str, submission_key: str | None = None) -> Survey
 
     For an open link, `submission_key` is the key the browser keeps for it."""
     org_id, survey_id, team_id, invitation_id = _resolve_token(token)
-    with tenant_session(_respondent_ctx(org_id)) as session:
+    ctx = _respondent_ctx(org_id)
+    with tenant_session(ctx) as session:
         survey = _survey(session, survey_id)
         _check_accepting(survey)
         if invitation_id is not None:
@@ -115,6 +117,7 @@ def load_survey_form(*, token: str, submission_key: str | None = None) -> Survey
             team_name=team.team_name if team else "",
             closes_at=_date(survey.closes_at),
             personal=invitation_id is not None,
+            we_did=since_last_round(session, ctx, survey, team),
             questions=[
                 QuestionForm(
                     key=q.key,
