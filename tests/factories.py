@@ -252,6 +252,7 @@ def _domain_row_makers() -> None:
     from tests.dashboard.rows import make_dashboard_rows
     from tests.delivery.plan_rows import make_delivery_plan_rows
     from tests.delivery.rows import make_delivery_rows, make_sync_rows
+    from tests.portfolio.budget_rows import make_budgeting_rows
     from tests.practices.rows import make_practice_rows
     from tests.rest.rows import make_rest_rows
 
@@ -274,6 +275,7 @@ def _domain_row_makers() -> None:
             # also statusmapping, syncrun, synceditem
             "syncconnection": make_sync_rows,
             "comment": make_collaboration_rows,  # also notification, notificationpreference
+            "budgetsession": make_budgeting_rows,  # also budgetstakeholder, budgetallocation
         }
     )
 

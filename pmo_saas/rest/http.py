@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from pmo_saas.rest import (
     assessments,
+    budgeting,
     coaching,
     collaboration,
     delivery_plan,
@@ -38,6 +39,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *coaching.ENDPOINTS,
     *delivery_plan.ENDPOINTS,
     *collaboration.ENDPOINTS,
+    *budgeting.ENDPOINTS,
     *operating_model.ENDPOINTS,
 )
 
