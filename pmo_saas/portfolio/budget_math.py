@@ -42,7 +42,7 @@ def spread_of(
     return spread
 
 
-def _scaled_to_total(values: Mapping[str, float], total: int) -> dict[str, int]:
+def scaled_to_total(values: Mapping[str, float], total: int) -> dict[str, int]:
     """Whole amounts in proportion to `values`, summing exactly to `total` (largest
     remainder); medians of separate options rarely add up to the total by themselves."""
     weight = sum(values.values())
@@ -68,4 +68,4 @@ def proposed_split(
             o.key: statistics.fmean(split.get(o.key, 0) for split in amounts.values())
             for o in options
         }
-    return _scaled_to_total(medians, total)
+    return scaled_to_total(medians, total)

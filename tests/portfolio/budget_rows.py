@@ -10,7 +10,7 @@ from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio.models import Portfolio
 from pmo_saas.portfolio.services import budgeting
 from tests import factories
-from tests.portfolio.builders import make_initiative
+from tests.portfolio.builders import allocate, make_budget_session, make_initiative
 
 
 def make_budgeting_rows(ctx: TenantContext) -> None:
@@ -20,20 +20,7 @@ def make_budgeting_rows(ctx: TenantContext) -> None:
         pid = session.exec(select(Portfolio.id)).first()
     assert pid is not None
     make_initiative(ctx, pid, "Budget probe initiative", value_stream="Probe stream", cost=1)
+    sid = make_budget_session(ctx, pid, [stakeholder], name="Tenancy probe")
     with tenant_session(ctx) as session:
-        sid = budgeting.open_budget_session(
-            session=session,
-            ctx=ctx,
-            portfolio_id=pid,
-            name="Tenancy probe",
-            total=100,
-            stakeholder_user_ids=[stakeholder.user_id],
-        )
-        options = budgeting.budget_session(session=session, ctx=ctx, budget_session_id=sid)
-    with tenant_session(stakeholder) as session:
-        budgeting.submit_allocation(
-            session=session,
-            ctx=stakeholder,
-            budget_session_id=sid,
-            amounts={options.options[0].key: 100},
-        )
+        view = budgeting.budget_session(session=session, ctx=ctx, budget_session_id=sid)
+    allocate(stakeholder, sid, {view.options[0].key: 100})

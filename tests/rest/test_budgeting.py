@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pmo_saas.db import tenant_session
 from pmo_saas.kernel.roles import Role
-from pmo_saas.portfolio.services import budgeting
 from tests import factories
-from tests.portfolio.builders import make_initiative, make_portfolio
+from tests.portfolio.builders import allocate, make_budget_session, make_initiative, make_portfolio
 from tests.rest.helpers import bearer, client, make_key
 
 
@@ -16,17 +14,9 @@ def _session(org):
     make_initiative(org, pid, "W", value_stream="Wholesale", cost=10)
     ann = factories.make_member(org, Role.MEMBER, name="Ann Able")
     bob = factories.make_member(org, Role.MEMBER, name="Bob Bold")
-    with tenant_session(org) as session:
-        sid = budgeting.open_budget_session(
-            session=session, ctx=org, portfolio_id=pid, name="Split", total=100,
-            stakeholder_user_ids=[ann.user_id, bob.user_id, org.user_id],
-        )  # fmt: skip
+    sid = make_budget_session(org, pid, [ann, bob, org], name="Split")
     for who, retail in ((ann, 30), (bob, 80), (org, 50)):
-        with tenant_session(who) as session:
-            budgeting.submit_allocation(
-                session=session, ctx=who, budget_session_id=sid,
-                amounts={"Retail": retail, "Wholesale": 100 - retail},
-            )  # fmt: skip
+        allocate(who, sid, {"Retail": retail, "Wholesale": 100 - retail})
     return pid, sid, ann, bob
 
 
@@ -69,11 +59,7 @@ def test_strangers_and_the_other_organisation_get_404(org_a, org_b):
 def test_a_stakeholder_who_has_not_allocated_waits_for_the_spread(org_a):
     pid = make_portfolio(org_a, budget=100)
     make_initiative(org_a, pid, "R", value_stream="Retail", cost=10)
-    with tenant_session(org_a) as session:
-        sid = budgeting.open_budget_session(
-            session=session, ctx=org_a, portfolio_id=pid, name="S", total=100,
-            stakeholder_user_ids=[org_a.user_id],
-        )  # fmt: skip
+    sid = make_budget_session(org_a, pid, [org_a], name="S")
     _id, key = make_key(org_a, "read", role="member")
     api = client()
     got = api.get(f"/api/v1/budgeting-sessions/{sid}", headers=bearer(key)).json()
