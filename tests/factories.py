@@ -252,6 +252,7 @@ def _domain_row_makers() -> None:
     from tests.dashboard.rows import make_dashboard_rows
     from tests.delivery.plan_rows import make_delivery_plan_rows
     from tests.delivery.rows import make_delivery_rows, make_sync_rows
+    from tests.portfolio.budget_rows import make_budgeting_rows
     from tests.practices.rows import make_practice_rows
     from tests.rest.rows import make_rest_rows
     from tests.surveys.rows import make_we_did_rows
@@ -276,6 +277,7 @@ def _domain_row_makers() -> None:
             "syncconnection": make_sync_rows,
             "comment": make_collaboration_rows,  # also notification, notificationpreference
             "surveyfocus": make_we_did_rows,  # also surveycommitment
+            "budgetsession": make_budgeting_rows,  # also budgetstakeholder, budgetallocation
         }
     )
 

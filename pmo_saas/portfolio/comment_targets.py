@@ -1,6 +1,7 @@
 """The portfolio's objects people can comment on (collaboration/targets.py): initiatives,
 scoring rounds, funding scenarios, risks and gate reviews. Every member of the organisation
-reads the portfolio, so each is visible to whoever finds it inside their organisation."""
+reads the portfolio, so each is visible to whoever finds it inside their organisation; a
+budgeting session only to its facilitators and stakeholders."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ from sqlmodel import Session
 
 from pmo_saas.collaboration.targets import register_target
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.portfolio.models import GateReview, Initiative, Risk, Scenario, ScoringRound
+from pmo_saas.portfolio.models import (
+    BudgetSession,
+    GateReview,
+    Initiative,
+    Risk,
+    Scenario,
+    ScoringRound,
+)
+from pmo_saas.portfolio.services import budgeting
 
 _INT_MAX = 2**31 - 1
 
@@ -65,3 +74,21 @@ for kind, label, cls, describe in _KINDS:
     register_target(
         kind, label=label, can_see=_exists(cls), describe=describe, open_to_members=True
     )
+
+
+def _budget_session(session: Session, object_id: int) -> tuple[str, str]:
+    row = session.get(BudgetSession, object_id)
+    assert row is not None
+    return row.name, f"/portfolio/p/{row.portfolio_id}/budgeting/{object_id}"
+
+
+# A budgeting session is no open portfolio object: its facilitators and invited stakeholders
+# only (services/budgeting.py), and its thread with it.
+register_target(
+    "budget_session",
+    label="budgeting session",
+    can_see=lambda session, ctx, object_id: (
+        0 < object_id <= _INT_MAX and budgeting.can_see_session(session, ctx, object_id)
+    ),
+    describe=_budget_session,
+)

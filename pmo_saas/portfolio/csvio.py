@@ -244,3 +244,13 @@ def write_initiatives_csv(rows: Iterable[Mapping[str, object]]) -> str:
                 cells.append(_safe_cell(str(value)))
         writer.writerow(cells)
     return out.getvalue()
+
+
+def write_table_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A plain table as CSV, text cells kept from running as spreadsheet formulas."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_safe_cell(c) if isinstance(c, str) else c for c in row])
+    return out.getvalue()

@@ -249,3 +249,53 @@ class GovernanceDecision(TenantOwned, table=True):
     decided_by: str = Field(default="", max_length=200)
     recorded_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# ---------------------------------------------------------------- participatory budgeting
+
+
+class BudgetSession(TenantOwned, table=True):
+    """A facilitator's participatory-budgeting session: invited stakeholders each split `total`
+    across the options fixed at opening (value streams, or initiatives); the settled split
+    becomes the portfolio's stream budgets (services/budgeting.py)."""
+
+    refused_when_read_only: ClassVar[bool] = True
+
+    id: int | None = Field(default=None, primary_key=True)
+    portfolio_id: int = Field(foreign_key="portfolio.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=120)
+    total: int = Field(sa_type=BigInteger)
+    basis: str = Field(default="streams", sa_type=String(16))  # "streams" | "initiatives"
+    # JSON list of the options, fixed when it opens: [{"key", "label", "stream"}].
+    options_json: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    status: str = Field(default="open", sa_type=String(16))  # open, settled, cancelled
+    opened_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    settled_at: datetime | None = None
+    settled_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    # JSON object {value stream: amount}: the split settled (the stream budgets it wrote).
+    settled_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+
+
+class BudgetStakeholder(TenantOwned, table=True):
+    refused_when_read_only: ClassVar[bool] = True
+    __table_args__ = (UniqueConstraint("org_id", "session_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="budgetsession.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    submitted_at: datetime | None = None  # None until they saved an allocation
+
+
+class BudgetAllocation(TenantOwned, table=True):
+    """One stakeholder's amount for one option of a session (their whole split sums to the
+    session's total)."""
+
+    refused_when_read_only: ClassVar[bool] = True
+    __table_args__ = (UniqueConstraint("org_id", "session_id", "user_id", "option_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="budgetsession.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    option_key: str = Field(max_length=120)
+    amount: int = Field(sa_type=BigInteger)

@@ -277,3 +277,81 @@ class Governance(BaseModel):
     reviews: list[GateReviewRow]
     decisions: list[DecisionRow]
     allowed_decisions: list[str]
+
+
+# ---------------------------------------------------------------- participatory budgeting
+
+
+class BudgetOption(BaseModel):
+    """What a budgeting session splits: a value stream, or an initiative (and its stream)."""
+
+    key: str  # the stream's name, or the initiative's id as text
+    label: str
+    stream: str
+
+
+class OptionSpread(BaseModel):
+    """The allocations of one option across the stakeholders who submitted (anonymous)."""
+
+    key: str
+    label: str
+    stream: str
+    count: int
+    median: float | None
+    low: int | None
+    high: int | None
+    outliers: list[int]  # amounts outside the Tukey fences (1.5 IQR); none below 4 allocations
+
+
+class StakeholderProgress(BaseModel):
+    user_id: int
+    name: str
+    submitted: bool
+
+
+class BudgetSessionRow(BaseModel):
+    id: int
+    portfolio_id: int
+    name: str
+    total: int
+    basis: str
+    status: str
+    stakeholders: int
+    submitted: int
+    created_at: str
+    settled_at: str | None
+    invited: bool  # the caller is one of the stakeholders
+
+
+class BudgetSessionView(BaseModel):
+    """One session as the caller may see it: the spread only once they may (see the service)."""
+
+    session: BudgetSessionRow
+    currency: str
+    options: list[BudgetOption]
+    facilitator: bool  # coach, admin or owner: sees names and settles
+    may_allocate: bool  # invited, a member or more, and the session is open
+    my_allocation: dict[str, int]  # option key -> amount ({} until they submitted)
+    spread: list[OptionSpread] | None  # None: hidden until the caller submits their own
+    spread_hidden_reason: str
+    progress: list[StakeholderProgress]  # names to the facilitator only; [] to the others
+    settled_split: dict[str, int]  # value stream -> amount, once settled
+
+
+class AllocationRow(BaseModel):
+    """One stakeholder's amount for one option; `stakeholder` is their name to a facilitator,
+    "Stakeholder 2" (or "You") to an invited member."""
+
+    stakeholder: str
+    option_key: str
+    option_label: str
+    value_stream: str
+    amount: int
+
+
+class StreamBudgetOrigin(BaseModel):
+    """The budgeting session whose settled split the portfolio's stream budgets still are."""
+
+    session_id: int
+    name: str
+    settled_at: str

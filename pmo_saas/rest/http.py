@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from pmo_saas.rest import (
     assessments,
+    budgeting,
     coaching,
     collaboration,
     delivery,
@@ -40,6 +41,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *delivery.ENDPOINTS,
     *delivery_plan.ENDPOINTS,
     *collaboration.ENDPOINTS,
+    *budgeting.ENDPOINTS,
     *operating_model.ENDPOINTS,
 )
 

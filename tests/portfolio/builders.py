@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pmo_saas.db import tenant_session
 from pmo_saas.kernel.context import TenantContext
@@ -44,3 +44,34 @@ def make_initiative(
 
 def wsjf(bv: int, tc: int, rr: int, js: int) -> dict[str, int]:
     return {"business_value": bv, "time_criticality": tc, "risk_reduction": rr, "job_size": js}
+
+
+def make_budget_session(
+    ctx: TenantContext,
+    portfolio_id: int,
+    stakeholders: Sequence[TenantContext],
+    *,
+    total: int = 100,
+    name: str = "Budget split",
+) -> int:
+    """A budgeting session across the portfolio's value streams, opened by ctx."""
+    from pmo_saas.portfolio.services import budgeting
+
+    with tenant_session(ctx) as session:
+        return budgeting.open_budget_session(
+            session=session,
+            ctx=ctx,
+            portfolio_id=portfolio_id,
+            name=name,
+            total=total,
+            stakeholder_user_ids=[p.user_id or 0 for p in stakeholders],
+        )
+
+
+def allocate(ctx: TenantContext, budget_session_id: int, amounts: Mapping[str, object]) -> None:
+    from pmo_saas.portfolio.services import budgeting
+
+    with tenant_session(ctx) as session:
+        budgeting.submit_allocation(
+            session=session, ctx=ctx, budget_session_id=budget_session_id, amounts=amounts
+        )

@@ -330,6 +330,9 @@ PREFIX_KEYS: dict[str, Callable[[Target, str], str]] = {
     "input_": lambda t, d: "business_value",
     "attendee_": lambda t, d: str(t.user_id),
     "scorer_": lambda t, d: str(t.user_id),
+    "stakeholder_": lambda t, d: str(t.user_id),  # a budgeting session's invitation picker
+    "amount_": lambda t, d: "0",  # an allocation's first option (by index)
+    "split_": lambda t, d: "0",  # the settled split's first option (by index)
 }
 
 

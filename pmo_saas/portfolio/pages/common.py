@@ -27,6 +27,7 @@ def portfolio_nav(portfolio_id: rx.Var) -> rx.Component:
             rx.link("Initiatives", href=portfolio_href(portfolio_id)),
             rx.link("Scoring & ranking", href=portfolio_href(portfolio_id, "/ranking")),
             rx.link("Scoring rounds", href=portfolio_href(portfolio_id, "/rounds")),
+            rx.link("Budgeting", href=portfolio_href(portfolio_id, "/budgeting")),
             rx.link("Funding & scenarios", href=portfolio_href(portfolio_id, "/funding")),
             rx.link("Risks", href=portfolio_href(portfolio_id, "/risks")),
             rx.link("Delivery", href=portfolio_href(portfolio_id, "/delivery")),

@@ -19,8 +19,9 @@ from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import scoring
 from pmo_saas.portfolio.pages.capacity_funding import capacity_funding_card
-from pmo_saas.portfolio.pages.common import id_after, portfolio_nav
+from pmo_saas.portfolio.pages.common import id_after, portfolio_href, portfolio_nav
 from pmo_saas.portfolio.schemas import FundingPlan, ScenarioComparison
+from pmo_saas.portfolio.services import budgeting as budgeting_services
 from pmo_saas.portfolio.services import funding as funding_services
 from pmo_saas.portfolio.services import initiatives as initiative_services
 from pmo_saas.portfolio.services import portfolios as portfolio_services
@@ -186,6 +187,9 @@ class FundingState(WorkspacePage, rx.State):
     budget: str = ""
     budget_text: str = ""
     split_text: str = ""
+    # The settled budgeting session the value-stream split still comes from (0: none).
+    split_session_id: int = 0
+    split_session: str = ""
     plan: PlanSummary | None = None
     scenarios: list[ScenarioCard] = []
     published: list[PublishedLine] = []
@@ -205,6 +209,9 @@ class FundingState(WorkspacePage, rx.State):
             ctx, funding_services.compare_scenarios, scenario_ids=[s.id for s in scenarios]
         )
         published = await in_tenant(ctx, funding_services.list_published_plans, portfolio_id=pid)
+        origin = await in_tenant(ctx, budgeting_services.stream_budget_origin, portfolio_id=pid)
+        self.split_session_id = origin.session_id if origin else 0
+        self.split_session = f"{origin.name} (settled {origin.settled_at[:10]})" if origin else ""
         self.portfolio_id, self.portfolio_name = portfolio.id, portfolio.name
         self.currency = portfolio.currency
         self.budget = "" if portfolio.budget is None else str(portfolio.budget)
@@ -477,6 +484,20 @@ def _scenario_dialog() -> rx.Component:
     )
 
 
+def _split_origin() -> rx.Component:
+    s = FundingState
+    return rx.text(
+        "Value-stream budgets set by the budgeting session ",
+        rx.link(
+            s.split_session,
+            href=portfolio_href(s.portfolio_id, "/budgeting/") + s.split_session_id.to_string(),
+        ),
+        ": " + s.split_text.split("\n").join(", ") + ".",
+        size="2",
+        aria_label="Value-stream budgets origin",
+    )
+
+
 def _body() -> rx.Component:
     s = FundingState
     return rx.vstack(
@@ -492,6 +513,7 @@ def _body() -> rx.Component:
                     s.budget != "", "Budget: " + s.currency + " " + s.budget_text, "No budget set."
                 ),
             ),
+            rx.cond(s.split_session_id > 0, _split_origin()),
             rx.cond(
                 AuthState.is_coach,
                 rx.form(
