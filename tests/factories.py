@@ -254,6 +254,7 @@ def _domain_row_makers() -> None:
     from tests.delivery.rows import make_delivery_rows, make_sync_rows
     from tests.practices.rows import make_practice_rows
     from tests.rest.rows import make_rest_rows
+    from tests.rollout.rows import make_programme_rows, make_rollout_rows
 
     TENANT_ROW_MAKERS.update(BILLING_ROW_MAKERS)
     TENANT_ROW_MAKERS.update(
@@ -274,6 +275,8 @@ def _domain_row_makers() -> None:
             # also statusmapping, syncrun, synceditem
             "syncconnection": make_sync_rows,
             "comment": make_collaboration_rows,  # also notification, notificationpreference
+            "rolloutwave": make_rollout_rows,  # also waveteam, wavecriterion
+            "programme": make_programme_rows,  # also programmeinitiative
         }
     )
 

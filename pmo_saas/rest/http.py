@@ -25,6 +25,7 @@ from pmo_saas.rest import (
     insights,
     operating_model,
     portfolio,
+    rollout,
 )
 from pmo_saas.rest.core import PREFIX, Endpoint, make_handler
 
@@ -39,6 +40,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *delivery_plan.ENDPOINTS,
     *collaboration.ENDPOINTS,
     *operating_model.ENDPOINTS,
+    *rollout.ENDPOINTS,
 )
 
 
