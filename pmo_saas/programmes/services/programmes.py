@@ -144,3 +144,17 @@ def initiative_choices(*, session: Session, ctx: TenantContext, programme_id: in
             .order_by(col(Initiative.title))
         ).all()
     ]
+
+
+def ungrouped_initiatives(*, session: Session, ctx: TenantContext) -> list[Choice]:
+    """Every active initiative in no programme yet, "portfolio: title"."""
+    grouped = select(ProgrammeInitiative.initiative_id)
+    return [
+        Choice(value=str(iid), label=f"{portfolio}: {title}")
+        for iid, title, portfolio in session.exec(
+            select(Initiative.id, Initiative.title, Portfolio.name)
+            .join(Portfolio, col(Portfolio.id) == Initiative.portfolio_id)
+            .where(col(Initiative.archived_at).is_(None), col(Initiative.id).not_in(grouped))
+            .order_by(col(Portfolio.name), col(Initiative.title))
+        ).all()
+    ]
