@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from pmo_saas.assessments.aggregation import stats_from_counts
@@ -76,12 +77,13 @@ def round_counts(session: Session, round_ids: list[int]) -> dict[int, Counts]:
     found: dict[int, Counts] = defaultdict(lambda: defaultdict(dict))
     if not round_ids:
         return found
-    for rid, team, key, value, n in session.exec(
-        select(
-            AssessmentAnswer.round_id,
-            AssessmentAnswer.team_id,
-            AssessmentDimension.key,
-            AssessmentAnswer.value,
+    # Five columns: past the typed overloads of sqlmodel's select.
+    for rid, team, key, value, n in session.execute(
+        sa_select(
+            col(AssessmentAnswer.round_id),
+            col(AssessmentAnswer.team_id),
+            col(AssessmentDimension.key),
+            col(AssessmentAnswer.value),
             func.count(),
         )
         .join(AssessmentDimension, col(AssessmentDimension.id) == AssessmentAnswer.dimension_id)

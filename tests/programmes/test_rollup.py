@@ -103,8 +103,8 @@ def test_rollup_of_status_funding_risks_delivery_and_capacity(org_a):
     with tenant_session(org_a) as session:
         text = rollup.export_programmes_csv(session=session, ctx=org_a)
     assert (
-        "Digital store,Retail,3,Funnel 2; Implementing 1,Amber 1; Not set 2,150000,680000,2,180000,yes,2,20"
-        in text
+        "Digital store,Retail,3,Funnel 2; Implementing 1,Amber 1; Not set 2,"
+        "150000,680000,2,180000,yes,2,20" in text
     )
 
 
@@ -159,10 +159,16 @@ def test_another_organisation_cannot_reach_programmes_or_bring_initiatives(org_a
         for call in (
             lambda: rollup.programme_rollup(session=session, ctx=org_b, programme_id=mine),
             lambda: programmes.delete_programme(session=session, ctx=org_b, programme_id=mine),
-            lambda: programmes.add_initiative(session=session, ctx=org_b, programme_id=mine, initiative_id=b_initiative),
-            lambda: programmes.add_initiative(session=session, ctx=org_b, programme_id=b_prog, initiative_id=ids["B"]),
-            lambda: programmes.create_programme(session=session, ctx=org_b, portfolio_id=pid, name="X"),
-        ):  # fmt: skip
+            lambda: programmes.add_initiative(
+                session=session, ctx=org_b, programme_id=mine, initiative_id=b_initiative
+            ),
+            lambda: programmes.add_initiative(
+                session=session, ctx=org_b, programme_id=b_prog, initiative_id=ids["B"]
+            ),
+            lambda: programmes.create_programme(
+                session=session, ctx=org_b, portfolio_id=pid, name="X"
+            ),
+        ):
             with pytest.raises(NotFound):
                 call()
     with tenant_session(org_a) as session:
