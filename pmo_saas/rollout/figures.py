@@ -72,11 +72,15 @@ def maturity_rounds(session: Session, *, limit: int | None = None) -> list[Round
     ]
 
 
-def round_counts(session: Session, round_ids: list[int]) -> dict[int, Counts]:
-    """round -> (team, dimension key) -> value counts, one grouped read."""
+def round_counts(
+    session: Session, round_ids: list[int], team_ids: set[int] | None = None
+) -> dict[int, Counts]:
+    """round -> (team, dimension key) -> value counts, one grouped read (of `team_ids` only,
+    when given)."""
     found: dict[int, Counts] = defaultdict(lambda: defaultdict(dict))
-    if not round_ids:
+    if not round_ids or team_ids == set():
         return found
+    teams = [] if team_ids is None else [col(AssessmentAnswer.team_id).in_(sorted(team_ids))]
     # Five columns: past the typed overloads of sqlmodel's select.
     for rid, team, key, value, n in session.execute(
         sa_select(
@@ -87,7 +91,7 @@ def round_counts(session: Session, round_ids: list[int]) -> dict[int, Counts]:
             func.count(),
         )
         .join(AssessmentDimension, col(AssessmentDimension.id) == AssessmentAnswer.dimension_id)
-        .where(col(AssessmentAnswer.round_id).in_(round_ids))
+        .where(col(AssessmentAnswer.round_id).in_(round_ids), *teams)
         .group_by(
             col(AssessmentAnswer.round_id),
             col(AssessmentAnswer.team_id),
@@ -117,10 +121,10 @@ def teams_answering(counts: Counts) -> set[int]:
 class MaturityReader:
     """Each team's latest closed maturity round it answered, read once for many criteria."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, team_ids: set[int]) -> None:
         rounds = maturity_rounds(session)
         self._titles = {r.id: f"{r.title} ({r.closed_on})" for r in rounds}
-        self._counts = round_counts(session, [r.id for r in rounds])
+        self._counts = round_counts(session, [r.id for r in rounds], team_ids)
         self._latest: dict[int, int] = {}
         for r in reversed(rounds):  # oldest first: a newer round overwrites
             for team in teams_answering(self._counts[r.id]):

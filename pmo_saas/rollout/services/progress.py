@@ -65,8 +65,8 @@ def check(reading: Reading, criterion: CriterionRow) -> CheckCell:
 
 
 class _Readers:
-    def __init__(self, session: Session, ctx: TenantContext) -> None:
-        self.maturity = MaturityReader(session)
+    def __init__(self, session: Session, ctx: TenantContext, waves: list[WaveRow]) -> None:
+        self.maturity = MaturityReader(session, {t for w in waves for t in w.team_ids})
         self.survey = SurveyReader(session, ctx)
 
     def read(self, team_id: int, c: CriterionRow) -> Reading:
@@ -114,14 +114,15 @@ def wave_progress(*, session: Session, ctx: TenantContext, wave_id: int) -> Wave
     """One wave's teams against its criteria (coach and up)."""
     require_manage(ctx, READ_PROGRESS)
     wave = wave_rows(session, ctx, [get_wave(session, wave_id)])[0]
-    return _progress(wave, _Readers(session, ctx))
+    return _progress(wave, _Readers(session, ctx, [wave]))
 
 
 def roadmap_progress(*, session: Session, ctx: TenantContext) -> list[WaveProgress]:
     """Every wave's progress, the figures read once for all of them (coach and up)."""
     require_manage(ctx, READ_PROGRESS)
-    readers = _Readers(session, ctx)
-    return [_progress(w, readers) for w in wave_rows(session, ctx, ordered_waves(session))]
+    rows = wave_rows(session, ctx, ordered_waves(session))
+    readers = _Readers(session, ctx, rows)
+    return [_progress(w, readers) for w in rows]
 
 
 def progress_cells(*, session: Session, ctx: TenantContext) -> list[ProgressCellRow]:
