@@ -44,6 +44,8 @@ class CheckCell(BaseModel):
     value: float | None
     label: str
     source: str = ""
+    # Why there is no figure (no closed round yet, hidden by the survey's rules ...).
+    why: str = ""
 
 
 class TeamProgressRow(BaseModel):

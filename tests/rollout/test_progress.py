@@ -45,8 +45,11 @@ def test_each_team_against_the_exit_criteria_from_its_latest_round_and_survey(or
     assert (cells["Beta"][flow].status, cells["Beta"][flow].value) == ("not_met", 2.5)
     assert (cells["Beta"][culture].status, cells["Beta"][culture].value) == ("not_met", 4.0)
     assert round(cells["Beta"][overall].value, 2) == 3.33
-    assert cells["Gamma"][flow].status == "no_data"
+    assert cells["Gamma"][flow].status == "no_data" and "No closed maturity round" in (
+        cells["Gamma"][flow].why
+    )
     assert cells["Gamma"][culture].status == "hidden" and cells["Gamma"][culture].value is None
+    assert "fewer than 3 responses" in cells["Gamma"][culture].why
     assert (by_team["Alpha"].ready, by_team["Alpha"].summary) == (
         True,
         "2 of 2 exit criteria met, 1 of 1 entry",

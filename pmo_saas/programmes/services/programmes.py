@@ -106,10 +106,11 @@ def remove_initiative(
 ) -> None:
     require_manage(ctx)
     programme = get_programme(session, programme_id)
+    initiative = get_in_org(session, Initiative, initiative_id, "That initiative")
     row = session.exec(
         select(ProgrammeInitiative).where(
             ProgrammeInitiative.programme_id == programme.id,
-            ProgrammeInitiative.initiative_id == int(initiative_id),
+            ProgrammeInitiative.initiative_id == initiative.id,
         )
     ).first()
     if row is None:

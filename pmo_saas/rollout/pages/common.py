@@ -20,7 +20,9 @@ def check_badge(cell: CheckCell) -> rx.Component:
                 cell.status, ("met", "green"), ("not_met", "red"), ("hidden", "gray"), "amber"
             ),
         ),
-        content=rx.cond(cell.source != "", cell.source, cell.label),
+        content=rx.cond(
+            cell.why != "", cell.why, rx.cond(cell.source != "", cell.source, cell.label)
+        ),
     )
 
 

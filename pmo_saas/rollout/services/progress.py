@@ -46,13 +46,13 @@ def check(reading: Reading, criterion: CriterionRow) -> CheckCell:
     """One reading against one criterion (the threshold compared at full precision)."""
     if reading.value is None:
         status = HIDDEN if reading.hidden else NO_DATA
-        label = "hidden" if reading.hidden else "no data"
         return CheckCell(
             criterion_id=criterion.id,
             status=status,
             value=None,
-            label=f"{label}: {reading.why}" if reading.why else label,
+            label="hidden" if reading.hidden else "no data",
             source=reading.source,
+            why=reading.why,
         )
     met = COMPARE[criterion.operator](reading.value, criterion.threshold)
     return CheckCell(

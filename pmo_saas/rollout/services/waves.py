@@ -129,8 +129,9 @@ def add_wave_team(*, session: Session, ctx: TenantContext, wave_id: int, team_id
 def remove_wave_team(*, session: Session, ctx: TenantContext, wave_id: int, team_id: int) -> None:
     require_manage(ctx)
     wave = get_wave(session, wave_id)
+    team = get_in_org(session, Team, team_id, "That team")
     row = session.exec(
-        select(WaveTeam).where(WaveTeam.wave_id == wave.id, WaveTeam.team_id == int(team_id))
+        select(WaveTeam).where(WaveTeam.wave_id == wave.id, WaveTeam.team_id == team.id)
     ).first()
     if row is None:
         raise NotFound("That team in this wave")
