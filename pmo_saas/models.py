@@ -22,6 +22,8 @@ DOMAINS = (
     "capacity",
     "delivery",
     "collaboration",
+    "rollout",
+    "programmes",
 )
 # Modules that hold tables beside a domain's models.py.
 EXTRA_MODEL_MODULES = (

@@ -20,7 +20,9 @@ from pmo_saas.jobs import pages as jobs_pages  # noqa: F401
 from pmo_saas.ops import failover
 from pmo_saas.portfolio import pages as portfolio_pages  # noqa: F401
 from pmo_saas.practices import pages as practices_pages  # noqa: F401
+from pmo_saas.programmes import pages as programmes_pages  # noqa: F401
 from pmo_saas.rest import pages as rest_pages  # noqa: F401
+from pmo_saas.rollout import pages as rollout_pages  # noqa: F401
 from pmo_saas.security_headers import SecurityMiddleware
 from pmo_saas.surveys import pages as surveys_pages  # noqa: F401
 

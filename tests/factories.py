@@ -255,6 +255,7 @@ def _domain_row_makers() -> None:
     from tests.portfolio.budget_rows import make_budgeting_rows
     from tests.practices.rows import make_practice_rows
     from tests.rest.rows import make_rest_rows
+    from tests.rollout.rows import make_programme_rows, make_rollout_rows
     from tests.surveys.rows import make_we_did_rows
 
     TENANT_ROW_MAKERS.update(BILLING_ROW_MAKERS)
@@ -278,6 +279,8 @@ def _domain_row_makers() -> None:
             "comment": make_collaboration_rows,  # also notification, notificationpreference
             "surveyfocus": make_we_did_rows,  # also surveycommitment
             "budgetsession": make_budgeting_rows,  # also budgetstakeholder, budgetallocation
+            "rolloutwave": make_rollout_rows,  # also waveteam, wavecriterion
+            "programme": make_programme_rows,  # also programmeinitiative
         }
     )
 

@@ -40,6 +40,8 @@ DOMAINS = (
     "delivery",
     "home",
     "collaboration",
+    "rollout",
+    "programmes",
 )
 MAX_LINES = 600
 

@@ -43,6 +43,8 @@ NAV = [
     ("Coaching", "/coaching", "sprout"),
     ("Practices", "/practices", "book-open-check"),
     ("Capacity", "/capacity", "gauge"),
+    ("Roll-out", "/rollout", "milestone"),
+    ("Programmes", "/programmes", "layers"),
     ("Surveys", "/surveys", "message-square-heart"),
     ("Members & Teams", "/members", "users"),
     ("Settings", "/settings", "settings"),

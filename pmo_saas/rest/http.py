@@ -27,6 +27,7 @@ from pmo_saas.rest import (
     insights,
     operating_model,
     portfolio,
+    rollout,
 )
 from pmo_saas.rest.core import PREFIX, Endpoint, make_handler
 
@@ -43,6 +44,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *collaboration.ENDPOINTS,
     *budgeting.ENDPOINTS,
     *operating_model.ENDPOINTS,
+    *rollout.ENDPOINTS,
 )
 
 

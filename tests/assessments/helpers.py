@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import secrets
 
+from sqlmodel import select
+
 from pmo_saas.assessments.schemas import DimensionInput, LevelInput
 from pmo_saas.assessments.services import answering, catalog, rounds
 from pmo_saas.db import system_session, tenant_session
+from pmo_saas.identity import services as identity
 from pmo_saas.identity.models import Membership, User
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
@@ -104,3 +107,26 @@ def answer(
 def close(ctx: TenantContext, round_id: int) -> None:
     with tenant_session(ctx) as session:
         rounds.close_round(session=session, ctx=ctx, round_id=round_id)
+
+
+def answered_round(
+    ctx: TenantContext, answers: dict[int, list[tuple[int, int, int]]], title: str = "Q1"
+) -> int:
+    """A closed round of `small_model`: each team's people answer (F1, F2, Q1) triples.
+    Teams get their people first, then the round opens, then everyone answers and it closes."""
+    people = {}
+    for team, triples in answers.items():
+        people[team] = [person(ctx) for _ in triples]
+        with tenant_session(ctx) as session:
+            for who in people[team]:
+                mid = session.exec(
+                    select(Membership.id).where(Membership.user_id == who.user_id)
+                ).one()
+                identity.add_team_member(session=session, ctx=ctx, team_id=team, membership_id=mid)
+    model = small_model(ctx, name=f"Model {title}")
+    rid = start(ctx, model, list(answers), title=title)
+    for team, triples in answers.items():
+        for who, (f1, f2, q1) in zip(people[team], triples, strict=True):
+            answer(who, rid, team, {"F1": f1, "F2": f2, "Q1": q1})
+    close(ctx, rid)
+    return rid

@@ -11,29 +11,13 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import Browser, Page, expect
-from sqlmodel import select
 
-from pmo_saas.db import system_session
-from pmo_saas.identity.models import User
 from pmo_saas.kernel.roles import Role
 from tests import factories
 from tests.capacity.helpers import funded_initiatives
+from tests.e2e.journey import email_of, sign_in
 
 HOW_TO = "Swap the keyboard **every 25 minutes**.\n\n<script>window.__pwned = 1</script>"
-
-
-def _sign_in(page: Page, base_url: str, email: str, path: str) -> None:
-    page.goto(f"{base_url}{path}")
-    page.wait_for_url(re.compile(r".*/signin.*"))
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(rf".*{re.escape(path)}/?$"))
-
-
-def _email(user_id: int | None) -> str:
-    with system_session() as session:
-        return session.exec(select(User.email).where(User.id == user_id)).one()
 
 
 def test_publish_adopt_and_see_an_over_allocation(page: Page, browser: Browser, base_url: str):
@@ -46,7 +30,7 @@ def test_publish_adopt_and_see_an_over_allocation(page: Page, browser: Browser, 
     slug = owner.org_slug
 
     # ---- the coach publishes a practice; its how-to renders as markdown, never as HTML
-    _sign_in(page, base_url, _email(coach.user_id), f"/o/{slug}/practices")
+    sign_in(page, base_url, email_of(coach.user_id), f"/o/{slug}/practices")
     page.get_by_label("Title", exact=True).fill("Pair programming")
     page.get_by_label("Purpose").fill("Two people, one problem: fewer defects.")
     page.get_by_label("How to (markdown)").fill(HOW_TO)
@@ -70,7 +54,7 @@ def test_publish_adopt_and_see_an_over_allocation(page: Page, browser: Browser, 
     member_context = browser.new_context()
     member_page = member_context.new_page()
     path = practice_url.removeprefix(base_url)
-    _sign_in(member_page, base_url, _email(mia.user_id), path)
+    sign_in(member_page, base_url, email_of(mia.user_id), path)
     member_page.get_by_label("Team", exact=True).select_option(label="Alpha")
     member_page.get_by_label("Adoption", exact=True).select_option(label="Adopted")
     member_page.get_by_label("How we adapted it (note)").fill("We pair on every story.")

@@ -4,11 +4,8 @@ team count of each figure, and nothing shown for a group below the threshold."""
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
 
 from pmo_saas.db import tenant_session
-from pmo_saas.identity import services as identity
-from pmo_saas.identity.models import Membership
 from pmo_saas.kernel.errors import Forbidden
 from pmo_saas.kernel.roles import Role
 from pmo_saas.practices.services import adoption, comparison, playbook
@@ -33,26 +30,6 @@ def _compare(ctx):
         return comparison.compare_practices(session=session, ctx=ctx)
 
 
-def _answered_round(ctx, answers, title="Q1"):
-    """Teams get their people first, then the round opens, then everyone answers and it closes."""
-    people = {}
-    for team, triples in answers.items():
-        people[team] = [helpers.person(ctx) for _ in triples]
-        with tenant_session(ctx) as session:
-            for who in people[team]:
-                mid = session.exec(
-                    select(Membership.id).where(Membership.user_id == who.user_id)
-                ).one()
-                identity.add_team_member(session=session, ctx=ctx, team_id=team, membership_id=mid)
-    model = helpers.small_model(ctx, name=f"Model {title}")
-    rid = helpers.start(ctx, model, list(answers), title=title)
-    for team, triples in answers.items():
-        for who, (f1, f2, q1) in zip(people[team], triples, strict=True):
-            helpers.answer(who, rid, team, {"F1": f1, "F2": f2, "Q1": q1})
-    helpers.close(ctx, rid)
-    return rid
-
-
 def test_means_from_raw_answers_with_team_counts(org_a):
     teams = [factories.make_team(org_a, f"T{i}") for i in range(6)]
     pid = _practice(org_a, "Daily stand-up")
@@ -64,7 +41,7 @@ def test_means_from_raw_answers_with_team_counts(org_a):
     #   T0: (5,5,4) (4,4,4) -> 26 over 6 answers; T1: (4,4,3) -> 11; T2: (3,4,5) -> 12
     #   adopted: 49 / 12 answers = 4.0833...
     #   rest T3: (2,2,2) -> 6; T4: (3,2,1) -> 6; T5: (1,2,3) -> 6: 18 / 9 = 2.0
-    rid = _answered_round(
+    rid = helpers.answered_round(
         org_a,
         {
             teams[0]: [(5, 5, 4), (4, 4, 4)],
@@ -97,7 +74,7 @@ def test_a_group_below_the_threshold_hides_both_figures(org_a):
     pid = _practice(org_a, "Retrospective")
     for t in teams[:2]:
         _adopt(org_a, pid, t)
-    _answered_round(org_a, {t: [(3, 3, 3)] for t in teams})
+    helpers.answered_round(org_a, {t: [(3, 3, 3)] for t in teams})
     row = _compare(org_a).practices[0]
     assert not row.shown
     assert (row.adopted.teams, row.rest.teams) == (2, 3)
@@ -111,8 +88,8 @@ def test_only_the_latest_closed_round_counts_and_only_coaches_see_it(org_a):
     for t in teams[:3]:
         _adopt(org_a, pid, t)
     assert _compare(org_a).round_id is None
-    _answered_round(org_a, {t: [(1, 1, 1)] for t in teams}, title="Old")
-    latest = _answered_round(
+    helpers.answered_round(org_a, {t: [(1, 1, 1)] for t in teams}, title="Old")
+    latest = helpers.answered_round(
         org_a, {t: [(5, 5, 5) if t in teams[:3] else (2, 2, 2)] for t in teams}, title="New"
     )
     row = _compare(org_a)
@@ -128,9 +105,9 @@ def test_another_organisations_adoption_and_answers_never_count(org_a, org_b):
     pid = _practice(org_a, "Pairing")
     for t in teams[:3]:
         _adopt(org_a, pid, t)
-    _answered_round(org_a, {t: [(4, 4, 4)] for t in teams})
+    helpers.answered_round(org_a, {t: [(4, 4, 4)] for t in teams})
     b_teams = [factories.make_team(org_b, f"B{i}") for i in range(6)]
-    _answered_round(org_b, {t: [(1, 1, 1)] for t in b_teams})
+    helpers.answered_round(org_b, {t: [(1, 1, 1)] for t in b_teams})
     row = _compare(org_a).practices[0]
     assert row.adopted.mean == pytest.approx(4.0) and row.rest.mean == pytest.approx(4.0)
     assert _compare(org_b).practices == []

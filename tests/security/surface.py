@@ -201,7 +201,10 @@ def _tables_by_domain() -> dict[str, dict[str, type[TenantOwned]]]:
 
 # Names the rule below cannot place (the rule: `<x>_id` is table `x` of the domain, then `x` of
 # any domain, then `<domain><x>`, then the one table of the domain ending in `x`).
-ID_TABLES: dict[tuple[str, str], str] = {}
+ID_TABLES: dict[tuple[str, str], str] = {
+    ("dashboard", "wave_id"): "rolloutwave",  # REST paths are probed as the dashboard's
+    ("rollout", "criterion_id"): "wavecriterion",  # not the portfolio's scoring criterion
+}
 
 
 def table_for(name: str, domain: str) -> type[TenantOwned]:

@@ -1,0 +1,1 @@
+"""Programmes (a PgMO view): initiatives grouped into programmes, with their roll-up."""
