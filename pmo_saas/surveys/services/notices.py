@@ -2,7 +2,9 @@
 collaboration, never back), sent in the transaction that closes a survey: its creator hears
 it closed, and the people asked in each team hear their team's results are published, for
 the teams the anonymity rules show (never a group hidden by the threshold or to stop a
-subtraction: `visible_team_ids` is the results pages' own rule).
+subtraction: `visible_team_ids` is the results pages' own rule). As with every notification,
+the one who acts is not told: a creator closing their own survey hears nothing of it; closed
+by another coach or on its end date (the due_events job), they do.
 """
 
 from __future__ import annotations
