@@ -33,7 +33,6 @@ from pmo_saas.jobs import tasks
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.errors import NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
-from pmo_saas.portfolio.models import Initiative
 from pmo_saas.portfolio.services import funding as funding_services
 from pmo_saas.portfolio.services import rounds as round_services
 from pmo_saas.surveys import services as surveys
