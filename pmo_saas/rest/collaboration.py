@@ -126,11 +126,11 @@ def _thread_endpoints(kind: str, path: str, label: str, name: str) -> tuple[Endp
 
 # The other objects of conversation, each seen as its own pages show it.
 _MORE_THREADS = (
-    ("scoring_round", "/scoring-rounds/{round_id}/comments", "a scoring round", "round"),
+    ("scoring_round", "/scoring-rounds/{scoring_round_id}/comments", "a scoring round", "round"),
     ("scenario", "/scenarios/{scenario_id}/comments", "a funding scenario", "scenario"),
     ("risk", "/risks/{risk_id}/comments", "a risk", "risk"),
     ("gate_review", "/gate-reviews/{gate_review_id}/comments", "a gate review", "gate_review"),
-    ("coaching_goal", "/coaching/goals/{goal_id}/comments", "a coaching goal", "goal"),
+    ("coaching_goal", "/coaching/goals/{coaching_goal_id}/comments", "a coaching goal", "goal"),
     (
         "assessment_round",
         "/assessments/rounds/{round_id}/comments",

@@ -5,6 +5,12 @@ A notification is created only for a member of the organisation who may see its 
 object's own rules, targets.py), once per person and event, and never for the actor. Its
 channel is the recipient's preference at that moment: in-app only, mailed at once or in the
 daily digest (mailing.py sends both from the job runner), or off (nothing is created).
+
+Who calls it, in the transaction of the change (the domains import collaboration, never the
+other way): comments (mentioned, reply), coaching/services/actions.py (action assigned; action
+overdue from the due_events job), portfolio/services/governance.py (gate decision),
+rounds.py (invited to score), notices.py (my initiative funded or not, by a published plan),
+surveys/services/notices.py (the survey I run closed; my team's results published).
 """
 
 from __future__ import annotations
