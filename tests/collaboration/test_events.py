@@ -355,3 +355,23 @@ def test_results_preference_off_and_a_removed_respondent(org_a):
     with system_session() as session:
         count = len(session.exec(select(Notification)).all())
     assert count == 2  # two of the team's; the creator closed it and is not told of it
+
+
+def test_one_digest_batches_the_events_of_several_kinds(org_a):
+    w = world(org_a)
+    _pid, _a, _b, scenario = _funding_world(w)
+    _prefer(w.ann, FUNDING, "digest")
+    _prefer(w.ann, ACTION_OVERDUE, "digest")
+    _publish(w.coach, scenario)
+    _action(w.coach, w.plan_a, w.ann, "Write the retro", utcnow().date() - timedelta(days=1))
+    tasks.run_due_events()
+    tasks.run_notification_mail()
+    assert _mails(w.ann) == []
+    tasks.run_notification_digest()
+    [mail] = _mails(w.ann)
+    assert mail.subject == "Your daily digest: 2 notifications"
+    assert "“Alpha” is funded" in mail.body and "“Write the retro”" in mail.body
+    assert "Stop these mails" not in mail.body  # two kinds: only the all-kinds link
+    assert "Stop all notification mail from this organisation" in mail.body
+    tasks.run_notification_digest()
+    assert len(_mails(w.ann)) == 1
