@@ -40,6 +40,7 @@ HOOK_MODULES = (
     "pmo_saas.portfolio.comment_targets",
     "pmo_saas.coaching.comment_targets",
     "pmo_saas.assessments.comment_targets",
+    "pmo_saas.surveys.comment_targets",
     # Capacity registers with the portfolio how to read team capacity for funding.
     "pmo_saas.capacity.funding_limits",
 )

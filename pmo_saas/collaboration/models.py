@@ -23,7 +23,22 @@ MENTIONED = "mentioned"
 REPLY = "reply"
 ACTION_ASSIGNED = "action_assigned"
 GATE_DECISION = "gate_decision"
-KINDS = (MENTIONED, REPLY, ACTION_ASSIGNED, GATE_DECISION)
+INVITED_TO_SCORE = "invited_to_score"
+FUNDING = "funding"  # my initiative funded or no longer funded
+ACTION_OVERDUE = "action_overdue"
+SURVEY_CLOSED = "survey_closed"
+RESULTS_PUBLISHED = "results_published"
+KINDS = (
+    MENTIONED,
+    REPLY,
+    ACTION_ASSIGNED,
+    GATE_DECISION,
+    INVITED_TO_SCORE,
+    FUNDING,
+    ACTION_OVERDUE,
+    SURVEY_CLOSED,
+    RESULTS_PUBLISHED,
+)
 
 
 class Comment(TenantOwned, table=True):
@@ -51,6 +66,9 @@ class Notification(TenantOwned, table=True):
     __table_args__ = (
         Index("ix_notification_unread", "org_id", "recipient_id", "read_at"),
         Index("ix_notification_outgoing", "org_id", "channel", "mailed_at"),
+        # One notification per person and event, however often the event is reported (a
+        # retried transaction, a job run twice or on two workers); NULL keys never collide.
+        UniqueConstraint("org_id", "recipient_id", "event_key", name="uq_notification_event"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -63,6 +81,8 @@ class Notification(TenantOwned, table=True):
     target_kind: str = Field(sa_type=String(24))
     target_id: int
     comment_id: int | None = Field(default=None, foreign_key="comment.id", ondelete="SET NULL")
+    # What the event was ("overdue:12:2026-12-01"), for events that may be reported again.
+    event_key: str | None = Field(default=None, sa_type=String(120))
     created_at: datetime = Field(default_factory=utcnow)
     read_at: datetime | None = None
     mailed_at: datetime | None = None

@@ -82,6 +82,15 @@ JOBS: tuple[JobSpec, ...] = (
         {"minute": "0", "hour": "7"},
         lease=timedelta(hours=1),
     ),
+    # Half-hourly: a survey closes within half an hour of its end date; an action is overdue
+    # the day after its due date (UTC). Both notify once per event (the event key).
+    JobSpec(
+        "due_events",
+        "Surveys closed on their end date, and owners told of newly overdue coaching actions",
+        "half-hourly at :05 and :35",
+        {"minute": "5,35"},
+        lease=timedelta(minutes=25),
+    ),
     JobSpec(
         "retry_mail",
         "Mail the mail server refused, retried with back-off",

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from pmo_saas.billing.entitlements import billing_enabled
 from pmo_saas.billing.services import reconcile_seats
 from pmo_saas.coaching.digest import iso_week, send_org_digests
+from pmo_saas.coaching.services.actions import notify_overdue_actions
 from pmo_saas.collaboration.services.mailing import send_notification_mail
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.delivery.sync.jobs import sync_all_connections
@@ -177,6 +178,33 @@ def run_notification_digest() -> FinishedRun | None:
     return run_notification_mail(digest=True)
 
 
+def run_due_events(*, now: datetime | None = None) -> FinishedRun | None:
+    """Surveys past their end date closed, and newly overdue coaching actions announced, one
+    tenant transaction per organisation (a failure in one leaves the others done)."""
+
+    def work(progress: Progress) -> None:
+        at = now or utcnow()
+        failed: list[int] = []
+        for org_id in _org_ids():
+            ctx = _system_ctx(org_id)
+            try:
+                with tenant_session(ctx) as session:
+                    closed = surveys.close_due_surveys(session=session, ctx=ctx, now=at)
+                    told = notify_overdue_actions(session=session, ctx=ctx, today=at.date())
+            except ReadOnly:  # billing lapsed: the workspace changes nothing
+                continue
+            except Exception:  # one organisation's failure must not stop the others
+                log.exception("due events failed for organisation %s", org_id)
+                failed.append(org_id)
+            else:
+                progress.done(closed + told)
+        progress.note(f"{progress.items} surveys closed or actions announced")
+        if failed:
+            raise RuntimeError(f"due events failed for organisations {failed}")
+
+    return _run("due_events", work)
+
+
 def run_reconcile_seats() -> FinishedRun | None:
     def work(progress: Progress) -> None:
         if not billing_enabled():
@@ -250,6 +278,7 @@ RUNNERS: dict[str, Callable[[], FinishedRun | None]] = {
     "delivery_sync": run_delivery_sync,
     "notification_mail": run_notification_mail,
     "notification_digest": run_notification_digest,
+    "due_events": run_due_events,
 }
 
 
@@ -307,6 +336,11 @@ def notification_mail_task() -> dict[str, Any] | None:
 @huey.periodic_task(_schedule("notification_digest"), name="notification_digest")
 def notification_digest_task() -> dict[str, Any] | None:
     return _summary(run_notification_digest())
+
+
+@huey.periodic_task(_schedule("due_events"), name="due_events")
+def due_events_task() -> dict[str, Any] | None:
+    return _summary(run_due_events())
 
 
 @huey.task(name="run_job_now")

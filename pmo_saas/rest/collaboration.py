@@ -1,4 +1,4 @@
-"""Collaboration endpoints: the comments on an initiative or a coaching plan (read), post a
+"""Collaboration endpoints: the comments on every object people comment on (read), post a
 comment or reply there (read-write key), the key creator's notifications (read). Visibility
 is the services': a thread of an object the key's role may not see is "not found"."""
 
@@ -105,6 +105,53 @@ def notifications(*, session: Session, ctx: TenantContext, query: QueryParams) -
     return page(found, query)
 
 
+def _thread_endpoints(kind: str, path: str, label: str, name: str) -> tuple[Endpoint, ...]:
+    """GET and POST of the comments on one kind of object (its id the path's one id)."""
+    id_name = path.split("{", 1)[1].split("}", 1)[0]
+
+    def read(*, session: Session, ctx: TenantContext, query: QueryParams, **ids: int) -> Any:
+        return page(_thread(session, ctx, kind, ids[id_name]), query)
+
+    def write(*, session: Session, ctx: TenantContext, body: dict[str, Any], **ids: int) -> Any:
+        return _post(session, ctx, kind, ids[id_name], body)
+
+    read.__name__, write.__name__ = f"{name}_comments", f"comment_on_{name}"
+    return (
+        Endpoint("GET", path, f"The comments on {label} (replies nested)", read,
+                 list[CommentRow], paginated=True),
+        Endpoint("POST", path, f"Comment on {label}, or reply", write, CommentRow,
+                 write=True, body="CommentCreate", status=201),
+    )  # fmt: skip
+
+
+# The other objects of conversation, each seen as its own pages show it.
+_MORE_THREADS = (
+    ("scoring_round", "/scoring-rounds/{scoring_round_id}/comments", "a scoring round", "round"),
+    ("scenario", "/scenarios/{scenario_id}/comments", "a funding scenario", "scenario"),
+    ("risk", "/risks/{risk_id}/comments", "a risk", "risk"),
+    ("gate_review", "/gate-reviews/{gate_review_id}/comments", "a gate review", "gate_review"),
+    ("coaching_goal", "/coaching/goals/{coaching_goal_id}/comments", "a coaching goal", "goal"),
+    (
+        "assessment_round",
+        "/assessments/rounds/{round_id}/comments",
+        "an assessment round (coaches and those asked)",
+        "assessment_round",
+    ),
+    (
+        "survey_results",
+        "/surveys/{survey_id}/results/comments",
+        "a closed survey's results (coaches)",
+        "survey_results",
+    ),
+    (
+        "survey_team_results",
+        "/survey-teams/{survey_team_id}/results/comments",
+        "one team's survey results (coaches and those asked; never a group the anonymity "
+        "rules hide)",
+        "survey_team_results",
+    ),
+)
+
 _I = "/initiatives/{initiative_id}/comments"
 _C = "/coaching/plans/{plan_id}/comments"
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -116,6 +163,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              plan_comments, list[CommentRow], paginated=True),
     Endpoint("POST", _C, "Comment on a coaching plan, or reply", comment_on_plan, CommentRow,
              write=True, body="CommentCreate", status=201),
+    *(e for spec in _MORE_THREADS for e in _thread_endpoints(*spec)),
     Endpoint("GET", "/notifications", "The key creator's notifications, newest first",
              notifications, list[NotificationRow], query=(_UNREAD,), paginated=True),
 )  # fmt: skip

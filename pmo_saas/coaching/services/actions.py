@@ -4,8 +4,9 @@ what by when, with a status; a due date in the past is accepted with a warning.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from pmo_saas.coaching import portfolio_link
@@ -35,7 +36,7 @@ from pmo_saas.coaching.services.common import (
     _touch,
     parse_date,
 )
-from pmo_saas.collaboration.models import ACTION_ASSIGNED
+from pmo_saas.collaboration.models import ACTION_ASSIGNED, ACTION_OVERDUE
 from pmo_saas.collaboration.services.notifications import notify
 from pmo_saas.identity import audit
 from pmo_saas.identity.services import clean_name
@@ -168,6 +169,47 @@ def _notify_assigned(
         target_kind="coaching_plan",
         target_id=plan.id,
     )
+
+
+# An action overdue for longer than this when the job first sees it (the job was down, or
+# the feature is new) is not announced: only newly overdue ones are.
+OVERDUE_LOOKBACK = timedelta(days=7)
+
+
+def notify_overdue_actions(*, session: Session, ctx: TenantContext, today: date) -> int:
+    """The job runner's: tell each owner of an open action whose due date has just passed,
+    once per action and due date (the event key; a new date may become overdue again)."""
+    rows = session.execute(
+        sa_select(
+            col(CoachingAction.id),
+            col(CoachingAction.title),
+            col(CoachingAction.owner_user_id),
+            col(CoachingAction.due_date),
+            col(CoachingAction.plan_id),
+            col(CoachingPlan.title),
+        )
+        .join(CoachingPlan, col(CoachingPlan.id) == CoachingAction.plan_id)
+        .where(
+            col(CoachingAction.due_date) < today,
+            col(CoachingAction.due_date) >= today - OVERDUE_LOOKBACK,
+            col(CoachingAction.status) != ACTION_DONE,
+            col(CoachingAction.owner_user_id).is_not(None),
+        )
+        .order_by(col(CoachingAction.id))
+    ).all()
+    told = 0
+    for action_id, title, owner_id, due, plan_id, plan_title in rows:
+        told += notify(
+            session=session,
+            ctx=ctx,
+            kind=ACTION_OVERDUE,
+            recipient_ids=[owner_id],
+            title=f"Overdue since {due.isoformat()}: “{title}” ({plan_title})",
+            target_kind="coaching_plan",
+            target_id=plan_id,
+            event_key=f"action:{action_id}:{due.isoformat()}",
+        )
+    return told
 
 
 def set_action_status(

@@ -5,6 +5,12 @@ A notification is created only for a member of the organisation who may see its 
 object's own rules, targets.py), once per person and event, and never for the actor. Its
 channel is the recipient's preference at that moment: in-app only, mailed at once or in the
 daily digest (mailing.py sends both from the job runner), or off (nothing is created).
+
+Who calls it, in the transaction of the change (the domains import collaboration, never the
+other way): comments (mentioned, reply), coaching/services/actions.py (action assigned; action
+overdue from the due_events job), portfolio/services/governance.py (gate decision),
+rounds.py (invited to score), notices.py (my initiative funded or not, by a published plan),
+surveys/services/notices.py (the survey I run closed; my team's results published).
 """
 
 from __future__ import annotations
@@ -12,18 +18,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import func, insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as lite_insert
 from sqlmodel import Session, col, select
 
 from pmo_saas.collaboration import targets
 from pmo_saas.collaboration.models import (
     ACTION_ASSIGNED,
+    ACTION_OVERDUE,
     CHANNELS,
+    FUNDING,
     GATE_DECISION,
     IN_APP,
+    INVITED_TO_SCORE,
     KINDS,
     MENTIONED,
     OFF,
     REPLY,
+    RESULTS_PUBLISHED,
+    SURVEY_CLOSED,
     Notification,
     NotificationPreference,
 )
@@ -39,6 +52,11 @@ KIND_LABELS = {
     REPLY: "A reply in a thread I took part in",
     ACTION_ASSIGNED: "A coaching action is assigned to me",
     GATE_DECISION: "A gate decision on an initiative I follow",
+    INVITED_TO_SCORE: "I am invited to score in a scoring round",
+    FUNDING: "An initiative I own is funded or no longer funded",
+    ACTION_OVERDUE: "A coaching action of mine is overdue",
+    SURVEY_CLOSED: "A survey I run has closed",
+    RESULTS_PUBLISHED: "My team's survey results are published",
 }
 CHANNEL_LABELS = {
     IN_APP: "In the app only",
@@ -77,9 +95,14 @@ def notify(
     target_kind: str,
     target_id: int,
     comment_id: int | None = None,
+    event_key: str | None = None,
 ) -> int:
     """Notify each of `recipient_ids` (once each; not the actor; only those who may see the
-    object; as their preference for `kind` says). Returns how many were created."""
+    object; as their preference for `kind` says). Returns how many were created.
+
+    An event that may be reported again (a job run twice, on two workers, a retry) names
+    itself in `event_key`: a person already told of that event is not told twice (the
+    unique key decides, so two transactions at once cannot both insert)."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     wanted = {r for r in recipient_ids if r is not None and r != ctx.user_id}
@@ -101,14 +124,21 @@ def notify(
             "target_kind": target_kind,
             "target_id": target_id,
             "comment_id": comment_id,
+            "event_key": f"{kind}:{event_key}"[:120] if event_key else None,
             "created_at": now,
         }
         for uid, channel in sorted(channels.items())
         if channel != OFF
     ]
-    if rows:
+    if not rows:
+        return 0
+    if event_key is None:
         session.execute(insert(Notification), rows)
-    return len(rows)
+        return len(rows)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = (pg_insert if postgres else lite_insert)(Notification).on_conflict_do_nothing()
+    created = session.execute(statement.returning(col(Notification.id)), rows).all()
+    return len(created)
 
 
 def people_in_conversation(*, session: Session, target_kind: str, target_id: int) -> set[int]:

@@ -39,6 +39,7 @@ from pmo_saas.portfolio.services._common import (
     _scenario,
     _stream_budgets,
 )
+from pmo_saas.portfolio.services.notices import notify_funding_changes
 
 # ---------------------------------------------------------------- budget
 
@@ -345,7 +346,7 @@ def publish_scenario(*, session: Session, ctx: TenantContext, scenario_id: int) 
         published_by_id=ctx.user_id,
         snapshot_json=plan.model_dump_json(),
     )
-    return audit.add_audited(
+    published_id = audit.add_audited(
         session=session,
         ctx=ctx,
         row=published,
@@ -353,6 +354,8 @@ def publish_scenario(*, session: Session, ctx: TenantContext, scenario_id: int) 
         target=scenario.name,
         detail=f"{len(plan.funded_ids)} funded, cost {plan.total_cost} of {plan.budget}",
     )
+    notify_funding_changes(session, ctx, published, plan)
+    return published_id
 
 
 def list_published_plans(

@@ -14,13 +14,11 @@ import csv
 import io
 from datetime import date
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from pmo_saas.collaboration.models import GATE_DECISION
 from pmo_saas.collaboration.services.notifications import notify, people_in_conversation
 from pmo_saas.identity import audit
-from pmo_saas.identity.models import Membership, User
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, ValidationFailed
@@ -41,6 +39,7 @@ from pmo_saas.portfolio.schemas import (
     StageStep,
 )
 from pmo_saas.portfolio.services import initiatives as initiative_services
+from pmo_saas.portfolio.services.notices import owner_of
 
 STAGES: dict[str, str] = {
     "pre_project": "Pre-project",
@@ -211,16 +210,7 @@ def _notify_gate_decision(
     people = people_in_conversation(
         session=session, target_kind="initiative", target_id=initiative_id
     )
-    if owner.strip():
-        people |= {
-            uid
-            for uid in session.exec(
-                select(User.id)
-                .join(Membership, col(Membership.user_id) == User.id)
-                .where(func.lower(User.name) == owner.strip().lower())
-            ).all()
-            if uid is not None
-        }
+    people |= owner_of(session, owner)
     notify(
         session=session,
         ctx=ctx,

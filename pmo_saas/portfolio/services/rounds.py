@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from pmo_saas.collaboration.models import INVITED_TO_SCORE
+from pmo_saas.collaboration.services.notifications import notify
 from pmo_saas.identity import audit
 from pmo_saas.identity.mail import send_mail
 from pmo_saas.identity.models import Membership, Organization, User
@@ -134,6 +136,16 @@ def open_scoring_round(
         detail=f"portfolio {portfolio.name}; {len(people)} scorers; {len(chosen)} initiatives",
     )
     session.add_all([RoundScorer(round_id=round_id, user_id=user_id) for user_id in people])
+    notify(
+        session=session,
+        ctx=ctx,
+        kind=INVITED_TO_SCORE,
+        recipient_ids=people,
+        title=f"You are invited to score “{portfolio.name}” in the round “{name}”",
+        target_kind="scoring_round",
+        target_id=round_id,
+        event_key=f"round:{round_id}",
+    )
     _invite_scorers(
         session,
         ctx,

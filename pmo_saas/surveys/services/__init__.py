@@ -15,6 +15,7 @@ from pmo_saas.surveys.services.common import CLOSED, MANAGE_MESSAGE, OPEN, Inval
 from pmo_saas.surveys.services.launch import (
     OPEN_AND_PERSONAL,
     UNDELIVERED,
+    close_due_surveys,
     close_survey,
     create_open_link,
     delete_survey,
@@ -61,6 +62,7 @@ __all__ = [
     "TeamHistograms",
     "_questions",
     "_store_response",
+    "close_due_surveys",
     "close_survey",
     "create_open_link",
     "delete_survey",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
@@ -58,6 +58,7 @@ from pmo_saas.surveys.services.common import (
     _survey_teams,
 )
 from pmo_saas.surveys.services.figures import store_team_figures
+from pmo_saas.surveys.services.notices import notify_survey_closed
 from pmo_saas.surveys.services.reminders import reminder_schedule, schedule_days
 
 # ---------------------------------------------------------------- launch and distribution
@@ -319,15 +320,39 @@ def close_survey(*, session: Session, ctx: TenantContext, survey_id: int) -> Non
     survey = _survey(session, survey_id)
     if survey.status == CLOSED:
         return
+    _close(session, ctx, survey, closed_at=utcnow(), detail="")
+
+
+def _close(
+    session: Session, ctx: TenantContext, survey: Survey, *, closed_at: datetime, detail: str
+) -> None:
+    assert survey.id is not None
     survey.status = CLOSED
-    survey.closed_at = utcnow()
+    survey.closed_at = closed_at
     session.add(survey)
     session.flush()
     # Open-link browser keys only guard against a second answer while the survey runs.
-    session.exec(delete(SurveyOpenKey).where(col(SurveyOpenKey.survey_id) == survey_id))
-    tally.open_sealed(session, survey_id, survey.min_group_size)
+    session.exec(delete(SurveyOpenKey).where(col(SurveyOpenKey.survey_id) == survey.id))
+    tally.open_sealed(session, survey.id, survey.min_group_size)
     store_team_figures(session, survey)
-    audit.record(session=session, ctx=ctx, action="survey.closed", target=survey.title)
+    audit.record(
+        session=session, ctx=ctx, action="survey.closed", target=survey.title, detail=detail
+    )
+    notify_survey_closed(session, ctx, survey)
+
+
+def close_due_surveys(*, session: Session, ctx: TenantContext, now: datetime) -> int:
+    """The job runner's: close each survey whose end date has passed, as `close_survey` does
+    (its answers opened, its creator and its teams told), once: a closed one is skipped."""
+    due = session.exec(
+        select(Survey)
+        .where(Survey.status != CLOSED, col(Survey.closes_at) <= now)
+        .order_by(col(Survey.id))
+        .with_for_update()
+    ).all()
+    for survey in due:
+        _close(session, ctx, survey, closed_at=survey.closes_at, detail="on its end date")
+    return len(due)
 
 
 def rerun_survey(
