@@ -22,6 +22,7 @@ DOMAINS = (
     "capacity",
     "delivery",
     "collaboration",
+    "improvement",
 )
 # Modules that hold tables beside a domain's models.py.
 EXTRA_MODEL_MODULES = ("pmo_saas.identity.sso_models", "pmo_saas.delivery.sync.models")

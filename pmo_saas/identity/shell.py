@@ -44,6 +44,7 @@ NAV = [
     ("Practices", "/practices", "book-open-check"),
     ("Capacity", "/capacity", "gauge"),
     ("Surveys", "/surveys", "message-square-heart"),
+    ("PMO improvement", "/improvement", "refresh-ccw"),
     ("Members & Teams", "/members", "users"),
     ("Settings", "/settings", "settings"),
     ("Billing", "/billing", "credit-card"),
