@@ -38,6 +38,7 @@ from pmo_saas.surveys.services.pmo_feedback import PMO_QUESTION_LABELS, PMO_TITL
 
 MANAGE_ONLY = "Only coaches, admins and owners can change the PMO's improvement backlog."
 MAX_DETAIL = 4000
+MAX_ID = 2**31 - 1  # PostgreSQL `integer`: a larger id is no one's (and would not bind)
 
 
 def _iso(value: datetime | None) -> str:
@@ -48,6 +49,8 @@ def _owner(session: Session, owner_user_id: int | None) -> int | None:
     """`owner_user_id` if that person is a member of this organisation, else NotFound."""
     if owner_user_id is None:
         return None
+    if not 0 < owner_user_id <= MAX_ID:
+        raise NotFound("That person")
     found = session.exec(
         select(Membership.user_id).where(Membership.user_id == owner_user_id)
     ).first()

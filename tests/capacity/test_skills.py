@@ -98,3 +98,10 @@ def test_another_org_cannot_tag_our_people_or_initiatives_nor_see_tags(org_a, or
     assert theirs.needs == [] and all(p.skills == [] for p in theirs.people)
     assert "Ana" not in {p.name for p in theirs.people}
     assert _view(org_a).needs[0].skill == "python"
+
+
+def test_an_id_beyond_any_integer_column_is_not_found(org_a):
+    with pytest.raises(NotFound), tenant_session(org_a) as session:
+        skills.set_member_skills(session=session, ctx=org_a, user_id=10**30, skills="x")
+    with pytest.raises(NotFound), tenant_session(org_a) as session:
+        skills.set_initiative_skills(session=session, ctx=org_a, initiative_id=10**30, needs={})

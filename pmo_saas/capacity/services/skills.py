@@ -35,6 +35,7 @@ from pmo_saas.kernel.roles import Role
 
 MAX_SKILLS = 30
 MAX_PEOPLE_NEEDED = 1000
+MAX_ID = 2**31 - 1  # PostgreSQL `integer`: a larger id is no one's (and would not bind)
 
 
 def clean_skills(raw: str | list[str]) -> list[str]:
@@ -63,7 +64,11 @@ def set_member_skills(
         require_manage(ctx)
     if ctx.user_id is None or not ctx.has(Role.MEMBER):
         raise Forbidden("Only members of the organisation can record skills.")
-    found = session.exec(select(Membership.user_id).where(Membership.user_id == user_id)).first()
+    found = (
+        session.exec(select(Membership.user_id).where(Membership.user_id == user_id)).first()
+        if 0 < user_id <= MAX_ID
+        else None
+    )
     if found is None:
         raise NotFound("That person")
     cleaned = clean_skills(skills)
@@ -85,7 +90,11 @@ def set_initiative_skills(
 ) -> None:
     """Replace the skills one initiative needs: skill -> how many people with it."""
     require_manage(ctx)
-    labels = portfolio_link.initiative_labels(session, [initiative_id])
+    labels = (
+        portfolio_link.initiative_labels(session, [initiative_id])
+        if 0 < initiative_id <= MAX_ID
+        else {}
+    )
     if initiative_id not in labels:
         raise NotFound("That initiative")
     cleaned: dict[str, int] = {}
