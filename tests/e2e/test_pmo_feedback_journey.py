@@ -86,7 +86,7 @@ def test_five_people_answer_the_pmo_feedback_and_its_tile_and_an_improvement_fol
     # The dashboard's tile: the score, and its figures as a table (the chart's text).
     page.goto(f"{base_url}/o/{slug}/dashboard")
     tile = page.get_by_role("region", name="Feedback on the PMO")
-    expect(tile.get_by_label("PMO service score (1-5)")).to_have_text("3.50")
+    expect(tile.get_by_label("PMO service score (1-5)", exact=True)).to_have_text("3.50")
     figure = tile.get_by_role("figure", name="Feedback on the PMO, round by round")
     expect(figure).to_be_visible()
     figure.get_by_text("Show the figures as a table").click()
