@@ -18,7 +18,8 @@ from pmo_saas.rls import disable_tenant_rls, enable_tenant_rls, grant_existing
 revision: str = "1320_pmo_feedback"
 down_revision: str | Sequence[str] | None = "1200_collaboration"
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+# improvementitem.survey_id points into the surveys branch: its tables come first.
+depends_on: str | Sequence[str] | None = ("0400_surveys",)
 
 TENANT_TABLES = ("improvementitem", "memberskill", "initiativeskill")
 
