@@ -24,6 +24,7 @@ DOMAINS = (
     "collaboration",
     "rollout",
     "programmes",
+    "improvement",
 )
 # Modules that hold tables beside a domain's models.py.
 EXTRA_MODEL_MODULES = (

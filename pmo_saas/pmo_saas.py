@@ -16,6 +16,7 @@ from pmo_saas.delivery import pages as delivery_pages  # noqa: F401
 from pmo_saas.home import pages as home_pages  # noqa: F401
 from pmo_saas.identity.auth_state import backend_url
 from pmo_saas.identity.pages import admin, members, public, sso  # noqa: F401
+from pmo_saas.improvement import pages as improvement_pages  # noqa: F401
 from pmo_saas.jobs import pages as jobs_pages  # noqa: F401
 from pmo_saas.ops import failover
 from pmo_saas.portfolio import pages as portfolio_pages  # noqa: F401

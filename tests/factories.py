@@ -247,11 +247,12 @@ def _make_weighted_portfolio(ctx: TenantContext) -> None:
 def _domain_row_makers() -> None:
     """Domains with tables the demo seed leaves empty register their makers here."""
     from tests.billing.rows import BILLING_ROW_MAKERS
-    from tests.capacity.rows import make_capacity_rows
+    from tests.capacity.rows import make_capacity_rows, make_skill_rows
     from tests.collaboration.rows import make_collaboration_rows
     from tests.dashboard.rows import make_dashboard_rows
     from tests.delivery.plan_rows import make_delivery_plan_rows
     from tests.delivery.rows import make_delivery_rows, make_sync_rows
+    from tests.improvement.rows import make_improvement_rows
     from tests.portfolio.budget_rows import make_budgeting_rows
     from tests.practices.rows import make_practice_rows
     from tests.rest.rows import make_rest_rows
@@ -281,6 +282,8 @@ def _domain_row_makers() -> None:
             "budgetsession": make_budgeting_rows,  # also budgetstakeholder, budgetallocation
             "rolloutwave": make_rollout_rows,  # also waveteam, wavecriterion
             "programme": make_programme_rows,  # also programmeinitiative
+            "improvementitem": make_improvement_rows,
+            "memberskill": make_skill_rows,  # also initiativeskill
         }
     )
 

@@ -31,7 +31,8 @@ EXPECTED = {
     "portfolio initiatives": 6,  # the initiatives read once (archived too), no origin query
     "ranking": 18,
     "funding": 37,  # compare_scenarios reads per scenario
-    "dashboard": 19,  # culture: organisation sums per round; delivery: one read if none funded
+    "dashboard": 20,  # culture: organisation sums per round; delivery: one read if none funded;
+    # PMO feedback: one read finds no round (its cost per round: test_pmo_feedback_tile_...)
     "assessments round results": 66,  # team_result per team
     "coaching plan": 9,
     "surveys list": 13,  # survey_progress per survey
@@ -156,3 +157,28 @@ def test_the_initiatives_view_costs_the_same_with_more_initiatives(extra):
         view = run(ctx, views.initiatives_view, portfolio_id=pid)
     assert {f"More {k}" for k in range(extra)} <= {c.title for c in view.cards}
     assert len(after) == len(before), "the initiatives view looks something up per initiative"
+
+
+# The dashboard's PMO feedback tile: one read finds the series, one its rounds, then per closed
+# round the surveys results read: its questions, its teams and the organisation's counters.
+PMO_FEEDBACK_PER_ROUND = 3
+
+
+def test_pmo_feedback_tile_costs_a_fixed_number_of_statements_per_round():
+    from pmo_saas.dashboard import tiles
+    from tests import factories
+    from tests.improvement.helpers import answer, launch_feedback, scores
+    from tests.surveys.helpers import close, smtp_delivery, team_with
+
+    owner = factories.make_org("Counted feedback")
+    _, people = team_with(owner, "One", 5)
+    found = []
+    with smtp_delivery():
+        for _ in range(3):
+            survey_id = launch_feedback(owner)
+            answer(people, [scores(4, 4, 4, 4)] * 5, comment="fine")
+            close(owner, survey_id)
+            with counted() as statements:
+                run(owner, tiles.pmo_feedback_tile)
+            found.append(len(statements))
+    assert found == [2 + n * PMO_FEEDBACK_PER_ROUND for n in (1, 2, 3)], found

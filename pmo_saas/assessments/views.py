@@ -23,6 +23,7 @@ PREVIOUS_ROUND = "Previous round"
 
 class ResultRowView(BaseModel):
     dimension_id: int
+    dimension_key: str = ""
     name: str
     respondents: int
     mean: str
@@ -89,6 +90,7 @@ def _row(d: DimensionStats, scale_min: int) -> ResultRowView:
     hidden = HIDDEN if d.spread_hidden and d.answers else NO_VALUE
     return ResultRowView(
         dimension_id=d.dimension_id,
+        dimension_key=d.dimension_key,
         name=d.name,
         respondents=d.respondents,
         mean=number(d.mean),

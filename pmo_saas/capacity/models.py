@@ -51,3 +51,27 @@ class Allocation(TenantOwned, table=True):
     person_days: float = 0.0
     created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class MemberSkill(TenantOwned, table=True):
+    """A skill one person of the organisation has (an optional tag on their membership)."""
+
+    refused_when_read_only: ClassVar[bool] = True
+    __table_args__ = (UniqueConstraint("org_id", "user_id", "skill"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    skill: str = Field(max_length=60)
+
+
+class InitiativeSkill(TenantOwned, table=True):
+    """A skill a funded initiative needs, and how many people with it (the demand its teams
+    carry in every quarter it is allocated to them)."""
+
+    refused_when_read_only: ClassVar[bool] = True
+    __table_args__ = (UniqueConstraint("org_id", "initiative_id", "skill"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = Field(index=True)
+    skill: str = Field(max_length=60)
+    people: int = 1

@@ -64,3 +64,37 @@ class CsvPreview(BaseModel):
 class Choice(BaseModel):
     value: str
     label: str
+
+
+class SkillGapRow(BaseModel):
+    """One skill in one team (or value stream) and quarter: people who have it against the
+    people the initiatives allocated there need with it; `short` when fewer have it."""
+
+    scope: str  # "team" or "value stream"
+    name: str
+    quarter: str
+    skill: str
+    have: int
+    need: int
+    short: int
+
+
+class PersonSkillsRow(BaseModel):
+    user_id: int
+    name: str
+    teams: str
+    skills: list[str]
+
+
+class InitiativeSkillRow(BaseModel):
+    initiative_id: int
+    title: str
+    skill: str
+    people: int
+
+
+class SkillsView(BaseModel):
+    teams: list[SkillGapRow]
+    streams: list[SkillGapRow]
+    people: list[PersonSkillsRow]
+    needs: list[InitiativeSkillRow]

@@ -106,6 +106,23 @@ class CultureTile(BaseModel):
     href: str = ""
 
 
+class PmoFeedbackTile(BaseModel):
+    """Feedback on the PMO: the organisation's PMO service score per round and each statement's
+    mean (1-5), as the surveys service's anonymity rules let a coach see them."""
+
+    survey_title: str = ""
+    value: float | None = None
+    change: float | None = None
+    hidden_reason: str = ""
+    # (key, short label) of the statements, in the survey's order.
+    questions: list[tuple[str, str]] = []
+    # One row per round: {"round": "R1", "score": 4.2, "<statement key>": 3.8, ...} (shown
+    # rounds only, for the chart) and the same as text for every round (the table).
+    chart: list[dict[str, str | float]] = []
+    table: list[dict[str, str]] = []
+    href: str = ""
+
+
 class ResponseRateRow(BaseModel):
     survey: str
     invited: int
@@ -142,6 +159,7 @@ class Dashboard(BaseModel):
     maturity: MaturityTile
     teams_assessed: TeamsAssessedTile
     culture: CultureTile
+    pmo_feedback: PmoFeedbackTile
     response_rates: ResponseRatesTile
     plans: PlansTile
     training: TrainingTile

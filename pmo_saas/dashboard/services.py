@@ -18,7 +18,15 @@ from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import NotFound
 
-CSV_TABLES = ("statuses", "risks", "maturity", "response_rates", "summary", "delivery")
+CSV_TABLES = (
+    "statuses",
+    "risks",
+    "maturity",
+    "response_rates",
+    "summary",
+    "delivery",
+    "pmo_feedback",
+)
 
 
 def build_dashboard(*, session: Session, ctx: TenantContext, links: bool = True) -> Dashboard:
@@ -51,6 +59,13 @@ def _rows(dashboard: Dashboard, table: str) -> list[list[Any]]:
     if table == "response_rates":
         return [["survey", "invited", "answered", "response rate %"]] + [
             [r.survey, r.invited, r.answered, r.rate] for r in dashboard.response_rates.rows
+        ]
+    if table == "pmo_feedback":
+        tile = dashboard.pmo_feedback
+        keys = [k for k, _ in tile.questions]
+        return [["round", "responses", "PMO service score", *[lb for _, lb in tile.questions]]] + [
+            [r["round"], r["responses"], r["score"], *[r.get(k, "") for k in keys]]
+            for r in tile.table
         ]
     if table == "delivery":
         t = dashboard.delivery

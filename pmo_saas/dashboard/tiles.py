@@ -35,6 +35,7 @@ from pmo_saas.dashboard.schemas import (
     FundingTile,
     MaturityTile,
     PlansTile,
+    PmoFeedbackTile,
     ResponseRateRow,
     ResponseRatesTile,
     RiskRow,
@@ -53,6 +54,7 @@ from pmo_saas.portfolio.fields import STATUSES
 from pmo_saas.portfolio.models import Initiative, Portfolio, PublishedPlan, Risk
 from pmo_saas.surveys import services as surveys
 from pmo_saas.surveys.models import Survey, SurveyInvitation
+from pmo_saas.surveys.services import pmo_feedback
 
 # A round's organisation mean is shown only when at least this many people answered it.
 MIN_ASSESSMENT_RESPONDENTS = 3
@@ -305,6 +307,49 @@ def culture_tile(session: Session, ctx: TenantContext) -> CultureTile:
     return CultureTile(figures=figures)
 
 
+def pmo_feedback_tile(session: Session, ctx: TenantContext) -> PmoFeedbackTile:
+    """Feedback on the PMO, round by round: one query when no round was ever launched; else
+    the surveys service's figures for the organisation (its anonymity rules decide), read
+    with the coach role as the culture tile reads them."""
+    reader = replace(ctx, role=Role.COACH) if not ctx.has(Role.COACH) else ctx
+    trend = pmo_feedback.pmo_feedback_trend(session=session, ctx=reader)
+    if not trend.rounds:
+        return PmoFeedbackTile()
+    keys = [q.key for q in trend.questions]
+    shown = [r for r in trend.rounds if r.headline is not None]
+    latest = shown[-1] if shown else trend.rounds[-1]
+    previous = shown[-2].headline if len(shown) > 1 else None
+
+    def text(value: float | None) -> str:
+        return "" if value is None else f"{value:.2f}"
+
+    return PmoFeedbackTile(
+        survey_title=f"{pmo_feedback.PMO_TITLE}, {latest.round_label.lower()}"
+        + (" (a newer round is running)" if trend.rounds[-1] is not latest else ""),
+        value=latest.headline,
+        change=round(latest.headline - previous, 2)
+        if latest.headline is not None and previous is not None
+        else None,
+        hidden_reason=latest.hidden_reason if latest.headline is None else "",
+        questions=[(q.key, q.label) for q in trend.questions],
+        chart=[
+            {"round": r.round_label, "score": r.headline or 0.0}
+            | {k: r.questions.get(k) or 0.0 for k in keys}
+            for r in shown
+        ],
+        table=[
+            {
+                "round": r.round_label,
+                "responses": "" if r.running else str(r.responses),
+                "score": text(r.headline) or ("running" if r.running else "hidden"),
+                "note": r.hidden_reason,
+            }
+            | {k: text(r.questions.get(k)) for k in keys}
+            for r in trend.rounds
+        ],
+    )
+
+
 def response_rates_tile(session: Session, ctx: TenantContext) -> ResponseRatesTile:
     """Participation (who answered, never what) of the latest surveys."""
     answered = func.sum(case((col(SurveyInvitation.answered), 1), else_=0))
@@ -382,6 +427,7 @@ TILES: dict[str, Callable[[Session, TenantContext], Any]] = {
     "maturity": maturity_tile,
     "teams_assessed": teams_assessed_tile,
     "culture": culture_tile,
+    "pmo_feedback": pmo_feedback_tile,
     "response_rates": response_rates_tile,
     "plans": plans_tile,
     "training": training_tile,
@@ -395,6 +441,7 @@ SOURCES = {
     "maturity": "/assessments",
     "teams_assessed": "/assessments",
     "culture": "/surveys",
+    "pmo_feedback": "/improvement",
     "response_rates": "/surveys",
     "plans": "/coaching",
     "training": "/coaching",

@@ -46,6 +46,7 @@ NAV = [
     ("Roll-out", "/rollout", "milestone"),
     ("Programmes", "/programmes", "layers"),
     ("Surveys", "/surveys", "message-square-heart"),
+    ("PMO improvement", "/improvement", "refresh-ccw"),
     ("Members & Teams", "/members", "users"),
     ("Settings", "/settings", "settings"),
     ("Billing", "/billing", "credit-card"),

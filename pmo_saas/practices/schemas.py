@@ -105,3 +105,21 @@ class AdoptionCellRow(BaseModel):
     practice_title: str
     status: str
     label: str
+
+
+class HelpingPractice(BaseModel):
+    """A practice that helps one dimension, with one team's adoption of it (when asked)."""
+
+    dimension_key: str
+    practice_id: int
+    title: str
+    purpose: str
+    status: str
+    status_label: str
+
+
+class HelpsPage(BaseModel):
+    dimension_key: str
+    dimension_name: str
+    team_name: str
+    practices: list[HelpingPractice]

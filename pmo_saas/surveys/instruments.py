@@ -16,13 +16,15 @@ WESTRUM = "westrum"
 ENPS = "enps"
 HEALTH = "health"
 OCAI = "ocai"
+PMO = "pmo"
 CUSTOM = "custom"
-INSTRUMENTS = (WESTRUM, ENPS, HEALTH, OCAI, CUSTOM)
+INSTRUMENTS = (WESTRUM, ENPS, HEALTH, OCAI, PMO, CUSTOM)
 INSTRUMENT_LABELS = {
     WESTRUM: "Westrum organisational culture",
     ENPS: "Employee Net Promoter Score (eNPS)",
     HEALTH: "Team health check",
     OCAI: "Organisational culture profile (OCAI)",
+    PMO: "Feedback on the PMO",
     CUSTOM: "Custom survey",
 }
 
@@ -92,6 +94,16 @@ HEALTH_ITEMS = [
     ("teamwork", "We work as one team, not as people who happen to share a board."),
     ("fun", "I enjoy working with this team."),
 ]
+
+# The PMO's own services, as the teams it serves see them (issue 19: a PMO that serves rather
+# than controls asks how well it serves). Written in the product's own words.
+PMO_ITEMS = [
+    ("coaching", "The PMO's coaching helps my team get better at how we work."),
+    ("funding", "I understand how and why the PMO's funding decisions are made."),
+    ("reports", "The PMO's reports and dashboards are worth the effort they cost us."),
+    ("serves", "The PMO serves my team rather than controls it."),
+]
+PMO_COMMENT = "What should the PMO start, stop or keep doing? (optional)"
 
 OCAI_DIMENSIONS: list[tuple[str, str, dict[str, str]]] = [
     (
@@ -187,6 +199,10 @@ def instrument_questions(instrument: str) -> list[QuestionSpec]:
             QuestionSpec(key, OCAI_SPLIT, prompt, [(c, text) for c, text in alts.items()])
             for key, prompt, alts in OCAI_DIMENSIONS
         ] + [comment]
+    if instrument == PMO:
+        return [QuestionSpec(k, SCALE5, p) for k, p in PMO_ITEMS] + [
+            QuestionSpec("comment", TEXT, PMO_COMMENT, required=False)
+        ]
     if instrument == CUSTOM:
         return []
     raise ValidationFailed(f"Unknown survey type: {instrument!r}.", field="instrument")

@@ -34,3 +34,22 @@ def make_capacity_rows(ctx: TenantContext) -> None:
             quarter="2027-Q1",
             person_days=30,
         )
+
+
+def make_skill_rows(ctx: TenantContext) -> None:
+    """A person's skill and a skill a funded initiative needs."""
+    from pmo_saas.capacity.services import skills
+    from pmo_saas.portfolio.models import Initiative
+
+    with tenant_session(ctx) as session:
+        initiative_id = session.exec(select(Initiative.id)).first()
+        assert initiative_id is not None
+        skills.set_member_skills(
+            session=session, ctx=ctx, user_id=ctx.user_id or 0, skills="probe skill"
+        )
+        skills.set_initiative_skills(
+            session=session,
+            ctx=ctx,
+            initiative_id=initiative_id,
+            needs={"probe skill": 2},
+        )

@@ -120,3 +120,52 @@ def test_capacity_allocations_and_demand(org_a, org_b):
         response = api.get(f"/api/v1/{path}", headers=bearer(theirs))
         assert (response.status_code, response.json()) == (200, []), path
     assert api.get("/api/v1/capacity").status_code == 401
+
+
+def test_skills_feedback_and_improvements(org_a, org_b):
+    from pmo_saas.capacity.services import skills
+    from pmo_saas.improvement import services as improvement
+    from tests.improvement.helpers import answer, launch_feedback, scores
+    from tests.surveys.helpers import close, smtp_delivery, team_with
+
+    team, people = team_with(org_a, "Alpha", 5)
+    ids = funded_initiatives(org_a, {"Checkout": "Retail"})
+    set_capacity(org_a, team, "2027-Q1", 5, 48, "Retail")
+    allocate(org_a, ids["Checkout"], team, "2027-Q1", 100)
+    with tenant_session(org_a) as session:
+        skills.set_member_skills(session=session, ctx=org_a, user_id=people[0].user_id,
+                                 skills="python")  # fmt: skip
+        skills.set_initiative_skills(session=session, ctx=org_a, initiative_id=ids["Checkout"],
+                                     needs={"python": 3})  # fmt: skip
+    with smtp_delivery():
+        survey_id = launch_feedback(org_a)
+        answer(people, [scores(4, 3, 2, 5)] * 5)
+    close(org_a, survey_id)
+    with tenant_session(org_a) as session:
+        improvement.raise_item(session=session, ctx=org_a, title="Clearer funding",
+                               survey_id=survey_id, question_key="funding")  # fmt: skip
+    _, key = make_key(org_a)
+    api, auth = client(), bearer(key)
+    (gap,) = api.get("/api/v1/skills/teams", headers=auth).json()
+    assert (gap["name"], gap["skill"], gap["have"], gap["need"], gap["short"]) == (
+        "Alpha", "python", 1, 3, 2
+    )  # fmt: skip
+    (stream,) = api.get("/api/v1/skills/value-streams", headers=auth).json()
+    assert (stream["name"], stream["short"]) == ("Retail", 2)
+    assert api.get("/api/v1/skills/initiatives", headers=auth).json()[0]["people"] == 3
+    assert any(p["skills"] == ["python"] for p in api.get("/api/v1/skills/people",
+                                                           headers=auth).json())  # fmt: skip
+    trend = api.get("/api/v1/pmo-feedback", headers=auth).json()
+    assert trend["rounds"][0]["headline"] == 3.5
+    assert trend["rounds"][0]["questions"]["reports"] == 2.0
+    (item,) = api.get("/api/v1/improvements", headers=auth).json()
+    assert (item["title"], item["question_label"]) == ("Clearer funding",
+                                                       "Funding decisions are clear")  # fmt: skip
+
+    _, theirs = make_key(org_b, name="Theirs")
+    for path in ("skills/teams", "skills/value-streams", "skills/initiatives", "improvements"):
+        response = api.get(f"/api/v1/{path}", headers=bearer(theirs))
+        assert (response.status_code, response.json()) == (200, []), path
+    assert api.get("/api/v1/pmo-feedback", headers=bearer(theirs)).json()["rounds"] == []
+    _, member_key = make_key(org_a, name="Member key", role="member")
+    assert api.get("/api/v1/pmo-feedback", headers=bearer(member_key)).status_code == 403

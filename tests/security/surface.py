@@ -264,6 +264,7 @@ ARG_VALUES: dict[str, Any] = {
     "name": "new",  # a page's dialog (set_dialog)
     "work": "create",  # the work a button spins for (mark_busy)
     "column": "doing",  # a status mapping's column (ConnectionsState.map_status)
+    "person": "",  # an improvement item's owner ("" = nobody: ImprovementState.set_owner)
 }
 
 

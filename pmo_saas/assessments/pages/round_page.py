@@ -252,6 +252,17 @@ def _result_row(team: TeamResultView, row: ResultRowView) -> rx.Component:
                 rx.cond(row.is_focus, rx.badge("focus", color_scheme="orange")),
                 rx.cond(row.colour != "", rx.badge(row.colour)),
                 rx.cond(row.trend != "", rx.badge(row.trend, variant="outline")),
+                rx.link(
+                    "Practices that help",
+                    href="/o/"
+                    + AuthState.org_slug
+                    + "/practices/helps/"
+                    + row.dimension_key
+                    + "?team="
+                    + team.team_id.to(str),
+                    size="1",
+                    aria_label="Practices that help " + row.name + " for " + team.team_name,
+                ),
                 spacing="2",
                 align="center",
             )

@@ -1,3 +1,3 @@
-"""The capacity page."""
+"""The capacity page and its skills page."""
 
-from pmo_saas.capacity.pages import capacity  # noqa: F401
+from pmo_saas.capacity.pages import capacity, skills  # noqa: F401

@@ -331,6 +331,11 @@ def _body() -> rx.Component:
     s = CapacityState
     return rx.vstack(
         page_heading("Team capacity", "Capacity per quarter, allocations, demand vs capacity."),
+        rx.link(
+            "Skills: where a skill is short",
+            href="/o/" + AuthState.org_slug + "/capacity/skills",
+            size="2",
+        ),
         error_callout(s.error),
         info_callout(s.notice),
         rx.cond(

@@ -14,6 +14,8 @@ from pmo_saas.coaching.pages.plan_state import (
     GoalView,
     PlanState,
 )
+from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.practices.schemas import HelpingPractice
 from pmo_saas.ui.components import card, field
 from pmo_saas.ui.dialogs import dialog_actions, form_dialog, open_button, question_dialog
 
@@ -76,6 +78,7 @@ def goal_card(g: GoalView) -> rx.Component:
                 ),
                 style={"display": "flex", "flexWrap": "wrap", "gap": "var(--space-6)", "margin": 0},
             ),
+            goal_practices(g),
             rx.cond(
                 g.actions.length() > 0,
                 actions_table(g.actions, "Actions for " + g.title),
@@ -85,6 +88,29 @@ def goal_card(g: GoalView) -> rx.Component:
         ),
         aria_label="Goal " + g.title,
         style={"width": "100%"},
+    )
+
+
+def goal_practices(g: GoalView) -> rx.Component:
+    """ "To raise <dimension>, try these": the playbook's practices for the goal's dimension,
+    each with the team's adoption state."""
+    found = PlanState.goal_practices.get(g.id.to(str), [])
+
+    def item(p: HelpingPractice) -> rx.Component:
+        return rx.el.li(
+            rx.link(p.title, href="/o/" + AuthState.org_slug + "/practices/"
+                    + p.practice_id.to(str)),
+            rx.cond(p.status_label != "", rx.text(" · " + p.status_label, as_="span",
+                                                  size="1", color_scheme="gray")),
+        )  # fmt: skip
+
+    return rx.cond(
+        found.length() > 0,
+        rx.el.nav(
+            rx.text("To raise " + g.dimension + ", try these:", size="2", weight="medium"),
+            rx.el.ul(rx.foreach(found, item), style={"margin": 0}),
+            aria_label="Practices for " + g.title,
+        ),
     )
 
 

@@ -41,6 +41,8 @@ from pmo_saas.identity import services as identity
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.formatting import NO_VALUE, number, optional_number, signed
+from pmo_saas.practices.schemas import HelpingPractice
+from pmo_saas.practices.services.playbook import helping_practices
 
 STATUS_CHOICES = [Choice(value=k, label=v) for k, v in STATUS_LABELS.items()]
 SCOPE_CHOICES = [Choice(value=k, label=v) for k, v in SCOPE_LABELS.items()]
@@ -153,6 +155,8 @@ class PlanState(WorkspacePage, rx.State):
     can_manage: bool = False
     me: int = 0
     goals: list[GoalView] = []
+    # Practices that help the goals' dimensions, with the plan's team's adoption of each.
+    goal_practices: dict[str, list[HelpingPractice]] = {}
     loose_actions: list[ActionRow] = []
     sessions: list[SessionView] = []
     people: list[Choice] = []
@@ -208,6 +212,17 @@ class PlanState(WorkspacePage, rx.State):
         self.me = ctx.user_id or 0
         plan = await in_tenant(ctx, get_plan, plan_id=self._plan_id())
         self._show(plan)
+        helping = await in_tenant(
+            ctx,
+            helping_practices,
+            dimension_keys=[g.dimension_key or "" for g in plan.goals],
+            team_id=plan.team_id,
+        )
+        self.goal_practices = {
+            str(g.id): [p for p in helping if p.dimension_key == g.dimension_key]
+            for g in plan.goals
+            if g.dimension_key
+        }
         if plan.can_manage:
             members = await in_tenant(ctx, identity.list_members)
             self.people = [Choice(value=str(m.user_id), label=m.name) for m in members]

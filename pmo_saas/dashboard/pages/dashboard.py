@@ -10,6 +10,7 @@ from typing import Any
 import reflex as rx
 
 from pmo_saas.dashboard import services
+from pmo_saas.dashboard.pages.pmo_feedback_area import pmo_feedback_body
 from pmo_saas.dashboard.schemas import CultureFigure, Dashboard, ResponseRateRow, RiskRow
 from pmo_saas.db import cached_in_tenant
 from pmo_saas.delivery.plan_schemas import PortfolioDeliveryRow
@@ -52,6 +53,12 @@ class DashboardView(rx.State, mixin=True):
     teams_assessed: int = 0
     teams_percent: float = 0.0
     culture: list[CultureFigure] = []
+    pmo_title: str = ""
+    pmo_value: str = ""
+    pmo_change: str = ""
+    pmo_reason: str = ""
+    pmo_chart: list[dict[str, Any]] = []
+    pmo_table: list[dict[str, str]] = []
     rates: list[ResponseRateRow] = []
     plans_active: int = 0
     plans_on_track: int = 0
@@ -111,6 +118,12 @@ class DashboardView(rx.State, mixin=True):
             teams_assessed=t.assessed,
             teams_percent=t.percent,
             culture=d.culture.figures,
+            pmo_title=d.pmo_feedback.survey_title,
+            pmo_value="Hidden" if d.pmo_feedback.value is None else f"{d.pmo_feedback.value:.2f}",
+            pmo_change="" if d.pmo_feedback.change is None else f"{d.pmo_feedback.change:+.2f}",
+            pmo_reason=d.pmo_feedback.hidden_reason,
+            pmo_chart=d.pmo_feedback.chart,
+            pmo_table=d.pmo_feedback.table,
             rates=d.response_rates.rows,
             plans_active=p.active,
             plans_on_track=p.on_track,
@@ -513,6 +526,12 @@ def dashboard_body(s: type[DashboardView], *, links: bool) -> rx.Component:
                     _portfolio_area(s, links),
                     _transformation_area(s, links),
                     _culture_area(s, links),
+                    _area(
+                        "Feedback on the PMO",
+                        "/improvement" if links else None,
+                        pmo_feedback_body(s),
+                        rx.hstack(rx.spacer(), _csv_button("pmo_feedback", "PMO feedback", links)),
+                    ),
                     _coaching_area(s, links),
                     _delivery_area(s, links),
                     columns=rx.breakpoints(initial="1", lg="2"),

@@ -1,3 +1,4 @@
-"""The practices section's pages: the playbook (list, matrix, comparison) and one practice."""
+"""The practices section's pages: the playbook (list, matrix, comparison), one practice, and
+the practices that help one dimension."""
 
-from pmo_saas.practices.pages import playbook, practice  # noqa: F401
+from pmo_saas.practices.pages import helps, playbook, practice  # noqa: F401

@@ -33,6 +33,8 @@ from pmo_saas.practices.models import (
 from pmo_saas.practices.schemas import (
     AdoptionRow,
     DimensionChoice,
+    HelpingPractice,
+    HelpsPage,
     PracticeDetail,
     PracticeRow,
     PracticeVersionRow,
@@ -40,6 +42,7 @@ from pmo_saas.practices.schemas import (
 from pmo_saas.practices.services.common import (
     clean_text,
     get_practice,
+    get_team,
     iso,
     my_team_ids,
     practice_rows,
@@ -299,4 +302,61 @@ def practice_detail(*, session: Session, ctx: TenantContext, practice_id: int) -
             for v in versions
         ],
         adoption=rows,
+    )
+
+
+def helping_practices(
+    *, session: Session, ctx: TenantContext, dimension_keys: list[str], team_id: int | None
+) -> list[HelpingPractice]:
+    """Practices that help each of `dimension_keys` ("to raise Flow, try these"), by title,
+    with `team_id`'s adoption state (not started when it has no record; another
+    organisation's team gives NotFound)."""
+    keys = sorted({k for k in dimension_keys if k})
+    if not keys:
+        return []
+    if team_id is not None:
+        get_team(session, team_id)
+    rows = session.exec(
+        select(PracticeDimension.dimension_key, Practice)
+        .join(Practice, col(Practice.id) == PracticeDimension.practice_id)
+        .where(col(PracticeDimension.dimension_key).in_(keys))
+        .order_by(col(PracticeDimension.dimension_key), col(Practice.title))
+    ).all()
+    states = (
+        dict(
+            session.exec(
+                select(PracticeAdoption.practice_id, PracticeAdoption.status).where(
+                    PracticeAdoption.team_id == team_id
+                )
+            ).all()
+        )
+        if team_id is not None
+        else {}
+    )
+    return [
+        HelpingPractice(
+            dimension_key=key,
+            practice_id=p.id or 0,
+            title=p.title,
+            purpose=p.purpose,
+            status=(status := states.get(p.id or 0, NOT_STARTED)),
+            status_label=ADOPTION_LABELS.get(status, status) if team_id is not None else "",
+        )
+        for key, p in rows
+    ]
+
+
+def helps_page(
+    *, session: Session, ctx: TenantContext, dimension_key: str, team_id: int | None
+) -> HelpsPage:
+    """The practices page for one dimension (linked from assessment results and goals)."""
+    names = dimensions.dimension_names(session=session, ctx=ctx)
+    team_name = get_team(session, team_id).name if team_id is not None else ""
+    return HelpsPage(
+        dimension_key=dimension_key,
+        dimension_name=names.get(dimension_key, dimension_key),
+        team_name=team_name,
+        practices=helping_practices(
+            session=session, ctx=ctx, dimension_keys=[dimension_key], team_id=team_id
+        ),
     )

@@ -43,6 +43,7 @@ from pmo_saas.ui.components import error_callout, info_callout, page_heading
 HEADLINE_DOMAIN: dict[str, list[float]] = {
     ins.WESTRUM: [1, 7],
     ins.HEALTH: [1, 5],
+    ins.PMO: [1, 5],
     ins.ENPS: [-100, 100],
 }
 

@@ -159,6 +159,13 @@ def _headline(
             value=round(score, 2) if score is not None else None,
             detail="Mean agreement over the health check statements.",
         )
+    if instrument == ins.PMO:
+        score = scoring.westrum_score([merged.get((q.id or 0, ""), Counter()) for q in numeric])
+        return Headline(
+            label="PMO service score (1-5)",
+            value=round(score, 2) if score is not None else None,
+            detail="Mean agreement with the four statements about the PMO's services.",
+        )
     if instrument == ins.OCAI:
         sums = {
             q.key: {
