@@ -29,6 +29,7 @@ from pmo_saas.ui.components import (
     region,
     text_area,
 )
+from pmo_saas.ui.dialogs import busy_button, confirm_button, progress_bar
 
 
 class CapacityState(WorkspacePage, rx.State):
@@ -45,6 +46,8 @@ class CapacityState(WorkspacePage, rx.State):
     previewing: bool = False
     can_manage: bool = False
     _import_text: str = ""
+    importing: bool = False  # the confirmed import is writing (its button spins, a bar moves)
+    import_progress: int = 0
 
     async def _refresh(self, ctx: TenantContext) -> None:
         self.can_manage = ctx.has(Role.COACH)
@@ -126,17 +129,25 @@ class CapacityState(WorkspacePage, rx.State):
         self._import_text, self.preview_lines, self.previewing = "", [], False
         self.notice = "Import cancelled; nothing was written."
 
-    @rx.event
-    async def confirm_import(self) -> None:
-        written = await self._act(
+    @rx.event(background=True)
+    async def confirm_import(self):
+        """The previewed lines written, the progress bar moving while they are."""
+        async with self:
+            if self.importing:
+                return
+            text, self.importing = self._import_text, True
+        written = await self._act_reporting(
             importing.import_capacity_csv,
+            progress_var="import_progress",
             minimum=Role.COACH,
-            text=self._import_text,
+            text=text,
             confirm=True,
         )
-        if written is not None:
-            self._import_text, self.preview_lines, self.previewing = "", [], False
-            self.notice = f"Imported {written} capacity line(s)."
+        async with self:
+            self.importing = False
+            if written is not None:
+                self._import_text, self.preview_lines, self.previewing = "", [], False
+                self.notice = f"Imported {written} capacity line(s)."
 
     @rx.event
     async def export_csv(self):
@@ -172,13 +183,20 @@ def _allocation_row(a: AllocationRow) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 CapacityState.can_manage,
-                rx.button(
+                confirm_button(
                     "Remove",
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    aria_label="Remove " + a.initiative_title + " from " + a.team_name,
-                    on_click=CapacityState.remove_allocation(a.id),
+                    name="Remove " + a.initiative_title + " from " + a.team_name,
+                    title="Remove this allocation?",
+                    description=a.initiative_title
+                    + " no longer asks "
+                    + a.team_name
+                    + " for "
+                    + a.person_days.to(str)
+                    + " person-days in "
+                    + a.quarter
+                    + ".",
+                    confirm_label="Remove allocation",
+                    on_confirm=CapacityState.remove_allocation(a.id),
                 ),
             )
         ),
@@ -304,9 +322,15 @@ def _import() -> rx.Component:
             size="1",
         ),
         rx.hstack(
-            rx.button("Confirm import", on_click=s.confirm_import, disabled=s.preview_errors > 0),
-            rx.button("Cancel", variant="soft", on_click=s.cancel_import),
+            busy_button(
+                "Confirm import",
+                busy=s.importing,
+                on_click=s.confirm_import,
+                disabled=s.preview_errors > 0,
+            ),
+            rx.button("Cancel", variant="soft", on_click=s.cancel_import, disabled=s.importing),
         ),
+        progress_bar("Importing capacity…", s.import_progress, shown=s.importing),
         width="100%",
     )
     return card(

@@ -15,7 +15,13 @@ from pmo_saas.coaching.pages.plan_state import (
     PlanState,
 )
 from pmo_saas.ui.components import card, field
-from pmo_saas.ui.dialogs import dialog_actions, form_dialog, open_button, question_dialog
+from pmo_saas.ui.dialogs import (
+    confirm_button,
+    dialog_actions,
+    form_dialog,
+    open_button,
+    question_dialog,
+)
 
 
 def goal_card(g: GoalView) -> rx.Component:
@@ -36,13 +42,25 @@ def goal_card(g: GoalView) -> rx.Component:
                             aria_label="Edit goal " + g.title,
                             on_click=PlanState.start_goal_edit(g.id),
                         ),
-                        rx.button(
-                            "Delete goal",
-                            size="1",
-                            variant="ghost",
-                            color_scheme="red",
-                            aria_label="Delete goal " + g.title,
-                            on_click=PlanState.delete_goal(g.id),
+                        rx.cond(
+                            g.actions.length() > 0,  # the server asks, naming its actions
+                            rx.button(
+                                "Delete goal",
+                                size="1",
+                                variant="ghost",
+                                color_scheme="red",
+                                aria_label="Delete goal " + g.title,
+                                on_click=PlanState.delete_goal(g.id),
+                            ),
+                            confirm_button(
+                                "Delete goal",
+                                name="Delete goal " + g.title,
+                                variant="ghost",
+                                title="Delete the goal " + g.title + "?",
+                                description="It has no actions. This cannot be undone.",
+                                confirm_label="Delete goal",
+                                on_confirm=PlanState.delete_goal(g.id),
+                            ),
                         ),
                     ),
                 ),
