@@ -30,6 +30,7 @@ from pmo_saas.ui.components import (
     text_area,
 )
 from pmo_saas.ui.dialogs import busy_button, confirm_button, progress_bar
+from pmo_saas.ui.palette import PRIMARY, SECONDARY
 
 
 class CapacityState(WorkspacePage, rx.State):
@@ -228,15 +229,15 @@ def _chart() -> rx.Component:
     return rx.el.figure(
         rx.recharts.bar_chart(
             rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
-            rx.recharts.x_axis(data_key="name", tick={"fontSize": 11}),
+            rx.recharts.x_axis(data_key="name", tick={"fontSize": 11}, min_tick_gap=12),
             rx.recharts.y_axis(),
             rx.recharts.tooltip(),
             rx.recharts.legend(),
             rx.recharts.bar(
-                data_key="capacity", name="Capacity", fill="#30a46c", is_animation_active=False
+                data_key="capacity", name="Capacity", fill=PRIMARY, is_animation_active=False
             ),
             rx.recharts.bar(
-                data_key="demand", name="Demand", fill="#e5484d", is_animation_active=False
+                data_key="demand", name="Demand", fill=SECONDARY, is_animation_active=False
             ),
             data=CapacityState.chart_rows,
             width="100%",
