@@ -261,6 +261,7 @@ ARG_VALUES: dict[str, Any] = {
     "name": "new",  # a page's dialog (set_dialog)
     "work": "create",  # the work a button spins for (mark_busy)
     "column": "doing",  # a status mapping's column (ConnectionsState.map_status)
+    "step": 1,  # one place later (PlanState.move_goal)
 }
 
 

@@ -32,6 +32,7 @@ from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.shell import workspace
 from pmo_saas.ui.components import error_callout, info_callout, page_heading
 from pmo_saas.ui.dialogs import confirm_dialog, question_dialog
+from pmo_saas.ui.dnd import reorder_hint
 
 __all__ = ["PlanState", "coaching_plan_page"]
 
@@ -127,6 +128,7 @@ def _plan_body() -> rx.Component:
             ),
         ),
         rx.heading("Goals", size="5", as_="h2"),
+        reorder_hint(PlanState.can_manage & (PlanState.goals.length() > 1), "a goal"),
         rx.foreach(PlanState.goals, goal_card),
         rx.cond(
             PlanState.loose_actions.length() > 0,

@@ -22,12 +22,16 @@ from pmo_saas.ui.dialogs import (
     open_button,
     question_dialog,
 )
+from pmo_saas.ui.dnd import reorder_buttons, reorder_item
 
 
 def goal_card(g: GoalView) -> rx.Component:
-    return rx.el.article(
+    """A goal, in the plan's order of priority: a coach drags it onto another goal, or moves
+    it with the Up/Down arrow keys or its Up and Down buttons."""
+    return reorder_item(
         card(
             rx.hstack(
+                rx.badge("Priority " + g.place.to_string(), variant="outline"),
                 rx.heading(g.title, size="4", as_="h3"),
                 overdue_badge(g.overdue),
                 rx.cond(g.reached, rx.badge("Target reached", color_scheme="green")),
@@ -35,6 +39,15 @@ def goal_card(g: GoalView) -> rx.Component:
                 rx.cond(
                     PlanState.can_manage,
                     rx.hstack(
+                        rx.cond(
+                            PlanState.goals.length() > 1,
+                            reorder_buttons(
+                                "goal " + g.title,
+                                lambda step: PlanState.move_goal(g.id, step),
+                                first=g.place == 1,
+                                last=g.place == PlanState.goals.length(),
+                            ),
+                        ),
                         rx.button(
                             "Edit goal",
                             size="1",
@@ -101,8 +114,13 @@ def goal_card(g: GoalView) -> rx.Component:
             ),
             width="100%",
         ),
-        aria_label="Goal " + g.title,
-        style={"width": "100%"},
+        item_id=g.id,
+        place=g.place,
+        label="Goal " + g.title,
+        enabled=PlanState.can_manage,
+        on_drag_start=PlanState.start_goal_drag(g.id),
+        on_drop=PlanState.drop_goal_on(g.id),
+        on_key_down=lambda key: PlanState.goal_key(g.id, key),
     )
 
 
