@@ -253,6 +253,19 @@ class WorkspacePage(rx.State, mixin=True):
         self.error = message
 
 
+class BusyWork(rx.State, mixin=True):
+    """Mixin for a page whose buttons start slow work (over ~300 ms): `busy` names the work
+    under way, and `ui.dialogs.busy_button(..., busy=S.busy == "launch")` spins meanwhile.
+    Chain `S.mark_busy("launch")` before the handler; the handler clears `busy` at its end."""
+
+    busy: str = ""
+
+    @rx.event
+    def mark_busy(self, work: str) -> None:
+        """Its delta is sent before the next handler of the chain runs: the spin starts at once."""
+        self.busy = str(work)[:20]
+
+
 class PublicPage(rx.State, mixin=True):
     """Mixin for pages opened without a session (sign-in, a survey link, a shared dashboard):
     `error`, `notice`, and `_run`, which runs a service that finds its organisation itself

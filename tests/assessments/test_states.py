@@ -227,7 +227,9 @@ def test_coach_runs_a_round_through_the_states(world):
         overview.choose_team(beta, False)
         overview.choose_team(beta, True)
         assert sorted(overview.chosen_team_ids) == sorted([world["alpha"], beta])
+        overview.mark_busy("start")
         assert await overview.start_round({"title": "Summer"}) is not None
+        assert overview.busy == ""
 
         spring = await state_for(RoundState, token=token, path=f"{base}/rounds/{world['round_id']}")
         await spring.load()
