@@ -17,6 +17,7 @@ from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
+from pmo_saas.ui.charts import chart_figure
 from pmo_saas.ui.components import (
     Choice,
     card,
@@ -226,7 +227,10 @@ LOAD_HEADERS = ["Name", "Quarter", "Capacity (person-days)", "Demand", "Free", "
 
 
 def _chart() -> rx.Component:
-    return rx.el.figure(
+    """Named for screen readers (the chart itself takes focus, so it is not hidden); the
+    capacity table below is its text alternative."""
+    return chart_figure(
+        "Demand vs capacity chart",
         rx.recharts.bar_chart(
             rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
             rx.recharts.x_axis(data_key="name", tick={"fontSize": 11}, min_tick_gap=12),
@@ -247,8 +251,6 @@ def _chart() -> rx.Component:
             "Demand vs capacity per team and quarter; the table below gives the same figures.",
             style={"fontSize": "0.8em", "color": "var(--gray-11)"},
         ),
-        aria_hidden="true",
-        style={"width": "100%", "margin": 0},
     )
 
 
