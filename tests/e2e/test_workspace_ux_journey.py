@@ -3,8 +3,9 @@
 Every main page of the seeded demo organisation is opened at both widths: none may scroll
 sideways, each is screenshotted under tests/e2e/screenshots/ (kept as a CI artifact, not
 committed), and axe-core (axe-playwright-python, its bundled axe.min.js: nothing fetched)
-finds no serious or critical violation. And a new organisation's owner, on a phone, sees
-the first-run checklist and finds the sections behind the menu drawer.
+finds no serious or critical violation. A new organisation's owner, on a phone, sees
+the first-run checklist and finds the sections behind the menu drawer. And a person signs in
+with the keyboard alone (Tab and Enter), every control showing a focus ring as it is reached.
 """
 
 from __future__ import annotations

@@ -112,10 +112,15 @@ class ModelEditorState(WorkspacePage, rx.State):
     def move_dimension(self, index: int, step: int) -> None:
         """One place earlier (-1) or later (+1): the order rounds, radars and heat maps show
         the dimensions in, stored when the model is saved."""
-        at, to = int(index), int(index) + int(step)
-        if int(step) not in (-1, 1) or not (0 <= at < len(self.dimensions)):
+        try:
+            at, to = int(index), int(index) + int(step)
+        except (TypeError, ValueError):
+            at, to = -1, -1
+        if to - at not in (-1, 1) or not (0 <= at < len(self.dimensions)):
+            self._refuse("That dimension cannot move there.")
             return
         if not 0 <= to < len(self.dimensions):
+            self._refuse("It is already " + ("first." if to < 0 else "last."))
             return
         dims = list(self.dimensions)
         dims[at], dims[to] = dims[to], dims[at]
