@@ -181,18 +181,28 @@ class WorkspacePage(rx.State, mixin=True):
         /,
         *,
         progress_var: str,
+        phase_var: str = "",
         notice: str = "",
         minimum: Role = Role.VIEWER,
+        refresh: bool = True,
         **kwargs: Any,
     ) -> R | None:
         """`_act` from a background event (`@rx.event(background=True)`) for a long service
-        that takes `progress(done, total)`: the state is locked only to start, every quarter
-        second to set `progress_var` (0-100, so the page draws a progress bar) and to finish;
+        that takes `progress(done, total, phase="")`: the state is locked only to start, every
+        quarter second to set `progress_var` (0-100, so the page draws a progress bar) and
+        `phase_var` (what the service says it is doing, when the page shows it) and to finish;
         the service still runs in one tenant transaction off the event loop."""
-        share = [0.0]
+        share: list[float] = [0.0]
+        said = [""]
 
-        def progress(done: int, total: int) -> None:  # called from the service's thread
+        def progress(done: float, total: float, phase: str = "") -> None:  # service's thread
             share[0] = done / total if total else 1.0
+            said[0] = phase or said[0]
+
+        def show() -> None:
+            setattr(self, progress_var, min(int(share[0] * 100), 100))
+            if phase_var:
+                setattr(self, phase_var, said[0])
 
         async with self:
             self._clear_messages()
@@ -206,11 +216,12 @@ class WorkspacePage(rx.State, mixin=True):
         while not task.done():
             await asyncio.wait({task}, timeout=0.25)
             async with self:
-                setattr(self, progress_var, int(share[0] * 100))
+                show()
         async with self:
             try:
                 result = task.result()
-                await self._refresh(await self._context(minimum))  # at the new data version
+                if refresh:  # at the data version the write made
+                    await self._refresh(await self._context(minimum))
             except DomainError as error:
                 self.error = str(error)
                 self.error_field = getattr(error, "field", None) or ""
@@ -240,6 +251,19 @@ class WorkspacePage(rx.State, mixin=True):
         """A refusal found in the state itself (a form field that is not a number, say)."""
         self.notice = ""
         self.error = message
+
+
+class BusyWork(rx.State, mixin=True):
+    """Mixin for a page whose buttons start slow work (over ~300 ms): `busy` names the work
+    under way, and `ui.dialogs.busy_button(..., busy=S.busy == "launch")` spins meanwhile.
+    Chain `S.mark_busy("launch")` before the handler; the handler clears `busy` at its end."""
+
+    busy: str = ""
+
+    @rx.event
+    def mark_busy(self, work: str) -> None:
+        """Its delta is sent before the next handler of the chain runs: the spin starts at once."""
+        self.busy = str(work)[:20]
 
 
 class PublicPage(rx.State, mixin=True):

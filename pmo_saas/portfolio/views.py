@@ -33,6 +33,7 @@ from pmo_saas.portfolio.services import portfolios as portfolio_services
 from pmo_saas.portfolio.services import ranking as ranking_services
 from pmo_saas.portfolio.services import risks as risk_services
 from pmo_saas.portfolio.services import rounds as round_services
+from pmo_saas.ui.palette import EMPTY_CELL, heat_colour
 
 
 @contextmanager
@@ -248,13 +249,10 @@ class HeatSquare(BaseModel):
 
 
 def _colour(exposure: int, count: int) -> str:
+    """The palette's heat scale turned round: high exposure orange, low blue (not red-green)."""
     if count == 0:
-        return "#f4f4f5"
-    if exposure >= 15:
-        return "#f87171"
-    if exposure >= 8:
-        return "#fbbf24"
-    return "#86efac"
+        return EMPTY_CELL
+    return heat_colour(26 - exposure, 1, 25)
 
 
 def heat_rows(cells: list[HeatCell]) -> list[list[HeatSquare]]:

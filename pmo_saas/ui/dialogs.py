@@ -118,8 +118,12 @@ def confirm_dialog(
 
 
 def busy_button(label: str | rx.Var, *, busy: rx.Var[bool], **props: Any) -> rx.Component:
-    """A button showing a spinner and disabled while `busy` (work over ~300 ms)."""
-    return rx.button(label, loading=busy, disabled=busy, **props)
+    """A button showing a spinner and disabled while `busy` (work over ~300 ms); a
+    `disabled` given as well still applies."""
+    disabled = props.pop("disabled", None)
+    return rx.button(
+        label, loading=busy, disabled=busy if disabled is None else busy | disabled, **props
+    )
 
 
 def progress_bar(

@@ -22,7 +22,9 @@ KEY_NEXT = ("ArrowRight", "ArrowDown")
 
 
 def _key_only(e: ObjectVar[JavascriptKeyboardEvent]) -> tuple[Var[str]]:
-    return (e.key.to(str),)
+    """The key pressed on the card or item itself; "" for one pressed in a control inside
+    it (an arrow key in a select or a menu button must not move the card as well)."""
+    return (Var(_js_expr=f"(({e}).target === ({e}).currentTarget ? ({e}).key : '')").to(str),)
 
 
 class DragArea(rx.el.Div):
@@ -105,12 +107,99 @@ def focus_card(card_id: int, status: str) -> Any:
     """Give the moved card focus again once it is drawn in its new column (`data-status`
     tells the new element from the old one; tried for two seconds, a slow render included)."""
     selector = json.dumps(f'#card-{int(card_id)}[data-status="{status}"]')
+    return _focus_when_drawn(selector)
+
+
+def _focus_when_drawn(selector: str) -> Any:
     return rx.call_script(
         "(() => { let tries = 40; const find = () => { const el = document.querySelector("
         + selector
         + "); if (el) { el.focus(); } else if (tries-- > 0) { setTimeout(find, 50); } }; "
         "find(); })()"
     )
+
+
+ORDER_HINT_ID = "reorder-hint"
+
+
+def reorder_item(
+    *children: rx.Component,
+    item_id: Var,
+    place: Var,
+    label: Var,
+    enabled: Var[bool],
+    on_drag_start: Any,
+    on_drop: Any,
+    on_key_down: Any,
+) -> rx.Component:
+    """An item of a list whose order matters (role article, named `label`): dragged onto
+    another it takes that one's place (`on_drop` is the page's move to this item's place);
+    focused, Up/Down arrow moves it one place (`on_key_down(key)`). Draggable and focusable
+    when `enabled`. Its element id is `item-<item_id>` and `data-place` its place, so the
+    page can give it focus back after a move (`focus_item`)."""
+    return DragArea.create(
+        *children,
+        id="item-" + item_id.to_string(),
+        custom_attrs={"data-place": place},
+        role="article",
+        aria_label=label,
+        draggable=enabled,
+        tab_index=rx.cond(enabled, 0, -1),
+        aria_describedby=ORDER_HINT_ID,
+        on_drag_start=on_drag_start,
+        on_drag_over=rx.prevent_default,
+        on_drag_enter=rx.prevent_default,
+        on_drop=[rx.prevent_default, on_drop],
+        on_key_down=on_key_down,
+        class_name=rx.cond(enabled, "pmo-movable", ""),
+        width="100%",
+    )
+
+
+def reorder_hint(shown: Var[bool], what: str) -> rx.Component:
+    """The instruction reorderable items point to; empty for people who cannot reorder."""
+    return rx.text(
+        rx.cond(
+            shown,
+            f"Drag {what} onto another to change the order, or focus it and press the Up or "
+            "Down arrow key, or use its Up and Down buttons.",
+            "",
+        ),
+        id=ORDER_HINT_ID,
+        size="1",
+        color_scheme="gray",
+    )
+
+
+def reorder_buttons(title: Var, on_move: Any, *, first: Var[bool], last: Var[bool]) -> Any:
+    """Up and Down buttons for an item (touch screens; `on_move(step)` is the page's move)."""
+    return rx.hstack(
+        rx.icon_button(
+            rx.icon("arrow-up", size=14),
+            size="1",
+            variant="soft",
+            type="button",
+            aria_label="Move " + title.to(str) + " up",
+            disabled=first,
+            on_click=on_move(-1),
+        ),
+        rx.icon_button(
+            rx.icon("arrow-down", size=14),
+            size="1",
+            variant="soft",
+            type="button",
+            aria_label="Move " + title.to(str) + " down",
+            disabled=last,
+            on_click=on_move(1),
+        ),
+        spacing="1",
+    )
+
+
+def focus_item(item_id: int, place: int) -> Any:
+    """Give the moved item focus again once it is drawn at its new place."""
+    selector = json.dumps(f'#item-{int(item_id)}[data-place="{int(place)}"]')
+    return _focus_when_drawn(selector)
 
 
 def move_menu(

@@ -16,6 +16,7 @@ from pmo_saas.assessments.pages.answer import AnswerState
 from pmo_saas.assessments.pages.editor import ModelEditorState
 from pmo_saas.assessments.pages.overview import AssessmentsState
 from pmo_saas.assessments.pages.round_page import RoundState
+from pmo_saas.assessments.services import catalog
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import services as identity
 from pmo_saas.kernel.roles import Role
@@ -226,7 +227,9 @@ def test_coach_runs_a_round_through_the_states(world):
         overview.choose_team(beta, False)
         overview.choose_team(beta, True)
         assert sorted(overview.chosen_team_ids) == sorted([world["alpha"], beta])
+        overview.mark_busy("start")
         assert await overview.start_round({"title": "Summer"}) is not None
+        assert overview.busy == ""
 
         spring = await state_for(RoundState, token=token, path=f"{base}/rounds/{world['round_id']}")
         await spring.load()
@@ -442,5 +445,38 @@ def test_demo_rounds_render_on_the_round_page(org_a):
             assert all(point["Previous round"] > 0 for point in team.radar)
         assert [len(r.cells) for r in rnd.heat.rows] == [len(rnd.heat.dimensions)] * 2
         assert all(c.text != "-" for r in rnd.heat.rows for c in r.cells)
+
+    run(scenario())
+
+
+def test_a_coach_reorders_dimensions_and_the_saved_version_keeps_the_order(world):
+    """The editor's Up/Down buttons: the order is the draft's until saved, then the new
+    version's (a round used the old one, so it stays as it was)."""
+    org = world["org"]
+    path = f"/o/{org.org_slug}/assessments/models/{world['model_id']}"
+
+    async def scenario():
+        editor = await state_for(ModelEditorState, token=_token(world["coach"]), path=path)
+        await editor.load()
+        names = [d.name for d in editor.dimensions]
+        assert len(names) >= 2
+        editor.move_dimension(1, -1)
+        assert [d.name for d in editor.dimensions] == [names[1], names[0], *names[2:]]
+        assert "not saved yet" in editor.notice
+        editor.move_dimension(0, -1)  # already first
+        editor.move_dimension(0, 7)  # a forged step
+        assert [d.name for d in editor.dimensions] == [names[1], names[0], *names[2:]]
+        await editor.save()
+        assert editor.error == "" and "Saved as version 2" in editor.notice
+        again = await state_for(ModelEditorState, token=_token(world["coach"]), path=path)
+        await again.load()
+        assert [d.name for d in again.dimensions] == [names[1], names[0], *names[2:]]
+        with tenant_session(org) as session:
+            used = session.get(AssessmentRound, world["round_id"])
+            assert used is not None
+            first = catalog.model_version(
+                session=session, ctx=org, version_id=used.model_version_id
+            )
+        assert [d.name for d in first.dimensions] == names  # the round's version unchanged
 
     run(scenario())

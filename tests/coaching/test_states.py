@@ -316,3 +316,72 @@ def test_coach_edits_a_goal_and_deletes_the_plan_after_confirming(org_a: TenantC
     run(scenario())
     assert _count(CoachingGoal) == 0
     assert _count(CoachingAction) == 1  # Carol's, in the Beta plan
+
+
+def _goal_order(plan_id: int) -> list[str]:
+    with system_session() as session:
+        goals = session.exec(
+            select(CoachingGoal)
+            .where(CoachingGoal.plan_id == plan_id)
+            .order_by(CoachingGoal.position, CoachingGoal.id)  # type: ignore[arg-type]
+        ).all()
+        return [g.title for g in goals]
+
+
+def test_a_coach_reorders_goals_by_drag_keys_and_buttons_and_others_cannot(
+    org_a: TenantContext, org_b: TenantContext
+) -> None:
+    """Goal priority: dropped on another goal it takes that place; Up/Down arrows and the
+    buttons move it one place; the order is stored (a new page load shows it); a member and
+    another organisation's owner change nothing."""
+    w = helpers.world(org_a)
+    alpha, _beta, _alice_action, _bob_action = _plans(w)
+    path = f"/o/{org_a.org_slug}/coaching/plans/{alpha}"
+
+    async def scenario() -> None:
+        plan = await state_for(PlanState, token=_token(w.coach), path=path)
+        await plan.load()
+        for title in ("Flow", "Quality", "Safety"):
+            await plan.add_goal({"goal_title": title})
+        flow, quality, safety = (g.id for g in plan.goals)
+        assert [(g.title, g.place) for g in plan.goals] == [
+            ("Flow", 1),
+            ("Quality", 2),
+            ("Safety", 3),
+        ]
+        plan.start_goal_drag(safety)
+        focus = await plan.drop_goal_on(flow)  # Safety takes Flow's place
+        assert plan.error == "" and focus is not None
+        assert [g.title for g in plan.goals] == ["Safety", "Flow", "Quality"]
+        assert plan.notice == "“Safety” is now priority 1 of 3."
+        await plan.goal_key(flow, "ArrowDown")
+        assert [g.title for g in plan.goals] == ["Safety", "Quality", "Flow"]
+        assert await plan.goal_key(flow, "ArrowDown") is None  # already last: nothing sent
+        await plan.goal_key(quality, "Enter")  # not a move key
+        await plan.move_goal(safety, 1)
+        assert [g.title for g in plan.goals] == ["Quality", "Safety", "Flow"]
+        await plan.move_goal(safety, 5)  # a forged step
+        assert [g.title for g in plan.goals] == ["Quality", "Safety", "Flow"]
+
+        again = await state_for(PlanState, token=_token(w.coach), path=path, binding="again")
+        await again.load()
+        assert [g.title for g in again.goals] == ["Quality", "Safety", "Flow"]
+
+        theirs = await state_for(PlanState, token=_token(w.alice), path=path, binding="alice")
+        await theirs.load()
+        await theirs.goal_key(flow, "ArrowUp")
+        assert theirs.error != "" and "coach" in theirs.error.lower()
+        outsider = await state_for(
+            PlanState,
+            token=_token(org_b),
+            path=f"/o/{org_b.org_slug}/coaching/plans/{alpha}",
+            binding="outsider",
+        )
+        await outsider.load()
+        assert outsider.goals == []
+        outsider.goals = plan.goals  # as if it knew the ids: the server still refuses
+        await outsider.move_goal(safety, -1)
+        assert outsider.error == "That goal was not found."
+
+    run(scenario())
+    assert _goal_order(alpha) == ["Quality", "Safety", "Flow"]

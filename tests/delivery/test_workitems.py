@@ -8,13 +8,16 @@ from sqlmodel import func, select
 
 from pmo_saas.db import tenant_session
 from pmo_saas.delivery.models import StatusChange, WorkItem
+from pmo_saas.delivery.pages.delivery import DeliveryState
 from pmo_saas.delivery.services import workitems
+from pmo_saas.identity import services as identity
 from pmo_saas.kernel import clock
 from pmo_saas.kernel.errors import Forbidden, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from tests import factories
 from tests.delivery.builders import NOW, add_item, at
 from tests.portfolio.builders import make_initiative, make_portfolio
+from tests.state_harness import run, state_for
 
 CSV = (
     "title,kind,status,estimate,created_at,started_at,done_at\n"
@@ -83,6 +86,26 @@ def test_the_confirmed_import_writes_the_valid_rows_with_their_history(org_a):
     assert (good.kind, good.estimate, good.source) == ("story", 2.0, "csv")
 
 
+def test_the_import_tells_its_progress_up_to_every_row_and_its_history(org_a, monkeypatch):
+    clock.freeze(at(NOW))
+    pid = make_portfolio(org_a)
+    iid = make_initiative(org_a, pid, "Checkout")
+    monkeypatch.setattr(workitems, "FLUSH_EVERY", 1)
+    told: list[tuple[int, int]] = []
+    with tenant_session(org_a) as session:
+        workitems.import_work_items(
+            session=session,
+            ctx=org_a,
+            initiative_id=iid,
+            data=CSV.encode(),
+            skip_invalid=True,
+            progress=lambda done, total: told.append((done, total)),
+        )
+    assert {total for _, total in told} == {4}  # two valid rows, then their history
+    assert [done for done, _ in told] == sorted(done for done, _ in told)
+    assert told[0] == (1, 4) and told[-1] == (4, 4)
+
+
 def test_file_problems_are_said_once(org_a):
     pid = make_portfolio(org_a)
     iid = make_initiative(org_a, pid, "Checkout")
@@ -120,3 +143,38 @@ def test_by_hand_a_viewer_reads_a_member_adds_a_coach_imports(org_a):
         add_item(member, iid, "Odd", status="limbo")
     with pytest.raises(ValidationFailed, match="title is empty"):
         add_item(member, iid, "  ")
+
+
+def test_the_page_imports_in_the_background_with_its_bar_and_a_member_is_refused(org_a):
+    """The page's import: preview, then the background event writes and ends its bar at 100;
+    a member's confirm writes nothing (the role is checked again inside the event)."""
+    clock.freeze(at(NOW))
+    pid = make_portfolio(org_a)
+    iid = make_initiative(org_a, pid, "Checkout")
+    member = factories.make_member(org_a, Role.MEMBER)
+    path = f"/o/{org_a.org_slug}/portfolio/p/{pid}/delivery/{iid}"
+
+    async def scenario() -> None:
+        assert org_a.user_id is not None and member.user_id is not None
+        page = await state_for(
+            DeliveryState, token=identity.start_session(user_id=org_a.user_id), path=path
+        )
+        await page.load()
+        await page.preview_import({"csv": CSV})
+        assert page.previewing and page.preview_rows == 2 and _count(org_a, WorkItem) == 0
+        theirs = await state_for(
+            DeliveryState,
+            token=identity.start_session(user_id=member.user_id),
+            path=path,
+            binding="member-binding",
+        )
+        theirs._import_data = CSV.encode()  # as if a preview had been let through
+        await DeliveryState.confirm_import.fn(theirs)
+        assert "coach" in theirs.error and not theirs.importing
+        assert _count(org_a, WorkItem) == 0
+        await DeliveryState.confirm_import.fn(page)
+        assert page.notice == "Imported 2 work item(s)." and page.import_progress == 100
+        assert not page.importing and not page.previewing and len(page.items) == 2
+
+    run(scenario())
+    assert _count(org_a, WorkItem) == 2

@@ -189,6 +189,7 @@ def test_coach_runs_two_rounds_members_answer_and_results_show_the_numbers(
     page.get_by_role("button", name="Save notes").click()
     expect(page.get_by_role("status")).to_have_text("Notes saved.")
     page.get_by_role("button", name="Close round").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Close round").click()
     expect(page.get_by_role("status")).to_contain_text("Round closed")
     expect(page.get_by_label("Round status")).to_have_text("closed")
 
@@ -264,6 +265,7 @@ def test_coach_runs_two_rounds_members_answer_and_results_show_the_numbers(
         helpers.answer(person, round_2, alpha, {"F1": 4, "F2 reworded": 4, "Q1": 4, "T1": 4})
     page.reload()
     page.get_by_role("button", name="Close round").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Close round").click()
     expect(page.get_by_label("Round status")).to_have_text("closed")
     expect(page.get_by_text("Journey model, version 2")).to_be_visible()
     _open_team(page, "Alpha")

@@ -126,6 +126,7 @@ def test_demo_dashboard_share_link_and_api_key(page: Page, browser: Browser, bas
 
     # Revoked: the link stops working.
     page.get_by_role("button", name="Revoke link for Board, December").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Revoke").click()
     expect(page.get_by_role("status")).to_contain_text("revoked")
     guest.goto(shared_url.replace(re.match(r"https?://[^/]+", shared_url)[0], base_url))  # type: ignore[index]
     expect(guest.get_by_role("alert")).to_contain_text("not valid")
@@ -160,6 +161,7 @@ def test_demo_dashboard_share_link_and_api_key(page: Page, browser: Browser, bas
     expect(page.get_by_role("region", name="API keys")).to_contain_text("Power BI")
     expect(page.get_by_label("New API key")).to_have_count(0)  # shown once
     page.get_by_role("button", name="Revoke key Power BI").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Revoke").click()
     expect(page.get_by_role("status")).to_contain_text("revoked")
     assert _api_status(f"{base_url}/api/v1/portfolios", key) == 401
 

@@ -118,6 +118,7 @@ def test_coach_launches_to_two_teams_people_answer_by_mail_and_results_keep_anon
     expect(surveys).to_contain_text("4 of 4 answered")
     expect(page.get_by_role("link", name=f"Results of {TITLE}")).to_have_count(0)
     page.get_by_role("button", name=f"Close {TITLE}").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Close survey").click()
     expect(page.get_by_role("status")).to_contain_text("Survey closed")
     expect(page.get_by_label(f"Status of {TITLE}")).to_have_text("closed")
     page.get_by_role("link", name=f"Results of {TITLE}").click()

@@ -3,8 +3,9 @@
 Every main page of the seeded demo organisation is opened at both widths: none may scroll
 sideways, each is screenshotted under tests/e2e/screenshots/ (kept as a CI artifact, not
 committed), and axe-core (axe-playwright-python, its bundled axe.min.js: nothing fetched)
-finds no serious or critical violation. And a new organisation's owner, on a phone, sees
-the first-run checklist and finds the sections behind the menu drawer.
+finds no serious or critical violation. A new organisation's owner, on a phone, sees
+the first-run checklist and finds the sections behind the menu drawer. And a person signs in
+with the keyboard alone (Tab and Enter), every control showing a focus ring as it is reached.
 """
 
 from __future__ import annotations
@@ -19,11 +20,19 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import col, select
 
+from pmo_saas.assessments.models import AssessmentRound
 from pmo_saas.coaching.models import CoachingPlan
-from pmo_saas.db import system_session
-from pmo_saas.identity.models import Organization
-from pmo_saas.portfolio.models import Portfolio
+from pmo_saas.db import system_session, tenant_session
+from pmo_saas.delivery.models import WorkItem
+from pmo_saas.delivery.services import workitems
+from pmo_saas.identity.models import Organization, User
+from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.roles import Role
+from pmo_saas.portfolio.models import Initiative, Portfolio
+from pmo_saas.practices.models import Practice
+from pmo_saas.practices.services import playbook
 from pmo_saas.seed import DEMO_OWNER, DEMO_SLUG, demo_password, seed_demo
+from pmo_saas.surveys.models import Survey
 from tests import factories
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -41,28 +50,96 @@ class Visit:
     rules: set[str] = field(default_factory=set)
 
 
+WORK_ITEMS = (
+    "title,kind,status,estimate,created_at,started_at,done_at\n"
+    "Sign-in page,story,,2,2026-09-01,2026-09-02,2026-09-09\n"
+    "Search,story,,3,2026-09-03,2026-09-07,2026-09-21\n"
+    "Payments,feature,,5,2026-09-04,2026-09-15,\n"
+    "Receipts,story,,1,2026-09-05,,\n"
+)
+
+
+def _first(session: Any, model: Any, org_id: int) -> int:
+    found = session.exec(
+        select(model.id).where(model.org_id == org_id).order_by(col(model.id))
+    ).first()
+    assert found is not None, f"the demo has no {model.__name__}"
+    return int(found)
+
+
+def _demo_delivery_and_practice(org_id: int, initiative_id: int) -> None:
+    """What the demo does not seed but the newer pages draw: a practice in the playbook and
+    work items (so the delivery charts are drawn), written through their services."""
+    with system_session() as session:
+        owner = session.exec(select(User.id).where(User.email == DEMO_OWNER)).one()
+    ctx = TenantContext(org_id=org_id, user_id=owner, role=Role.OWNER, org_slug=DEMO_SLUG)
+    with tenant_session(ctx) as session:
+        if session.exec(select(Practice.id)).first() is None:
+            playbook.publish_practice(
+                session=session,
+                ctx=ctx,
+                title="Daily stand-up",
+                purpose="Plan the day together in fifteen minutes.",
+            )
+        if session.exec(select(WorkItem.id)).first() is None:
+            workitems.import_work_items(
+                session=session,
+                ctx=ctx,
+                initiative_id=initiative_id,
+                data=WORK_ITEMS.encode(),
+            )
+
+
 def _main_pages() -> list[str]:
     with system_session() as session:
         org_id = session.exec(select(Organization.id).where(Organization.slug == DEMO_SLUG)).one()
-        portfolio_id = session.exec(
-            select(Portfolio.id).where(Portfolio.org_id == org_id).order_by(col(Portfolio.id))
+        assert org_id is not None
+        portfolio_id = _first(session, Portfolio, org_id)
+        initiative_id = _first(session, Initiative, org_id)
+        plan_id = _first(session, CoachingPlan, org_id)
+        round_id = _first(session, AssessmentRound, org_id)
+        survey_id = session.exec(
+            select(Survey.id)
+            .where(Survey.org_id == org_id, Survey.status == "closed")
+            .order_by(col(Survey.id))
         ).first()
-        plan_id = session.exec(
-            select(CoachingPlan.id)
-            .where(CoachingPlan.org_id == org_id)
-            .order_by(col(CoachingPlan.id))
-        ).first()
+    _demo_delivery_and_practice(org_id, initiative_id)
+    with system_session() as session:
+        practice_id = _first(session, Practice, org_id)
     base = f"/o/{DEMO_SLUG}"
+    p = f"{base}/portfolio/p/{portfolio_id}"
     return [
         base,
         f"{base}/dashboard",
+        f"{base}/dashboard/report",
+        f"{base}/dashboard/governance",
+        f"{base}/dashboard/sharing",
+        f"{base}/dashboard/api-keys",
         f"{base}/portfolio",
-        f"{base}/portfolio/p/{portfolio_id}",
+        p,
+        f"{p}/ranking",
+        f"{p}/funding",
+        f"{p}/risks",
+        f"{p}/rounds",
+        f"{p}/delivery",
+        f"{p}/delivery/{initiative_id}",
+        f"{p}/delivery/{initiative_id}/connections",
+        f"{p}/plan",
+        f"{p}/plan/{initiative_id}",
+        f"{p}/value",
+        f"{base}/capacity",
+        f"{base}/practices",
+        f"{base}/practices/{practice_id}",
         f"{base}/assessments",
+        f"{base}/assessments/rounds/{round_id}",
         f"{base}/coaching",
+        f"{base}/coaching/board",
+        f"{base}/coaching/training",
         f"{base}/coaching/plans/{plan_id}",
         f"{base}/coaching/mine",
         f"{base}/surveys",
+        *([f"{base}/surveys/results/{survey_id}"] if survey_id is not None else []),
+        f"{base}/notifications",
         f"{base}/members",
         f"{base}/teams",
         f"{base}/settings",
@@ -205,5 +282,54 @@ def test_a_new_owner_on_a_phone_sees_the_checklist_and_opens_the_menu(
                 "link", name="Create teams (done)"
             )
         ).to_be_visible()
+    finally:
+        context.close()
+
+
+FOCUS_RING = """() => {
+    const el = document.activeElement;
+    // a text field draws its ring on its Radix root (:focus-within), a button on itself
+    const ringed = el.closest('.rt-TextFieldRoot') || el;
+    const style = getComputedStyle(ringed);
+    const outline = style.outlineStyle !== 'none' ? parseFloat(style.outlineWidth) : 0;
+    return outline > 0 || (style.boxShadow !== 'none' && style.boxShadow !== '');
+}"""
+
+
+def _tab_to(page: Page, describe: str, limit: int = 25) -> None:
+    """Tab (only) until the focused element is `describe` (its label, or a button's text)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            """() => { const el = document.activeElement;
+            const label = el.labels && el.labels[0] ? el.labels[0].innerText : '';
+            return (el.getAttribute('aria-label') || label || el.innerText || '').trim(); }"""
+        )
+        if focused == describe:
+            assert page.evaluate(FOCUS_RING), f"{describe} has focus but shows no focus ring"
+            return
+    raise AssertionError(f"Tab never reached {describe!r}")
+
+
+def test_signing_in_with_the_keyboard_alone_shows_where_the_focus_is(
+    browser: Browser, base_url: str
+):
+    """Tab to each field (a visible focus ring on each), type, Tab to Sign in, Enter."""
+    owner = factories.make_org("Keyboard Co", email="keys@keyboard.example")
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    try:
+        home = f"/o/{owner.org_slug}"
+        page.goto(f"{base_url}{home}")
+        page.wait_for_url(re.compile(r".*/signin.*"))
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+        _tab_to(page, "Email")
+        page.keyboard.type("keys@keyboard.example")
+        _tab_to(page, "Password")
+        page.keyboard.type(factories.PASSWORD)
+        _tab_to(page, "Sign in")
+        page.keyboard.press("Enter")
+        page.wait_for_url(lambda url: "/signin" not in url and url.rstrip("/").endswith(home))
+        expect(page.get_by_role("heading", name="Home", exact=True)).to_be_visible()
     finally:
         context.close()

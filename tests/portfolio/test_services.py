@@ -3,6 +3,8 @@ scenarios, risks, charts, roles, audit and the other organisation."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlmodel import select
 
@@ -219,6 +221,42 @@ def test_fund_portfolio_shows_optimum_beside_rank_cut(org_a):
     assert plan.total_value > plan.cut_total_value
     assert [line.title for line in plan.lines] == ["A", "B", "C"]
     assert plan.lines[0].reason == "does not fit with a better set"
+
+
+def test_fund_portfolio_tells_its_progress_in_phases(org_a, monkeypatch):
+    """The page's bar: the phases in order, and the solver's time used while it runs."""
+    pid = make_portfolio(org_a, budget=100)
+    make_initiative(org_a, pid, "A", cost=60, scores=wsjf(20, 20, 20, 20))
+    told: list[tuple[float, str]] = []
+    slow_solver = funding_services.fund_best_set
+
+    def solve_slowly(*args, **kwargs):
+        time.sleep(0.25)  # long enough for the clock to tick twice
+        return slow_solver(*args, **kwargs)
+
+    monkeypatch.setattr(funding_services, "fund_best_set", solve_slowly)
+    monkeypatch.setattr(funding_services, "_solver_clock", _quick_clock)
+    with tenant_session(org_a) as session:
+        funding_services.fund_portfolio(
+            session=session,
+            ctx=org_a,
+            portfolio_id=pid,
+            progress=lambda done, total, phase: told.append((done / total, phase)),
+        )
+    shares = [share for share, _ in told]
+    assert shares == sorted(shares) and shares[0] == 0 and shares[-1] == 0.9
+    phases = [phase for _, phase in told]
+    assert phases[0] == "Reading the initiatives and their scores"
+    assert phases[1] == "Finding the best set"
+    assert any(p.startswith("Finding the best set: 0 s of at most 20 s") for p in phases)
+    assert phases[-1] == "Comparing with the rank-order cut"
+
+
+def _quick_clock(progress):
+    return _REAL_CLOCK(progress, every=0.05)
+
+
+_REAL_CLOCK = funding_services._solver_clock
 
 
 def test_stream_budget_split_and_validation(org_a):

@@ -54,6 +54,12 @@ async def _confirm_import(state: InitiativesState) -> None:
     await InitiativesState.confirm_import.fn(state)
 
 
+async def _fund(state: FundingState) -> None:
+    """Fund the best set: the checked event, then its background solver run on the state."""
+    if await state.fund() is FundingState.solve:
+        await FundingState.solve.fn(state)
+
+
 def _counts() -> dict[str, int]:
     with system_session() as session:
         return {m.__name__: session.exec(select(func.count()).select_from(m)).one() for m in TABLES}
@@ -420,8 +426,11 @@ def test_every_page_shows_the_demo_portfolio(org_a):
         funding = await state_for(FundingState, token=token, path=paths["funding"])
         await funding.load()
         assert funding.error == "" and funding.published and len(funding.scenarios) >= 2
-        await funding.fund()
+        started = await funding.fund()
+        assert started is FundingState.solve and funding.busy == "fund"
+        await FundingState.solve.fn(funding)  # the background solver run, on the state itself
         assert funding.error == "" and funding.plan is not None
+        assert funding.busy == "" and funding.fund_progress == 100
         assert funding.plan.streams and len(funding.plan.lines) == 15
         risks = await state_for(RisksState, token=token, path=paths["risks"])
         await risks.load()
@@ -547,14 +556,15 @@ def test_funding_budget_split_dsdm_warning_and_scenarios(org_a):
         path = f"/o/{org_a.org_slug}/portfolio/p/{pid}/funding"
         state = await state_for(FundingState, token=token, path=path)
         await state.load()
-        await state.fund()
+        await _fund(state)
         assert state.error == "Set a budget for the portfolio first." and state.plan is None
+        assert state.busy == "" and state.fund_phase == ""  # the bar is gone after a refusal
         await state.save_budget({"budget": "10000", "split": "Retail = 8000\nOps = 3000"})
         assert "more than" in state.error and state.budget == ""
         await state.save_budget({"budget": "10000", "split": "Retail = 8000\nOps = 2000"})
         assert state.error == "" and state.budget_text == "10,000"
         assert set(state.split_text.splitlines()) == {"Retail = 8000", "Ops = 2000"}
-        await state.fund()
+        await _fund(state)
         assert state.plan is not None
         assert any("60%" in w for w in state.plan.warnings), state.plan.warnings
         best = {line.title: line.best for line in state.plan.lines}

@@ -265,6 +265,7 @@ ARG_VALUES: dict[str, Any] = {
     "work": "create",  # the work a button spins for (mark_busy)
     "column": "doing",  # a status mapping's column (ConnectionsState.map_status)
     "person": "",  # an improvement item's owner ("" = nobody: ImprovementState.set_owner)
+    "step": 1,  # one place later (PlanState.move_goal)
 }
 
 

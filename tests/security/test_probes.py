@@ -47,6 +47,9 @@ BACKGROUND_ONLY = {
     # the state, and checks the session and role inside `async with self` before any work.
     "InitiativesState.confirm_import": "writes the CSV its probed preview_import kept",
     "ConnectionsState.follow_sync": "the progress of the sync its probed sync_now started",
+    "CapacityState.confirm_import": "writes the CSV its probed preview_import kept",
+    "DeliveryState.confirm_import": "writes the CSV its probed preview_import kept",
+    "FundingState.solve": "the solver run its probed fund started (the session checked again)",
 }
 
 # Handlers a viewer of B may legitimately write with, and the tables they may touch.

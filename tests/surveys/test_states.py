@@ -414,8 +414,11 @@ def test_launching_personal_links_without_smtp_says_they_could_not_be_delivered(
 
     async def scenario():
         state = await _launch_page(world)
+        state.mark_busy("launch")  # chained before launch by the form: the button spins
+        assert state.busy == "launch"
         await state.launch({"title": "Quiet launch", "min_group_size": "5", "days_open": "7"})
         assert state.error == "", state.error
+        assert state.busy == ""  # and stops when the launch ends
         assert "no mail server (SMTP) is configured" in state.notice
         assert "send reminders" in state.notice
 

@@ -25,6 +25,7 @@ from pmo_saas.ui.components import (
     info_callout,
     page_heading,
 )
+from pmo_saas.ui.dnd import reorder_buttons
 
 
 class EditDimension(BaseModel):
@@ -106,6 +107,25 @@ class ModelEditorState(WorkspacePage, rx.State):
     @rx.event
     def add_dimension(self) -> None:
         self.dimensions = [*self.dimensions, EditDimension(name="New dimension")]
+
+    @rx.event
+    def move_dimension(self, index: int, step: int) -> None:
+        """One place earlier (-1) or later (+1): the order rounds, radars and heat maps show
+        the dimensions in, stored when the model is saved."""
+        try:
+            at, to = int(index), int(index) + int(step)
+        except (TypeError, ValueError):
+            at, to = -1, -1
+        if to - at not in (-1, 1) or not (0 <= at < len(self.dimensions)):
+            self._refuse("That dimension cannot move there.")
+            return
+        if not 0 <= to < len(self.dimensions):
+            self._refuse("It is already " + ("first." if to < 0 else "last."))
+            return
+        dims = list(self.dimensions)
+        dims[at], dims[to] = dims[to], dims[at]
+        self.dimensions = dims
+        self.notice = f"“{dims[to].name}” is now dimension {to + 1} of {len(dims)} (not saved yet)."
 
     @rx.event
     def remove_dimension(self, index: int) -> None:
@@ -190,6 +210,15 @@ def _dimension_card(dim: EditDimension, index: rx.Var[int]) -> rx.Component:
         rx.hstack(
             rx.heading("Dimension " + number, size="3", as_="h3"),
             rx.spacer(),
+            rx.cond(
+                ~ModelEditorState.builtin & (ModelEditorState.dimensions.length() > 1),
+                reorder_buttons(
+                    "dimension " + number,
+                    lambda step: ModelEditorState.move_dimension(index, step),
+                    first=index == 0,
+                    last=index == ModelEditorState.dimensions.length() - 1,
+                ),
+            ),
             rx.cond(
                 ~ModelEditorState.builtin,
                 rx.button(

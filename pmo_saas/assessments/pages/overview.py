@@ -13,7 +13,7 @@ from pmo_saas.assessments.services import rounds as round_services
 from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import NotFound, ValidationFailed
@@ -28,6 +28,7 @@ from pmo_saas.ui.components import (
     plain_table,
     region,
 )
+from pmo_saas.ui.dialogs import busy_button
 from pmo_saas.ui.empty import action_link, empty_state
 
 ROUNDS_SHOWN = 50  # the newest; each row costs a progress query
@@ -111,7 +112,7 @@ def _new_model_under_a_free_name(*, session: Session, ctx: TenantContext) -> int
     )
 
 
-class AssessmentsState(WorkspacePage, rx.State):
+class AssessmentsState(BusyWork, WorkspacePage, rx.State):
     assignments: list[MyAssignment] = []
     models: list[ModelRow] = []
     rounds: list[RoundListRow] = []
@@ -156,6 +157,7 @@ class AssessmentsState(WorkspacePage, rx.State):
             team_ids=list(self.chosen_team_ids),
             title=form.get("title", ""),
         )
+        self.busy = ""
         if round_id is None:
             return None
         self.chosen_team_ids = []
@@ -359,12 +361,12 @@ def _start_round() -> rx.Component:
                     ),
                     style={"border": "none", "padding": 0},
                 ),
-                rx.button("Start round", type="submit"),
+                busy_button("Start round", busy=AssessmentsState.busy == "start", type="submit"),
                 spacing="3",
                 align="start",
                 width="100%",
             ),
-            on_submit=AssessmentsState.start_round,
+            on_submit=[AssessmentsState.mark_busy("start"), AssessmentsState.start_round],
             width="100%",
         ),
         width="100%",

@@ -43,6 +43,7 @@ from pmo_saas.ui.components import (
     plain_table,
     region,
 )
+from pmo_saas.ui.dialogs import confirm_dialog
 
 RESULT_COLUMNS = (
     "Dimension",
@@ -442,8 +443,14 @@ def round_page() -> rx.Component:
                 rx.hstack(
                     rx.cond(
                         RoundState.status == "open",
-                        rx.button(
-                            "Close round", color_scheme="orange", on_click=RoundState.close_round
+                        confirm_dialog(
+                            rx.button("Close round", color_scheme="orange"),
+                            title="Close this round?",
+                            description="Nobody can answer it any more and its results are "
+                            "fixed. This cannot be undone.",
+                            confirm_label="Close round",
+                            on_confirm=RoundState.close_round,
+                            danger=False,
                         ),
                     ),
                     rx.button("Export CSV", variant="soft", on_click=RoundState.export_csv),

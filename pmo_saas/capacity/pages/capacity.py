@@ -17,6 +17,7 @@ from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
+from pmo_saas.ui.charts import chart_figure
 from pmo_saas.ui.components import (
     Choice,
     card,
@@ -29,6 +30,8 @@ from pmo_saas.ui.components import (
     region,
     text_area,
 )
+from pmo_saas.ui.dialogs import busy_button, confirm_button, progress_bar
+from pmo_saas.ui.palette import PRIMARY, SECONDARY
 
 
 class CapacityState(WorkspacePage, rx.State):
@@ -45,6 +48,8 @@ class CapacityState(WorkspacePage, rx.State):
     previewing: bool = False
     can_manage: bool = False
     _import_text: str = ""
+    importing: bool = False  # the confirmed import is writing (its button spins, a bar moves)
+    import_progress: int = 0
 
     async def _refresh(self, ctx: TenantContext) -> None:
         self.can_manage = ctx.has(Role.COACH)
@@ -126,17 +131,25 @@ class CapacityState(WorkspacePage, rx.State):
         self._import_text, self.preview_lines, self.previewing = "", [], False
         self.notice = "Import cancelled; nothing was written."
 
-    @rx.event
-    async def confirm_import(self) -> None:
-        written = await self._act(
+    @rx.event(background=True)
+    async def confirm_import(self):
+        """The previewed lines written, the progress bar moving while they are."""
+        async with self:
+            if self.importing:
+                return
+            text, self.importing = self._import_text, True
+        written = await self._act_reporting(
             importing.import_capacity_csv,
+            progress_var="import_progress",
             minimum=Role.COACH,
-            text=self._import_text,
+            text=text,
             confirm=True,
         )
-        if written is not None:
-            self._import_text, self.preview_lines, self.previewing = "", [], False
-            self.notice = f"Imported {written} capacity line(s)."
+        async with self:
+            self.importing = False
+            if written is not None:
+                self._import_text, self.preview_lines, self.previewing = "", [], False
+                self.notice = f"Imported {written} capacity line(s)."
 
     @rx.event
     async def export_csv(self):
@@ -172,13 +185,20 @@ def _allocation_row(a: AllocationRow) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 CapacityState.can_manage,
-                rx.button(
+                confirm_button(
                     "Remove",
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    aria_label="Remove " + a.initiative_title + " from " + a.team_name,
-                    on_click=CapacityState.remove_allocation(a.id),
+                    name="Remove " + a.initiative_title + " from " + a.team_name,
+                    title="Remove this allocation?",
+                    description=a.initiative_title
+                    + " no longer asks "
+                    + a.team_name
+                    + " for "
+                    + a.person_days.to(str)
+                    + " person-days in "
+                    + a.quarter
+                    + ".",
+                    confirm_label="Remove allocation",
+                    on_confirm=CapacityState.remove_allocation(a.id),
                 ),
             )
         ),
@@ -207,18 +227,21 @@ LOAD_HEADERS = ["Name", "Quarter", "Capacity (person-days)", "Demand", "Free", "
 
 
 def _chart() -> rx.Component:
-    return rx.el.figure(
+    """Named for screen readers (the chart itself takes focus, so it is not hidden); the
+    capacity table below is its text alternative."""
+    return chart_figure(
+        "Demand vs capacity chart",
         rx.recharts.bar_chart(
             rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
-            rx.recharts.x_axis(data_key="name", tick={"fontSize": 11}),
+            rx.recharts.x_axis(data_key="name", tick={"fontSize": 11}, min_tick_gap=12),
             rx.recharts.y_axis(),
             rx.recharts.tooltip(),
             rx.recharts.legend(),
             rx.recharts.bar(
-                data_key="capacity", name="Capacity", fill="#30a46c", is_animation_active=False
+                data_key="capacity", name="Capacity", fill=PRIMARY, is_animation_active=False
             ),
             rx.recharts.bar(
-                data_key="demand", name="Demand", fill="#e5484d", is_animation_active=False
+                data_key="demand", name="Demand", fill=SECONDARY, is_animation_active=False
             ),
             data=CapacityState.chart_rows,
             width="100%",
@@ -228,8 +251,6 @@ def _chart() -> rx.Component:
             "Demand vs capacity per team and quarter; the table below gives the same figures.",
             style={"fontSize": "0.8em", "color": "var(--gray-11)"},
         ),
-        aria_hidden="true",
-        style={"width": "100%", "margin": 0},
     )
 
 
@@ -304,9 +325,15 @@ def _import() -> rx.Component:
             size="1",
         ),
         rx.hstack(
-            rx.button("Confirm import", on_click=s.confirm_import, disabled=s.preview_errors > 0),
-            rx.button("Cancel", variant="soft", on_click=s.cancel_import),
+            busy_button(
+                "Confirm import",
+                busy=s.importing,
+                on_click=s.confirm_import,
+                disabled=s.preview_errors > 0,
+            ),
+            rx.button("Cancel", variant="soft", on_click=s.cancel_import, disabled=s.importing),
         ),
+        progress_bar("Importing capacity…", s.import_progress, shown=s.importing),
         width="100%",
     )
     return card(

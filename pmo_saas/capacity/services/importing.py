@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -91,10 +92,16 @@ def preview_capacity_csv(*, session: Session, ctx: TenantContext, text: str) -> 
 
 
 def import_capacity_csv(
-    *, session: Session, ctx: TenantContext, text: str, confirm: bool = False
+    *,
+    session: Session,
+    ctx: TenantContext,
+    text: str,
+    confirm: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Write the file's capacities (each replaces that team's quarter). Refused without
-    `confirm` or when any line has an error. Returns the number of lines written."""
+    `confirm` or when any line has an error. Returns the number of lines written;
+    `progress(done, total)` is told after each (the page's bar)."""
     require_manage(ctx)
     if not confirm:
         raise ValidationFailed("Check the preview, then confirm the import.")
@@ -103,7 +110,7 @@ def import_capacity_csv(
         raise ValidationFailed(
             preview.file_error or f"{preview.errors} line(s) have errors: fix them and try again."
         )
-    for team_id, quarter, people, days, stream in good:
+    for done, (team_id, quarter, people, days, stream) in enumerate(good, start=1):
         write_capacity(
             session,
             ctx,
@@ -113,6 +120,8 @@ def import_capacity_csv(
             days_per_person=days,
             value_stream=stream,
         )
+        if progress is not None:
+            progress(done, len(good))
     session.flush()
     audit.record(session=session, ctx=ctx, action="capacity.imported", detail=f"{len(good)} lines")
     return len(good)

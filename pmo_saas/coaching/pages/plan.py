@@ -31,7 +31,8 @@ from pmo_saas.collaboration.pages.thread import comment_thread
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.shell import workspace
 from pmo_saas.ui.components import error_callout, info_callout, page_heading
-from pmo_saas.ui.dialogs import question_dialog
+from pmo_saas.ui.dialogs import confirm_dialog, question_dialog
+from pmo_saas.ui.dnd import reorder_hint
 
 __all__ = ["PlanState", "coaching_plan_page"]
 
@@ -127,6 +128,7 @@ def _plan_body() -> rx.Component:
             ),
         ),
         rx.heading("Goals", size="5", as_="h2"),
+        reorder_hint(PlanState.can_manage & (PlanState.goals.length() > 1), "a goal"),
         rx.foreach(PlanState.goals, goal_card),
         rx.cond(
             PlanState.loose_actions.length() > 0,
@@ -141,11 +143,21 @@ def _plan_body() -> rx.Component:
         comment_thread("coaching_plan"),
         rx.cond(
             PlanState.can_manage,
-            rx.button(
-                "Delete this plan",
-                color_scheme="red",
-                variant="outline",
-                on_click=PlanState.delete_plan(False),
+            rx.cond(
+                PlanState.actions_total > 0,  # the server asks, naming what goes with it
+                rx.button(
+                    "Delete this plan",
+                    color_scheme="red",
+                    variant="outline",
+                    on_click=PlanState.delete_plan(False),
+                ),
+                confirm_dialog(
+                    rx.button("Delete this plan", color_scheme="red", variant="outline"),
+                    title="Delete this coaching plan?",
+                    description="Its goals and session log are deleted. This cannot be undone.",
+                    confirm_label="Delete plan",
+                    on_confirm=PlanState.delete_plan(True),
+                ),
             ),
         ),
         width="100%",

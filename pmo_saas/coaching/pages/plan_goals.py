@@ -17,13 +17,23 @@ from pmo_saas.coaching.pages.plan_state import (
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.practices.schemas import HelpingPractice
 from pmo_saas.ui.components import card, field
-from pmo_saas.ui.dialogs import dialog_actions, form_dialog, open_button, question_dialog
+from pmo_saas.ui.dialogs import (
+    confirm_button,
+    dialog_actions,
+    form_dialog,
+    open_button,
+    question_dialog,
+)
+from pmo_saas.ui.dnd import reorder_buttons, reorder_item
 
 
 def goal_card(g: GoalView) -> rx.Component:
-    return rx.el.article(
+    """A goal, in the plan's order of priority: a coach drags it onto another goal, or moves
+    it with the Up/Down arrow keys or its Up and Down buttons."""
+    return reorder_item(
         card(
             rx.hstack(
+                rx.badge("Priority " + g.place.to_string(), variant="outline"),
                 rx.heading(g.title, size="4", as_="h3"),
                 overdue_badge(g.overdue),
                 rx.cond(g.reached, rx.badge("Target reached", color_scheme="green")),
@@ -31,6 +41,15 @@ def goal_card(g: GoalView) -> rx.Component:
                 rx.cond(
                     PlanState.can_manage,
                     rx.hstack(
+                        rx.cond(
+                            PlanState.goals.length() > 1,
+                            reorder_buttons(
+                                "goal " + g.title,
+                                lambda step: PlanState.move_goal(g.id, step),
+                                first=g.place == 1,
+                                last=g.place == PlanState.goals.length(),
+                            ),
+                        ),
                         rx.button(
                             "Edit goal",
                             size="1",
@@ -38,13 +57,25 @@ def goal_card(g: GoalView) -> rx.Component:
                             aria_label="Edit goal " + g.title,
                             on_click=PlanState.start_goal_edit(g.id),
                         ),
-                        rx.button(
-                            "Delete goal",
-                            size="1",
-                            variant="ghost",
-                            color_scheme="red",
-                            aria_label="Delete goal " + g.title,
-                            on_click=PlanState.delete_goal(g.id),
+                        rx.cond(
+                            g.actions.length() > 0,  # the server asks, naming its actions
+                            rx.button(
+                                "Delete goal",
+                                size="1",
+                                variant="ghost",
+                                color_scheme="red",
+                                aria_label="Delete goal " + g.title,
+                                on_click=PlanState.delete_goal(g.id),
+                            ),
+                            confirm_button(
+                                "Delete goal",
+                                name="Delete goal " + g.title,
+                                variant="ghost",
+                                title="Delete the goal " + g.title + "?",
+                                description="It has no actions. This cannot be undone.",
+                                confirm_label="Delete goal",
+                                on_confirm=PlanState.delete_goal(g.id),
+                            ),
                         ),
                     ),
                 ),
@@ -86,8 +117,13 @@ def goal_card(g: GoalView) -> rx.Component:
             ),
             width="100%",
         ),
-        aria_label="Goal " + g.title,
-        style={"width": "100%"},
+        item_id=g.id,
+        place=g.place,
+        label="Goal " + g.title,
+        enabled=PlanState.can_manage,
+        on_drag_start=PlanState.start_goal_drag(g.id),
+        on_drop=PlanState.drop_goal_on(g.id),
+        on_key_down=lambda key: PlanState.goal_key(g.id, key),
     )
 
 

@@ -32,6 +32,7 @@ from pmo_saas.coaching.services.goals import (
     ConfirmationRequired,
     add_goal,
     delete_goal,
+    place_goal,
     update_goal,
 )
 from pmo_saas.coaching.services.plans import delete_plan, get_plan, update_plan
@@ -43,6 +44,7 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.formatting import NO_VALUE, number, optional_number, signed
 from pmo_saas.practices.schemas import HelpingPractice
 from pmo_saas.practices.services.playbook import helping_practices
+from pmo_saas.ui.dnd import focus_item, key_step
 
 STATUS_CHOICES = [Choice(value=k, label=v) for k, v in STATUS_LABELS.items()]
 SCOPE_CHOICES = [Choice(value=k, label=v) for k, v in SCOPE_LABELS.items()]
@@ -65,6 +67,7 @@ class GoalView(BaseModel):
     change_tone: str  # green / red / gray
     reached: bool
     actions: list[ActionRow]
+    place: int = 0  # 1 = the plan's first priority
 
 
 class SessionView(BaseModel):
@@ -76,7 +79,7 @@ class SessionView(BaseModel):
     follow_ups: str
 
 
-def _goal_view(goal: GoalRow, plan: PlanDetail) -> GoalView:
+def _goal_view(goal: GoalRow, plan: PlanDetail, place: int = 0) -> GoalView:
     measured, change, tone = "", "", "gray"
     if not plan.measurement_visible:
         measured = "Shown to coaches"
@@ -106,6 +109,7 @@ def _goal_view(goal: GoalRow, plan: PlanDetail) -> GoalView:
         change_tone=tone,
         reached=bool(goal.target_reached),
         actions=goal.actions,
+        place=place,
     )
 
 
@@ -170,6 +174,7 @@ class PlanState(WorkspacePage, rx.State):
     edit_scope: str = "team"
     # A goal deletion waiting for the user's confirmation (0 = none).
     confirm_goal_id: int = 0
+    _dragged_goal: int = 0  # the goal being dragged (its drop reorders the goals)
     confirm_message: str = ""
     # A plan deletion waiting for the user's confirmation.
     confirm_plan_message: str = ""
@@ -201,7 +206,7 @@ class PlanState(WorkspacePage, rx.State):
         self.source_round = plan.source_round_title
         self.measured_round = plan.measured_round_title
         self.can_manage = plan.can_manage
-        self.goals = [_goal_view(g, plan) for g in plan.goals]
+        self.goals = [_goal_view(g, plan, n) for n, g in enumerate(plan.goals, start=1)]
         self.loose_actions = plan.loose_actions
         titles = {a.id: a.title for g in plan.goals for a in g.actions}
         titles.update({a.id: a.title for a in plan.loose_actions})
@@ -390,6 +395,50 @@ class PlanState(WorkspacePage, rx.State):
     @rx.event
     def cancel_delete_goal(self) -> None:
         self.confirm_goal_id, self.confirm_message = 0, ""
+
+    def _goal_place(self, goal_id: int) -> int:
+        return next((g.place for g in self.goals if g.id == int(goal_id)), 0)
+
+    async def _place_goal(self, goal_id: int, place: int) -> Any:
+        """The goal to `place` through the service (a coach only: the server checks); the
+        move announced in the status line and the goal given focus again."""
+        title = next((g.title for g in self.goals if g.id == goal_id), "The goal")
+        if not 1 <= place <= len(self.goals) or place == self._goal_place(goal_id):
+            return None
+        placed = await self._act(place_goal, goal_id=goal_id, place=place)
+        if placed is None:
+            return None
+        self.notice = f"“{title}” is now priority {placed} of {len(self.goals)}."
+        return focus_item(goal_id, placed)
+
+    @rx.event
+    def start_goal_drag(self, goal_id: int) -> None:
+        self._dragged_goal = int(goal_id)
+
+    @rx.event
+    async def drop_goal_on(self, goal_id: int):
+        """A goal dropped on another takes that one's place."""
+        dragged, self._dragged_goal = self._dragged_goal, 0
+        target = self._goal_place(int(goal_id))
+        if not dragged or not target:
+            return None
+        return await self._place_goal(dragged, target)
+
+    @rx.event
+    async def goal_key(self, goal_id: int, key: str):
+        """Up/Down arrow on a focused goal: one place earlier/later."""
+        place, step = self._goal_place(int(goal_id)), key_step(key)
+        if not place or not step:
+            return None
+        return await self._place_goal(int(goal_id), place + step)
+
+    @rx.event
+    async def move_goal(self, goal_id: int, step: int):
+        """The goal's Up/Down buttons (a phone, or without a keyboard's arrows)."""
+        place = self._goal_place(int(goal_id))
+        if not place or int(step) not in (-1, 1):
+            return None
+        return await self._place_goal(int(goal_id), place + int(step))
 
     @rx.event
     def start_goal_edit(self, goal_id: int) -> None:

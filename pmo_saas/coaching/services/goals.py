@@ -8,7 +8,7 @@ import math
 from datetime import date
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from pmo_saas.coaching import portfolio_link
 from pmo_saas.coaching.models import (
@@ -170,3 +170,28 @@ def delete_goal(
     session.delete(goal)
     _touch(plan, session)
     session.flush()
+
+
+def place_goal(*, session: Session, ctx: TenantContext, goal_id: int, place: int) -> int:
+    """Move a goal to `place` (1 = first) among its plan's goals: the plan's order of
+    priority, which the plan page shows and the coach changes by drag and drop or keys.
+    A place past either end is that end. Returns the goal's place now."""
+    _require_manage(ctx)
+    goal = _get(session, CoachingGoal, goal_id, "That goal")
+    others = [
+        g
+        for g in session.exec(
+            select(CoachingGoal)
+            .where(CoachingGoal.plan_id == goal.plan_id)
+            .order_by(col(CoachingGoal.position), col(CoachingGoal.id))
+        ).all()
+        if g.id != goal.id
+    ]
+    at = min(max(int(place), 1), len(others) + 1)
+    others.insert(at - 1, goal)
+    for position, each in enumerate(others, start=1):
+        if each.position != position:
+            each.position = position
+            session.add(each)
+    _touch(_plan(session, goal.plan_id), session)
+    return at

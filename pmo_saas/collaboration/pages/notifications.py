@@ -111,7 +111,11 @@ def notifications_page() -> rx.Component:
             rx.button("Mark all read", on_click=s.mark_all_read, variant="soft"),
             rx.el.label(
                 rx.hstack(
-                    rx.checkbox(checked=s.unread_only, on_change=s.show_unread_only),
+                    rx.checkbox(
+                        checked=s.unread_only,
+                        on_change=s.show_unread_only,
+                        aria_label="Unread only",  # a Radix checkbox is a button: named here
+                    ),
                     rx.text("Unread only"),
                     align="center",
                 ),

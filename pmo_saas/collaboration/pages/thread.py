@@ -21,6 +21,7 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.settings import get_settings
 from pmo_saas.ui.components import error_callout, info_callout, labelled
+from pmo_saas.ui.dialogs import confirm_button
 
 MAX_POLLS = 24 * 1200
 OPEN_ATTEMPTS = 20  # half-second tries for the URL to arrive
@@ -274,12 +275,14 @@ def _comment(c: rx.Var, *, top: bool) -> rx.Component:
                 ),
                 rx.cond(
                     c.can_delete,
-                    rx.button(
+                    confirm_button(
                         "Remove",
-                        size="1",
+                        name="Remove this comment",
                         variant="ghost",
-                        color_scheme="red",
-                        on_click=s.remove(c.id),
+                        title="Remove this comment?",
+                        description="Its text is removed for everyone; replies to it stay.",
+                        confirm_label="Remove comment",
+                        on_confirm=s.remove(c.id),
                     ),
                 ),
             ),

@@ -9,13 +9,15 @@ import reflex as rx
 
 from pmo_saas.delivery.columns import COLUMNS
 from pmo_saas.ui.components import card, data_table, region
+from pmo_saas.ui.palette import BASELINE, OKABE_ITO, PRIMARY
 
+# ui/palette.py's colour-blind-safe series; the backlog grey like a baseline
 COLOURS = {
-    "backlog": "#8b8d98",
-    "ready": "#7ce2fe",
-    "doing": "#3e63dd",
-    "waiting": "#ffc53d",
-    "done": "#30a46c",
+    "backlog": BASELINE,
+    "ready": OKABE_ITO[4],
+    "doing": OKABE_ITO[0],
+    "waiting": OKABE_ITO[1],
+    "done": OKABE_ITO[2],
 }
 
 
@@ -33,10 +35,11 @@ def throughput_chart(s: Any) -> rx.Component:
         rx.heading("Throughput per week", size="4", as_="h3"),
         rx.recharts.bar_chart(
             rx.recharts.bar(
-                data_key="done", fill="#3e63dd", name="Done", is_animation_active=False
+                data_key="done", fill=PRIMARY, name="Items done", is_animation_active=False
             ),
-            rx.recharts.x_axis(data_key="week", font_size=11),
+            rx.recharts.x_axis(data_key="week", font_size=11, min_tick_gap=16),
             rx.recharts.y_axis(allow_decimals=False),
+            rx.recharts.legend(),
             rx.recharts.graphing_tooltip(),
             data=s.throughput,
             width="100%",
@@ -57,9 +60,17 @@ def cycle_chart(s: Any) -> rx.Component:
         "Cycle times",
         rx.heading("Cycle time of each done item", size="4", as_="h3"),
         rx.recharts.scatter_chart(
-            rx.recharts.scatter(data=s.cycle_points, fill="#8e4ec6", name="Cycle time (days)"),
-            rx.recharts.x_axis(data_key="done", type_="category", name="Done", font_size=11),
-            rx.recharts.y_axis(data_key="days", type_="number", name="Days"),
+            rx.recharts.scatter(
+                data=s.cycle_points,
+                fill=PRIMARY,
+                name="Cycle time (days)",
+                is_animation_active=False,
+            ),
+            rx.recharts.x_axis(
+                data_key="done", type_="category", name="Done", font_size=11, min_tick_gap=16
+            ),
+            rx.recharts.y_axis(data_key="days", type_="number", name="Days", allow_decimals=False),
+            rx.recharts.legend(),
             rx.recharts.graphing_tooltip(),
             width="100%",
             height=240,
@@ -94,7 +105,7 @@ def cfd_chart(s: Any) -> rx.Component:
         rx.heading("Cumulative flow (last 90 days)", size="4", as_="h3"),
         rx.recharts.area_chart(
             *areas,
-            rx.recharts.x_axis(data_key="day", font_size=11),
+            rx.recharts.x_axis(data_key="day", font_size=11, min_tick_gap=16),
             rx.recharts.y_axis(allow_decimals=False),
             rx.recharts.legend(),
             rx.recharts.graphing_tooltip(),

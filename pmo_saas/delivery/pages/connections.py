@@ -31,7 +31,7 @@ from pmo_saas.ui.components import (
     labelled_select,
     page_heading,
 )
-from pmo_saas.ui.dialogs import dialog_actions, form_dialog
+from pmo_saas.ui.dialogs import confirm_button, dialog_actions, form_dialog, progress_bar
 
 KIND_CHOICES = list(sync_services.KIND_LABELS.items())
 COLUMN_CHOICES = [("", "Unmapped"), *COLUMNS.items()]
@@ -206,6 +206,7 @@ def _connection_row(c: ConnectionRow) -> rx.Component:
                     rx.button(
                         "Sync now",
                         on_click=s.sync_now(c.id),
+                        loading=s.syncing == c.id,
                         disabled=s.syncing != 0,
                         aria_label="Sync " + c.project + " now",
                     ),
@@ -215,12 +216,16 @@ def _connection_row(c: ConnectionRow) -> rx.Component:
                         on_click=s.open_token_dialog(c.id),
                         aria_label="Replace the token of " + c.project,
                     ),
-                    rx.button(
+                    confirm_button(
                         "Remove",
-                        variant="soft",
-                        color_scheme="red",
-                        on_click=s.remove(c.id),
-                        aria_label="Remove the connection to " + c.project,
+                        name="Remove the connection to " + c.project,
+                        title="Remove this connection?",
+                        description="Syncing from "
+                        + c.project
+                        + " stops and its token is deleted. The work items it brought in and "
+                        "their history stay.",
+                        confirm_label="Remove connection",
+                        on_confirm=s.remove(c.id),
                     ),
                 ),
             )
@@ -333,6 +338,7 @@ def _body() -> rx.Component:
         error_callout(s.error),
         info_callout(s.notice),
         rx.cond(s.sync_progress != "", rx.el.p(s.sync_progress, role="status")),
+        progress_bar("Sync under way", None, shown=s.syncing != 0),
         data_table(
             "Connections",
             [

@@ -39,6 +39,7 @@ from pmo_saas.ui.components import (
     region,
     text_area,
 )
+from pmo_saas.ui.dialogs import busy_button, progress_bar
 
 COLUMN_CHOICES = list(COLUMNS.items())
 KIND_CHOICES = list(KINDS.items())
@@ -82,6 +83,8 @@ class DeliveryState(WorkspacePage, rx.State):
     preview_errors: list[ImportRowError] = []
     preview_file_errors: list[str] = []
     _import_data: bytes = b""
+    importing: bool = False  # the confirmed import is writing (its button spins, a bar moves)
+    import_progress: int = 0
 
     def _iid(self) -> int:
         return id_after(self.router.url.path, "delivery")
@@ -203,25 +206,31 @@ class DeliveryState(WorkspacePage, rx.State):
         fn, filename = CSV_EXPORTS[which]
         return await self._download(fn, filename, initiative_id=self._iid())
 
-    @rx.event
-    async def confirm_import(self) -> None:
-        data = self._import_data
-
-        def given() -> dict[str, bytes]:
+    @rx.event(background=True)
+    async def confirm_import(self):
+        """The previewed rows written, the progress bar moving while they are."""
+        async with self:
+            if self.importing:
+                return
+            data = self._import_data
             if not data:
-                raise ValidationFailed("Preview the CSV again before importing.")
-            return {"data": data}
-
-        result = await self._act(
+                self._refuse("Preview the CSV again before importing.")
+                return
+            self.importing = True
+            initiative_id = self._iid()
+        result = await self._act_reporting(
             workitems.import_work_items,
+            progress_var="import_progress",
             minimum=Role.COACH,
-            prepare=given,
-            initiative_id=self._iid(),
+            initiative_id=initiative_id,
+            data=data,
             skip_invalid=True,
         )
-        if result is not None:
-            self._reset_preview()
-            self.notice = f"Imported {result.created} work item(s)."
+        async with self:
+            self.importing = False
+            if result is not None:
+                self._reset_preview()
+                self.notice = f"Imported {result.created} work item(s)."
 
 
 CSV_EXPORTS = {
@@ -324,13 +333,21 @@ def _import_card() -> rx.Component:
                 rx.hstack(
                     rx.cond(
                         s.preview_rows > 0,
-                        rx.button(
+                        busy_button(
                             "Import " + s.preview_rows.to_string() + " work item(s)",
+                            busy=s.importing,
                             on_click=s.confirm_import,
                         ),
                     ),
-                    rx.button("Cancel import", variant="soft", on_click=s.cancel_import),
+                    rx.button(
+                        "Cancel import",
+                        variant="soft",
+                        on_click=s.cancel_import,
+                        disabled=s.importing,
+                    ),
+                    wrap="wrap",
                 ),
+                progress_bar("Importing work items…", s.import_progress, shown=s.importing),
             ),
         ),
         width="100%",

@@ -3,7 +3,7 @@ nothing (pages/delivery.py). Every move goes through history.move_work_item."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from sqlmodel import Session, col, select
 
@@ -154,8 +154,10 @@ def import_work_items(
     initiative_id: int,
     data: bytes,
     skip_invalid: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
-    """Write the previewed rows and their history (at the file's times) in one transaction."""
+    """Write the previewed rows and their history (at the file's times) in one transaction;
+    `progress(done, total)` is told as they are (the page's bar: rows, then their history)."""
     ctx.require(IMPORT, IMPORT_MESSAGE)
     initiative = initiative_in_org(session, initiative_id)
     reading = csvio.read_items_csv(data, now=utcnow())
@@ -168,6 +170,8 @@ def import_work_items(
         )
     if not reading.rows:
         raise ValidationFailed("The file has no valid rows to import.", field="file")
+    told = progress or (lambda done, total: None)
+    total = 2 * len(reading.rows)
     items = []
     for n, row in enumerate(reading.rows, start=1):
         item = WorkItem(
@@ -184,11 +188,15 @@ def import_work_items(
         items.append(item)
         if n % FLUSH_EVERY == 0:
             session.flush()
+            told(n, total)
     session.flush()
+    told(len(items), total)
     for n, (row, item) in enumerate(zip(reading.rows, items, strict=True), start=1):
         _replay(session, item, row, ctx.user_id)
         if n % FLUSH_EVERY == 0:
             session.flush()
+            told(len(items) + n, total)
+    told(total, total)
     skipped = [line for line, _ in reading.errors]
     audit.record(
         session=session,

@@ -276,12 +276,13 @@ def _team_card(team: TeamRow) -> rx.Component:
             rx.spacer(),
             rx.cond(
                 AuthState.is_admin,
-                rx.button(
+                confirm_button(
                     "Delete team",
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    on_click=TeamsState.delete(team.id),
+                    name="Delete team " + team.name,
+                    title="Delete the team " + team.name + "?",
+                    description="Its members stay in the organisation.",
+                    confirm_label="Delete team",
+                    on_confirm=TeamsState.delete(team.id),
                 ),
             ),
             width="100%",

@@ -19,6 +19,7 @@ from reflex.event import EventSpec
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
+from pmo_saas.ui.dialogs import confirm_button
 from pmo_saas.ui.section_nav import dashboard_nav
 
 R = TypeVar("R")
@@ -73,13 +74,14 @@ class ShownOncePage(WorkspacePage, mixin=True):
 
 
 def revoke_button(aria_label: Any, on_click: Any) -> rx.Component:
-    return rx.button(
+    """Revoke, after a confirmation (`aria_label` names what: "Revoke key Reporting")."""
+    return confirm_button(
         "Revoke",
-        size="1",
-        color_scheme="red",
-        variant="soft",
-        aria_label=aria_label,
-        on_click=on_click,
+        name=aria_label,
+        title=aria_label + "?",
+        description="Anything using it stops working at once. This cannot be undone.",
+        confirm_label="Revoke",
+        on_confirm=on_click,
     )
 
 

@@ -14,6 +14,7 @@ from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
+from pmo_saas.ui.dialogs import confirm_dialog
 
 
 class SsoAccountState(WorkspacePage, rx.State):
@@ -73,11 +74,13 @@ def sso_account_page() -> rx.Component:
                     rx.vstack(
                         rx.text("Linked to:", size="2"),
                         rx.foreach(s.linked, lambda issuer: rx.code(issuer)),
-                        rx.button(
-                            "Remove the link",
-                            color_scheme="red",
-                            variant="soft",
-                            on_click=s.unlink,
+                        confirm_dialog(
+                            rx.button("Remove the link", color_scheme="red", variant="soft"),
+                            title="Remove the link to your SSO account?",
+                            description="You then sign in with your password here; signing in "
+                            "with SSO links the account again.",
+                            confirm_label="Remove the link",
+                            on_confirm=s.unlink,
                         ),
                         align="start",
                     ),

@@ -17,6 +17,7 @@ from pmo_saas.identity.sso_domains import DomainLinkPublic, SsoDomainRow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.ui.components import card, error_callout, info_callout, page_heading
+from pmo_saas.ui.dialogs import confirm_button
 
 MAILBOX_CHOICES = list(sso_domains.MAILBOXES)
 
@@ -177,14 +178,15 @@ def _domain_row(row: rx.Var[SsoDomainRow]) -> rx.Component:
                     align="start",
                 ),
             ),
-            rx.button(
+            confirm_button(
                 "Remove",
-                type="button",
-                color_scheme="red",
+                name="Remove " + row.domain,
                 variant="ghost",
-                size="1",
-                on_click=s.remove(row.domain),
-                aria_label="Remove " + row.domain,
+                title="Remove the domain " + row.domain + "?",
+                description="Sign-in by email address no longer finds this organisation's SSO "
+                "for it; proving it again takes a new DNS record.",
+                confirm_label="Remove domain",
+                on_confirm=s.remove(row.domain),
             ),
             spacing="2",
             align="start",

@@ -15,6 +15,7 @@ from pmo_saas.portfolio.pages.common import id_after
 from pmo_saas.portfolio.services import capacity_funding
 from pmo_saas.portfolio.services.capacity_funding import CapacityFundingComparison, FundingSide
 from pmo_saas.ui.components import card, error_callout, region
+from pmo_saas.ui.dialogs import busy_button, progress_bar
 
 
 class SideCard(BaseModel):
@@ -66,6 +67,7 @@ def _cards(result: CapacityFundingComparison) -> ComparisonCards:
 
 class CapacityFundingState(WorkspacePage, rx.State):
     comparison: ComparisonCards | None = None
+    comparing: bool = False  # the two solver runs are under way (up to 20 s each)
 
     async def _refresh(self, ctx: TenantContext) -> None:
         result = await in_tenant(
@@ -79,8 +81,14 @@ class CapacityFundingState(WorkspacePage, rx.State):
         self.comparison = None
 
     @rx.event
+    def start_compare(self) -> None:
+        """Chained before `compare`: its button spins from the click (this delta goes first)."""
+        self.comparing = True
+
+    @rx.event
     async def compare(self) -> None:
         await self._load()
+        self.comparing = False
 
 
 def _side_card(side: rx.Var) -> rx.Component:
@@ -109,9 +117,15 @@ def capacity_funding_card() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.heading("Within team capacity", size="4", as_="h2"),
-                rx.button("Compare with team capacity", on_click=s.compare, variant="soft"),
+                busy_button(
+                    "Compare with team capacity",
+                    busy=s.comparing,
+                    on_click=[s.start_compare, s.compare],
+                    variant="soft",
+                ),
                 align="center",
             ),
+            progress_bar("Finding both best sets…", None, shown=s.comparing),
             error_callout(s.error),
             rx.cond(
                 s.comparison,

@@ -196,6 +196,8 @@ class FundingState(WorkspacePage, rx.State):
     initiative_choices: list[Choice] = []  # what the Force in / Force out pickers offer
     adding: bool = False  # the New scenario dialog is open
     busy: str = ""  # "fund", "scenario": the button of the work under way spins
+    fund_progress: int = 0  # 0-100 while the solver runs
+    fund_phase: str = ""  # what it is doing (its time used of the limit while it solves)
 
     def _pid(self) -> int:
         return id_after(self.router.url.path, "p")
@@ -273,13 +275,29 @@ class FundingState(WorkspacePage, rx.State):
         self.busy = work
 
     @rx.event
-    async def fund(self) -> None:
-        """The exact solver (up to seconds on a large portfolio): its button spins meanwhile."""
-        plan = await self._act(
-            funding_services.fund_portfolio, refresh=False, portfolio_id=self._pid()
+    async def fund(self):
+        """Checks the caller, then the background event runs the exact solver (up to 20 s on
+        a large portfolio) with a progress bar; its button spins meanwhile."""
+        if await self._checked_context() is None:
+            self.busy = ""
+            return None
+        self.busy, self.fund_progress, self.fund_phase = "fund", 0, "Starting…"
+        return FundingState.solve
+
+    @rx.event(background=True)
+    async def solve(self):
+        async with self:
+            portfolio_id = self._pid()
+        plan = await self._act_reporting(
+            funding_services.fund_portfolio,
+            progress_var="fund_progress",
+            phase_var="fund_phase",
+            refresh=False,
+            portfolio_id=portfolio_id,
         )
-        self.busy = ""
-        self.plan = None if plan is None else _summary(plan)
+        async with self:
+            self.busy, self.fund_phase = "", ""
+            self.plan = None if plan is None else _summary(plan)
 
     def _overrides(self, form: dict) -> dict[int, str]:
         titles = {c.value: c.label for c in self.initiative_choices}
@@ -550,7 +568,7 @@ def _body() -> rx.Component:
                 align="center",
                 wrap="wrap",
             ),
-            progress_bar("Finding the best set…", None, shown=s.busy == "fund"),
+            progress_bar(s.fund_phase, s.fund_progress, shown=s.busy == "fund"),
             width="100%",
         ),
         rx.cond(s.plan, _plan(s.plan.to(PlanSummary))),

@@ -18,6 +18,7 @@ from pmo_saas.portfolio.pages.common import MODEL_CHOICES, id_after, portfolio_n
 from pmo_saas.portfolio.schemas import CriterionRow, RankRow
 from pmo_saas.portfolio.services import portfolios as portfolio_services
 from pmo_saas.portfolio.services import ranking as ranking_services
+from pmo_saas.ui.charts import PRIMARY, chart_figure, figures_table, row_cells
 from pmo_saas.ui.components import (
     Choice,
     card,
@@ -288,39 +289,62 @@ def _charts() -> rx.Component:
         card(
             rx.heading("Value vs effort", size="3", as_="h3"),
             rx.text("Bubble size: cost", size="1", color_scheme="gray"),
-            rx.recharts.scatter_chart(
-                rx.recharts.scatter(
-                    data=s.bubbles, fill="#3e63dd", name="Initiatives", is_animation_active=False
+            chart_figure(
+                "Value vs effort chart",
+                rx.recharts.scatter_chart(
+                    rx.recharts.scatter(
+                        data=s.bubbles, fill=PRIMARY, name="Initiatives", is_animation_active=False
+                    ),
+                    rx.recharts.x_axis(
+                        data_key="effort",
+                        name="Effort",
+                        type_="number",
+                        domain=[0, "dataMax + 2"],
+                        label={"value": "Effort", "position": "insideBottom", "offset": -2},
+                    ),
+                    rx.recharts.y_axis(
+                        data_key="value",
+                        name="Value",
+                        type_="number",
+                        domain=[0, "dataMax + 1"],
+                        label={"value": "Value", "angle": -90, "position": "insideLeft"},
+                    ),
+                    rx.recharts.z_axis(data_key="cost", name="Cost", range=[40, 600]),
+                    rx.recharts.legend(),
+                    rx.recharts.graphing_tooltip(),
+                    width="100%",
+                    height=280,
                 ),
-                rx.recharts.x_axis(
-                    data_key="effort", name="Effort", type_="number", domain=[0, "dataMax + 2"]
+                figures_table(
+                    ["Initiative", "Effort", "Value", "Cost"],
+                    s.bubbles,
+                    row_cells("title", "effort", "value", "cost"),
                 ),
-                rx.recharts.y_axis(
-                    data_key="value", name="Value", type_="number", domain=[0, "dataMax + 1"]
-                ),
-                rx.recharts.z_axis(data_key="cost", name="Cost", range=[40, 600]),
-                rx.recharts.graphing_tooltip(),
-                width="100%",
-                height=280,
             ),
-            aria_label="Value vs effort chart",
             width="100%",
         ),
         card(
             rx.heading("Ranking", size="3", as_="h3"),
-            rx.recharts.bar_chart(
-                rx.recharts.bar(
-                    data_key="score", fill="#30a46c", name="Score", is_animation_active=False
+            chart_figure(
+                "Ranking chart",
+                rx.recharts.bar_chart(
+                    rx.recharts.bar(
+                        data_key="score", fill=PRIMARY, name="Score", is_animation_active=False
+                    ),
+                    rx.recharts.x_axis(data_key="score", type_="number"),
+                    # every title its own row (interval 0), the chart as tall as the rows need
+                    rx.recharts.y_axis(
+                        data_key="title", type_="category", width=140, interval=0, font_size=11
+                    ),
+                    rx.recharts.legend(),
+                    rx.recharts.graphing_tooltip(),
+                    data=s.bars,
+                    layout="vertical",
+                    width="100%",
+                    height=rx.cond(s.bars.length() > 12, s.bars.length() * 24 + 60, 320),
                 ),
-                rx.recharts.x_axis(data_key="score", type_="number"),
-                rx.recharts.y_axis(data_key="title", type_="category", width=140, font_size=11),
-                rx.recharts.graphing_tooltip(),
-                data=s.bars,
-                layout="vertical",
-                width="100%",
-                height=320,
+                figures_table(["Initiative", "Score"], s.bars, row_cells("title", "score")),
             ),
-            aria_label="Ranking chart",
             width="100%",
         ),
         width="100%",

@@ -29,6 +29,7 @@ from pmo_saas.ui.components import (
     page_heading,
     region,
 )
+from pmo_saas.ui.dialogs import confirm_dialog
 
 
 class RoundLine(BaseModel):
@@ -435,8 +436,13 @@ def _settle_form() -> rx.Component:
         ),
         rx.hstack(
             rx.button("Settle round", type="submit"),
-            rx.button(
-                "Cancel round", type="button", variant="soft", color_scheme="red", on_click=s.cancel
+            confirm_dialog(
+                rx.button("Cancel round", type="button", variant="soft", color_scheme="red"),
+                title="Cancel this scoring round?",
+                description="Its scores are not written to the initiatives, and nobody can score "
+                "in it any more. This cannot be undone.",
+                confirm_label="Cancel round",
+                on_confirm=s.cancel,
             ),
             margin_top="0.5em",
         ),

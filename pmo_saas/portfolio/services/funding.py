@@ -4,7 +4,10 @@ cut, what-if scenarios and the published plan (pages/funding.py)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import delete
@@ -15,7 +18,13 @@ from pmo_saas.kernel import formatting
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, NotFound, ValidationFailed
 from pmo_saas.portfolio import fields, scoring
-from pmo_saas.portfolio.funding import CapacityLimits, FundingItem, fund_best_set, rank_order_cut
+from pmo_saas.portfolio.funding import (
+    SOLVER_SECONDS,
+    CapacityLimits,
+    FundingItem,
+    fund_best_set,
+    rank_order_cut,
+)
 from pmo_saas.portfolio.models import (
     Portfolio,
     PublishedPlan,
@@ -112,6 +121,41 @@ def _clean_overrides(
     return clean
 
 
+Progress = Callable[[float, float, str], None]  # (done, total, what is being done)
+# The solver's share of the bar: it has no callback of its own, so its part moves with the
+# time it has used of its limit (it usually ends long before, and the bar jumps to the end).
+_SOLVE_FROM, _SOLVE_TO = 10.0, 90.0
+
+
+@contextmanager
+def _solver_clock(progress: Progress | None, every: float = 0.5) -> Iterator[None]:
+    """While the block runs, tell `progress` every `every` s how much of the limit is used."""
+    if progress is None:
+        yield
+        return
+    told = progress
+    stop = threading.Event()
+    start = time.monotonic()
+
+    def tick() -> None:
+        while not stop.wait(every):
+            used = min(time.monotonic() - start, SOLVER_SECONDS)
+            told(
+                _SOLVE_FROM + (_SOLVE_TO - _SOLVE_FROM) * used / SOLVER_SECONDS,
+                100.0,
+                f"Finding the best set: {used:.0f} s of at most {SOLVER_SECONDS:.0f} s",
+            )
+
+    told(_SOLVE_FROM, 100.0, "Finding the best set")
+    ticker = threading.Thread(target=tick, name="solver-clock", daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        ticker.join()
+
+
 def _funding_plan(
     session: Session,
     portfolio: Portfolio,
@@ -119,8 +163,11 @@ def _funding_plan(
     stream_budgets: Mapping[str, int],
     overrides: Mapping[int, str],
     capacity: CapacityLimits | None = None,
+    progress: Progress | None = None,
 ) -> FundingPlan:
     assert portfolio.id is not None
+    if progress is not None:
+        progress(0.0, 100.0, "Reading the initiatives and their scores")
     inputs, _, initiatives = _rank_inputs(session, portfolio)
     deps = _dependencies(session, portfolio.id)
     by_id = {i.id: i for i in initiatives}
@@ -140,7 +187,10 @@ def _funding_plan(
         for i in initiatives
         if i.id is not None
     }
-    best = fund_best_set(list(items.values()), budget, stream_budgets, capacity)
+    with _solver_clock(progress):
+        best = fund_best_set(list(items.values()), budget, stream_budgets, capacity)
+    if progress is not None:
+        progress(_SOLVE_TO, 100.0, "Comparing with the rank-order cut")
     ranked = [items[r.item.id] for r in scoring.rank(inputs)]
     cut = rank_order_cut(ranked, budget, stream_budgets)
     funded, in_cut = set(best.funded), set(cut.funded)
@@ -182,9 +232,11 @@ def fund_portfolio(
     budget: object = None,
     overrides: Mapping[Any, object] | None = None,
     capacity: CapacityLimits | None = None,
+    progress: Progress | None = None,
 ) -> FundingPlan:
     """ "Fund the best set": the exact optimum beside the plain rank-order cut (writes nothing);
-    given `capacity`, the optimum also fits every team's capacity per quarter."""
+    given `capacity`, the optimum also fits every team's capacity per quarter. `progress`
+    (the page's bar) is told the phases and, while the solver runs, its time used."""
     portfolio = _portfolio(session, portfolio_id)
     amount = fields.clean_money(budget, what="budget")
     if amount is None:
@@ -198,6 +250,7 @@ def fund_portfolio(
         _stream_budgets(session, portfolio_id),
         _clean_overrides(session, portfolio_id, overrides),
         capacity,
+        progress,
     )
 
 

@@ -13,6 +13,7 @@ from pmo_saas.surveys import services
 from pmo_saas.surveys.anonymity import DEFAULT_MIN_COMMENTS, DEFAULT_MIN_GROUP
 from pmo_saas.surveys.schemas import QuestionInput
 from pmo_saas.ui.components import card, field
+from pmo_saas.ui.dialogs import busy_button
 
 INSTRUMENT_CHOICES = [(key, ins.INSTRUMENT_LABELS[key]) for key in ins.INSTRUMENTS]
 # How a coach names a custom question's type on its line: "<type>: question | choice | ...".
@@ -183,12 +184,12 @@ def launch_card(s: Any) -> rx.Component:
                     width="100%",
                     align="start",
                 ),
-                rx.button("Launch survey", type="submit"),
+                busy_button("Launch survey", busy=s.busy == "launch", type="submit"),
                 spacing="3",
                 align="start",
                 width="100%",
             ),
-            on_submit=s.launch,
+            on_submit=[s.mark_busy("launch"), s.launch],
             reset_on_submit=False,
             width="100%",
         ),

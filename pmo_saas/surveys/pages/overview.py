@@ -13,7 +13,7 @@ from sqlmodel import Session
 from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
@@ -56,7 +56,7 @@ def _coach_overview(
     return items, teams
 
 
-class SurveysState(WorkspacePage, rx.State):
+class SurveysState(BusyWork, WorkspacePage, rx.State):
     mine: list[MySurveyRow] = []
     surveys: list[SurveyItem] = []
     teams: list[TeamChoice] = []
@@ -134,6 +134,7 @@ class SurveysState(WorkspacePage, rx.State):
             personal_links=not open_links,
             open_links=open_links,
         )
+        self.busy = ""
         if launched is not None:
             self.chosen_team_ids = []
 

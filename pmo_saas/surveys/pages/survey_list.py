@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from pmo_saas.surveys.pages.common import section_href
 from pmo_saas.surveys.schemas import SurveyRow, TeamProgress
+from pmo_saas.ui.dialogs import confirm_dialog
 from pmo_saas.ui.empty import action_link, empty_state
 
 
@@ -100,12 +101,19 @@ def _survey_row(state: Any, item: SurveyItem) -> rx.Component:
                             aria_label="Remind who has not answered " + s.title,
                             on_click=state.remind(s.id),
                         ),
-                        rx.button(
-                            "Close",
-                            size="1",
-                            color_scheme="orange",
-                            aria_label="Close " + s.title,
-                            on_click=state.close(s.id),
+                        confirm_dialog(
+                            rx.button(
+                                "Close",
+                                size="1",
+                                color_scheme="orange",
+                                aria_label="Close " + s.title,
+                            ),
+                            title="Close the survey " + s.title + "?",
+                            description="Nobody can answer it any more and its results are "
+                            "fixed. This cannot be undone.",
+                            confirm_label="Close survey",
+                            on_confirm=state.close(s.id),
+                            danger=False,
                         ),
                     ),
                 ),
