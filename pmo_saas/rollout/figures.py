@@ -23,9 +23,9 @@ from pmo_saas.assessments.models import (
     AssessmentModelVersion,
     AssessmentRound,
 )
+from pmo_saas.kernel.anonymity import AnonymityRefused
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.surveys.anonymity import AnonymityRefused
 from pmo_saas.surveys.models import Survey, SurveyTeam
 from pmo_saas.surveys.schemas import GroupResult, SurveyResults
 from pmo_saas.surveys.services import survey_results

@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import case, delete, func, insert, literal, update
 from sqlmodel import Session, col, select
 
+from pmo_saas.kernel.anonymity import ABSOLUTE_MINIMUM
 from pmo_saas.kernel.errors import Conflict
 from pmo_saas.surveys import sealing
-from pmo_saas.surveys.anonymity import ABSOLUTE_MINIMUM
 from pmo_saas.surveys.models import (
     SurveyComment,
     SurveySealedResponse,

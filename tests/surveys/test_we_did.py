@@ -10,15 +10,15 @@ from sqlmodel import func, select
 from pmo_saas.coaching.models import CoachingAction, CoachingPlan
 from pmo_saas.coaching.services import actions as coaching_actions
 from pmo_saas.coaching.services import plans as coaching_plans
-from pmo_saas.collaboration.models import ACTION_ASSIGNED, Notification
+from pmo_saas.collaboration.models import ACTION_ASSIGNED, RESULTS_PUBLISHED, Notification
 from pmo_saas.db import tenant_session
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.models import AuditEvent, Membership, User
+from pmo_saas.kernel.anonymity import AnonymityRefused
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.surveys import services
-from pmo_saas.surveys.anonymity import AnonymityRefused
 from pmo_saas.surveys.wedid import services as we_did
 from pmo_saas.surveys.wedid.models import SurveyCommitment, SurveyFocus
 from tests.surveys.helpers import (
@@ -118,7 +118,8 @@ def test_a_coach_commits_on_a_shown_team_and_it_becomes_an_action_in_a_new_team_
         told = session.exec(
             select(Notification.kind).where(Notification.recipient_id == owner)
         ).all()
-    assert told == [ACTION_ASSIGNED]  # the owner hears of it like any assigned action
+    # The owner hears of it like any assigned action (and, asked in the survey, of the results)
+    assert sorted(told) == sorted([ACTION_ASSIGNED, RESULTS_PUBLISHED])
     # A second action on the same question: the same focus, the same plan.
     focus = _commit(coach, survey_id, ids["Alpha"], owner, title="Blameless post-mortems")
     assert [c.title for c in focus.commitments] == ["Retro on bad news", "Blameless post-mortems"]

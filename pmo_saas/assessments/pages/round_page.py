@@ -29,6 +29,7 @@ from pmo_saas.assessments.views import (
     ResultRowView,
     TeamResultView,
 )
+from pmo_saas.collaboration.pages.thread import comment_thread
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
@@ -469,6 +470,7 @@ def round_page() -> rx.Component:
                 ),
                 _progress(),
                 _notes(),
+                comment_thread("assessment_round"),
                 width="100%",
                 align="start",
                 spacing="4",

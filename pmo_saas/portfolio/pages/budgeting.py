@@ -528,3 +528,16 @@ def _session_body() -> rx.Component:
 @workspace
 def budget_session_page() -> rx.Component:
     return _session_body()
+
+
+def split_origin(
+    portfolio_id: rx.Var[int], session_id: rx.Var[int], name: rx.Var[str], split: rx.Var[str]
+) -> rx.Component:
+    """The funding page's note naming the settled session its value-stream split came from."""
+    return rx.text(
+        "Value-stream budgets set by the budgeting session ",
+        rx.link(name, href=portfolio_href(portfolio_id, "/budgeting/") + session_id.to_string()),
+        ": " + split.split("\n").join(", ") + ".",
+        size="2",
+        aria_label="Value-stream budgets origin",
+    )

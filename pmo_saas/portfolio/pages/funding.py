@@ -18,8 +18,9 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import scoring
+from pmo_saas.portfolio.pages.budgeting import split_origin
 from pmo_saas.portfolio.pages.capacity_funding import capacity_funding_card
-from pmo_saas.portfolio.pages.common import id_after, portfolio_href, portfolio_nav
+from pmo_saas.portfolio.pages.common import id_after, portfolio_nav
 from pmo_saas.portfolio.schemas import FundingPlan, ScenarioComparison
 from pmo_saas.portfolio.services import budgeting as budgeting_services
 from pmo_saas.portfolio.services import funding as funding_services
@@ -502,20 +503,6 @@ def _scenario_dialog() -> rx.Component:
     )
 
 
-def _split_origin() -> rx.Component:
-    s = FundingState
-    return rx.text(
-        "Value-stream budgets set by the budgeting session ",
-        rx.link(
-            s.split_session,
-            href=portfolio_href(s.portfolio_id, "/budgeting/") + s.split_session_id.to_string(),
-        ),
-        ": " + s.split_text.split("\n").join(", ") + ".",
-        size="2",
-        aria_label="Value-stream budgets origin",
-    )
-
-
 def _body() -> rx.Component:
     s = FundingState
     return rx.vstack(
@@ -531,7 +518,10 @@ def _body() -> rx.Component:
                     s.budget != "", "Budget: " + s.currency + " " + s.budget_text, "No budget set."
                 ),
             ),
-            rx.cond(s.split_session_id > 0, _split_origin()),
+            rx.cond(
+                s.split_session_id > 0,
+                split_origin(s.portfolio_id, s.split_session_id, s.split_session, s.split_text),
+            ),
             rx.cond(
                 AuthState.is_coach,
                 rx.form(

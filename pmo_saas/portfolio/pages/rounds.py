@@ -7,6 +7,7 @@ from __future__ import annotations
 import reflex as rx
 from pydantic import BaseModel
 
+from pmo_saas.collaboration.pages.thread import comment_thread
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
@@ -525,6 +526,7 @@ def _round_body() -> rx.Component:
                 ),
                 rx.heading("All scores: median and spread", size="4", as_="h2"),
                 _cells_table("Round results", s.cells),
+                comment_thread("scoring_round"),
                 width="100%",
                 align="start",
             ),

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from pmo_saas.kernel.anonymity import ABSOLUTE_MINIMUM
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.formatting import fixed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.practices import dimensions
 from pmo_saas.practices.models import IN_USE, Practice, PracticeAdoption
 from pmo_saas.practices.schemas import ComparisonGroup, ComparisonResult, PracticeComparison
-from pmo_saas.surveys.anonymity import ABSOLUTE_MINIMUM
 
 MIN_TEAMS = ABSOLUTE_MINIMUM
 

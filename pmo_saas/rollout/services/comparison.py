@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from pmo_saas.identity.models import Team
+from pmo_saas.kernel.anonymity import ABSOLUTE_MINIMUM
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.formatting import fixed
 from pmo_saas.rollout import figures
@@ -27,7 +28,6 @@ from pmo_saas.rollout.services.common import (
     require_manage,
 )
 from pmo_saas.surveys import instruments as ins
-from pmo_saas.surveys.anonymity import ABSOLUTE_MINIMUM
 
 MIN_TEAMS = ABSOLUTE_MINIMUM
 ROUNDS = 4

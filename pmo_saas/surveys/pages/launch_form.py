@@ -7,10 +7,10 @@ from typing import Any
 
 import reflex as rx
 
+from pmo_saas.kernel.anonymity import DEFAULT_MIN_COMMENTS, DEFAULT_MIN_GROUP
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys import services
-from pmo_saas.surveys.anonymity import DEFAULT_MIN_COMMENTS, DEFAULT_MIN_GROUP
 from pmo_saas.surveys.schemas import QuestionInput
 from pmo_saas.ui.components import card, field
 from pmo_saas.ui.dialogs import busy_button

@@ -15,11 +15,11 @@ from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.identity.shell import workspace
+from pmo_saas.kernel.anonymity import DEFAULT_MIN_COMMENTS, DEFAULT_MIN_GROUP
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys import services
-from pmo_saas.surveys.anonymity import DEFAULT_MIN_COMMENTS, DEFAULT_MIN_GROUP
 from pmo_saas.surveys.pages.common import section_href
 from pmo_saas.surveys.pages.launch_form import (
     launch_card,

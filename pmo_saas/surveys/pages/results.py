@@ -15,6 +15,7 @@ import reflex as rx
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from pmo_saas.collaboration.pages.thread import comment_thread
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
@@ -374,6 +375,7 @@ def results_page() -> rx.Component:
                             ResultsState.trend_has_domain,
                             ResultsState.trend_domain,
                         ),
+                        comment_thread("survey_results"),  # coaches: what the results mean
                         width="100%",
                         align="start",
                         spacing="4",

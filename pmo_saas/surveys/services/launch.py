@@ -14,6 +14,11 @@ from pmo_saas.billing.entitlements import check_can_open_survey, register_usage_
 from pmo_saas.identity import audit
 from pmo_saas.identity.models import Organization, Team, TeamMember, User
 from pmo_saas.identity.security import new_token
+from pmo_saas.kernel.anonymity import (
+    DEFAULT_MIN_COMMENTS,
+    DEFAULT_MIN_GROUP,
+    check_threshold,
+)
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -21,11 +26,6 @@ from pmo_saas.kernel.roles import Role
 from pmo_saas.settings import get_settings
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys import tally
-from pmo_saas.surveys.anonymity import (
-    DEFAULT_MIN_COMMENTS,
-    DEFAULT_MIN_GROUP,
-    check_threshold,
-)
 from pmo_saas.surveys.models import (
     Survey,
     SurveyComment,

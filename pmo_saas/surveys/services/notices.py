@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 
 from pmo_saas.collaboration.models import RESULTS_PUBLISHED, SURVEY_CLOSED
 from pmo_saas.collaboration.services.notifications import notify
+from pmo_saas.kernel.anonymity import protect
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.surveys.anonymity import protect
 from pmo_saas.surveys.models import Survey, SurveyInvitation, SurveyTeam
 
 # The objects of conversation and notification (surveys/comment_targets.py).

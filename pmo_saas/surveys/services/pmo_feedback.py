@@ -14,11 +14,11 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from pmo_saas.identity.models import Team
+from pmo_saas.kernel.anonymity import DEFAULT_MIN_COMMENTS, DEFAULT_MIN_GROUP
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict
 from pmo_saas.kernel.roles import Role
 from pmo_saas.surveys import instruments as ins
-from pmo_saas.surveys.anonymity import DEFAULT_MIN_COMMENTS, DEFAULT_MIN_GROUP
 from pmo_saas.surveys.models import Survey
 from pmo_saas.surveys.services.common import CLOSED, MANAGE_MESSAGE, _date, _status
 from pmo_saas.surveys.services.launch import launch_survey

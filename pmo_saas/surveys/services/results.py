@@ -11,15 +11,15 @@ from sqlalchemy import literal
 from sqlmodel import Session, col, select
 
 from pmo_saas.identity import audit
+from pmo_saas.kernel.anonymity import (
+    Disclosure,
+    protect,
+)
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, Forbidden, NotFound
 from pmo_saas.kernel.roles import Role
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys import tally
-from pmo_saas.surveys.anonymity import (
-    Disclosure,
-    protect,
-)
 from pmo_saas.surveys.models import (
     Survey,
     SurveyInvitation,

@@ -31,11 +31,11 @@ from pmo_saas.coaching.services import commitments as coaching
 from pmo_saas.db import get_in_org
 from pmo_saas.identity import audit
 from pmo_saas.identity.models import Membership, TeamMember, User
+from pmo_saas.kernel.anonymity import AnonymityRefused
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pmo_saas.kernel.roles import Role
 from pmo_saas.surveys import instruments as ins
-from pmo_saas.surveys.anonymity import AnonymityRefused
 from pmo_saas.surveys.models import Survey, SurveyQuestion, SurveyTeam
 from pmo_saas.surveys.schemas import SurveyResults
 from pmo_saas.surveys.services.common import CLOSED, _questions, _status, _survey, _survey_teams

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pmo_saas.db import tenant_session
+from pmo_saas.kernel.anonymity import AnonymityRefused, protect
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.surveys import services
-from pmo_saas.surveys.anonymity import AnonymityRefused, protect
 from tests import factories
 from tests.surveys.helpers import (
     close,

@@ -1,5 +1,7 @@
 """The anonymity rules: the threat model, which groups may be shown, which filters are allowed.
 
+In kernel because surveys, practices and the roll-out all show group figures under them.
+
 Threat model: who holds what
 - Respondents trust nobody with their answer except the running server process. Coaches,
   admins and owners see results through the app; an operator or attacker may hold the
