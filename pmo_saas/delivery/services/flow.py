@@ -106,7 +106,7 @@ def compute_flow(
         session, portfolio_id, only=initiative_ids, leave_out=leave_out
     )
     where = _item_filter(portfolio_id, initiative_ids, leave_out)
-    history = flow.weekly_counts(((w, n) for w, n in totals.weeks.items() if n), now=now)
+    history = sums.weekly_history(session, totals.weeks.items(), where, now)
     done_count = totals.columns.get(DONE, 0)
     open_count = sum(totals.columns.values()) - done_count
     started = session.exec(

@@ -10,7 +10,7 @@ Removed work items are in neither. The items' columns now come from `FlowTally` 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -81,6 +81,21 @@ def as_day(value: object) -> date:
 def _move(key: str) -> tuple[str | None, str]:
     source, _, target = key.partition(">")
     return source or None, target
+
+
+def weekly_history(
+    session: Session, weeks: Iterable[tuple[date, int]], where: Sequence[Any], now: datetime
+) -> list[tuple[date, int]]:
+    """`flow.weekly_counts` of the window's done weeks; a series with completions before the
+    window (any item of `where` done earlier) starts at the window's first week."""
+    since = window(now)[0]
+    kept = [(w, n) for w, n in weeks if n]
+    earlier = session.exec(
+        select(WorkItem.id).where(*where, col(WorkItem.done_at) < midnight(since)).limit(1)
+    ).first()
+    if earlier is not None:
+        kept.append((since, 0))
+    return flow.weekly_counts(kept, now=now)
 
 
 def rolled_up(session: Session, portfolio_id: int, now: datetime) -> FlowSums:
