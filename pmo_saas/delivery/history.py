@@ -13,10 +13,11 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import delete, event
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from pmo_saas.db import ORG_KEY, bump_data_version
 from pmo_saas.delivery.columns import DONE, STARTED, WAITING
@@ -61,7 +62,7 @@ def move_key(from_status: str | None, to_status: str) -> str:
     return f"{from_status or ''}>{to_status}"
 
 
-def done_rows(item: WorkItem) -> list[tuple[str, date, str, int, float]]:
+def done_rows(item: Any) -> list[tuple[str, date, str, int, float]]:
     """What a live done item adds to its done week's sums (nothing for any other item)."""
     if item.removed_at is not None or item.done_at is None:
         return []
@@ -190,6 +191,42 @@ def set_removed(session: Any, item: WorkItem, removed_at: datetime | None) -> bo
 
 def _table(model: Any) -> Any:
     return model.__table__
+
+
+def rebuild_roll_ups(session: Any, portfolio_id: int) -> None:
+    """Recompute a portfolio's roll-ups from its items and history (after a bulk load, or to
+    repair them); inside the caller's transaction."""
+    session.exec(delete(FlowDay).where(col(FlowDay.portfolio_id) == portfolio_id))
+    session.exec(delete(FlowTally).where(col(FlowTally.portfolio_id) == portfolio_id))
+    days, tally = _pending(session)
+    org_id = int(session.info[ORG_KEY])
+    live = [col(WorkItem.portfolio_id) == portfolio_id, col(WorkItem.removed_at).is_(None)]
+    items = session.execute(
+        sa_select(
+            col(WorkItem.initiative_id),
+            col(WorkItem.status),
+            col(WorkItem.removed_at),
+            col(WorkItem.done_at),
+            col(WorkItem.active_days),
+            col(WorkItem.waiting_days),
+            col(WorkItem.cycle_days),
+            col(WorkItem.lead_days),
+        ).where(*live)
+    )
+    for item in items:
+        tally[(org_id, portfolio_id, item.initiative_id, item.status)] += 1
+        for measure, day, key, n, total in done_rows(item):
+            sums = days[(org_id, portfolio_id, measure, day, key)]
+            sums[0] += n
+            sums[1] += total
+    moves = session.execute(
+        sa_select(col(StatusChange.at), col(StatusChange.from_status), col(StatusChange.to_status))
+        .join(WorkItem, col(WorkItem.id) == col(StatusChange.work_item_id))
+        .where(*live)
+    )
+    for at, old, new in moves:
+        days[(org_id, portfolio_id, "move", as_utc(at).date(), move_key(old, new))][0] += 1
+    _write_roll_ups(session, None)
 
 
 def _upsert(connection: Any, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
