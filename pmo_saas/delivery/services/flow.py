@@ -4,10 +4,12 @@ forecast of what remains (pages/delivery.py)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -109,14 +111,7 @@ def compute_flow(
     history = sums.weekly_history(session, totals.weeks.items(), where, now)
     done_count = totals.columns.get(DONE, 0)
     open_count = sum(totals.columns.values()) - done_count
-    started = session.exec(
-        select(WorkItem.started_at).where(
-            *where,
-            col(WorkItem.status).in_(sorted(STARTED - {DONE})),
-            col(WorkItem.started_at).is_not(None),
-        )
-    ).all()
-    ages = [(now - as_utc(s)).total_seconds() / flow.DAY for s in started if s is not None]
+    wip, youngest_half, oldest = _wip(session, where)
     cycle = {str(p): flow.counted_percentile(totals.cycle, p) for p in flow.PERCENTILES}
     lead = {str(p): flow.counted_percentile(totals.lead, p) for p in flow.PERCENTILES}
     figures = Figures(
@@ -124,9 +119,9 @@ def compute_flow(
         open_items=open_count,
         cycle={p: _days_text(None if v is None else v / 10) for p, v in cycle.items()},
         lead={p: _days_text(None if v is None else v / 10) for p, v in lead.items()},
-        wip=len(ages),
-        wip_age_median=_days_text(flow.percentile(ages, 50)),
-        wip_age_oldest=_days_text(max(ages) if ages else None),
+        wip=wip,
+        wip_age_median=_days_text(_age(now, youngest_half)),
+        wip_age_oldest=_days_text(_age(now, oldest)),
         efficiency=flow.efficiency(totals.active, totals.waiting),
     )
     throughput = [WeekPoint(week=w.isoformat(), done=n) for w, n in history]
@@ -144,6 +139,34 @@ def compute_flow(
     cfd = _cfd(totals, now)
     forecast = _forecast_view([n for _w, n in history], open_count, seed=seed, runs=runs)
     return figures, throughput, points, cfd, forecast
+
+
+def _age(now: datetime, started: datetime | None) -> float | None:
+    return None if started is None else (now - as_utc(started)).total_seconds() / flow.DAY
+
+
+def _wip(session: Session, where: list[Any]) -> tuple[int, datetime | None, datetime | None]:
+    """(items in progress, the start giving their median age, the oldest start), from the
+    index: the nearest-rank median age is the start ranked ceil(n/2) from the newest."""
+    in_progress = [
+        *where,
+        col(WorkItem.status).in_(sorted(STARTED - {DONE})),
+        col(WorkItem.started_at).is_not(None),
+    ]
+    n, oldest = session.exec(
+        select(func.count(), func.min(WorkItem.started_at)).where(*in_progress)
+    ).one()
+    if not n:
+        return 0, None, None
+    rank = max(1, math.ceil(n / 2))
+    median = session.exec(
+        select(WorkItem.started_at)
+        .where(*in_progress)
+        .order_by(col(WorkItem.started_at).desc())
+        .offset(rank - 1)
+        .limit(1)
+    ).first()
+    return int(n), median, oldest
 
 
 def _cfd(totals: sums.FlowSums, now: datetime) -> list[CfdPoint]:
