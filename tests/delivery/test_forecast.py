@@ -106,8 +106,9 @@ def test_a_new_portfolio_says_it_has_too_little_history(org_a):
     assert view.forecast.sentence.startswith("Too little history to forecast: 2 week(s)")
 
 
-def _plan_of_two(ctx, p_csv: str, q_csv: str) -> tuple[int, int, int]:
-    """Two initiatives funded by one published plan, their items imported; (plan, P, Q)."""
+def _plan_of_two(ctx, p_csv: str, q_csv: str, others: tuple[str, ...] = ()):
+    """Two initiatives funded by one published plan, their items imported, and initiatives
+    outside the plan (created after it) with the items of `others`; (plan, P, Q)."""
     pid = make_portfolio(ctx, "Delivery", budget=500_000)
     ids = [
         make_initiative(
@@ -125,6 +126,8 @@ def _plan_of_two(ctx, p_csv: str, q_csv: str) -> tuple[int, int, int]:
     clock.freeze(at(NOW))
     import_items(ctx, ids[0], p_csv)
     import_items(ctx, ids[1], q_csv)
+    for n, text in enumerate(others):
+        import_items(ctx, make_initiative(ctx, pid, f"Outside {n}"), text)
     with tenant_session(ctx) as session:
         plan_id = session.exec(select(InitiativePlan.published_plan_id)).first()
     assert plan_id is not None
@@ -150,7 +153,10 @@ Q6,,2026-03-01,,
 
 
 def test_a_whole_plan_is_forecast_from_its_initiatives_summed_throughput(org_a, org_b):
-    plan_id, _p, q = _plan_of_two(org_a, P_CSV, Q_CSV)
+    # Outside the plan, not counted: two items done the week of 9 Feb, one open.
+    outside = "title,created_at,started_at,done_at\nR1,2026-02-02,2026-02-09,2026-02-10\n"
+    outside += "R2,2026-02-02,2026-02-09,2026-02-11\nR3,2026-02-02,,\n"
+    plan_id, _p, q = _plan_of_two(org_a, P_CSV, Q_CSV, (outside,))
     with tenant_session(org_a) as session:
         rows = workitems.list_work_items(session=session, ctx=org_a, initiative_id=q)
         q6 = next(r.id for r in rows if r.title == "Q6")
@@ -175,7 +181,13 @@ def test_a_whole_plan_is_forecast_from_its_initiatives_summed_throughput(org_a, 
 
 def test_a_plan_with_too_little_history_says_so(org_a):
     short = "title,created_at,started_at,done_at\nOne,2026-02-02,2026-02-03,2026-02-04\nTwo,,,\n"
-    plan_id, _p, _q = _plan_of_two(org_a, short, "title\nThree\n")
+    # Three initiatives outside the plan (more than in it: read from the plan's own history)
+    # completing in three other weeks: counted, they would make enough history.
+    others = tuple(
+        f"title,created_at,started_at,done_at\nO{n},2026-02-02,2026-02-0{n},{day}\n"
+        for n, day in ((3, "2026-02-10"), (4, "2026-02-17"), (5, "2026-02-24"))
+    )
+    plan_id, _p, _q = _plan_of_two(org_a, short, "title\nThree\n", others)
     with tenant_session(org_a) as session:
         view = plan_forecast.plan_forecast(session=session, ctx=org_a, published_plan_id=plan_id)
     assert (view.forecast.enough, view.forecast.remaining, view.forecast.dates) == (False, 2, {})

@@ -50,17 +50,22 @@ def plan_forecast(
     history: list[int] = []
     remaining = 0
     if ids:
-        day = sums.utc_day(session, WorkItem.done_at)
-        done = session.exec(
-            select(day, func.count())
-            .where(
-                col(WorkItem.initiative_id).in_(ids),
-                col(WorkItem.removed_at).is_(None),
-                col(WorkItem.done_at) >= sums.midnight(sums.window(now)[0]),
-            )
-            .group_by(day)
-        ).all()
-        weeks = [(sums.as_day(d), int(n)) for d, n in done]
+        # The plan's done weeks: its initiatives' history, or, when it funds most of the
+        # portfolio, the portfolio's roll-up less the history of the initiatives it does not.
+        chosen = set(ids)
+        others = [
+            i
+            for i in session.exec(
+                select(Initiative.id).where(Initiative.portfolio_id == published.portfolio_id)
+            ).all()
+            if i is not None and i not in chosen
+        ]
+        if len(others) < len(ids):
+            totals = sums.rolled_up(session, published.portfolio_id, now)
+            totals.subtract(sums.from_history(session, others, now))
+        else:
+            totals = sums.from_history(session, ids, now)
+        weeks = list(totals.weeks.items())
         live = [col(WorkItem.initiative_id).in_(ids), col(WorkItem.removed_at).is_(None)]
         history = [n for _w, n in sums.weekly_history(session, weeks, live, now)]
         remaining = int(
