@@ -272,7 +272,7 @@ def _domain_row_makers() -> None:
             # also practiceversion, practicedimension, practiceadoption
             "practice": make_practice_rows,
             "teamcapacity": make_capacity_rows,  # also allocation
-            "workitem": make_delivery_rows,  # also statuschange
+            "workitem": make_delivery_rows,  # also statuschange, flowday, flowtally
             # also ragchange, spendentry, fundingtranche, keyresult, keyresultmeasure
             "initiativeplan": make_delivery_plan_rows,
             # also statusmapping, syncrun, synceditem

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -24,6 +24,7 @@ from pmo_saas.delivery.columns import COLUMNS, STARTED
 from pmo_saas.kernel.clock import as_utc
 
 WEEKS = 26
+CFD_DAYS = 90
 PERCENTILES = (50, 85, 95)
 DAY = 86_400.0
 
@@ -80,6 +81,26 @@ def percentile(values: Sequence[float], p: float) -> float | None:
 
 def percentiles(values: Sequence[float]) -> dict[int, float | None]:
     return {p: percentile(values, p) for p in PERCENTILES}
+
+
+def counted_percentile(counts: Mapping[int, int], p: float) -> int | None:
+    """`percentile` of values given as value -> how many times (counts <= 0 ignored)."""
+    ordered = sorted((v, n) for v, n in counts.items() if n > 0)
+    total = sum(n for _v, n in ordered)
+    if not total:
+        return None
+    rank, seen = max(1, math.ceil(p / 100 * total)), 0
+    for value, n in ordered:
+        seen += n
+        if seen >= rank:
+            return value
+    return ordered[-1][0]  # pragma: no cover - seen reaches total
+
+
+def efficiency(active: float, waiting: float) -> str:
+    """The share of done items' time from start to done not spent waiting ("-" for none)."""
+    total = active + waiting
+    return "-" if total <= 1e-9 else f"{active / total:.0%}"
 
 
 def _days(later: datetime, earlier: datetime) -> float:

@@ -8,10 +8,10 @@ times are one indexed read. `external_key` and `source` leave room for synchroni
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index, String, UniqueConstraint
 from sqlmodel import Field
 
 from pmo_saas.db import TenantOwned
@@ -32,7 +32,15 @@ class WorkItem(TenantOwned, table=True):
             "active_days",
             "waiting_days",
         ),
-        Index("ix_workitem_org_portfolio_status", "org_id", "portfolio_id", "status"),
+        # The work in progress and its age: read from this index alone.
+        Index(
+            "ix_workitem_org_portfolio_status",
+            "org_id",
+            "portfolio_id",
+            "status",
+            "started_at",
+            "removed_at",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -55,6 +63,9 @@ class WorkItem(TenantOwned, table=True):
     # Where it came from: "manual", "csv" (later "jira", "github" with their key).
     source: str = Field(default="manual", sa_type=String(16))
     external_key: str = Field(default="", max_length=120)
+    # Removed at the source (a synced item its peer no longer lists) or deleted by hand: the
+    # item and its history stay, but it counts in no figure (history.set_removed).
+    removed_at: datetime | None = None
 
 
 class StatusChange(TenantOwned, table=True):
@@ -84,3 +95,43 @@ class StatusChange(TenantOwned, table=True):
     at: datetime
     by_user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     source: str = Field(default="board", sa_type=String(16))
+
+
+class FlowDay(TenantOwned, table=True):
+    """The portfolio's flow, summed: written by history.py in the moves' own transaction, so
+    the portfolio's figures read a few hundred rows, not its whole history. Removed items are
+    in none of it. `measure`, and what `day`, `key`, `n` and `total` mean for it:
+    - "move": `day` the UTC day, `key` "from>to" (from "" for an arrival), `n` moves;
+    - "done": `day` the Monday of the items' done week, `n` items done (now);
+    - "cycle" / "lead": that Monday, `key` the days as shown (one decimal) in tenths, `n` items;
+    - "active" / "waiting": that Monday, `total` the done items' days worked / waiting.
+    """
+
+    refused_when_read_only: ClassVar[bool] = True
+    __table_args__ = (
+        UniqueConstraint("org_id", "portfolio_id", "measure", "day", "key", name="uq_flowday"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    portfolio_id: int = Field(foreign_key="portfolio.id", ondelete="CASCADE")
+    measure: str = Field(sa_type=String(8))
+    day: date
+    key: str = Field(default="", sa_type=String(24))
+    n: int = 0
+    total: float = 0.0
+
+
+class FlowTally(TenantOwned, table=True):
+    """How many live (not removed) work items each initiative has in each column now."""
+
+    refused_when_read_only: ClassVar[bool] = True
+    __table_args__ = (
+        UniqueConstraint("org_id", "initiative_id", "status", name="uq_flowtally"),
+        Index("ix_flowtally_org_portfolio", "org_id", "portfolio_id", "initiative_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    portfolio_id: int = Field(foreign_key="portfolio.id", ondelete="CASCADE")
+    initiative_id: int = Field(foreign_key="initiative.id", ondelete="CASCADE")
+    status: str = Field(sa_type=String(16))
+    n: int = 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from pmo_saas.delivery.schemas import ForecastView
+
 
 class TrancheRow(BaseModel):
     position: int
@@ -163,3 +165,14 @@ class ValueView(BaseModel):
     value_key: str
     rows: list[ValueRow]
     calibration: list[CalibrationRow]
+
+
+class PlanForecastView(BaseModel):
+    """The forecast of a whole published plan: its open agile initiatives' remaining items
+    against their summed weekly throughput."""
+
+    published_plan_id: int
+    scenario_name: str
+    initiatives: int  # the open agile initiatives forecast together
+    planned_end: str  # the latest planned end among them, or ""
+    forecast: ForecastView

@@ -73,14 +73,22 @@ def forecasts(session: Session, plans: Sequence[InitiativePlan]) -> dict[int, Fo
     days: dict[int, list[tuple[date, int]]] = defaultdict(list)
     for iid, day, n in session.exec(
         select(WorkItem.initiative_id, done_day, func.count())
-        .where(col(WorkItem.initiative_id).in_(ids), col(WorkItem.done_at) >= since)
+        .where(
+            col(WorkItem.initiative_id).in_(ids),
+            col(WorkItem.removed_at).is_(None),
+            col(WorkItem.done_at) >= since,
+        )
         .group_by(col(WorkItem.initiative_id), done_day)
     ).all():
         days[iid].append((_as_day(day), int(n)))
     open_counts = dict(
         session.exec(
             select(WorkItem.initiative_id, func.count())
-            .where(col(WorkItem.initiative_id).in_(ids), col(WorkItem.done_at).is_(None))
+            .where(
+                col(WorkItem.initiative_id).in_(ids),
+                col(WorkItem.removed_at).is_(None),
+                col(WorkItem.done_at).is_(None),
+            )
             .group_by(col(WorkItem.initiative_id))
         ).all()
     )
@@ -114,6 +122,7 @@ def earned_values(
             select(WorkItem.initiative_id, func.sum(func.coalesce(WorkItem.estimate, 1.0)))
             .where(
                 col(WorkItem.initiative_id).in_(ids),
+                col(WorkItem.removed_at).is_(None),
                 col(WorkItem.status) == DONE,
                 # Done by the end of the day `on` (a time bound: the same SQL everywhere).
                 col(WorkItem.done_at)

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from pmo_saas.delivery import csvio
 from pmo_saas.delivery.columns import COLUMNS, KINDS, clean_column
 from pmo_saas.delivery.history import move_work_item as record_move
+from pmo_saas.delivery.history import set_removed
 from pmo_saas.delivery.models import WorkItem
 from pmo_saas.delivery.schemas import WorkItemRow
 from pmo_saas.delivery.services._common import (
@@ -24,7 +25,7 @@ from pmo_saas.delivery.services._common import (
 from pmo_saas.identity import audit
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import ValidationFailed
+from pmo_saas.kernel.errors import NotFound, ValidationFailed
 from pmo_saas.portfolio.models import Initiative
 from pmo_saas.portfolio.schemas import ImportPreview, ImportResult, ImportRowError
 
@@ -74,6 +75,8 @@ def create_work_item(
 def move_work_item(*, session: Session, ctx: TenantContext, work_item_id: int, status: str) -> None:
     ctx.require(WRITE, WRITE_MESSAGE)
     item = work_item_in_org(session, work_item_id)
+    if item.removed_at is not None:
+        raise NotFound("That work item")
     old = item.status
     change = record_move(
         session, item, clean_column(status), at=utcnow(), by_user_id=ctx.user_id, source="board"
@@ -86,6 +89,14 @@ def move_work_item(*, session: Session, ctx: TenantContext, work_item_id: int, s
             target=item.title,
             detail=f"{old} → {item.status}",
         )
+
+
+def delete_work_item(*, session: Session, ctx: TenantContext, work_item_id: int) -> None:
+    """Delete by hand: the item leaves every figure and list (its history stays, unread)."""
+    ctx.require(WRITE, WRITE_MESSAGE)
+    item = work_item_in_org(session, work_item_id)
+    if set_removed(session, item, utcnow()):
+        audit.record(session=session, ctx=ctx, action="workitem.deleted", target=item.title)
 
 
 def _rows(session: Session, items: list[WorkItem]) -> list[WorkItemRow]:
@@ -125,7 +136,7 @@ def list_work_items(
     initiative_in_org(session, initiative_id)
     items = session.exec(
         select(WorkItem)
-        .where(WorkItem.initiative_id == initiative_id)
+        .where(WorkItem.initiative_id == initiative_id, col(WorkItem.removed_at).is_(None))
         .order_by(col(WorkItem.done_at).is_not(None), col(WorkItem.id).desc())
         .limit(limit)
     ).all()

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, func, select
 
 from pmo_saas.db import get_in_org, tenant_session
-from pmo_saas.delivery.history import move_work_item
+from pmo_saas.delivery.history import move_work_item, set_removed
 from pmo_saas.delivery.models import WorkItem
 from pmo_saas.delivery.services._common import IMPORT, IMPORT_MESSAGE
 from pmo_saas.delivery.sync import models as m
@@ -296,9 +296,17 @@ class _Writer:
             self.move(item, now_column, last_at)
         item.title, item.kind = remote.title, remote.kind
         synced.external_status, synced.external_status_at = remote.status[:120], last_at
+        if synced.removed_at is not None:  # listed there again: back in the figures
+            set_removed(self.session, item, None)
         synced.remote_updated_at, synced.removed_at = remote.updated_at, None
         self.session.add(item)
         self.session.add(synced)
+
+
+def _set_item_removed(session: Session, work_item_id: int, removed_at: datetime | None) -> None:
+    item = session.get(WorkItem, work_item_id)
+    if item is not None:
+        set_removed(session, item, removed_at)
 
 
 def _apply(session: Session, connection_id: int, run_id: int, fetched: _Fetched) -> None:
@@ -336,10 +344,12 @@ def _apply(session: Session, connection_id: int, run_id: int, fetched: _Fetched)
             if link.removed_at is None and key not in fetched.live:
                 link.removed_at = now
                 session.add(link)
+                _set_item_removed(session, link.work_item_id, now)
                 run.removed += 1
             elif link.removed_at is not None and key in fetched.live:  # restored there
                 link.removed_at = None
                 session.add(link)
+                _set_item_removed(session, link.work_item_id, None)
     session.flush()
     counts = dict(
         session.exec(
