@@ -20,7 +20,7 @@ from alembic import op
 from pmo_saas.rls import disable_tenant_rls, enable_tenant_rls, grant_existing
 
 revision: str = "0920_delivery_flow_rollup"
-down_revision: str | Sequence[str] | None = "1200_collaboration"
+down_revision: str | Sequence[str] | None = "1320_pmo_feedback"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = ("0900_delivery",)
 
