@@ -101,11 +101,14 @@ def test_off_means_nothing_and_at_once_means_a_mail(org_a):
     assert told(w.ann) == []
     [n] = told(w.bob)
     assert n.channel == "immediate"
-    before = len(_mails(w.bob))  # the round's own invitation mail
+    # Bob takes this kind by mail: the notification's mail is his invitation, not a second one
+    assert _mails(w.bob) == []
+    assert [m.subject for m in _mails(w.ann)] == ["You are invited to score “Scored”"]
     tasks.run_notification_mail()
     tasks.run_notification_mail()
     mails = _mails(w.bob)
-    assert len(mails) == before + 1 and mails[-1].subject.startswith("You are invited to score")
+    assert len(mails) == 1 and mails[0].subject.startswith("You are invited to score")
+    assert "/notifications" in mails[0].body  # each notification opens its round
 
 
 # ---------------------------------------------------------------- funding

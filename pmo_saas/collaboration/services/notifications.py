@@ -52,7 +52,7 @@ KIND_LABELS = {
     REPLY: "A reply in a thread I took part in",
     ACTION_ASSIGNED: "A coaching action is assigned to me",
     GATE_DECISION: "A gate decision on an initiative I follow",
-    INVITED_TO_SCORE: "I am invited to score in a scoring round",
+    INVITED_TO_SCORE: "An invitation to score in a scoring round",
     FUNDING: "An initiative I own is funded or no longer funded",
     ACTION_OVERDUE: "A coaching action of mine is overdue",
     SURVEY_CLOSED: "A survey I run has closed",

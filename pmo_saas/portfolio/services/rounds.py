@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from pmo_saas.collaboration.models import INVITED_TO_SCORE
-from pmo_saas.collaboration.services.notifications import notify
+from pmo_saas.collaboration.models import DIGEST, IMMEDIATE, INVITED_TO_SCORE
+from pmo_saas.collaboration.services.notifications import channels_for, notify
 from pmo_saas.identity import audit
 from pmo_saas.identity.mail import send_mail
 from pmo_saas.identity.models import Membership, Organization, User
@@ -146,10 +146,16 @@ def open_scoring_round(
         target_id=round_id,
         event_key=f"round:{round_id}",
     )
+    # Who takes this kind by mail (at once or in the digest) hears of it there, not twice.
+    by_mail = {
+        u
+        for u, c in channels_for(session, INVITED_TO_SCORE, people).items()
+        if c in (IMMEDIATE, DIGEST)
+    }
     _invite_scorers(
         session,
         ctx,
-        people,
+        [p for p in people if p not in by_mail],
         round_name=name,
         portfolio_name=portfolio.name,
         path=f"/portfolio/p/{portfolio_id}/rounds/{round_id}",
