@@ -15,9 +15,10 @@ from pmo_saas.coaching.pages.mine import MyActionsState
 from pmo_saas.coaching.pages.plan import PlanState
 from pmo_saas.coaching.pages.plans import PlansState
 from pmo_saas.coaching.pages.training import TrainingState
-from pmo_saas.db import system_session
+from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import services as identity
 from pmo_saas.kernel.context import TenantContext
+from pmo_saas.practices.services import adoption, playbook
 from tests.coaching import helpers
 from tests.coaching.test_permissions import _plans
 from tests.state_harness import run, state_for
@@ -385,3 +386,39 @@ def test_a_coach_reorders_goals_by_drag_keys_and_buttons_and_others_cannot(
 
     run(scenario())
     assert _goal_order(alpha) == ["Quality", "Safety", "Flow"]
+
+
+def test_a_goal_on_a_dimension_lists_the_practices_that_help_it(org_a: TenantContext) -> None:
+    """The Add a goal form's dimension: a known one links the goal to the playbook's practices
+    with the plan's team's adoption; a made-up key is refused and adds nothing."""
+    w = helpers.world(org_a)
+    alpha, _beta, _alice_action, _bob_action = _plans(w)
+    with tenant_session(w.coach) as session:
+        pairing = playbook.publish_practice(
+            session=session, ctx=w.coach, title="Pairing", dimension_keys=["flow"]
+        )
+        adoption.record_adoption(
+            session=session, ctx=w.coach, practice_id=pairing, team_id=w.alpha, status="adopted"
+        )
+    path = f"/o/{org_a.org_slug}/coaching/plans/{alpha}"
+
+    async def scenario() -> None:
+        plan = await state_for(PlanState, token=_token(w.coach), path=path)
+        await plan.load()
+        assert ("flow", "Flow & delivery") in {(c.value, c.label) for c in plan.dimensions}
+        before = _count(CoachingGoal)
+        await plan.add_goal({"goal_title": "Made up", "goal_dimension": "no_such_key"})
+        assert "dimension" in plan.error and _count(CoachingGoal) == before
+        await plan.add_goal({"goal_title": "Smoother flow", "goal_dimension": "flow"})
+        assert plan.error == ""
+        goal = plan.goals[-1]
+        assert (goal.title, goal.dimension) == ("Smoother flow", "Flow & delivery")
+        found = plan.goal_practices[str(goal.id)]
+        assert [(p.practice_id, p.title, p.status_label) for p in found] == [
+            (pairing, "Pairing", "Adopted")
+        ]
+        theirs = await state_for(PlanState, token=_token(w.alice), path=path, binding="alice")
+        await theirs.load()
+        assert theirs.dimensions == []  # only those who may add goals get the choices
+
+    run(scenario())

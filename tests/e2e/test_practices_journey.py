@@ -2,8 +2,10 @@
 
 A coach publishes a practice (its how-to holds a <script>, which shows as text and never
 runs), a member of a team marks it adopted with a note, and the matrix shows it; the coach
-then enters capacity for two teams, allocates a funded initiative beyond one team's capacity
-and sees that team over-allocated.
+links it to a goal: an empty coaching plan for that team, a goal on the practice's dimension,
+which lists the practice ("To raise ..., try these") with the team's adoption state and a
+link that opens it; the coach then enters capacity for two teams, allocates a funded
+initiative beyond one team's capacity and sees that team over-allocated.
 """
 
 from __future__ import annotations
@@ -69,6 +71,28 @@ def test_publish_adopt_and_see_an_over_allocation(page: Page, browser: Browser, 
     matrix = page.get_by_role("region", name="Adoption matrix")
     expect(matrix.get_by_role("row").filter(has_text="Alpha")).to_contain_text("Adopted")
     expect(matrix.get_by_role("row").filter(has_text="Beta")).to_contain_text("Not started")
+
+    # ---- the coach links it to a goal: a plan for Alpha, a goal on the practice's dimension
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Coaching").click()
+    page.wait_for_url(re.compile(r".*/coaching/?$"))
+    page.get_by_label("Plan title", exact=True).fill("Alpha engineering")
+    page.get_by_label("For team", exact=True).select_option(label="Alpha")
+    page.get_by_role("button", name="Create empty plan").click()
+    page.wait_for_url(re.compile(r".*/coaching/plans/\d+/?$"))
+    page.get_by_role("button", name="Add a goal").click()
+    page.get_by_label("Goal", exact=True).fill("Fewer escaped defects")
+    page.get_by_label("Assessment dimension").select_option(label="Technical excellence")
+    page.get_by_role("button", name="Add goal").click()
+    goal = page.get_by_role("article", name="Goal Fewer escaped defects")
+    expect(goal).to_contain_text("Technical excellence")
+    helps = goal.get_by_role("navigation", name="Practices for Fewer escaped defects")
+    expect(helps).to_contain_text("To raise Technical excellence, try these:")
+    expect(helps.get_by_role("listitem").filter(has_text="Pair programming")).to_contain_text(
+        "Adopted"
+    )
+    helps.get_by_role("link", name="Pair programming").click()
+    page.wait_for_url(re.compile(re.escape(path) + r"/?$"))
+    expect(page.get_by_role("region", name="How to")).to_contain_text("every 25 minutes")
 
     # ---- capacity for two teams, then a funded initiative beyond Alpha's capacity
     page.get_by_role("navigation", name="Sections").get_by_role("link", name="Capacity").click()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from pmo_saas.coaching.pages.common import (
+    choice_select,
     overdue_badge,
 )
 from pmo_saas.coaching.pages.plan_actions import actions_table, form_grid
@@ -201,6 +202,9 @@ def add_goal_form() -> rx.Component:
         rx.form(
             form_grid(
                 field("Goal", "goal_title"),
+                choice_select(
+                    "Assessment dimension", "goal_dimension", PlanState.dimensions, empty="None"
+                ),
                 field("Target level", "goal_target", type="number", required=False, step="0.5"),
                 field("Goal due date", "goal_due", type="date", required=False),
             ),

@@ -41,7 +41,9 @@ from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.page_state import WorkspacePage
 from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.formatting import NO_VALUE, number, optional_number, signed
+from pmo_saas.practices.dimensions import dimension_names
 from pmo_saas.practices.schemas import HelpingPractice
 from pmo_saas.practices.services.playbook import helping_practices
 from pmo_saas.ui.dnd import focus_item, key_step
@@ -134,6 +136,21 @@ def _unless_asked(service: Any, *, session: Session, ctx: TenantContext, **kwarg
     return ""
 
 
+def _add_goal_on_dimension(
+    *, session: Session, ctx: TenantContext, dimension: str, **goal: Any
+) -> GoalRow:
+    """`add_goal`, on the assessment dimension chosen in the form ("" = none): its key must be
+    one the organisation's maturity models (or the built-in one) name."""
+    name = ""
+    if dimension:
+        name = dimension_names(session=session, ctx=ctx).get(dimension, "")
+        if not name:
+            raise ValidationFailed("Choose the dimension from the list.")
+    return add_goal(
+        session=session, ctx=ctx, dimension_key=dimension or None, dimension_name=name, **goal
+    )
+
+
 def _delete_goal_unless_asked(*, session: Session, ctx: TenantContext, goal_id: int) -> str:
     return _unless_asked(delete_goal, session=session, ctx=ctx, goal_id=goal_id)
 
@@ -164,6 +181,7 @@ class PlanState(WorkspacePage, rx.State):
     loose_actions: list[ActionRow] = []
     sessions: list[SessionView] = []
     people: list[Choice] = []
+    dimensions: list[Choice] = []  # the assessment dimensions a new goal can aim at
     goal_choices: list[Choice] = []
     # Editing one action (0 = none).
     edit_id: int = 0
@@ -231,8 +249,10 @@ class PlanState(WorkspacePage, rx.State):
         if plan.can_manage:
             members = await in_tenant(ctx, identity.list_members)
             self.people = [Choice(value=str(m.user_id), label=m.name) for m in members]
+            names = await in_tenant(ctx, dimension_names)
+            self.dimensions = [Choice(value=k, label=n) for k, n in names.items()]
         else:
-            self.people = []
+            self.people, self.dimensions = [], []
 
     def _on_failed_load(self) -> None:
         self.title, self.goals, self.loose_actions, self.sessions = "", [], [], []
@@ -295,9 +315,10 @@ class PlanState(WorkspacePage, rx.State):
             self._refuse("Enter the target maturity level as a number, e.g. 3.")
             return
         await self._call(
-            add_goal,
+            _add_goal_on_dimension,
             notice="Goal added.",
             plan_id=self._plan_id(),
+            dimension=str(form.get("goal_dimension", "")).strip(),
             title=str(form.get("goal_title", "")),
             target_level=target,
             due_date=str(form.get("goal_due", "")) or None,
