@@ -12,8 +12,14 @@ from starlette.datastructures import QueryParams
 
 from pmo_saas.db import get_in_org
 from pmo_saas.delivery.plan_models import RAGS, KeyResult
-from pmo_saas.delivery.plan_schemas import PlanVsActual, PortfolioDeliveryRow, ValueView
+from pmo_saas.delivery.plan_schemas import (
+    PlanForecastView,
+    PlanVsActual,
+    PortfolioDeliveryRow,
+    ValueView,
+)
 from pmo_saas.delivery.services import plan as plan_services
+from pmo_saas.delivery.services import plan_forecast as plan_forecast_services
 from pmo_saas.delivery.services import plan_views
 from pmo_saas.delivery.services import value as value_services
 from pmo_saas.kernel.context import TenantContext
@@ -106,6 +112,12 @@ def record_spend(
     return plan_views.initiative_plan(session=session, ctx=ctx, initiative_id=initiative_id)
 
 
+def published_plan_forecast(*, session: Session, ctx: TenantContext, published_plan_id: int) -> Any:
+    return plan_forecast_services.plan_forecast(
+        session=session, ctx=ctx, published_plan_id=published_plan_id
+    )
+
+
 def value_realised(*, session: Session, ctx: TenantContext, portfolio_id: int) -> Any:
     return value_services.value_view(session=session, ctx=ctx, portfolio_id=portfolio_id)
 
@@ -132,6 +144,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              list[PortfolioDeliveryRow], paginated=True),
     Endpoint("GET", f"{_P}/value-realised", "Promised vs realised value per funded "
              "initiative, and each scorer's calibration", value_realised, ValueView),
+    Endpoint("GET", "/published-plans/{published_plan_id}/forecast", "A whole published "
+             "plan's Monte Carlo forecast: its open agile initiatives' remaining items against "
+             "their pooled weekly throughput, with the history used", published_plan_forecast,
+             PlanForecastView),
     Endpoint("GET", f"{_I}/plan", "An initiative's plan vs actual: dates, budget, spend, "
              "RAG and its history, tranches, earned value", initiative_plan, PlanVsActual),
     Endpoint("PUT", f"{_I}/rag", "Set the RAG status (a reason is required)", set_rag,

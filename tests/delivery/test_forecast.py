@@ -195,3 +195,41 @@ def test_a_plan_with_too_little_history_says_so(org_a):
         "Too little history to forecast: 1 week(s) with completed items; "
         "the forecast needs at least 4."
     )
+
+
+def test_the_delivery_plan_page_reads_the_latest_adopted_plans_forecast(org_a, org_b):
+    plan_id, _p, _q = _plan_of_two(org_a, P_CSV, Q_CSV)
+    with tenant_session(org_a) as session:
+        pid = session.exec(select(InitiativePlan.portfolio_id)).first()
+        view = plan_forecast.latest_plan_forecast(session=session, ctx=org_a, portfolio_id=pid)
+    assert view is not None
+    assert (view.published_plan_id, view.planned_end) == (plan_id, "2026-05-31")
+    # P5, P6, Q5, Q6 remain; weeks of 2, 9, 16 and 23 Feb: 3, 1, 2, 2 done.
+    assert (view.forecast.history, view.forecast.remaining) == ([3, 1, 2, 2], 4)
+    sentence, used = plan_forecast.plan_forecast_lines(view)
+    fifty = date.fromisoformat(view.forecast.dates["50"])
+    eighty_five = date.fromisoformat(view.forecast.dates["85"])
+    assert sentence == (
+        f"The plan's remaining 4 items: 50% by {fifty.day} {fifty:%B %Y}, "
+        f"85% by {eighty_five.day} {eighty_five:%B %Y}."
+    )
+    assert used.startswith("From 4 week(s) of the plan's history, 2.0 items/week on average")
+    with pytest.raises(NotFound), tenant_session(org_b) as session:
+        plan_forecast.latest_plan_forecast(session=session, ctx=org_b, portfolio_id=pid)
+    # A portfolio with no adopted plan has no plan forecast.
+    empty = make_portfolio(org_a, "Nothing adopted")
+    with tenant_session(org_a) as session:
+        assert (
+            plan_forecast.latest_plan_forecast(session=session, ctx=org_a, portfolio_id=empty)
+            is None
+        )
+
+
+def test_the_plan_forecast_lines_say_plainly_when_history_is_too_short(org_a):
+    short = "title,created_at,started_at,done_at\nOne,2026-02-02,2026-02-03,2026-02-04\nTwo,,,\n"
+    plan_id, _p, _q = _plan_of_two(org_a, short, "title\nThree\n")
+    with tenant_session(org_a) as session:
+        view = plan_forecast.plan_forecast(session=session, ctx=org_a, published_plan_id=plan_id)
+    sentence, used = plan_forecast.plan_forecast_lines(view)
+    assert sentence.startswith("Too little history to forecast: 1 week(s)")
+    assert used.startswith(f"From {len(view.forecast.history)} week(s) of the plan's history")

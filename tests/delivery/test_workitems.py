@@ -11,6 +11,7 @@ from pmo_saas.delivery.models import StatusChange, WorkItem
 from pmo_saas.delivery.pages.delivery import DeliveryState
 from pmo_saas.delivery.services import workitems
 from pmo_saas.identity import services as identity
+from pmo_saas.identity.models import AuditEvent
 from pmo_saas.kernel import clock
 from pmo_saas.kernel.errors import Forbidden, ValidationFailed
 from pmo_saas.kernel.roles import Role
@@ -178,3 +179,57 @@ def test_the_page_imports_in_the_background_with_its_bar_and_a_member_is_refused
 
     run(scenario())
     assert _count(org_a, WorkItem) == 2
+
+
+async def _loaded_page(user_id: int, path: str, binding: str) -> DeliveryState:
+    """The delivery page as `user_id` sees it, loaded (its own socket binding)."""
+    page = await state_for(
+        DeliveryState, token=identity.start_session(user_id=user_id), path=path, binding=binding
+    )
+    await page.load()
+    return page
+
+
+def test_the_page_deletes_a_work_item_for_a_member_and_refuses_a_viewer(org_a, org_b):
+    """Delete on the delivery page: a viewer is refused and the item stays; another
+    organisation's id is not found; a member's delete takes it off the page and out of every
+    count, audited, with its status history kept."""
+    pid = make_portfolio(org_a)
+    iid = make_initiative(org_a, pid, "Checkout")
+    viewer = factories.make_member(org_a, Role.VIEWER)
+    member = factories.make_member(org_a, Role.MEMBER)
+    keep = add_item(member, iid, "Keep")
+    gone = add_item(member, iid, "Gone", status="doing")
+    theirs = add_item(org_b, make_initiative(org_b, make_portfolio(org_b), "Theirs"), "Theirs")
+    path = f"/o/{org_a.org_slug}/portfolio/p/{pid}/delivery/{iid}"
+
+    async def scenario() -> None:
+        assert viewer.user_id is not None and member.user_id is not None
+        watching = await _loaded_page(viewer.user_id, path, "viewer-binding")
+        await watching.delete_item(gone)
+        assert "member" in watching.error.lower() and len(watching.items) == 2
+        page = await _loaded_page(member.user_id, path, "member-binding")
+        await page.delete_item(theirs)
+        assert page.error and len(page.items) == 2
+        await page.delete_item(gone)
+        assert page.notice == "Work item deleted." and not page.error
+        assert [r.id for r in page.items] == [keep]
+
+    run(scenario())
+    with tenant_session(org_a) as session:
+        assert [
+            r.id for r in workitems.list_work_items(session=session, ctx=org_a, initiative_id=iid)
+        ] == [keep]
+        assert (
+            session.exec(
+                select(func.count())
+                .select_from(StatusChange)
+                .where(StatusChange.work_item_id == gone)
+            ).one()
+            >= 1
+        )
+        actions = session.exec(select(AuditEvent.action, AuditEvent.target)).all()
+    assert ("workitem.deleted", "Gone") in actions
+    with tenant_session(org_b) as session:
+        untouched = session.get(WorkItem, theirs)
+        assert untouched is not None and untouched.removed_at is None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from pmo_saas.db import tenant_session
-from pmo_saas.delivery.plan_models import RagChange
+from pmo_saas.delivery.plan_models import InitiativePlan, RagChange
 from pmo_saas.delivery.services import value
 from tests.delivery.plan_builders import funded_initiative
 from tests.rest.helpers import bearer, client, make_key
@@ -87,3 +87,22 @@ def test_plan_reads_and_writes(org_a, org_b):
     )
     with tenant_session(org_a) as session:
         assert [r.rag for r in session.exec(select(RagChange)).all()] == ["amber"]
+
+
+def test_a_published_plans_forecast_is_read_and_hidden_from_another_organisation(org_a, org_b):
+    _pid, iid = funded_initiative(org_a, cost=90_000)
+    with tenant_session(org_a) as session:
+        plan_id = session.exec(
+            select(InitiativePlan.published_plan_id).where(InitiativePlan.initiative_id == iid)
+        ).one()
+    _, key = make_key(org_a, "read")
+    _, theirs = make_key(org_b, "read", name="Theirs")
+    api = client()
+    got = api.get(f"/api/v1/published-plans/{plan_id}/forecast", headers=bearer(key))
+    assert got.status_code == 200
+    body = got.json()
+    assert (body["published_plan_id"], body["initiatives"]) == (plan_id, 1)
+    assert body["forecast"]["enough"] is False  # no work items, no history
+    assert body["forecast"]["sentence"] == "No work items yet: nothing to forecast."
+    other = api.get(f"/api/v1/published-plans/{plan_id}/forecast", headers=bearer(theirs))
+    assert other.status_code == 404

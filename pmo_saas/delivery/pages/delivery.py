@@ -39,7 +39,7 @@ from pmo_saas.ui.components import (
     region,
     text_area,
 )
-from pmo_saas.ui.dialogs import busy_button, progress_bar
+from pmo_saas.ui.dialogs import busy_button, confirm_button, progress_bar
 
 COLUMN_CHOICES = list(COLUMNS.items())
 KIND_CHOICES = list(KINDS.items())
@@ -163,6 +163,15 @@ class DeliveryState(WorkspacePage, rx.State):
             status=str(status),
         )
 
+    @rx.event
+    async def delete_item(self, work_item_id: int) -> None:
+        await self._act(
+            workitems.delete_work_item,
+            notice="Work item deleted.",
+            minimum=Role.MEMBER,
+            prepare=lambda: {"work_item_id": int(work_item_id)},
+        )
+
     def _reset_preview(self) -> None:
         self.previewing, self.preview_rows = False, 0
         self.preview_errors, self.preview_file_errors = [], []
@@ -261,6 +270,19 @@ def _item_row(i: WorkItemRow) -> rx.Component:
         rx.table.cell(i.created),
         rx.table.cell(i.started),
         rx.table.cell(i.done),
+        rx.table.cell(
+            rx.cond(
+                CAN_WRITE,
+                confirm_button(
+                    "Delete",
+                    name="Delete " + i.title,
+                    title="Delete the work item " + i.title + "?",
+                    description="It leaves every figure, chart and forecast; its history is kept.",
+                    confirm_label="Delete work item",
+                    on_confirm=DeliveryState.delete_item(i.id),
+                ),
+            )
+        ),
     )
 
 
@@ -457,7 +479,7 @@ def _initiative_body() -> rx.Component:
         ),
         data_table(
             "Work items",
-            ["Title", "Kind", "Column", "Estimate", "Created", "Started", "Done"],
+            ["Title", "Kind", "Column", "Estimate", "Created", "Started", "Done", ""],
             s.items,
             _item_row,
             empty="No work items yet.",

@@ -9,10 +9,11 @@ from typing import Any
 
 import reflex as rx
 
-from pmo_saas.db import in_tenant
+from pmo_saas.db import cached_in_tenant, in_tenant
 from pmo_saas.delivery.plan_models import APPROACHES, RAGS
 from pmo_saas.delivery.plan_schemas import PortfolioDeliveryRow, RagRow, SpendRow, TrancheRow
 from pmo_saas.delivery.services import plan as plan_services
+from pmo_saas.delivery.services import plan_forecast as plan_forecast_services
 from pmo_saas.delivery.services import plan_views
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.identity.page_state import WorkspacePage
@@ -71,6 +72,10 @@ class PlanState(FormPage, rx.State):
     tranche_message: str = ""
     flagged: bool = False
     ev: list[dict[str, str]] = []
+    # The latest adopted plan's forecast, beside its latest planned end ("" while none).
+    plan_forecast: str = ""
+    plan_forecast_used: str = ""
+    plan_planned_end: str = ""
 
     def _iid(self) -> int:
         return id_after(self.router.url.path, "plan")
@@ -93,6 +98,13 @@ class PlanState(FormPage, rx.State):
                 }
                 for p in published[:5]
             ]
+            whole = await cached_in_tenant(
+                ctx, plan_forecast_services.latest_plan_forecast, portfolio_id=self.portfolio_id
+            )
+            self.plan_forecast, self.plan_forecast_used = (
+                plan_forecast_services.plan_forecast_lines(whole) if whole else ("", "")
+            )
+            self.plan_planned_end = (whole.planned_end or "not set") if whole else ""
             return
         v = await in_tenant(ctx, plan_views.initiative_plan, initiative_id=iid)
         self.title, self.funded, self.approach = v.title, v.funded, v.approach
@@ -138,6 +150,7 @@ class PlanState(FormPage, rx.State):
     def _on_failed_load(self) -> None:
         self.rows, self.plans, self.facts, self.rag_history = [], [], [], []
         self.spend, self.tranches, self.ev, self.funded = [], [], [], False
+        self.plan_forecast = self.plan_forecast_used = self.plan_planned_end = ""
 
     @rx.event
     async def load(self) -> None:
@@ -292,6 +305,17 @@ def _adopt_card() -> rx.Component:
     )
 
 
+def _plan_forecast_card() -> rx.Component:
+    s = PlanState
+    return card(
+        rx.heading("Forecast of the plan", size="4", as_="h2"),
+        rx.text("Latest planned end: ", s.plan_planned_end, size="2"),
+        rx.text(s.plan_forecast, id="plan-forecast", weight="medium"),
+        rx.text(s.plan_forecast_used, size="1", color_scheme="gray"),
+        width="100%",
+    )
+
+
 def _portfolio_body() -> rx.Component:
     s = PlanState
     return rx.vstack(
@@ -309,6 +333,7 @@ def _portfolio_body() -> rx.Component:
             _portfolio_row,
             empty="Nothing planned yet: adopt a published plan.",
         ),
+        rx.cond(s.plan_forecast != "", _plan_forecast_card()),
         rx.hstack(
             rx.button("Delivery plan (CSV)", variant="soft", size="1", on_click=s.download_csv),
             rx.link("Value realised", href=portfolio_href(s.portfolio_id, "/value")),

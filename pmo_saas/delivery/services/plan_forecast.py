@@ -9,6 +9,8 @@ plan page.
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -19,10 +21,10 @@ from pmo_saas.delivery.models import FlowTally, WorkItem
 from pmo_saas.delivery.plan_models import AGILE, InitiativePlan
 from pmo_saas.delivery.plan_schemas import PlanForecastView
 from pmo_saas.delivery.services import flow_sums as sums
-from pmo_saas.delivery.services.flow import _forecast_view
+from pmo_saas.delivery.services.flow import _forecast_view, _long_date
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.portfolio.models import Initiative, PublishedPlan
+from pmo_saas.portfolio.models import Initiative, Portfolio, PublishedPlan
 
 
 def plan_forecast(
@@ -82,3 +84,42 @@ def plan_forecast(
         planned_end=max(ends).isoformat() if ends else "",
         forecast=_forecast_view(history, remaining, seed=seed, runs=runs),
     )
+
+
+def latest_plan_forecast(
+    *, session: Session, ctx: TenantContext, portfolio_id: object
+) -> PlanForecastView | None:
+    """The forecast of the portfolio's latest adopted published plan (the newest plan its
+    planned initiatives name), or None while no plan is adopted."""
+    portfolio = get_in_org(session, Portfolio, portfolio_id, "That portfolio")
+    plan_id = session.exec(
+        select(PublishedPlan.id)
+        .join(InitiativePlan, col(InitiativePlan.published_plan_id) == col(PublishedPlan.id))
+        .where(InitiativePlan.portfolio_id == portfolio.id)
+        .order_by(col(PublishedPlan.published_at).desc(), col(PublishedPlan.id).desc())
+        .limit(1)
+    ).first()
+    if plan_id is None:
+        return None
+    return plan_forecast(session=session, ctx=ctx, published_plan_id=plan_id)
+
+
+def plan_forecast_lines(view: PlanForecastView) -> tuple[str, str]:
+    """The page's two lines: "The plan's remaining N items: 50% by ..., 85% by ..." (or the
+    forecast's plain refusal, such as too little history) and the history it used."""
+    f = view.forecast
+    if f.enough and f.remaining and f.dates:
+        parts = [
+            f"{p}% by {_long_date(date.fromisoformat(d)) if d else 'beyond ten years'}"
+            for p, d in ((p, f.dates.get(p, "")) for p in ("50", "85"))
+        ]
+        sentence = f"The plan's remaining {f.remaining} items: {', '.join(parts)}."
+    else:
+        sentence = f.sentence
+    weeks = len(f.history)
+    rate = sum(f.history) / weeks if weeks else 0.0
+    used = (
+        f"From {weeks} week(s) of the plan's history, {rate:.1f} items/week on average, "
+        f"across {view.initiatives} open agile initiative(s) of {view.scenario_name}."
+    )
+    return sentence, used
