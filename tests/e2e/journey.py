@@ -16,11 +16,11 @@ from tests import factories
 def sign_in(page: Page, base_url: str, email: str, path: str) -> None:
     """Open `path`, get sent to sign in, sign in with the factories' password, land back."""
     page.goto(f"{base_url}{path}")
-    page.wait_for_url(re.compile(r".*/signin.*"))
+    page.wait_for_url(re.compile(r"^[^?]*/signin.*"))
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(factories.PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(rf".*{re.escape(path)}/?$"))
+    page.wait_for_url(re.compile(rf"^[^?]*{re.escape(path)}/?$"))
 
 
 def email_of(user_id: int | None) -> str:

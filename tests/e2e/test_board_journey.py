@@ -29,11 +29,11 @@ LAPTOP = {"width": 1366, "height": 900}
 
 def _sign_in(page: Page, base_url: str, email: str, path: str) -> None:
     page.goto(f"{base_url}{path}")
-    page.wait_for_url(re.compile(r".*/signin.*"))
+    page.wait_for_url(re.compile(r"^[^?]*/signin.*"))
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(factories.PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(rf".*{re.escape(path)}/?$"))
+    page.wait_for_url(re.compile(rf"^[^?]*{re.escape(path)}/?$"))
 
 
 def _initiative(ctx, title: str) -> Initiative:

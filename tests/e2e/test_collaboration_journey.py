@@ -21,11 +21,11 @@ LIVE_MS = 20_000  # the bell and the thread poll every few seconds
 
 def _sign_in(page: Page, base_url: str, email: str, path: str) -> None:
     page.goto(f"{base_url}{path}")
-    page.wait_for_url(re.compile(r".*/signin.*"))
+    page.wait_for_url(re.compile(r"^[^?]*/signin.*"))
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(factories.PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(rf".*{re.escape(path)}/?$"))
+    page.wait_for_url(re.compile(rf"^[^?]*{re.escape(path)}/?$"))
 
 
 def _bell(page: Page, unread: int):
@@ -66,9 +66,9 @@ def test_a_mention_reaches_b_live_and_b_replies(page: Page, browser: Browser, ba
     # ---- Bob's bell counts it without a reload
     expect(_bell(bob, 1).first).to_be_visible(timeout=LIVE_MS)
     _bell(bob, 1).first.click()
-    bob.wait_for_url(re.compile(r".*/notifications/?$"))
+    bob.wait_for_url(re.compile(r"^[^?]*/notifications/?$"))
     bob.get_by_role("link", name="Ann Able mentioned you on initiative “Checkout revamp”").click()
-    bob.wait_for_url(re.compile(rf".*{re.escape(thread_path)}/?$"))
+    bob.wait_for_url(re.compile(rf"^[^?]*{re.escape(thread_path)}/?$"))
     bob_comments = bob.get_by_role("region", name="Comments")
     bob_comments.get_by_role("button", name="Reply").click(timeout=LIVE_MS)
     bob_comments.get_by_label("Your reply").fill("Yes, if QA signs off.")

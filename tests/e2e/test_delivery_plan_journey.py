@@ -27,11 +27,11 @@ from tests.e2e.delivery_steps import (
 
 def _sign_in(page: Page, url: str, email: str, path: str) -> None:
     page.goto(url)
-    page.wait_for_url(re.compile(r".*/signin.*"))
+    page.wait_for_url(re.compile(r"^[^?]*/signin.*"))
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(factories.PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(rf".*{re.escape(path)}/?$"))
+    page.wait_for_url(re.compile(rf"^[^?]*{re.escape(path)}/?$"))
 
 
 def test_gate_releases_a_tranche_owner_sets_amber_dashboard_shows_it(page: Page, base_url: str):

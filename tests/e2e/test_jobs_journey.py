@@ -21,11 +21,11 @@ PATH = f"/o/{DEMO_SLUG}/admin/jobs"
 
 def _sign_in(page: Page, base_url: str, email: str, password: str) -> None:
     page.goto(f"{base_url}{PATH}")
-    page.wait_for_url(re.compile(r".*/signin.*"))
+    page.wait_for_url(re.compile(r"^[^?]*/signin.*"))
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(rf".*{re.escape(PATH)}/?$"))
+    page.wait_for_url(re.compile(rf"^[^?]*{re.escape(PATH)}/?$"))
 
 
 def test_owner_sees_the_jobs_and_their_runs_and_a_member_is_refused(

@@ -33,11 +33,11 @@ CHOICES = ["1", "2", "3", "5", "8", "13", "20"]
 
 def _sign_in(page: Page, base_url: str, email: str, path: str) -> None:
     page.goto(f"{base_url}{path}")
-    page.wait_for_url(re.compile(r".*/signin.*"))
+    page.wait_for_url(re.compile(r"^[^?]*/signin.*"))
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(factories.PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(rf".*{re.escape(path)}/?$"))
+    page.wait_for_url(re.compile(rf"^[^?]*{re.escape(path)}/?$"))
 
 
 def _initiative_count(ctx) -> int:
@@ -77,7 +77,7 @@ def test_portfolio_import_round_ranking_funding_scenarios(
     page.get_by_label("Portfolio name").fill("FY27")
     page.get_by_label("Scoring model").select_option("wsjf")
     page.get_by_role("button", name="Create portfolio").click()
-    page.wait_for_url(re.compile(r".*/portfolio/p/\d+/?$"))
+    page.wait_for_url(re.compile(r"^[^?]*/portfolio/p/\d+/?$"))
     portfolio_id = int(re.findall(r"/p/(\d+)", page.url)[0])
     base = f"/o/{slug}/portfolio/p/{portfolio_id}"
 
@@ -111,14 +111,14 @@ def test_portfolio_import_round_ranking_funding_scenarios(
     page.get_by_role("navigation", name="Portfolio").get_by_role(
         "link", name="Scoring rounds"
     ).click()
-    page.wait_for_url(re.compile(r".*/rounds/?$"))
+    page.wait_for_url(re.compile(r"^[^?]*/rounds/?$"))
     page.get_by_label("Round name").fill("FY27 round")
     for n in range(1, 4):
         page.get_by_role("checkbox", name=f"Scorer {n}").check()
     page.get_by_role("checkbox", name="Risk reduction/opportunity enablement").uncheck()
     page.get_by_role("checkbox", name="Job size").uncheck()
     page.get_by_role("button", name="Open round").click()
-    page.wait_for_url(re.compile(r".*/rounds/\d+/?$"))
+    page.wait_for_url(re.compile(r"^[^?]*/rounds/\d+/?$"))
     round_path = page.url.split(base_url, 1)[1].rstrip("/")
     expect(page.get_by_role("region", name="Scorer progress")).to_contain_text(
         "Scorer 1: 0 of 2 inputs done"
@@ -133,7 +133,7 @@ def test_portfolio_import_round_ranking_funding_scenarios(
         scorer_page.get_by_role("region", name="Waiting for your scores").get_by_role(
             "link", name="FY27 round (FY27)"
         ).click()
-        scorer_page.wait_for_url(re.compile(rf".*{re.escape(round_path)}/?$"))
+        scorer_page.wait_for_url(re.compile(rf"^[^?]*{re.escape(round_path)}/?$"))
         expect(scorer_page.get_by_role("region", name="Most disagreed")).to_have_count(0)
         _score_round(scorer_page, n, titles)
         context.close()
@@ -177,7 +177,7 @@ def test_portfolio_import_round_ranking_funding_scenarios(
     page.get_by_role("navigation", name="Portfolio").get_by_role(
         "link", name="Funding & scenarios"
     ).click()
-    page.wait_for_url(re.compile(r".*/funding/?$"))
+    page.wait_for_url(re.compile(r"^[^?]*/funding/?$"))
     page.get_by_label("Budget", exact=True).fill("abc")
     page.get_by_role("button", name="Save budget").click()
     expect(page.get_by_role("alert")).to_be_visible()
@@ -234,7 +234,7 @@ def test_portfolio_import_round_ranking_funding_scenarios(
 
     # ---- a risk in the register lands on the heat map
     page.get_by_role("navigation", name="Portfolio").get_by_role("link", name="Risks").click()
-    page.wait_for_url(re.compile(r".*/risks/?$"))
+    page.wait_for_url(re.compile(r"^[^?]*/risks/?$"))
     page.get_by_role("button", name="Record a risk").click()
     page.get_by_label("Risk", exact=True).fill("Vendor delivers late")
     page.get_by_label("Probability", exact=True).select_option("4")

@@ -55,11 +55,11 @@ def _close(ctx: TenantContext, survey_id: int) -> None:
 
 def _sign_in(page: Page, base_url: str, path: str, email: str) -> None:
     page.goto(f"{base_url}{path}")
-    page.wait_for_url(re.compile(r".*/signin.*"))
+    page.wait_for_url(re.compile(r"^[^?]*/signin.*"))
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(factories.PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(rf".*{re.escape(path)}/?$"))
+    page.wait_for_url(re.compile(rf"^[^?]*{re.escape(path)}/?$"))
 
 
 def test_a_coach_commits_from_results_and_the_next_round_shows_it(page: Page, base_url: str):
