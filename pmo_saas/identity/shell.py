@@ -144,6 +144,7 @@ def _sidebar() -> rx.Component:
         width="240px",
         min_width="240px",
         height="100vh",
+        overflow_y="auto",  # a short laptop screen scrolls the links; the user menu stays reachable
         padding="1em",
         border_right="1px solid var(--gray-a5)",
         position="sticky",
@@ -178,6 +179,7 @@ def _menu_drawer() -> rx.Component:
                     *_sidebar_body(),
                     spacing="4",
                     height="100%",
+                    overflow_y="auto",
                     padding="1em",
                 ),
                 top="0",

@@ -81,6 +81,7 @@ def test_five_people_answer_the_pmo_feedback_and_its_tile_and_an_improvement_fol
     surveys = page.get_by_role("region", name="Surveys")
     expect(surveys).to_contain_text("5 of 5 answered")
     page.get_by_role("button", name=f"Close {TITLE}").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Close survey").click()
     expect(page.get_by_role("status")).to_contain_text("Survey closed")
 
     # The dashboard's tile: the score, and its figures as a table (the chart's text).
