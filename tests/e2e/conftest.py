@@ -173,10 +173,25 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
+def _page_text(item) -> str:
+    page = getattr(item, "funcargs", {}).get("page")
+    if page is None:
+        return "(no page)"
+    try:
+        text = page.locator("body").inner_text(timeout=2000)
+    except Exception as error:  # a report must never fail on its own
+        text = f"(could not read the page: {error})"
+    shown = " | ".join(t.strip() for t in text.splitlines() if t.strip())
+    return f"url: {page.url}\n{shown[:1500]}"
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
+    if report.when == "call" and report.failed and "/e2e/" in str(item.fspath):
+        # What the user saw, first: the CI summary shows only the head of a failure's output.
+        report.sections.insert(0, ("page when it failed", _page_text(item)))
     if report.when == "call" and report.failed and _APP_LOG and "/e2e/" in str(item.fspath):
         lines = _APP_LOG[-1].read_text(errors="replace").splitlines()[-APP_LOG_TAIL_LINES:]
         report.sections.append(("app server log (last lines)", "\n".join(lines)))

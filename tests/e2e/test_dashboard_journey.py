@@ -148,6 +148,9 @@ def test_demo_dashboard_share_link_and_api_key(page: Page, browser: Browser, bas
 
     # ---- an API key: shown once, works, refused once revoked
     page.goto(f"{base_url}{dashboard}/api-keys")
+    # The page has loaded (its table is there) before the form is used.
+    expect(page.get_by_role("region", name="API keys")).to_be_visible()
+    expect(page.get_by_label("Access")).to_be_visible()
     page.get_by_label("Key name").fill("Power BI")
     page.get_by_label("Access").select_option("Read only")
     page.get_by_label("Acts as").select_option("Viewer")
