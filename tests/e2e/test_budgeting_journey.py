@@ -52,12 +52,20 @@ def test_three_stakeholders_allocate_and_the_settled_split_funds(
     _sign_in(coach, base_url, coach_email, f"{base}/budgeting")
     coach.get_by_label("Session name").fill("FY27 split")
     expect(coach.get_by_label("Total to split")).to_have_value("1000", timeout=LIVE_MS)
-    for name in SPLITS:
+    first, second, forgotten = SPLITS
+    for name in (first, second):
         coach.get_by_role("checkbox", name=name).check()
     coach.get_by_role("button", name="Open session").click()
     coach.wait_for_url(re.compile(rf"^[^?]*{re.escape(base)}/budgeting/\d+/?$"))
     session_path = coach.url.removeprefix(base_url).rstrip("/")
+    expect(coach.get_by_text("0 of 2 stakeholders have allocated.")).to_be_visible(timeout=LIVE_MS)
+    # The third was forgotten: invited from the session page while it is open.
+    invite = coach.get_by_role("group", name="Invite more stakeholders")
+    expect(invite.get_by_role("checkbox", name=first)).to_have_count(0)  # invited already
+    invite.get_by_role("checkbox", name=forgotten).check()
+    coach.get_by_role("button", name="Invite", exact=True).click()
     expect(coach.get_by_text("0 of 3 stakeholders have allocated.")).to_be_visible(timeout=LIVE_MS)
+    expect(invite.get_by_role("checkbox", name=forgotten)).to_have_count(0)
 
     # ---- each stakeholder allocates in their own browser context
     contexts = []

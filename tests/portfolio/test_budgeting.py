@@ -31,6 +31,10 @@ def call(ctx, fn, **kwargs):
 
 @pytest.fixture
 def setup(org_a):
+    return budget_world(org_a)
+
+
+def budget_world(org_a):
     """Retail and Wholesale: unconstrained, the optimum funds R1 + W1; a split that gives
     Wholesale 900 of 1,000 funds W1 + W2 instead."""
     pid = make_portfolio(org_a, budget=1000)

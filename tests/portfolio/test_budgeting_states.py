@@ -142,3 +142,41 @@ def test_strangers_other_organisations_and_forged_indexes(org_a, org_b):
     assert _allocations() == []
     with system_session() as session:
         assert session.get(BudgetSession, sid).status == "open"
+
+
+def test_a_facilitator_invites_from_the_page_and_nobody_else_can(org_a, org_b):
+    pid, coach, ann, bob = _world(org_a)
+    sid = make_budget_session(coach, pid, [ann], total=1000, name="Late invite")
+    path = f"/o/{org_a.org_slug}/portfolio/p/{pid}/budgeting/{sid}"
+    theirs = factories.make_member(org_b, Role.MEMBER)
+
+    async def scenario():
+        # A stakeholder sees no one to invite, and the server refuses their forged form.
+        mine = await state_for(
+            BudgetSessionState, token=identity.start_session(user_id=ann.user_id), path=path
+        )
+        await mine.load()
+        assert mine.invitable == []
+        await mine.invite({f"invite_{bob.user_id}": "on"})
+        assert "coach role" in mine.error
+        facilitator = await state_for(
+            BudgetSessionState, token=identity.start_session(user_id=coach.user_id), path=path
+        )
+        await facilitator.load()
+        labels = {c.label for c in facilitator.invitable}
+        assert "Bob" in labels and "Ann" not in labels  # Ann is invited already
+        await facilitator.invite({f"invite_{theirs.user_id}": "on"})  # another org's person
+        assert "not found" in facilitator.error.lower()
+        await facilitator.invite({})
+        assert "not invited yet" in facilitator.error
+        await facilitator.invite({f"invite_{bob.user_id}": "on"})
+        assert facilitator.error == "" and "Invited 1 more" in facilitator.notice
+        assert {p.name for p in facilitator.people} == {"Ann", "Bob"}
+        assert "Bob" not in {c.label for c in facilitator.invitable}
+        late = await state_for(
+            BudgetSessionState, token=identity.start_session(user_id=bob.user_id), path=path
+        )
+        await late.load()
+        assert late.may_allocate
+
+    run(scenario())

@@ -35,7 +35,7 @@ from pmo_saas.ui.components import (
 from pmo_saas.ui.dialogs import confirm_button
 from pmo_saas.ui.pickers import multi_picker, picked
 
-STAKEHOLDER, AMOUNT, SPLIT = "stakeholder_", "amount_", "split_"
+STAKEHOLDER, AMOUNT, SPLIT, INVITE = "stakeholder_", "amount_", "split_", "invite_"
 STATUS_LABELS = {"open": "Open", "settled": "Settled", "cancelled": "Cancelled"}
 BASIS_CHOICES = [("streams", "Value streams"), ("initiatives", "Initiatives")]
 
@@ -261,6 +261,7 @@ class BudgetSessionState(WorkspacePage, rx.State):
     options: list[OptionLine] = []
     option_keys: list[str] = []  # the service's key of each option, by index
     people: list[PersonLine] = []
+    invitable: list[Choice] = []  # members a facilitator may still invite
     settled: list[str] = []
 
     def _ids(self) -> tuple[int, int]:
@@ -290,9 +291,20 @@ class BudgetSessionState(WorkspacePage, rx.State):
             f"{stream}: {formatting.number(amount)}"
             for stream, amount in view.settled_split.items()
         ]
+        invitable: list[Choice] = []
+        if view.facilitator and row.status == "open":
+            invited = {p.user_id for p in view.progress}
+            members = await in_tenant(ctx, views.scorer_choices)
+            invitable = [
+                Choice(value=str(p.user_id), label=p.label)
+                for p in members
+                if p.user_id not in invited
+            ]
+        self._set_changed(invitable=invitable)
 
     def _on_failed_load(self) -> None:
         self.options, self.option_keys, self.people, self.settled = [], [], [], []
+        self.invitable = []
         self.name = ""
 
     @rx.event
@@ -341,6 +353,17 @@ class BudgetSessionState(WorkspacePage, rx.State):
             self.notice = "Settled: the portfolio's value-stream budgets are now " + ", ".join(
                 f"{k} {formatting.number(v)}" for k, v in settled.items()
             )
+
+    @rx.event
+    async def invite(self, form: dict) -> None:
+        added = await self._act(
+            service.invite_stakeholders,
+            minimum=Role.COACH,
+            prepare=lambda: {"stakeholder_user_ids": picked(form, INVITE)},
+            budget_session_id=self._ids()[1],
+        )
+        if added is not None:
+            self.notice = f"Invited {added} more: they can allocate now."
 
     @rx.event
     async def cancel(self) -> None:
@@ -509,6 +532,22 @@ def _session_body() -> rx.Component:
                 "Stakeholders",
                 rx.unordered_list(
                     rx.foreach(s.people, lambda p: rx.list_item(p.name + ": " + p.done))
+                ),
+                rx.cond(
+                    s.status == "open",
+                    rx.form(
+                        multi_picker(
+                            "Invite more stakeholders",
+                            INVITE,
+                            s.invitable,
+                            picker_id="invite",
+                            empty="Every member who may allocate is invited.",
+                        ),
+                        rx.button("Invite", type="submit", variant="soft"),
+                        on_submit=s.invite,
+                        reset_on_submit=True,
+                        width="100%",
+                    ),
                 ),
             ),
         ),

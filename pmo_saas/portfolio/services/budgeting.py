@@ -190,20 +190,7 @@ def open_budget_session(
     people = list(dict.fromkeys(int(u) for u in stakeholder_user_ids))
     if not people:
         raise ValidationFailed("Invite at least one stakeholder.", field="stakeholders")
-    roles = dict(
-        session.exec(
-            select(Membership.user_id, Membership.role).where(col(Membership.user_id).in_(people))
-        ).all()
-    )
-    for user_id in people:
-        if user_id not in roles:
-            raise NotFound("A stakeholder")
-        if not at_least(roles[user_id], Role.MEMBER):
-            who = _member_names(session, [user_id]).get(user_id, "A viewer")
-            raise ValidationFailed(
-                f"{who} is a viewer; viewers read the portfolio but do not allocate.",
-                field="stakeholders",
-            )
+    _check_stakeholders(session, people)
     row = BudgetSession(
         portfolio_id=portfolio_id,
         name=name,
@@ -225,6 +212,59 @@ def open_budget_session(
     )
     session.add_all([BudgetStakeholder(session_id=session_id, user_id=u) for u in people])
     return session_id
+
+
+def _check_stakeholders(session: Session, people: Sequence[int]) -> None:
+    """Every one a member of this organisation (the tenant scope: another's user is "not
+    found") who may allocate (a viewer may not)."""
+    roles = dict(
+        session.exec(
+            select(Membership.user_id, Membership.role).where(col(Membership.user_id).in_(people))
+        ).all()
+    )
+    for user_id in people:
+        if user_id not in roles:
+            raise NotFound("A stakeholder")
+        if not at_least(roles[user_id], Role.MEMBER):
+            who = _member_names(session, [user_id]).get(user_id, "A viewer")
+            raise ValidationFailed(
+                f"{who} is a viewer; viewers read the portfolio but do not allocate.",
+                field="stakeholders",
+            )
+
+
+def invite_stakeholders(
+    *,
+    session: Session,
+    ctx: TenantContext,
+    budget_session_id: int,
+    stakeholder_user_ids: Sequence[int],
+) -> int:
+    """A facilitator invites more stakeholders while the session is open (someone was
+    forgotten, or joined later); returns how many were added. Those invited already are
+    left as they are, their allocations kept."""
+    found = _facilitate(session, ctx, budget_session_id)
+    row = found.row
+    assert row.id is not None
+    if row.status != "open":
+        raise Conflict("This budgeting session is closed: nobody can be invited any more.")
+    invited = {p.user_id for p in _stakeholders(session, row.id)}
+    people = [u for u in dict.fromkeys(int(u) for u in stakeholder_user_ids) if u not in invited]
+    if not people:
+        raise ValidationFailed(
+            "Pick at least one member who is not invited yet.", field="stakeholders"
+        )
+    _check_stakeholders(session, people)
+    session.add_all([BudgetStakeholder(session_id=row.id, user_id=u) for u in people])
+    names = _member_names(session, people)
+    audit.record(
+        session=session,
+        ctx=ctx,
+        action="budget_session.invited",
+        target=row.name,
+        detail=", ".join(names.get(u, str(u)) for u in people),
+    )
+    return len(people)
 
 
 def _stakeholders(session: Session, session_id: int) -> list[BudgetStakeholder]:
