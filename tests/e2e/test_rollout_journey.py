@@ -71,6 +71,23 @@ def test_a_wave_shows_its_teams_progress_and_a_programme_rolls_up(page: Page, ba
         "1 of 2 teams meet every exit criterion."
     )
 
+    # ---- the wave's dates are set later, in its edit dialog (a clash keeps what was typed)
+    page.get_by_role("button", name="Edit wave").click()
+    dialog = page.get_by_role("dialog", name="Edit the wave")
+    expect(dialog.get_by_label("Wave title")).to_have_value("Pilot")
+    dialog.get_by_label("Starts").fill("2027-01-11")
+    dialog.get_by_label("Ends").fill("2027-01-04")
+    dialog.get_by_role("button", name="Save wave").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("ends before it starts")
+    expect(dialog.get_by_label("Starts")).to_have_value("2027-01-11")
+    dialog.get_by_label("Ends").fill("2027-03-26")
+    dialog.get_by_role("button", name="Save wave").click()
+    expect(page.get_by_role("status").filter(has_text="Wave saved")).to_be_visible()
+    expect(page.get_by_role("dialog", name="Edit the wave")).to_have_count(0)
+    expect(page.get_by_text("Pilot wave. 2027-01-11 to 2027-03-26")).to_be_visible()
+    page.get_by_role("button", name="Move earlier").click()
+    expect(page.get_by_role("alert")).to_contain_text("already the first wave")
+
     # ---- a programme's roll-up
     page.get_by_role("navigation", name="Sections").get_by_role("link", name="Programmes").click()
     page.wait_for_url(re.compile(r"^[^?]*/programmes/?$"))

@@ -1,5 +1,6 @@
 """/o/<slug>/rollout/<id>: one wave: its teams' progress against its exit and entry criteria
-(coaches and up), and the forms to add teams and criteria."""
+(coaches and up), the forms to add teams and criteria, and the wave's own edit (a dialog) and
+place on the roadmap (earlier / later)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ from pmo_saas.ui.components import (
     labelled_select,
     plain_table,
     region,
+    text_area,
 )
+from pmo_saas.ui.dialogs import dialog_actions, form_dialog, open_button
 
 KINDS = [("exit", "Exit"), ("entry", "Entry")]
 
@@ -50,6 +53,7 @@ class WaveState(WorkspacePage, rx.State):
     figures: list[Choice] = []
     teams: list[Choice] = []
     can_manage: bool = False
+    editing: bool = False  # the "Edit wave" dialog is open
 
     async def _refresh(self, ctx: TenantContext) -> None:
         wave_id = _wave_id(self.router.url.path)
@@ -70,6 +74,38 @@ class WaveState(WorkspacePage, rx.State):
     @rx.event
     async def load(self) -> None:
         await self._load()
+
+    @rx.event
+    def set_editing(self, open_it: bool) -> None:
+        if open_it:
+            self._clear_messages()
+        self.editing = open_it
+
+    @rx.event
+    async def save_wave(self, form: dict) -> None:
+        await self._act(
+            waves.update_wave,
+            notice="Wave saved.",
+            minimum=Role.COACH,
+            wave_id=_wave_id(self.router.url.path),
+            title=str(form.get("edit_title", "")),
+            is_pilot=bool(form.get("edit_pilot")),
+            starts_on=str(form.get("edit_starts", "")),
+            ends_on=str(form.get("edit_ends", "")),
+            notes=str(form.get("edit_notes", "")),
+        )
+        if not self.error:
+            self.editing = False  # kept open on a refusal, with what was typed
+
+    @rx.event
+    async def move(self, earlier: bool) -> None:
+        await self._act(
+            waves.move_wave,
+            notice="Moved " + ("earlier" if earlier else "later") + " on the roadmap.",
+            minimum=Role.COACH,
+            wave_id=_wave_id(self.router.url.path),
+            earlier=bool(earlier),
+        )
 
     @rx.event
     async def add_team(self, form: dict) -> None:
@@ -172,6 +208,68 @@ def _forms() -> rx.Component:
     )
 
 
+def _edit_dialog(w: rx.Var[WaveRow]) -> rx.Component:
+    s = WaveState
+    return form_dialog(
+        "Edit the wave",
+        rx.form(
+            rx.vstack(
+                field("Wave title", "edit_title", default_value=w.title),
+                rx.el.label(
+                    rx.el.input(type="checkbox", name="edit_pilot", default_checked=w.is_pilot),
+                    rx.text("This is the pilot", as_="span", size="2"),
+                    style={"display": "flex", "gap": "0.4em", "alignItems": "center"},
+                ),
+                rx.hstack(
+                    field(
+                        "Starts",
+                        "edit_starts",
+                        type="date",
+                        required=False,
+                        default_value=w.starts_on,
+                    ),
+                    field(
+                        "Ends", "edit_ends", type="date", required=False, default_value=w.ends_on
+                    ),
+                    width="100%",
+                ),
+                text_area("Notes", "edit_notes", rows="3", default_value=w.notes),
+                dialog_actions("Save wave"),
+                align="start",
+                width="100%",
+            ),
+            on_submit=s.save_wave,
+            key=w.title + w.starts_on + w.ends_on,
+            width="100%",
+        ),
+        open=s.editing,
+        on_open_change=s.set_editing,
+        trigger=open_button("Edit wave", variant="soft"),
+        error=s.error,
+    )
+
+
+def _wave_actions(w: rx.Var[WaveRow]) -> rx.Component:
+    return rx.hstack(
+        _edit_dialog(w),
+        rx.button(
+            rx.icon("arrow_up", size=16),
+            "Move earlier",
+            variant="soft",
+            color_scheme="gray",
+            on_click=WaveState.move(True),
+        ),
+        rx.button(
+            rx.icon("arrow_down", size=16),
+            "Move later",
+            variant="soft",
+            color_scheme="gray",
+            on_click=WaveState.move(False),
+        ),
+        wrap="wrap",
+    )
+
+
 def _team_chip(name: str, team_id: int) -> rx.Component:
     return rx.badge(
         name,
@@ -208,6 +306,7 @@ def _body() -> rx.Component:
                     color_scheme="gray",
                 ),
                 rx.text(w.notes, size="2"),
+                rx.cond(s.can_manage, _wave_actions(w)),
                 rx.flex(
                     rx.foreach(w.team_ids, lambda tid, i: _team_chip(w.team_names[i], tid)),
                     gap="2",

@@ -72,6 +72,36 @@ def create_wave(
 ) -> int:
     """A new wave at the end of the roadmap; returns its id."""
     require_manage(ctx)
+    title, start, end, notes = _clean_wave(
+        session, title=title, starts_on=starts_on, ends_on=ends_on, notes=notes
+    )
+    last = session.exec(select(func.max(RolloutWave.position))).one()
+    wave = RolloutWave(
+        title=title,
+        position=(last or 0) + 1,
+        is_pilot=bool(is_pilot),
+        starts_on=start,
+        ends_on=end,
+        notes=notes,
+    )
+    session.add(wave)
+    session.flush()
+    audit.record(session=session, ctx=ctx, action="rollout.wave_created", target=title)
+    assert wave.id is not None
+    return wave.id
+
+
+def _clean_wave(
+    session: Session,
+    *,
+    title: str,
+    starts_on: str | date | None,
+    ends_on: str | date | None,
+    notes: str,
+    wave_id: int | None = None,
+) -> tuple[str, date | None, date | None, str]:
+    """The checks a wave passes when created and when edited (`wave_id`: the one edited,
+    whose own title is no clash)."""
     title = clean_name(title, what="title", max_length=120)
     start, end = _day(starts_on, what="start date"), _day(ends_on, what="end date")
     if start and end and end < start:
@@ -80,24 +110,68 @@ def create_wave(
     if len(notes or "") > MAX_NOTES:
         raise ValidationFailed(f"The notes are longer than {MAX_NOTES} characters.")
     taken = session.exec(
-        select(RolloutWave.id).where(func.lower(RolloutWave.title) == title.lower())
+        select(RolloutWave.id).where(
+            func.lower(RolloutWave.title) == title.lower(), col(RolloutWave.id) != wave_id
+        )
     ).first()
     if taken is not None:
         raise Conflict(f"There is already a wave called “{title}”.")
-    last = session.exec(select(func.max(RolloutWave.position))).one()
-    wave = RolloutWave(
-        title=title,
-        position=(last or 0) + 1,
-        is_pilot=bool(is_pilot),
-        starts_on=start,
-        ends_on=end,
-        notes=(notes or "").strip(),
+    return title, start, end, (notes or "").strip()
+
+
+def update_wave(
+    *,
+    session: Session,
+    ctx: TenantContext,
+    wave_id: int,
+    title: str,
+    is_pilot: bool = False,
+    starts_on: str | date | None = None,
+    ends_on: str | date | None = None,
+    notes: str = "",
+) -> None:
+    """A wave's title, pilot flag, dates and notes, checked as when it was created."""
+    require_manage(ctx)
+    wave = get_wave(session, wave_id)
+    before = wave.title
+    wave.title, wave.starts_on, wave.ends_on, wave.notes = _clean_wave(
+        session, title=title, starts_on=starts_on, ends_on=ends_on, notes=notes, wave_id=wave.id
     )
+    wave.is_pilot = bool(is_pilot)
     session.add(wave)
-    session.flush()
-    audit.record(session=session, ctx=ctx, action="rollout.wave_created", target=title)
-    assert wave.id is not None
-    return wave.id
+    audit.record(
+        session=session,
+        ctx=ctx,
+        action="rollout.wave_updated",
+        target=wave.title,
+        detail="" if before == wave.title else f"renamed from {before}",
+    )
+
+
+def move_wave(*, session: Session, ctx: TenantContext, wave_id: int, earlier: bool) -> None:
+    """Swap a wave with the one before (or after) it on the roadmap; at either end, nothing
+    to do is said plainly."""
+    require_manage(ctx)
+    wave = get_wave(session, wave_id)
+    waves = ordered_waves(session)
+    at = next(i for i, w in enumerate(waves) if w.id == wave.id)
+    other = at - 1 if earlier else at + 1
+    if not 0 <= other < len(waves):
+        raise ValidationFailed(
+            f"“{wave.title}” is already the {'first' if earlier else 'last'} wave."
+        )
+    waves[at], waves[other] = waves[other], waves[at]
+    for position, w in enumerate(waves, start=1):  # also mends equal positions
+        if w.position != position:
+            w.position = position
+            session.add(w)
+    audit.record(
+        session=session,
+        ctx=ctx,
+        action="rollout.wave_moved",
+        target=wave.title,
+        detail=f"now wave {other + 1} of {len(waves)}",
+    )
 
 
 def delete_wave(*, session: Session, ctx: TenantContext, wave_id: int) -> None:
