@@ -37,7 +37,9 @@ from pmo_saas.surveys.pages.common import (
 )
 from pmo_saas.surveys.pages.results_parts import headlines, heat_map, trend_section
 from pmo_saas.surveys.schemas import SurveyResults, TeamProgress, TrendPoint
+from pmo_saas.surveys.wedid import services as we_did
 from pmo_saas.surveys.wedid.pages import WeDidState, we_did_section
+from pmo_saas.surveys.wedid.schemas import WeDidBoard
 from pmo_saas.ui.components import error_callout, info_callout, page_heading
 
 # The trend chart's axis spans the headline's own scale (no Westrum axis running to 8).
@@ -62,6 +64,17 @@ class ResultsPage(BaseModel):
     progress: list[TeamProgress]
     trend: list[TrendPoint]
     kinds: dict[str, str]
+    # The "you said, we did" board, read with the results (computed once per load), or why not.
+    board: WeDidBoard | None = None
+    board_error: str = ""
+
+
+def _board(
+    session: Session, ctx: TenantContext, survey_id: int, results: SurveyResults | None
+) -> tuple[WeDidBoard | None, str]:
+    return we_did.board_beside_results(
+        session=session, ctx=ctx, survey_id=survey_id, results=results
+    )
 
 
 def _results_page(*, session: Session, ctx: TenantContext, survey_id: int) -> ResultsPage:
@@ -70,12 +83,26 @@ def _results_page(*, session: Session, ctx: TenantContext, survey_id: int) -> Re
     try:
         results = services.survey_results(session=session, ctx=ctx, survey_id=survey_id)
     except Conflict as still_open:
+        board, board_error = _board(session, ctx, survey_id, None)
         return ResultsPage(
-            results=None, waiting=str(still_open), progress=progress, trend=trend, kinds={}
+            results=None,
+            waiting=str(still_open),
+            progress=progress,
+            trend=trend,
+            kinds={},
+            board=board,
+            board_error=board_error,
         )
     form_kinds = {q.key: q.kind for g in [results.org, *results.teams] for q in g.questions}
+    board, board_error = _board(session, ctx, survey_id, results)
     return ResultsPage(
-        results=results, waiting="", progress=progress, trend=trend, kinds=form_kinds
+        results=results,
+        waiting="",
+        progress=progress,
+        trend=trend,
+        kinds=form_kinds,
+        board=board,
+        board_error=board_error,
     )
 
 
@@ -146,11 +173,18 @@ class ResultsState(WorkspacePage, rx.State):
 
     @rx.event
     async def load(self) -> None:
+        # The we-did section's board comes with the results (one computation per load).
+        (await self.get_state(WeDidState))._reset()
         await self._load(Role.COACH)
 
     async def _refresh(self, ctx: TenantContext) -> None:
         page = await in_tenant(ctx, _results_page, survey_id=self._survey_id())
         self._clear()
+        wedid = await self.get_state(WeDidState)
+        if page.board is not None:
+            wedid._show(page.board)
+        else:
+            wedid.error = page.board_error
         self.progress, self.waiting = page.progress, page.waiting
         r = page.results
         current = next((p for p in page.trend if p.survey_id == self._survey_id()), None)
@@ -312,7 +346,7 @@ def _group_details() -> rx.Component:
 @rx.page(
     route="/o/[slug]/surveys/results/[survey_id]",
     title="Survey results",
-    on_load=[AuthState.load_workspace, ResultsState.load, WeDidState.load],
+    on_load=[AuthState.load_workspace, ResultsState.load],
 )
 @workspace
 def results_page() -> rx.Component:

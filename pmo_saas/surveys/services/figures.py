@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from functools import cache
+from operator import add
 
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -198,6 +199,46 @@ def team_figures(
         headline=_headline(survey.instrument, questions, merged, n),
         questions=[_question_result(q, merged, n) for q in questions if q.kind != ins.TEXT],
     )
+
+
+def org_histograms(
+    questions: list[SurveyQuestion], figures: list[TeamFigures]
+) -> TeamHistograms | None:
+    """The opened teams' counters summed (under the key ORG), from their stored figures: a
+    numeric question's bars hold its count per scale point, a choice question's its count per
+    option (each stored as 1.0), so the sums are exactly the counters' (the same as summing
+    them in the database, without reading every team's rows again). None when some question
+    cannot be summed from its figures (an OCAI split keeps rounded means only)."""
+    if any(q.kind not in _SUMMABLE for q in questions if q.kind != ins.TEXT):
+        return None
+    # question key -> the counter (question id, option key) and value each bar counts
+    slots: dict[str, list[tuple[tuple[int, str], float]]] = {}
+    for q in questions:
+        if q.id is None or q.kind == ins.TEXT:
+            continue
+        if q.kind in ins.NUMERIC_KINDS:
+            slots[q.key] = [((q.id, ""), value) for value, _ in _scale(q.kind)]
+        else:
+            slots[q.key] = [((q.id, key), 1.0) for key, _ in _spec(q).options]
+    totals = {key: [0] * len(found) for key, found in slots.items()}
+    for team in figures:
+        for qr in team.questions:
+            acc = totals.get(qr.key)
+            if acc is None or len(acc) != len(qr.bars):
+                return None  # figures of another shape than the questions: not summed
+            totals[qr.key] = list(map(add, acc, [bar.count for bar in qr.bars]))
+    org: dict[tuple[int, str], Counter[float]] = defaultdict(Counter)
+    for key, found in slots.items():
+        for (counter_key, value), n in zip(found, totals[key], strict=True):
+            if n:
+                org[counter_key][value] += n
+    result: TeamHistograms = defaultdict(lambda: defaultdict(Counter))
+    result[tally.ORG] = org
+    return result
+
+
+_CHOICE = (ins.SINGLE, ins.MULTI)
+_SUMMABLE = (*ins.NUMERIC_KINDS, *_CHOICE)
 
 
 def store_team_figures(session: Session, survey: Survey) -> None:

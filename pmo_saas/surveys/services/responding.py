@@ -5,7 +5,9 @@ organisation from the token, then work in that organisation's tenant session."""
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from collections import OrderedDict
+from datetime import datetime
+from typing import Any, NamedTuple, NoReturn
 
 from sqlalchemy import case, insert, null, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -83,12 +85,15 @@ def _respondent_ctx(org_id: int) -> TenantContext:
 
 
 def _check_accepting(survey: Survey) -> None:
-    if survey.status != OPEN:
+    _check_open(survey.status, survey.closes_at)
+
+
+def _check_open(status: str, closes_at: datetime) -> None:
+    if status != OPEN:
         raise Conflict("This survey has closed; answers are no longer collected. Thank you!")
-    if as_utc(survey.closes_at) < utcnow():
+    if as_utc(closes_at) < utcnow():
         raise Conflict(
-            f"This survey link expired on {_date(survey.closes_at)}; answers are no longer "
-            "collected."
+            f"This survey link expired on {_date(closes_at)}; answers are no longer collected."
         )
 
 
@@ -216,16 +221,16 @@ def submit_response(
     receipt = _receipt_hash(survey_id, form_key) if form_key and len(form_key) <= 200 else ""
     try:
         with tenant_session(_respondent_ctx(org_id)) as session:
-            open_responses, cap = _count_and_lock_team(session, team_id, open_link=open_link)
+            team = _count_and_lock_team(session, team_id, open_link=open_link)
             if receipt and not _keep_receipt(session, org_id, survey_id, receipt):
                 raise AlreadyReceived()
-            survey, specs = _survey_and_specs(session, survey_id)
-            _check_accepting(survey)
+            _check_open(team.status, team.closes_at)
+            specs = _specs(session, org_id, survey_id, team.created_at)
             if invitation_id is not None:
                 _mark_answered(session, team_id, invitation_id)
             else:
                 assert submission_key is not None
-                if not survey.open_links:
+                if not team.open_links:
                     _refuse_open_link_of_personal_survey()
                 key_hash = _open_key_hash(survey_id, submission_key)
                 session.execute(  # this browser answered already: IntegrityError, below
@@ -233,19 +238,34 @@ def submit_response(
                         org_id=org_id, key_hash=key_hash, survey_id=survey_id
                     )
                 )
-                if open_responses > cap:  # the count includes this answer
-                    _refuse_full_open_link(cap)
+                if team.open_responses > team.cap:  # the count includes this answer
+                    _refuse_full_open_link(team.cap)
             rows = _clean_answers(specs, answers)
             tally.insert_sealed(session, org_id, survey_id, team_id, rows)
     except IntegrityError:
         raise Conflict(_BROWSER_USED) from None
 
 
-def _count_and_lock_team(session: Session, team_id: int, *, open_link: bool) -> tuple[int, int]:
+class _LockedTeam(NamedTuple):
+    open_responses: int  # this answer included
+    cap: int
+    # its survey's, read in the same statement
+    status: str
+    closes_at: datetime
+    open_links: bool
+    created_at: datetime
+
+
+def _of_survey(column: Any) -> Any:
+    return select(column).where(col(Survey.id) == SurveyTeam.survey_id).scalar_subquery()
+
+
+def _count_and_lock_team(session: Session, team_id: int, *, open_link: bool) -> _LockedTeam:
     """Count the response for its team, as the transaction's first statement: a write, so
     PostgreSQL locks the team's row and SQLite takes its write lock (waiting, not failing),
     which serialises submissions per surveyed team. Rolled back with anything that fails.
-    Returns the team's open-link count (this one included) and cap."""
+    Returns the team's open-link count and cap, and what accepting the answer needs of its
+    survey (read under the lock, in the same round trip)."""
     row = session.execute(
         update(SurveyTeam)
         .where(col(SurveyTeam.id) == team_id)
@@ -253,12 +273,38 @@ def _count_and_lock_team(session: Session, team_id: int, *, open_link: bool) -> 
             responses=col(SurveyTeam.responses) + 1,
             open_responses=col(SurveyTeam.open_responses) + int(open_link),
         )
-        .returning(col(SurveyTeam.open_responses), col(SurveyTeam.open_cap))
+        .returning(
+            col(SurveyTeam.open_responses),
+            col(SurveyTeam.open_cap),
+            _of_survey(Survey.status),
+            _of_survey(Survey.closes_at),
+            _of_survey(Survey.open_links),
+            _of_survey(Survey.created_at),
+        )
         .execution_options(synchronize_session=False)
     ).first()
-    if row is None:
+    if row is None or row[2] is None:
         raise InvalidLink()
-    return int(row[0]), int(row[1] or 0)
+    return _LockedTeam(int(row[0]), int(row[1] or 0), row[2], row[3], bool(row[4]), row[5])
+
+
+# (org, survey, its creation time) -> its questions as answers are checked against them. A
+# survey's questions are written at launch and never change; the creation time tells a new
+# survey from a deleted one whose id came back (SQLite may reuse ids). Bounded.
+_SPECS: OrderedDict[tuple[int, int, datetime], list[QuestionRef]] = OrderedDict()
+_SPECS_KEPT = 256
+
+
+def _specs(
+    session: Session, org_id: int, survey_id: int, created_at: datetime
+) -> list[QuestionRef]:
+    key = (org_id, survey_id, created_at)
+    found = _SPECS.get(key)
+    if found is None:
+        found = _SPECS[key] = _survey_and_specs(session, survey_id)[1]
+        while len(_SPECS) > _SPECS_KEPT:
+            _SPECS.popitem(last=False)
+    return found
 
 
 def _keep_receipt(session: Session, org_id: int, survey_id: int, receipt: str) -> bool:

@@ -4,8 +4,11 @@ protection, combined teams, the heat map, CSV export, the trend over rounds, my 
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import literal
 from sqlmodel import Session, col, select
@@ -47,6 +50,7 @@ from pmo_saas.surveys.services.figures import (
     TeamHistograms,
     _headline_histograms,
     _merge,
+    org_histograms,
     store_team_figures,
     team_figures,
 )
@@ -116,7 +120,7 @@ def _group(
     comments_visible: bool,
     comments_reason: str,
     detail: bool = True,
-    stored: str = "",
+    stored: TeamFigures | None = None,
 ) -> GroupResult:
     if not visible:
         return GroupResult(
@@ -128,8 +132,8 @@ def _group(
             hidden_reason=hidden_reason,
             comments_hidden_reason=hidden_reason,
         )
-    if stored and detail:  # an opened team's final figures, rendered when it was opened
-        figures = TeamFigures.model_validate_json(stored)
+    if stored is not None and detail:  # an opened team's final figures, kept when opened
+        figures = stored
     else:
         figures = team_figures(survey, questions, _merge(histograms, histogram_ids), n)
     return GroupResult(
@@ -187,7 +191,12 @@ def _compute_results(
     words: Disclosure = protect(team_counts, survey.min_comment_group_size)
     small = [i for i, n in team_counts.items() if n and not tally.is_large(n, threshold)]
     small_histograms, small_comments = tally.small_teams_in_memory(session, survey.id, small)
-    stored = {} if headlines_only else {t.id: t.figures for t in teams if t.id and t.figures}
+    # Parsed once: the shown teams' figures, and the organisation's sums (see org_histograms).
+    stored = (
+        {}
+        if headlines_only
+        else {t.id: TeamFigures.model_validate_json(t.figures) for t in teams if t.id and t.figures}
+    )
     # The organisation's figures come from its own sums (key ORG), except in a trend by team.
     org_ids = all_ids = set(team_counts)
     if headlines_only:
@@ -199,7 +208,13 @@ def _compute_results(
         # Counters by team only for the teams shown without stored figures and a selection.
         live = [i for i in numbers.visible if i not in stored and i in all_ids]
         live += [i for i in selected_team_ids or [] if i in all_ids]
-        histograms = tally.histograms(session, survey.id, whole_org=True)
+        opened = [i for i, n in team_counts.items() if n and tally.is_large(n, threshold)]
+        summed = (
+            org_histograms(questions, [stored[i] for i in opened])
+            if all(i in stored for i in opened)
+            else None
+        )
+        histograms = summed or tally.histograms(session, survey.id, whole_org=True)
         if live:
             histograms.update(tally.histograms(session, survey.id, team_ids=live))
         org_ids = {tally.ORG}
@@ -240,7 +255,7 @@ def _compute_results(
             comments_visible=visible and comments_ok,
             comments_reason=comments_reason,
             detail=not headlines_only,
-            stored=stored.get(stid, "") if stid is not None else "",
+            stored=stored.get(stid) if stid is not None else None,
         )
 
     org = group(
@@ -270,24 +285,7 @@ def _compute_results(
         chosen = set(selected_team_ids)
         selection = group("Selected: " + ", ".join(names), None, chosen, True, "", chosen)
     columns = [(q.key, q.prompt) for q in questions if q.kind in ins.NUMERIC_KINDS]
-    heatmap = [
-        HeatRow(
-            label=g.label,
-            survey_team_id=g.survey_team_id,
-            visible=g.visible,
-            hidden_reason=g.hidden_reason,
-            cells=[
-                HeatCell(
-                    question_key=key,
-                    value=next((qr.mean for qr in g.questions if qr.key == key), None)
-                    if g.visible
-                    else None,
-                )
-                for key, _ in columns
-            ],
-        )
-        for g in ([] if headlines_only else [*team_results, org])
-    ]
+    heatmap = [] if headlines_only else [_heat_row(g, columns) for g in [*team_results, org]]
     return SurveyResults(
         survey_id=survey.id,
         title=survey.title,
@@ -307,6 +305,17 @@ def _compute_results(
     )
 
 
+def _heat_row(g: GroupResult, columns: list[tuple[str, str]]) -> HeatRow:
+    means = {qr.key: qr.mean for qr in g.questions} if g.visible else {}
+    return HeatRow(
+        label=g.label,
+        survey_team_id=g.survey_team_id,
+        visible=g.visible,
+        hidden_reason=g.hidden_reason,
+        cells=[HeatCell(question_key=k, value=means.get(k)) for k, _ in columns],
+    )
+
+
 def _require_final(survey: Survey) -> None:
     """Results only from a closed survey: its answers can no longer change. Live figures
     would let anyone compare the numbers before and after one colleague answers."""
@@ -317,6 +326,22 @@ def _require_final(survey: Survey) -> None:
             "anyone compare them before and after one colleague answers. The response rate "
             "is shown meanwhile."
         )
+
+
+@contextmanager
+def _no_collection_pauses() -> Iterator[None]:
+    """Results build thousands of small objects that all live on (no cycles among them); on
+    a process as large as the app's, each of the collector's full passes that so many new
+    objects trigger walks every object of the process (most of a large survey's time). So
+    the collector waits until the results are built, then runs as usual."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def survey_results(
@@ -330,7 +355,8 @@ def survey_results(
     ctx.require(Role.COACH, "Only coaches, admins and owners can see survey results.")
     survey = _survey(session, survey_id)
     _require_final(survey)
-    return _compute_results(session, survey, team_ids)
+    with _no_collection_pauses():
+        return _compute_results(session, survey, team_ids)
 
 
 def export_results_csv(*, session: Session, ctx: TenantContext, survey_id: int) -> str:
@@ -338,7 +364,8 @@ def export_results_csv(*, session: Session, ctx: TenantContext, survey_id: int) 
     ctx.require(Role.COACH, "Only coaches, admins and owners can export survey results.")
     survey = _survey(session, survey_id)
     _require_final(survey)
-    results = _compute_results(session, survey, None)
+    with _no_collection_pauses():
+        results = _compute_results(session, survey, None)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["group", "responses", "question", "answer", "count", "percent", "mean"])

@@ -118,8 +118,16 @@ class WeDidState(WorkspacePage, rx.State):
         self.loaded = False
         await self._load()
 
+    def _reset(self) -> None:
+        """Before a load that shows a board read elsewhere (the results page reads it with the
+        results, so they are computed once): nothing of a previous page stays."""
+        self._clear_messages()
+        self._on_failed_load()
+
     async def _refresh(self, ctx: TenantContext) -> None:
-        board = await in_tenant(ctx, services.we_did_board, survey_id=self._survey_id())
+        self._show(await in_tenant(ctx, services.we_did_board, survey_id=self._survey_id()))
+
+    def _show(self, board: WeDidBoard) -> None:
         self._set_changed(
             loaded=True,
             closed=board.closed,

@@ -33,7 +33,13 @@ from pmo_saas.identity import audit
 from pmo_saas.identity.models import Membership, TeamMember, User
 from pmo_saas.kernel.anonymity import AnonymityRefused
 from pmo_saas.kernel.context import TenantContext
-from pmo_saas.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from pmo_saas.kernel.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from pmo_saas.kernel.roles import Role
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys.models import Survey, SurveyQuestion, SurveyTeam
@@ -274,12 +280,21 @@ def _owner_choices(session: Session, ctx: TenantContext, teams: list[SurveyTeam]
     return [Choice(value=str(uid), label=name) for uid, name in rows if uid is not None]
 
 
-def we_did_board(*, session: Session, ctx: TenantContext, survey_id: int) -> WeDidBoard:
+def we_did_board(
+    *,
+    session: Session,
+    ctx: TenantContext,
+    survey_id: int,
+    results: SurveyResults | None = None,
+) -> WeDidBoard:
     """The caller's teams of this survey: what may be picked, what was committed, and what
-    the previous round committed with the change since."""
+    the previous round committed with the change since. `results`: this survey's results,
+    when the caller has just computed them (the results page), so they are computed once per
+    load; they must be the whole survey's, as `survey_results` gives them without a filter."""
     survey = _survey(session, survey_id)
     teams = _teams_in_scope(session, ctx, survey)
-    results = _shown(session, survey)
+    if results is None or results.survey_id != survey_id:
+        results = _shown(session, survey)
     means = _means(results)
     questions = _numeric(_questions(session, survey_id))
     open_for = [t for t in teams if t.id in means and t.team_id is not None]
@@ -300,6 +315,18 @@ def we_did_board(*, session: Session, ctx: TenantContext, survey_id: int) -> WeD
         board.questions = [Choice(value=q.key, label=q.prompt) for q in questions]
         board.owners = _owner_choices(session, ctx, teams)
     return board
+
+
+def board_beside_results(
+    *, session: Session, ctx: TenantContext, survey_id: int, results: SurveyResults | None
+) -> tuple[WeDidBoard | None, str]:
+    """The board for the results page, from the results it just computed; a refusal is the
+    board's own (the results still show) and comes back as its message."""
+    try:
+        board = we_did_board(session=session, ctx=ctx, survey_id=survey_id, results=results)
+    except DomainError as error:
+        return None, str(error)
+    return board, ""
 
 
 # ---------------------------------------------------------------- picking and committing
