@@ -183,3 +183,286 @@ def test_pmo_feedback_tile_costs_a_fixed_number_of_statements_per_round():
                 run(owner, tiles.pmo_feedback_tile)
             found.append(len(statements))
     assert found == [2 + n * PMO_FEEDBACK_PER_ROUND for n in (1, 2, 3)], found
+
+
+# The newer pages, each on an organisation of its own that grows from 2 to 10 of what the page
+# lists (programmes, waves, teams, items, sessions, stakeholders, people): the load costs the
+# same at both sizes (no look-up per row) and the number written here.
+GROWING = {
+    "programmes": 16,  # was 24 at 2 programmes and 86 at 10 (7 per programme, 1 per portfolio)
+    "rollout roadmap": 17,
+    "rollout wave": 13,
+    "improvement": 5,  # no PMO feedback round (its cost per round: test_pmo_feedback_tile_...)
+    "budgeting": 9,
+    "budgeting session": 7,
+    "skills": 15,  # one portfolio (its cost per portfolio: test_skills_page_costs_...)
+}
+DATES = {"start_date": "2027-01-01", "end_date": "2027-06-30"}
+
+
+def _grow_programmes(ctx: TenantContext, s: dict, a: int, b: int) -> None:
+    """A portfolio per call with programmes a..b-1 in it, each with two scored initiatives
+    (funded by a published plan), an open risk and allocations of a shared team."""
+    from pmo_saas.portfolio.services import risks
+    from tests.capacity.helpers import allocate, set_capacity
+    from tests.delivery.plan_builders import adopt, set_rag
+    from tests.portfolio.builders import make_initiative, make_portfolio, wsjf
+    from tests.programmes.helpers import programme
+
+    if "team" not in s:
+        s["team"] = _team(ctx, "Shared")
+        set_capacity(ctx, s["team"], "2027-Q1", 5, 10)
+    pid = make_portfolio(ctx, f"Folio {a}", budget=1_000_000)
+    for k in range(a, b):
+        ids = [
+            make_initiative(ctx, pid, f"P{k} {n}", cost=1_000, scores=wsjf(5, 3, 2, 3), **DATES)
+            for n in ("one", "two")
+        ]
+        programme(ctx, pid, f"Programme {k:02}", ids, budget="1,500")
+        with tenant_session(ctx) as session:
+            risks.create_risk(
+                session=session,
+                ctx=ctx,
+                portfolio_id=pid,
+                data={"title": f"Risk {k}", "probability": 2, "impact": 3, "initiative_id": ids[0]},
+            )
+        s.setdefault("funded", []).extend(ids)
+    adopt(ctx, pid, name=f"Plan {a}")
+    for n, iid in enumerate(s.pop("funded")):
+        allocate(ctx, iid, s["team"], "2027-Q1", 2)
+        if n % 2:
+            set_rag(ctx, iid, "amber", "Watch it")
+
+
+def _load_programmes(ctx: TenantContext, s: dict) -> None:
+    from pmo_saas.programmes.services import programmes, rollup
+
+    run(ctx, rollup.list_rollups)
+    run(ctx, programmes.portfolio_choices)
+    run(ctx, programmes.ungrouped_initiatives)
+
+
+def _team(ctx: TenantContext, name: str) -> int:
+    from tests import factories
+
+    return factories.make_team(ctx, name)
+
+
+def _grow_roadmap(ctx: TenantContext, s: dict, a: int, b: int) -> None:
+    """Waves a..b-1 (the first the pilot), each with a team answered in a closed round and a
+    maturity and a culture criterion."""
+    from tests.assessments.helpers import answered_round
+    from tests.rollout.helpers import criterion, wave
+
+    teams = [_team(ctx, f"Team {k:02}") for k in range(a, b)]
+    answered_round(ctx, {t: [(4, 3, 3)] for t in teams}, title=f"Round {a}")
+    for k, team in zip(range(a, b), teams, strict=True):
+        wid = wave(ctx, f"Wave {k:02}", [team], pilot=k == 0)
+        criterion(ctx, wid, kind="exit", metric="maturity", key="flow", threshold=3)
+        criterion(ctx, wid, kind="entry", metric="survey", instrument="westrum", threshold=4)
+
+
+def _load_roadmap(ctx: TenantContext, s: dict) -> None:
+    from pmo_saas.rollout.services import comparison, progress, waves
+
+    run(ctx, waves.list_waves)
+    run(ctx, progress.roadmap_progress)
+    run(ctx, comparison.compare_pilot)
+
+
+def _grow_wave(ctx: TenantContext, s: dict, a: int, b: int) -> None:
+    """One wave; teams a..b-1 join it (answered in a closed round), and criteria a..b-1."""
+    from pmo_saas.rollout.services import waves
+    from tests.assessments.helpers import answered_round
+    from tests.rollout.helpers import criterion, wave
+
+    if "wave" not in s:
+        s["wave"] = wave(ctx, "The wave", [], pilot=True)
+    teams = [_team(ctx, f"Team {k:02}") for k in range(a, b)]
+    answered_round(ctx, {t: [(4, 3, 3)] for t in teams}, title=f"Round {a}")
+    with tenant_session(ctx) as session:
+        for team in teams:
+            waves.add_wave_team(session=session, ctx=ctx, wave_id=s["wave"], team_id=team)
+    for k in range(a, b):
+        metric = {"metric": "maturity", "key": "flow"} if k % 2 else {"metric": "survey"}
+        criterion(ctx, s["wave"], kind="exit", threshold=k % 5 + 1, instrument="westrum", **metric)
+
+
+def _load_wave(ctx: TenantContext, s: dict) -> None:
+    from pmo_saas.rollout.services import progress, waves
+
+    run(ctx, waves.wave_detail, wave_id=s["wave"])
+    run(ctx, progress.wave_progress, wave_id=s["wave"])
+    run(ctx, waves.criterion_choices)
+
+
+def _grow_improvement(ctx: TenantContext, s: dict, a: int, b: int) -> None:
+    """Items a..b-1 from retrospectives, each owned by a member of its own."""
+    from pmo_saas.improvement import services
+    from pmo_saas.improvement.models import FROM_RETRO
+    from tests import factories
+
+    for k in range(a, b):
+        owner = factories.make_member(ctx, name=f"Owner {k}")
+        with tenant_session(ctx) as session:
+            services.raise_item(
+                session=session,
+                ctx=ctx,
+                title=f"Item {k}",
+                source=FROM_RETRO,
+                retro=f"Retro {k}",
+                owner_user_id=owner.user_id,
+            )
+
+
+def _load_improvement(ctx: TenantContext, s: dict) -> None:
+    from pmo_saas.improvement import services
+    from pmo_saas.surveys.services import pmo_feedback
+
+    run(ctx, services.list_items)
+    run(ctx, services.owner_choices)
+    run(ctx, pmo_feedback.pmo_feedback_rounds)
+    run(ctx, pmo_feedback.pmo_feedback_trend)
+
+
+def _budget_portfolio(ctx: TenantContext, s: dict, streams: int) -> int:
+    from tests.portfolio.builders import make_initiative, make_portfolio
+
+    if "portfolio" not in s:
+        s["portfolio"], s["streams"] = make_portfolio(ctx, "Budgets"), 0
+    for k in range(s["streams"], streams):
+        make_initiative(ctx, s["portfolio"], f"Stream {k} work", value_stream=f"Stream {k:02}")
+    s["streams"] = max(s["streams"], streams)
+    return s["portfolio"]
+
+
+def _grow_budgeting(ctx: TenantContext, s: dict, a: int, b: int) -> None:
+    """Sessions a..b-1 over two value streams, each with a stakeholder who has allocated."""
+    from tests import factories
+    from tests.portfolio.builders import allocate, make_budget_session
+
+    pid = _budget_portfolio(ctx, s, 2)
+    for k in range(a, b):
+        who = factories.make_member(ctx, name=f"Stakeholder {k}")
+        sid = make_budget_session(ctx, pid, [who], name=f"Split {k:02}")
+        allocate(who, sid, {_option_keys(ctx, sid)[0]: 100})
+
+
+def _option_keys(ctx: TenantContext, sid: int) -> list[str]:
+    from pmo_saas.portfolio.services import budgeting
+
+    return [o.key for o in run(ctx, budgeting.budget_session, budget_session_id=sid).options]
+
+
+def _load_budgeting(ctx: TenantContext, s: dict) -> None:
+    from pmo_saas.portfolio import views
+    from pmo_saas.portfolio.services import budgeting, portfolios
+
+    run(ctx, portfolios.get_portfolio, portfolio_id=s["portfolio"])
+    run(ctx, budgeting.list_budget_sessions, portfolio_id=s["portfolio"])
+    run(ctx, views.scorer_choices)
+
+
+def _grow_budget_session(ctx: TenantContext, s: dict, a: int, b: int) -> None:
+    """A new session over b value streams with b stakeholders, every one allocated."""
+    from tests import factories
+    from tests.portfolio.builders import allocate, make_budget_session
+
+    pid = _budget_portfolio(ctx, s, b)
+    people = s.setdefault("people", [])
+    people += [factories.make_member(ctx, name=f"Stakeholder {k}") for k in range(a, b)]
+    s["session"] = make_budget_session(ctx, pid, people, name=f"Split of {b}")
+    keys = _option_keys(ctx, s["session"])
+    for n, who in enumerate(people):
+        allocate(who, s["session"], {keys[n % len(keys)]: 60, keys[(n + 1) % len(keys)]: 40})
+
+
+def _load_budget_session(ctx: TenantContext, s: dict) -> None:
+    from pmo_saas.portfolio.services import budgeting
+
+    run(ctx, budgeting.budget_session, budget_session_id=s["session"])
+
+
+def _grow_skills(ctx: TenantContext, s: dict, a: int, b: int) -> None:
+    """People a..b-1 with skills, each in a team of their own with capacity, allocated to a
+    funded initiative (of one portfolio) that needs skills."""
+    from pmo_saas.capacity.services import skills
+    from pmo_saas.portfolio.services import funding
+    from tests import factories
+    from tests.capacity.helpers import allocate, set_capacity
+    from tests.portfolio.builders import make_initiative, make_portfolio
+
+    if "portfolio" not in s:
+        s["portfolio"] = make_portfolio(ctx, f"Skills {a}")
+    pid = s["portfolio"]
+    ids = [
+        make_initiative(ctx, pid, f"Need {k}", value_stream=f"VS {k}", cost=100, moscow="must")
+        for k in range(a, b)
+    ]
+    with tenant_session(ctx) as session:  # a newer plan funds every initiative so far
+        scenario = funding.create_scenario(
+            session=session, ctx=ctx, portfolio_id=pid, name=f"Plan {b}", budget=100 * b
+        )
+        funding.publish_scenario(session=session, ctx=ctx, scenario_id=scenario)
+    for k, iid in zip(range(a, b), ids, strict=True):
+        who = factories.make_member(ctx, name=f"Person {k}")
+        team = factories.make_team(ctx, f"Team {k:02}", members=[who])
+        set_capacity(ctx, team, "2027-Q1", 1, 10, f"VS {k}")
+        allocate(ctx, iid, team, "2027-Q1", 5)
+        with tenant_session(ctx) as session:
+            skills.set_member_skills(
+                session=session, ctx=ctx, user_id=who.user_id or 0, skills=f"python, s{k}"
+            )
+            skills.set_initiative_skills(
+                session=session, ctx=ctx, initiative_id=iid, needs={"python": 1, f"s{k}": 2}
+            )
+
+
+def _load_skills(ctx: TenantContext, s: dict) -> None:
+    from pmo_saas.capacity.services import allocations, skills
+
+    run(ctx, skills.skills_view)
+    run(ctx, allocations.funded_choices)
+
+
+GROWING_PAGES: dict[str, tuple[Callable[..., None], Callable[..., None]]] = {
+    "programmes": (_grow_programmes, _load_programmes),
+    "rollout roadmap": (_grow_roadmap, _load_roadmap),
+    "rollout wave": (_grow_wave, _load_wave),
+    "improvement": (_grow_improvement, _load_improvement),
+    "budgeting": (_grow_budgeting, _load_budgeting),
+    "budgeting session": (_grow_budget_session, _load_budget_session),
+    "skills": (_grow_skills, _load_skills),
+}
+
+
+@pytest.mark.parametrize("page", list(GROWING_PAGES))
+def test_a_newer_page_load_costs_the_same_at_2_and_at_10_rows(page):
+    from tests import factories
+
+    grow, load = GROWING_PAGES[page]
+    ctx, built = factories.make_org(f"Counted {page}"), {}
+    found = []
+    for a, b in ((0, 2), (2, 10)):
+        grow(ctx, built, a, b)
+        with counted() as statements:
+            load(ctx, built)
+        found.append(len(statements))
+    assert found == [GROWING[page]] * 2, f"{page}: {found} statements at 2 and at 10 rows"
+
+
+# The skills page's choice of funded initiatives reads each portfolio's published plans
+# (capacity's portfolio_link.funded_initiatives): a fixed cost per portfolio, held here.
+SKILLS_PER_PORTFOLIO = 4
+
+
+def test_skills_page_costs_a_fixed_number_of_statements_per_portfolio():
+    from tests import factories
+
+    ctx, found = factories.make_org("Counted skills portfolios"), []
+    for n in (1, 2, 3):
+        _grow_skills(ctx, {}, 2 * n, 2 * n + 2)  # a portfolio of its own each time
+        with counted() as statements:
+            _load_skills(ctx, {})
+        found.append(len(statements))
+    assert found == [GROWING["skills"] + (n - 1) * SKILLS_PER_PORTFOLIO for n in (1, 2, 3)], found

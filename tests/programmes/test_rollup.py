@@ -174,3 +174,42 @@ def test_another_organisation_cannot_reach_programmes_or_bring_initiatives(org_a
     with tenant_session(org_a) as session:
         r = rollup.programme_rollup(session=session, ctx=org_a, programme_id=mine)
     assert r.initiatives == 1
+
+
+def test_every_rollup_read_together_equals_each_read_alone(org_a):
+    """The list reads all programmes at once: nothing of one programme (risks, allocations,
+    delivery) leaks into another's, across two portfolios sharing a team."""
+    pid, ids = _portfolio(org_a)
+    other = make_portfolio(org_a, "Wholesale", budget=50_000)
+    e = make_initiative(org_a, other, "E portal", cost=40_000, scores=wsjf(8, 5, 3, 5), **DATES)
+    adopt(org_a, other)
+    store = programme(org_a, pid, "Store", [ids["A"], ids["B"]], budget="150,000")
+    programme(org_a, pid, "Loyalty", [ids["C"]])
+    trade = programme(org_a, other, "Trade", [e], budget="30,000")
+    programme(org_a, other, "Empty")
+    set_rag(org_a, e, "red", "Supplier gone")
+    _risk(org_a, pid, ids["A"], "Provider slips", 4, 5)
+    _risk(org_a, other, e, "Supplier", 3, 3)
+    x = factories.make_team(org_a, "X")
+    set_capacity(org_a, x, "2027-Q1", 2, 10)  # 20 person-days
+    allocate(org_a, ids["A"], x, "2027-Q1", 12)
+    allocate(org_a, e, x, "2027-Q1", 10)  # X's demand 22 > 20 for both programmes
+    on = date(2027, 2, 1)
+    with tenant_session(org_a) as session:
+        together = rollup.list_rollups(session=session, ctx=org_a, on=on)
+        alone = [
+            rollup.programme_rollup(session=session, ctx=org_a, programme_id=r.id, on=on)
+            for r in together
+        ]
+    assert [r.name for r in together] == ["Empty", "Loyalty", "Store", "Trade"]
+    assert together == alone
+    by_id = {r.id: r for r in together}
+    assert [k.title for k in by_id[store].risks] == ["Provider slips"]
+    assert [k.title for k in by_id[trade].risks] == ["Supplier"]
+    assert [(q.allocated, q.capacity, q.demand, q.over) for q in by_id[trade].quarters] == [
+        (10.0, 20.0, 22.0, True)
+    ]
+    assert by_id[trade].over_budget and {c.key: c.count for c in by_id[trade].delivery} == {
+        "late": 1
+    }
+    assert by_id[store].allocated == 12.0 and by_id[store].over_quarters == 1

@@ -17,6 +17,7 @@ import csv
 import io
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func
@@ -25,7 +26,9 @@ from sqlmodel import Session, col, select
 from pmo_saas.capacity.models import Allocation, TeamCapacity
 from pmo_saas.delivery.plan_models import RAGS, InitiativePlan
 from pmo_saas.delivery.plan_schemas import PortfolioDeliveryRow
-from pmo_saas.delivery.services.plan_views import DELIVERY, portfolio_delivery
+from pmo_saas.delivery.services.plan_views import DELIVERY
+from pmo_saas.delivery.services.plan_views import _delivery_rows as delivery_rows
+from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.portfolio.fields import STATUSES
 from pmo_saas.portfolio.models import Initiative, Portfolio, Risk
@@ -47,39 +50,76 @@ def _money(amount: int, currency: str) -> str:
     return f"{amount:,} {currency}"
 
 
-def _capacity(session: Session, initiative_ids: Sequence[int]) -> tuple[float, list[QuarterLoad]]:
+@dataclass(frozen=True)
+class _Loads:
+    """What the teams allocated to any of the programmes' initiatives have, read once: each
+    allocation (initiative, team, quarter, days), each team's capacity per quarter and its
+    whole demand per quarter."""
+
+    allocations: list[tuple[int, int, str, float]]
+    capacity: list[tuple[int, str, float]]
+    demand: dict[tuple[int, str], float]
+
+
+def _loads(session: Session, initiative_ids: Sequence[int]) -> _Loads:
     if not initiative_ids:
-        return 0.0, []
+        return _Loads([], [], {})
+    allocations = [
+        (iid, team, quarter, days)
+        for iid, team, quarter, days in session.exec(
+            select(
+                Allocation.initiative_id,
+                Allocation.team_id,
+                Allocation.quarter,
+                Allocation.person_days,
+            )
+            .where(col(Allocation.initiative_id).in_(list(initiative_ids)))
+            .order_by(col(Allocation.id))
+        ).all()
+    ]
+    team_ids = sorted({team for _, team, _, _ in allocations})
+    if not team_ids:
+        return _Loads([], [], {})
+    capacity = [
+        (team, quarter, people * per)
+        for team, quarter, people, per in session.exec(
+            select(
+                TeamCapacity.team_id,
+                TeamCapacity.quarter,
+                TeamCapacity.people,
+                TeamCapacity.days_per_person,
+            )
+            .where(col(TeamCapacity.team_id).in_(team_ids))
+            .order_by(col(TeamCapacity.id))
+        ).all()
+    ]
+    demand = {
+        (team, quarter): float(days)
+        for team, quarter, days in session.exec(
+            select(Allocation.team_id, Allocation.quarter, func.sum(Allocation.person_days))
+            .where(col(Allocation.team_id).in_(team_ids))
+            .group_by(col(Allocation.team_id), col(Allocation.quarter))
+        ).all()
+    }
+    return _Loads(allocations, capacity, demand)
+
+
+def _capacity(loads: _Loads, initiative_ids: set[int]) -> tuple[float, list[QuarterLoad]]:
     ours: dict[str, float] = defaultdict(float)
     teams: dict[str, set[int]] = defaultdict(set)
-    for team, quarter, days in session.exec(
-        select(Allocation.team_id, Allocation.quarter, Allocation.person_days).where(
-            col(Allocation.initiative_id).in_(list(initiative_ids))
-        )
-    ).all():
-        ours[quarter] += days
-        teams[quarter].add(team)
+    for iid, team, quarter, days in loads.allocations:
+        if iid in initiative_ids:
+            ours[quarter] += days
+            teams[quarter].add(team)
     pairs = {(t, q) for q, ts in teams.items() for t in ts}
-    team_ids = sorted({t for t, _ in pairs})
     capacity: dict[str, float] = defaultdict(float)
-    for team, quarter, people, per in session.exec(
-        select(
-            TeamCapacity.team_id,
-            TeamCapacity.quarter,
-            TeamCapacity.people,
-            TeamCapacity.days_per_person,
-        ).where(col(TeamCapacity.team_id).in_(team_ids))
-    ).all():
+    for team, quarter, days in loads.capacity:
         if (team, quarter) in pairs:
-            capacity[quarter] += people * per
+            capacity[quarter] += days
     demand: dict[str, float] = defaultdict(float)
-    for team, quarter, days in session.exec(
-        select(Allocation.team_id, Allocation.quarter, func.sum(Allocation.person_days))
-        .where(col(Allocation.team_id).in_(team_ids))
-        .group_by(col(Allocation.team_id), col(Allocation.quarter))
-    ).all():
+    for (team, quarter), days in loads.demand.items():
         if (team, quarter) in pairs:
-            demand[quarter] += float(days)
+            demand[quarter] += days
     quarters = [
         QuarterLoad(
             quarter=q,
@@ -93,7 +133,8 @@ def _capacity(session: Session, initiative_ids: Sequence[int]) -> tuple[float, l
     return round(sum(ours.values()), 2), quarters
 
 
-def _risks(session: Session, initiatives: dict[int, Initiative]) -> list[RiskLine]:
+def _open_risks(session: Session, initiatives: dict[int, Initiative]) -> list[tuple[int, RiskLine]]:
+    """The open risks (anything not closed) of all the initiatives, each with its initiative."""
     if not initiatives:
         return []
     rows = session.exec(
@@ -101,17 +142,19 @@ def _risks(session: Session, initiatives: dict[int, Initiative]) -> list[RiskLin
             col(Risk.initiative_id).in_(list(initiatives)), col(Risk.status) != "closed"
         )
     ).all()
-    lines = [
-        RiskLine(
-            id=r.id or 0,
-            title=r.title,
-            initiative_title=initiatives[r.initiative_id or 0].title,
-            exposure=r.probability * r.impact,
-            status=r.status,
+    return [
+        (
+            r.initiative_id or 0,
+            RiskLine(
+                id=r.id or 0,
+                title=r.title,
+                initiative_title=initiatives[r.initiative_id or 0].title,
+                exposure=r.probability * r.impact,
+                status=r.status,
+            ),
         )
         for r in rows
     ]
-    return sorted(lines, key=lambda r: (-r.exposure, r.title.lower()))
 
 
 def _counts(found: Counter[str], labels: dict[str, str]) -> list[Count]:
@@ -122,35 +165,78 @@ def _late_by_forecast(row: PortfolioDeliveryRow) -> bool:
     return bool(row.forecast_85 and row.planned_end and row.forecast_85 > row.planned_end)
 
 
-def _rollup(
-    session: Session,
-    ctx: TenantContext,
-    programme: Programme,
-    portfolio: Portfolio,
-    on: date | None,
-    delivery_rows: dict[int, PortfolioDeliveryRow],
-) -> ProgrammeRollup:
-    ids = session.exec(
-        select(ProgrammeInitiative.initiative_id).where(
-            ProgrammeInitiative.programme_id == programme.id
-        )
-    ).all()
-    initiatives = {
-        i.id or 0: i
-        for i in session.exec(
-            select(Initiative)
-            .where(col(Initiative.id).in_(list(ids)), col(Initiative.archived_at).is_(None))
-            .order_by(col(Initiative.title))
+@dataclass(frozen=True)
+class _Batch:
+    """Everything the roll-ups read, for all the programmes at once (a fixed number of
+    statements however many programmes and initiatives there are)."""
+
+    members: dict[int, list[int]]  # programme -> its initiatives (active), by title
+    initiatives: dict[int, Initiative]
+    plans: dict[int, InitiativePlan]
+    delivery: dict[int, PortfolioDeliveryRow]
+    risks: list[tuple[int, RiskLine]]  # (initiative, its open risk)
+    loads: _Loads
+
+
+def _batch(
+    session: Session, programmes: Sequence[Programme], portfolio_ids: set[int], on: date | None
+) -> _Batch:
+    if not programmes:
+        return _Batch({}, {}, {}, {}, [], _Loads([], [], {}))
+    programme_of = dict(
+        session.exec(
+            select(ProgrammeInitiative.initiative_id, ProgrammeInitiative.programme_id).where(
+                col(ProgrammeInitiative.programme_id).in_([p.id for p in programmes])
+            )
         ).all()
-    }
-    plans = {
-        p.initiative_id: p
-        for p in session.exec(
-            select(InitiativePlan).where(col(InitiativePlan.initiative_id).in_(list(initiatives)))
-        ).all()
-    }
-    risks = _risks(session, initiatives)
-    allocated, quarters = _capacity(session, list(initiatives))
+    )
+    initiatives = (
+        {
+            i.id or 0: i
+            for i in session.exec(
+                select(Initiative)
+                .where(
+                    col(Initiative.id).in_(list(programme_of)),
+                    col(Initiative.archived_at).is_(None),
+                )
+                .order_by(col(Initiative.title))
+            ).all()
+        }
+        if programme_of
+        else {}
+    )
+    members: dict[int, list[int]] = defaultdict(list)
+    for iid in initiatives:
+        members[programme_of[iid]].append(iid)
+    plans = (
+        {
+            p.initiative_id: p
+            for p in session.exec(
+                select(InitiativePlan).where(
+                    col(InitiativePlan.initiative_id).in_(list(initiatives))
+                )
+            ).all()
+        }
+        if initiatives
+        else {}
+    )
+    # Delivery judges the plans kept in the programmes' portfolios, as its portfolio table does.
+    judged = [p for p in plans.values() if p.portfolio_id in portfolio_ids]
+    delivery = {r.initiative_id: r for r in delivery_rows(session, judged, on or utcnow().date())}
+    risks, loads = _open_risks(session, initiatives), _loads(session, list(initiatives))
+    return _Batch(members, initiatives, plans, delivery, risks, loads)
+
+
+def _rollup(programme: Programme, portfolio: Portfolio, batch: _Batch) -> ProgrammeRollup:
+    ids = batch.members.get(programme.id or 0, [])
+    initiatives = {iid: batch.initiatives[iid] for iid in ids}
+    plans = {iid: batch.plans[iid] for iid in ids if iid in batch.plans}
+    delivery_rows = batch.delivery
+    risks = sorted(
+        (line for iid, line in batch.risks if iid in initiatives),
+        key=lambda r: (-r.exposure, r.title.lower()),
+    )
+    allocated, quarters = _capacity(batch.loads, set(initiatives))
     lines = []
     for iid, i in initiatives.items():
         plan, row = plans.get(iid), delivery_rows.get(iid)
@@ -216,14 +302,13 @@ def _rollup(
     )
 
 
-def _delivery_by_portfolio(
-    session: Session, ctx: TenantContext, portfolio_ids: set[int], on: date | None
-) -> dict[int, PortfolioDeliveryRow]:
-    rows: dict[int, PortfolioDeliveryRow] = {}
-    for pid in sorted(portfolio_ids):
-        for r in portfolio_delivery(session=session, ctx=ctx, portfolio_id=pid, on=on):
-            rows[r.initiative_id] = r
-    return rows
+def _portfolios(session: Session, ids: set[int]) -> dict[int, Portfolio]:
+    if not ids:
+        return {}
+    return {
+        p.id or 0: p
+        for p in session.exec(select(Portfolio).where(col(Portfolio.id).in_(ids))).all()
+    }
 
 
 def list_rollups(
@@ -231,16 +316,9 @@ def list_rollups(
 ) -> list[ProgrammeRollup]:
     """Every programme's roll-up, by name (everyone in the organisation reads it)."""
     programmes = session.exec(select(Programme).order_by(col(Programme.name))).all()
-    portfolios = {
-        p.id: p
-        for p in session.exec(
-            select(Portfolio).where(col(Portfolio.id).in_({pr.portfolio_id for pr in programmes}))
-        ).all()
-    }
-    delivery = _delivery_by_portfolio(session, ctx, set(portfolios), on)  # type: ignore[arg-type]
-    return [
-        _rollup(session, ctx, pr, portfolios[pr.portfolio_id], on, delivery) for pr in programmes
-    ]
+    portfolios = _portfolios(session, {pr.portfolio_id for pr in programmes})
+    batch = _batch(session, programmes, set(portfolios), on)
+    return [_rollup(pr, portfolios[pr.portfolio_id], batch) for pr in programmes]
 
 
 def programme_rollup(
@@ -249,8 +327,8 @@ def programme_rollup(
     programme = get_programme(session, programme_id)
     portfolio = session.get(Portfolio, programme.portfolio_id)
     assert portfolio is not None
-    delivery = _delivery_by_portfolio(session, ctx, {programme.portfolio_id}, on)
-    return _rollup(session, ctx, programme, portfolio, on, delivery)
+    batch = _batch(session, [programme], {programme.portfolio_id}, on)
+    return _rollup(programme, portfolio, batch)
 
 
 def _safe(text: str) -> str:
