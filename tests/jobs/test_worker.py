@@ -113,8 +113,15 @@ def test_a_worker_started_beside_the_app_stops_when_the_app_stops(
 
 
 def _alive(pid: int) -> bool:
+    """Running: an exited worker waiting to be reaped (a zombie) has stopped. Once the app
+    ended, the worker is adopted by whatever reaps orphans here, which may be slow to do it
+    (seen on a loaded machine: 'Consumer exiting.' logged, the pid still there 20 s on)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
