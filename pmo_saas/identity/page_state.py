@@ -64,6 +64,9 @@ class WorkspacePage(rx.State, mixin=True):
     def _clear_messages(self) -> None:
         self.error = self.notice = self.error_field = ""
 
+    def _work_done(self) -> None:
+        """Called once a service ran or was refused (`BusyWork` stops its spinner here)."""
+
     async def _refresh(self, ctx: TenantContext) -> None:
         """Read what the page shows (override); called after every successful `_act`."""
 
@@ -172,6 +175,8 @@ class WorkspacePage(rx.State, mixin=True):
             self.error = str(error)
             self.error_field = getattr(error, "field", None) or ""
             return None
+        finally:
+            self._work_done()
         self.notice = notice
         return result
 
@@ -256,9 +261,13 @@ class WorkspacePage(rx.State, mixin=True):
 class BusyWork(rx.State, mixin=True):
     """Mixin for a page whose buttons start slow work (over ~300 ms): `busy` names the work
     under way, and `ui.dialogs.busy_button(..., busy=S.busy == "launch")` spins meanwhile.
-    Chain `S.mark_busy("launch")` before the handler; the handler clears `busy` at its end."""
+    Chain `S.mark_busy("launch")` before the handler; `_act` (and so `_download`) clears `busy`
+    once its service ran or was refused; a handler that stops before clears it itself."""
 
     busy: str = ""
+
+    def _work_done(self) -> None:
+        self.busy = ""
 
     @rx.event
     def mark_busy(self, work: str) -> None:

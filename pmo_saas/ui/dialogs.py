@@ -126,6 +126,16 @@ def busy_button(label: str | rx.Var, *, busy: rx.Var[bool], **props: Any) -> rx.
     )
 
 
+def work_button(
+    label: str | rx.Var, *, state: Any, work: str, run: Any, **props: Any
+) -> rx.Component:
+    """A `busy_button` for a `BusyWork` page state: a click marks `work` under way (the spin
+    shows at once), then `run`s the handler, whose `_act` clears it."""
+    return busy_button(
+        label, busy=state.busy == work, on_click=[state.mark_busy(work), run], **props
+    )
+
+
 def progress_bar(
     label: str | rx.Var, value: rx.Var[int] | None, *, shown: rx.Var[bool]
 ) -> rx.Component:

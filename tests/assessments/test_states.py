@@ -368,7 +368,12 @@ def test_editor_saves_a_used_model_as_a_new_version(world):
 
         # Not used yet: saving again stays on version 2.
         editor.remove_last_level()
-        editor.remove_dimension(2)
+        editor.remove_dimension(7)  # a stale index (the dialog of a dimension already gone)
+        assert editor.error == "That dimension is no longer in the model."
+        assert len(editor.dimensions) == 3
+        editor.remove_dimension(2)  # confirmed in its dialog
+        assert editor.error == ""
+        assert editor.notice == "“Learning” removed (not saved yet)."
         await editor.save()
         assert editor.notice == "Saved (version 2)."
         assert len(editor.levels) == 5 and len(editor.dimensions) == 2

@@ -111,11 +111,17 @@ def test_spend_by_month_and_by_csv_all_or_nothing(org_a):
     assert "line 4: The amount cannot be negative" in str(error.value)
     assert [s.month for s in _view(org_a, iid).spend] == ["2026-01"]
     good = b'month,amount\n2026-02,5000\n2026-03,"7,000"\n'
+    told: list[tuple[int, int]] = []
     with tenant_session(org_a) as session:
         result = plan_services.import_spend_csv(
-            session=session, ctx=org_a, initiative_id=iid, data=good
+            session=session,
+            ctx=org_a,
+            initiative_id=iid,
+            data=good,
+            progress=lambda done, total: told.append((done, total)),
         )
     assert result.created == 2
+    assert told == [(1, 2), (2, 2)]  # the page's bar: months written of all
     view = _view(org_a, iid)
     assert [(s.month, s.amount, s.source) for s in view.spend] == [
         ("2026-01", 12_000, "manual"),

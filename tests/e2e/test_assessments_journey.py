@@ -28,6 +28,7 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from tests import factories
 from tests.assessments import helpers
+from tests.e2e.journey import busy_seen, watch_busy
 
 SLUG_ORG = "Assess Journey"
 
@@ -248,6 +249,13 @@ def test_coach_runs_two_rounds_members_answer_and_results_show_the_numbers(
     page.get_by_role("region", name="Models").get_by_role("link", name="Journey model").click()
     expect(page.get_by_label("Version")).to_have_text("Version 1")
     expect(page.get_by_text("saving makes version 2")).to_be_visible()
+    # Removing a dimension asks first; Cancel keeps it.
+    page.get_by_role("button", name="Remove dimension 3").click()
+    confirm = page.get_by_role("alertdialog")
+    expect(confirm).to_contain_text("Remove dimension 3?")
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_have_count(0)
+    expect(page.get_by_label("Name of dimension 3")).to_have_value("Teamwork")
     page.get_by_label("Statements of dimension 1").fill("F1\nF2 reworded")
     page.get_by_role("button", name="Save model").click()
     expect(page.get_by_role("status")).to_contain_text("Saved as version 2")
@@ -265,8 +273,11 @@ def test_coach_runs_two_rounds_members_answer_and_results_show_the_numbers(
         helpers.answer(person, round_2, alpha, {"F1": 4, "F2 reworded": 4, "Q1": 4, "T1": 4})
     page.reload()
     page.get_by_role("button", name="Close round").click()
+    watch_busy(page)
     page.get_by_role("alertdialog").get_by_role("button", name="Close round").click()
     expect(page.get_by_label("Round status")).to_have_text("closed")
+    seen = busy_seen(page)  # its button spun (disabled) while the round closed
+    assert any(s.startswith("button:") and "Close round" in s for s in seen), seen
     expect(page.get_by_text("Journey model, version 2")).to_be_visible()
     _open_team(page, "Alpha")
     expect(page.get_by_role("figure", name="Radar chart of Alpha")).to_contain_text(

@@ -4,7 +4,8 @@ An initiative is funded by an adopted published plan in three tranches. A coach 
 gate review on the governance page and the plan page shows the next tranche released. The
 initiative's owner (a member named in its owner field) sets the RAG status to amber: without
 a reason the page says so and keeps the choice; with one it is saved into the history, and
-the dashboard's delivery area shows the initiative at risk with that reason.
+the dashboard's delivery area shows the initiative at risk with that reason. The coach imports
+spend from CSV: the button spins and a progress bar runs until it says what it wrote.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tests.e2e.delivery_steps import (
     funded_checkout,
     record_gate_review,
 )
+from tests.e2e.journey import busy_seen, watch_busy
 
 
 def _sign_in(page: Page, url: str, email: str, path: str) -> None:
@@ -46,6 +48,17 @@ def test_gate_releases_a_tranche_owner_sets_amber_dashboard_shows_it(page: Page,
     plan_path = f"/o/{slug}/portfolio/p/{pid}/plan/{iid}"
     expect_second_tranche_released(page, f"{base_url}{plan_path}", coach)
     expect(page.get_by_text("0 spent of 60,000 released.")).to_be_visible()
+
+    # ---- the coach imports spend from CSV: the button spins and a progress bar runs meanwhile
+    page.get_by_label("Spend CSV (month,amount)").fill("month,amount\n2026-01,1000\n2026-02,2000")
+    watch_busy(page)
+    page.get_by_role("button", name="Import spend").click()
+    expect(page.get_by_role("status")).to_contain_text("Spend imported: 2 month(s).")
+    expect(page.get_by_text("3,000 spent of 60,000 released.")).to_be_visible()
+    seen = busy_seen(page)
+    assert any(s.startswith("button:") and "Import spend" in s for s in seen), seen
+    assert "progressbar:Importing spend…" in seen, seen
+    expect(page.get_by_role("button", name="Import spend")).to_be_enabled()
 
     # ---- the owner sets amber: a reason is required, and the choice is kept meanwhile
     context = page.context.browser.new_context()  # type: ignore[union-attr]

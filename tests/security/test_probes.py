@@ -49,6 +49,7 @@ BACKGROUND_ONLY = {
     "ConnectionsState.follow_sync": "the progress of the sync its probed sync_now started",
     "CapacityState.confirm_import": "writes the CSV its probed preview_import kept",
     "DeliveryState.confirm_import": "writes the CSV its probed preview_import kept",
+    "PlanState.write_spend": "writes the spend CSV its probed import_spend kept",
     "FundingState.solve": "the solver run its probed fund started (the session checked again)",
 }
 

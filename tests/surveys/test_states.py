@@ -443,3 +443,26 @@ def test_the_launch_form_sets_the_reminder_schedule(world):
         schedules = {s.title: s.reminder_days for s in session.exec(select(Survey)).all()}
     # "Pulse" came from the service's default; "Late" was refused and not created.
     assert schedules == {"Pulse": "3,7", "Nudged": "2,5", "Quiet": ""}
+
+
+def test_remind_and_close_buttons_spin_until_their_work_ends_refused_or_done(world):
+    """The list chains mark_busy("remind-<id>") / ("close-<id>") before the handler; `_act`
+    clears it whether the service refused (an unknown survey) or did the work."""
+    sid = world["survey_id"]
+
+    async def scenario():
+        state = await _launch_page(world)
+        state.mark_busy(f"close-{sid + 999}")
+        await state.close(sid + 999)  # not a survey of this organisation: refused
+        assert state.error != "" and state.busy == ""
+        state.mark_busy(f"remind-{sid}")
+        assert state.busy == f"remind-{sid}"
+        await state.remind(sid)
+        assert (state.error, state.busy) == ("", "")
+        assert state.notice.startswith("Reminders sent to")
+        state.mark_busy(f"close-{sid}")
+        await state.close(sid)
+        assert (state.error, state.busy) == ("", "")
+        assert _status(sid) == "closed"
+
+    run(scenario())

@@ -25,6 +25,7 @@ from pmo_saas.ui.components import (
     info_callout,
     page_heading,
 )
+from pmo_saas.ui.dialogs import confirm_button
 from pmo_saas.ui.dnd import reorder_buttons
 
 
@@ -129,7 +130,14 @@ class ModelEditorState(WorkspacePage, rx.State):
 
     @rx.event
     def remove_dimension(self, index: int) -> None:
-        self.dimensions = [d for i, d in enumerate(self.dimensions) if i != int(index)]
+        at = int(index)
+        if not 0 <= at < len(self.dimensions):
+            self._refuse("That dimension is no longer in the model.")
+            return
+        removed = self.dimensions[at].name or f"Dimension {at + 1}"
+        self.dimensions = [d for i, d in enumerate(self.dimensions) if i != at]
+        self.error = ""
+        self.notice = f"“{removed}” removed (not saved yet)."
 
     @rx.event
     async def save(self) -> None:
@@ -221,13 +229,15 @@ def _dimension_card(dim: EditDimension, index: rx.Var[int]) -> rx.Component:
             ),
             rx.cond(
                 ~ModelEditorState.builtin,
-                rx.button(
+                confirm_button(
                     "Remove",
-                    size="1",
+                    name="Remove dimension " + number,
+                    title="Remove dimension " + number + "?",
+                    description="Its description and levels go with it. Nothing is saved "
+                    "until you save the model.",
+                    confirm_label="Remove dimension",
+                    on_confirm=ModelEditorState.remove_dimension(index),
                     variant="ghost",
-                    color_scheme="red",
-                    aria_label="Remove dimension " + number,
-                    on_click=ModelEditorState.remove_dimension(index),
                 ),
             ),
             width="100%",

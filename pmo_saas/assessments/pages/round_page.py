@@ -32,7 +32,7 @@ from pmo_saas.assessments.views import (
 from pmo_saas.collaboration.pages.thread import comment_thread
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
@@ -44,7 +44,7 @@ from pmo_saas.ui.components import (
     plain_table,
     region,
 )
-from pmo_saas.ui.dialogs import confirm_dialog
+from pmo_saas.ui.dialogs import busy_button, confirm_dialog
 
 RESULT_COLUMNS = (
     "Dimension",
@@ -100,7 +100,7 @@ def _export_name(title: str) -> str:
     return (re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "round") + ".csv"
 
 
-class RoundState(WorkspacePage, rx.State):
+class RoundState(BusyWork, WorkspacePage, rx.State):
     title: str = ""
     status: str = ""
     model_label: str = ""
@@ -445,16 +445,25 @@ def round_page() -> rx.Component:
                     rx.cond(
                         RoundState.status == "open",
                         confirm_dialog(
-                            rx.button("Close round", color_scheme="orange"),
+                            busy_button(
+                                "Close round",
+                                busy=RoundState.busy == "close",
+                                color_scheme="orange",
+                            ),
                             title="Close this round?",
                             description="Nobody can answer it any more and its results are "
                             "fixed. This cannot be undone.",
                             confirm_label="Close round",
-                            on_confirm=RoundState.close_round,
+                            on_confirm=[RoundState.mark_busy("close"), RoundState.close_round],
                             danger=False,
                         ),
                     ),
-                    rx.button("Export CSV", variant="soft", on_click=RoundState.export_csv),
+                    busy_button(
+                        "Export CSV",
+                        busy=RoundState.busy == "export",
+                        variant="soft",
+                        on_click=[RoundState.mark_busy("export"), RoundState.export_csv],
+                    ),
                 ),
                 rx.heading("Results", size="5", as_="h2"),
                 rx.cond(

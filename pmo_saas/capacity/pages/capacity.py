@@ -13,7 +13,7 @@ from pmo_saas.capacity.services import allocations, capacity, exports, importing
 from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
@@ -30,11 +30,11 @@ from pmo_saas.ui.components import (
     region,
     text_area,
 )
-from pmo_saas.ui.dialogs import busy_button, confirm_button, progress_bar
+from pmo_saas.ui.dialogs import busy_button, confirm_button, progress_bar, work_button
 from pmo_saas.ui.palette import PRIMARY, SECONDARY
 
 
-class CapacityState(WorkspacePage, rx.State):
+class CapacityState(BusyWork, WorkspacePage, rx.State):
     capacity_rows: list[CapacityRow] = []
     allocation_rows: list[AllocationRow] = []
     team_load: list[LoadRow] = []
@@ -378,7 +378,9 @@ def _body() -> rx.Component:
         rx.cond(s.can_manage, rx.vstack(_forms(), _import(), width="100%")),
         rx.hstack(
             rx.heading("Capacity per team and quarter", size="5", as_="h2"),
-            rx.button("Export CSV", size="1", variant="soft", on_click=s.export_csv),
+            work_button(
+                "Export CSV", state=s, work="export", run=s.export_csv, size="1", variant="soft"
+            ),
             align="center",
         ),
         data_table(
@@ -390,7 +392,14 @@ def _body() -> rx.Component:
         ),
         rx.hstack(
             rx.heading("Allocations", size="5", as_="h2"),
-            rx.button("Export CSV", size="1", variant="soft", on_click=s.export_allocations_csv),
+            work_button(
+                "Export CSV",
+                state=s,
+                work="export-allocations",
+                run=s.export_allocations_csv,
+                size="1",
+                variant="soft",
+            ),
             align="center",
         ),
         data_table(
@@ -404,11 +413,13 @@ def _body() -> rx.Component:
             "Demand vs capacity per team",
             rx.hstack(
                 rx.heading("Demand vs capacity per team", size="5", as_="h2"),
-                rx.button(
+                work_button(
                     "Export demand vs capacity CSV",
+                    state=s,
+                    work="export-load",
+                    run=s.export_load_csv,
                     size="1",
                     variant="soft",
-                    on_click=s.export_load_csv,
                 ),
                 align="center",
             ),

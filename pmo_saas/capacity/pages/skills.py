@@ -10,7 +10,7 @@ from pmo_saas.capacity.schemas import InitiativeSkillRow, PersonSkillsRow, Skill
 from pmo_saas.capacity.services import allocations, skills
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
@@ -24,9 +24,10 @@ from pmo_saas.ui.components import (
     labelled_select,
     page_heading,
 )
+from pmo_saas.ui.dialogs import work_button
 
 
-class SkillsState(WorkspacePage, rx.State):
+class SkillsState(BusyWork, WorkspacePage, rx.State):
     team_gaps: list[SkillGapRow] = []
     stream_gaps: list[SkillGapRow] = []
     people: list[PersonSkillsRow] = []
@@ -186,7 +187,9 @@ def _body() -> rx.Component:
         _forms(),
         rx.hstack(
             rx.heading("Where a skill is short", size="5", as_="h2"),
-            rx.button("Export CSV", size="1", variant="soft", on_click=s.export_skills),
+            work_button(
+                "Export CSV", state=s, work="export", run=s.export_skills, size="1", variant="soft"
+            ),
             align="center",
         ),
         rx.text(

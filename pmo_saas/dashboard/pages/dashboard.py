@@ -15,11 +15,12 @@ from pmo_saas.dashboard.schemas import CultureFigure, Dashboard, ResponseRateRow
 from pmo_saas.db import cached_in_tenant
 from pmo_saas.delivery.plan_schemas import PortfolioDeliveryRow
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage, set_changed
+from pmo_saas.identity.page_state import BusyWork, WorkspacePage, set_changed
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.ui.charts import PRIMARY, chart_figure, figures_table, row_cells, series_colour
 from pmo_saas.ui.components import card, data_table, error_callout, page_heading
+from pmo_saas.ui.dialogs import work_button
 from pmo_saas.ui.empty import action_link, empty_state
 from pmo_saas.ui.section_nav import dashboard_nav
 
@@ -161,7 +162,7 @@ class WorkspaceDashboard(WorkspacePage, DashboardView, mixin=True):
         self.loaded = False
 
 
-class DashboardState(WorkspaceDashboard, rx.State):
+class DashboardState(BusyWork, WorkspaceDashboard, rx.State):
     @rx.event
     async def load(self) -> None:
         await self._load()
@@ -211,13 +212,14 @@ def _area(title: str, source: str | None, *children: rx.Component) -> rx.Compone
 def _csv_button(table: str, label: str, with_csv: bool) -> rx.Component:
     if not with_csv:
         return rx.fragment()
-    return rx.button(
-        rx.icon("download", size=14),
+    return work_button(
         f"{label[:1].upper()}{label[1:]} (CSV)",
+        state=DashboardState,
+        work=f"export-{table}",
+        run=DashboardState.download_csv(table),
         variant="soft",
         size="1",
         aria_label=f"Download {label} as CSV",
-        on_click=DashboardState.download_csv(table),
     )
 
 

@@ -21,7 +21,7 @@ from pmo_saas.delivery.schemas import FlowView, InitiativeDelivery, WorkItemRow
 from pmo_saas.delivery.services import exports, workitems
 from pmo_saas.delivery.services import flow as flow_services
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
@@ -39,7 +39,7 @@ from pmo_saas.ui.components import (
     region,
     text_area,
 )
-from pmo_saas.ui.dialogs import busy_button, confirm_button, progress_bar
+from pmo_saas.ui.dialogs import busy_button, confirm_button, progress_bar, work_button
 
 COLUMN_CHOICES = list(COLUMNS.items())
 KIND_CHOICES = list(KINDS.items())
@@ -60,7 +60,7 @@ def _figure_rows(view: FlowView) -> list[dict[str, str]]:
     ]
 
 
-class DeliveryState(WorkspacePage, rx.State):
+class DeliveryState(BusyWork, WorkspacePage, rx.State):
     portfolio_id: int = 0
     initiative_id: int = 0
     scope: str = ""
@@ -462,7 +462,14 @@ def _initiative_body() -> rx.Component:
         _charts(),
         rx.hstack(
             *[
-                rx.button(label, variant="soft", size="1", on_click=s.download_csv(which))
+                work_button(
+                    label,
+                    state=s,
+                    work=f"export-{which}",
+                    run=s.download_csv(which),
+                    variant="soft",
+                    size="1",
+                )
                 for which, label in (
                     ("items", "Work items (CSV)"),
                     ("status", "Status history (CSV)"),

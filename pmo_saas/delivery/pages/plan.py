@@ -16,7 +16,7 @@ from pmo_saas.delivery.services import plan as plan_services
 from pmo_saas.delivery.services import plan_forecast as plan_forecast_services
 from pmo_saas.delivery.services import plan_views
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.formatting import money
@@ -31,6 +31,7 @@ from pmo_saas.ui.components import (
     labelled,
     page_heading,
 )
+from pmo_saas.ui.dialogs import work_button
 
 CAN_WRITE = (AuthState.role != "") & (AuthState.role != "viewer")
 RAG_CHOICES = list(RAGS.items())
@@ -53,13 +54,16 @@ class FormPage(WorkspacePage, mixin=True):
             self.form_version += 1
 
 
-class PlanState(FormPage, rx.State):
+class PlanState(BusyWork, FormPage, rx.State):
     portfolio_id: int = 0
     initiative_id: int = 0
     title: str = ""
     rows: list[PortfolioDeliveryRow] = []
     plans: list[dict[str, str]] = []
     funded: bool = False
+    importing_spend: bool = False
+    spend_progress: int = 0  # 0-100 while the spend import writes
+    _spend_csv: str = ""  # the pasted spend CSV, between import_spend and write_spend
     approach: str = "agile"
     facts: list[dict[str, str]] = []
     why: list[str] = []
@@ -186,13 +190,34 @@ class PlanState(FormPage, rx.State):
         )
 
     @rx.event
-    async def import_spend(self, form: dict) -> None:
-        await self._form_act(
+    def import_spend(self, form: dict):  # type: ignore[no-untyped-def]
+        """The pasted CSV kept for `write_spend`, which writes it in the background."""
+        if self.importing_spend:
+            return None
+        self._spend_csv, self.importing_spend = str(form.get("csv", "")), True
+        return PlanState.write_spend
+
+    @rx.event(background=True)
+    async def write_spend(self):  # type: ignore[no-untyped-def]
+        """The kept spend lines written, the progress bar moving while they are (as capacity's);
+        the session and role are checked by `_act_reporting` before any work."""
+        async with self:
+            text, self._spend_csv, initiative_id = self._spend_csv, "", self._iid()
+            if not text:
+                self.importing_spend = False
+                return
+        result = await self._act_reporting(
             plan_services.import_spend_csv,
-            "Spend imported.",
-            initiative_id=self._iid(),
-            data=str(form.get("csv", "")).encode("utf-8"),
+            progress_var="spend_progress",
+            minimum=Role.MEMBER,
+            initiative_id=initiative_id,
+            data=text.encode("utf-8"),
         )
+        async with self:
+            self.importing_spend = False
+            if result is not None:
+                self.notice = f"Spend imported: {result.created} month(s)."
+                self.form_version += 1
 
     @rx.event
     async def save_dates(self, form: dict) -> None:
@@ -335,7 +360,14 @@ def _portfolio_body() -> rx.Component:
         ),
         rx.cond(s.plan_forecast != "", _plan_forecast_card()),
         rx.hstack(
-            rx.button("Delivery plan (CSV)", variant="soft", size="1", on_click=s.download_csv),
+            work_button(
+                "Delivery plan (CSV)",
+                state=s,
+                work="export",
+                run=s.download_csv,
+                variant="soft",
+                size="1",
+            ),
             rx.link("Value realised", href=portfolio_href(s.portfolio_id, "/value")),
             spacing="4",
         ),

@@ -27,6 +27,7 @@ from pmo_saas.ui.components import (
     page_heading,
     text_area,
 )
+from pmo_saas.ui.dialogs import busy_button, progress_bar
 
 
 def _rag_card() -> rx.Component:
@@ -114,7 +115,10 @@ def _spend_card() -> rx.Component:
                 ),
                 rx.form(
                     text_area("Spend CSV (month,amount)", "csv", rows="3"),
-                    rx.button("Import spend", type="submit", margin_top="0.5em"),
+                    busy_button(
+                        "Import spend", busy=s.importing_spend, type="submit", margin_top="0.5em"
+                    ),
+                    progress_bar("Importing spend…", s.spend_progress, shown=s.importing_spend),
                     on_submit=s.import_spend,
                     key="csv-" + s.form_version.to_string(),
                     width="100%",

@@ -13,6 +13,7 @@ from pmo_saas.delivery.pages.plan import CAN_WRITE, FormPage, field
 from pmo_saas.delivery.plan_schemas import CalibrationRow
 from pmo_saas.delivery.services import value as value_services
 from pmo_saas.identity.auth_state import AuthState
+from pmo_saas.identity.page_state import BusyWork
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.portfolio.pages.common import id_after, portfolio_nav
@@ -24,6 +25,7 @@ from pmo_saas.ui.components import (
     labelled,
     page_heading,
 )
+from pmo_saas.ui.dialogs import work_button
 
 RESULT_KEYS = ("initiative", "title", "target", "due", "measured", "achievement")
 
@@ -32,7 +34,7 @@ def _num(value: float | None, pattern: str = "{:g}") -> str:
     return "-" if value is None else pattern.format(value)
 
 
-class ValueState(FormPage, rx.State):
+class ValueState(BusyWork, FormPage, rx.State):
     portfolio_id: int = 0
     value_key: str = ""
     rows: list[dict[str, str]] = []
@@ -207,7 +209,14 @@ def value_page() -> rx.Component:
             ),
             empty="No measured results for scored initiatives yet.",
         ),
-        rx.button("Value realised (CSV)", variant="soft", size="1", on_click=s.download_csv),
+        work_button(
+            "Value realised (CSV)",
+            state=s,
+            work="export",
+            run=s.download_csv,
+            variant="soft",
+            size="1",
+        ),
         width="100%",
         align="start",
         spacing="4",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import date
 
 from sqlmodel import Session, col, select
@@ -273,9 +274,15 @@ def _read_spend(text: str) -> tuple[dict[date, int], list[str]]:
 
 
 def import_spend_csv(
-    *, session: Session, ctx: TenantContext, initiative_id: int, data: bytes
+    *,
+    session: Session,
+    ctx: TenantContext,
+    initiative_id: int,
+    data: bytes,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
-    """Columns month (YYYY-MM) and amount; every line checked first, then all or nothing."""
+    """Columns month (YYYY-MM) and amount; every line checked first, then all or nothing;
+    `progress(done, total)` is told after each month written (the page's bar)."""
     initiative = initiative_in_org(session, initiative_id)
     require_owner_or_coach(session, ctx, initiative)
     plan_of(session, initiative_id)
@@ -291,8 +298,10 @@ def import_spend_csv(
         raise ValidationFailed("Nothing imported. " + "; ".join(errors[:10]), field="file")
     if not rows:
         raise ValidationFailed("The file has no spend lines.", field="file")
-    for day, amount in rows.items():
+    for done, (day, amount) in enumerate(rows.items(), start=1):
         _put_spend(session, ctx, initiative_id, day, amount, "csv")
+        if progress is not None:
+            progress(done, len(rows))
     audit.record(
         session=session,
         ctx=ctx,

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.improvement import services
 from pmo_saas.improvement.models import SOURCE_LABELS, STATUS_LABELS
@@ -29,6 +29,7 @@ from pmo_saas.ui.components import (
     region,
     text_area,
 )
+from pmo_saas.ui.dialogs import work_button
 
 STATUS_CHOICES = list(STATUS_LABELS.items())
 SOURCE_CHOICES = list(SOURCE_LABELS.items())
@@ -66,7 +67,7 @@ def trend_rows(trend: feedback.PmoFeedbackTrend) -> list[TrendRow]:
     return rows
 
 
-class ImprovementState(WorkspacePage, rx.State):
+class ImprovementState(BusyWork, WorkspacePage, rx.State):
     items: list[ImprovementRow] = []
     owners: list[Choice] = []
     rounds: list[Choice] = []
@@ -262,7 +263,14 @@ def _body() -> rx.Component:
         info_callout(s.notice),
         rx.cond(s.can_manage, _trend()),
         rx.cond(s.can_manage, _raise_form()),
-        rx.button("Export backlog CSV", size="1", variant="soft", on_click=s.export_items),
+        work_button(
+            "Export backlog CSV",
+            state=s,
+            work="export",
+            run=s.export_items,
+            size="1",
+            variant="soft",
+        ),
         data_table(
             "Improvement backlog",
             ["Item", "From", "Status", "Owner", "Detail"],

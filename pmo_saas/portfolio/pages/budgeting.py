@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from pmo_saas.collaboration.pages.thread import comment_thread
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel import formatting
 from pmo_saas.kernel.context import TenantContext
@@ -32,7 +32,7 @@ from pmo_saas.ui.components import (
     page_heading,
     region,
 )
-from pmo_saas.ui.dialogs import confirm_button
+from pmo_saas.ui.dialogs import confirm_button, work_button
 from pmo_saas.ui.pickers import multi_picker, picked
 
 STAKEHOLDER, AMOUNT, SPLIT, INVITE = "stakeholder_", "amount_", "split_", "invite_"
@@ -245,7 +245,7 @@ def _option_lines(view: BudgetSessionView) -> list[OptionLine]:
     return lines
 
 
-class BudgetSessionState(WorkspacePage, rx.State):
+class BudgetSessionState(BusyWork, WorkspacePage, rx.State):
     portfolio_id: int = 0
     name: str = ""
     status: str = ""
@@ -516,10 +516,12 @@ def _session_body() -> rx.Component:
                     s.options,
                     _spread_row,
                 ),
-                rx.button(
+                work_button(
                     "Download allocations (CSV)",
+                    state=s,
+                    work="export",
+                    run=s.download_csv,
                     variant="soft",
-                    on_click=s.download_csv,
                 ),
                 width="100%",
                 align="start",

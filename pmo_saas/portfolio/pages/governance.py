@@ -9,7 +9,7 @@ import reflex as rx
 from pmo_saas.collaboration.pages.thread import comment_thread
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
@@ -23,10 +23,11 @@ from pmo_saas.ui.components import (
     info_callout,
     page_heading,
 )
+from pmo_saas.ui.dialogs import work_button
 from pmo_saas.ui.section_nav import dashboard_nav
 
 
-class GovernanceIndexState(WorkspacePage, rx.State):
+class GovernanceIndexState(BusyWork, WorkspacePage, rx.State):
     rows: list[LifecycleRow] = []
 
     async def _refresh(self, ctx: TenantContext) -> None:
@@ -56,12 +57,14 @@ def governance_index_page() -> rx.Component:
         page_heading("Governance", "Where each initiative stands in its DSDM lifecycle."),
         dashboard_nav(),
         error_callout(GovernanceIndexState.error),
-        rx.button(
+        work_button(
             "Download CSV",
+            state=GovernanceIndexState,
+            work="export",
+            run=GovernanceIndexState.download_csv,
             variant="soft",
             size="1",
             aria_label="Download initiative lifecycles as CSV",
-            on_click=GovernanceIndexState.download_csv,
         ),
         data_table(
             "Initiative lifecycles",
@@ -83,7 +86,7 @@ def governance_index_page() -> rx.Component:
 DECISION_BY_LABEL = {label: key for key, label in governance.DECISIONS.items()}
 
 
-class GovernanceState(WorkspacePage, rx.State):
+class GovernanceState(BusyWork, WorkspacePage, rx.State):
     title: str = ""
     stage_label: str = ""
     status: str = ""
@@ -223,12 +226,14 @@ def governance_page() -> rx.Component:
         rx.hstack(
             rx.heading("Decisions log", size="4", as_="h2"),
             rx.spacer(),
-            rx.button(
+            work_button(
                 "Download CSV",
+                state=s,
+                work="export",
+                run=s.download_csv,
                 variant="soft",
                 size="1",
                 aria_label="Download gate reviews and decisions as CSV",
-                on_click=s.download_csv,
             ),
             width="100%",
         ),

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from pmo_saas.collaboration.pages.thread import comment_thread
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel import formatting
 from pmo_saas.kernel.context import TenantContext
@@ -30,7 +30,7 @@ from pmo_saas.ui.components import (
     page_heading,
     region,
 )
-from pmo_saas.ui.dialogs import confirm_dialog
+from pmo_saas.ui.dialogs import busy_button, confirm_dialog
 
 
 class RoundLine(BaseModel):
@@ -224,7 +224,7 @@ class ProgressLine(BaseModel):
     done: str
 
 
-class RoundState(WorkspacePage, rx.State):
+class RoundState(BusyWork, WorkspacePage, rx.State):
     portfolio_id: int = 0
     round_name: str = ""
     round_status: str = ""
@@ -436,18 +436,24 @@ def _settle_form() -> rx.Component:
             color_scheme="gray",
         ),
         rx.hstack(
-            rx.button("Settle round", type="submit"),
+            busy_button("Settle round", busy=s.busy == "settle", type="submit"),
             confirm_dialog(
-                rx.button("Cancel round", type="button", variant="soft", color_scheme="red"),
+                busy_button(
+                    "Cancel round",
+                    busy=s.busy == "cancel",
+                    type="button",
+                    variant="soft",
+                    color_scheme="red",
+                ),
                 title="Cancel this scoring round?",
                 description="Its scores are not written to the initiatives, and nobody can score "
                 "in it any more. This cannot be undone.",
                 confirm_label="Cancel round",
-                on_confirm=s.cancel,
+                on_confirm=[s.mark_busy("cancel"), s.cancel],
             ),
             margin_top="0.5em",
         ),
-        on_submit=s.settle,
+        on_submit=[s.mark_busy("settle"), s.settle],
         width="100%",
     )
 

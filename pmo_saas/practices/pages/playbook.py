@@ -7,7 +7,7 @@ import reflex as rx
 
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
@@ -39,9 +39,10 @@ from pmo_saas.ui.components import (
     region,
     text_area,
 )
+from pmo_saas.ui.dialogs import work_button
 
 
-class PlaybookState(WorkspacePage, rx.State):
+class PlaybookState(BusyWork, WorkspacePage, rx.State):
     practices: list[PracticeRow] = []
     matrix_rows: list[MatrixRow] = []
     dimensions: list[DimensionChoice] = []
@@ -123,7 +124,14 @@ def _matrix() -> rx.Component:
         "Adoption matrix",
         rx.hstack(
             rx.heading("Adoption: teams x practices", size="5", as_="h2"),
-            rx.button("Export CSV", size="1", variant="soft", on_click=s.export_matrix),
+            work_button(
+                "Export CSV",
+                state=s,
+                work="export-matrix",
+                run=s.export_matrix,
+                size="1",
+                variant="soft",
+            ),
             align="center",
         ),
         rx.scroll_area(
@@ -214,7 +222,14 @@ def _body() -> rx.Component:
         error_callout(s.error),
         info_callout(s.notice),
         rx.cond(s.can_manage, _publish_form()),
-        rx.button("Export practices CSV", size="1", variant="soft", on_click=s.export_practices),
+        work_button(
+            "Export practices CSV",
+            state=s,
+            work="export-practices",
+            run=s.export_practices,
+            size="1",
+            variant="soft",
+        ),
         data_table(
             "Practices",
             ["Practice", "Framework", "Purpose", "Helps", "Owner", "Version", "Teams adopted"],

@@ -7,7 +7,7 @@ import reflex as rx
 
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
@@ -30,9 +30,10 @@ from pmo_saas.ui.components import (
     plain_table,
     region,
 )
+from pmo_saas.ui.dialogs import work_button
 
 
-class ProgrammesState(WorkspacePage, rx.State):
+class ProgrammesState(BusyWork, WorkspacePage, rx.State):
     rollups: list[ProgrammeRollup] = []
     portfolios: list[Choice] = []
     ungrouped: list[Choice] = []
@@ -266,7 +267,14 @@ def _body() -> rx.Component:
         error_callout(s.error),
         info_callout(s.notice),
         rx.cond(s.can_manage, _forms()),
-        rx.button("Export programmes CSV", size="1", variant="soft", on_click=s.export_csv),
+        work_button(
+            "Export programmes CSV",
+            state=s,
+            work="export",
+            run=s.export_csv,
+            size="1",
+            variant="soft",
+        ),
         rx.cond(
             s.rollups.length() > 0,
             rx.foreach(s.rollups, _rollup),

@@ -7,7 +7,7 @@ import reflex as rx
 
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
@@ -31,9 +31,10 @@ from pmo_saas.ui.components import (
     region,
     text_area,
 )
+from pmo_saas.ui.dialogs import work_button
 
 
-class RoadmapState(WorkspacePage, rx.State):
+class RoadmapState(BusyWork, WorkspacePage, rx.State):
     waves: list[WaveRow] = []
     progress: list[WaveProgress] = []
     comparison: PilotComparison | None = None
@@ -194,8 +195,13 @@ def _body() -> rx.Component:
                 "Wave progress",
                 rx.hstack(
                     rx.heading("Progress", size="5", as_="h2"),
-                    rx.button(
-                        "Export progress CSV", size="1", variant="soft", on_click=s.export_progress
+                    work_button(
+                        "Export progress CSV",
+                        state=s,
+                        work="export",
+                        run=s.export_progress,
+                        size="1",
+                        variant="soft",
                     ),
                     align="center",
                 ),

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from pmo_saas.collaboration.pages.thread import comment_thread
 from pmo_saas.db import in_tenant
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict
@@ -41,6 +41,7 @@ from pmo_saas.surveys.wedid import services as we_did
 from pmo_saas.surveys.wedid.pages import WeDidState, we_did_section
 from pmo_saas.surveys.wedid.schemas import WeDidBoard
 from pmo_saas.ui.components import error_callout, info_callout, page_heading
+from pmo_saas.ui.dialogs import work_button
 
 # The trend chart's axis spans the headline's own scale (no Westrum axis running to 8).
 HEADLINE_DOMAIN: dict[str, list[float]] = {
@@ -131,7 +132,7 @@ class TeamOption(BaseModel):
     label: str
 
 
-class ResultsState(WorkspacePage, rx.State):
+class ResultsState(BusyWork, WorkspacePage, rx.State):
     title: str = ""
     instrument_label: str = ""
     round_number: int = 0
@@ -392,8 +393,12 @@ def results_page() -> rx.Component:
                                 color_scheme="gray",
                             ),
                             rx.spacer(),
-                            rx.button(
-                                "Export CSV", variant="soft", on_click=ResultsState.export_csv
+                            work_button(
+                                "Export CSV",
+                                state=ResultsState,
+                                work="export",
+                                run=ResultsState.export_csv,
+                                variant="soft",
                             ),
                             width="100%",
                             align="center",

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from pmo_saas.surveys.pages.common import section_href
 from pmo_saas.surveys.schemas import SurveyRow, TeamProgress
-from pmo_saas.ui.dialogs import confirm_dialog
+from pmo_saas.ui.dialogs import busy_button, confirm_dialog
 from pmo_saas.ui.empty import action_link, empty_state
 
 
@@ -94,16 +94,21 @@ def _survey_row(state: Any, item: SurveyItem) -> rx.Component:
                         aria_label="Results of " + s.title,
                     ),
                     rx.fragment(
-                        rx.button(
+                        busy_button(
                             "Remind",
+                            busy=state.busy == "remind-" + s.id.to_string(),
                             size="1",
                             variant="soft",
                             aria_label="Remind who has not answered " + s.title,
-                            on_click=state.remind(s.id),
+                            on_click=[
+                                state.mark_busy("remind-" + s.id.to_string()),
+                                state.remind(s.id),
+                            ],
                         ),
                         confirm_dialog(
-                            rx.button(
+                            busy_button(
                                 "Close",
+                                busy=state.busy == "close-" + s.id.to_string(),
                                 size="1",
                                 color_scheme="orange",
                                 aria_label="Close " + s.title,
@@ -112,7 +117,10 @@ def _survey_row(state: Any, item: SurveyItem) -> rx.Component:
                             description="Nobody can answer it any more and its results are "
                             "fixed. This cannot be undone.",
                             confirm_label="Close survey",
-                            on_confirm=state.close(s.id),
+                            on_confirm=[
+                                state.mark_busy("close-" + s.id.to_string()),
+                                state.close(s.id),
+                            ],
                             danger=False,
                         ),
                     ),

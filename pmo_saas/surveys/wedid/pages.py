@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from reflex.event import EventSpec
 
 from pmo_saas.db import in_tenant
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.paths import id_after
 from pmo_saas.surveys.schemas import WeDidNote
@@ -26,6 +26,7 @@ from pmo_saas.ui.components import (
     info_callout,
     labelled_select,
 )
+from pmo_saas.ui.dialogs import work_button
 
 NO_VALUE = "—"
 
@@ -95,7 +96,7 @@ def _form_id(form: dict[str, Any], name: str) -> int | None:
     return int(raw)
 
 
-class WeDidState(WorkspacePage, rx.State):
+class WeDidState(BusyWork, WorkspacePage, rx.State):
     loaded: bool = False
     closed: bool = False
     note: str = ""
@@ -224,7 +225,13 @@ def we_did_section() -> rx.Component:
                 rx.hstack(
                     rx.heading("You said, we did", size="4", as_="h2"),
                     rx.spacer(),
-                    rx.button("Export commitments", variant="soft", on_click=WeDidState.export_csv),
+                    work_button(
+                        "Export commitments",
+                        state=WeDidState,
+                        work="export",
+                        run=WeDidState.export_csv,
+                        variant="soft",
+                    ),
                     width="100%",
                     align="center",
                 ),
