@@ -168,17 +168,20 @@ def save_initiative(
     initiative_id: int,
     data: dict[str, object],
     scores: dict[str, object],
-) -> None:
+) -> dict[str, str]:
     """The edit form: fields and scores in one transaction (all or nothing); the page passes
-    only what changed, so a form saved as it was writes nothing."""
+    only what changed, so a form saved as it was writes nothing. Returns the scores saved as
+    the card shows them (key -> text, "" not scored)."""
     if data:
         initiative_services.update_initiative(
             session=session, ctx=ctx, initiative_id=initiative_id, data=data
         )
-    if scores:
-        initiative_services.set_scores(
-            session=session, ctx=ctx, initiative_id=initiative_id, scores=scores
-        )
+    if not scores:
+        return {}
+    stored = initiative_services.set_scores(
+        session=session, ctx=ctx, initiative_id=initiative_id, scores=scores
+    )
+    return {k: "" if v is None else formatting.number(v) for k, v in stored.items()}
 
 
 class ScoringSetup(BaseModel):

@@ -160,7 +160,27 @@ class AnswerState(WorkspacePage, rx.State):
             return
         self._values = {**self._values, statement_id: value}
         self.notice = ""
-        self._render()
+        self._recheck(statement_id)
+
+    def _recheck(self, statement_id: int) -> None:
+        """One statement's ticks again (what `_render` would give), not the whole page."""
+        value = self._values.get(statement_id)
+
+        def statement(s: AnswerStatement) -> AnswerStatement:
+            if s.id != statement_id:
+                return s
+            options = [o.model_copy(update={"checked": o.value == value}) for o in s.options]
+            return s.model_copy(update={"options": options})
+
+        self.dimensions = [
+            d.model_copy(update={"statements": [statement(s) for s in d.statements]})
+            if any(s.id == statement_id for s in d.statements)
+            else d
+            for d in self.dimensions
+        ]
+        self.answered = len(
+            {s.id for d in self.dimensions for s in d.statements} & set(self._values)
+        )
 
     @rx.event
     def set_comment(self, dimension_id: int, text: str) -> None:

@@ -21,7 +21,7 @@ from pmo_saas.assessments.schemas import (
     MyAnswers,
     MyAssignment,
 )
-from pmo_saas.assessments.services.common import _get, _round, _scale
+from pmo_saas.assessments.services.common import _scale
 from pmo_saas.identity import audit
 from pmo_saas.identity.models import Team
 from pmo_saas.kernel.clock import utcnow
@@ -35,6 +35,26 @@ def _my_participant(session: Session, ctx: TenantContext, participant_id: int) -
     if row is None or row.user_id != ctx.user_id:
         raise NotFound("That questionnaire")
     return row
+
+
+def _my_questionnaire(
+    session: Session, ctx: TenantContext, participant_id: int
+) -> tuple[RoundParticipant, AssessmentRound, AssessmentModelVersion, Team | None]:
+    """One's questionnaire with its round, model version and team, in one read."""
+    found = session.exec(
+        select(RoundParticipant, AssessmentRound, AssessmentModelVersion, Team)
+        .join(AssessmentRound, col(AssessmentRound.id) == RoundParticipant.round_id)
+        .join(
+            AssessmentModelVersion,
+            col(AssessmentModelVersion.id) == AssessmentRound.model_version_id,
+        )
+        .join(Team, col(Team.id) == RoundParticipant.team_id, isouter=True)
+        .where(RoundParticipant.id == participant_id)
+    ).first()
+    # Someone else's questionnaire is "not found", like a missing one.
+    if found is None or found[0].user_id != ctx.user_id:
+        raise NotFound("That questionnaire")
+    return found[0], found[1], found[2], found[3]
 
 
 def _statement_dimensions(session: Session, version_id: int) -> dict[int, int]:
@@ -123,11 +143,9 @@ def save_answers(
     dimension id -> text / -1, 0, +1. With `submit`, the questionnaire counts as done (it can
     still be changed while the round is open). Returns the updated progress.
     """
-    part = _my_participant(session, ctx, participant_id)
-    rnd = _round(session, part.round_id)
+    part, rnd, version, team = _my_questionnaire(session, ctx, participant_id)
     if rnd.status != ROUND_OPEN:
         raise Conflict("This round is closed; answers can no longer change.")
-    version = _get(session, AssessmentModelVersion, rnd.model_version_id, "That model version")
     statement_dims = _statement_dimensions(session, version.id or 0)
     low, high = _scale(session, version.id or 0)
     existing = {
@@ -177,7 +195,6 @@ def save_answers(
             )
     session.add(part)
     session.flush()
-    team = session.get(Team, part.team_id)
     assert part.id is not None and rnd.id is not None
     # The progress from what this call read and wrote: the questionnaire's statements and the
     # answers kept (each answer is of one of them), without reading them again.

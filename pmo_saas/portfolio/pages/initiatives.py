@@ -209,22 +209,51 @@ class InitiativesState(WorkspacePage, rx.State):
     async def save_edit(self, form: dict) -> None:
         # Only what differs from the values the form opened with is written (and audited).
         changed = {k: v for k, v in form.items() if str(v) != self.edit_values.get(k)}
-        await self._act(
+        try:
+            fields_changed = bool(self._changed_data(form, changed))
+        except ValueError:  # refused below, after the role check, as `prepare` refuses it
+            fields_changed = True
+        scores = {
+            k.removeprefix(SCORE_PREFIX): v
+            for k, v in changed.items()
+            if k.startswith(SCORE_PREFIX)
+        }
+        # Scores alone change only this card's scores (the table's job size aside): the card
+        # is updated in place instead of reading the whole portfolio again.
+        in_place = not fields_changed and bool(scores) and "job_size" not in scores
+        saved = await self._act(
             views.save_initiative,
             notice=f"“{str(form.get('title', '')).strip()}” saved.",
             minimum=Role.COACH,
+            refresh=not in_place,
             prepare=lambda: {"data": self._changed_data(form, changed)},
             initiative_id=self.editing_id,
-            scores={
-                k.removeprefix(SCORE_PREFIX): v
-                for k, v in changed.items()
-                if k.startswith(SCORE_PREFIX)
-            },
+            scores=scores,
         )
+        if in_place and saved is not None:
+            self._rescore(self.editing_id, saved)
         self.busy = ""
         if not self.error:
             self.editing_id = 0
             self.dialog = ""
+
+    def _rescore(self, initiative_id: int, saved: dict[str, str]) -> None:
+        """The saved scores into the one card (the list and its board lane), as a reload
+        would show them."""
+
+        def rescored(c: InitiativeCard) -> InitiativeCard:
+            if c.id != initiative_id:
+                return c
+            scores = {**c.scores, **saved}
+            return c.model_copy(update={"scores": {k: v for k, v in scores.items() if v}})
+
+        self.cards = [rescored(c) for c in self.cards]
+        self.board = [
+            lane.model_copy(update={"cards": [rescored(c) for c in lane.cards]})
+            if any(c.id == initiative_id for c in lane.cards)
+            else lane
+            for lane in self.board
+        ]
 
     async def _move(self, initiative_id: int, status: str) -> bool:
         """The move, through the service (status history, audit; coaches and up only)."""

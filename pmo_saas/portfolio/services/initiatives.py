@@ -467,8 +467,9 @@ def set_scores(
     ctx: TenantContext,
     initiative_id: int,
     scores: Mapping[str, object],
-) -> None:
-    """Set (or, with None or "", clear back to "not scored") inputs; all or nothing."""
+) -> dict[str, float | None]:
+    """Set (or, with None or "", clear back to "not scored") inputs; all or nothing.
+    Returns the values stored, by key (None: not scored)."""
     _can_write(session, ctx)
     initiative = _initiative(session, initiative_id)
     criteria = _criteria(session, initiative.portfolio_id)
@@ -486,3 +487,4 @@ def set_scores(
         target=initiative.title,
         detail=", ".join(f"{k}={'not scored' if v is None else v}" for k, v in clean.items()),
     )
+    return clean
