@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from pmo_saas.settings import PROJECT_ROOT
+from tests.e2e.journey import SUMMARY
 from tests.peers import oidc
 
 BUILD_TIMEOUT_S = 600
@@ -171,6 +172,13 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if SUMMARY:
+        terminalreporter.section("browser checks")
+        for line in SUMMARY:
+            terminalreporter.write_line(line)
 
 
 def _page_text(item) -> str:

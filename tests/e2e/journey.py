@@ -12,6 +12,10 @@ from pmo_saas.db import system_session
 from pmo_saas.identity.models import User
 from tests import factories
 
+# Lines for the end of the run ("browser checks"): what a check covered, e.g. axe's pages and
+# rules, printed whether or not output is captured (tests/e2e/conftest.py).
+SUMMARY: list[str] = []
+
 
 def sign_in(page: Page, base_url: str, email: str, path: str) -> None:
     """Open `path`, get sent to sign in, sign in with the factories' password, land back."""

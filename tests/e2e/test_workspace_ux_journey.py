@@ -34,6 +34,7 @@ from pmo_saas.practices.services import playbook
 from pmo_saas.seed import DEMO_OWNER, DEMO_SLUG, demo_password, seed_demo
 from pmo_saas.surveys.models import Survey
 from tests import factories
+from tests.e2e.journey import SUMMARY
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 WIDTHS = {"phone": (390, 844), "laptop": (1366, 900)}
@@ -220,7 +221,7 @@ def _shot(v: Visit) -> str:
 
 def test_axe_finds_no_serious_or_critical_violation_on_any_main_page(visits: list[Visit]):
     rules = set().union(*(v.rules for v in visits))
-    print(
+    SUMMARY.append(
         f"axe-core checked {len(_pages_seen(visits))} pages at {len(WIDTHS)} widths "
         f"({len(visits)} page views) against {len(rules)} rules"
     )
