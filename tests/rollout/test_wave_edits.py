@@ -109,7 +109,7 @@ def test_the_wave_page_edits_and_moves_as_a_coach_only(org_a, org_b):
     first = wave(org_a, "Pilot", [], pilot=True)
     second = wave(org_a, "Wave 1", [])
     path = f"/o/{org_a.org_slug}/rollout/{second}"
-    form = {"edit_title": "Wave 1 (sales)", "edit_starts": "2027-04-05", "edit_ends": ""}
+    form = {"wave_title": "Wave 1 (sales)", "wave_starts": "2027-04-05", "wave_ends": ""}
 
     async def scenario() -> None:
         theirs = factories.make_member(org_b, Role.OWNER)
@@ -127,7 +127,7 @@ def test_the_wave_page_edits_and_moves_as_a_coach_only(org_a, org_b):
         )
         await page.load()
         page.set_editing(True)
-        await page.save_wave({**form, "edit_title": "pilot"})  # clashes: the dialog stays
+        await page.save_wave({**form, "wave_title": "pilot"})  # clashes: the dialog stays
         assert "already a wave" in page.error and page.editing
         await page.save_wave(form)
         assert page.error == "" and not page.editing and page.notice == "Wave saved."

@@ -282,8 +282,16 @@ def form_keys(handler: Handler) -> list[str]:
         return FORM_KEYS[handler.qualname]
     keys: set[str] = set()
     module: ModuleType = inspect.getmodule(handler.handler.fn)  # type: ignore[assignment]
-    tree = ast.parse(textwrap.dedent(inspect.getsource(module)))
-    for node in ast.walk(tree):
+    # The module, and the app's functions it imports (a form reader shared by two pages).
+    sources = [inspect.getsource(module)] + [
+        inspect.getsource(value)
+        for value in vars(module).values()
+        if inspect.isfunction(value)
+        and value.__module__.startswith("pmo_saas.")
+        and value.__module__ != module.__name__
+    ]
+    nodes = [n for text in sources for n in ast.walk(ast.parse(textwrap.dedent(text)))]
+    for node in nodes:
         target, key = None, None
         if (
             isinstance(node, ast.Call)

@@ -191,7 +191,7 @@ def _ratio_text(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-def _delivery_rows(
+def delivery_rows(
     session: Session, plans: Sequence[InitiativePlan], today: date
 ) -> list[PortfolioDeliveryRow]:
     ids = [p.initiative_id for p in plans]
@@ -248,7 +248,7 @@ def portfolio_delivery(
         .join(Initiative, col(Initiative.id) == InitiativePlan.initiative_id)
         .where(InitiativePlan.portfolio_id == portfolio_id, col(Initiative.archived_at).is_(None))
     ).all()
-    return _delivery_rows(session, list(plans), on or utcnow().date())
+    return delivery_rows(session, list(plans), on or utcnow().date())
 
 
 def delivery_tile(session: Session, ctx: TenantContext) -> DeliveryTile:
@@ -260,7 +260,7 @@ def delivery_tile(session: Session, ctx: TenantContext) -> DeliveryTile:
         .join(Portfolio, col(Portfolio.id) == InitiativePlan.portfolio_id)
         .where(col(Initiative.archived_at).is_(None), col(Portfolio.archived_at).is_(None))
     ).all()
-    rows = _delivery_rows(session, list(plans), utcnow().date())
+    rows = delivery_rows(session, list(plans), utcnow().date())
     count = {key: sum(1 for r in rows if r.delivery == key) for key in DELIVERY}
     budget, spent = sum(r.planned_budget for r in rows), sum(r.spent for r in rows)
     by_plan = {p.initiative_id: p for p in plans}

@@ -26,8 +26,7 @@ from sqlmodel import Session, col, select
 from pmo_saas.capacity.models import Allocation, TeamCapacity
 from pmo_saas.delivery.plan_models import RAGS, InitiativePlan
 from pmo_saas.delivery.plan_schemas import PortfolioDeliveryRow
-from pmo_saas.delivery.services.plan_views import DELIVERY
-from pmo_saas.delivery.services.plan_views import _delivery_rows as delivery_rows
+from pmo_saas.delivery.services.plan_views import DELIVERY, delivery_rows
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.portfolio.fields import STATUSES
@@ -231,7 +230,7 @@ def _rollup(programme: Programme, portfolio: Portfolio, batch: _Batch) -> Progra
     ids = batch.members.get(programme.id or 0, [])
     initiatives = {iid: batch.initiatives[iid] for iid in ids}
     plans = {iid: batch.plans[iid] for iid in ids if iid in batch.plans}
-    delivery_rows = batch.delivery
+    delivery_by_id = batch.delivery
     risks = sorted(
         (line for iid, line in batch.risks if iid in initiatives),
         key=lambda r: (-r.exposure, r.title.lower()),
@@ -239,7 +238,7 @@ def _rollup(programme: Programme, portfolio: Portfolio, batch: _Batch) -> Progra
     allocated, quarters = _capacity(batch.loads, set(initiatives))
     lines = []
     for iid, i in initiatives.items():
-        plan, row = plans.get(iid), delivery_rows.get(iid)
+        plan, row = plans.get(iid), delivery_by_id.get(iid)
         lines.append(
             ProgrammeInitiativeRow(
                 initiative_id=iid,
@@ -262,7 +261,7 @@ def _rollup(programme: Programme, portfolio: Portfolio, batch: _Batch) -> Progra
     budget_text = (
         _money(programme.budget, currency) if programme.budget is not None else "no budget"
     )
-    funded_rows = [delivery_rows[i] for i in plans if i in delivery_rows]
+    funded_rows = [delivery_by_id[i] for i in plans if i in delivery_by_id]
     forecast_late = sum(1 for r in funded_rows if _late_by_forecast(r))
     over_quarters = sum(1 for q in quarters if q.over)
     return ProgrammeRollup(

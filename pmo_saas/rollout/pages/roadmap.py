@@ -11,7 +11,7 @@ from pmo_saas.identity.page_state import BusyWork, WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
-from pmo_saas.rollout.pages.common import progress_table, rollout_href
+from pmo_saas.rollout.pages.common import progress_table, rollout_href, wave_fields, wave_values
 from pmo_saas.rollout.schemas import (
     CultureTrend,
     PilotComparison,
@@ -24,12 +24,10 @@ from pmo_saas.ui.components import (
     card,
     data_table,
     error_callout,
-    field,
     info_callout,
     page_heading,
     plain_table,
     region,
-    text_area,
 )
 from pmo_saas.ui.dialogs import work_button
 
@@ -62,11 +60,7 @@ class RoadmapState(BusyWork, WorkspacePage, rx.State):
             waves.create_wave,
             notice="Wave added to the roadmap.",
             minimum=Role.COACH,
-            title=str(form.get("wave_title", "")),
-            is_pilot=bool(form.get("wave_pilot")),
-            starts_on=str(form.get("wave_starts", "")),
-            ends_on=str(form.get("wave_ends", "")),
-            notes=str(form.get("wave_notes", "")),
+            **wave_values(form),
         )
 
     @rx.event
@@ -147,18 +141,7 @@ def _create_form() -> rx.Component:
         rx.heading("Add a wave", size="4", as_="h2"),
         rx.form(
             rx.vstack(
-                field("Wave title", "wave_title"),
-                rx.el.label(
-                    rx.el.input(type="checkbox", name="wave_pilot"),
-                    rx.text("This is the pilot", as_="span", size="2"),
-                    style={"display": "flex", "gap": "0.4em", "alignItems": "center"},
-                ),
-                rx.hstack(
-                    field("Starts", "wave_starts", type="date", required=False),
-                    field("Ends", "wave_ends", type="date", required=False),
-                    width="100%",
-                ),
-                text_area("Notes", "wave_notes", rows="2"),
+                *wave_fields(),
                 rx.button("Add wave", type="submit"),
                 align="start",
                 width="100%",

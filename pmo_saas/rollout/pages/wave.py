@@ -13,7 +13,7 @@ from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
 from pmo_saas.rollout.models import OPERATORS
-from pmo_saas.rollout.pages.common import progress_table, rollout_href
+from pmo_saas.rollout.pages.common import progress_table, rollout_href, wave_fields, wave_values
 from pmo_saas.rollout.schemas import Choice, CriterionRow, WaveProgress, WaveRow
 from pmo_saas.rollout.services import progress, waves
 from pmo_saas.ui.components import (
@@ -24,7 +24,6 @@ from pmo_saas.ui.components import (
     labelled_select,
     plain_table,
     region,
-    text_area,
 )
 from pmo_saas.ui.dialogs import dialog_actions, form_dialog, open_button
 
@@ -88,11 +87,7 @@ class WaveState(WorkspacePage, rx.State):
             notice="Wave saved.",
             minimum=Role.COACH,
             wave_id=_wave_id(self.router.url.path),
-            title=str(form.get("edit_title", "")),
-            is_pilot=bool(form.get("edit_pilot")),
-            starts_on=str(form.get("edit_starts", "")),
-            ends_on=str(form.get("edit_ends", "")),
-            notes=str(form.get("edit_notes", "")),
+            **wave_values(form),
         )
         if not self.error:
             self.editing = False  # kept open on a refusal, with what was typed
@@ -214,26 +209,7 @@ def _edit_dialog(w: rx.Var[WaveRow]) -> rx.Component:
         "Edit the wave",
         rx.form(
             rx.vstack(
-                field("Wave title", "edit_title", default_value=w.title),
-                rx.el.label(
-                    rx.el.input(type="checkbox", name="edit_pilot", default_checked=w.is_pilot),
-                    rx.text("This is the pilot", as_="span", size="2"),
-                    style={"display": "flex", "gap": "0.4em", "alignItems": "center"},
-                ),
-                rx.hstack(
-                    field(
-                        "Starts",
-                        "edit_starts",
-                        type="date",
-                        required=False,
-                        default_value=w.starts_on,
-                    ),
-                    field(
-                        "Ends", "edit_ends", type="date", required=False, default_value=w.ends_on
-                    ),
-                    width="100%",
-                ),
-                text_area("Notes", "edit_notes", rows="3", default_value=w.notes),
+                *wave_fields(w),
                 dialog_actions("Save wave"),
                 align="start",
                 width="100%",
