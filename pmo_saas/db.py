@@ -325,10 +325,11 @@ def _postgres_row_security(session: _OrmSession, _tx: Any, connection: Any) -> N
     org_id = session.info.get(ORG_KEY)
     if org_id is None or connection.dialect.name != "postgresql":
         return
+    # One round trip for both (every tenant transaction pays it): the role name is checked
+    # by the settings, and the organisation is an int, so neither needs a bound parameter.
     role = get_settings().db_tenant_role
-    if role:
-        connection.exec_driver_sql(f'SET LOCAL ROLE "{role}"')
-    connection.execute(text("SELECT set_config('app.org_id', :org, true)"), {"org": str(org_id)})
+    scope = f"SELECT set_config('app.org_id', '{int(org_id)}', true)"
+    connection.exec_driver_sql(f'SET LOCAL ROLE "{role}"; {scope}' if role else scope)
 
 
 _INT_MAX = 2**31 - 1
