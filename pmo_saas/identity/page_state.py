@@ -275,6 +275,27 @@ class BusyWork(rx.State, mixin=True):
         self.busy = str(work)[:20]
 
 
+class DialogHost(rx.State, mixin=True):
+    """Mixin for a page whose dialogs are named by one var, `dialog` ("" when none is open).
+
+    Reflex queues a page's on_load handlers behind any click made while the page was still
+    loading (the handlers come back from the server and join the end of the queue), so a load
+    that simply closed every dialog would close the one the user has just opened. `_open_dialog`
+    remembers the page it was opened on; `_keeps_dialog()` is True in a load of that same page,
+    when the load must leave the dialog (and what it holds) alone. A dialog left open on
+    another page (the browser's back button) is closed by the next page's load."""
+
+    dialog: str = ""
+    _dialog_path: str = ""
+
+    def _open_dialog(self, name: str) -> None:
+        self.dialog = name
+        self._dialog_path = self.router.url.path if name else ""
+
+    def _keeps_dialog(self) -> bool:
+        return bool(self.dialog) and self._dialog_path == self.router.url.path
+
+
 class PublicPage(rx.State, mixin=True):
     """Mixin for pages opened without a session (sign-in, a survey link, a shared dashboard):
     `error`, `notice`, and `_run`, which runs a service that finds its organisation itself

@@ -39,7 +39,7 @@ from pmo_saas.coaching.services.plans import delete_plan, get_plan, update_plan
 from pmo_saas.coaching.services.sessions import log_session
 from pmo_saas.db import in_tenant
 from pmo_saas.identity import services as identity
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import DialogHost, WorkspacePage
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
 from pmo_saas.kernel.formatting import NO_VALUE, number, optional_number, signed
@@ -161,7 +161,7 @@ def _delete_plan_unless_asked(
     return _unless_asked(delete_plan, session=session, ctx=ctx, plan_id=plan_id, confirm=confirm)
 
 
-class PlanState(WorkspacePage, rx.State):
+class PlanState(DialogHost, WorkspacePage, rx.State):
     title: str = ""
     for_label: str = ""
     coach_name: str = ""
@@ -203,8 +203,7 @@ class PlanState(WorkspacePage, rx.State):
     goal_edit_due: str = ""
     # This page's own message: what the service accepted but flags (a due date in the past).
     warning: str = ""
-    # The open dialog: "action", "goal", "session", "edit_action", "edit_goal", or none.
-    dialog: str = ""
+    # `dialog` (DialogHost): "action", "goal", "session", "edit_action", "edit_goal", or none.
 
     def _plan_id(self) -> int:
         return id_after(self.router.url.path, "plans")
@@ -263,15 +262,18 @@ class PlanState(WorkspacePage, rx.State):
 
     @rx.event
     async def load(self) -> None:
-        self.edit_id = self.confirm_goal_id = self.goal_edit_id = 0
-        self.confirm_message = self.confirm_plan_message = self.dialog = ""
+        self.confirm_goal_id = 0
+        self.confirm_message = self.confirm_plan_message = ""
+        if not self._keeps_dialog():  # a dialog opened while this page loaded stays open
+            self.edit_id = self.goal_edit_id = 0
+            self.dialog = ""
         await self._load()
 
     @rx.event
     def set_dialog(self, name: str, open_it: bool) -> None:
         """A dialog opened (its button) or closed (Cancel, Escape, its close button)."""
         self._clear_messages()
-        self.dialog = name if open_it else ""
+        self._open_dialog(name if open_it else "")
         if not open_it:
             self.edit_id = self.goal_edit_id = 0
 
@@ -362,7 +364,7 @@ class PlanState(WorkspacePage, rx.State):
         self.edit_due = action.due_date or ""
         self.edit_goal = str(action.goal_id or "")
         self.edit_scope = action.scope
-        self.dialog = "edit_action"
+        self._open_dialog("edit_action")
 
     @rx.event
     async def save_action(self, form: dict) -> None:
@@ -470,7 +472,7 @@ class PlanState(WorkspacePage, rx.State):
         self.goal_edit_id, self.goal_edit_title = goal.id, goal.title
         self.goal_edit_target = "" if goal.target == "—" else goal.target
         self.goal_edit_due = goal.due
-        self.dialog = "edit_goal"
+        self._open_dialog("edit_goal")
 
     @rx.event
     async def save_goal(self, form: dict) -> None:

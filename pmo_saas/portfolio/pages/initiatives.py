@@ -9,7 +9,7 @@ import reflex as rx
 
 from pmo_saas.db import cached_in_tenant
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import DialogHost, WorkspacePage
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
@@ -43,7 +43,7 @@ def _csv_given(data: bytes, missing: str) -> bytes:
     return data
 
 
-class InitiativesState(WorkspacePage, rx.State):
+class InitiativesState(DialogHost, WorkspacePage, rx.State):
     portfolio_id: int = 0
     portfolio_name: str = ""
     cards: list[InitiativeCard] = []
@@ -60,7 +60,7 @@ class InitiativesState(WorkspacePage, rx.State):
     preview_errors: list[ImportRowError] = []
     preview_file_errors: list[str] = []
     previewing: bool = False
-    dialog: str = ""  # the open dialog: "new", "edit", "import", or none
+    # `dialog` (DialogHost): the open dialog, "new", "edit", "import", or none
     import_progress: int = 0  # 0-100 while the import writes
     busy: str = ""  # the work under way ("create", "save", "preview", "import"): its button spins
     _dragged: int = 0  # the card being dragged (set on drag start, read on drop)
@@ -89,9 +89,11 @@ class InitiativesState(WorkspacePage, rx.State):
 
     @rx.event
     async def load(self) -> None:
-        self.editing_id = 0
-        self.dialog = self.busy = ""
-        self._reset_preview()
+        self.busy = ""
+        if not self._keeps_dialog():  # a dialog opened while this page loaded stays open
+            self.editing_id = 0
+            self.dialog = ""
+            self._reset_preview()
         await self._load()
 
     def _reset_preview(self) -> None:
@@ -166,7 +168,7 @@ class InitiativesState(WorkspacePage, rx.State):
         """A dialog opened (its button) or closed (Cancel, Escape, the close button)."""
         if open_it:
             self._clear_messages()
-        self.dialog = name if open_it else ""
+        self._open_dialog(name if open_it else "")
         if not open_it:
             self.editing_id = 0
             self._reset_preview()
@@ -203,7 +205,7 @@ class InitiativesState(WorkspacePage, rx.State):
         for spec in self.inputs:
             values[SCORE_PREFIX + spec.key] = found.scores.get(spec.key, "")
         self.edit_values = values
-        self.dialog = "edit"
+        self._open_dialog("edit")
 
     @rx.event
     async def save_edit(self, form: dict) -> None:
