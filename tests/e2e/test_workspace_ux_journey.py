@@ -271,7 +271,10 @@ def test_a_new_owner_on_a_phone_sees_the_checklist_and_opens_the_menu(
         page.get_by_role("button", name="Open menu").click()
         drawer = page.get_by_role("dialog")
         expect(drawer.get_by_role("link", name="Home")).to_be_visible()
-        drawer.get_by_role("link", name="Members & Teams").click()
+        members = drawer.get_by_role("link", name="Members & Teams")
+        # The link points into this organisation (its slug comes from the page's on_load).
+        expect(members).to_have_attribute("href", f"/o/{owner.org_slug}/members")
+        members.click()
         page.wait_for_url(re.compile(rf"^[^?]*/o/{owner.org_slug}/members/?$"))
         expect(page.get_by_role("heading", level=1).first).to_be_visible()
         expect(page.get_by_role("dialog")).to_have_count(0)
