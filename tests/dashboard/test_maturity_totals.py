@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlmodel import Session, col, select
 
 from pmo_saas.assessments.models import (
@@ -21,13 +21,14 @@ from pmo_saas.assessments.models import (
     RoundParticipant,
 )
 from pmo_saas.assessments.schemas import DimensionInput
-from pmo_saas.assessments.services import catalog
+from pmo_saas.assessments.services import answering, catalog
 from pmo_saas.dashboard import tiles
 from pmo_saas.dashboard.schemas import MaturityTile
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.identity import services as identity
 from pmo_saas.identity.models import User
 from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import Conflict
 from pmo_saas.seed import DEMO_OWNER, DEMO_SLUG, seed_demo
 from tests import factories
 from tests.assessments import helpers
@@ -189,3 +190,28 @@ def test_the_tile_shows_what_the_raw_answers_give_as_rounds_close_and_teams_go(d
         identity.delete_team(session=session, ctx=demo, team_id=squad)
     after = assert_tile_as_from_answers(demo)
     assert after != before
+
+
+def test_answers_saved_while_the_round_closes_are_refused_not_left_out_of_the_totals(org_a):
+    people = [helpers.person(org_a) for _ in range(3)]
+    team = factories.make_team(org_a, "Alpha", members=people)
+    round_id = helpers.start(org_a, helpers.small_model(org_a), [team])
+    for who in people[:2]:
+        helpers.answer(who, round_id, team, {"F1": 2, "F2": 3, "Q1": 4})
+    late = people[2]
+    pid = helpers.participant_id(late, round_id, team)
+    ids = helpers.statement_ids(org_a, round_id)
+    reads: list[str] = []
+
+    def close_after_the_questionnaire_is_read(state):  # type: ignore[no-untyped-def]
+        reads.append(str(state.statement))
+        if len(reads) == 2:  # the round was read open; nothing written yet
+            helpers.close(org_a, round_id)
+
+    with pytest.raises(Conflict), tenant_session(late) as session:
+        event.listen(session, "do_orm_execute", close_after_the_questionnaire_is_read)
+        answering.save_answers(
+            session=session, ctx=late, participant_id=pid, values={ids["F1"]: 5}, submit=True
+        )
+    assert len(reads) > 2
+    assert_tile_as_from_answers(org_a)

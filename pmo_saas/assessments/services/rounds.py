@@ -184,6 +184,9 @@ def close_round(*, session: Session, ctx: TenantContext, round_id: int) -> None:
     rnd.status = ROUND_CLOSED
     rnd.closed_at = utcnow()
     session.add(rnd)
+    # Closed (and the round's row locked) before the answers are counted: a save_answers
+    # still running either commits first and is counted, or sees the round closed.
+    session.flush()
     record_round_totals(session=session, ctx=ctx, round_id=round_id)
     audit.record(session=session, ctx=ctx, action="assessment.round_closed", target=rnd.title)
 
