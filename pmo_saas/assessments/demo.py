@@ -22,7 +22,7 @@ from pmo_saas.assessments.models import (
     RoundParticipant,
     RoundTeam,
 )
-from pmo_saas.assessments.services import catalog, results
+from pmo_saas.assessments.services import catalog, results, rounds
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
@@ -121,6 +121,8 @@ def seed_demo_assessments(
                             )
                         )
         session.flush()
+        # Written closed: the totals close_round would write are written here.
+        rounds.record_round_totals(session=session, ctx=ctx, round_id=rnd.id)
         if gain:
             for team_id in team_ids:
                 scores = [

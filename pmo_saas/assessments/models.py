@@ -12,7 +12,8 @@ Shape of the data:
 - `AssessmentRound` is answered by `RoundParticipant`s (one per person per team, snapshot of
   the team's members when the round opened). Each participant's raw `AssessmentAnswer`s carry
   the round, team and dimension so the database aggregates them directly (never an average of
-  averages). A statement left unanswered has no row.
+  averages). A statement left unanswered has no row. When a round closes, its answers' count
+  and sum per team and dimension go into `RoundDimensionTotal` (exact, never averages).
 - References to a version's content use NO ACTION (not RESTRICT): used content is never
   deleted (its version is locked), and deleting an organisation removes everything at once.
 - `FocusDimension`: a dimension the coach marked from a team's result; coaching plans start
@@ -161,6 +162,36 @@ class AssessmentAnswer(TenantOwned, table=True):
     team_id: int = Field(foreign_key="team.id", ondelete="CASCADE")
     dimension_id: int = Field(foreign_key="assessmentdimension.id")
     value: int
+
+
+class RoundDimensionTotal(TenantOwned, table=True):
+    """A closed round's answers per team and dimension: how many, and their sum.
+
+    Written from the raw answers when the round closes (close_round), after which its answers
+    never change. A row goes with its round or team (CASCADE), as their answers do, so the sums
+    stay those of the answers left: the dashboard reads these rows, not every answer.
+    """
+
+    refused_when_read_only: ClassVar[bool] = True
+    __table_args__ = (
+        UniqueConstraint("org_id", "round_id", "team_id", "dimension_id"),
+        # The maturity tile's sums per round and dimension, in order, from the index alone.
+        Index(
+            "ix_rounddimensiontotal_round_dimension",
+            "org_id",
+            "round_id",
+            "dimension_id",
+            "answers",
+            "total",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="assessmentround.id", index=True, ondelete="CASCADE")
+    team_id: int = Field(foreign_key="team.id", index=True, ondelete="CASCADE")
+    dimension_id: int = Field(foreign_key="assessmentdimension.id")
+    answers: int
+    total: int
 
 
 class DimensionComment(TenantOwned, table=True):

@@ -9,7 +9,7 @@ its anonymity thresholds and differencing protection apply unchanged.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -20,11 +20,11 @@ from sqlmodel import Session, col, select
 from pmo_saas.assessments.models import (
     KIND_MATURITY,
     ROUND_CLOSED,
-    AssessmentAnswer,
     AssessmentDimension,
     AssessmentModel,
     AssessmentModelVersion,
     AssessmentRound,
+    RoundDimensionTotal,
     RoundParticipant,
 )
 from pmo_saas.coaching.models import ACTION_DONE, CoachingAction, CoachingPlan, Enrolment
@@ -164,17 +164,18 @@ def risks_tile(session: Session, ctx: TenantContext) -> RisksTile:
 def maturity_tile(session: Session, ctx: TenantContext) -> MaturityTile:
     """Mean per dimension over every answer of each closed maturity round (the latest model).
 
-    The answers are averaged per round and dimension first (the covering roll-up index
-    serves that), then joined to their names; a round counts only with at least
-    MIN_ASSESSMENT_RESPONDENTS people who submitted.
+    The mean is the answers' sum over their count, both from the counts and sums written when
+    each round closed (RoundDimensionTotal: a few rows per team, not every answer); a round
+    counts only with at least MIN_ASSESSMENT_RESPONDENTS people who submitted.
     """
-    round_means = (
+    round_sums = (
         select(
-            AssessmentAnswer.round_id,
-            AssessmentAnswer.dimension_id,
-            func.avg(AssessmentAnswer.value).label("mean"),
+            RoundDimensionTotal.round_id,
+            RoundDimensionTotal.dimension_id,
+            func.sum(RoundDimensionTotal.total).label("total"),
+            func.sum(RoundDimensionTotal.answers).label("answers"),
         )
-        .group_by(col(AssessmentAnswer.round_id), col(AssessmentAnswer.dimension_id))
+        .group_by(col(RoundDimensionTotal.round_id), col(RoundDimensionTotal.dimension_id))
         .subquery()
     )
     submitted = (
@@ -192,12 +193,13 @@ def maturity_tile(session: Session, ctx: TenantContext) -> MaturityTile:
             AssessmentRound.closed_at,
             AssessmentDimension.key,
             AssessmentDimension.name,
-            round_means.c.mean,
+            round_sums.c.total,
+            round_sums.c.answers,
             func.coalesce(submitted.c.people, 0),
         )
-        .select_from(round_means)
-        .join(AssessmentRound, col(AssessmentRound.id) == round_means.c.round_id)
-        .join(AssessmentDimension, col(AssessmentDimension.id) == round_means.c.dimension_id)
+        .select_from(round_sums)
+        .join(AssessmentRound, col(AssessmentRound.id) == round_sums.c.round_id)
+        .join(AssessmentDimension, col(AssessmentDimension.id) == round_sums.c.dimension_id)
         .join(
             AssessmentModelVersion,
             col(AssessmentModelVersion.id) == AssessmentRound.model_version_id,
@@ -206,6 +208,17 @@ def maturity_tile(session: Session, ctx: TenantContext) -> MaturityTile:
         .outerjoin(submitted, submitted.c.round_id == AssessmentRound.id)
         .where(AssessmentRound.status == ROUND_CLOSED, AssessmentModel.kind == KIND_MATURITY)
     ).all()
+    return maturity_trend(
+        [
+            (m_id, m_name, round_id, title, closed_at, key, name, int(total) / int(n), people)
+            for m_id, m_name, round_id, title, closed_at, key, name, total, n, people in rows
+        ]
+    )
+
+
+def maturity_trend(rows: Sequence[tuple[Any, ...]]) -> MaturityTile:
+    """The tile from one row per closed round and dimension: model id and name, round id,
+    title and close time, dimension key and name, the answers' mean, people who submitted."""
     if not rows:
         return MaturityTile(model="", dimensions=[], points=[], chart=[], latest_overall=None)
     # The model whose latest closed round is newest.

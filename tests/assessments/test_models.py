@@ -205,7 +205,7 @@ def test_every_assessment_table_is_tenant_owned_with_row_security(engine: Engine
     tables = [
         m.class_ for m in SQLModel._sa_registry.mappers if m.class_.__module__ == models.__name__
     ]
-    assert len(tables) == 11 and all(issubclass(t, TenantOwned) for t in tables)
+    assert len(tables) == 12 and all(issubclass(t, TenantOwned) for t in tables)
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             secured = dict(

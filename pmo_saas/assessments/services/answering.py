@@ -57,6 +57,20 @@ def _my_questionnaire(
     return found[0], found[1], found[2], found[3]
 
 
+def _still_open(session: Session, round_id: int) -> None:
+    """Refuse answers written while the round closed: close_round counts the answers once
+    (RoundDimensionTotal). Read after this call's writes: on PostgreSQL the shared lock waits
+    for a closing transaction and sees its outcome (or holds the close until this commits);
+    on SQLite these writes hold the database, so the status read is the latest."""
+    status = session.exec(
+        select(AssessmentRound.status)
+        .where(AssessmentRound.id == round_id)
+        .with_for_update(read=True)
+    ).one()
+    if status != ROUND_OPEN:
+        raise Conflict("This round is closed; answers can no longer change.")
+
+
 def _statement_dimensions(session: Session, version_id: int) -> dict[int, int]:
     """statement id -> dimension id for one version."""
     rows = session.exec(
@@ -196,6 +210,7 @@ def save_answers(
     session.add(part)
     session.flush()
     assert part.id is not None and rnd.id is not None
+    _still_open(session, rnd.id)
     # The progress from what this call read and wrote: the questionnaire's statements and the
     # answers kept (each answer is of one of them), without reading them again.
     return MyAssignment(

@@ -10,7 +10,9 @@ from sqlmodel import Session, col, select
 from pmo_saas.assessments.models import (
     ROUND_CLOSED,
     ROUND_OPEN,
+    AssessmentAnswer,
     AssessmentRound,
+    RoundDimensionTotal,
     RoundParticipant,
     RoundTeam,
 )
@@ -182,7 +184,38 @@ def close_round(*, session: Session, ctx: TenantContext, round_id: int) -> None:
     rnd.status = ROUND_CLOSED
     rnd.closed_at = utcnow()
     session.add(rnd)
+    # Closed (and the round's row locked) before the answers are counted: a save_answers
+    # still running either commits first and is counted, or sees the round closed.
+    session.flush()
+    record_round_totals(session=session, ctx=ctx, round_id=round_id)
     audit.record(session=session, ctx=ctx, action="assessment.round_closed", target=rnd.title)
+
+
+def record_round_totals(*, session: Session, ctx: TenantContext, round_id: int) -> None:
+    """Count and sum a closed round's answers per team and dimension (RoundDimensionTotal), in
+    the transaction that closes it; the demo and the benches call it for rounds they write
+    closed. Answers no longer change once the round is closed, so the rows stay exact."""
+    totals = session.exec(
+        select(
+            AssessmentAnswer.team_id,
+            AssessmentAnswer.dimension_id,
+            func.count(),
+            func.sum(AssessmentAnswer.value),
+        )
+        .where(AssessmentAnswer.round_id == round_id)
+        .group_by(col(AssessmentAnswer.team_id), col(AssessmentAnswer.dimension_id))
+    ).all()
+    session.add_all(
+        RoundDimensionTotal(
+            round_id=round_id,
+            team_id=team_id,
+            dimension_id=dimension_id,
+            answers=int(answers),
+            total=int(total),
+        )
+        for team_id, dimension_id, answers, total in totals
+    )
+    session.flush()
 
 
 def round_notes(*, session: Session, ctx: TenantContext, round_id: int) -> str:
