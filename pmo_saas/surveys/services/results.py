@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from pydantic import TypeAdapter
 from sqlalchemy import literal
 from sqlmodel import Session, col, select
 
@@ -33,7 +34,6 @@ from pmo_saas.surveys.models import (
 from pmo_saas.surveys.schemas import (
     CommentGroup,
     GroupResult,
-    HeatCell,
     HeatRow,
     MyTeamResults,
     SurveyResults,
@@ -324,7 +324,7 @@ def _compute_results(
         chosen = set(selected_team_ids)
         selection = group("Selected: " + ", ".join(names), None, chosen, True, "", chosen)
     columns = [(q.key, q.prompt) for q in questions if q.kind in ins.NUMERIC_KINDS]
-    heatmap = [] if headlines_only else [_heat_row(g, columns) for g in [*team_results, org]]
+    heatmap = [] if headlines_only else _heat_rows([*team_results, org], columns)
     return SurveyResults(
         survey_id=survey.id,
         title=survey.title,
@@ -344,15 +344,24 @@ def _compute_results(
     )
 
 
-def _heat_row(g: GroupResult, columns: list[tuple[str, str]]) -> HeatRow:
-    means = {qr.key: qr.mean for qr in g.questions} if g.visible else {}
-    return HeatRow(
-        label=g.label,
-        survey_team_id=g.survey_team_id,
-        visible=g.visible,
-        hidden_reason=g.hidden_reason,
-        cells=[HeatCell(question_key=k, value=means.get(k)) for k, _ in columns],
-    )
+_HEAT_ROWS = TypeAdapter(list[HeatRow])
+
+
+def _heat_rows(groups: list[GroupResult], columns: list[tuple[str, str]]) -> list[HeatRow]:
+    """One row per group, one cell per numeric question (validated at once: hundreds)."""
+    rows = []
+    for g in groups:
+        means = {qr.key: qr.mean for qr in g.questions} if g.visible else {}
+        rows.append(
+            {
+                "label": g.label,
+                "survey_team_id": g.survey_team_id,
+                "visible": g.visible,
+                "hidden_reason": g.hidden_reason,
+                "cells": [{"question_key": k, "value": means.get(k)} for k, _ in columns],
+            }
+        )
+    return _HEAT_ROWS.validate_python(rows)
 
 
 def _require_final(survey: Survey) -> None:
