@@ -230,3 +230,13 @@ def test_an_open_survey_shows_no_results_and_keeps_no_figures(org_a):
         point = services.survey_trend(session=session, ctx=org_a, survey_id=survey_id)[-1]
     assert point.org is None and point.teams == {}
     assert _row(org_a, survey_id) is None
+
+
+def test_deleting_a_survey_deletes_its_kept_figures(org_a):
+    survey_id, _, _ = _answered(org_a, {"Alpha": 6, "Beta": 3, "Gamma": 2})
+    assert _row(org_a, survey_id) is not None
+    with tenant_session(org_a) as session:
+        services.delete_survey(session=session, ctx=org_a, survey_id=survey_id)
+    with system_session() as session:
+        left = session.exec(select(SurveyFigures).where(SurveyFigures.survey_id == survey_id))
+        assert left.all() == []
