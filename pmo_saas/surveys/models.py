@@ -172,3 +172,20 @@ class SurveyOpenKey(TenantOwned, table=True):
 
     key_hash: str = Field(primary_key=True, max_length=64)
     survey_id: int = Field(foreign_key="survey.id", index=True, ondelete="CASCADE")
+
+
+class SurveyFigures(TenantOwned, table=True):
+    """A closed survey's organisation-level figures, rendered once at the close from the
+    counters and the small teams' answers (services/figures.py), and kept sealed: they include
+    the small teams, which the counters of the large teams would otherwise give away by
+    subtraction. Stored only when the organisation total may be shown."""
+
+    refused_when_read_only: ClassVar[bool] = True
+
+    __table_args__ = (UniqueConstraint("org_id", "survey_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id", index=True, ondelete="CASCADE")
+    # The responses the figures count: a read whose count differs computes them afresh.
+    responses: int
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

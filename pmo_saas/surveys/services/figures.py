@@ -8,6 +8,13 @@ thousands of objects on every read. Only teams at or above the threshold are ope
 stored figures hold nothing the counters do not already hold; whether a team is shown is
 still decided on every read (thresholds and differencing protection), and comments are read
 and shuffled on every read as before.
+
+The organisation's figures are final at the close too: `store_org_figures` renders them from
+the counters and the small teams' answers (opened in memory, as every read did) and keeps
+them in one `SurveyFigures` row, sealed like the small teams' own answers, since the large
+teams' counters subtracted from them would give the small teams away; with them go the small
+teams' comments, which exist nowhere else readable. Kept only when the organisation total
+may be shown, so no stored figure counts fewer than the threshold.
 """
 
 from __future__ import annotations
@@ -17,11 +24,12 @@ from functools import cache
 from operator import add
 
 from pydantic import BaseModel
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from pmo_saas.kernel.anonymity import protect
 from pmo_saas.surveys import instruments as ins
-from pmo_saas.surveys import scoring, tally
-from pmo_saas.surveys.models import Survey, SurveyQuestion
+from pmo_saas.surveys import scoring, sealing, tally
+from pmo_saas.surveys.models import Survey, SurveyComment, SurveyFigures, SurveyQuestion
 from pmo_saas.surveys.schemas import Bar, Headline, QuestionResult
 from pmo_saas.surveys.services.common import _questions, _spec, _survey_teams
 
@@ -259,3 +267,74 @@ def store_team_figures(session: Session, survey: Survey) -> None:
         team.figures = figures.model_dump_json()
         session.add(team)
     session.flush()
+
+
+# ---------------------------------------------------------------- the organisation's figures
+
+ORG_FIGURES = b"pmo-survey-org-figures-v1"
+
+
+class OrgFigures(BaseModel):
+    """What a closed survey's results need of the organisation beyond the counters."""
+
+    figures: TeamFigures
+    # Free-text answers of the teams below the threshold (team id -> question id -> texts),
+    # when the organisation's comments may be shown; shuffled again on every read.
+    small_comments: dict[int, dict[int, list[str]]] = {}
+    # Whether any comment of the larger teams is stored readable (SurveyComment).
+    readable_comments: bool = True
+
+
+def _org_associated(survey_id: int) -> bytes:
+    return f"{survey_id}:org".encode()
+
+
+def store_org_figures(session: Session, survey: Survey) -> None:
+    """After the sealed answers were opened: the organisation's figures, as results compute
+    them (the whole organisation's counters and the small teams' answers in memory)."""
+    assert survey.id is not None
+    counts = tally.response_counts(session, survey.id)
+    if not protect(counts, survey.min_group_size).total_visible:
+        return
+    total = sum(counts.values())
+    small = [i for i, n in counts.items() if n and not tally.is_large(n, survey.min_group_size)]
+    small_histograms, small_comments = tally.small_teams_in_memory(session, survey.id, small)
+    org = tally.histograms(session, survey.id, whole_org=True)[tally.ORG]
+    for by_question in small_histograms.values():
+        for key, counter in by_question.items():
+            org[key].update(counter)
+    questions = _questions(session, survey.id)
+    comments_shown = protect(counts, survey.min_comment_group_size).total_visible
+    readable = session.exec(
+        select(SurveyComment.id).where(SurveyComment.survey_id == survey.id).limit(1)
+    ).first()
+    stored = OrgFigures(
+        figures=team_figures(survey, questions, org, total),
+        small_comments=small_comments if comments_shown else {},
+        readable_comments=readable is not None,
+    )
+    row = session.exec(select(SurveyFigures).where(SurveyFigures.survey_id == survey.id)).first()
+    row = row or SurveyFigures(survey_id=survey.id, responses=total, sealed=b"")
+    row.responses = total
+    row.sealed = sealing.seal(
+        stored.model_dump(mode="json"), purpose=ORG_FIGURES, associated=_org_associated(survey.id)
+    )
+    session.add(row)
+    session.flush()
+
+
+def stored_org_figures(session: Session, survey_id: int, responses: int) -> OrgFigures | None:
+    """The organisation's stored figures; None when there are none for these `responses`
+    (closed before they were kept, or not to be shown): then they are computed afresh."""
+    row = session.exec(
+        select(SurveyFigures.responses, SurveyFigures.sealed).where(
+            SurveyFigures.survey_id == survey_id
+        )
+    ).first()
+    if row is None or row[0] != responses:
+        return None
+    try:
+        opened = sealing.unseal(row[1], purpose=ORG_FIGURES, associated=_org_associated(survey_id))
+    except sealing.Unsealable:
+        return None  # another secret key: computed afresh (which says so if it must)
+    return OrgFigures.model_validate(opened)

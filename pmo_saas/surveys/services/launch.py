@@ -57,7 +57,7 @@ from pmo_saas.surveys.services.common import (
     _survey,
     _survey_teams,
 )
-from pmo_saas.surveys.services.figures import store_team_figures
+from pmo_saas.surveys.services.figures import store_org_figures, store_team_figures
 from pmo_saas.surveys.services.notices import notify_survey_closed
 from pmo_saas.surveys.services.reminders import reminder_schedule, schedule_days
 
@@ -335,6 +335,7 @@ def _close(
     session.exec(delete(SurveyOpenKey).where(col(SurveyOpenKey.survey_id) == survey.id))
     tally.open_sealed(session, survey.id, survey.min_group_size)
     store_team_figures(session, survey)
+    store_org_figures(session, survey)
     audit.record(
         session=session, ctx=ctx, action="survey.closed", target=survey.title, detail=detail
     )

@@ -7,9 +7,11 @@ import csv
 import gc
 import io
 import random
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from pydantic import TypeAdapter
 from sqlalchemy import literal
 from sqlmodel import Session, col, select
 
@@ -32,7 +34,6 @@ from pmo_saas.surveys.models import (
 from pmo_saas.surveys.schemas import (
     CommentGroup,
     GroupResult,
-    HeatCell,
     HeatRow,
     MyTeamResults,
     SurveyResults,
@@ -51,7 +52,9 @@ from pmo_saas.surveys.services.figures import (
     _headline_histograms,
     _merge,
     org_histograms,
+    store_org_figures,
     store_team_figures,
+    stored_org_figures,
     team_figures,
 )
 
@@ -71,17 +74,25 @@ class _Comments:
         survey_id: int,
         questions: list[SurveyQuestion],
         in_memory: dict[int, dict[int, list[str]]] | None = None,
+        *,
+        readable: bool = True,
     ):
         self.session, self.survey_id = session, survey_id
         self.prompts = {q.id: q.prompt for q in questions if q.kind == ins.TEXT}
         # Teams below the threshold: their comments exist only sealed, opened in memory.
         self.in_memory = in_memory or {}
+        # False: the close found no readable comment (larger teams' ones): nothing to read.
+        self.readable = readable
         self._by_team: dict[int, dict[int, list[str]]] | None = None
 
     def _load(self) -> dict[int, dict[int, list[str]]]:
         if self._by_team is None:
-            self._by_team = tally.comments_by_team(
-                self.session, self.survey_id, [q for q in self.prompts if q is not None]
+            self._by_team = (
+                tally.comments_by_team(
+                    self.session, self.survey_id, [q for q in self.prompts if q is not None]
+                )
+                if self.readable
+                else defaultdict(lambda: defaultdict(list))
             )
             for team_id, texts in self.in_memory.items():
                 for question_id, found in texts.items():
@@ -132,7 +143,7 @@ def _group(
             hidden_reason=hidden_reason,
             comments_hidden_reason=hidden_reason,
         )
-    if stored is not None and detail:  # an opened team's final figures, kept when opened
+    if stored is not None:  # final figures, kept at the close (an opened team's, the org's)
         figures = stored
     else:
         figures = team_figures(survey, questions, _merge(histograms, histogram_ids), n)
@@ -172,6 +183,7 @@ def _compute_results(
     if by_date and tally.has_sealed(session, survey.id, threshold):
         tally.open_sealed(session, survey.id, threshold)
         store_team_figures(session, survey)
+        store_org_figures(session, survey)
     questions = _questions(session, survey.id)
     # Plain columns, not rows (a trend reads hundreds of teams per round); figures if needed.
     teams = session.execute(
@@ -190,7 +202,19 @@ def _compute_results(
     numbers: Disclosure = protect(team_counts, survey.min_group_size)
     words: Disclosure = protect(team_counts, survey.min_comment_group_size)
     small = [i for i, n in team_counts.items() if n and not tally.is_large(n, threshold)]
-    small_histograms, small_comments = tally.small_teams_in_memory(session, survey.id, small)
+    # The organisation's figures kept at the close, read where they spare a read (the small
+    # teams' sealed answers, the headline's sums); a selection is summed as before.
+    org_stored = (
+        stored_org_figures(session, survey.id, sum(team_counts.values()))
+        if selected_team_ids is None
+        and numbers.total_visible
+        and (small or (headlines_only and org_only))
+        else None
+    )
+    if org_stored is None:
+        small_histograms, small_comments = tally.small_teams_in_memory(session, survey.id, small)
+    else:  # small teams are never shown alone: only the organisation needed their answers
+        small_histograms, small_comments = {}, org_stored.small_comments
     # Parsed once: the shown teams' figures, and the organisation's sums (see org_histograms).
     stored = (
         {}
@@ -201,20 +225,27 @@ def _compute_results(
     org_ids = all_ids = set(team_counts)
     if headlines_only:
         nps_ids = {q.id for q in questions if q.kind == ins.NPS and q.id is not None}
-        sums = tally.headline_sums(session, survey.id, whole_org=org_only)
+        sums = (
+            {}
+            if org_only and org_stored is not None
+            else tally.headline_sums(session, survey.id, whole_org=org_only)
+        )
         histograms = _headline_histograms(sums, nps_ids)
         org_ids = {tally.ORG} if org_only else all_ids
     else:
         # Counters by team only for the teams shown without stored figures and a selection.
         live = [i for i in numbers.visible if i not in stored and i in all_ids]
         live += [i for i in selected_team_ids or [] if i in all_ids]
-        opened = [i for i, n in team_counts.items() if n and tally.is_large(n, threshold)]
-        summed = (
-            org_histograms(questions, [stored[i] for i in opened])
-            if all(i in stored for i in opened)
-            else None
-        )
-        histograms = summed or tally.histograms(session, survey.id, whole_org=True)
+        if org_stored is not None:
+            histograms = defaultdict(lambda: defaultdict(Counter))
+        else:
+            opened = [i for i, n in team_counts.items() if n and tally.is_large(n, threshold)]
+            summed = (
+                org_histograms(questions, [stored[i] for i in opened])
+                if all(i in stored for i in opened)
+                else None
+            )
+            histograms = summed or tally.histograms(session, survey.id, whole_org=True)
         if live:
             histograms.update(tally.histograms(session, survey.id, team_ids=live))
         org_ids = {tally.ORG}
@@ -223,13 +254,20 @@ def _compute_results(
             for key, counter in by_question.items():
                 histograms[tally.ORG][key].update(counter)
     histograms.update(small_histograms)
-    comments = _Comments(session, survey.id, questions, small_comments)
+    comments = _Comments(
+        session,
+        survey.id,
+        questions,
+        small_comments,
+        readable=org_stored.readable_comments if org_stored is not None else True,
+    )
     total = sum(team_counts.values())
 
     def group(
         label: str, stid: int | None, ids: set[int], visible: bool, reason: str, hist: set[int]
     ) -> GroupResult:
         n = sum(team_counts[i] for i in ids)
+        whole = org_figures if stid is None and ids == all_ids else None
         if stid is None and ids == all_ids:
             comments_ok = words.total_visible
             comments_reason = words.total_hidden_reason
@@ -255,9 +293,10 @@ def _compute_results(
             comments_visible=visible and comments_ok,
             comments_reason=comments_reason,
             detail=not headlines_only,
-            stored=stored.get(stid) if stid is not None else None,
+            stored=stored.get(stid) if stid is not None else whole,
         )
 
+    org_figures = org_stored.figures if org_stored is not None else None
     org = group(
         "Whole organisation",
         None,
@@ -285,7 +324,7 @@ def _compute_results(
         chosen = set(selected_team_ids)
         selection = group("Selected: " + ", ".join(names), None, chosen, True, "", chosen)
     columns = [(q.key, q.prompt) for q in questions if q.kind in ins.NUMERIC_KINDS]
-    heatmap = [] if headlines_only else [_heat_row(g, columns) for g in [*team_results, org]]
+    heatmap = [] if headlines_only else _heat_rows([*team_results, org], columns)
     return SurveyResults(
         survey_id=survey.id,
         title=survey.title,
@@ -305,15 +344,24 @@ def _compute_results(
     )
 
 
-def _heat_row(g: GroupResult, columns: list[tuple[str, str]]) -> HeatRow:
-    means = {qr.key: qr.mean for qr in g.questions} if g.visible else {}
-    return HeatRow(
-        label=g.label,
-        survey_team_id=g.survey_team_id,
-        visible=g.visible,
-        hidden_reason=g.hidden_reason,
-        cells=[HeatCell(question_key=k, value=means.get(k)) for k, _ in columns],
-    )
+_HEAT_ROWS = TypeAdapter(list[HeatRow])
+
+
+def _heat_rows(groups: list[GroupResult], columns: list[tuple[str, str]]) -> list[HeatRow]:
+    """One row per group, one cell per numeric question (validated at once: hundreds)."""
+    rows = []
+    for g in groups:
+        means = {qr.key: qr.mean for qr in g.questions} if g.visible else {}
+        rows.append(
+            {
+                "label": g.label,
+                "survey_team_id": g.survey_team_id,
+                "visible": g.visible,
+                "hidden_reason": g.hidden_reason,
+                "cells": [{"question_key": k, "value": means.get(k)} for k, _ in columns],
+            }
+        )
+    return _HEAT_ROWS.validate_python(rows)
 
 
 def _require_final(survey: Survey) -> None:
