@@ -3,9 +3,13 @@
 Each of 500 people gets a personal link (delivered to the tests' loopback SMTP peer: the
 outbox masks it); 8 client threads submit a six-item Westrum questionnaire through
 `services.submit_response` (token check, per-team lock and counter, receipt, participation,
-one sealed response, all under the tenant role and row-level security), each with a form key
-as the respondent page sends it. In the same run, the same threads do raw INSERTs of a
-sealed response, without and with the team counter's update, as the baselines.
+one sealed response, all under the tenant role and row-level security, then the
+organisation's data version), each with a form key as the respondent page sends it, in a
+random order of people: the links go out team by team, but a team's people do not all
+answer in the same few milliseconds (submissions of one team queue on its lock, which
+unlinkability needs: each rewrites the team's participation rows). `--team-by-team`
+submits in the order the links went out instead. In the same run, the same threads do raw
+INSERTs of a sealed response, without and with the team counter's update, as the baselines.
 
     PMO_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/DB python bench/surveys_submit.py
 
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import re
 import secrets
 import sys
@@ -44,6 +49,9 @@ from tests.peers import smtp  # the loopback SMTP peer of the tests
 
 logging.getLogger("pmo_saas.mail").setLevel(logging.ERROR)  # 500 invitations go to the outbox
 
+TEAM_BY_TEAM = "--team-by-team" in sys.argv
+if TEAM_BY_TEAM:
+    sys.argv.remove("--team-by-team")
 SMOKE = smoke(__doc__)
 SUBMISSIONS = 20 if SMOKE else 500
 TEAMS = 4 if SMOKE else 50
@@ -106,6 +114,8 @@ def main() -> int:
         return 2
     migrate()
     ctx, survey_id, tokens = build()
+    if not TEAM_BY_TEAM:
+        random.shuffle(tokens)
     try:
         answers = {k: 5 for k in ITEMS}
 
@@ -165,7 +175,8 @@ def main() -> int:
         raw_full_s = timed([raw_response_with_answers for _ in range(SUBMISSIONS)])
         print(
             f"PostgreSQL, {SUBMISSIONS} submissions, {CLIENTS} concurrent client threads, "
-            f"{TEAMS} teams of {SUBMISSIONS // TEAMS}"
+            f"{TEAMS} teams of {SUBMISSIONS // TEAMS}, "
+            + ("team by team" if TEAM_BY_TEAM else "people in a random order")
         )
         print(
             "submit service (token, lock + counter, receipt, participation, sealed row, RLS): "

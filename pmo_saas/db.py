@@ -17,7 +17,8 @@ Every flush (and bulk UPDATE/DELETE/INSERT through the session) that writes an o
 rows also bumps `organization.data_version` in the same transaction, before its own writes:
 a read whose organisation's version did not change may reuse what it computed last time
 (`cached_in_tenant`). Raw SQL on `session.connection()` bypasses this: call
-`bump_data_version` beside it.
+`bump_data_version` beside it. A survey submission holds its bump until after its commit
+(`bump_after_commit`), so that submissions do not queue on the organisation's row.
 
 A `system_session()` has no organisation: the explicit, greppable escape hatch for the work
 that precedes one (sign-in, accepting an invitation, webhooks, seeding). A session that is
@@ -37,7 +38,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, ClassVar, ParamSpec, TypeVar
 
-from sqlalchemy import Engine, Table, event, text
+from sqlalchemy import Connection, Engine, Table, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Mapper, ORMExecuteState, with_loader_criteria
 from sqlalchemy.orm import Session as _OrmSession
@@ -55,6 +56,7 @@ READ_ONLY_KEY = "pmo_read_only"  # the guards' answer, asked once per transactio
 WRITES_ALLOWED_KEY = "pmo_writes_allowed"
 REFUSED_KEY = "pmo_write_refused"
 BUMPED_KEY = "pmo_versions_bumped"  # the organisations whose version this transaction bumped
+DEFERRED_KEY = "pmo_versions_after_commit"  # bumps held for after the commit (bump_after_commit)
 
 
 class TenantOwned(SQLModel):
@@ -275,7 +277,31 @@ def _bump(session: _OrmSession, key: tuple[str, Any], statement: Any, row_id: An
     done: set[tuple[str, Any]] = session.info.setdefault(BUMPED_KEY, set())
     if key not in done:
         done.add(key)
-        session.connection().execute(statement, {"id": row_id})
+        deferred = session.info.get(DEFERRED_KEY)
+        if deferred is not None:
+            deferred.append((statement, row_id))
+        else:
+            session.connection().execute(statement, {"id": row_id})
+
+
+def bump_after_commit(session: _OrmSession) -> list[tuple[Any, Any]]:
+    """Hold this session's version bumps until after its commit (`bump_committed` runs
+    them, in a transaction of their own): its transaction then never waits on, nor holds,
+    the organisation's row, which every other writer of the organisation locks first. Only
+    for a transaction whose every other lock is taken in an order the other writers of
+    those rows keep (a survey submission: its team's row first). Costs freshness, not
+    correctness of data: a view cached before the commit may be reused until the bump
+    lands, one round trip later (or, if it never does, for the views' maximum age)."""
+    return session.info.setdefault(DEFERRED_KEY, [])
+
+
+def bump_committed(connection: Connection, deferred: list[tuple[Any, Any]]) -> None:
+    """The bumps `bump_after_commit` held, each its own one-statement transaction (it locks
+    the organisation's row only for its commit), on a connection whose work has committed."""
+    if deferred:
+        auto = connection.execution_options(isolation_level="AUTOCOMMIT")
+        for statement, row_id in deferred:
+            auto.execute(statement, {"id": row_id})
 
 
 @event.listens_for(_OrmSession, "after_transaction_end")
@@ -350,7 +376,9 @@ def get_in_org(session: Session, cls: type[M], row_id: object, what: str = "That
 
 
 @contextmanager
-def tenant_session(ctx: TenantContext, *, engine: Engine | None = None) -> Iterator[Session]:
+def tenant_session(
+    ctx: TenantContext, *, engine: Engine | Connection | None = None
+) -> Iterator[Session]:
     """One unit of work inside one organisation: committed on success, rolled back on error."""
     with Session(engine or get_engine(), expire_on_commit=False) as session:
         session.info[ORG_KEY] = ctx.org_id
@@ -368,7 +396,7 @@ def tenant_session(ctx: TenantContext, *, engine: Engine | None = None) -> Itera
 
 
 @contextmanager
-def system_session(*, engine: Engine | None = None) -> Iterator[Session]:
+def system_session(*, engine: Engine | Connection | None = None) -> Iterator[Session]:
     """A unit of work with no organisation (identity look-ups, webhooks, seeding)."""
     with Session(engine or get_engine(), expire_on_commit=False) as session:
         session.info[SYSTEM_KEY] = True

@@ -20,7 +20,7 @@ import secrets
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, literal, update
+from sqlalchemy import case, delete, func, literal, update
 from sqlmodel import Session, col, select
 
 from pmo_saas.kernel.anonymity import ABSOLUTE_MINIMUM
@@ -56,28 +56,15 @@ def seal_response(session: Session, survey_id: int, team_id: int, rows: list[Ans
             id=secrets.token_hex(16),
             survey_id=survey_id,
             survey_team_id=team_id,
-            sealed=sealing.seal(
-                [list(r) for r in rows], associated=_associated(survey_id, team_id)
-            ),
+            sealed=sealed_box(survey_id, team_id, rows),
         )
     )
 
 
-def insert_sealed(
-    session: Session, org_id: int, survey_id: int, team_id: int, rows: list[AnswerRow]
-) -> None:
-    """`seal_response` as one INSERT, now (no row object, no flush): the submit path."""
-    session.execute(
-        insert(SurveySealedResponse).values(
-            id=secrets.token_hex(16),
-            org_id=org_id,
-            survey_id=survey_id,
-            survey_team_id=team_id,
-            sealed=sealing.seal(
-                [list(r) for r in rows], associated=_associated(survey_id, team_id)
-            ),
-        )
-    )
+def sealed_box(survey_id: int, team_id: int, rows: list[AnswerRow]) -> bytes:
+    """One response's answers as the sealed bytes `seal_response` stores (the submit path
+    stores them with its own INSERT)."""
+    return sealing.seal([list(r) for r in rows], associated=_associated(survey_id, team_id))
 
 
 def count_response(session: Session, team_id: int, *, open_link: bool) -> None:

@@ -331,9 +331,10 @@ def _close(
     survey.closed_at = closed_at
     session.add(survey)
     session.flush()
-    # Open-link browser keys only guard against a second answer while the survey runs.
+    tally.open_sealed(session, survey.id, survey.min_group_size)  # under every team lock
+    # Open-link browser keys only guard against a second answer while the survey runs
+    # (deleted under the team locks: no submission can add one after).
     session.exec(delete(SurveyOpenKey).where(col(SurveyOpenKey.survey_id) == survey.id))
-    tally.open_sealed(session, survey.id, survey.min_group_size)
     store_team_figures(session, survey)
     store_org_figures(session, survey)
     audit.record(
@@ -349,7 +350,7 @@ def close_due_surveys(*, session: Session, ctx: TenantContext, now: datetime) ->
         select(Survey)
         .where(Survey.status != CLOSED, col(Survey.closes_at) <= now)
         .order_by(col(Survey.id))
-        .with_for_update()
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: a submission's FK checks pass
     ).all()
     for survey in due:
         _close(session, ctx, survey, closed_at=survey.closes_at, detail="on its end date")
@@ -430,6 +431,7 @@ def delete_survey(*, session: Session, ctx: TenantContext, survey_id: int) -> No
     ctx.require(Role.COACH, MANAGE_MESSAGE)
     survey = _survey(session, survey_id)
     title, round_number = survey.title, survey.round_number
+    tally.lock_survey_teams(session, survey_id)  # first, as submissions take them: no deadlock
     invitation_ids = select(SurveyInvitation.id).where(SurveyInvitation.survey_id == survey_id)
     for table in (SurveyTally, SurveyComment, SurveySealedResponse, SurveyOpenKey):
         session.exec(delete(table).where(col(table.survey_id) == survey_id))

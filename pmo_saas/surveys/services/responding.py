@@ -5,17 +5,36 @@ organisation from the token, then work in that organisation's tenant session."""
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections import OrderedDict
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple, NoReturn
 
-from sqlalchemy import case, insert, null, union_all, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as lite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    DateTime,
+    Integer,
+    String,
+    bindparam,
+    null,
+    text,
+    union_all,
+)
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from pmo_saas.db import system_session, tenant_session
+from pmo_saas.billing.entitlements import check_writable
+from pmo_saas.db import (
+    bump_after_commit,
+    bump_committed,
+    bump_data_version,
+    get_engine,
+    system_session,
+    tenant_session,
+)
 from pmo_saas.identity.security import hash_token
 from pmo_saas.kernel.clock import as_utc, utcnow
 from pmo_saas.kernel.context import TenantContext
@@ -46,33 +65,40 @@ from pmo_saas.surveys.services.common import (
 )
 from pmo_saas.surveys.wedid.services import since_last_round
 
+log = logging.getLogger("pmo_saas.surveys")
+
 # A question's id and what checking an answer to it needs.
 QuestionRef = tuple[int, ins.QuestionSpec]
 
 # ---------------------------------------------------------------- answering through a link
 
 
-def _resolve_token(token: str) -> tuple[int, int, int, int | None]:
+# A personal link's token or a team's open-link token: built once (its shape never changes).
+_TOKEN_LOOKUP: Any = union_all(
+    select(
+        col(SurveyInvitation.org_id),
+        col(SurveyInvitation.survey_id),
+        col(SurveyInvitation.survey_team_id),
+        col(SurveyInvitation.id),
+    )
+    .join(SurveyLink, col(SurveyLink.invitation_id) == SurveyInvitation.id)
+    .where(SurveyLink.token_hash == bindparam("token_hash")),
+    select(col(SurveyTeam.org_id), col(SurveyTeam.survey_id), col(SurveyTeam.id), null()).where(
+        SurveyTeam.open_token_hash == bindparam("token_hash")
+    ),
+).limit(1)
+
+
+def _resolve_token(
+    token: str, *, bind: Connection | None = None
+) -> tuple[int, int, int, int | None]:
     """(org_id, survey_id, survey_team_id, invitation_id or None for an open link), in one
-    read: a personal link's token or a team's open-link token."""
+    read: a personal link's token or a team's open-link token (on `bind`, the connection
+    the submission then goes on with)."""
     if not token or len(token) > 200:
         raise InvalidLink()
-    token_hash = hash_token(token)
-    personal = (
-        select(
-            col(SurveyInvitation.org_id),
-            col(SurveyInvitation.survey_id),
-            col(SurveyInvitation.survey_team_id),
-            col(SurveyInvitation.id),
-        )
-        .join(SurveyLink, col(SurveyLink.invitation_id) == SurveyInvitation.id)
-        .where(SurveyLink.token_hash == token_hash)
-    )
-    open_link = select(
-        col(SurveyTeam.org_id), col(SurveyTeam.survey_id), col(SurveyTeam.id), null()
-    ).where(SurveyTeam.open_token_hash == token_hash)
-    with system_session() as session:
-        row = session.execute(union_all(personal, open_link).limit(1)).first()
+    with system_session(engine=bind) as session:
+        row = session.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token)}).first()
     if row is None:
         raise InvalidLink()
     org_id, survey_id, team_id, invitation_id = row
@@ -211,81 +237,202 @@ def submit_response(
     after its answers were stored, it raises `AlreadyReceived` rather than "already used",
     so a respondent whose reply was lost (a server that crashed after storing) knows.
 
-    The least work that keeps a response exactly-once and unlinkable, in one transaction:
-    the team's counter (its first write, so also the per-team lock), the receipt, the survey
-    with its questions in one read, participation or the browser's key, the sealed row."""
-    org_id, survey_id, team_id, invitation_id = _resolve_token(token)
-    open_link = invitation_id is None
-    if open_link and (not submission_key or len(submission_key) > 200):
-        raise ValidationFailed("The form is incomplete; reload the page and answer.")
-    receipt = _receipt_hash(survey_id, form_key) if form_key and len(form_key) <= 200 else ""
+    The least work that keeps a response exactly-once and unlinkable, on one connection: the
+    token's look-up; then one transaction of the team's counter (the per-team lock, its
+    first write) and, under that lock, the survey's status, the receipt, participation or
+    the browser's key and the sealed row (on PostgreSQL one statement). The organisation's
+    data version is bumped after the commit, so that submissions never queue on the
+    organisation's row (every writer of the organisation locks it) and hold only their
+    team's rows: the close and the deletion of a survey take its team locks before the
+    rows a submission writes, so neither can deadlock with one."""
+    form_key = form_key if form_key and len(form_key) <= 200 else ""
+    with get_engine().connect() as conn:
+        # Its own transaction: on SQLite a transaction that read before it writes cannot
+        # take the write lock once another writer has committed since its read.
+        with conn.begin():
+            org_id, survey_id, team_id, invitation_id = _resolve_token(token, bind=conn)
+        if invitation_id is None and (not submission_key or len(submission_key) > 200):
+            raise ValidationFailed("The form is incomplete; reload the page and answer.")
+        submission = _Submission(
+            org_id,
+            survey_id,
+            team_id,
+            invitation_id,
+            _open_key_hash(survey_id, submission_key) if submission_key else "",
+            _receipt_hash(survey_id, form_key) if form_key else "",
+        )
+        with conn.begin(), tenant_session(_respondent_ctx(org_id), engine=conn) as session:
+            held = bump_after_commit(session)
+            _submit(session, submission, answers)
+        try:
+            bump_committed(conn, held)
+        except SQLAlchemyError:  # the answer is in: say so; a view is reused 60 s at most
+            log.warning("data version of organisation %s not bumped after a submission", org_id)
+
+
+class _Submission(NamedTuple):
+    org_id: int
+    survey_id: int
+    team_id: int
+    invitation_id: int | None  # None: an open link
+    browser_key: str  # an open link's: the hash of the browser's key
+    receipt: str  # the form's receipt hash, or ""
+
+
+def _submit(session: Session, sub: _Submission, answers: dict[str, Any]) -> None:
+    """Under the team's lock: store what the answer needs, then check it; a refusal rolls
+    all of it back. The refusals come in the order the checks once ran one by one."""
+    open_link = sub.invitation_id is None
+    team = _count_and_lock_team(session, sub)
+    specs = _specs(session, sub.org_id, sub.survey_id, team.created_at)
+    invalid: ValidationFailed | None = None
     try:
-        with tenant_session(_respondent_ctx(org_id)) as session:
-            team = _count_and_lock_team(session, team_id, open_link=open_link)
-            if receipt and not _keep_receipt(session, org_id, survey_id, receipt):
-                raise AlreadyReceived()
-            _check_open(team.status, team.closes_at)
-            specs = _specs(session, org_id, survey_id, team.created_at)
-            if invitation_id is not None:
-                _mark_answered(session, team_id, invitation_id)
-            else:
-                assert submission_key is not None
-                if not team.open_links:
-                    _refuse_open_link_of_personal_survey()
-                key_hash = _open_key_hash(survey_id, submission_key)
-                session.execute(  # this browser answered already: IntegrityError, below
-                    insert(SurveyOpenKey).values(
-                        org_id=org_id, key_hash=key_hash, survey_id=survey_id
-                    )
-                )
-                if team.open_responses > team.cap:  # the count includes this answer
-                    _refuse_full_open_link(team.cap)
-            rows = _clean_answers(specs, answers)
-            tally.insert_sealed(session, org_id, survey_id, team_id, rows)
-    except IntegrityError:
-        raise Conflict(_BROWSER_USED) from None
+        sealed: bytes | None = tally.sealed_box(
+            sub.survey_id, sub.team_id, _clean_answers(specs, answers)
+        )
+    except ValidationFailed as error:
+        sealed, invalid = None, error
+    receipt_new, claimed, status, closes_at = _store(session, sub, sealed)
+    if sub.receipt and not receipt_new:
+        raise AlreadyReceived()
+    _check_open(status, closes_at)
+    if open_link and not team.open_links:
+        _refuse_open_link_of_personal_survey()
+    if not claimed:
+        raise Conflict(_BROWSER_USED if open_link else _USED_MESSAGE)
+    if open_link and team.open_responses > team.cap:  # the count includes this answer
+        _refuse_full_open_link(team.cap)
+    if invalid is not None:
+        raise invalid
+
+
+# A submission's writes after the team's lock, each returning a row per row it wrote. Plain
+# SQL, the organisation spelled out (ORM scoping does not see text); on PostgreSQL the
+# tenant role's row-level security holds them to the organisation as well.
+_RECEIPT = (
+    "INSERT INTO surveyopenkey (org_id, key_hash, survey_id) VALUES (:org, :receipt, :survey) "
+    "ON CONFLICT DO NOTHING RETURNING 1"
+)
+_BROWSER = (
+    "INSERT INTO surveyopenkey (org_id, key_hash, survey_id) VALUES (:org, :browser, :survey) "
+    "ON CONFLICT DO NOTHING RETURNING 1"
+)
+# Every participation row of the team is rewritten together, so no row version (PostgreSQL's
+# xmin) pairs this answer with this person; none at all when it was answered already.
+_PARTICIPATION = (
+    "UPDATE surveyinvitation SET answered = CASE WHEN id = :invitation THEN TRUE "
+    "ELSE answered END WHERE org_id = :org AND survey_team_id = :team AND EXISTS "
+    "(SELECT 1 FROM surveyinvitation AS mine WHERE mine.id = :invitation "
+    "AND mine.org_id = :org AND mine.survey_team_id = :team AND NOT mine.answered) "
+    "RETURNING 1"
+)
+_SEALED = (
+    "INSERT INTO surveysealedresponse (id, org_id, survey_id, survey_team_id, sealed) "
+    "VALUES (:id, :org, :survey, :team, :sealed) RETURNING 1"
+)
+
+
+def _store(
+    session: Session, sub: _Submission, sealed: bytes | None
+) -> tuple[bool, bool, str, datetime]:
+    """(the receipt is new or none was sent, the participation or browser key was claimed,
+    the survey's status and end date, read under the team's lock): the receipt, the claim
+    and the sealed row in one round trip on PostgreSQL (a data-modifying WITH), one
+    statement each on SQLite. Read after the lock, the status is the close's if it came
+    first (a closed survey's answers are counted under these locks: none may come after)."""
+    parts = [
+        *(["receipt"] if sub.receipt else []),
+        "browser" if sub.invitation_id is None else "participation",
+        *(["sealed"] if sealed is not None else []),
+    ]
+    params = {
+        "org": sub.org_id,
+        "survey": sub.survey_id,
+        "team": sub.team_id,
+        "invitation": sub.invitation_id,
+        "receipt": sub.receipt,
+        "browser": sub.browser_key,
+        "id": secrets.token_hex(16),
+        "sealed": sealed,
+    }
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        *counts, status, closes_at = conn.execute(_together(tuple(parts)), params).one()
+        written = dict(zip(parts, counts, strict=True))
+    else:
+        written = {name: len(conn.execute(_ONE_BY_ONE[name], params).all()) for name in parts}
+        status, closes_at = conn.execute(_SURVEY_STATE, params).one()
+    claimed = written.get("participation", written.get("browser"))
+    return not sub.receipt or bool(written["receipt"]), bool(claimed), status, closes_at
+
+
+_ONE_BY_ONE = {
+    "receipt": text(_RECEIPT),
+    "browser": text(_BROWSER),
+    "participation": text(_PARTICIPATION),
+    "sealed": text(_SEALED),
+}
+_STATUS = "SELECT status FROM survey WHERE id = :survey AND org_id = :org"
+_CLOSES_AT = "SELECT closes_at FROM survey WHERE id = :survey AND org_id = :org"
+_SURVEY_STATE = text(
+    "SELECT status, closes_at FROM survey WHERE id = :survey AND org_id = :org"
+).columns(status=String, closes_at=DateTime)
+
+
+@lru_cache(maxsize=8)
+def _together(parts: tuple[str, ...]) -> Any:
+    """The parts as one PostgreSQL statement (a data-modifying WITH; each part runs once
+    and to completion), returning how many rows each wrote, then the survey's state."""
+    with_parts = ", ".join(f"{name} AS ({_ONE_BY_ONE[name].text})" for name in parts)
+    counts = ", ".join(f"(SELECT count(*) FROM {name})" for name in parts)  # noqa: S608 (names and SQL: this module's constants)
+    return text(f"WITH {with_parts} SELECT {counts}, ({_STATUS}), ({_CLOSES_AT})")
 
 
 class _LockedTeam(NamedTuple):
     open_responses: int  # this answer included
     cap: int
-    # its survey's, read in the same statement
-    status: str
-    closes_at: datetime
+    # its survey's, read in the same statement (set at launch, never changed)
     open_links: bool
     created_at: datetime
 
 
-def _of_survey(column: Any) -> Any:
-    return select(column).where(col(Survey.id) == SurveyTeam.survey_id).scalar_subquery()
+_COUNT_AND_LOCK = text(
+    "UPDATE surveyteam SET responses = responses + 1, "
+    "open_responses = open_responses + :opened WHERE id = :team AND org_id = :org "
+    "RETURNING open_responses, open_cap, "
+    "(SELECT open_links FROM survey WHERE survey.id = surveyteam.survey_id) AS open_links, "
+    "(SELECT created_at FROM survey WHERE survey.id = surveyteam.survey_id) AS created_at"
+).columns(
+    open_responses=Integer,
+    open_cap=Integer,
+    open_links=Boolean,
+    created_at=DateTime,
+)
 
 
-def _count_and_lock_team(session: Session, team_id: int, *, open_link: bool) -> _LockedTeam:
-    """Count the response for its team, as the transaction's first statement: a write, so
-    PostgreSQL locks the team's row and SQLite takes its write lock (waiting, not failing),
-    which serialises submissions per surveyed team. Rolled back with anything that fails.
-    Returns the team's open-link count and cap, and what accepting the answer needs of its
-    survey (read under the lock, in the same round trip)."""
-    row = session.execute(
-        update(SurveyTeam)
-        .where(col(SurveyTeam.id) == team_id)
-        .values(
-            responses=col(SurveyTeam.responses) + 1,
-            open_responses=col(SurveyTeam.open_responses) + int(open_link),
+def _count_and_lock_team(session: Session, sub: _Submission) -> _LockedTeam:
+    """Count the response for its team, as the transaction's first write: PostgreSQL locks
+    the team's row and SQLite takes its write lock (waiting, not failing), which serialises
+    submissions per surveyed team. Rolled back with anything that fails. Returns the team's
+    open-link count and cap, and what of its survey never changes (its open-link flag and
+    creation time), in the same round trip; its status is read after the lock (`_store`).
+
+    Plain SQL on the session's connection (a third of the ORM's cost), so what the tenant
+    session does for a statement is done here by hand: the read-only refusal, and the
+    organisation's version bump (held for after the commit: `bump_after_commit`)."""
+    check_writable(session=session, ctx=_respondent_ctx(sub.org_id))
+    bump_data_version(session, sub.org_id)
+    row = (
+        session.connection()
+        .execute(
+            _COUNT_AND_LOCK,
+            {"team": sub.team_id, "org": sub.org_id, "opened": int(sub.invitation_id is None)},
         )
-        .returning(
-            col(SurveyTeam.open_responses),
-            col(SurveyTeam.open_cap),
-            _of_survey(Survey.status),
-            _of_survey(Survey.closes_at),
-            _of_survey(Survey.open_links),
-            _of_survey(Survey.created_at),
-        )
-        .execution_options(synchronize_session=False)
-    ).first()
-    if row is None or row[2] is None:
+        .first()
+    )
+    if row is None or row[3] is None:
         raise InvalidLink()
-    return _LockedTeam(int(row[0]), int(row[1] or 0), row[2], row[3], bool(row[4]), row[5])
+    return _LockedTeam(int(row[0]), int(row[1] or 0), bool(row[2]), row[3])
 
 
 # (org, survey, its creation time) -> its questions as answers are checked against them. A
@@ -305,18 +452,6 @@ def _specs(
         while len(_SPECS) > _SPECS_KEPT:
             _SPECS.popitem(last=False)
     return found
-
-
-def _keep_receipt(session: Session, org_id: int, survey_id: int, receipt: str) -> bool:
-    """Store this form's receipt; False when it was stored already (the answers are in)."""
-    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else lite_insert
-    stored = session.execute(
-        dialect_insert(SurveyOpenKey)
-        .values(org_id=org_id, key_hash=receipt, survey_id=survey_id)
-        .on_conflict_do_nothing()
-        .returning(col(SurveyOpenKey.key_hash))
-    ).first()
-    return stored is not None
 
 
 def _survey_and_specs(session: Session, survey_id: int) -> tuple[Survey, list[QuestionRef]]:
@@ -354,30 +489,6 @@ def _clean_answers(specs: list[QuestionRef], answers: dict[str, Any]) -> list[ta
         for question_id, spec in specs
         for option_key, value, text in ins.clean_answer(spec, (answers or {}).get(spec.key))
     ]
-
-
-def _mark_answered(session: Session, team_id: int, invitation_id: int) -> None:
-    """Under the team lock: mark this link's invitation answered, unless it already is, by
-    rewriting every participation row of the team in one statement, so no row version pairs
-    this answer with this person."""
-    unused = (
-        select(SurveyInvitation.id)
-        .where(SurveyInvitation.id == invitation_id, col(SurveyInvitation.answered).is_(False))
-        .exists()
-    )
-    result = session.exec(
-        update(SurveyInvitation)
-        .where(col(SurveyInvitation.survey_team_id) == team_id, unused)
-        .values(
-            answered=case(
-                (col(SurveyInvitation.id) == invitation_id, True),
-                else_=col(SurveyInvitation.answered),
-            )
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        raise Conflict(_USED_MESSAGE)
 
 
 def _store_response(
