@@ -1,7 +1,7 @@
 """assessments: each closed round's answer count and sum per team and dimension
 
 Revision ID: 1335_dashboard_totals
-Revises: 1320_pmo_feedback
+Revises: 1330_survey_figures
 Create Date: 2026-12-03 14:00:00
 
 The dashboard's maturity tile averaged every answer of every closed round on each load
@@ -20,7 +20,7 @@ from alembic import op
 from pmo_saas.rls import disable_tenant_rls, enable_tenant_rls, grant_existing
 
 revision: str = "1335_dashboard_totals"
-down_revision: str | Sequence[str] | None = "1320_pmo_feedback"
+down_revision: str | Sequence[str] | None = "1330_survey_figures"
 branch_labels: str | Sequence[str] | None = None
 # The assessment tables (their own branch) come first.
 depends_on: str | Sequence[str] | None = ("0201_assessment_round_rollup",)
