@@ -71,7 +71,6 @@ class InitiativeCard(BaseModel):
     depends_on_titles: str
     origin: str  # "From coaching plan … (team …)", or ""
     archived: bool
-    scores: dict[str, str] = {}  # input key -> the value as text ("" is not scored)
 
 
 class BoardLane(BaseModel):
@@ -90,6 +89,9 @@ class InitiativesView(BaseModel):
     cards: list[InitiativeCard]
     board: list[BoardLane]
     inputs: list[ScoreInput]  # the model's inputs set on the initiative form (not job size)
+    # initiative id -> input key -> the value as text (unscored keys absent): only the edit
+    # form shows them, so the page keeps them on the server, not in every card it sends
+    scores: dict[int, dict[str, str]]
 
 
 def _card(row: InitiativeRow) -> InitiativeCard:
@@ -113,7 +115,6 @@ def _card(row: InitiativeRow) -> InitiativeCard:
         depends_on_titles=", ".join(row.depends_on_titles),
         origin=row.origin,
         archived=row.archived,
-        scores={k: formatting.number(v) for k, v in row.scores.items()},
     )
 
 
@@ -158,7 +159,10 @@ def _initiatives_view(
         for spec in scoring.input_specs(portfolio.scoring_model, criteria)
         if spec.key != "job_size"
     ]
-    return InitiativesView(portfolio=portfolio, cards=cards, board=lanes, inputs=inputs)
+    scores = {r.id: {k: formatting.number(v) for k, v in r.scores.items()} for r in rows}
+    return InitiativesView(
+        portfolio=portfolio, cards=cards, board=lanes, inputs=inputs, scores=scores
+    )
 
 
 def save_initiative(

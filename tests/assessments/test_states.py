@@ -132,11 +132,7 @@ def test_member_sees_only_their_own_answers(world):
         )
         await ann.load()
         assert ann.error == "" and (ann.answered, ann.total) == (3, 3)
-        chosen = {
-            s.text: next(o.value for o in s.options if o.checked)
-            for d in ann.dimensions
-            for s in d.statements
-        }
+        chosen = {s.text: ann.chosen[str(s.id)] for d in ann.dimensions for s in d.statements}
         assert chosen == {"F1": 4, "F2": 2, "Q1": 5}
 
         # Bob's own (empty) questionnaire: save halfway, then submit later.

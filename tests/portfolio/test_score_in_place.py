@@ -1,5 +1,6 @@
-"""Saving scores alone updates the one card in place (no reload of the portfolio): what the
-page then shows is exactly what a fresh load shows, in the list and on the board."""
+"""Saving scores alone keeps them in place (no reload of the portfolio, no card sent again):
+what the page then shows, and what its edit form opens with, is exactly what a fresh load
+gives, in the list, on the board and in the form."""
 
 from __future__ import annotations
 
@@ -33,8 +34,13 @@ def test_scores_saved_in_place_match_a_fresh_load(org_a):
         await fresh.load()
         assert state.cards == fresh.cards
         assert state.board == fresh.board
-        (card,) = [c for c in state.cards if c.id == alpha]
-        assert card.scores.get("business_value") == "13"
-        assert "risk_reduction" not in card.scores
+        assert state._scores == fresh._scores
+        assert state._scores[alpha]["business_value"] == "13"
+        assert "risk_reduction" not in state._scores[alpha]
+        state.start_edit(alpha)
+        fresh.start_edit(alpha)
+        assert state.edit_values == fresh.edit_values
+        assert state.edit_values["score__business_value"] == "13"
+        assert state.edit_values["score__risk_reduction"] == ""
 
     run(scenario())

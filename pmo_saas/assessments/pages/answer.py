@@ -29,7 +29,6 @@ class AnswerOption(BaseModel):
     value: int
     label: str
     description: str
-    checked: bool
 
 
 class AnswerStatement(BaseModel):
@@ -77,6 +76,8 @@ class AnswerState(WorkspacePage, rx.State):
     dimensions: list[AnswerDimension] = []
     answered: int = 0
     total: int = 0
+    # statement id (as text) -> the value chosen: a choice sends this, not the questionnaire
+    chosen: dict[str, int] = {}
     # what the person has chosen in this page, saved or not: statement id -> value
     _values: dict[int, int] = {}
     _comments: dict[int, str] = {}
@@ -90,6 +91,7 @@ class AnswerState(WorkspacePage, rx.State):
         detail = self._detail
         if detail is None:
             self.dimensions, self.levels, self.answered, self.total = [], [], 0, 0
+            self.chosen = {}
             return
         self.levels = list(detail.levels)
         numbers = {
@@ -113,7 +115,6 @@ class AnswerState(WorkspacePage, rx.State):
                                 value=lv.value,
                                 label=lv.label,
                                 description=lv.description,
-                                checked=self._values.get(s.id) == lv.value,
                             )
                             for lv in detail.levels
                         ],
@@ -126,6 +127,7 @@ class AnswerState(WorkspacePage, rx.State):
         statement_ids = {s.id for d in detail.dimensions for s in d.statements}
         self.total = len(statement_ids)
         self.answered = len(statement_ids & set(self._values))
+        self.chosen = {str(k): v for k, v in self._values.items() if k in statement_ids}
 
     def _on_failed_load(self) -> None:
         self.round_title = self.team_name = ""
@@ -156,31 +158,14 @@ class AnswerState(WorkspacePage, rx.State):
         statement_id, value = int(statement_id), int(value)
         if detail is None or value not in {lv.value for lv in detail.levels}:
             return
-        if statement_id not in {s.id for d in detail.dimensions for s in d.statements}:
+        statement_ids = {s.id for d in detail.dimensions for s in d.statements}
+        if statement_id not in statement_ids:
             return
         self._values = {**self._values, statement_id: value}
         self.notice = ""
-        self._recheck(statement_id)
-
-    def _recheck(self, statement_id: int) -> None:
-        """One statement's ticks again (what `_render` would give), not the whole page."""
-        value = self._values.get(statement_id)
-
-        def statement(s: AnswerStatement) -> AnswerStatement:
-            if s.id != statement_id:
-                return s
-            options = [o.model_copy(update={"checked": o.value == value}) for o in s.options]
-            return s.model_copy(update={"options": options})
-
-        self.dimensions = [
-            d.model_copy(update={"statements": [statement(s) for s in d.statements]})
-            if any(s.id == statement_id for s in d.statements)
-            else d
-            for d in self.dimensions
-        ]
-        self.answered = len(
-            {s.id for d in self.dimensions for s in d.statements} & set(self._values)
-        )
+        # Only the choices and the count are sent again (the radios read `chosen`).
+        self.chosen = {**self.chosen, str(statement_id): value}
+        self.answered = len(statement_ids & set(self._values))
 
     @rx.event
     def set_comment(self, dimension_id: int, text: str) -> None:
@@ -230,7 +215,7 @@ def _option(statement: AnswerStatement, option: AnswerOption) -> rx.Component:
             type="radio",
             name="statement-" + statement.id.to_string(),
             value=option.value.to_string(),
-            checked=option.checked,
+            checked=AnswerState.chosen[statement.id.to_string()] == option.value,
             disabled=~AnswerState.round_open,
             on_change=lambda _value: AnswerState.choose(statement.id, option.value),
         ),

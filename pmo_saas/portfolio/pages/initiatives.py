@@ -64,6 +64,7 @@ class InitiativesState(DialogHost, WorkspacePage, rx.State):
     import_progress: int = 0  # 0-100 while the import writes
     busy: str = ""  # the work under way ("create", "save", "preview", "import"): its button spins
     _dragged: int = 0  # the card being dragged (set on drag start, read on drop)
+    _scores: dict[int, dict[str, str]] = {}  # the edit form's scores, by initiative (views)
     _import_data: bytes = b""
 
     def _pid(self) -> int:
@@ -83,23 +84,25 @@ class InitiativesState(DialogHost, WorkspacePage, rx.State):
             board=view.board,
             inputs=view.inputs,
         )
+        self._scores = view.scores
 
     def _on_failed_load(self) -> None:
         self.cards, self.board, self.portfolio_name = [], [], ""
 
     @rx.event
     async def load(self) -> None:
-        self.busy = ""
+        # Only what changed is set: a var set is sent again, and with `editing_id` every
+        # list computed from the cards (the dependency picker's) with it.
+        self._set_changed(busy="")
         if not self._keeps_dialog():  # a dialog opened while this page loaded stays open
-            self.editing_id = 0
-            self.dialog = ""
+            self._set_changed(editing_id=0, dialog="")
             self._reset_preview()
         await self._load()
 
     def _reset_preview(self) -> None:
-        self.previewing = False
-        self.preview_rows = 0
-        self.preview_errors, self.preview_file_errors = [], []
+        self._set_changed(
+            previewing=False, preview_rows=0, preview_errors=[], preview_file_errors=[]
+        )
         self._import_data = b""
 
     @rx.var
@@ -202,8 +205,9 @@ class InitiativesState(DialogHost, WorkspacePage, rx.State):
         self.editing_id = found.id
         values = {k: str(getattr(found, k)) for k in FORM_FIELDS}
         values["depends_on"] = found.depends_on_titles
+        scores = self._scores.get(found.id, {})
         for spec in self.inputs:
-            values[SCORE_PREFIX + spec.key] = found.scores.get(spec.key, "")
+            values[SCORE_PREFIX + spec.key] = scores.get(spec.key, "")
         self.edit_values = values
         self._open_dialog("edit")
 
@@ -220,8 +224,9 @@ class InitiativesState(DialogHost, WorkspacePage, rx.State):
             for k, v in changed.items()
             if k.startswith(SCORE_PREFIX)
         }
-        # Scores alone change only this card's scores (the table's job size aside): the card
-        # is updated in place instead of reading the whole portfolio again.
+        # Scores alone change what only the edit form shows (the table's job size aside):
+        # they are kept in place instead of reading the whole portfolio again, and no card
+        # is sent again.
         in_place = not fields_changed and bool(scores) and "job_size" not in scores
         saved = await self._act(
             views.save_initiative,
@@ -233,29 +238,15 @@ class InitiativesState(DialogHost, WorkspacePage, rx.State):
             scores=scores,
         )
         if in_place and saved is not None:
-            self._rescore(self.editing_id, saved)
+            merged = {**self._scores.get(self.editing_id, {}), **saved}
+            self._scores = {
+                **self._scores,
+                self.editing_id: {k: v for k, v in merged.items() if v},
+            }
         self.busy = ""
         if not self.error:
             self.editing_id = 0
             self.dialog = ""
-
-    def _rescore(self, initiative_id: int, saved: dict[str, str]) -> None:
-        """The saved scores into the one card (the list and its board lane), as a reload
-        would show them."""
-
-        def rescored(c: InitiativeCard) -> InitiativeCard:
-            if c.id != initiative_id:
-                return c
-            scores = {**c.scores, **saved}
-            return c.model_copy(update={"scores": {k: v for k, v in scores.items() if v}})
-
-        self.cards = [rescored(c) for c in self.cards]
-        self.board = [
-            lane.model_copy(update={"cards": [rescored(c) for c in lane.cards]})
-            if any(c.id == initiative_id for c in lane.cards)
-            else lane
-            for lane in self.board
-        ]
 
     async def _move(self, initiative_id: int, status: str) -> bool:
         """The move, through the service (status history, audit; coaches and up only)."""

@@ -472,7 +472,9 @@ def set_scores(
     Returns the values stored, by key (None: not scored)."""
     _can_write(session, ctx)
     initiative = _initiative(session, initiative_id)
-    criteria = _criteria(session, initiative.portfolio_id)
+    # A criterion's scale is read only for a criterion's key (WSJF and RICE inputs are fixed).
+    fixed = all(key in scoring.ALL_FIXED_INPUTS for key in scores)
+    criteria = [] if fixed else _criteria(session, initiative.portfolio_id)
     clean: dict[str, float | None] = {}
     for key, raw in scores.items():
         spec = scoring.spec_for(key, criteria)
