@@ -448,17 +448,18 @@ def _specs(
     key = (org_id, survey_id, created_at)
     found = _SPECS.get(key)
     if found is None:
-        found = _SPECS[key] = _survey_and_specs(session, survey_id)[1]
+        found = _SPECS[key] = _survey_specs(session, survey_id)
         while len(_SPECS) > _SPECS_KEPT:
             _SPECS.popitem(last=False)
     return found
 
 
-def _survey_and_specs(session: Session, survey_id: int) -> tuple[Survey, list[QuestionRef]]:
-    """The survey and its questions in one read (plain values, no question rows loaded)."""
+def _survey_specs(session: Session, survey_id: int) -> list[QuestionRef]:
+    """The survey's questions in one read (plain values, no rows loaded); NotFound when the
+    survey is gone."""
     found = session.execute(
         select(  # type: ignore[call-overload]
-            Survey,
+            col(Survey.id),
             col(SurveyQuestion.id),
             col(SurveyQuestion.key),
             col(SurveyQuestion.kind),
@@ -472,12 +473,11 @@ def _survey_and_specs(session: Session, survey_id: int) -> tuple[Survey, list[Qu
     ).all()
     if not found:
         raise NotFound("That survey")
-    specs = [
+    return [
         (int(qid), ins.QuestionSpec(key, kind, prompt, _options(options), required))
-        for _s, qid, key, kind, prompt, options, required in found
+        for _sid, qid, key, kind, prompt, options, required in found
         if qid is not None
     ]
-    return found[0][0], specs
 
 
 def _clean_answers(specs: list[QuestionRef], answers: dict[str, Any]) -> list[tally.AnswerRow]:

@@ -267,8 +267,9 @@ def _compute_results(
         label: str, stid: int | None, ids: set[int], visible: bool, reason: str, hist: set[int]
     ) -> GroupResult:
         n = sum(team_counts[i] for i in ids)
-        whole = org_figures if stid is None and ids == all_ids else None
+        kept = stored.get(stid) if stid is not None else None
         if stid is None and ids == all_ids:
+            kept = org_stored.figures if org_stored is not None else None
             comments_ok = words.total_visible
             comments_reason = words.total_hidden_reason
         else:
@@ -293,10 +294,9 @@ def _compute_results(
             comments_visible=visible and comments_ok,
             comments_reason=comments_reason,
             detail=not headlines_only,
-            stored=stored.get(stid) if stid is not None else whole,
+            stored=kept,
         )
 
-    org_figures = org_stored.figures if org_stored is not None else None
     org = group(
         "Whole organisation",
         None,
