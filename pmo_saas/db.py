@@ -315,9 +315,12 @@ def bump_committed(connection: Connection, deferred: list[tuple[Any, Any]]) -> N
 
 
 @event.listens_for(_OrmSession, "after_transaction_end")
-def _forget_bumps(session: _OrmSession, _transaction: Any) -> None:
-    """A savepoint rolled back may have undone a bump: the next write bumps again."""
-    session.info.pop(BUMPED_KEY, None)
+def _forget_bumps(session: _OrmSession, transaction: Any) -> None:
+    """A savepoint rolled back may have undone a bump, and a new transaction has made none:
+    the next write bumps again. The subtransaction each flush opens ends with the flush and
+    undoes nothing: the bumps it made still hold (one bump per transaction, not per flush)."""
+    if transaction.nested or transaction.parent is None:
+        session.info.pop(BUMPED_KEY, None)
 
 
 def _bump_for_flush(session: _OrmSession, objects: list[Any]) -> None:

@@ -32,7 +32,7 @@ import logging
 import math
 import types
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, NamedTuple, Union, get_args, get_origin
 
 import reflex as rx
 from reflex.middleware import Middleware
@@ -169,18 +169,41 @@ def check_value(value: Any, hint: Any, *, name: str = "") -> str | None:
     return None  # Any, and hints this guard has no rule for: Reflex's conversion decides
 
 
+class _Shape(NamedTuple):
+    hints: dict[str, Any]
+    named: dict[str, inspect.Parameter]
+    takes_any: bool
+
+
+# A handler's hints and parameters, read once per function (`inspect.signature` and the hints
+# cost more than the checks themselves, on every event).
+_shapes: dict[Any, _Shape] = {}
+
+
+def _shape(handler: EventHandler) -> _Shape:
+    shape = _shapes.get(handler.fn)
+    if shape is None:
+        hints = handler._type_hints
+        if hints is None:
+            try:
+                hints = get_type_hints(handler.fn)
+            except Exception:  # an unresolvable hint: Reflex's own conversion already warned
+                hints = {}
+        parameters = list(inspect.signature(handler.fn).parameters.values())[1:]  # self
+        shape = _shapes[handler.fn] = _Shape(
+            hints=dict(hints),
+            named={
+                p.name: p for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            },
+            takes_any=any(p.kind is p.VAR_KEYWORD for p in parameters),
+        )
+    return shape
+
+
 def check_arguments(handler: EventHandler, payload: Mapping[str, Any]) -> str | None:
     """The refusal for an event's payload, converted as Reflex converts it, or None."""
     prepared = _prepare_event_payload(handler, payload)
-    hints = handler._type_hints
-    if hints is None:
-        try:
-            hints = get_type_hints(handler.fn)
-        except Exception:  # an unresolvable hint: Reflex's own conversion already warned
-            hints = {}
-    parameters = list(inspect.signature(handler.fn).parameters.values())[1:]  # self
-    named = {p.name: p for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
-    takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters)
+    hints, named, takes_any = _shape(handler)
     for name in prepared:
         if name not in named and not takes_any:
             return BAD_EVENT

@@ -19,6 +19,8 @@ def record(
     detail: str = "",
     actor_email: str = "",
 ) -> None:
+    if not actor_email:
+        actor_email = ctx.user_email
     if not actor_email and ctx.user_id is not None:
         actor = session.get(User, ctx.user_id)
         actor_email = actor.email if actor else ""

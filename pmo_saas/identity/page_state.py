@@ -44,13 +44,25 @@ from pmo_saas.kernel.errors import DomainError, ValidationFailed
 from pmo_saas.kernel.roles import Role
 
 R = TypeVar("R")
+T = TypeVar("T")
+
+
+def unproxied(value: T) -> T:
+    """A state var's value without Reflex's change-tracking proxy, for reading only.
+
+    Reading a list or model var through the state wraps it, and each item and attribute
+    reached through it, in a `MutableProxy` (a wrapt `ObjectProxy`) so that an in-place
+    change marks the var dirty: a scan of a page's cards in an event pays for a proxy per
+    card. A handler or computed var that only reads takes the plain value (wrapt's
+    `__wrapped__`); anything it changes must still be assigned to the var."""
+    return getattr(value, "__wrapped__", value)  # type: ignore[no-any-return]
 
 
 def set_changed(state: rx.State, **values: Any) -> None:
     """Set only the vars whose value changed: Reflex sends every var set in an event, so
     a reload that finds the same list sends nothing instead of the whole list again."""
     for name, value in values.items():
-        if getattr(state, name) != value:
+        if unproxied(getattr(state, name)) != value:
             setattr(state, name, value)
 
 

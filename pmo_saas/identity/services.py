@@ -296,7 +296,12 @@ def resolve_workspace_session(
     if not slug or org_id is None or role is None:
         return user, None
     return user, TenantContext(
-        org_id=org_id, user_id=user_id, role=Role(role), org_slug=slug, data_version=version
+        org_id=org_id,
+        user_id=user_id,
+        role=Role(role),
+        org_slug=slug,
+        data_version=version,
+        user_email=email,
     )
 
 

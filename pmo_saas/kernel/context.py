@@ -17,6 +17,9 @@ class TenantContext:
     # The organisation's data version when the caller's session was looked up (0: unknown);
     # a view computed at this version may be reused while it holds (db.cached_in_tenant).
     data_version: int = 0
+    # The acting user's e-mail as their session was looked up ("": not known): the audit log
+    # records it without reading the user's row again in every audited write.
+    user_email: str = ""
 
     def require(self, minimum: Role, message: str | None = None) -> None:
         if not at_least(self.role, minimum):

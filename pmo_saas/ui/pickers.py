@@ -28,11 +28,18 @@ def multi_picker(
     picker_id: str,
     selected: rx.vars.ArrayVar | None = None,
     empty: str = "Nothing to choose from yet.",
+    hide: rx.Var[str] | None = None,
 ) -> rx.Component:
     """A fieldset named `label`: a "Search <label>" box and one checkbox per option, labelled
-    by the option's label (found by role checkbox and name). `selected` ticks values first."""
+    by the option's label (found by role checkbox and name). `selected` ticks values first.
+    `hide`: the value of one option, always among `options`, that is not offered (the item
+    being edited), so that the list does not have to be computed again for each item."""
 
     def option(o: Choice) -> rx.Component:
+        box = _option(o)
+        return box if hide is None else rx.cond(o.value == hide, rx.fragment(), box)
+
+    def _option(o: Choice) -> rx.Component:
         box_id = picker_id + "-" + o.value
         checked = selected.contains(o.value) if selected is not None else False
         return rx.el.label(
@@ -51,7 +58,7 @@ def multi_picker(
     return rx.el.fieldset(
         rx.el.legend(label, class_name="pmo-label"),
         rx.cond(
-            options.length() > 0,
+            options.length() > (0 if hide is None else 1),
             rx.vstack(
                 rx.el.input(
                     type="search",

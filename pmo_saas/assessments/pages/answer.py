@@ -16,7 +16,7 @@ from pmo_saas.assessments.schemas import LevelRow, ModelVersionDetail, MyAnswers
 from pmo_saas.assessments.services import answering, catalog, rounds
 from pmo_saas.db import cached_in_tenant
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import WorkspacePage
+from pmo_saas.identity.page_state import WorkspacePage, unproxied
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import NotFound
@@ -88,7 +88,9 @@ class AnswerState(WorkspacePage, rx.State):
         return id_after(self.router.url.path, "answer")
 
     def _render(self) -> None:
-        detail = self._detail
+        detail = unproxied(self._detail)
+        comments, trends = unproxied(self._comments), unproxied(self._trends)
+        values = unproxied(self._values)
         if detail is None:
             self.dimensions, self.levels, self.answered, self.total = [], [], 0, 0
             self.chosen = {}
@@ -103,8 +105,8 @@ class AnswerState(WorkspacePage, rx.State):
                 id=d.id,
                 name=d.name,
                 description=d.description,
-                comment=self._comments.get(d.id, ""),
-                trend=str(self._trends[d.id]) if self._trends.get(d.id) is not None else "",
+                comment=comments.get(d.id, ""),
+                trend=str(trends[d.id]) if trends.get(d.id) is not None else "",
                 statements=[
                     AnswerStatement(
                         id=s.id,
@@ -126,8 +128,8 @@ class AnswerState(WorkspacePage, rx.State):
         ]
         statement_ids = {s.id for d in detail.dimensions for s in d.statements}
         self.total = len(statement_ids)
-        self.answered = len(statement_ids & set(self._values))
-        self.chosen = {str(k): v for k, v in self._values.items() if k in statement_ids}
+        self.answered = len(statement_ids & set(values))
+        self.chosen = {str(k): v for k, v in values.items() if k in statement_ids}
 
     def _on_failed_load(self) -> None:
         self.round_title = self.team_name = ""
@@ -154,18 +156,19 @@ class AnswerState(WorkspacePage, rx.State):
 
     @rx.event
     def choose(self, statement_id: int, value: int) -> None:
-        detail = self._detail
+        detail = unproxied(self._detail)
         statement_id, value = int(statement_id), int(value)
         if detail is None or value not in {lv.value for lv in detail.levels}:
             return
         statement_ids = {s.id for d in detail.dimensions for s in d.statements}
         if statement_id not in statement_ids:
             return
-        self._values = {**self._values, statement_id: value}
+        values = {**unproxied(self._values), statement_id: value}
+        self._values = values
         self.notice = ""
         # Only the choices and the count are sent again (the radios read `chosen`).
-        self.chosen = {**self.chosen, str(statement_id): value}
-        self.answered = len(statement_ids & set(self._values))
+        self.chosen = {**unproxied(self.chosen), str(statement_id): value}
+        self.answered = len(statement_ids & set(values))
 
     @rx.event
     def set_comment(self, dimension_id: int, text: str) -> None:
@@ -184,9 +187,9 @@ class AnswerState(WorkspacePage, rx.State):
             answering.save_answers,
             refresh=False,
             participant_id=self._participant_id(),
-            values=dict(self._values),
-            comments=dict(self._comments),
-            trends=dict(self._trends) if self.asks_trend else None,
+            values=dict(unproxied(self._values)),
+            comments=dict(unproxied(self._comments)),
+            trends=dict(unproxied(self._trends)) if self.asks_trend else None,
             submit=submit,
         )
         if progress is None:

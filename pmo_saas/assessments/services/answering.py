@@ -4,6 +4,10 @@ them. Nobody reads another person's answers through this module.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from datetime import datetime
+from typing import NamedTuple
+
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -79,6 +83,34 @@ def _statement_dimensions(session: Session, version_id: int) -> dict[int, int]:
         .where(AssessmentDimension.version_id == version_id)
     ).all()
     return {s or 0: d for s, d in rows}
+
+
+class _Shape(NamedTuple):
+    statement_dims: dict[int, int]  # statement id -> dimension id
+    low: int
+    high: int
+
+
+# The statements and scale of locked model versions (a version a round has used never changes
+# again), read once per process: every saved answer checks against them. Keyed also by the
+# version's creation time, so that a version id SQLite hands out again after a delete is not
+# taken for the old one. Bounded; only ever read within the version's own organisation.
+_locked_shapes: OrderedDict[tuple[int | None, int, datetime], _Shape] = OrderedDict()
+_LOCKED_SHAPES_KEPT = 512
+
+
+def _version_shape(session: Session, version: AssessmentModelVersion) -> _Shape:
+    """The statements (statement id -> dimension id) and rating scale of `version`."""
+    assert version.id is not None
+    key = (version.org_id, version.id, version.created_at)
+    shape = _locked_shapes.get(key) if version.locked else None
+    if shape is None:
+        shape = _Shape(_statement_dimensions(session, version.id), *_scale(session, version.id))
+        if version.locked:
+            _locked_shapes[key] = shape
+            while len(_locked_shapes) > _LOCKED_SHAPES_KEPT:
+                _locked_shapes.popitem(last=False)
+    return _Shape(dict(shape.statement_dims), shape.low, shape.high)
 
 
 def my_assignments(*, session: Session, ctx: TenantContext) -> list[MyAssignment]:
@@ -160,8 +192,7 @@ def save_answers(
     part, rnd, version, team = _my_questionnaire(session, ctx, participant_id)
     if rnd.status != ROUND_OPEN:
         raise Conflict("This round is closed; answers can no longer change.")
-    statement_dims = _statement_dimensions(session, version.id or 0)
-    low, high = _scale(session, version.id or 0)
+    statement_dims, low, high = _version_shape(session, version)
     existing = {
         a.statement_id: a
         for a in session.exec(

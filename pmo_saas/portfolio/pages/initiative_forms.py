@@ -106,6 +106,7 @@ def initiative_fields(
             picker_id=f"{prefix}depends-on",
             selected=selected,
             empty="No other initiative in this portfolio yet.",
+            hide=s.editing_id.to_string() if values is not None else None,
         ),
         field_error(s.error, s.error_field, "depends_on", f"{prefix}depends-on"),
         labelled(

@@ -9,7 +9,7 @@ import reflex as rx
 
 from pmo_saas.db import cached_in_tenant
 from pmo_saas.identity.auth_state import AuthState
-from pmo_saas.identity.page_state import DialogHost, WorkspacePage
+from pmo_saas.identity.page_state import DialogHost, WorkspacePage, unproxied
 from pmo_saas.identity.shell import workspace
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import ValidationFailed
@@ -111,7 +111,7 @@ class InitiativesState(DialogHost, WorkspacePage, rx.State):
         tag = self.filter_tag.strip().lower()
         return [
             c
-            for c in self.cards
+            for c in unproxied(self.cards)
             if (not self.filter_status or c.status == self.filter_status)
             and (not self.filter_stream or c.value_stream == self.filter_stream)
             and (not tag or tag in [t.strip() for t in c.tags.split(",")])
@@ -119,7 +119,7 @@ class InitiativesState(DialogHost, WorkspacePage, rx.State):
 
     @rx.var
     def value_streams(self) -> list[str]:
-        return sorted({c.value_stream for c in self.cards if c.value_stream})
+        return sorted({c.value_stream for c in unproxied(self.cards) if c.value_stream})
 
     @rx.event
     def set_filter(self, which: str, value: str) -> None:
@@ -141,16 +141,16 @@ class InitiativesState(DialogHost, WorkspacePage, rx.State):
 
     @rx.var
     def dependency_choices(self) -> list[Choice]:
-        """The initiatives a dependency can be picked from (not the one being edited)."""
+        """The initiatives a dependency can be picked from; the edit form hides the one being
+        edited itself (so opening and saving a form does not compute nor send this again)."""
         return [
             Choice(value=str(c.id), label=c.title)
-            for c in sorted(self.cards, key=lambda c: c.title.lower())
-            if c.id != self.editing_id
+            for c in sorted(unproxied(self.cards), key=lambda c: c.title.lower())
         ]
 
     @rx.var
     def edit_depends(self) -> list[str]:
-        found = next((c for c in self.cards if c.id == self.editing_id), None)
+        found = next((c for c in unproxied(self.cards) if c.id == self.editing_id), None)
         return found.depends_on if found is not None else []
 
     def _data(self, form: dict) -> dict[str, object]:
@@ -161,7 +161,7 @@ class InitiativesState(DialogHost, WorkspacePage, rx.State):
     def _changed_data(self, form: dict, changed: dict) -> dict[str, object]:
         data: dict[str, object] = {k: v for k, v in changed.items() if k in FORM_FIELDS}
         depends_on = picked(form, DEPENDS_PREFIX)
-        found = next((c for c in self.cards if c.id == self.editing_id), None)
+        found = next((c for c in unproxied(self.cards) if c.id == self.editing_id), None)
         if found is None or {int(i) for i in found.depends_on} != set(depends_on):
             data["depends_on"] = depends_on  # the picker's ticks differ from what it opened with
         return data
@@ -198,15 +198,15 @@ class InitiativesState(DialogHost, WorkspacePage, rx.State):
     @rx.event
     def start_edit(self, initiative_id: int) -> None:
         self._clear_messages()
-        found = next((c for c in self.cards if c.id == int(initiative_id)), None)
+        found = next((c for c in unproxied(self.cards) if c.id == int(initiative_id)), None)
         if found is None:
             self._refuse("That initiative was not found.")
             return
         self.editing_id = found.id
         values = {k: str(getattr(found, k)) for k in FORM_FIELDS}
         values["depends_on"] = found.depends_on_titles
-        scores = self._scores.get(found.id, {})
-        for spec in self.inputs:
+        scores = unproxied(self._scores).get(found.id, {})
+        for spec in unproxied(self.inputs):
             values[SCORE_PREFIX + spec.key] = scores.get(spec.key, "")
         self.edit_values = values
         self._open_dialog("edit")
@@ -238,9 +238,9 @@ class InitiativesState(DialogHost, WorkspacePage, rx.State):
             scores=scores,
         )
         if in_place and saved is not None:
-            merged = {**self._scores.get(self.editing_id, {}), **saved}
+            merged = {**unproxied(self._scores).get(self.editing_id, {}), **saved}
             self._scores = {
-                **self._scores,
+                **unproxied(self._scores),
                 self.editing_id: {k: v for k, v in merged.items() if v},
             }
         self.busy = ""
@@ -250,7 +250,7 @@ class InitiativesState(DialogHost, WorkspacePage, rx.State):
 
     async def _move(self, initiative_id: int, status: str) -> bool:
         """The move, through the service (status history, audit; coaches and up only)."""
-        found = next((c for c in self.cards if c.id == int(initiative_id)), None)
+        found = next((c for c in unproxied(self.cards) if c.id == int(initiative_id)), None)
         title = found.title if found is not None else "The initiative"
         label = dict(STATUS_CHOICES).get(status, status)
         await self._act(
@@ -273,7 +273,7 @@ class InitiativesState(DialogHost, WorkspacePage, rx.State):
     @rx.event
     async def drop_on(self, status: str) -> None:
         dragged, self._dragged = self._dragged, 0
-        found = next((c for c in self.cards if c.id == dragged), None)
+        found = next((c for c in unproxied(self.cards) if c.id == dragged), None)
         if found is not None and found.status != status:
             await self._move(dragged, status)
 
@@ -281,7 +281,7 @@ class InitiativesState(DialogHost, WorkspacePage, rx.State):
     async def key_move(self, initiative_id: int, key: str):
         """Left/Right arrow on a focused card: the previous/next column; focus follows it."""
         step = key_step(key)
-        found = next((c for c in self.cards if c.id == int(initiative_id)), None)
+        found = next((c for c in unproxied(self.cards) if c.id == int(initiative_id)), None)
         if not step or found is None:
             return None
         order = [value for value, _ in STATUS_CHOICES]
