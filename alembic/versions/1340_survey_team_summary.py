@@ -24,7 +24,8 @@ depends_on: str | Sequence[str] | None = ("0403_survey_team_figures",)
 
 
 def _summary(figures: str) -> str:
-    """As figures.TeamFigures.summary_json writes it (defaults left out, bars dropped)."""
+    """The figures without any question's bars: read back, what the close now keeps
+    (figures.TeamFigures.summary)."""
     data = json.loads(figures)
     for question in data.get("questions", []):
         question.pop("bars", None)

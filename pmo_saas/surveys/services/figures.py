@@ -9,7 +9,7 @@ stored figures hold nothing the counters do not already hold; whether a team is 
 still decided on every read (thresholds and differencing protection), and comments are read
 and shuffled on every read as before. Beside them goes their summary, the same figures without
 the bars: the survey's results list every team by its headline and question means (the heat
-map) and read a team's bars only when that team is asked for (`kept_team_figures`).
+map) and read a team's bars only when that team is asked for (`kept_columns`).
 
 The organisation's figures are final at the close too: `store_org_figures` renders them from
 the counters and the small teams' answers (opened in memory, as every read did) and keeps
@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Collection
 from functools import cache
 from operator import add
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import case, literal, or_
@@ -288,32 +289,27 @@ def store_team_figures(session: Session, survey: Survey) -> None:
     session.flush()
 
 
-def kept_team_figures(
-    session: Session, survey_id: int, with_bars: Collection[int] | None = None
-) -> dict[int, TeamFigures]:
-    """Each opened team's kept figures: with every question's bars for the teams `with_bars`
-    (None: every team), the others' summaries (a few objects a team, not one per bar)."""
-    opened = (SurveyTeam.survey_id == survey_id, col(SurveyTeam.figures) != "")
+def kept_columns(with_bars: Collection[int] | None) -> tuple[Any, Any]:
+    """A surveyed team's kept figures as two columns of its row: the summary, and the full
+    figures only where they are read (`with_bars` None: every team's; else those teams',
+    and any team's whose summary was not kept)."""
     if with_bars is None:
-        full = select(SurveyTeam.id, SurveyTeam.figures).where(*opened)
-        return {i: TeamFigures.model_validate_json(f) for i, f in session.exec(full).all() if i}
-    # The full figures only where they are asked for, or where no summary was kept.
-    needs_figures = or_(col(SurveyTeam.summary) == "", col(SurveyTeam.id).in_(list(with_bars)))
-    rows = session.execute(
-        select(  # type: ignore[call-overload]
-            SurveyTeam.id,
-            SurveyTeam.summary,
-            case((needs_figures, col(SurveyTeam.figures)), else_=literal("")),
-        ).where(*opened)
-    ).all()
-    kept: dict[int, TeamFigures] = {}
-    for team_id, summary, figures in rows:
-        if team_id in with_bars or not summary:
-            found = TeamFigures.model_validate_json(figures)
-            kept[team_id] = found if team_id in with_bars else found.summary()
-        else:
-            kept[team_id] = TeamFigures.model_validate_json(summary)
-    return kept
+        return literal("").label("summary"), col(SurveyTeam.figures).label("figures")
+    needed = or_(col(SurveyTeam.summary) == "", col(SurveyTeam.id).in_(list(with_bars)))
+    full = case((needed, col(SurveyTeam.figures)), else_=literal(""))
+    return col(SurveyTeam.summary).label("summary"), full.label("figures")
+
+
+def kept_figures(
+    team_id: int, summary: str, figures: str, with_bars: Collection[int] | None
+) -> TeamFigures | None:
+    """A team's kept figures from `kept_columns`: with every question's bars for the teams
+    `with_bars` (None: every team), the others' summaries (a few objects a team, not one per
+    bar); None for a team never opened."""
+    if figures:
+        found = TeamFigures.model_validate_json(figures)
+        return found if with_bars is None or team_id in with_bars else found.summary()
+    return TeamFigures.model_validate_json(summary) if summary else None
 
 
 # ---------------------------------------------------------------- the organisation's figures

@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
 from pydantic import TypeAdapter
+from sqlalchemy import literal
 from sqlmodel import Session, col, select
 
 from pmo_saas.db import get_in_org
@@ -56,7 +57,8 @@ from pmo_saas.surveys.services.figures import (
     TeamHistograms,
     _headline_histograms,
     _merge,
-    kept_team_figures,
+    kept_columns,
+    kept_figures,
     org_histograms,
     store_org_figures,
     store_team_figures,
@@ -197,13 +199,19 @@ def _compute_results(
         store_team_figures(session, survey)
         store_org_figures(session, survey)
     questions = _questions(session, survey.id)
-    # Plain columns, not rows (a trend reads hundreds of teams per round); figures if needed.
+    # Plain columns, not rows (a trend reads hundreds of teams per round); figures if needed
+    # (only the summaries of the teams whose bars are not asked for).
     teams = session.execute(
         select(  # type: ignore[call-overload]
             SurveyTeam.id,
             SurveyTeam.team_name,
             SurveyTeam.responses,
             SurveyTeam.open_responses,
+            *(
+                (literal("").label("summary"), literal("").label("figures"))
+                if headlines_only
+                else kept_columns(bars_for)
+            ),
         )
         .where(SurveyTeam.survey_id == survey.id)
         .order_by(col(SurveyTeam.team_name))
@@ -214,13 +222,13 @@ def _compute_results(
     words: Disclosure = protect(team_counts, survey.min_comment_group_size)
     small = [i for i, n in team_counts.items() if n and not tally.is_large(n, threshold)]
     # The organisation's figures kept at the close, read where they spare a read (the small
-    # teams' sealed answers, the headline's sums, the counters' sums over every team); a
-    # selection is summed as before.
+    # teams' sealed answers, the headline's sums, the counters' sums when the teams' bars
+    # are not read); a selection is summed as before.
     org_stored = (
         stored_org_figures(session, survey.id, sum(team_counts.values()))
         if selected_team_ids is None
         and numbers.total_visible
-        and (small or org_only or not headlines_only)
+        and (small or org_only or (not headlines_only and bars_for is not None))
         else None
     )
     if org_stored is None:
@@ -229,7 +237,12 @@ def _compute_results(
         small_histograms, small_comments = {}, org_stored.small_comments
     # Parsed once: the shown teams' figures (their bars only where asked for), and without
     # kept organisation figures, the organisation's sums (see org_histograms).
-    stored = {} if headlines_only else kept_team_figures(session, survey.id, bars_for)
+    stored = {
+        t.id: kept
+        for t in teams
+        if t.id is not None
+        and (kept := kept_figures(t.id, t.summary, t.figures, bars_for)) is not None
+    }
     # The organisation's figures come from its own sums (key ORG), except in a trend by team.
     org_ids = all_ids = set(team_counts)
     if headlines_only:
