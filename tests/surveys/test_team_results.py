@@ -122,7 +122,7 @@ def test_the_page_reads_a_shown_team_s_bars_when_opened_and_never_a_hidden_one(o
         assert sum(b["count"] for b in opened.questions[0].bars) == 11
         # A hidden team, a team of no list here, another organisation's: nothing changes.
         before = [t.model_dump() for t in state.teams]
-        for other in (ids["Beta"], ids["Gamma"], 2**31 - 1):
+        for other in (ids["Beta"], ids["Gamma"], 2**31 - 1, "x", None):
             await state.show_answers(other)
         assert [t.model_dump() for t in state.teams] == before and state.error == ""
         # A member's page has no teams, and opening one is refused.

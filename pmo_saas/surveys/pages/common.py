@@ -328,7 +328,7 @@ def group_card(
                             rx.vstack(
                                 rx.cond(
                                     group.bars_pending,
-                                    rx.text("Loading the answers…", size="2", role="status"),
+                                    rx.text("Loading the answers…", size="2", color_scheme="gray"),
                                 ),
                                 rx.foreach(group.questions, lambda q: _question(q, group)),
                                 spacing="4",

@@ -223,20 +223,20 @@ class ResultsState(BusyWork, WorkspacePage, rx.State):
     async def show_answers(self, survey_team_id: int) -> None:
         """A listed team's bars, read once when its "Answers per question" opens (by the
         service, under the same rules: a hidden team is never listed with bars pending)."""
-        survey_team_id = int(survey_team_id)
         at = next(
-            (i for i, t in enumerate(self.teams) if t.survey_team_id == survey_team_id),
+            (i for i, t in enumerate(self.teams) if str(t.survey_team_id) == str(survey_team_id)),
             None,
         )
         if at is None or not self.teams[at].bars_pending:
             return
+        listed = self.teams[at].survey_team_id  # the listed id, not what the event sent
         team = await self._act(
             services.survey_team_results,
             minimum=Role.COACH,
             refresh=False,
-            survey_team_id=survey_team_id,
+            survey_team_id=listed,
         )
-        if team is None or team.survey_team_id != survey_team_id:
+        if team is None or team.survey_team_id != listed:
             return
         shown = group_view(team, None, self._instrument)
         # The comparison with the organisation was drawn when the list was.
