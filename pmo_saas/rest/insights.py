@@ -14,7 +14,7 @@ from pmo_saas.portfolio.schemas import Governance
 from pmo_saas.portfolio.services import governance as governance_services
 from pmo_saas.rest.core import Endpoint, page
 from pmo_saas.surveys import services as survey_services
-from pmo_saas.surveys.schemas import SurveyResults, SurveyRow, TrendPoint
+from pmo_saas.surveys.schemas import GroupResult, SurveyResults, SurveyRow, TrendPoint
 from pmo_saas.surveys.wedid import services as we_did_services
 from pmo_saas.surveys.wedid.schemas import WeDidBoard
 
@@ -29,6 +29,12 @@ def surveys(*, session: Session, ctx: TenantContext, query: QueryParams) -> Any:
 
 def survey_results(*, session: Session, ctx: TenantContext, survey_id: int) -> Any:
     return survey_services.survey_results(session=session, ctx=ctx, survey_id=survey_id)
+
+
+def survey_team_results(*, session: Session, ctx: TenantContext, survey_team_id: int) -> Any:
+    return survey_services.survey_team_results(
+        session=session, ctx=ctx, survey_team_id=survey_team_id
+    )
 
 
 def survey_trend(
@@ -52,8 +58,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/surveys", "Culture surveys with participation counts", surveys,
              list[SurveyRow], paginated=True),
     Endpoint("GET", "/surveys/{survey_id}/results",
-             "Survey aggregates (groups below the anonymity threshold are hidden)",
+             "Survey aggregates (groups below the anonymity threshold are hidden; each team's "
+             "question means, its bars from /survey-teams/{survey_team_id}/results)",
              survey_results, SurveyResults),
+    Endpoint("GET", "/survey-teams/{survey_team_id}/results",
+             "One surveyed team's aggregates with each question's bars (hidden under the "
+             "same anonymity rules)", survey_team_results, GroupResult),
     Endpoint("GET", "/surveys/{survey_id}/trend", "Headline figure across rounds", survey_trend,
              list[TrendPoint], paginated=True),
     Endpoint("GET", "/surveys/{survey_id}/we-did",

@@ -85,6 +85,9 @@ class SurveyTeam(TenantOwned, table=True):
     # Once the team's answers are opened into the counters (closed, at or above the
     # threshold): its headline and question results as JSON (services/figures.py).
     figures: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # The same figures without any question's bars (headline, each question's count and
+    # mean): all the survey's results list and heat map read of a team.
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class SurveyInvitation(TenantOwned, table=True):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class QuestionInput(BaseModel):
@@ -74,6 +74,10 @@ class SurveyForm(BaseModel):
     we_did: list[WeDidNote] = []
 
 
+# The results' mutable defaults are factories: a plain `[]` default is deep-copied for each of
+# the thousands of objects a large survey's results hold (most of their validation time).
+
+
 class Bar(BaseModel):
     label: str
     count: int
@@ -86,16 +90,16 @@ class QuestionResult(BaseModel):
     kind: str
     answered: int
     mean: float | None = None
-    bars: list[Bar] = []
+    bars: list[Bar] = Field(default_factory=list)
     # OCAI only: per phase and culture type, mean points.
-    split: dict[str, dict[str, float]] = {}
+    split: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
 class Headline(BaseModel):
     label: str
     value: float | None = None
     detail: str = ""
-    ocai: dict[str, dict[str, float]] = {}
+    ocai: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
 class CommentGroup(BaseModel):
@@ -112,8 +116,11 @@ class GroupResult(BaseModel):
     visible: bool
     hidden_reason: str = ""
     headline: Headline | None = None
-    questions: list[QuestionResult] = []
-    comments: list[CommentGroup] = []
+    questions: list[QuestionResult] = Field(default_factory=list)
+    # True: each question's count and mean without its bars, as a survey's results list a
+    # team (its bars: GET /survey-teams/{survey_team_id}/results).
+    bars_omitted: bool = False
+    comments: list[CommentGroup] = Field(default_factory=list)
     comments_hidden_reason: str = ""
 
 
@@ -144,8 +151,8 @@ class SurveyResults(BaseModel):
     org: GroupResult
     teams: list[GroupResult]
     selection: GroupResult | None = None
-    heat_columns: list[tuple[str, str]] = []
-    heatmap: list[HeatRow] = []
+    heat_columns: list[tuple[str, str]] = Field(default_factory=list)
+    heatmap: list[HeatRow] = Field(default_factory=list)
 
 
 class TrendPoint(BaseModel):

@@ -97,3 +97,9 @@ def results(ctx: TenantContext, survey_id: int, team_ids: list[int] | None = Non
         return services.survey_results(
             session=session, ctx=ctx, survey_id=survey_id, team_ids=team_ids
         )
+
+
+def team_results(ctx: TenantContext, survey_team_id: int):
+    """One surveyed team's results with its bars (the survey's results list it without)."""
+    with tenant_session(ctx) as session:
+        return services.survey_team_results(session=session, ctx=ctx, survey_team_id=survey_team_id)

@@ -21,6 +21,7 @@ from tests.surveys.helpers import (
     launch,
     links_from_outbox,
     results,
+    team_results,
     team_with,
     westrum_answers,
 )
@@ -59,7 +60,7 @@ def _run(ctx, values: list[int], small: int) -> tuple[int, int]:
 def _forget_figures(ctx, survey_id: int) -> None:
     with tenant_session(ctx) as session:
         for team in session.exec(select(SurveyTeam).where(SurveyTeam.survey_id == survey_id)):
-            team.figures = ""
+            team.figures = team.summary = ""
             session.add(team)
 
 
@@ -76,7 +77,13 @@ def test_stored_figures_equal_a_recount_on_two_organisations(org_a, org_b):
         # Opened (at or above the threshold): figures kept. Below: still sealed, nothing kept.
         assert stored["Alpha"] and stored["Beta"] == stored["Gamma"] == ""
         shown = results(ctx, survey_id)
-        alpha = next(g for g in shown.teams if g.label == "Alpha")
+        listed = next(g for g in shown.teams if g.label == "Alpha")
+        alpha = team_results(ctx, listed.survey_team_id)
+        # Listed with each question's count and mean; asked for alone, with its bars too.
+        assert listed.bars_omitted and not alpha.bars_omitted
+        assert listed == alpha.model_copy(update={"bars_omitted": True, "questions": [
+            q.model_copy(update={"bars": []}) for q in alpha.questions
+        ]})  # fmt: skip
         expected = Counter(values)
         for question in alpha.questions:
             assert question.answered == len(values)
@@ -92,6 +99,7 @@ def test_stored_figures_equal_a_recount_on_two_organisations(org_a, org_b):
         # The same figures as computed from the counters, without the stored ones.
         _forget_figures(ctx, survey_id)
         assert results(ctx, survey_id).model_dump() == shown.model_dump()
+        assert team_results(ctx, listed.survey_team_id) == alpha
         # The dashboard's trend of the organisation alone gives the same headline.
         with tenant_session(ctx) as session:
             alone = services.survey_trend(

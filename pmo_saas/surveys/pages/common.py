@@ -10,6 +10,7 @@ from typing import Any
 
 import reflex as rx
 from pydantic import BaseModel
+from reflex.event import EventSpec
 
 from pmo_saas.identity.auth_state import AuthState
 from pmo_saas.kernel.paths import id_after  # noqa: F401  (the pages import it from here)
@@ -46,6 +47,7 @@ class QuestionView(BaseModel):
 
 class GroupView(BaseModel):
     label: str
+    survey_team_id: int = 0
     responses: int
     open_responses: int = 0
     visible: bool
@@ -57,6 +59,9 @@ class GroupView(BaseModel):
     comparison: str
     ocai: ChartRows
     questions: list[QuestionView]
+    question_count: int = 0
+    # A team as the results list it: its questions' bars are read when they are opened.
+    bars_pending: bool = False
     comments: list[CommentGroup]
     comments_hidden_reason: str
 
@@ -113,6 +118,7 @@ def group_view(group: GroupResult, org: GroupResult | None, instrument: str) -> 
         comparison = "The whole organisation's figure is hidden (see below)."
     return GroupView(
         label=group.label,
+        survey_team_id=group.survey_team_id or 0,
         responses=group.responses,
         open_responses=group.open_responses,
         visible=group.visible,
@@ -132,7 +138,10 @@ def group_view(group: GroupResult, org: GroupResult | None, instrument: str) -> 
                 ocai=_ocai_rows(q.split),
             )
             for q in group.questions
+            if not group.bars_omitted
         ],
+        question_count=len(group.questions),
+        bars_pending=group.bars_omitted,
         comments=[c for c in group.comments if c.comments],
         comments_hidden_reason=group.comments_hidden_reason,
     )
@@ -260,8 +269,15 @@ def _comments(group: GroupView) -> rx.Component:
     )
 
 
-def group_card(group: GroupView, *, details: bool = True) -> rx.Component:
-    """One group's results, or the reason they are hidden."""
+def group_card(
+    group: GroupView, *, details: bool = True, open_answers: EventSpec | None = None
+) -> rx.Component:
+    """One group's results, or the reason they are hidden; `open_answers` reads a listed
+    team's bars when its "Answers per question" is opened."""
+    summary = rx.el.summary(
+        "Answers per question (" + group.question_count.to_string() + ")",
+        **({"on_click": open_answers} if open_answers is not None else {}),
+    )
     return rx.el.section(
         card_box(
             rx.hstack(
@@ -308,12 +324,12 @@ def group_card(group: GroupView, *, details: bool = True) -> rx.Component:
                     ),
                     (
                         rx.el.details(
-                            rx.el.summary(
-                                "Answers per question ("
-                                + group.questions.length().to_string()
-                                + ")"
-                            ),
+                            summary,
                             rx.vstack(
+                                rx.cond(
+                                    group.bars_pending,
+                                    rx.text("Loading the answers…", size="2", color_scheme="gray"),
+                                ),
                                 rx.foreach(group.questions, lambda q: _question(q, group)),
                                 spacing="4",
                                 width="100%",

@@ -146,6 +146,7 @@ class ResultsState(BusyWork, WorkspacePage, rx.State):
     teams: list[GroupView] = []
     heat_columns: list[str] = []
     heatmap: list[HeatRowView] = []
+    _instrument: str = ""
     trend: list[TrendRowView] = []
     trend_chart: list[dict[str, Any]] = []
     trend_domain: list[float] = [0, 0]
@@ -194,6 +195,7 @@ class ResultsState(BusyWork, WorkspacePage, rx.State):
         if r is None:
             return
         digits = 1 if r.instrument == ins.ENPS else 2
+        self._instrument = r.instrument
         self.instrument_label = ins.INSTRUMENT_LABELS.get(r.instrument, r.instrument)
         self.responses, self.open_responses = r.responses, r.open_responses
         self.min_group_size, self.min_comment_group_size = (
@@ -216,6 +218,30 @@ class ResultsState(BusyWork, WorkspacePage, rx.State):
         domain = HEADLINE_DOMAIN.get(r.instrument)
         self.trend_has_domain = domain is not None
         self.trend_domain = domain or [0, 0]
+
+    @rx.event
+    async def show_answers(self, survey_team_id: int) -> None:
+        """A listed team's bars, read once when its "Answers per question" opens (by the
+        service, under the same rules: a hidden team is never listed with bars pending)."""
+        at = next(
+            (i for i, t in enumerate(self.teams) if str(t.survey_team_id) == str(survey_team_id)),
+            None,
+        )
+        if at is None or not self.teams[at].bars_pending:
+            return
+        listed = self.teams[at].survey_team_id  # the listed id, not what the event sent
+        team = await self._act(
+            services.survey_team_results,
+            minimum=Role.COACH,
+            refresh=False,
+            survey_team_id=listed,
+        )
+        if team is None or team.survey_team_id != listed:
+            return
+        shown = group_view(team, None, self._instrument)
+        # The comparison with the organisation was drawn when the list was.
+        shown.comparison = self.teams[at].comparison
+        self.teams = [*self.teams[:at], shown, *self.teams[at + 1 :]]
 
     @rx.event
     def toggle_team(self, survey_team_id: int, chosen: bool) -> None:
@@ -337,7 +363,10 @@ def _group_details() -> rx.Component:
             size="2",
             color_scheme="gray",
         ),
-        rx.foreach(ResultsState.teams, group_card),
+        rx.foreach(
+            ResultsState.teams,
+            lambda g: group_card(g, open_answers=ResultsState.show_answers(g.survey_team_id)),
+        ),
         rx.cond(ResultsState.org, group_card(ResultsState.org.to(GroupView))),
         aria_label="Each group in detail",
         style={"width": "100%", "display": "flex", "flexDirection": "column", "gap": "1em"},

@@ -46,6 +46,7 @@ from pmo_saas.surveys.services.results import (
     export_results_csv,
     my_team_results,
     survey_results,
+    survey_team_results,
     survey_trend,
 )
 
@@ -82,5 +83,6 @@ __all__ = [
     "submit_response",
     "survey_progress",
     "survey_results",
+    "survey_team_results",
     "survey_trend",
 ]

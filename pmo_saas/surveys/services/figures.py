@@ -7,7 +7,9 @@ computation gives) on the surveyed team, and results read them back instead of r
 thousands of objects on every read. Only teams at or above the threshold are opened, so the
 stored figures hold nothing the counters do not already hold; whether a team is shown is
 still decided on every read (thresholds and differencing protection), and comments are read
-and shuffled on every read as before.
+and shuffled on every read as before. Beside them goes their summary, the same figures without
+the bars: the survey's results list every team by its headline and question means (the heat
+map) and read a team's bars only when that team is asked for (`kept_columns`).
 
 The organisation's figures are final at the close too: `store_org_figures` renders them from
 the counters and the small teams' answers (opened in memory, as every read did) and keeps
@@ -20,16 +22,25 @@ may be shown, so no stored figure counts fewer than the threshold.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from functools import cache
 from operator import add
+from typing import Any
 
-from pydantic import BaseModel
-from sqlmodel import Session, select
+from pydantic import BaseModel, Field
+from sqlalchemy import case, literal, or_
+from sqlmodel import Session, col, select
 
 from pmo_saas.kernel.anonymity import protect
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys import scoring, sealing, tally
-from pmo_saas.surveys.models import Survey, SurveyComment, SurveyFigures, SurveyQuestion
+from pmo_saas.surveys.models import (
+    Survey,
+    SurveyComment,
+    SurveyFigures,
+    SurveyQuestion,
+    SurveyTeam,
+)
 from pmo_saas.surveys.schemas import Bar, Headline, QuestionResult
 from pmo_saas.surveys.services.common import _questions, _spec, _survey_teams
 
@@ -197,7 +208,15 @@ class TeamFigures(BaseModel):
     """A team's shown figures (stored as JSON on its SurveyTeam row once it is opened)."""
 
     headline: Headline | None = None
-    questions: list[QuestionResult] = []
+    questions: list[QuestionResult] = Field(default_factory=list)
+
+    def summary(self) -> TeamFigures:
+        """The same figures without any question's bars (the headline, each question's
+        count, mean and OCAI split)."""
+        return TeamFigures(
+            headline=self.headline,
+            questions=[q.model_copy(update={"bars": []}) for q in self.questions],
+        )
 
 
 def team_figures(
@@ -265,8 +284,32 @@ def store_team_figures(session: Session, survey: Survey) -> None:
         assert team.id is not None
         figures = team_figures(survey, questions, histograms.get(team.id, {}), team.responses)
         team.figures = figures.model_dump_json()
+        team.summary = figures.summary().model_dump_json(exclude_defaults=True)
         session.add(team)
     session.flush()
+
+
+def kept_columns(with_bars: Collection[int] | None) -> tuple[Any, Any]:
+    """A surveyed team's kept figures as two columns of its row: the summary, and the full
+    figures only where they are read (`with_bars` None: every team's; else those teams',
+    and any team's whose summary was not kept)."""
+    if with_bars is None:
+        return literal("").label("summary"), col(SurveyTeam.figures).label("figures")
+    needed = or_(col(SurveyTeam.summary) == "", col(SurveyTeam.id).in_(list(with_bars)))
+    full = case((needed, col(SurveyTeam.figures)), else_=literal(""))
+    return col(SurveyTeam.summary).label("summary"), full.label("figures")
+
+
+def kept_figures(
+    team_id: int, summary: str, figures: str, with_bars: Collection[int] | None
+) -> TeamFigures | None:
+    """A team's kept figures from `kept_columns`: with every question's bars for the teams
+    `with_bars` (None: every team), the others' summaries (a few objects a team, not one per
+    bar); None for a team never opened."""
+    if figures:
+        found = TeamFigures.model_validate_json(figures)
+        return found if with_bars is None or team_id in with_bars else found.summary()
+    return TeamFigures.model_validate_json(summary) if summary else None
 
 
 # ---------------------------------------------------------------- the organisation's figures
@@ -280,7 +323,7 @@ class OrgFigures(BaseModel):
     figures: TeamFigures
     # Free-text answers of the teams below the threshold (team id -> question id -> texts),
     # when the organisation's comments may be shown; shuffled again on every read.
-    small_comments: dict[int, dict[int, list[str]]] = {}
+    small_comments: dict[int, dict[int, list[str]]] = Field(default_factory=dict)
     # Whether any comment of the larger teams is stored readable (SurveyComment).
     readable_comments: bool = True
 

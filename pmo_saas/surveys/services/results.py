@@ -1,5 +1,10 @@
 """The results pages: per team and organisation under the thresholds and the differencing
-protection, combined teams, the heat map, CSV export, the trend over rounds, my team."""
+protection, combined teams, the heat map, CSV export, the trend over rounds, my team.
+
+The survey's results list each team by its headline and question means (what the headlines
+and the heat map show) and the organisation in full; one team's bars come from
+`survey_team_results`, decided by the same rules (a team hidden in the list is hidden there).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,14 @@ import gc
 import io
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
 from pydantic import TypeAdapter
 from sqlalchemy import literal
 from sqlmodel import Session, col, select
 
+from pmo_saas.db import get_in_org
 from pmo_saas.identity import audit
 from pmo_saas.kernel.anonymity import (
     Disclosure,
@@ -51,6 +57,8 @@ from pmo_saas.surveys.services.figures import (
     TeamHistograms,
     _headline_histograms,
     _merge,
+    kept_columns,
+    kept_figures,
     org_histograms,
     store_org_figures,
     store_team_figures,
@@ -132,6 +140,7 @@ def _group(
     comments_reason: str,
     detail: bool = True,
     stored: TeamFigures | None = None,
+    bars: bool = True,
 ) -> GroupResult:
     if not visible:
         return GroupResult(
@@ -147,6 +156,7 @@ def _group(
         figures = stored
     else:
         figures = team_figures(survey, questions, _merge(histograms, histogram_ids), n)
+        figures = figures if bars else figures.summary()
     return GroupResult(
         label=label,
         survey_team_id=survey_team_id,
@@ -155,6 +165,7 @@ def _group(
         visible=True,
         headline=figures.headline,
         questions=figures.questions if detail else [],
+        bars_omitted=detail and not bars,
         comments=comments.for_teams(team_ids) if comments_visible and detail else [],
         comments_hidden_reason="" if comments_visible else comments_reason,
     )
@@ -171,10 +182,13 @@ def _compute_results(
     *,
     headlines_only: bool = False,
     org_only: bool = False,
+    bars_for: Collection[int] | None = None,
 ) -> SurveyResults:
     """Every group's figures; `headlines_only` leaves out the questions, comments and heat
     map (the trend shows headlines alone: the same groups, thresholds and headline values);
-    `org_only` (with it) the teams too: the organisation's headline from its sums alone."""
+    `org_only` (with it) the teams too: the organisation's headline from its sums alone.
+    `bars_for`: the teams whose questions come with their bars (None: every team's); the
+    others' come with counts and means only (`bars_omitted`)."""
     assert survey.id is not None
     threshold = survey.min_group_size
     # Closed by `close_survey`: opened in that transaction. Closed by its end date: the first
@@ -185,14 +199,19 @@ def _compute_results(
         store_team_figures(session, survey)
         store_org_figures(session, survey)
     questions = _questions(session, survey.id)
-    # Plain columns, not rows (a trend reads hundreds of teams per round); figures if needed.
+    # Plain columns, not rows (a trend reads hundreds of teams per round); figures if needed
+    # (only the summaries of the teams whose bars are not asked for).
     teams = session.execute(
         select(  # type: ignore[call-overload]
             SurveyTeam.id,
             SurveyTeam.team_name,
             SurveyTeam.responses,
             SurveyTeam.open_responses,
-            literal("").label("figures") if headlines_only else SurveyTeam.figures,
+            *(
+                (literal("").label("summary"), literal("").label("figures"))
+                if headlines_only
+                else kept_columns(bars_for)
+            ),
         )
         .where(SurveyTeam.survey_id == survey.id)
         .order_by(col(SurveyTeam.team_name))
@@ -203,24 +222,27 @@ def _compute_results(
     words: Disclosure = protect(team_counts, survey.min_comment_group_size)
     small = [i for i, n in team_counts.items() if n and not tally.is_large(n, threshold)]
     # The organisation's figures kept at the close, read where they spare a read (the small
-    # teams' sealed answers, the headline's sums); a selection is summed as before.
+    # teams' sealed answers, the headline's sums, the counters' sums when the teams' bars
+    # are not read); a selection is summed as before.
     org_stored = (
         stored_org_figures(session, survey.id, sum(team_counts.values()))
         if selected_team_ids is None
         and numbers.total_visible
-        and (small or (headlines_only and org_only))
+        and (small or org_only or (not headlines_only and bars_for is not None))
         else None
     )
     if org_stored is None:
         small_histograms, small_comments = tally.small_teams_in_memory(session, survey.id, small)
     else:  # small teams are never shown alone: only the organisation needed their answers
         small_histograms, small_comments = {}, org_stored.small_comments
-    # Parsed once: the shown teams' figures, and the organisation's sums (see org_histograms).
-    stored = (
-        {}
-        if headlines_only
-        else {t.id: TeamFigures.model_validate_json(t.figures) for t in teams if t.id and t.figures}
-    )
+    # Parsed once: the shown teams' figures (their bars only where asked for), and without
+    # kept organisation figures, the organisation's sums (see org_histograms).
+    stored = {
+        t.id: kept
+        for t in teams
+        if t.id is not None
+        and (kept := kept_figures(t.id, t.summary, t.figures, bars_for)) is not None
+    }
     # The organisation's figures come from its own sums (key ORG), except in a trend by team.
     org_ids = all_ids = set(team_counts)
     if headlines_only:
@@ -242,7 +264,7 @@ def _compute_results(
             opened = [i for i, n in team_counts.items() if n and tally.is_large(n, threshold)]
             summed = (
                 org_histograms(questions, [stored[i] for i in opened])
-                if all(i in stored for i in opened)
+                if bars_for is None and all(i in stored for i in opened)
                 else None
             )
             histograms = summed or tally.histograms(session, survey.id, whole_org=True)
@@ -295,6 +317,7 @@ def _compute_results(
             comments_reason=comments_reason,
             detail=not headlines_only,
             stored=kept,
+            bars=stid is None or bars_for is None or stid in bars_for,
         )
 
     org = group(
@@ -399,12 +422,30 @@ def survey_results(
     survey_id: int,
     team_ids: list[int] | None = None,
 ) -> SurveyResults:
-    """Results per team and for the organisation; `team_ids` (surveyed team ids) filters."""
+    """Results per team (headline and question means: each team's bars come from
+    `survey_team_results`) and for the organisation; `team_ids` (surveyed team ids) selects
+    teams to combine."""
     ctx.require(Role.COACH, "Only coaches, admins and owners can see survey results.")
     survey = _survey(session, survey_id)
     _require_final(survey)
     with _no_collection_pauses():
-        return _compute_results(session, survey, team_ids)
+        return _compute_results(session, survey, team_ids, bars_for=())
+
+
+def survey_team_results(
+    *, session: Session, ctx: TenantContext, survey_team_id: int
+) -> GroupResult:
+    """One surveyed team's results with every question's bars: the team as the survey's
+    results show it, decided by the same thresholds and differencing protection (a hidden
+    team comes back hidden, with the reason, and nothing else)."""
+    ctx.require(Role.COACH, "Only coaches, admins and owners can see survey results.")
+    team = get_in_org(session, SurveyTeam, survey_team_id, "That team's results")
+    assert team.id is not None
+    survey = _survey(session, team.survey_id)
+    _require_final(survey)
+    with _no_collection_pauses():
+        results = _compute_results(session, survey, None, bars_for={team.id})
+    return next(g for g in results.teams if g.survey_team_id == team.id)
 
 
 def export_results_csv(*, session: Session, ctx: TenantContext, survey_id: int) -> str:
@@ -500,7 +541,7 @@ def my_team_results(*, session: Session, ctx: TenantContext, survey_id: int) -> 
         raise NotFound("That survey")
     if _status(survey) != CLOSED:
         raise Conflict("Your team's results appear here once the survey has closed.")
-    results = _compute_results(session, survey, None)
+    results = _compute_results(session, survey, None, bars_for={invitation.survey_team_id})
     team = next(g for g in results.teams if g.survey_team_id == invitation.survey_team_id)
     assert survey.id is not None
     return MyTeamResults(
