@@ -20,6 +20,11 @@ a read whose organisation's version did not change may reuse what it computed la
 `bump_data_version` beside it. A survey submission holds its bump until after its commit
 (`bump_after_commit`), so that submissions do not queue on the organisation's row.
 
+A hot path may run SQLAlchemy Core statements on `session.connection()` through
+`tenant_scoped(session, statement)`: the same criteria, refusal and bump as the hook, with
+the scoping of a statement built once done once per organisation. Text SQL is scoped by
+neither (on PostgreSQL only row-level security holds it).
+
 A `system_session()` has no organisation: the explicit, greppable escape hatch for the work
 that precedes one (sign-in, accepting an invitation, webhooks, seeding). A session that is
 neither refuses to touch tenant-owned tables at all.
@@ -43,6 +48,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Mapper, ORMExecuteState, with_loader_criteria
 from sqlalchemy.orm import Session as _OrmSession
 from sqlalchemy.sql import visitors
+from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import Field, Session, SQLModel, create_engine
 
 from pmo_saas.kernel.context import TenantContext
@@ -128,6 +134,11 @@ _tenant_by_table: dict[str, type[TenantOwned]] = {}
 # statement (equal keys mean equal structure, hence equal tables); bounded like its own cache.
 _classes_by_shape: dict[Any, tuple[type[TenantOwned], ...]] = {}
 _SHAPES_KEPT = 2000
+# Statements built once (with bound parameters) and run through `tenant_scoped`, scoped for
+# one organisation: (org, statement object) -> (scoped statement, writes, writes a guarded
+# table). Keyed by the object, never by its cache key (equal keys may bind other values).
+_scoped_statements: dict[tuple[int, Any], tuple[Any, bool, bool]] = {}
+_reads: set[Any] = set()  # the statement objects `system_read` found to be reads
 
 
 @event.listens_for(Mapper, "after_mapper_constructed")
@@ -136,6 +147,7 @@ def _forget_tenant_classes(_mapper: Mapper[Any], _cls: type) -> None:
     _tenant_by_table.clear()
     _classes_by_shape.clear()
     _options_by_scope.clear()
+    _scoped_statements.clear()
 
 
 def _tenant_tables() -> dict[str, type[TenantOwned]]:
@@ -388,6 +400,61 @@ def get_in_org(session: Session, cls: type[M], row_id: object, what: str = "That
     return row
 
 
+def _writes(statement: Any) -> bool:
+    """Whether a statement writes: DML, or a SELECT with a data-modifying WITH."""
+    return bool(statement.is_dml) or any(
+        isinstance(element, UpdateBase) for element in visitors.iterate(statement)
+    )
+
+
+def _check_reads(statement: Any) -> None:
+    if statement not in _reads:
+        if _writes(statement):
+            raise TenantScopeError("system_read reads; write in a session")
+        if len(_reads) >= _SHAPES_KEPT:
+            _reads.clear()
+        _reads.add(statement)
+
+
+def tenant_scoped(session: _OrmSession, statement: Any) -> Any:
+    """`statement` scoped as the tenancy hook scopes it in `session`, to run on
+    `session.connection()`: the hook's criteria (`_criteria_options`) on every tenant table
+    it reads, updates or deletes, the read-only refusal and the data-version bump of a
+    write (here also a write inside a WITH, which the hook, seeing a SELECT, would not
+    bump). Cheaper than `session.execute` on a hot path: the scoped statement is built once
+    per organisation and statement object, so its walk and cache key are computed once.
+    Only for statements built once (module constants with bound parameters). An INSERT's
+    org_id is the caller's to give (`tenant_org_id`), as with `session.execute`."""
+    org_id = tenant_org_id(session)
+    found = _scoped_statements.get((org_id, statement))
+    if found is None:
+        classes = _tenant_classes_in(statement)
+        writes = bool(classes) and _writes(statement)
+        guarded = writes and any(c.refused_when_read_only for c in classes)
+        scoped = statement
+        if classes and (statement.is_select or statement.is_update or statement.is_delete):
+            scoped = statement.options(*_criteria_options(org_id, classes))
+        if len(_scoped_statements) >= _SHAPES_KEPT:
+            _scoped_statements.clear()
+        found = _scoped_statements[(org_id, statement)] = (scoped, writes, guarded)
+    scoped, writes, guarded = found
+    if guarded:
+        _refuse_if_read_only(session)
+    if writes:
+        bump_data_version(session, org_id)
+    return scoped
+
+
+def tenant_org_id(session: _OrmSession) -> int:
+    """The organisation of a tenant session: the org_id a Core INSERT through it gives a new
+    row, as the flush stamps it on an ORM one (the hook scopes UPDATE/SELECT/DELETE, not
+    the VALUES of an INSERT; on PostgreSQL row-level security checks them as well)."""
+    org_id = session.info.get(ORG_KEY)
+    if org_id is None:
+        raise TenantScopeError("tenant-owned data needs tenant_session(ctx)")
+    return int(org_id)
+
+
 @contextmanager
 def tenant_session(
     ctx: TenantContext, *, engine: Engine | Connection | None = None
@@ -406,6 +473,14 @@ def tenant_session(
             session.rollback()
         else:
             session.commit()
+
+
+def system_read(connection: Connection, statement: Any, params: dict[str, Any]) -> Any:
+    """A Core read with no organisation on `connection`, for what precedes any (a survey
+    link's token -> its organisation): `system_session`'s escape hatch without a Session's
+    cost, greppable the same way. Reads only; nothing it returns is scoped."""
+    _check_reads(statement)
+    return connection.execute(statement, params)
 
 
 @contextmanager

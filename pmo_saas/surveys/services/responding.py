@@ -13,26 +13,34 @@ from functools import lru_cache
 from typing import Any, NamedTuple, NoReturn
 
 from sqlalchemy import (
-    Boolean,
     Connection,
-    DateTime,
     Integer,
-    String,
+    LargeBinary,
     bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
     null,
-    text,
+    true,
     union_all,
+    update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from pmo_saas.billing.entitlements import check_writable
 from pmo_saas.db import (
     bump_after_commit,
     bump_committed,
-    bump_data_version,
     get_engine,
+    system_read,
     system_session,
+    tenant_org_id,
+    tenant_scoped,
     tenant_session,
 )
 from pmo_saas.identity.security import hash_token
@@ -48,6 +56,7 @@ from pmo_saas.surveys.models import (
     SurveyLink,
     SurveyOpenKey,
     SurveyQuestion,
+    SurveySealedResponse,
     SurveyTeam,
 )
 from pmo_saas.surveys.schemas import (
@@ -97,8 +106,11 @@ def _resolve_token(
     the submission then goes on with)."""
     if not token or len(token) > 200:
         raise InvalidLink()
-    with system_session(engine=bind) as session:
-        row = session.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token)}).first()
+    if bind is not None:  # no organisation yet: a system read
+        row = system_read(bind, _TOKEN_LOOKUP, {"token_hash": hash_token(token)}).first()
+    else:
+        with system_session() as session:
+            row = session.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token)}).first()
     if row is None:
         raise InvalidLink()
     org_id, survey_id, team_id, invitation_id = row
@@ -238,36 +250,35 @@ def submit_response(
     so a respondent whose reply was lost (a server that crashed after storing) knows.
 
     The least work that keeps a response exactly-once and unlinkable, on one connection: the
-    token's look-up; then one transaction of the team's counter (the per-team lock, its
+    token's look-up; then, in the tenant session, the team's counter (the per-team lock, its
     first write) and, under that lock, the survey's status, the receipt, participation or
-    the browser's key and the sealed row (on PostgreSQL one statement). The organisation's
-    data version is bumped after the commit, so that submissions never queue on the
-    organisation's row (every writer of the organisation locks it) and hold only their
-    team's rows: the close and the deletion of a survey take its team locks before the
-    rows a submission writes, so neither can deadlock with one."""
+    the browser's key and the sealed row (on PostgreSQL one statement, in the look-up's
+    transaction). The organisation's data version is bumped after the commit, so that
+    submissions never queue on the organisation's row (every writer of the organisation
+    locks it) and hold only their team's rows: the close and the deletion of a survey take
+    its team locks before the rows a submission writes, so neither can deadlock with one."""
     form_key = form_key if form_key and len(form_key) <= 200 else ""
     with get_engine().connect() as conn:
-        # Its own transaction: on SQLite a transaction that read before it writes cannot
+        # PostgreSQL: one transaction (the look-up runs before the tenant role is taken). On
+        # SQLite the look-up is its own: a transaction that read before it writes cannot
         # take the write lock once another writer has committed since its read.
+        if conn.dialect.name != "postgresql":
+            with conn.begin():
+                found = _resolve_token(token, bind=conn)
         with conn.begin():
-            org_id, survey_id, team_id, invitation_id = _resolve_token(token, bind=conn)
-        if invitation_id is None and (not submission_key or len(submission_key) > 200):
-            raise ValidationFailed("The form is incomplete; reload the page and answer.")
-        submission = _Submission(
-            org_id,
-            survey_id,
-            team_id,
-            invitation_id,
-            _open_key_hash(survey_id, submission_key) if submission_key else "",
-            _receipt_hash(survey_id, form_key) if form_key else "",
-        )
-        with conn.begin(), tenant_session(_respondent_ctx(org_id), engine=conn) as session:
-            held = bump_after_commit(session)
-            _submit(session, submission, answers)
+            if conn.dialect.name == "postgresql":
+                found = _resolve_token(token, bind=conn)
+            submission = _submission(found, submission_key, form_key)
+            with tenant_session(_respondent_ctx(submission.org_id), engine=conn) as session:
+                held = bump_after_commit(session)
+                _submit(session, submission, answers)
         try:
             bump_committed(conn, held)
         except SQLAlchemyError:  # the answer is in: say so; a view is reused 60 s at most
-            log.warning("data version of organisation %s not bumped after a submission", org_id)
+            log.warning(
+                "data version of organisation %s not bumped after a submission",
+                submission.org_id,
+            )
 
 
 class _Submission(NamedTuple):
@@ -277,6 +288,22 @@ class _Submission(NamedTuple):
     invitation_id: int | None  # None: an open link
     browser_key: str  # an open link's: the hash of the browser's key
     receipt: str  # the form's receipt hash, or ""
+
+
+def _submission(
+    found: tuple[int, int, int, int | None], submission_key: str | None, form_key: str
+) -> _Submission:
+    org_id, survey_id, team_id, invitation_id = found
+    if invitation_id is None and (not submission_key or len(submission_key) > 200):
+        raise ValidationFailed("The form is incomplete; reload the page and answer.")
+    return _Submission(
+        org_id,
+        survey_id,
+        team_id,
+        invitation_id,
+        _open_key_hash(survey_id, submission_key) if submission_key else "",
+        _receipt_hash(survey_id, form_key) if form_key else "",
+    )
 
 
 def _submit(session: Session, sub: _Submission, answers: dict[str, Any]) -> None:
@@ -306,29 +333,92 @@ def _submit(session: Session, sub: _Submission, answers: dict[str, Any]) -> None
         raise invalid
 
 
-# A submission's writes after the team's lock, each returning a row per row it wrote. Plain
-# SQL, the organisation spelled out (ORM scoping does not see text); on PostgreSQL the
-# tenant role's row-level security holds them to the organisation as well.
-_RECEIPT = (
-    "INSERT INTO surveyopenkey (org_id, key_hash, survey_id) VALUES (:org, :receipt, :survey) "
-    "ON CONFLICT DO NOTHING RETURNING 1"
+# A submission's statements: SQLAlchemy Core, run through `tenant_scoped` on the tenant
+# session's connection, so each UPDATE and SELECT is scoped to the organisation as the
+# tenancy hook scopes it (db.py), a read-only workspace refuses them and the data version is
+# bumped; row-level security holds them too on PostgreSQL.
+# A new row's org_id is the session's (`tenant_org_id`), as a flush stamps it; its survey
+# and team are the locked team's, found inside the organisation. Built once: only the
+# bound values change (named unlike any column: Core reads a parameter named as a column of
+# an UPDATE's table as a value to SET).
+
+
+def _of_teams_survey(column: Any) -> Any:
+    return select(column).where(col(Survey.id) == col(SurveyTeam.survey_id)).scalar_subquery()
+
+
+_COUNT_AND_LOCK: Any = (
+    update(SurveyTeam)
+    .where(col(SurveyTeam.id) == bindparam("team"))
+    .values(
+        responses=col(SurveyTeam.responses) + 1,
+        open_responses=col(SurveyTeam.open_responses) + bindparam("opened", type_=Integer),
+    )
+    .returning(
+        col(SurveyTeam.survey_id),
+        col(SurveyTeam.open_responses),
+        col(SurveyTeam.open_cap),
+        _of_teams_survey(col(Survey.open_links)),
+        _of_teams_survey(col(Survey.created_at)),
+    )
+    .execution_options(synchronize_session=False)
 )
-_BROWSER = (
-    "INSERT INTO surveyopenkey (org_id, key_hash, survey_id) VALUES (:org, :browser, :survey) "
-    "ON CONFLICT DO NOTHING RETURNING 1"
-)
+
+
+def _open_key(insert_for_dialect: Any, key: str) -> Any:
+    """A receipt or a browser's key: a row when new, none when it was there (ON CONFLICT)."""
+    return (
+        insert_for_dialect(SurveyOpenKey)
+        .values(org_id=bindparam("org"), key_hash=bindparam(key), survey_id=bindparam("survey"))
+        .on_conflict_do_nothing()
+        .returning(literal(1))
+    )
+
+
 # Every participation row of the team is rewritten together, so no row version (PostgreSQL's
 # xmin) pairs this answer with this person; none at all when it was answered already.
-_PARTICIPATION = (
-    "UPDATE surveyinvitation SET answered = CASE WHEN id = :invitation THEN TRUE "
-    "ELSE answered END WHERE org_id = :org AND survey_team_id = :team AND EXISTS "
-    "(SELECT 1 FROM surveyinvitation AS mine WHERE mine.id = :invitation "
-    "AND mine.org_id = :org AND mine.survey_team_id = :team AND NOT mine.answered) "
-    "RETURNING 1"
+_mine = aliased(SurveyInvitation, name="mine")
+_PARTICIPATION: Any = (
+    update(SurveyInvitation)
+    .where(
+        col(SurveyInvitation.survey_team_id) == bindparam("team"),
+        exists().where(
+            col(_mine.id) == bindparam("invitation"),
+            col(_mine.survey_team_id) == bindparam("team"),
+            ~col(_mine.answered),
+        ),
+    )
+    .values(
+        answered=case(
+            (col(SurveyInvitation.id) == bindparam("invitation"), true()),
+            else_=col(SurveyInvitation.answered),
+        )
+    )
+    .returning(literal(1))
+    .execution_options(synchronize_session=False)
 )
-_SEALED = (
-    "INSERT INTO surveysealedresponse (id, org_id, survey_id, survey_team_id, sealed) "
-    "VALUES (:id, :org, :survey, :team, :sealed) RETURNING 1"
+_SEALED: Any = (
+    insert(SurveySealedResponse)
+    .values(
+        id=bindparam("response_id"),
+        org_id=bindparam("org"),
+        survey_id=bindparam("survey"),
+        survey_team_id=bindparam("team"),
+        sealed=bindparam("sealed_box", type_=LargeBinary),
+    )
+    .returning(literal(1))
+)
+_PARTS: dict[str, dict[str, Any]] = {
+    dialect: {
+        "receipt": _open_key(insert_for_dialect, "receipt"),
+        "browser": _open_key(insert_for_dialect, "browser"),
+        "participation": _PARTICIPATION,
+        "sealed": _SEALED,
+    }
+    for dialect, insert_for_dialect in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_SURVEY_STATE: Any = select(col(Survey.status), col(Survey.closes_at)).where(
+    col(Survey.id) == bindparam("survey")
 )
 
 
@@ -340,52 +430,50 @@ def _store(
     and the sealed row in one round trip on PostgreSQL (a data-modifying WITH), one
     statement each on SQLite. Read after the lock, the status is the close's if it came
     first (a closed survey's answers are counted under these locks: none may come after)."""
-    parts = [
-        *(["receipt"] if sub.receipt else []),
+    parts = (
+        *(("receipt",) if sub.receipt else ()),
         "browser" if sub.invitation_id is None else "participation",
-        *(["sealed"] if sealed is not None else []),
-    ]
+        *(("sealed",) if sealed is not None else ()),
+    )
     params = {
-        "org": sub.org_id,
+        "org": tenant_org_id(session),
         "survey": sub.survey_id,
         "team": sub.team_id,
         "invitation": sub.invitation_id,
         "receipt": sub.receipt,
         "browser": sub.browser_key,
-        "id": secrets.token_hex(16),
-        "sealed": sealed,
+        "response_id": secrets.token_hex(16),
+        "sealed_box": sealed,
     }
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        *counts, status, closes_at = conn.execute(_together(tuple(parts)), params).one()
+        found = conn.execute(tenant_scoped(session, _together(parts)), params).first()
+        if found is None:  # the survey is not the organisation's (or is gone)
+            raise InvalidLink()
+        *counts, status, closes_at = found
         written = dict(zip(parts, counts, strict=True))
     else:
-        written = {name: len(conn.execute(_ONE_BY_ONE[name], params).all()) for name in parts}
-        status, closes_at = conn.execute(_SURVEY_STATE, params).one()
+        statements = _PARTS[conn.dialect.name]
+        written = {
+            name: len(conn.execute(tenant_scoped(session, statements[name]), params).all())
+            for name in parts
+        }
+        status, closes_at = conn.execute(tenant_scoped(session, _SURVEY_STATE), params).one()
     claimed = written.get("participation", written.get("browser"))
     return not sub.receipt or bool(written["receipt"]), bool(claimed), status, closes_at
-
-
-_ONE_BY_ONE = {
-    "receipt": text(_RECEIPT),
-    "browser": text(_BROWSER),
-    "participation": text(_PARTICIPATION),
-    "sealed": text(_SEALED),
-}
-_STATUS = "SELECT status FROM survey WHERE id = :survey AND org_id = :org"
-_CLOSES_AT = "SELECT closes_at FROM survey WHERE id = :survey AND org_id = :org"
-_SURVEY_STATE = text(
-    "SELECT status, closes_at FROM survey WHERE id = :survey AND org_id = :org"
-).columns(status=String, closes_at=DateTime)
 
 
 @lru_cache(maxsize=8)
 def _together(parts: tuple[str, ...]) -> Any:
     """The parts as one PostgreSQL statement (a data-modifying WITH; each part runs once
     and to completion), returning how many rows each wrote, then the survey's state."""
-    with_parts = ", ".join(f"{name} AS ({_ONE_BY_ONE[name].text})" for name in parts)
-    counts = ", ".join(f"(SELECT count(*) FROM {name})" for name in parts)  # noqa: S608 (names and SQL: this module's constants)
-    return text(f"WITH {with_parts} SELECT {counts}, ({_STATUS}), ({_CLOSES_AT})")
+    statements = _PARTS["postgresql"]
+    written = [statements[name].cte(name) for name in parts]
+    return select(  # type: ignore[call-overload]
+        *(select(func.count()).select_from(cte).scalar_subquery() for cte in written),
+        col(Survey.status),
+        col(Survey.closes_at),
+    ).where(col(Survey.id) == bindparam("survey"))
 
 
 class _LockedTeam(NamedTuple):
@@ -396,20 +484,6 @@ class _LockedTeam(NamedTuple):
     created_at: datetime
 
 
-_COUNT_AND_LOCK = text(
-    "UPDATE surveyteam SET responses = responses + 1, "
-    "open_responses = open_responses + :opened WHERE id = :team AND org_id = :org "
-    "RETURNING open_responses, open_cap, "
-    "(SELECT open_links FROM survey WHERE survey.id = surveyteam.survey_id) AS open_links, "
-    "(SELECT created_at FROM survey WHERE survey.id = surveyteam.survey_id) AS created_at"
-).columns(
-    open_responses=Integer,
-    open_cap=Integer,
-    open_links=Boolean,
-    created_at=DateTime,
-)
-
-
 def _count_and_lock_team(session: Session, sub: _Submission) -> _LockedTeam:
     """Count the response for its team, as the transaction's first write: PostgreSQL locks
     the team's row and SQLite takes its write lock (waiting, not failing), which serialises
@@ -417,22 +491,20 @@ def _count_and_lock_team(session: Session, sub: _Submission) -> _LockedTeam:
     open-link count and cap, and what of its survey never changes (its open-link flag and
     creation time), in the same round trip; its status is read after the lock (`_store`).
 
-    Plain SQL on the session's connection (a third of the ORM's cost), so what the tenant
-    session does for a statement is done here by hand: the read-only refusal, and the
-    organisation's version bump (held for after the commit: `bump_after_commit`)."""
-    check_writable(session=session, ctx=_respondent_ctx(sub.org_id))
-    bump_data_version(session, sub.org_id)
+    Scoped as the tenant session scopes it: a team of another organisation is not there
+    (InvalidLink), a read-only workspace is refused, and the version bump is held for after
+    the commit."""
     row = (
         session.connection()
         .execute(
-            _COUNT_AND_LOCK,
-            {"team": sub.team_id, "org": sub.org_id, "opened": int(sub.invitation_id is None)},
+            tenant_scoped(session, _COUNT_AND_LOCK),
+            {"team": sub.team_id, "opened": int(sub.invitation_id is None)},
         )
         .first()
     )
-    if row is None or row[3] is None:
+    if row is None or row[0] != sub.survey_id or row[4] is None:
         raise InvalidLink()
-    return _LockedTeam(int(row[0]), int(row[1] or 0), bool(row[2]), row[3])
+    return _LockedTeam(int(row[1]), int(row[2] or 0), bool(row[3]), row[4])
 
 
 # (org, survey, its creation time) -> its questions as answers are checked against them. A
