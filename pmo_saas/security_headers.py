@@ -27,6 +27,7 @@ the websocket handshake's credentials kept out of Reflex's state.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -115,6 +116,7 @@ def security_headers() -> list[tuple[bytes, bytes]]:
     return headers
 
 
+@functools.lru_cache(maxsize=1024)  # every event reads its socket's one header again
 def cookie_value(cookie_header: str, name: str) -> str:
     jar: SimpleCookie = SimpleCookie()
     try:

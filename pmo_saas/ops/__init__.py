@@ -11,7 +11,7 @@ from typing import Any
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from pmo_saas.ops import health, logs, metrics
+from pmo_saas.ops import health, logs, memory, metrics, state_store
 
 http_routes = [
     Route("/healthz", health.healthz, methods=["GET"]),
@@ -24,3 +24,5 @@ def install(app: Any) -> None:
     """Called once by the module that holds `app`: logging, event metrics, session gauge."""
     logs.configure_logging()
     metrics.install(app)
+    app.register_lifespan_task(memory.freeze_startup_heap)
+    state_store.install()

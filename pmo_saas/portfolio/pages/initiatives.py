@@ -214,7 +214,8 @@ class InitiativesState(DialogHost, WorkspacePage, rx.State):
     @rx.event
     async def save_edit(self, form: dict) -> None:
         # Only what differs from the values the form opened with is written (and audited).
-        changed = {k: v for k, v in form.items() if str(v) != self.edit_values.get(k)}
+        opened = unproxied(self.edit_values)
+        changed = {k: v for k, v in form.items() if str(v) != opened.get(k)}
         try:
             fields_changed = bool(self._changed_data(form, changed))
         except ValueError:  # refused below, after the role check, as `prepare` refuses it
