@@ -18,7 +18,7 @@ from pmo_saas.identity.auth_state import backend_url
 from pmo_saas.identity.pages import admin, members, public, sso  # noqa: F401
 from pmo_saas.improvement import pages as improvement_pages  # noqa: F401
 from pmo_saas.jobs import pages as jobs_pages  # noqa: F401
-from pmo_saas.ops import failover
+from pmo_saas.ops import failover, state_store
 from pmo_saas.portfolio import pages as portfolio_pages  # noqa: F401
 from pmo_saas.practices import pages as practices_pages  # noqa: F401
 from pmo_saas.programmes import pages as programmes_pages  # noqa: F401
@@ -51,4 +51,5 @@ app = App(
 )
 ops.install(app)  # JSON logs, event metrics, connected-sessions gauge
 failover.install(app)  # a tab of a replica that died keeps its token (and state)
+state_store.install()  # the embedded state store looks for expired tabs once a minute
 event_guard.install(app)  # event arguments checked against the handler's hints

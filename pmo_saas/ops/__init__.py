@@ -11,7 +11,7 @@ from typing import Any
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from pmo_saas.ops import health, logs, memory, metrics, state_store
+from pmo_saas.ops import health, logs, memory, metrics
 
 http_routes = [
     Route("/healthz", health.healthz, methods=["GET"]),
@@ -25,4 +25,3 @@ def install(app: Any) -> None:
     logs.configure_logging()
     metrics.install(app)
     app.register_lifespan_task(memory.freeze_startup_heap)
-    state_store.install()
