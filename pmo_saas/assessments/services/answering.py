@@ -4,8 +4,6 @@ them. Nobody reads another person's answers through this module.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import func
@@ -31,6 +29,7 @@ from pmo_saas.identity.models import Team
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, NotFound, ValidationFailed
+from pmo_saas.kernel.kept import Kept
 
 
 def _my_participant(session: Session, ctx: TenantContext, participant_id: int) -> RoundParticipant:
@@ -92,25 +91,21 @@ class _Shape(NamedTuple):
 
 
 # The statements and scale of locked model versions (a version a round has used never changes
-# again), read once per process: every saved answer checks against them. Keyed also by the
-# version's creation time, so that a version id SQLite hands out again after a delete is not
-# taken for the old one. Bounded; only ever read within the version's own organisation.
-_locked_shapes: OrderedDict[tuple[int | None, int, datetime], _Shape] = OrderedDict()
-_LOCKED_SHAPES_KEPT = 512
+# again): every saved answer checks against them.
+_LOCKED_SHAPES: Kept[_Shape] = Kept(512)
 
 
 def _version_shape(session: Session, version: AssessmentModelVersion) -> _Shape:
     """The statements (statement id -> dimension id) and rating scale of `version`."""
     assert version.id is not None
-    key = (version.org_id, version.id, version.created_at)
-    shape = _locked_shapes.get(key) if version.locked else None
-    if shape is None:
-        shape = _Shape(_statement_dimensions(session, version.id), *_scale(session, version.id))
-        if version.locked:
-            _locked_shapes[key] = shape
-            while len(_locked_shapes) > _LOCKED_SHAPES_KEPT:
-                _locked_shapes.popitem(last=False)
-    return _Shape(dict(shape.statement_dims), shape.low, shape.high)
+    version_id = version.id
+
+    def read() -> _Shape:
+        return _Shape(_statement_dimensions(session, version_id), *_scale(session, version_id))
+
+    if not version.locked:
+        return read()
+    return _LOCKED_SHAPES.get((version.org_id, version_id, version.created_at), read)
 
 
 def my_assignments(*, session: Session, ctx: TenantContext) -> list[MyAssignment]:

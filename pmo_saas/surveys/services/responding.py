@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections import OrderedDict
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, NoReturn
@@ -47,6 +46,7 @@ from pmo_saas.identity.security import hash_token
 from pmo_saas.kernel.clock import as_utc, utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, NotFound, ValidationFailed
+from pmo_saas.kernel.kept import Kept
 from pmo_saas.kernel.roles import Role
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys import tally
@@ -510,23 +510,14 @@ def _count_and_lock_team(session: Session, sub: _Submission) -> _LockedTeam:
     return _LockedTeam(int(row[1]), int(row[2] or 0), bool(row[3]), row[4])
 
 
-# (org, survey, its creation time) -> its questions as answers are checked against them. A
-# survey's questions are written at launch and never change; the creation time tells a new
-# survey from a deleted one whose id came back (SQLite may reuse ids). Bounded.
-_SPECS: OrderedDict[tuple[int, int, datetime], list[QuestionRef]] = OrderedDict()
-_SPECS_KEPT = 256
+# A survey's questions as answers are checked against them: written at launch, never changed.
+_SPECS: Kept[list[QuestionRef]] = Kept(256)
 
 
 def _specs(
     session: Session, org_id: int, survey_id: int, created_at: datetime
 ) -> list[QuestionRef]:
-    key = (org_id, survey_id, created_at)
-    found = _SPECS.get(key)
-    if found is None:
-        found = _SPECS[key] = _survey_specs(session, survey_id)
-        while len(_SPECS) > _SPECS_KEPT:
-            _SPECS.popitem(last=False)
-    return found
+    return _SPECS.get((org_id, survey_id, created_at), lambda: _survey_specs(session, survey_id))
 
 
 def _survey_specs(session: Session, survey_id: int) -> list[QuestionRef]:
