@@ -313,7 +313,11 @@ def bump_after_commit(session: _OrmSession) -> list[tuple[Any, Any]]:
     for a transaction whose every other lock is taken in an order the other writers of
     those rows keep (a survey submission: its team's row first). Costs freshness, not
     correctness of data: a view cached before the commit may be reused until the bump
-    lands, one round trip later (or, if it never does, for the views' maximum age)."""
+    lands, one round trip later (or, if it never does, for the views' maximum age).
+    SQLite has no row locks and one writer at a time: nothing is held there, the bumps stay
+    in the transaction (a second write transaction after it would buy nothing)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return []
     return session.info.setdefault(DEFERRED_KEY, [])
 
 

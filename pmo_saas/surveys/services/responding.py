@@ -271,9 +271,7 @@ def submit_response(
                 found = _resolve_token(token, bind=conn)
             submission = _submission(found, submission_key, form_key)
             with tenant_session(_respondent_ctx(submission.org_id), engine=conn) as session:
-                # SQLite has one writer at a time anyway: there the bump is one more statement
-                # of this transaction, not a second write transaction after it.
-                held = bump_after_commit(session) if conn.dialect.name == "postgresql" else []
+                held = bump_after_commit(session)
                 _submit(session, submission, answers)
         try:
             bump_committed(conn, held)
