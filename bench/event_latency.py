@@ -394,6 +394,30 @@ class Result:
     latencies_ms: list[float] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+    app_cpu_s: float = 0.0  # the app's processes' CPU time while the measured events ran
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_s(root: int) -> float:
+    """CPU seconds used so far by process `root` and its live descendants (Linux /proc): what
+    an event costs the app, which the machine's other load leaves nearly unchanged."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        pid = int(entry.name)
+        parents[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+    tree = {root}
+    while grown := {pid for pid, parent in parents.items() if parent in tree} - tree:
+        tree |= grown
+    return sum(ticks.get(pid, 0) for pid in tree) / _CLOCK_TICKS
 
 
 def build_ops(fx: Fixture, survey_tokens: list[str]) -> list[Op]:
@@ -497,6 +521,13 @@ def build_ops(fx: Fixture, survey_tokens: list[str]) -> list[Op]:
     ]
 
 
+APP_PID: list[int] = []  # the app process, once started
+
+
+def app_cpu_s() -> float:
+    return tree_cpu_s(APP_PID[0]) if APP_PID else 0.0
+
+
 async def measure(
     op: Op, base: str, cookies: str, clients: int, events: int, warmup: int
 ) -> Result:
@@ -533,15 +564,17 @@ async def measure(
                 await one_event(tab, i)
 
         if op.before is None:  # every client keeps one measured event in flight
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), app_cpu_s()
             await asyncio.gather(*(one_tab(t) for t in tabs))
             result.wall_s = time.perf_counter() - start
+            result.app_cpu_s = app_cpu_s() - cpu
         else:  # in rounds: the events before it untimed, then the measured one on every client
             for i in range(events):
                 await asyncio.gather(*(op.before(t, i) for t in tabs))
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), app_cpu_s()
                 await asyncio.gather(*(one_event(t, i) for t in tabs))
                 result.wall_s += time.perf_counter() - start
+                result.app_cpu_s += app_cpu_s() - cpu
     finally:
         await asyncio.gather(*(t.close() for t in tabs), return_exceptions=True)
     return result
@@ -570,6 +603,7 @@ async def run(args: argparse.Namespace, base: str, fx: Fixture) -> int:
     print(
         f"{'event':22} {'clients':>7} {'events':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
         f" {'events/s':>9} {'p50 / trivial':>13} {'p95 / trivial':>13} {'rate / trivial':>14}"
+        f" {'app CPU ms/event':>16}"
     )
     # The trivial event's (measured first in this run) p50, p95 and events/s, per client count.
     baseline: dict[int, tuple[float, float, float]] = {}
@@ -587,6 +621,7 @@ async def run(args: argparse.Namespace, base: str, fx: Fixture) -> int:
                 f"{op.label:22} {clients:7d} {len(lat):6d} {p50:8.1f} {p95:8.1f}"
                 f" {percentile(lat, 99):8.1f} {rate:9.1f}"
                 f" {p50 / base50:12.1f}x {p95 / base95:12.1f}x {rate / base_rate:13.0%}"
+                f" {1000 * result.app_cpu_s / len(lat):16.2f}"
             )
             if result.refusals:
                 failures += 1
@@ -615,6 +650,7 @@ def main() -> int:
         port = free_port()
         log = _tmp / "reflex.log"
         proc = start_app(port, args.redis or None, log)
+        APP_PID.append(proc.pid)
         base = f"http://localhost:{port}"
         wait_for(f"{base}/ping", proc, log)
         wait_for(f"{base}/signin/", proc, log)

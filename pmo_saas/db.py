@@ -505,14 +505,15 @@ async def run_sync(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     return await asyncio.to_thread(partial(fn, *args, **kwargs))
 
 
+def work_in_tenant(ctx: TenantContext, fn: Callable[..., R], /, **kwargs: Any) -> R:
+    """Call a service `fn(session=, ctx=, **kwargs)` in one tenant transaction (blocking)."""
+    with tenant_session(ctx) as session:
+        return fn(session=session, ctx=ctx, **kwargs)
+
+
 async def in_tenant(ctx: TenantContext, fn: Callable[..., R], /, **kwargs: Any) -> R:
-    """Call a service `fn(session=, ctx=, **kwargs)` in one tenant transaction, off the loop."""
-
-    def work() -> R:
-        with tenant_session(ctx) as session:
-            return fn(session=session, ctx=ctx, **kwargs)
-
-    return await asyncio.to_thread(work)
+    """`work_in_tenant` off the event loop."""
+    return await asyncio.to_thread(partial(work_in_tenant, ctx, fn, **kwargs))
 
 
 # Views computed by `cached_in_tenant`, newest last: (fn, org, version, user, role, kwargs) ->

@@ -16,6 +16,8 @@ any tab whose session has gone is reset on its next event too (`AuthState.curren
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
 import reflex as rx
@@ -32,6 +34,8 @@ from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError, NotFound
 from pmo_saas.kernel.roles import Role, at_least
 from pmo_saas.ops.logs import bind_actor
+
+R = TypeVar("R")
 
 
 class NotSignedIn(DomainError):
@@ -281,6 +285,10 @@ async def tenant_context(state: rx.State, minimum: Role = Role.VIEWER) -> Tenant
     auth = await state.get_state(AuthState)
     slug = slug_from_path(state.router.url.path)
     user, ctx = await auth._current_workspace(slug)
+    return _checked(user, ctx, minimum)
+
+
+def _checked(user: SessionUser | None, ctx: TenantContext | None, minimum: Role) -> TenantContext:
     if user is None:
         raise NotSignedIn()
     if ctx is None:
@@ -289,3 +297,39 @@ async def tenant_context(state: rx.State, minimum: Role = Role.VIEWER) -> Tenant
     bind_actor(org_id=ctx.org_id, user_id=ctx.user_id)
     ctx.require(minimum)
     return ctx
+
+
+async def tenant_call(
+    state: rx.State,
+    minimum: Role,
+    work: Callable[[TenantContext], R],
+    *,
+    refusal: DomainError | None = None,
+) -> tuple[TenantContext, R]:
+    """`tenant_context(state, minimum)`, then `work(ctx)` (blocking: a service's transaction)
+    in the same thread: one hand-off from the event loop instead of two for an event's
+    session look-up and its write. `refusal` (a form the state could not read) is raised
+    once the caller's role has been checked, as `work` would refuse."""
+    auth = await state.get_state(AuthState)
+    token, slug = auth._session_token(), slug_from_path(state.router.url.path)
+
+    def look_up_then_work() -> tuple[SessionUser | None, TenantContext | None, Any]:
+        user, ctx = identity.resolve_workspace_session(token=token, slug=slug)
+        try:
+            checked = _checked(user, ctx, minimum)
+            if refusal is not None:
+                raise refusal
+            return user, ctx, _Done(work(checked))
+        except DomainError as error:  # the tab is reset (a session ended) before it shows
+            return user, ctx, error
+
+    user, ctx, outcome = await run_sync(look_up_then_work)
+    await auth._seen(user)
+    checked = _checked(user, ctx, minimum)  # the look-up's refusal, and the event's actor
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return checked, outcome.value
+
+
+class _Done(NamedTuple):
+    value: Any

@@ -30,15 +30,15 @@ Pages show `error` and `notice` with `ui.components.error_callout` / `info_callo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import reflex as rx
 from reflex.event import EventSpec
 
-from pmo_saas.db import in_tenant, run_sync
+from pmo_saas.db import in_tenant, run_sync, work_in_tenant
 from pmo_saas.identity import link_tokens
-from pmo_saas.identity.auth_state import slug_from_path, tenant_context
+from pmo_saas.identity.auth_state import slug_from_path, tenant_call, tenant_context
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import DomainError, ValidationFailed
 from pmo_saas.kernel.roles import Role
@@ -139,7 +139,12 @@ class WorkspacePage(rx.State, mixin=True):
         returns joins `kwargs`. It refuses with a DomainError, or a ValueError (shown as is).
         """
         return await self._attempt(
-            lambda ctx, args: in_tenant(ctx, fn, **args), notice, minimum, refresh, prepare, kwargs
+            lambda ctx, args: work_in_tenant(ctx, fn, **args),
+            notice,
+            minimum,
+            refresh,
+            prepare,
+            kwargs,
         )
 
     async def _act_outside(
@@ -155,32 +160,32 @@ class WorkspacePage(rx.State, mixin=True):
     ) -> R | None:
         """`_act` for `fn(ctx=, **kwargs)` that opens its own sessions (run off the loop)."""
         return await self._attempt(
-            lambda ctx, args: run_sync(fn, ctx=ctx, **args),
-            notice,
-            minimum,
-            refresh,
-            prepare,
-            kwargs,
+            lambda ctx, args: fn(ctx=ctx, **args), notice, minimum, refresh, prepare, kwargs
         )
 
     async def _attempt(
         self,
-        call: Callable[[TenantContext, dict[str, Any]], Awaitable[R]],
+        work: Callable[[TenantContext, dict[str, Any]], R],
         notice: str,
         minimum: Role,
         refresh: bool,
         prepare: Callable[[], Mapping[str, Any]] | None,
         kwargs: dict[str, Any],
     ) -> R | None:
+        """The session look-up and `work` in one thread hand-off (`tenant_call`); `prepare`
+        reads the form on the loop first, its refusal raised after the role check."""
         self._clear_messages()
+        refusal: DomainError | None = None
         try:
-            ctx = await self._context(minimum)
-            if prepare is not None:
-                try:
-                    kwargs = {**kwargs, **prepare()}
-                except ValueError as error:  # a typed value that is not a number, say
-                    raise ValidationFailed(str(error)) from None
-            result = await call(ctx, kwargs)
+            kwargs = {**kwargs, **prepare()} if prepare is not None else kwargs
+        except ValueError as error:  # a typed value that is not a number, say
+            refusal = ValidationFailed(str(error))
+        except DomainError as error:
+            refusal = error
+        try:
+            _ctx, result = await tenant_call(
+                self, minimum, lambda ctx: work(ctx, kwargs), refusal=refusal
+            )
             if refresh:  # read at the data version this write made, not the one before it
                 await self._refresh(await self._context(minimum))
         except DomainError as error:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from pmo_saas.assessments.models import (
@@ -40,20 +40,33 @@ def _my_participant(session: Session, ctx: TenantContext, participant_id: int) -
     return row
 
 
+# The statements of a save, built once (only the bound participant or round changes): building
+# each join's comparisons again on every save was a sizeable part of its cost.
+_QUESTIONNAIRE = (
+    select(RoundParticipant, AssessmentRound, AssessmentModelVersion, Team)
+    .join(AssessmentRound, col(AssessmentRound.id) == RoundParticipant.round_id)
+    .join(
+        AssessmentModelVersion,
+        col(AssessmentModelVersion.id) == AssessmentRound.model_version_id,
+    )
+    .join(Team, col(Team.id) == RoundParticipant.team_id, isouter=True)
+    .where(col(RoundParticipant.id) == bindparam("participant_id"))
+)
+_ANSWERS = select(AssessmentAnswer).where(
+    col(AssessmentAnswer.participant_id) == bindparam("participant_id")
+)
+_ROUND_STATUS_SHARED = (
+    select(AssessmentRound.status)
+    .where(col(AssessmentRound.id) == bindparam("round_id"))
+    .with_for_update(read=True)
+)
+
+
 def _my_questionnaire(
     session: Session, ctx: TenantContext, participant_id: int
 ) -> tuple[RoundParticipant, AssessmentRound, AssessmentModelVersion, Team | None]:
     """One's questionnaire with its round, model version and team, in one read."""
-    found = session.exec(
-        select(RoundParticipant, AssessmentRound, AssessmentModelVersion, Team)
-        .join(AssessmentRound, col(AssessmentRound.id) == RoundParticipant.round_id)
-        .join(
-            AssessmentModelVersion,
-            col(AssessmentModelVersion.id) == AssessmentRound.model_version_id,
-        )
-        .join(Team, col(Team.id) == RoundParticipant.team_id, isouter=True)
-        .where(RoundParticipant.id == participant_id)
-    ).first()
+    found = session.exec(_QUESTIONNAIRE, params={"participant_id": participant_id}).first()
     # Someone else's questionnaire is "not found", like a missing one.
     if found is None or found[0].user_id != ctx.user_id:
         raise NotFound("That questionnaire")
@@ -65,11 +78,7 @@ def _still_open(session: Session, round_id: int) -> None:
     (RoundDimensionTotal). Read after this call's writes: on PostgreSQL the shared lock waits
     for a closing transaction and sees its outcome (or holds the close until this commits);
     on SQLite these writes hold the database, so the status read is the latest."""
-    status = session.exec(
-        select(AssessmentRound.status)
-        .where(AssessmentRound.id == round_id)
-        .with_for_update(read=True)
-    ).one()
+    status = session.exec(_ROUND_STATUS_SHARED, params={"round_id": round_id}).one()
     if status != ROUND_OPEN:
         raise Conflict("This round is closed; answers can no longer change.")
 
@@ -147,9 +156,7 @@ def my_answers(*, session: Session, ctx: TenantContext, participant_id: int) -> 
     part = _my_participant(session, ctx, participant_id)
     values = {
         a.statement_id: a.value
-        for a in session.exec(
-            select(AssessmentAnswer).where(AssessmentAnswer.participant_id == participant_id)
-        ).all()
+        for a in session.exec(_ANSWERS, params={"participant_id": participant_id}).all()
     }
     comments, trends = {}, {}
     for c in session.exec(
@@ -190,9 +197,7 @@ def save_answers(
     statement_dims, low, high = _version_shape(session, version)
     existing = {
         a.statement_id: a
-        for a in session.exec(
-            select(AssessmentAnswer).where(AssessmentAnswer.participant_id == participant_id)
-        ).all()
+        for a in session.exec(_ANSWERS, params={"participant_id": participant_id}).all()
     }
     answered = set(existing)
     for statement_id, value in values.items():

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -138,10 +139,14 @@ def _member_names(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
 # ---------------------------------------------------------------- shared writes
 
 
+# Built once (a score saved from the edit form runs it per key): only the bound values change.
+_SCORE_OF = select(Score).where(
+    col(Score.initiative_id) == bindparam("initiative_id"), col(Score.key) == bindparam("key")
+)
+
+
 def _upsert_score(session: Session, initiative_id: int, key: str, value: float | None) -> None:
-    existing = session.exec(
-        select(Score).where(Score.initiative_id == initiative_id, Score.key == key)
-    ).first()
+    existing = session.exec(_SCORE_OF, params={"initiative_id": initiative_id, "key": key}).first()
     if value is None:
         if existing is not None:
             session.delete(existing)

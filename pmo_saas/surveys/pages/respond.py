@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from reflex.event import EventSpec
 
 from pmo_saas.identity.link_tokens import forget_route
-from pmo_saas.identity.page_state import PublicPage
+from pmo_saas.identity.page_state import PublicPage, unproxied
 from pmo_saas.identity.shell import public
 from pmo_saas.surveys import instruments as ins
 from pmo_saas.surveys import sealing, services
@@ -146,7 +146,7 @@ class RespondState(PublicPage, rx.State):
             # A retry of this form finding its answers stored: "already received", a notice.
             already_done=services.AlreadyReceived,
             token=token,
-            answers=answers_from_form(self.questions, form),
+            answers=answers_from_form(unproxied(self.questions), form),
             # Used for open links only (a personal link is its own once-only key).
             submission_key=self.browser_key,
             form_key=self._form_key,
