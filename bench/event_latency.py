@@ -15,7 +15,7 @@ Measured in one run, at 1 client and at N clients:
   score saved      an initiative's score saved from its edit form (`save_edit`, after an
                    untimed `start_edit`)
   survey answer    a survey response submitted through a personal link (each on a fresh link;
-                   after an untimed page load)
+                   after an untimed page load; the links' people in teams of 12)
   assessment       an assessment answer saved (`save_for_later`, after an untimed `choose`)
 The last three come after untimed events a user makes first (open the form, the link; choose a
 rating): they are measured in rounds, each round every client's untimed events, then every
@@ -93,6 +93,7 @@ logging.getLogger("pmo_saas.mail").setLevel(logging.ERROR)  # invitations go to 
 BUILD_TIMEOUT_S = 900
 EVENT_TIMEOUT_S = 30.0
 WARMUP = 3  # untimed events of each kind before the one-client run
+RESPONDENTS_PER_TEAM = 12  # the survey's teams: a team's size, not one team of every link
 # Reflex writes a tab's state to disk 2 s after its last event (REFLEX_STATE_MANAGER_DISK_DEBOUNCE):
 # the tabs of one run are left that long and a little more, so that their writes land before
 # the next run is timed, as they had before the baseline's (the full size only).
@@ -158,18 +159,22 @@ def build_fixture(survey_links: int) -> Fixture:
         owner = session.exec(select(User).where(User.email == DEMO_OWNER)).one()
         assert org.id is not None and owner.id is not None
         ctx = TenantContext(org_id=org.id, user_id=owner.id, role=Role.OWNER, org_slug=DEMO_SLUG)
-        team = Team(org_id=org.id, name=f"Bench respondents {secrets.token_hex(3)}")
-        session.add(team)
-        session.flush()
-        assert team.id is not None
-        team_id = team.id
+        # Teams of a team's size: an answer rewrites its whole team's participation rows
+        # (unlinkability), so one team of every link would measure a 600-person team's answer.
+        team_ids: list[int] = []
         for k in range(survey_links):
+            if k % RESPONDENTS_PER_TEAM == 0:
+                team = Team(org_id=org.id, name=f"Bench respondents {secrets.token_hex(3)}")
+                session.add(team)
+                session.flush()
+                assert team.id is not None
+                team_ids.append(team.id)
             person = User(email=f"bench-{k}-{secrets.token_hex(3)}@example.com", name=f"P{k}")
             session.add(person)
             session.flush()
             assert person.id is not None
             session.add(Membership(org_id=org.id, user_id=person.id, role=Role.MEMBER))
-            session.add(TeamMember(org_id=org.id, team_id=team_id, user_id=person.id))
+            session.add(TeamMember(org_id=org.id, team_id=team_ids[-1], user_id=person.id))
     # Personal links travel only by SMTP (the outbox masks them): a loopback peer takes them.
     smtp.clear()
     with smtp.smtp_delivery(), tenant_session(ctx) as session:
@@ -178,7 +183,7 @@ def build_fixture(survey_links: int) -> Fixture:
             ctx=ctx,
             title="Event latency bench",
             instrument="westrum",
-            team_ids=[team_id],
+            team_ids=team_ids,
         )
     bodies = [smtp.body(m) for m in smtp.messages()]
     with tenant_session(ctx) as session:
