@@ -96,10 +96,11 @@ def _teams_in_scope(session: Session, ctx: TenantContext, survey: Survey) -> lis
 
 
 def _shown(session: Session, survey: Survey) -> SurveyResults | None:
-    """The survey's results under the anonymity rules; None while it runs."""
+    """The survey's results under the anonymity rules (teams by their means: no bars); None
+    while it runs."""
     if _status(survey) != CLOSED:
         return None
-    return _compute_results(session, survey, None)
+    return _compute_results(session, survey, None, bars_for=())
 
 
 def _means(results: SurveyResults | None) -> dict[int, dict[str, float | None]]:
