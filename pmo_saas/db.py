@@ -53,7 +53,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import Field, Session, SQLModel, create_engine
 
-from pmo_saas.driver_sql import driver_autocommit, driver_rows
+from pmo_saas.driver_sql import driver_unflushed, driver_rows
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import NotFound, ReadOnly
 from pmo_saas.settings import get_settings
@@ -329,7 +329,7 @@ def bump_committed(connection: Connection, deferred: list[tuple[Any, Any]]) -> N
     """The bumps `bump_after_commit` held, each its own one-statement transaction (it locks
     the organisation's row only for its commit), on a connection whose work has committed."""
     for statement, row_id in deferred:
-        driver_autocommit(connection, statement, {"id": row_id})
+        driver_unflushed(connection, statement, {"id": row_id})
 
 
 @event.listens_for(_OrmSession, "after_transaction_end")

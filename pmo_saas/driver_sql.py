@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from psycopg import ClientCursor
 from sqlalchemy import Connection
 
 _KEPT = 2000
@@ -57,11 +58,16 @@ def _found(connection: Connection, statement: Any) -> _Compiled | None:
     return _compiled[key]
 
 
-def _run(connection: Connection, found: _Compiled, params: dict[str, Any]) -> list[Any]:
+def _values(found: _Compiled, params: dict[str, Any]) -> dict[str, Any]:
     values = {**found.fixed, **params}
     for name, convert in found.binds:
         if name in values:
             values[name] = convert(values[name])
+    return values
+
+
+def _run(connection: Connection, found: _Compiled, params: dict[str, Any]) -> list[Any]:
+    values = _values(found, params)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(found.sql, values)
@@ -94,19 +100,27 @@ def driver_rows(connection: Connection, statement: Any, params: dict[str, Any]) 
     return _run(connection, found, params)
 
 
-def driver_autocommit(connection: Connection, statement: Any, params: dict[str, Any]) -> None:
-    """`statement` (built once) as a transaction of its own, on a connection with none open:
-    as `driver_rows` runs it, the driver in autocommit mode for it (one round trip, and none
-    of SQLAlchemy's isolation-level switching and resetting); otherwise through
-    SQLAlchemy's AUTOCOMMIT."""
+def driver_unflushed(connection: Connection, statement: Any, params: dict[str, Any]) -> None:
+    """`statement` (built once) as a transaction of its own on a connection with none open,
+    its commit not waiting for the write-ahead log's flush (synchronous_commit off for it:
+    a server crash may lose it, never half of it, and nothing else): on PostgreSQL in one
+    round trip (BEGIN, the setting, the statement and COMMIT in one simple query), so that whatever row it locks is held for no round trip and no flush.
+    Elsewhere through SQLAlchemy's AUTOCOMMIT."""
     found = _found(connection, statement)
     if found is None or connection.in_transaction():
         connection.execution_options(isolation_level="AUTOCOMMIT").execute(statement, params)
         return
-    driver = connection.connection.driver_connection
-    autocommit = driver.autocommit  # type: ignore[union-attr]
-    driver.autocommit = True  # type: ignore[union-attr]
+    driver: Any = connection.connection.driver_connection
+    values = _values(found, params)
+    autocommit, driver.autocommit = driver.autocommit, True
+    # The values bound by the driver's client-side cursor: a simple query may hold several
+    # statements (BEGIN ... COMMIT), a query with server-side parameters only one.
+    cursor = ClientCursor(driver)
     try:
-        _run(connection, found, params)
+        cursor.execute(f"BEGIN; SET LOCAL synchronous_commit TO OFF; {found.sql}; COMMIT", values)
+    except connection.dialect.loaded_dbapi.Error as error:
+        connection._handle_dbapi_exception(error, found.sql, values, cursor, None)
+        raise  # not reached: the call above raises SQLAlchemy's wrapping of the error
     finally:
-        driver.autocommit = autocommit  # type: ignore[union-attr]
+        cursor.close()
+        driver.autocommit = autocommit
