@@ -53,7 +53,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import Field, Session, SQLModel, create_engine
 
-from pmo_saas.driver_sql import driver_unflushed, driver_rows
+from pmo_saas.driver_sql import driver_commit_then, driver_rows
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import NotFound, ReadOnly
 from pmo_saas.settings import get_settings
@@ -311,13 +311,13 @@ def _bump(session: _OrmSession, key: tuple[str, Any], statement: Any, row_id: An
 
 
 def bump_after_commit(session: _OrmSession) -> list[tuple[Any, Any]]:
-    """Hold this session's version bumps until after its commit (`bump_committed` runs
+    """Hold this session's version bumps until after its commit (`commit_then_bump` runs
     them, in a transaction of their own): its transaction then never waits on, nor holds,
     the organisation's row, which every other writer of the organisation locks first. Only
     for a transaction whose every other lock is taken in an order the other writers of
     those rows keep (a survey submission: its team's row first). Costs freshness, not
     correctness of data: a view cached before the commit may be reused until the bump
-    lands, one round trip later (or, if it never does, for the views' maximum age).
+    lands, just after it (or, if it never does or a crash loses it, the views' maximum age).
     SQLite has no row locks and one writer at a time: nothing is held there, the bumps stay
     in the transaction (a second write transaction after it would buy nothing)."""
     if session.get_bind().dialect.name != "postgresql":
@@ -325,11 +325,11 @@ def bump_after_commit(session: _OrmSession) -> list[tuple[Any, Any]]:
     return session.info.setdefault(DEFERRED_KEY, [])
 
 
-def bump_committed(connection: Connection, deferred: list[tuple[Any, Any]]) -> None:
-    """The bumps `bump_after_commit` held, each its own one-statement transaction (it locks
-    the organisation's row only for its commit), on a connection whose work has committed."""
-    for statement, row_id in deferred:
-        driver_unflushed(connection, statement, {"id": row_id})
+def commit_then_bump(connection: Connection, deferred: list[tuple[Any, Any]]) -> bool:
+    """Commit `connection`'s transaction, then the bumps `bump_after_commit` held, each its own
+    transaction (`driver_commit_then`: on PostgreSQL the first in the commit's round trip).
+    Raises if the commit fails; False if only a bump did (the data is in: bump_after_commit)."""
+    return driver_commit_then(connection, [(s, {"id": row_id}) for s, row_id in deferred])
 
 
 @event.listens_for(_OrmSession, "after_transaction_end")

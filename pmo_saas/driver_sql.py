@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from psycopg import ClientCursor
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 _KEPT = 2000
 
@@ -53,7 +55,8 @@ def _found(connection: Connection, statement: Any) -> _Compiled | None:
         if len(_compiled) >= _KEPT:
             _compiled.clear()
         _compiled[key] = _compile(connection, statement)
-    if connection._has_events or connection.engine._has_events:
+    events = connection.dispatch
+    if events.before_cursor_execute or events.after_cursor_execute:
         return None
     return _compiled[key]
 
@@ -104,23 +107,62 @@ def driver_unflushed(connection: Connection, statement: Any, params: dict[str, A
     """`statement` (built once) as a transaction of its own on a connection with none open,
     its commit not waiting for the write-ahead log's flush (synchronous_commit off for it:
     a server crash may lose it, never half of it, and nothing else): on PostgreSQL in one
-    round trip (BEGIN, the setting, the statement and COMMIT in one simple query), so that whatever row it locks is held for no round trip and no flush.
-    Elsewhere through SQLAlchemy's AUTOCOMMIT."""
+    round trip (BEGIN, the setting, the statement and COMMIT in one simple query), so that
+    whatever row it locks is held for no round trip and no flush. Elsewhere through
+    SQLAlchemy's AUTOCOMMIT."""
     found = _found(connection, statement)
     if found is None or connection.in_transaction():
         connection.execution_options(isolation_level="AUTOCOMMIT").execute(statement, params)
         return
     driver: Any = connection.connection.driver_connection
-    values = _values(found, params)
     autocommit, driver.autocommit = driver.autocommit, True
-    # The values bound by the driver's client-side cursor: a simple query may hold several
-    # statements (BEGIN ... COMMIT), a query with server-side parameters only one.
-    cursor = ClientCursor(driver)
     try:
-        cursor.execute(f"BEGIN; SET LOCAL synchronous_commit TO OFF; {found.sql}; COMMIT", values)
+        _unflushed_after(connection, "", found, params)
+    finally:
+        driver.autocommit = autocommit
+
+
+def _unflushed_after(connection: Connection, first: str, found: _Compiled, params: Any) -> None:
+    """`first` (SQL without values: COMMIT, or nothing) and then `found` as its own
+    transaction, not waiting for its flush, in one simple query: the values bound by the
+    driver's client-side cursor (a query with server-side values holds one statement)."""
+    values = _values(found, params)
+    sql = f"{first}BEGIN; SET LOCAL synchronous_commit TO OFF; {found.sql}; COMMIT"
+    cursor: Any = ClientCursor(connection.connection.driver_connection)  # type: ignore[arg-type]
+    try:
+        cursor.execute(sql, values)
     except connection.dialect.loaded_dbapi.Error as error:
-        connection._handle_dbapi_exception(error, found.sql, values, cursor, None)
+        connection._handle_dbapi_exception(error, sql, values, cursor, None)
         raise  # not reached: the call above raises SQLAlchemy's wrapping of the error
     finally:
         cursor.close()
-        driver.autocommit = autocommit
+
+
+def driver_commit_then(connection: Connection, statements: list[tuple[Any, Any]]) -> bool:
+    """Commit the connection's transaction (begun with `connection.begin()`, not as a context
+    manager: statements follow the commit), then run each of `statements` (built once, with
+    their values) as `driver_unflushed` does: on PostgreSQL the first in the commit's own
+    round trip. Raises if the commit fails (rolled back); False (the rest not run) if a
+    statement after it did."""
+    found = _found(connection, statements[0][0]) if statements else None
+    if found is None or not connection.in_transaction() or connection.in_nested_transaction():
+        connection.commit()
+    else:
+        try:
+            _unflushed_after(connection, "COMMIT; ", found, statements[0][1])
+        except SQLAlchemyError:
+            driver: Any = connection.connection.driver_connection
+            if driver.info.transaction_status != TransactionStatus.INERROR:
+                connection.rollback()  # the COMMIT failed and ended it: nothing else ran
+                raise
+            driver.rollback()  # the transaction after the COMMIT failed: end it
+            connection.commit()  # SQLAlchemy's bookkeeping (the driver has committed)
+            return False
+        connection.commit()  # SQLAlchemy's bookkeeping (the driver has committed)
+        statements = statements[1:]
+    try:
+        for statement, params in statements:
+            driver_unflushed(connection, statement, params)
+    except SQLAlchemyError:
+        return False
+    return True

@@ -1,29 +1,24 @@
 """db.find_tenant: a system read that finds an organisation takes, on PostgreSQL and in the
 same statement, the tenant scope the tenancy hook would send next (the tenant role, the
 found organisation's app.org_id); the hook then skips its own round trip, for that
-organisation in that transaction only. driver_sql runs built-once statements on the driver
-with SQLAlchemy's conversions and error wrapping."""
+organisation in that transaction only."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC
 
 import pytest
 from sqlalchemy import bindparam, event, insert, literal, text
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from pmo_saas.db import (
     TenantScopeError,
     find_tenant,
     get_engine,
-    tenant_rows,
     tenant_session,
 )
-from pmo_saas.driver_sql import driver_rows
 from pmo_saas.identity.models import Team
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.roles import Role
@@ -132,34 +127,6 @@ if POSTGRES:
             assert raw.scalar() == 0  # row-level security holds from the next statement on
         with get_engine().connect() as conn, conn.begin():  # and ends with the transaction
             assert conn.execute(_SCOPE).one() != (get_settings().db_tenant_role, str(org))
-
-
-def _ctx_rows(ctx: TenantContext, team: int) -> tuple[list[object], list[object]]:
-    with tenant_session(ctx) as session:
-        fast = tenant_rows(session, _TEAM, {"team": team})
-        with _sent():  # a listener: SQLAlchemy's own path, for comparison
-            ordinary = tenant_rows(session, _TEAM, {"team": team})
-    return fast, ordinary
-
-
-def test_driver_rows_match_sqlalchemys_and_stay_scoped(org_a, org_b):
-    mine = factories.make_team(org_a, "Ours")
-    theirs = factories.make_team(org_b, "Theirs")
-    fast, ordinary = _ctx_rows(org_a, mine)
-    assert [tuple(r) for r in fast] == [tuple(r) for r in ordinary]
-    assert fast[0][0] == "Ours" and fast[0][1].tzinfo == UTC  # the column type's processing
-    assert _ctx_rows(org_a, theirs) == ([], [])
-
-
-def test_driver_rows_raise_sqlalchemys_errors(org_a):
-    mine = factories.make_team(org_a, "Ours")
-    again = insert(Team).values(
-        id=bindparam("team"), org_id=bindparam("org"), name="Dup", created_at=bindparam("at")
-    )
-    with get_engine().connect() as conn, conn.begin():
-        at = conn.execute(select(Team.created_at).where(Team.id == mine)).scalar()
-        with pytest.raises(IntegrityError):
-            driver_rows(conn, again, {"team": mine, "org": org_a.org_id, "at": at})
 
 
 if POSTGRES:

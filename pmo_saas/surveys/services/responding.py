@@ -28,13 +28,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from pmo_saas.db import (
     bump_after_commit,
-    bump_committed,
+    commit_then_bump,
     find_tenant,
     get_engine,
     system_session,
@@ -267,16 +266,21 @@ def submit_response(
         if conn.dialect.name != "postgresql":
             with conn.begin():
                 found = _resolve_token(token, bind=conn)
-        with conn.begin():
+        transaction = conn.begin()  # committed with the version bump after it
+        try:
             if conn.dialect.name == "postgresql":
                 found = _resolve_token(token, bind=conn)
             submission = _submission(found, submission_key, form_key)
             with tenant_session(_respondent_ctx(submission.org_id), engine=conn) as session:
                 held = bump_after_commit(session)
                 _submit(session, submission, answers)
-        try:
-            bump_committed(conn, held)
-        except SQLAlchemyError:  # the answer is in: say so; a view is reused 60 s at most
+        except BaseException:
+            if transaction.is_active:  # a refusal in the tenant session has rolled it back
+                transaction.rollback()
+            raise
+        if not commit_then_bump(
+            conn, held
+        ):  # the answer is in: say so; a view is reused 60 s at most
             log.warning(
                 "data version of organisation %s not bumped after a submission",
                 submission.org_id,
