@@ -23,7 +23,8 @@ a read whose organisation's version did not change may reuse what it computed la
 A hot path may run SQLAlchemy Core statements on `session.connection()` through
 `tenant_scoped(session, statement)`: the same criteria, refusal and bump as the hook, with
 the scoping of a statement built once done once per organisation. Text SQL is scoped by
-neither (on PostgreSQL only row-level security holds it).
+neither (on PostgreSQL only row-level security holds it). `find_tenant` finds an organisation
+(a survey link's) and, on PostgreSQL, takes its scope in the same statement.
 
 A `system_session()` has no organisation: the explicit, greppable escape hatch for the work
 that precedes one (sign-in, accepting an invitation, webhooks, seeding). A session that is
@@ -43,6 +44,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, ClassVar, ParamSpec, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, Table, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Mapper, ORMExecuteState, with_loader_criteria
@@ -51,6 +53,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import Field, Session, SQLModel, create_engine
 
+from pmo_saas.driver_sql import driver_commit_then, driver_rows
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import NotFound, ReadOnly
 from pmo_saas.settings import get_settings
@@ -64,6 +67,7 @@ WRITES_ALLOWED_KEY = "pmo_writes_allowed"
 REFUSED_KEY = "pmo_write_refused"
 BUMPED_KEY = "pmo_versions_bumped"  # the organisations whose version this transaction bumped
 DEFERRED_KEY = "pmo_versions_after_commit"  # bumps held for after the commit (bump_after_commit)
+SCOPED_KEY = "pmo_scoped_by_lookup"  # connection.info: (transaction, org) find_tenant scoped
 
 
 class TenantOwned(SQLModel):
@@ -307,13 +311,13 @@ def _bump(session: _OrmSession, key: tuple[str, Any], statement: Any, row_id: An
 
 
 def bump_after_commit(session: _OrmSession) -> list[tuple[Any, Any]]:
-    """Hold this session's version bumps until after its commit (`bump_committed` runs
+    """Hold this session's version bumps until after its commit (`commit_then_bump` runs
     them, in a transaction of their own): its transaction then never waits on, nor holds,
     the organisation's row, which every other writer of the organisation locks first. Only
     for a transaction whose every other lock is taken in an order the other writers of
     those rows keep (a survey submission: its team's row first). Costs freshness, not
     correctness of data: a view cached before the commit may be reused until the bump
-    lands, one round trip later (or, if it never does, for the views' maximum age).
+    lands, just after it (or, if it never does or a crash loses it, the views' maximum age).
     SQLite has no row locks and one writer at a time: nothing is held there, the bumps stay
     in the transaction (a second write transaction after it would buy nothing)."""
     if session.get_bind().dialect.name != "postgresql":
@@ -321,13 +325,11 @@ def bump_after_commit(session: _OrmSession) -> list[tuple[Any, Any]]:
     return session.info.setdefault(DEFERRED_KEY, [])
 
 
-def bump_committed(connection: Connection, deferred: list[tuple[Any, Any]]) -> None:
-    """The bumps `bump_after_commit` held, each its own one-statement transaction (it locks
-    the organisation's row only for its commit), on a connection whose work has committed."""
-    if deferred:
-        auto = connection.execution_options(isolation_level="AUTOCOMMIT")
-        for statement, row_id in deferred:
-            auto.execute(statement, {"id": row_id})
+def commit_then_bump(connection: Connection, deferred: list[tuple[Any, Any]]) -> bool:
+    """Commit `connection`'s transaction, then the bumps `bump_after_commit` held, each its own
+    transaction (`driver_commit_then`: on PostgreSQL the first in the commit's round trip).
+    Raises if the commit fails; False if only a bump did (the data is in: bump_after_commit)."""
+    return driver_commit_then(connection, [(s, {"id": row_id}) for s, row_id in deferred])
 
 
 @event.listens_for(_OrmSession, "after_transaction_end")
@@ -379,6 +381,9 @@ def _stamp_and_guard(session: _OrmSession, _ctx: Any, _instances: Any) -> None:
 def _postgres_row_security(session: _OrmSession, _tx: Any, connection: Any) -> None:
     org_id = session.info.get(ORG_KEY)
     if org_id is None or connection.dialect.name != "postgresql":
+        return
+    scoped = connection.info.pop(SCOPED_KEY, None)
+    if scoped == (connection.get_transaction(), org_id):  # find_tenant took this scope
         return
     # One round trip for both (every tenant transaction pays it): the role name is checked
     # by the settings, and the organisation is an int, so neither needs a bound parameter.
@@ -449,6 +454,12 @@ def tenant_scoped(session: _OrmSession, statement: Any) -> Any:
     return scoped
 
 
+def tenant_rows(session: _OrmSession, statement: Any, params: dict[str, Any]) -> list[Any]:
+    """`tenant_scoped(session, statement)`'s rows on the session's connection (driver_rows)."""
+    scoped = tenant_scoped(session, statement)
+    return driver_rows(session.connection(), scoped, params)
+
+
 def tenant_org_id(session: _OrmSession) -> int:
     """The organisation of a tenant session: the org_id a Core INSERT through it gives a new
     row, as the flush stamps it on an ORM one (the hook scopes UPDATE/SELECT/DELETE, not
@@ -485,6 +496,38 @@ def system_read(connection: Connection, statement: Any, params: dict[str, Any]) 
     cost, greppable the same way. Reads only; nothing it returns is scoped."""
     _check_reads(statement)
     return connection.execute(statement, params)
+
+
+def find_tenant(connection: Connection, statement: Any, params: dict[str, Any]) -> Any:
+    """`system_read(connection, statement, params).first()` for a read (built once) whose
+    first column is an organisation's id; on PostgreSQL the same statement also takes, for
+    the transaction, what the tenancy hook sends when a tenant session begins (the tenant
+    role, the found organisation's `app.org_id`): a `tenant_session(ctx, engine=connection)`
+    of that organisation opened next in this transaction makes no round trip for it."""
+    if connection.dialect.name != "postgresql":
+        return system_read(connection, statement, params).first()
+    if not connection.in_transaction() or connection.in_nested_transaction():
+        raise TenantScopeError("find_tenant scopes a transaction: begin one (no savepoint)")
+    _check_reads(statement)
+    role = get_settings().db_tenant_role
+    scoping = _scoping_reads.get((statement, role))
+    if scoping is None:
+        found = statement.subquery()
+        org = sa.func.set_config("app.org_id", sa.cast(found.c[0], sa.String), sa.true())
+        scoping = sa.select(*found.c, org).limit(1)  # one row: one organisation set
+        if role:  # set_config('role', ..., true) is SET LOCAL ROLE
+            scoping = scoping.add_columns(sa.func.set_config("role", sa.literal(role), sa.true()))
+        if len(_scoping_reads) >= _SHAPES_KEPT:
+            _scoping_reads.clear()
+        _scoping_reads[(statement, role)] = scoping
+    for row in driver_rows(connection, scoping, params):  # the organisation it set, then the row
+        width = len(statement.selected_columns)
+        connection.info[SCOPED_KEY] = (connection.get_transaction(), int(row[width]))
+        return row[:width]
+    return None
+
+
+_scoping_reads: dict[tuple[Any, str], Any] = {}  # find_tenant's statements, built once each
 
 
 @contextmanager

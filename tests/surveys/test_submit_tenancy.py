@@ -7,12 +7,13 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import select
 
 from pmo_saas.db import system_session, tenant_session
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict
+from pmo_saas.settings import get_settings
 from pmo_saas.surveys import services
 from pmo_saas.surveys.models import (
     SurveyInvitation,
@@ -112,3 +113,26 @@ def test_the_own_organisation_forged_nothing_submits_once(org_a):
     with pytest.raises(Conflict, match="already been used"):
         _forged_submit(org_a, a_survey, a_team, a_invitation)
     assert _state(a_survey) == (responses, invitations, sealed, receipts)
+
+
+def test_a_submission_writes_as_the_tenant_of_its_token(org_a, org_b, monkeypatch):
+    """The token's look-up takes the scope (db.find_tenant): the submission's writes run as
+    the tenant role of the token's organisation, under row-level security on PostgreSQL."""
+    _surveyed(org_a, "Alpha")
+    b_survey, _, _, b_token = _surveyed(org_b, "Beta")
+    seen: list[tuple[object, ...]] = []
+    store = responding._store
+
+    def watched(session, sub, sealed):
+        if session.connection().dialect.name == "postgresql":
+            scope = text("SELECT current_user, current_setting('app.org_id', true)")
+            seen.append(tuple(session.connection().execute(scope).one()))
+            teams = text("SELECT DISTINCT org_id FROM surveyteam")
+            seen.append(tuple(session.connection().execute(teams).scalars()))
+        return store(session, sub, sealed)
+
+    monkeypatch.setattr(responding, "_store", watched)
+    services.submit_response(token=b_token, answers=answers(4), form_key="b-form")
+    assert _state(b_survey)[2] == 1
+    if seen:
+        assert seen == [(get_settings().db_tenant_role, str(org_b.org_id)), (org_b.org_id,)]

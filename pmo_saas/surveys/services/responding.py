@@ -28,18 +28,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from pmo_saas.db import (
     bump_after_commit,
-    bump_committed,
+    commit_then_bump,
+    find_tenant,
     get_engine,
-    system_read,
     system_session,
     tenant_org_id,
-    tenant_scoped,
+    tenant_rows,
     tenant_session,
 )
 from pmo_saas.identity.security import hash_token
@@ -103,11 +102,12 @@ def _resolve_token(
 ) -> tuple[int, int, int, int | None]:
     """(org_id, survey_id, survey_team_id, invitation_id or None for an open link), in one
     read: a personal link's token or a team's open-link token (on `bind`, the connection
-    the submission then goes on with)."""
+    the submission then goes on with, where the read also takes the organisation's tenant
+    scope for the tenant session that follows)."""
     if not token or len(token) > 200:
         raise InvalidLink()
     if bind is not None:  # no organisation yet: a system read
-        row = system_read(bind, _TOKEN_LOOKUP, {"token_hash": hash_token(token)}).first()
+        row = find_tenant(bind, _TOKEN_LOOKUP, {"token_hash": hash_token(token)})
     else:
         with system_session() as session:
             row = session.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token)}).first()
@@ -266,16 +266,21 @@ def submit_response(
         if conn.dialect.name != "postgresql":
             with conn.begin():
                 found = _resolve_token(token, bind=conn)
-        with conn.begin():
+        transaction = conn.begin()  # committed with the version bump after it
+        try:
             if conn.dialect.name == "postgresql":
                 found = _resolve_token(token, bind=conn)
             submission = _submission(found, submission_key, form_key)
             with tenant_session(_respondent_ctx(submission.org_id), engine=conn) as session:
                 held = bump_after_commit(session)
                 _submit(session, submission, answers)
-        try:
-            bump_committed(conn, held)
-        except SQLAlchemyError:  # the answer is in: say so; a view is reused 60 s at most
+        except BaseException:
+            if transaction.is_active:  # a refusal in the tenant session has rolled it back
+                transaction.rollback()
+            raise
+        if not commit_then_bump(
+            conn, held
+        ):  # the answer is in: say so; a view is reused 60 s at most
             log.warning(
                 "data version of organisation %s not bumped after a submission",
                 submission.org_id,
@@ -335,9 +340,9 @@ def _submit(session: Session, sub: _Submission, answers: dict[str, Any]) -> None
 
 
 # A submission's statements: SQLAlchemy Core, run through `tenant_scoped` on the tenant
-# session's connection, so each UPDATE and SELECT is scoped to the organisation as the
-# tenancy hook scopes it (db.py), a read-only workspace refuses them and the data version is
-# bumped; row-level security holds them too on PostgreSQL.
+# session's connection (`tenant_rows`), so each UPDATE and SELECT is scoped to the
+# organisation as the tenancy hook scopes it (db.py), a read-only workspace refuses them and
+# the data version is bumped; row-level security holds them too on PostgreSQL.
 # A new row's org_id is the session's (`tenant_org_id`), as a flush stamps it; its survey
 # and team are the locked team's, found inside the organisation. Built once: only the
 # bound values change (named unlike any column: Core reads a parameter named as a column of
@@ -446,20 +451,17 @@ def _store(
         "response_id": secrets.token_hex(16),
         "sealed_box": sealed,
     }
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        found = conn.execute(tenant_scoped(session, _together(parts)), params).first()
-        if found is None:  # the survey is not the organisation's (or is gone)
+    dialect = session.connection().dialect.name
+    if dialect == "postgresql":
+        found = tenant_rows(session, _together(parts), params)
+        if not found:  # the survey is not the organisation's (or is gone)
             raise InvalidLink()
-        *counts, status, closes_at = found
+        *counts, status, closes_at = found[0]
         written = dict(zip(parts, counts, strict=True))
     else:
-        statements = _PARTS[conn.dialect.name]
-        written = {
-            name: len(conn.execute(tenant_scoped(session, statements[name]), params).all())
-            for name in parts
-        }
-        status, closes_at = conn.execute(tenant_scoped(session, _SURVEY_STATE), params).one()
+        statements = _PARTS[dialect]
+        written = {name: len(tenant_rows(session, statements[name], params)) for name in parts}
+        ((status, closes_at),) = tenant_rows(session, _SURVEY_STATE, params)
     claimed = written.get("participation", written.get("browser"))
     return not sub.receipt or bool(written["receipt"]), bool(claimed), status, closes_at
 
@@ -495,14 +497,10 @@ def _count_and_lock_team(session: Session, sub: _Submission) -> _LockedTeam:
     Scoped as the tenant session scopes it: a team of another organisation is not there
     (InvalidLink), a read-only workspace is refused, and the version bump is held for after
     the commit."""
-    row = (
-        session.connection()
-        .execute(
-            tenant_scoped(session, _COUNT_AND_LOCK),
-            {"team": sub.team_id, "opened": int(sub.invitation_id is None)},
-        )
-        .first()
+    found = tenant_rows(
+        session, _COUNT_AND_LOCK, {"team": sub.team_id, "opened": int(sub.invitation_id is None)}
     )
+    row = found[0] if found else None
     if row is None or row[0] != sub.survey_id or row[4] is None:
         raise InvalidLink()
     return _LockedTeam(int(row[1]), int(row[2] or 0), bool(row[3]), row[4])
