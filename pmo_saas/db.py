@@ -499,10 +499,9 @@ def system_read(connection: Connection, statement: Any, params: dict[str, Any]) 
 
 
 def find_tenant(connection: Connection, statement: Any, params: dict[str, Any]) -> Any:
-    """`system_read(connection, statement, params).first()` for a read (built once) whose
-    first column is an organisation's id; on PostgreSQL the same statement also takes, for
-    the transaction, what the tenancy hook sends when a tenant session begins (the tenant
-    role, the found organisation's `app.org_id`): a `tenant_session(ctx, engine=connection)`
+    """`system_read(...).first()` for a read (built once) whose first column is an
+    organisation's id; on PostgreSQL it also takes, for the transaction, the scope a tenant
+    session begins with (tenant role, `app.org_id`): a `tenant_session(ctx, engine=connection)`
     of that organisation opened next in this transaction makes no round trip for it."""
     if connection.dialect.name != "postgresql":
         return system_read(connection, statement, params).first()
