@@ -15,6 +15,7 @@ import pytest
 
 from pmo_saas.identity.pages.public import SignInState
 from tests.deploy.reflex_client import Tab, state_delta
+from tests.state_harness import run  # a loop of its own: Playwright's runs in this thread
 
 pytestmark = pytest.mark.e2e
 
@@ -67,7 +68,7 @@ def test_a_reloaded_tab_whose_old_socket_closes_late_keeps_its_token_and_state(a
         finally:
             await new.close()
 
-    new_tokens, error = asyncio.run(scenario())
+    new_tokens, error = run(scenario())
     assert new_tokens == 0, "the reloaded page was handed a fresh token: its state is gone"
     assert error == MARK, f"the reloaded page hydrated another state (error={error!r})"
 
@@ -85,6 +86,6 @@ def test_a_duplicated_tab_still_gets_a_fresh_token_and_an_empty_state(app_url):
         finally:
             await old.close()
 
-    new_tokens, copy_token, old_token, error = asyncio.run(scenario())
+    new_tokens, copy_token, old_token, error = run(scenario())
     assert new_tokens == 1 and copy_token != old_token, "two open tabs share one state"
     assert error != MARK, "the duplicated tab sees the first tab's state"
