@@ -6,15 +6,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, delete, literal
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from pmo_saas.db import get_in_org
+from pmo_saas.db import get_in_org, tenant_org_id, tenant_rows
 from pmo_saas.identity.models import Membership, User
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
+from pmo_saas.kernel.errors import NotFound
 from pmo_saas.kernel.roles import Role
 from pmo_saas.portfolio import scoring
 from pmo_saas.portfolio.models import (
@@ -139,24 +143,71 @@ def _member_names(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
 # ---------------------------------------------------------------- shared writes
 
 
-# Built once (a score saved from the edit form runs it per key): only the bound values change.
-_SCORE_OF = select(Score).where(
-    col(Score.initiative_id) == bindparam("initiative_id"), col(Score.key) == bindparam("key")
+# A score saved from the edit form is the write made most often: its statements are Core,
+# built once and run through `tenant_scoped` on the session's connection (`tenant_rows`),
+# scoped, refused while read-only and bumping the data version as the tenancy hook does,
+# without an ORM load or flush. A new row's org_id is the session's (`tenant_org_id`).
+# Parameters are named unlike any column (Core reads those as values to SET).
+_INITIATIVE_FACTS: Any = select(col(Initiative.title), col(Initiative.portfolio_id)).where(
+    col(Initiative.id) == bindparam("initiative")
+)
+_ID_MAX = 2**31 - 1  # an id beyond the column's range is no row (as get_in_org finds)
+
+
+def _initiative_facts(session: Session, initiative_id: object) -> tuple[int, str, int]:
+    """(id, title, portfolio id) of an initiative in one scoped read: the same NotFound as
+    `_initiative` for one missing, another organisation's, or an id that is not a number."""
+    try:
+        key = int(str(initiative_id))
+    except ValueError:
+        raise NotFound("That initiative") from None
+    found = (
+        tenant_rows(session, _INITIATIVE_FACTS, {"initiative": key})
+        if -_ID_MAX <= key <= _ID_MAX
+        else []
+    )
+    if not found:
+        raise NotFound("That initiative")
+    title, portfolio_id = found[0]
+    return key, title, portfolio_id
+
+
+def _score_upsert(insert_for_dialect: Any) -> Any:
+    upsert = insert_for_dialect(Score).values(
+        org_id=bindparam("org"),
+        initiative_id=bindparam("initiative"),
+        key=bindparam("score_key"),
+        value=bindparam("score_value"),
+        updated_at=bindparam("now"),
+    )
+    return upsert.on_conflict_do_update(
+        index_elements=["org_id", "initiative_id", "key"],
+        set_={"value": upsert.excluded.value, "updated_at": upsert.excluded.updated_at},
+    ).returning(literal(1))
+
+
+_SCORE_UPSERT = {"postgresql": _score_upsert(pg_insert), "sqlite": _score_upsert(sqlite_insert)}
+_SCORE_CLEAR: Any = (
+    delete(Score)
+    .where(
+        col(Score.initiative_id) == bindparam("initiative"),
+        col(Score.key) == bindparam("score_key"),
+    )
+    .returning(literal(1))
+    .execution_options(synchronize_session=False)
 )
 
 
 def _upsert_score(session: Session, initiative_id: int, key: str, value: float | None) -> None:
-    existing = session.exec(_SCORE_OF, params={"initiative_id": initiative_id, "key": key}).first()
+    """Set an input of an initiative the caller found in the organisation (None: clear it
+    back to "not scored"), in one statement: inserted, or updated in place."""
+    params = {"initiative": initiative_id, "score_key": key}
     if value is None:
-        if existing is not None:
-            session.delete(existing)
+        tenant_rows(session, _SCORE_CLEAR, params)
         return
-    if existing is None:
-        session.add(Score(initiative_id=initiative_id, key=key, value=value))
-    else:
-        existing.value = value
-        existing.updated_at = utcnow()
-        session.add(existing)
+    upsert = _SCORE_UPSERT[session.connection().dialect.name]
+    params.update(org=tenant_org_id(session), score_value=value, now=utcnow())
+    tenant_rows(session, upsert, params)
 
 
 # ---------------------------------------------------------------- ranking inputs

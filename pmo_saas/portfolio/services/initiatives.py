@@ -34,6 +34,7 @@ from pmo_saas.portfolio.services._common import (
     _criteria,
     _dependencies,
     _initiative,
+    _initiative_facts,
     _initiatives,
     _portfolio,
     _scores,
@@ -471,22 +472,23 @@ def set_scores(
     """Set (or, with None or "", clear back to "not scored") inputs; all or nothing.
     Returns the values stored, by key (None: not scored)."""
     _can_write(session, ctx)
-    initiative = _initiative(session, initiative_id)
+    session.flush()  # this transaction's ORM writes first: an edit's new title is the audit's
+    initiative_id, title, portfolio_id = _initiative_facts(session, initiative_id)
     # A criterion's scale is read only for a criterion's key (WSJF and RICE inputs are fixed).
     fixed = all(key in scoring.ALL_FIXED_INPUTS for key in scores)
-    criteria = [] if fixed else _criteria(session, initiative.portfolio_id)
+    criteria = [] if fixed else _criteria(session, portfolio_id)
     clean: dict[str, float | None] = {}
     for key, raw in scores.items():
         spec = scoring.spec_for(key, criteria)
         empty = raw is None or (isinstance(raw, str) and not raw.strip())
-        clean[key] = None if empty else spec.parse(raw, where=initiative.title)
+        clean[key] = None if empty else spec.parse(raw, where=title)
     for key, value in clean.items():
         _upsert_score(session, initiative_id, key, value)
-    audit.record(
+    audit.record_now(
         session=session,
         ctx=ctx,
         action="initiative.scored",
-        target=initiative.title,
+        target=title,
         detail=", ".join(f"{k}={'not scored' if v is None else v}" for k, v in clean.items()),
     )
     return clean
