@@ -203,13 +203,16 @@ def test_answers_saved_while_the_round_closes_are_refused_not_left_out_of_the_to
     ids = helpers.statement_ids(org_a, round_id)
     reads: list[str] = []
 
-    def close_after_the_questionnaire_is_read(state):  # type: ignore[no-untyped-def]
-        reads.append(str(state.statement))
+    # At the cursor: a save's statements are Core statements on the session's connection.
+    def close_after_the_questionnaire_is_read(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        reads.append(statement)
         if len(reads) == 2:  # the round was read open; nothing written yet
             helpers.close(org_a, round_id)
 
     with pytest.raises(Conflict), tenant_session(late) as session:
-        event.listen(session, "do_orm_execute", close_after_the_questionnaire_is_read)
+        event.listen(
+            session.connection(), "before_cursor_execute", close_after_the_questionnaire_is_read
+        )
         answering.save_answers(
             session=session, ctx=late, participant_id=pid, values={ids["F1"]: 5}, submit=True
         )

@@ -4,9 +4,12 @@ them. Nobody reads another person's answers through this module.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import Boolean, DateTime, and_, bindparam, case, delete, func, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from pmo_saas.assessments.models import (
@@ -24,12 +27,15 @@ from pmo_saas.assessments.schemas import (
     MyAssignment,
 )
 from pmo_saas.assessments.services.common import _scale
+from pmo_saas.db import tenant_org_id, tenant_rows, tenant_scoped
 from pmo_saas.identity import audit
 from pmo_saas.identity.models import Team
 from pmo_saas.kernel.clock import utcnow
 from pmo_saas.kernel.context import TenantContext
 from pmo_saas.kernel.errors import Conflict, NotFound, ValidationFailed
 from pmo_saas.kernel.kept import Kept
+
+_CLOSED = "This round is closed; answers can no longer change."
 
 
 def _my_participant(session: Session, ctx: TenantContext, participant_id: int) -> RoundParticipant:
@@ -40,10 +46,26 @@ def _my_participant(session: Session, ctx: TenantContext, participant_id: int) -
     return row
 
 
-# The statements of a save, built once (only the bound participant or round changes): building
-# each join's comparisons again on every save was a sizeable part of its cost.
-_QUESTIONNAIRE = (
-    select(RoundParticipant, AssessmentRound, AssessmentModelVersion, Team)
+# A save's statements: SQLAlchemy Core, built once (only the bound values change) and run
+# through `tenant_scoped` on the tenant session's connection, as the survey submission's are
+# (responding.py): scoped to the organisation as the tenancy hook scopes ORM statements, a
+# read-only workspace refuses the writes, and the data version is bumped before the first.
+# Plain columns, not rows: loading four ORM entities cost more than the read itself.
+_QUESTIONNAIRE: Any = (
+    select(  # type: ignore[call-overload]
+        col(RoundParticipant.user_id),
+        col(RoundParticipant.round_id),
+        col(RoundParticipant.team_id),
+        col(RoundParticipant.submitted_at),
+        col(AssessmentRound.status),
+        col(AssessmentRound.title),
+        col(AssessmentModelVersion.id),
+        col(AssessmentModelVersion.org_id),
+        col(AssessmentModelVersion.locked),
+        col(AssessmentModelVersion.asks_trend),
+        col(AssessmentModelVersion.created_at),
+        col(Team.name),
+    )
     .join(AssessmentRound, col(AssessmentRound.id) == RoundParticipant.round_id)
     .join(
         AssessmentModelVersion,
@@ -55,32 +77,120 @@ _QUESTIONNAIRE = (
 _ANSWERS = select(AssessmentAnswer).where(
     col(AssessmentAnswer.participant_id) == bindparam("participant_id")
 )
-_ROUND_STATUS_SHARED = (
-    select(AssessmentRound.status)
-    .where(col(AssessmentRound.id) == bindparam("round_id"))
+
+
+def _upsert_answer(insert_for_dialect: Any) -> Any:
+    """An answer written whatever was there (the unique participant and statement); an
+    unchanged one is left as it is (no row version written for it)."""
+    statement = insert_for_dialect(AssessmentAnswer)
+    return statement.on_conflict_do_update(
+        index_elements=["org_id", "participant_id", "statement_id"],
+        set_={"value": statement.excluded.value},
+        where=col(AssessmentAnswer.value) != statement.excluded.value,
+    )
+
+
+def _upsert_note(insert_for_dialect: Any) -> Any:
+    """A dimension's note: the comment and the trend each only where given (`gives_...`)."""
+    statement = insert_for_dialect(DimensionComment)
+    comment, trend = col(DimensionComment.comment), col(DimensionComment.trend)
+    gives_comment = bindparam("gives_comment", type_=Boolean)
+    gives_trend = bindparam("gives_trend", type_=Boolean)
+    return statement.on_conflict_do_update(
+        index_elements=["org_id", "participant_id", "dimension_id"],
+        set_={
+            "comment": case((gives_comment, statement.excluded.comment), else_=comment),
+            "trend": case((gives_trend, statement.excluded.trend), else_=trend),
+        },
+        where=or_(
+            and_(gives_comment, comment != statement.excluded.comment),
+            and_(gives_trend, trend.is_distinct_from(statement.excluded.trend)),
+        ),
+    )
+
+
+_DIALECT_INSERTS = (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+_UPSERT_ANSWER = {dialect: _upsert_answer(insert) for dialect, insert in _DIALECT_INSERTS}
+_UPSERT_NOTE = {dialect: _upsert_note(insert) for dialect, insert in _DIALECT_INSERTS}
+# (named unlike any column: Core reads a parameter named as a column of an UPDATE's table
+# as a value to SET)
+_CLEAR_ANSWER: Any = delete(AssessmentAnswer).where(
+    col(AssessmentAnswer.participant_id) == bindparam("participant"),
+    col(AssessmentAnswer.statement_id) == bindparam("statement"),
+)
+_NOW = bindparam("now", type_=DateTime)
+_PARTICIPANT_TIMES: Any = (
+    update(RoundParticipant)
+    .where(col(RoundParticipant.id) == bindparam("participant"))
+    .values(
+        started_at=func.coalesce(col(RoundParticipant.started_at), _NOW),
+        updated_at=_NOW,
+        submitted_at=func.coalesce(
+            col(RoundParticipant.submitted_at), bindparam("submitted", type_=DateTime)
+        ),
+    )
+    .execution_options(synchronize_session=False)
+)
+# The round's status under a shared lock, and the participant's answers after the writes.
+_STATUS_AND_ANSWERED: Any = (
+    select(  # type: ignore[call-overload]
+        col(AssessmentRound.status),
+        select(func.count())
+        .select_from(AssessmentAnswer)
+        .where(col(AssessmentAnswer.participant_id) == bindparam("participant"))
+        .scalar_subquery(),
+    )
+    .where(col(AssessmentRound.id) == bindparam("round"))
     .with_for_update(read=True)
 )
 
 
-def _my_questionnaire(
-    session: Session, ctx: TenantContext, participant_id: int
-) -> tuple[RoundParticipant, AssessmentRound, AssessmentModelVersion, Team | None]:
+class _VersionRef(NamedTuple):
+    """What a save needs of its model version (the key of its kept shape, its trend flag)."""
+
+    id: int
+    org_id: int
+    locked: bool
+    asks_trend: bool
+    created_at: datetime
+
+
+class _Questionnaire(NamedTuple):
+    round_id: int
+    team_id: int
+    submitted_at: datetime | None
+    round_status: str
+    title: str
+    version: _VersionRef
+    team_name: str | None
+
+
+def _my_questionnaire(session: Session, ctx: TenantContext, participant_id: int) -> _Questionnaire:
     """One's questionnaire with its round, model version and team, in one read."""
-    found = session.exec(_QUESTIONNAIRE, params={"participant_id": participant_id}).first()
+    found = tenant_rows(session, _QUESTIONNAIRE, {"participant_id": participant_id})
     # Someone else's questionnaire is "not found", like a missing one.
-    if found is None or found[0].user_id != ctx.user_id:
+    if not found or found[0][0] != ctx.user_id:
         raise NotFound("That questionnaire")
-    return found[0], found[1], found[2], found[3]
+    (_user, round_id, team_id, submitted_at, status, title, *version, team_name) = found[0]
+    return _Questionnaire(
+        round_id, team_id, submitted_at, status, title, _VersionRef(*version), team_name
+    )
 
 
-def _still_open(session: Session, round_id: int) -> None:
-    """Refuse answers written while the round closed: close_round counts the answers once
-    (RoundDimensionTotal). Read after this call's writes: on PostgreSQL the shared lock waits
-    for a closing transaction and sees its outcome (or holds the close until this commits);
-    on SQLite these writes hold the database, so the status read is the latest."""
-    status = session.exec(_ROUND_STATUS_SHARED, params={"round_id": round_id}).one()
+def _still_open(session: Session, round_id: int, participant_id: int, *, submitting: bool) -> int:
+    """The participant's answers, counted after this call's writes; refuse answers written
+    while the round closed: close_round counts the answers once (RoundDimensionTotal).
+    Read after the writes: on PostgreSQL the shared lock waits for a closing transaction
+    and sees its outcome (or holds the close until this commits); on SQLite these writes
+    hold the database, so the status read is the latest."""
+    ((status, answered),) = tenant_rows(
+        session, _STATUS_AND_ANSWERED, {"round": round_id, "participant": participant_id}
+    )
+    if submitting and not answered:
+        raise ValidationFailed("Rate at least one statement before you submit.")
     if status != ROUND_OPEN:
-        raise Conflict("This round is closed; answers can no longer change.")
+        raise Conflict(_CLOSED)
+    return int(answered)
 
 
 def _statement_dimensions(session: Session, version_id: int) -> dict[int, int]:
@@ -104,9 +214,8 @@ class _Shape(NamedTuple):
 _LOCKED_SHAPES: Kept[_Shape] = Kept(512)
 
 
-def _version_shape(session: Session, version: AssessmentModelVersion) -> _Shape:
+def _version_shape(session: Session, version: _VersionRef) -> _Shape:
     """The statements (statement id -> dimension id) and rating scale of `version`."""
-    assert version.id is not None
     version_id = version.id
 
     def read() -> _Shape:
@@ -190,110 +299,111 @@ def save_answers(
     `values` maps statement id -> rating (None clears it); `comments` and `trends` map
     dimension id -> text / -1, 0, +1. With `submit`, the questionnaire counts as done (it can
     still be changed while the round is open). Returns the updated progress.
+
+    Checked in full before anything is written; then, as Core statements scoped by the
+    tenancy mechanism (`tenant_rows`): the answers (an upsert on the participant and
+    statement), the notes, the participant's times, and the round's status with the
+    progress, read after those writes (`_still_open`).
     """
-    part, rnd, version, team = _my_questionnaire(session, ctx, participant_id)
-    if rnd.status != ROUND_OPEN:
-        raise Conflict("This round is closed; answers can no longer change.")
-    statement_dims, low, high = _version_shape(session, version)
-    existing = {
-        a.statement_id: a
-        for a in session.exec(_ANSWERS, params={"participant_id": participant_id}).all()
+    mine = _my_questionnaire(session, ctx, participant_id)
+    if mine.round_status != ROUND_OPEN:
+        raise Conflict(_CLOSED)
+    statement_dims, low, high = _version_shape(session, mine.version)
+    kept, cleared = _checked_values(values, statement_dims, low, high)
+    notes = _checked_notes(comments, trends, set(statement_dims.values()), mine.version.asks_trend)
+    row_keys = {
+        "org_id": tenant_org_id(session),
+        "participant_id": participant_id,
+        "round_id": mine.round_id,
+        "team_id": mine.team_id,
     }
-    answered = set(existing)
-    for statement_id, value in values.items():
-        if statement_id not in statement_dims:
-            raise ValidationFailed("That statement is not part of this questionnaire.")
-        answer = existing.get(statement_id)
-        if value is None:
-            if answer is not None:
-                session.delete(answer)
-            answered.discard(statement_id)
-            continue
-        answered.add(statement_id)
-        if not low <= int(value) <= high:
-            raise ValidationFailed(f"Choose a rating from {low} to {high}.", field="value")
-        if answer is None:
-            session.add(
-                AssessmentAnswer(
-                    participant_id=participant_id,
-                    statement_id=statement_id,
-                    round_id=part.round_id,
-                    team_id=part.team_id,
-                    dimension_id=statement_dims[statement_id],
-                    value=int(value),
-                )
-            )
-        elif answer.value != int(value):
-            answer.value = int(value)
-            session.add(answer)
-    _save_dimension_notes(session, part, set(statement_dims.values()), version, comments, trends)
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if kept:
+        rows = [
+            {**row_keys, "statement_id": s, "dimension_id": statement_dims[s], "value": v}
+            for s, v in kept.items()
+        ]
+        connection.execute(tenant_scoped(session, _UPSERT_ANSWER[dialect]), rows)
+    if cleared:
+        connection.execute(
+            tenant_scoped(session, _CLEAR_ANSWER),
+            [{"participant": participant_id, "statement": s} for s in cleared],
+        )
+    if notes:
+        rows = [{**row_keys, "dimension_id": d, **note} for d, note in notes.items()]
+        connection.execute(tenant_scoped(session, _UPSERT_NOTE[dialect]), rows)
     now = utcnow()
-    part.started_at = part.started_at or now
-    part.updated_at = now
-    if submit:
-        if not answered:
-            raise ValidationFailed("Rate at least one statement before you submit.")
-        if part.submitted_at is None:
-            part.submitted_at = now
-            audit.record(
-                session=session, ctx=ctx, action="assessment.answers_submitted", target=rnd.title
-            )
-    session.add(part)
-    session.flush()
-    assert part.id is not None and rnd.id is not None
-    _still_open(session, rnd.id)
+    first_submit = submit and mine.submitted_at is None
+    connection.execute(
+        tenant_scoped(session, _PARTICIPANT_TIMES),
+        {"participant": participant_id, "now": now, "submitted": now if first_submit else None},
+    )
+    answered = _still_open(session, mine.round_id, participant_id, submitting=submit)
+    if first_submit:
+        audit.record(
+            session=session, ctx=ctx, action="assessment.answers_submitted", target=mine.title
+        )
     # The progress from what this call read and wrote: the questionnaire's statements and the
-    # answers kept (each answer is of one of them), without reading them again.
+    # answers kept (each answer is of one of them), counted after the writes.
     return MyAssignment(
-        participant_id=part.id,
-        round_id=rnd.id,
-        round_title=rnd.title,
-        team_id=part.team_id,
-        team_name=team.name if team is not None else "",
-        answered=len(answered),
+        participant_id=participant_id,
+        round_id=mine.round_id,
+        round_title=mine.title,
+        team_id=mine.team_id,
+        team_name=mine.team_name or "",
+        answered=answered,
         total=len(statement_dims),
-        submitted=part.submitted_at is not None,
+        submitted=submit or mine.submitted_at is not None,
         round_open=True,
     )
 
 
-def _save_dimension_notes(
-    session: Session,
-    part: RoundParticipant,
-    dimension_ids: set[int],
-    version: AssessmentModelVersion,
+def _checked_values(
+    values: dict[int, int | None], statement_dims: dict[int, int], low: int, high: int
+) -> tuple[dict[int, int], list[int]]:
+    """(statement id -> rating to keep, statement ids to clear), each on the questionnaire
+    and its scale."""
+    kept: dict[int, int] = {}
+    cleared: list[int] = []
+    for statement_id, value in values.items():
+        if statement_id not in statement_dims:
+            raise ValidationFailed("That statement is not part of this questionnaire.")
+        if value is None:
+            cleared.append(statement_id)
+            continue
+        if not low <= int(value) <= high:
+            raise ValidationFailed(f"Choose a rating from {low} to {high}.", field="value")
+        kept[statement_id] = int(value)
+    return kept, cleared
+
+
+def _checked_notes(
     comments: dict[int, str] | None,
     trends: dict[int, int | None] | None,
-) -> None:
+    dimension_ids: set[int],
+    asks_trend: bool,
+) -> dict[int, dict[str, Any]]:
+    """dimension id -> the upsert's values of its note (what was given, and which of the
+    comment and the trend it gives)."""
     comments, trends = comments or {}, trends or {}
-    if trends and not version.asks_trend:
+    if trends and not asks_trend:
         raise ValidationFailed("This questionnaire does not ask for trends.")
     touched = set(comments) | set(trends)
-    if not touched:
-        return
     if touched - dimension_ids:
         raise ValidationFailed("That dimension is not part of this questionnaire.")
-    rows = {
-        c.dimension_id: c
-        for c in session.exec(
-            select(DimensionComment).where(DimensionComment.participant_id == part.id)
-        ).all()
-    }
+    notes = {}
     for dimension_id in touched:
-        row = rows.get(dimension_id) or DimensionComment(
-            participant_id=part.id or 0,
-            round_id=part.round_id,
-            team_id=part.team_id,
-            dimension_id=dimension_id,
-        )
-        if dimension_id in comments:
-            text = (comments[dimension_id] or "").strip()
-            if len(text) > 2000:
-                raise ValidationFailed("A comment is limited to 2,000 characters.", field="comment")
-            row.comment = text
-        if dimension_id in trends:
-            trend = trends[dimension_id]
-            if trend not in (None, -1, 0, 1):
-                raise ValidationFailed("Choose better, the same or worse.", field="trend")
-            row.trend = trend
-        session.add(row)
+        text = (comments.get(dimension_id) or "").strip()
+        if len(text) > 2000:
+            raise ValidationFailed("A comment is limited to 2,000 characters.", field="comment")
+        trend = trends.get(dimension_id)
+        if trend not in (None, -1, 0, 1):
+            raise ValidationFailed("Choose better, the same or worse.", field="trend")
+        notes[dimension_id] = {
+            "comment": text,
+            "trend": trend,
+            "gives_comment": dimension_id in comments,
+            "gives_trend": dimension_id in trends,
+        }
+    return notes
