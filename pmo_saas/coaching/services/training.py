@@ -55,7 +55,7 @@ def _clean_course(
 
 def _check_course_name_free(session: Session, name: str, course_id: int | None = None) -> None:
     existing = session.exec(
-        select(Course.id).where(func.lower(Course.name) == name.lower())
+        select(Course.id).where(func.lower(Course.name) == func.lower(name))
     ).first()
     if existing is not None and existing != course_id:
         raise Conflict(f"The catalogue already has a course called “{name}”.")

@@ -95,7 +95,7 @@ def _clean(
 
 def _title_free(session: Session, title: str, practice_id: int | None = None) -> None:
     found = session.exec(
-        select(Practice.id).where(func.lower(Practice.title) == title.lower())
+        select(Practice.id).where(func.lower(Practice.title) == func.lower(title))
     ).first()
     if found is not None and found != practice_id:
         raise Conflict(f"The playbook already has a practice called “{title}”.")

@@ -48,7 +48,7 @@ def create_programme(
     if len(description or "") > MAX_TEXT:
         raise ValidationFailed(f"The description is longer than {MAX_TEXT} characters.")
     taken = session.exec(
-        select(Programme.id).where(func.lower(Programme.name) == name.lower())
+        select(Programme.id).where(func.lower(Programme.name) == func.lower(name))
     ).first()
     if taken is not None:
         raise Conflict(f"There is already a programme called “{name}”.")

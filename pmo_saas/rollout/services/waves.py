@@ -111,7 +111,7 @@ def _clean_wave(
         raise ValidationFailed(f"The notes are longer than {MAX_NOTES} characters.")
     taken = session.exec(
         select(RolloutWave.id).where(
-            func.lower(RolloutWave.title) == title.lower(), col(RolloutWave.id) != wave_id
+            func.lower(RolloutWave.title) == func.lower(title), col(RolloutWave.id) != wave_id
         )
     ).first()
     if taken is not None:
